@@ -1,0 +1,91 @@
+// Entry point of the `keel` binary: global flags, then a lazily loaded command.
+import type { Command, GlobalFlags } from "./command.js";
+import { usageError } from "../workspace/errors.js";
+import { reportError, stdio } from "./output.js";
+
+declare const KEEL_VERSION: string;
+
+type Loader = () => Promise<{ default: Command }>;
+
+/** Summaries live here (not in the modules) so `keel help` loads no command code. */
+const COMMANDS: Record<string, { summary: string; load: Loader }> = {
+  init: { summary: "create keel/ in this repository (idempotent)", load: () => import("./commands/init.js") },
+  validate: { summary: "check specs and changes; exit 1 on errors", load: () => import("./commands/validate.js") },
+  list: { summary: "list specs, changes or requirements", load: () => import("./commands/list.js") },
+  show: { summary: "show a spec, change or requirement by id", load: () => import("./commands/show.js") },
+  search: { summary: "full-text search over requirements, ranked", load: () => import("./commands/search.js") },
+  status: { summary: "one-screen summary of the project", load: () => import("./commands/status.js") },
+};
+
+const HELP = `keel — the coordination layer for agentic software development
+
+usage: keel <command> [options]
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join("\n")}
+
+global options:
+  --json            machine-readable output (every command)
+  -C, --root <dir>  project folder (default: search upwards from the current folder)
+  -h, --help        help for keel or for a command
+  -v, --version     print the version
+
+exit codes: 0 ok · 1 findings (errors, or warnings under --strict) · 2 usage error · 3 project unreadable
+docs: docs/cli.md`;
+
+export async function main(argv: string[]): Promise<number> {
+  const io = stdio();
+  const global: GlobalFlags = { json: false, root: null, cwd: process.cwd() };
+  const rest: string[] = [];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === "--json") global.json = true;
+    else if (a === "-C" || a === "--root") {
+      const value = argv[++i];
+      if (value === undefined) return reportError(io, usageError(`${a} needs a folder`, "e.g. keel -C path/to/project status"), global.json);
+      global.root = value;
+    } else if (a.startsWith("--root=")) global.root = a.slice(7);
+    else if (a === "-h" || a === "--help") help = true;
+    else if ((a === "-v" || a === "--version") && rest.length === 0) {
+      io.out(global.json ? JSON.stringify({ version: KEEL_VERSION }) : KEEL_VERSION);
+      return 0;
+    } else rest.push(a);
+  }
+  const name = rest.shift();
+  if (name === undefined || name === "help") {
+    const topic = name === "help" ? rest[0] : undefined;
+    if (topic && COMMANDS[topic]) return printCommandHelp(io, topic);
+    io.out(HELP);
+    return name === undefined && !help ? 2 : 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    return reportError(io, usageError(`unknown command "${name}"`, "run `keel help` for the list of commands"), global.json);
+  }
+  if (help) return printCommandHelp(io, name);
+  try {
+    const command = (await entry.load()).default;
+    return await command.run({ io, global, argv: rest });
+  } catch (e) {
+    return reportError(io, e, global.json);
+  }
+}
+
+async function printCommandHelp(io: ReturnType<typeof stdio>, name: string): Promise<number> {
+  const command = (await (COMMANDS[name] as { load: Loader }).load()).default;
+  io.out(`keel ${command.name} — ${command.summary}\n\nusage: ${command.usage}\n\nsee docs/cli.md#${command.name}`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 3;
+  },
+);

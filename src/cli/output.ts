@@ -1,0 +1,50 @@
+// Output conventions shared by every command: JSON on --json, colour only on a TTY, errors without stack traces.
+import { styleText } from "node:util";
+import { EXIT, type ExitCode, KeelError } from "../workspace/errors.js";
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  color: boolean;
+}
+
+export function stdio(): Io {
+  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  return {
+    out: (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`),
+    err: (s) => process.stderr.write(s.endsWith("\n") ? s : `${s}\n`),
+    color,
+  };
+}
+
+type Style = Parameters<typeof styleText>[0];
+
+export function paint(io: Io, style: Style, s: string): string {
+  return io.color ? styleText(style, s) : s;
+}
+
+export function printJson(io: Io, value: unknown): void {
+  io.out(JSON.stringify(value, null, 2));
+}
+
+/** Prints an error the way every command does and returns its exit code. */
+export function reportError(io: Io, e: unknown, json: boolean): ExitCode {
+  if (e instanceof KeelError) {
+    if (json) {
+      printJson(io, {
+        ok: false,
+        error: { code: e.code, message: e.message, hint: e.hint, ...(e.location ? { location: e.location } : {}) },
+        exitCode: e.exitCode,
+      });
+    } else {
+      const where = e.location ? `${e.location.file}:${e.location.line}:${e.location.col}: ` : "";
+      io.err(`${paint(io, "red", "error")}: ${where}${e.message}\n  ${paint(io, "dim", "hint:")} ${e.hint}`);
+    }
+    return e.exitCode;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  if (json) printJson(io, { ok: false, error: { code: "internal", message, hint: "please report this as a bug" }, exitCode: 3 });
+  else io.err(`${paint(io, "red", "internal error")}: ${message}\n  hint: please report this as a bug`);
+  if (process.env.KEEL_DEBUG && e instanceof Error) io.err(e.stack ?? "");
+  return EXIT.unreadable;
+}

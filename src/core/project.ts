@@ -1,0 +1,104 @@
+// Loads a whole project into the model: every spec, the constitution and every change, with parse diagnostics.
+import { parseChange, type SourceFile } from "../format/change.js";
+import { parseConstitution } from "../format/constitution.js";
+import { parseSpec } from "../format/spec.js";
+import type { Change, Constitution, Diagnostic, Spec } from "../model/types.js";
+import { type KeelConfig, loadConfig } from "../workspace/config.js";
+import { type Discovery, discover, type SourceEntry } from "../workspace/discover.js";
+import { readSource } from "../workspace/read.js";
+import { findProjectRoot, type ProjectRoot } from "../workspace/root.js";
+
+export interface LoadedProject {
+  project: ProjectRoot;
+  config: KeelConfig;
+  discovery: Discovery;
+  specs: Spec[];
+  constitution: Constitution | null;
+  changes: Change[];
+  /** Parse diagnostics and unreadable-input problems, as diagnostics with positions. */
+  diagnostics: Diagnostic[];
+}
+
+export interface LoadOptions {
+  /** Treat `start` as the root itself instead of searching upwards. */
+  explicitRoot?: boolean;
+  includeArchived?: boolean;
+}
+
+export function loadProject(start: string, options: LoadOptions = {}): LoadedProject {
+  const project = findProjectRoot(start, options.explicitRoot ?? false);
+  const config = loadConfig(project);
+  const discovery = discover(project);
+  const diagnostics: Diagnostic[] = discovery.problems.map((p) => ({
+    rule: p.rule,
+    severity: "error",
+    message: p.message,
+    hint: p.hint,
+    span: { file: p.file, start: { line: 1, col: 1, offset: 0 }, end: { line: 1, col: 1, offset: 0 } },
+  }));
+  const read = (entry: SourceEntry): SourceFile | null => {
+    const r = readSource(entry.abs, entry.size);
+    if (r.ok) return { file: entry.rel, text: r.text };
+    const at = { line: r.problem.line, col: r.problem.col, offset: 0 };
+    diagnostics.push({
+      rule: r.problem.rule,
+      severity: "error",
+      message: r.problem.message,
+      hint: r.problem.hint,
+      span: { file: entry.rel, start: at, end: at },
+    });
+    return null;
+  };
+
+  const specs: Spec[] = [];
+  let constitution: Constitution | null = null;
+  const changeFiles = new Map<string, SourceEntry[]>();
+  for (const entry of discovery.files) {
+    if (entry.change) {
+      const list = changeFiles.get(entry.change.dir) ?? [];
+      list.push(entry);
+      changeFiles.set(entry.change.dir, list);
+      continue;
+    }
+    const src = read(entry);
+    if (!src) continue;
+    if (entry.role === "spec") {
+      const parsed = parseSpec(src.text, src.file, entry.capability as string, entry.layout);
+      specs.push(parsed.spec);
+      diagnostics.push(...parsed.diagnostics);
+    } else if (entry.role === "constitution") {
+      const parsed = parseConstitution(src.text, src.file);
+      constitution = parsed.constitution;
+      diagnostics.push(...parsed.diagnostics);
+    }
+  }
+
+  const changes: Change[] = [];
+  for (const ref of discovery.changes) {
+    if (ref.archived && !options.includeArchived) continue;
+    const files = changeFiles.get(ref.dir) ?? [];
+    const pick = (role: SourceEntry["role"]) => {
+      const entry = files.find((f) => f.role === role);
+      return entry ? read(entry) : null;
+    };
+    const deltas = files
+      .filter((f) => f.role === "delta")
+      .flatMap((f) => {
+        const src = read(f);
+        return src ? [{ ...src, capability: f.capability as string }] : [];
+      });
+    const parsed = parseChange({
+      id: ref.id,
+      dir: ref.dir,
+      archived: ref.archived,
+      layout: ref.layout,
+      proposal: pick("proposal"),
+      tasks: pick("tasks"),
+      meta: pick("change-meta"),
+      deltas,
+    });
+    changes.push(parsed.change);
+    diagnostics.push(...parsed.diagnostics);
+  }
+  return { project, config, discovery, specs, constitution, changes, diagnostics };
+}

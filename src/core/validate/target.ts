@@ -1,0 +1,41 @@
+// Resolves `keel validate <path|id>` to a selection over the analysis. A path must stay inside the project.
+import { existsSync, realpathSync } from "node:fs";
+import { isAbsolute, relative, resolve, sep } from "node:path";
+import type { Finding } from "../../model/types.js";
+import { usageError } from "../../workspace/errors.js";
+import type { FullResult, ItemVerdict } from "./engine.js";
+
+export type Selector = (item: ItemVerdict | null, finding: Finding | null) => boolean;
+
+export function resolveTarget(target: string, root: string, cwd: string, result: FullResult): Selector {
+  const byId = result.items.filter((i) => i.id === target);
+  if (byId.length > 0 && !looksLikePath(target, cwd)) {
+    return (item, f) => (item ? byId.includes(item) : (f?.target ?? "") === target);
+  }
+  const owner = result.requirementOwners[target];
+  if (owner !== undefined && !looksLikePath(target, cwd)) {
+    return (item, f) => (item ? item.type === "spec" && item.id === owner : f?.target === target);
+  }
+  const abs = resolve(cwd, target);
+  if (existsSync(abs)) {
+    const rootReal = realpathSync(root);
+    const real = realpathSync(abs);
+    if (real !== rootReal && !real.startsWith(rootReal + sep)) {
+      throw usageError(`path ${target} is outside the project`, `give a path inside ${relative(cwd, root) || "."}`);
+    }
+    const rel = relative(rootReal, real).split(sep).join("/");
+    const under = (file: string) => rel === "" || file === rel || file.startsWith(`${rel}/`);
+    return (item, f) => (item ? under(item.file) : under(f?.file ?? ""));
+  }
+  if (isAbsolute(target) || target.startsWith("..")) {
+    throw usageError(`path ${target} does not exist`, "give an existing path inside the project, or an ID");
+  }
+  throw usageError(
+    `nothing named "${target}": no such path, spec, change or requirement ID`,
+    "run `keel list` to see specs and changes, `keel list requirements` for requirement IDs",
+  );
+}
+
+function looksLikePath(target: string, cwd: string): boolean {
+  return target.startsWith(".") || target.startsWith("/") || (target.includes("/") && existsSync(resolve(cwd, target)));
+}

@@ -1,0 +1,32 @@
+// Recognises the EARS pattern (Easy Approach to Requirements Syntax) of a requirement's normative sentence.
+import type { EarsPattern } from "../model/types.js";
+
+const CLAUSES: ReadonlyArray<[EarsPattern, RegExp]> = [
+  ["state", /\bwhile\b[^.]*?,/i],
+  ["event", /\bwhen\b[^.]*?,/i],
+  ["optional", /\bwhere\b[^.]*?,/i],
+];
+const UNWANTED = /\bif\b[^.]*?,?\s*then\b/i;
+const SHALL = /\b(shall|must)\b/i;
+const LEADING = /^(?:\s*(?:while|when|where|if)\b)/i;
+
+/** Returns the EARS pattern of the first normative sentence, or null if the text has no SHALL/MUST. */
+export function earsPattern(text: string): EarsPattern | null {
+  const sentence = firstNormativeSentence(text);
+  if (!sentence) return null;
+  const found = new Set<EarsPattern>();
+  if (LEADING.test(sentence) || /,\s*(?:while|when|where)\b/i.test(sentence)) {
+    for (const [pattern, re] of CLAUSES) if (re.test(sentence)) found.add(pattern);
+  }
+  if (UNWANTED.test(sentence)) found.add("unwanted");
+  if (found.size === 0) return "ubiquitous";
+  if (found.size > 1) return "complex";
+  return [...found][0] as EarsPattern;
+}
+
+function firstNormativeSentence(text: string): string | null {
+  for (const sentence of text.replace(/\s+/g, " ").split(/(?<=[.!?])\s+/)) {
+    if (SHALL.test(sentence)) return sentence;
+  }
+  return null;
+}

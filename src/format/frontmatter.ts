@@ -1,0 +1,43 @@
+// YAML front matter, parsed with the `yaml` library so that errors carry a line and column.
+import { parseDocument } from "yaml";
+import type { Diagnostic, FrontMatter } from "../model/types.js";
+import { linesSpan, type Scan } from "./scan.js";
+
+export function parseFrontMatter(s: Scan): { frontMatter: FrontMatter | null; diagnostics: Diagnostic[] } {
+  const fm = s.frontMatter;
+  if (!fm) return { frontMatter: null, diagnostics: [] };
+  const span = linesSpan(s, fm.openLine, fm.closeLine + 1);
+  const bodyStart = s.lines[fm.openLine + 1]?.start ?? span.end.offset;
+  const bodyEnd = s.lines[fm.closeLine]!.start;
+  const yamlText = s.text.slice(bodyStart, bodyEnd);
+  const diagnostics: Diagnostic[] = [];
+  const doc = parseDocument(yamlText, { prettyErrors: false, uniqueKeys: true });
+  const raw = s.text.slice(span.start.offset, span.end.offset);
+  if (doc.errors.length > 0) {
+    for (const err of doc.errors) {
+      const line = (err.linePos?.[0]?.line ?? 1) + fm.openLine + 1;
+      const col = err.linePos?.[0]?.col ?? 1;
+      const offset = (s.lines[line - 1]?.start ?? bodyStart) + col - 1;
+      diagnostics.push({
+        rule: "format/front-matter",
+        severity: "error",
+        message: `invalid YAML front matter: ${err.message.split("\n")[0]}`,
+        hint: "fix the YAML between the two `---` lines, or remove the front matter",
+        span: { file: s.file, start: { line, col, offset }, end: { line, col, offset } },
+      });
+    }
+    return { frontMatter: { data: {}, raw, span }, diagnostics };
+  }
+  const data = doc.toJS() as unknown;
+  if (data !== null && (typeof data !== "object" || Array.isArray(data))) {
+    diagnostics.push({
+      rule: "format/front-matter",
+      severity: "error",
+      message: "front matter must be a YAML mapping (key: value pairs)",
+      hint: "write front matter as `key: value` lines, e.g. `status: approved`",
+      span,
+    });
+    return { frontMatter: { data: {}, raw, span }, diagnostics };
+  }
+  return { frontMatter: { data: (data ?? {}) as Record<string, unknown>, raw, span }, diagnostics };
+}

@@ -1,0 +1,225 @@
+// The model of intent: plain data, no behaviour. Every other room speaks these types.
+
+/** A point in a source file. Lines and columns are 1-based; offset is a 0-based UTF-16 index into the decoded text. */
+export interface Position {
+  line: number;
+  col: number;
+  offset: number;
+}
+
+/** Where an element came from. `end` is exclusive. `file` is project-relative with forward slashes. */
+export interface Span {
+  file: string;
+  start: Position;
+  end: Position;
+}
+
+export const REQUIREMENT_STATUSES = ["draft", "proposed", "approved", "deprecated"] as const;
+export type RequirementStatus = (typeof REQUIREMENT_STATUSES)[number];
+
+export const ORIGINS = ["human", "agent", "system"] as const;
+export type Origin = (typeof ORIGINS)[number];
+
+export type Basis = "explicit" | "inferred";
+
+/** Who wrote a requirement, as recorded in its marker line. All fields optional: absence means "not recorded". */
+export interface Provenance {
+  origin?: Origin;
+  basis?: Basis;
+  actor?: string;
+  tool?: string;
+  model?: string;
+  change?: string;
+  at?: string;
+}
+
+/** The per-requirement marker line (`> status: approved · origin: human · explicit`), parsed. */
+export interface Markers {
+  status?: RequirementStatus;
+  provenance: Provenance;
+  /** Keys the parser did not recognise, kept so that nothing a human wrote is dropped. */
+  extra: Record<string, string>;
+  span: Span;
+  raw: string;
+}
+
+export type StepKeyword = "GIVEN" | "WHEN" | "THEN" | "AND" | "BUT";
+
+export interface ScenarioStep {
+  keyword: StepKeyword | null;
+  text: string;
+  span: Span;
+}
+
+export interface Scenario {
+  name: string;
+  steps: ScenarioStep[];
+  /** Exact source text of the whole scenario block, heading included. */
+  raw: string;
+  span: Span;
+  headingSpan: Span;
+}
+
+/** EARS pattern of a requirement's normative statement (Mavin et al.). */
+export type EarsPattern = "ubiquitous" | "event" | "state" | "unwanted" | "optional" | "complex";
+
+export interface Requirement {
+  /** Stable ID: explicit (`{#AUTH-1}`) or derived (`<capability>/<title-slug>`). */
+  id: string;
+  explicitId: boolean;
+  title: string;
+  /** Normative text between the heading (and marker line) and the first scenario, trimmed of surrounding blank lines. */
+  text: string;
+  textSpan: Span | null;
+  scenarios: Scenario[];
+  markers: Markers | null;
+  ears: EarsPattern | null;
+  /** sha256 (hex, first 16 chars) of the normalised text and scenarios; see docs/format.md. */
+  fingerprint: string;
+  /** Exact source text of the whole block, heading included, up to the next heading of level <= 3. */
+  raw: string;
+  span: Span;
+  headingSpan: Span;
+  /** Capability that owns the requirement (the spec's folder name). */
+  capability: string;
+}
+
+/** Any `## ` section of a spec, kept so the renderer and validators see everything a human wrote. */
+export interface Section {
+  title: string;
+  raw: string;
+  span: Span;
+  headingSpan: Span;
+}
+
+export interface OpenQuestion {
+  text: string;
+  resolved: boolean;
+  span: Span;
+}
+
+export interface Reference {
+  id: string;
+  span: Span;
+}
+
+export interface FrontMatter {
+  data: Record<string, unknown>;
+  raw: string;
+  span: Span;
+}
+
+export interface Spec {
+  kind: "spec";
+  /** Capability name: the folder containing spec.md (nested paths joined with "/"). */
+  capability: string;
+  file: string;
+  title: string | null;
+  frontMatter: FrontMatter | null;
+  purpose: string | null;
+  purposeSpan: Span | null;
+  requirements: Requirement[];
+  sections: Section[];
+  openQuestions: OpenQuestion[];
+  /** Level-3 headings under `## Requirements` that are not `### Requirement:` headings (likely mistakes). */
+  strayHeadings: { text: string; span: Span }[];
+  /** References to requirement IDs written as `[[ID]]` in prose outside code. */
+  references: Reference[];
+  /** The spec's own status, from front matter (`status:`), if any. */
+  status: RequirementStatus | null;
+  layout: Layout;
+}
+
+export interface Principle {
+  id: string;
+  title: string;
+  text: string;
+  gate: string | null;
+  span: Span;
+  raw: string;
+}
+
+export interface Constitution {
+  kind: "constitution";
+  file: string;
+  principles: Principle[];
+}
+
+export type DeltaOp = "ADDED" | "MODIFIED" | "REMOVED" | "RENAMED";
+
+export interface Rename {
+  from: string;
+  to: string;
+  span: Span;
+}
+
+export interface DeltaSection {
+  op: DeltaOp;
+  span: Span;
+  headingSpan: Span;
+  /** For ADDED / MODIFIED (full blocks) and REMOVED (blocks, often heading only). */
+  requirements: Requirement[];
+  /** For REMOVED: every name listed, as a `### Requirement:` heading or a bullet carrying one. */
+  removed: { title: string; id: string | null; span: Span }[];
+  /** For RENAMED: FROM/TO pairs. */
+  renames: Rename[];
+}
+
+/** A delta spec inside a change: `changes/<id>/specs/<capability>/spec.md`. */
+export interface DeltaSpec {
+  capability: string;
+  file: string;
+  sections: DeltaSection[];
+  /** `### Requirement:` headings outside any delta section: silently ignored by OpenSpec, reported by Keel. */
+  orphans: { title: string; span: Span }[];
+  /** Level-3 headings inside a delta section that are not requirement headings. */
+  strayHeadings: { text: string; span: Span }[];
+}
+
+export type ChangeStatus = "draft" | "review" | "approved" | "applied" | "rejected";
+
+export interface Change {
+  kind: "change";
+  id: string;
+  /** Folder, project-relative. */
+  dir: string;
+  archived: boolean;
+  proposalFile: string | null;
+  why: string | null;
+  whatChanges: string | null;
+  /** Sections of proposal.md by title, for validators. */
+  proposalSections: Section[];
+  deltas: DeltaSpec[];
+  tasksFile: string | null;
+  tasks: { total: number; done: number };
+  /** Parsed `.openspec.yaml` / `change.yaml` metadata, if present. */
+  meta: Record<string, unknown> | null;
+  status: ChangeStatus;
+  layout: Layout;
+}
+
+export type Layout = "keel" | "openspec";
+
+/** A problem found in the input. Parsers never throw on bad Markdown; they report these instead. */
+export interface Diagnostic {
+  rule: string;
+  severity: Severity;
+  message: string;
+  hint?: string;
+  span: Span;
+}
+
+export type Severity = "error" | "warning" | "info";
+
+/** A validation finding, the unit of `keel validate` output (stable JSON schema, see docs/cli.md). */
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+  hint: string;
+  /** The spec, change or requirement the finding is about, when there is one. */
+  target?: string;
+}

@@ -1,0 +1,127 @@
+// The index: a cache of per-file analyses in SQLite under `.keel/`. Deleting it loses nothing.
+// WAL mode lets several Keel processes read while one refreshes; a corrupt or foreign file is
+// discarded and rebuilt rather than reported, because everything in it can be recomputed.
+import { mkdirSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import type BetterSqlite3 from "better-sqlite3";
+
+/** Bump when the tables or the payload format change; an index of another version is rebuilt. */
+export const INDEX_SCHEMA_VERSION = 1;
+export const STATE_DIR = ".keel";
+export const INDEX_FILE = "index.db";
+
+export interface IndexedFile {
+  rel: string;
+  size: number;
+  mtimeMs: number;
+  hash: string;
+  /** When the row was written (ms since epoch); used to catch edits within the file system's mtime granularity. */
+  indexedAt: number;
+  payload: string;
+}
+
+type Database = BetterSqlite3.Database;
+
+let sqlite: typeof BetterSqlite3 | null = null;
+function driver(): typeof BetterSqlite3 {
+  // Loaded on first use: the native addon costs more to load than most commands take to run.
+  sqlite ??= createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
+  return sqlite;
+}
+
+export class IndexDb {
+  private constructor(readonly db: Database) {}
+
+  static open(projectRoot: string): IndexDb {
+    const dir = join(projectRoot, STATE_DIR);
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, INDEX_FILE);
+    try {
+      return new IndexDb(openAndMigrate(path));
+    } catch (e) {
+      if (!isCorruption(e)) throw e;
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
+      return new IndexDb(openAndMigrate(path));
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  files(): Map<string, IndexedFile> {
+    const rows = this.db
+      .prepare("SELECT rel, size, mtime AS mtimeMs, hash, indexed_at AS indexedAt, payload FROM files")
+      .all() as IndexedFile[];
+    return new Map(rows.map((r) => [r.rel, r]));
+  }
+
+  getMeta(key: string): string | null {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  /**
+   * Applies a refresh in one write transaction: upserts changed files, deletes vanished ones, sets meta.
+   * BEGIN IMMEDIATE takes the write lock up front, so two refreshing processes serialise instead of
+   * failing mid-way; busy_timeout makes the second one wait.
+   */
+  commit(upserts: IndexedFile[], deletions: string[], meta: Record<string, string>): void {
+    const upsert = this.db.prepare(
+      `INSERT INTO files (rel, size, mtime, hash, indexed_at, payload) VALUES (@rel, @size, @mtimeMs, @hash, @indexedAt, @payload)
+       ON CONFLICT(rel) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, hash = excluded.hash,
+       indexed_at = excluded.indexed_at, payload = excluded.payload`,
+    );
+    const del = this.db.prepare("DELETE FROM files WHERE rel = ?");
+    const setMeta = this.db.prepare(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    );
+    this.db
+      .transaction(() => {
+        for (const f of upserts) upsert.run(f);
+        for (const rel of deletions) del.run(rel);
+        for (const [k, v] of Object.entries(meta)) setMeta.run(k, v);
+      })
+      .immediate();
+  }
+}
+
+function openAndMigrate(path: string): Database {
+  const Driver = driver();
+  const db = new Driver(path, { timeout: 10_000 });
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (version !== INDEX_SCHEMA_VERSION) {
+      db.transaction(() => {
+        db.exec(`
+          DROP TABLE IF EXISTS files;
+          DROP TABLE IF EXISTS meta;
+          CREATE TABLE files (
+            rel TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            mtime REAL NOT NULL,
+            hash TEXT NOT NULL,
+            indexed_at REAL NOT NULL,
+            payload TEXT NOT NULL
+          ) WITHOUT ROWID;
+          CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        `);
+        db.pragma(`user_version = ${INDEX_SCHEMA_VERSION}`);
+      }).immediate();
+    }
+    // A quick structural probe: a truncated or overwritten file fails here rather than mid-command.
+    db.prepare("SELECT count(*) FROM files").get();
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+function isCorruption(e: unknown): boolean {
+  const code = (e as { code?: string }).code ?? "";
+  return code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB" || code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_CANTOPEN";
+}

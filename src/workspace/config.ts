@@ -1,0 +1,134 @@
+// keel/keel.yaml: the project configuration. Validated at the boundary; a bad file stops with its line.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { isMap, parseDocument } from "yaml";
+import type { Severity } from "../model/types.js";
+import { projectError } from "./errors.js";
+import type { ProjectRoot } from "./root.js";
+
+export type RuleSetting = Severity | "off";
+
+export interface KeelConfig {
+  version: 1;
+  project: string | null;
+  validate: {
+    strict: boolean;
+    vagueTerms: string[];
+    rules: Record<string, RuleSetting>;
+  };
+  actors: { default: string | null };
+}
+
+export const DEFAULT_VAGUE_TERMS = [
+  "fast",
+  "quickly",
+  "user-friendly",
+  "intuitive",
+  "as appropriate",
+  "etc.",
+  "robust",
+  "seamless",
+  "easy",
+  "simple",
+  "efficient",
+  "flexible",
+  "as needed",
+  "and/or",
+];
+
+export const CONFIG_FILE = "keel/keel.yaml";
+
+export function defaultConfig(): KeelConfig {
+  return {
+    version: 1,
+    project: null,
+    validate: { strict: false, vagueTerms: [...DEFAULT_VAGUE_TERMS], rules: {} },
+    actors: { default: null },
+  };
+}
+
+export function loadConfig(project: ProjectRoot): KeelConfig {
+  const path = join(project.root, CONFIG_FILE);
+  if (!existsSync(path)) return defaultConfig();
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw projectError(`cannot read ${CONFIG_FILE} (${(e as NodeJS.ErrnoException).code})`, "check the file's permissions");
+  }
+  return parseConfig(text);
+}
+
+export function parseConfig(text: string): KeelConfig {
+  const doc = parseDocument(text, { uniqueKeys: true });
+  const err = doc.errors[0];
+  if (err) {
+    const pos = err.linePos?.[0];
+    throw projectError(
+      `invalid YAML in ${CONFIG_FILE}: ${err.message.split("\n")[0]}`,
+      "fix the YAML syntax; see docs/cli.md#configuration",
+      { file: CONFIG_FILE, line: pos?.line ?? 1, col: pos?.col ?? 1 },
+    );
+  }
+  const lineOf = (path: string[]): number => {
+    const node = doc.getIn(path, true) as { range?: [number, number] } | undefined;
+    const offset = node?.range?.[0] ?? 0;
+    return text.slice(0, offset).split("\n").length;
+  };
+  const bad = (path: string[], what: string): never => {
+    throw projectError(`${CONFIG_FILE}: \`${path.join(".")}\` ${what}`, "see docs/cli.md#configuration for every key", {
+      file: CONFIG_FILE,
+      line: lineOf(path),
+      col: 1,
+    });
+  };
+  if (doc.contents !== null && !isMap(doc.contents)) bad([], "must be a mapping of keys");
+  const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
+  const config = defaultConfig();
+  for (const key of Object.keys(raw)) {
+    if (!["version", "project", "validate", "actors"].includes(key)) bad([key], "is not a known key");
+  }
+  if (raw.version !== undefined && raw.version !== 1) bad(["version"], "must be 1");
+  if (raw.project !== undefined && raw.project !== null) {
+    if (typeof raw.project !== "string") bad(["project"], "must be a string");
+    config.project = raw.project as string;
+  }
+  const v = raw.validate;
+  if (v !== undefined && v !== null) {
+    if (typeof v !== "object" || Array.isArray(v)) bad(["validate"], "must be a mapping");
+    const vo = v as Record<string, unknown>;
+    for (const key of Object.keys(vo)) {
+      if (!["strict", "vague_terms", "rules"].includes(key)) bad(["validate", key], "is not a known key");
+    }
+    if (vo.strict !== undefined) {
+      if (typeof vo.strict !== "boolean") bad(["validate", "strict"], "must be true or false");
+      config.validate.strict = vo.strict as boolean;
+    }
+    if (vo.vague_terms !== undefined) {
+      if (!Array.isArray(vo.vague_terms) || !vo.vague_terms.every((t) => typeof t === "string" && t.trim() !== "")) {
+        bad(["validate", "vague_terms"], "must be a list of non-empty strings");
+      }
+      config.validate.vagueTerms = (vo.vague_terms as string[]).map((t) => t.trim());
+    }
+    if (vo.rules !== undefined && vo.rules !== null) {
+      if (typeof vo.rules !== "object" || Array.isArray(vo.rules)) bad(["validate", "rules"], "must be a mapping");
+      for (const [rule, setting] of Object.entries(vo.rules as Record<string, unknown>)) {
+        if (!["error", "warning", "info", "off"].includes(setting as string)) {
+          bad(["validate", "rules", rule], "must be one of error, warning, info, off");
+        }
+        config.validate.rules[rule] = setting as RuleSetting;
+      }
+    }
+  }
+  const a = raw.actors;
+  if (a !== undefined && a !== null) {
+    if (typeof a !== "object" || Array.isArray(a)) bad(["actors"], "must be a mapping");
+    const ao = a as Record<string, unknown>;
+    for (const key of Object.keys(ao)) if (key !== "default") bad(["actors", key], "is not a known key");
+    if (ao.default !== undefined && ao.default !== null) {
+      if (typeof ao.default !== "string") bad(["actors", "default"], "must be a string");
+      config.actors.default = ao.default as string;
+    }
+  }
+  return config;
+}

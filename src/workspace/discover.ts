@@ -1,0 +1,231 @@
+// Discovers the project's intent files for each layout, without following any path out of the project.
+import { type Dirent, readdirSync, realpathSync, statSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import type { Layout } from "../model/types.js";
+import { LAYOUT_DIR, type ProjectRoot } from "./root.js";
+
+export type FileRole = "spec" | "constitution" | "proposal" | "tasks" | "design" | "change-meta" | "delta";
+
+export interface ChangeRef {
+  id: string;
+  /** Project-relative folder of the change. */
+  dir: string;
+  archived: boolean;
+}
+
+export interface SourceEntry {
+  rel: string;
+  abs: string;
+  role: FileRole;
+  layout: Layout;
+  /** For specs and deltas: the capability (folder path under specs/, joined with "/"). */
+  capability?: string;
+  change?: ChangeRef;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface DiscoveryProblem {
+  rule: string;
+  file: string;
+  message: string;
+  hint: string;
+}
+
+export interface Discovery {
+  files: SourceEntry[];
+  /** Change folders, including ones with no files yet, so an empty change is still seen. */
+  changes: Array<ChangeRef & { layout: Layout }>;
+  problems: DiscoveryProblem[];
+}
+
+const CHANGE_FILES: Record<string, FileRole> = {
+  "proposal.md": "proposal",
+  "tasks.md": "tasks",
+  "design.md": "design",
+  ".openspec.yaml": "change-meta",
+  "change.yaml": "change-meta",
+};
+
+export function discover(project: ProjectRoot): Discovery {
+  const walker = new Walker(project.root);
+  const out: Discovery = { files: [], changes: [], problems: walker.problems };
+  for (const layout of project.layouts) {
+    const base = join(project.root, LAYOUT_DIR[layout]);
+    if (layout === "keel") walker.addFile(join(base, "constitution.md"), { role: "constitution", layout }, out.files, true);
+    walker.walkSpecs(join(base, "specs"), "", layout, "spec", undefined, out.files);
+    const changesDir = join(base, "changes");
+    for (const entry of walker.list(changesDir)) {
+      if (!walker.isDir(changesDir, entry)) continue;
+      if (entry.name === "archive") {
+        const archiveDir = join(changesDir, "archive");
+        for (const a of walker.list(archiveDir)) {
+          if (walker.isDir(archiveDir, a)) walker.walkChange(join(archiveDir, a.name), a.name, true, layout, out);
+        }
+      } else walker.walkChange(join(changesDir, entry.name), entry.name, false, layout, out);
+    }
+  }
+  out.files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return out;
+}
+
+class Walker {
+  readonly problems: DiscoveryProblem[] = [];
+  private readonly visited = new Set<string>();
+
+  constructor(private readonly root: string) {
+    this.visited.add(safeRealpath(root) ?? root);
+  }
+
+  rel(abs: string): string {
+    return relative(this.root, abs).split(sep).join("/");
+  }
+
+  list(dir: string): Dirent[] {
+    try {
+      return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") {
+        this.problems.push({
+          rule: "input/unreadable",
+          file: this.rel(dir),
+          message: `cannot read folder (${code})`,
+          hint: "check the folder's permissions",
+        });
+      }
+      return [];
+    }
+  }
+
+  /** Is the entry a folder we may enter? Symlinks are followed only inside the project, and only once. */
+  isDir(parent: string, entry: Dirent): boolean {
+    if (entry.isDirectory()) return true;
+    if (!entry.isSymbolicLink()) return false;
+    const abs = join(parent, entry.name);
+    const target = this.checkLink(abs);
+    if (!target) return false;
+    try {
+      if (!statSync(target).isDirectory()) return false;
+    } catch {
+      return false;
+    }
+    if (this.visited.has(target)) {
+      this.problems.push({
+        rule: "input/symlink-loop",
+        file: this.rel(abs),
+        message: "symbolic link loops back to a folder already read",
+        hint: "remove the link or point it at a folder outside the loop",
+      });
+      return false;
+    }
+    this.visited.add(target);
+    return true;
+  }
+
+  /** Resolves a link; reports and returns null when it dangles, loops, or leaves the project. */
+  private checkLink(abs: string): string | null {
+    let target: string;
+    try {
+      target = realpathSync(abs);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      this.problems.push({
+        rule: code === "ELOOP" ? "input/symlink-loop" : "input/unreadable",
+        file: this.rel(abs),
+        message: code === "ELOOP" ? "symbolic link loop" : `broken symbolic link (${code})`,
+        hint: "remove the link or fix its target",
+      });
+      return null;
+    }
+    const rootReal = safeRealpath(this.root) ?? this.root;
+    if (target !== rootReal && !target.startsWith(rootReal + sep)) {
+      this.problems.push({
+        rule: "input/outside-project",
+        file: this.rel(abs),
+        message: "symbolic link points outside the project; Keel does not follow it",
+        hint: "copy the file into the project or remove the link",
+      });
+      return null;
+    }
+    return target;
+  }
+
+  addFile(
+    abs: string,
+    meta: Pick<SourceEntry, "role" | "layout" | "capability" | "change">,
+    into: SourceEntry[],
+    optional = false,
+  ): void {
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(abs);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" && optional) return;
+      if (code === "ELOOP") {
+        this.problems.push({
+          rule: "input/symlink-loop",
+          file: this.rel(abs),
+          message: "symbolic link loop",
+          hint: "remove the link or fix its target",
+        });
+        return;
+      }
+      if (code !== "ENOENT") {
+        this.problems.push({
+          rule: "input/unreadable",
+          file: this.rel(abs),
+          message: `cannot read file (${code})`,
+          hint: "check the file's permissions",
+        });
+      }
+      return;
+    }
+    if (!st.isFile()) return;
+    into.push({ ...meta, rel: this.rel(abs), abs, size: st.size, mtimeMs: st.mtimeMs });
+  }
+
+  /** Every `spec.md` below `dir`; the capability is the folder path below the specs root. */
+  walkSpecs(
+    dir: string,
+    capability: string,
+    layout: Layout,
+    role: "spec" | "delta",
+    change: ChangeRef | undefined,
+    into: SourceEntry[],
+  ): void {
+    for (const entry of this.list(dir)) {
+      if (entry.name === "spec.md" && capability !== "") {
+        if (entry.isSymbolicLink() && !this.checkLink(join(dir, entry.name))) continue;
+        const meta: Pick<SourceEntry, "role" | "layout" | "capability" | "change"> = { role, layout, capability };
+        if (change) meta.change = change;
+        this.addFile(join(dir, entry.name), meta, into);
+      } else if (!entry.name.startsWith(".") && this.isDir(dir, entry)) {
+        this.walkSpecs(join(dir, entry.name), capability ? `${capability}/${entry.name}` : entry.name, layout, role, change, into);
+      }
+    }
+  }
+
+  walkChange(dir: string, id: string, archived: boolean, layout: Layout, out: Discovery): void {
+    const ref: ChangeRef = { id, dir: this.rel(dir), archived };
+    out.changes.push({ ...ref, layout });
+    for (const entry of this.list(dir)) {
+      const role = CHANGE_FILES[entry.name];
+      if (role) {
+        if (entry.isSymbolicLink() && !this.checkLink(join(dir, entry.name))) continue;
+        this.addFile(join(dir, entry.name), { role, layout, change: ref }, out.files);
+      } else if (entry.name === "specs" && this.isDir(dir, entry)) {
+        this.walkSpecs(join(dir, "specs"), "", layout, "delta", ref, out.files);
+      }
+    }
+  }
+}
+
+function safeRealpath(p: string): string | null {
+  try {
+    return realpathSync(p);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,25 @@
+// Errors that stop a command. Each carries the documented exit code and, where known, the file and line.
+
+export const EXIT = { ok: 0, findings: 1, usage: 2, unreadable: 3 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export class KeelError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+    readonly hint: string,
+    readonly location?: { file: string; line: number; col: number },
+    readonly code = "error",
+  ) {
+    super(message);
+    this.name = "KeelError";
+  }
+}
+
+export function usageError(message: string, hint: string): KeelError {
+  return new KeelError(message, EXIT.usage, hint, undefined, "usage");
+}
+
+export function projectError(message: string, hint: string, location?: KeelError["location"]): KeelError {
+  return new KeelError(message, EXIT.unreadable, hint, location, "project");
+}

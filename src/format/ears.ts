@@ -24,9 +24,21 @@ export function earsPattern(text: string): EarsPattern | null {
   return [...found][0] as EarsPattern;
 }
 
+/** The sentence around the first SHALL/MUST: from the previous sentence end to the next one. */
 function firstNormativeSentence(text: string): string | null {
-  for (const sentence of text.replace(/\s+/g, " ").split(/(?<=[.!?])\s+/)) {
-    if (SHALL.test(sentence)) return sentence;
-  }
-  return null;
+  const m = SHALL.exec(text);
+  if (!m) return null;
+  let start = m.index;
+  while (start > 0 && !isSentenceEnd(text, start - 1)) start--;
+  let end = m.index;
+  while (end < text.length && !isSentenceEnd(text, end)) end++;
+  return text.slice(start, end + 1).replace(/\s+/g, " ").trim();
+}
+
+/** A `.`, `!` or `?` followed by whitespace (or the end) closes a sentence; `e.g.` mid-word does not. */
+function isSentenceEnd(text: string, i: number): boolean {
+  const c = text[i];
+  if (c !== "." && c !== "!" && c !== "?") return false;
+  const next = text[i + 1];
+  return next === undefined || next === " " || next === "\n" || next === "\r" || next === "\t";
 }

@@ -70,10 +70,6 @@ export function parseRequirementBlock(
   }
 
   const span = linesSpan(s, headLine, endLine);
-  const fingerprint = requirementFingerprint({
-    text,
-    scenarios: scenarios.map((sc) => ({ name: sc.name, body: scenarioBody(s, sc) })),
-  });
   const requirement: Requirement = {
     id: id ?? derivedRequirementId(capability, title),
     explicitId: id !== null,
@@ -83,12 +79,24 @@ export function parseRequirementBlock(
     scenarios,
     markers,
     ears: earsPattern(text),
-    fingerprint,
+    fingerprint: "",
     raw: s.text.slice(span.start.offset, span.end.offset),
     span,
     headingSpan: lineSpan(s, headLine),
     capability,
   };
+  // Computed on first read: validation never needs it, and it is the costliest part of a parse.
+  // The getter must not capture the scan (its line table is large); it keeps only the text it needs.
+  const material = { text, scenarios: scenarios.map((sc) => ({ name: sc.name, body: scenarioBody(s, sc) })) };
+  Object.defineProperty(requirement, "fingerprint", {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = requirementFingerprint(material);
+      Object.defineProperty(requirement, "fingerprint", { value, enumerable: true, writable: true, configurable: true });
+      return value;
+    },
+  });
   return { requirement, diagnostics };
 }
 

@@ -1,4 +1,5 @@
 // Clarity lint: "is this spec clear enough for an agent to implement without guessing?"
+import type { Line, Scan } from "../../format/scan.js";
 import type { Finding, Requirement, Span, Spec } from "../../model/types.js";
 import { finding } from "./finding.js";
 
@@ -9,16 +10,28 @@ export interface ClarityOptions {
   vagueTerms: readonly string[];
 }
 
-export function vagueTermPattern(terms: readonly string[]): RegExp | null {
-  if (terms.length === 0) return null;
-  const escaped = [...terms]
-    .sort((a, b) => b.length - a.length)
-    .map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  // Word boundaries by hand: `\b` fails next to punctuation such as the dot in "etc.".
-  return new RegExp(`(?<![\\p{L}\\p{N}_])(?:${escaped.join("|")})(?![\\p{L}\\p{N}_])`, "giu");
+type Matcher = (line: string) => Array<{ index: number; text: string }>;
+
+/**
+ * Finds configured vague terms, case-insensitively, as whole words. One regex of literal alternatives:
+ * V8 compiles it to a tight scanner, four times faster than `indexOf` per term on the benchmark corpus.
+ * Word boundaries are ASCII (`\b`), so a term glued to a non-ASCII letter is still reported.
+ */
+export function vagueTermMatcher(terms: readonly string[]): Matcher | null {
+  const unique = [...new Set(terms.map((t) => t.toLowerCase()))].sort((a, b) => b.length - a.length);
+  if (unique.length === 0) return null;
+  const alternatives = unique.map((t) => {
+    const escaped = t.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+    return `${/^\w/.test(t) ? "\\b" : ""}${escaped}${/\w$/.test(t) ? "\\b" : "(?!\\w)"}`;
+  });
+  const re = new RegExp(alternatives.join("|"), "gi");
+  return (text) => [...text.matchAll(re)].map((m) => ({ index: m.index ?? 0, text: m[0] }));
 }
 
-export function clarityRules(spec: Spec, text: string, vague: RegExp | null): Finding[] {
+const unresolvedMatcher: Matcher = (line) =>
+  [...line.matchAll(UNRESOLVED)].map((m) => ({ index: m.index ?? 0, text: m[0] }));
+
+export function clarityRules(spec: Spec, s: Scan, vague: Matcher | null): Finding[] {
   const out: Finding[] = [];
   for (const r of spec.requirements) {
     const normative = r.text.match(NORMATIVE)?.length ?? 0;
@@ -35,7 +48,7 @@ export function clarityRules(spec: Spec, text: string, vague: RegExp | null): Fi
       );
     }
     for (const sc of r.scenarios) {
-      if (sc.steps.length > 0 && !sc.steps.some((s) => s.keyword === "THEN")) {
+      if (sc.steps.length > 0 && !sc.steps.some((st) => st.keyword === "THEN")) {
         out.push(
           finding(
             "clarity/scenario-no-then",
@@ -48,9 +61,35 @@ export function clarityRules(spec: Spec, text: string, vague: RegExp | null): Fi
         );
       }
     }
-    if (vague) out.push(...vagueTerms(r, text, vague));
   }
-  out.push(...unresolvedMarkers(spec, text));
+  if (vague) {
+    for (const hit of proseMatches(s, vague)) {
+      const r = requirementAt(spec.requirements, hit.offset);
+      if (!r) continue;
+      out.push(
+        finding(
+          "clarity/vague-term",
+          "warning",
+          hit.span,
+          `vague term "${hit.text}" in requirement "${r.title}"`,
+          "replace it with a measurable criterion (a number, a limit, an observable outcome)",
+          r.id,
+        ),
+      );
+    }
+  }
+  for (const hit of proseMatches(s, unresolvedMatcher)) {
+    out.push(
+      finding(
+        "clarity/unresolved-marker",
+        "warning",
+        hit.span,
+        `unresolved marker ${hit.text}`,
+        "resolve it, or move the question to `## Open Questions` as `- [ ] …`",
+        requirementAt(spec.requirements, hit.offset)?.id ?? spec.capability,
+      ),
+    );
+  }
   if (spec.status === "approved") {
     for (const q of spec.openQuestions) {
       if (q.resolved) continue;
@@ -69,76 +108,49 @@ export function clarityRules(spec: Spec, text: string, vague: RegExp | null): Fi
   return out;
 }
 
-/** Vague terms in a requirement's text and scenarios, each reported at its own line and column. */
-function vagueTerms(r: Requirement, text: string, vague: RegExp): Finding[] {
-  const out: Finding[] = [];
-  const regions: Span[] = [];
-  if (r.textSpan) regions.push(r.textSpan);
-  for (const sc of r.scenarios) regions.push(sc.span);
-  for (const region of regions) {
-    forEachMatch(text, region, vague, (term, span) =>
-      out.push(
-        finding(
-          "clarity/vague-term",
-          "warning",
-          span,
-          `vague term "${term}" in requirement "${r.title}"`,
-          "replace it with a measurable criterion (a number, a limit, an observable outcome)",
-          r.id,
-        ),
-      ),
-    );
-  }
-  return out;
-}
-
-function unresolvedMarkers(spec: Spec, text: string): Finding[] {
-  const out: Finding[] = [];
-  const whole: Span = {
-    file: spec.file,
-    start: { line: 1, col: 1, offset: 0 },
-    end: { line: 0, col: 0, offset: text.length },
-  };
-  forEachMatch(text, whole, UNRESOLVED, (marker, span) =>
-    out.push(
-      finding(
-        "clarity/unresolved-marker",
-        "warning",
-        span,
-        `unresolved marker ${marker}`,
-        "resolve it, or move the question to `## Open Questions` as `- [ ] …`",
-        spec.capability,
-      ),
-    ),
-  );
-  return out;
-}
-
-/** Calls `fn` for each match inside `region`, skipping fenced code and inline code spans. */
-function forEachMatch(text: string, region: Span, re: RegExp, fn: (match: string, span: Span) => void): void {
-  const slice = text.slice(region.start.offset, region.end.offset);
-  re.lastIndex = 0;
-  if (!re.test(slice)) return;
-  let line = region.start.line;
-  let lineStart = region.start.offset;
-  let inFence = false;
-  for (const rawLine of slice.split("\n")) {
-    const fence = /^ {0,3}(```|~~~)/.test(rawLine);
-    if (fence) inFence = !inFence;
-    if (!fence && !inFence) {
-      const masked = rawLine.replace(/`[^`]*`/g, (c) => " ".repeat(c.length));
-      re.lastIndex = 0;
-      for (const m of masked.matchAll(re)) {
-        const col = (m.index ?? 0) + 1;
-        const offset = lineStart + col - 1;
-        fn(m[0], {
-          file: region.file,
-          start: { line, col, offset },
-          end: { line, col: col + m[0].length, offset: offset + m[0].length },
-        });
-      }
+/** The requirement whose normative text or scenarios contain `offset` (not its heading or marker line). */
+function requirementAt(reqs: readonly Requirement[], offset: number): Requirement | null {
+  let lo = 0;
+  let hi = reqs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = reqs[mid] as Requirement;
+    if (offset < r.span.start.offset) hi = mid - 1;
+    else if (offset >= r.span.end.offset) lo = mid + 1;
+    else {
+      const inText = r.textSpan !== null && offset >= r.textSpan.start.offset && offset < r.textSpan.end.offset;
+      const inScenario = r.scenarios.some((sc) => offset >= sc.span.start.offset && offset < sc.span.end.offset);
+      return inText || inScenario ? r : null;
     }
-    line++;
-    lineStart += rawLine.length + 1;
   }
+  return null;
+}
+
+/**
+ * Matches over the whole file in one pass, keeping those in prose: not in front matter, fenced code,
+ * HTML comment blocks or inline code spans.
+ */
+function proseMatches(s: Scan, match: Matcher): Array<{ offset: number; text: string; span: Span }> {
+  const out: Array<{ offset: number; text: string; span: Span }> = [];
+  const hits = match(s.text);
+  if (hits.length === 0) return out;
+  let li = 0;
+  for (const hit of hits) {
+    while (li < s.lines.length - 1 && (s.lines[li + 1] as Line).start <= hit.index) li++;
+    const line = s.lines[li];
+    if (!line || line.opaque || hit.index >= line.end + 1) continue;
+    const before = s.text.slice(line.start, hit.index);
+    if ((before.match(/`/g)?.length ?? 0) % 2 === 1) continue;
+    const col = hit.index - line.start + 1;
+    out.push({
+      offset: hit.index,
+      text: hit.text,
+      span: {
+        file: s.file,
+        start: { line: li + 1, col, offset: hit.index },
+        end: { line: li + 1, col: col + hit.text.length, offset: hit.index + hit.text.length },
+      },
+    });
+  }
+  return out;
 }

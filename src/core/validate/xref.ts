@@ -6,7 +6,6 @@ export interface RequirementSummary {
   id: string;
   title: string;
   explicit: boolean;
-  fingerprint: string;
   line: number;
   col: number;
   status: string | null;

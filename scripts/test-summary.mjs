@@ -1,0 +1,16 @@
+// Prints the closing line CI reads ("N passed, N failed, N skipped") from Vitest's JSON report.
+import { readFileSync } from "node:fs";
+
+const file = process.argv[2] ?? ".test-results/report.json";
+let report;
+try {
+  report = JSON.parse(readFileSync(file, "utf8"));
+} catch {
+  console.error(`no test report at ${file}`);
+  process.exit(1);
+}
+const passed = report.numPassedTests ?? 0;
+const failed = (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
+const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);

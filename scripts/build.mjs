@@ -1,13 +1,13 @@
 // Bundles the CLI with code splitting: `dist/keel.mjs` holds only argument parsing and the command table;
 // each command is a chunk loaded on demand, so `keel --version` costs little more than `node -e 0`.
 // better-sqlite3 stays external because it is a native addon.
-import { chmodSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
 const { version } = JSON.parse(readFileSync("package.json", "utf8"));
 rmSync("dist", { recursive: true, force: true });
 await build({
-  entryPoints: { keel: "src/cli/main.ts" },
+  entryPoints: { keel: "src/cli/main.ts", "validate-worker": "src/core/validate/worker.ts" },
   outdir: "dist",
   outExtension: { ".js": ".mjs" },
   chunkNames: "chunks/[name]-[hash]",
@@ -18,7 +18,11 @@ await build({
   target: "node20",
   legalComments: "none",
   external: ["better-sqlite3"],
-  define: { KEEL_VERSION: JSON.stringify(version) },
+  // Shared code lives in dist/chunks/, so the worker entry is one folder up from the module that starts it.
+  define: {
+    KEEL_VERSION: JSON.stringify(version),
+    KEEL_VALIDATE_WORKER: JSON.stringify("../validate-worker.mjs"),
+  },
   banner: {
     js: "import { createRequire as __keelCreateRequire } from 'node:module'; const require = __keelCreateRequire(import.meta.url);",
   },
@@ -27,6 +31,6 @@ await build({
 // The shebang goes on the entry only; chunks are plain modules.
 const entry = "dist/keel.mjs";
 const text = readFileSync(entry, "utf8");
-const { writeFileSync } = await import("node:fs");
+
 writeFileSync(entry, `#!/usr/bin/env node\n${text}`);
 chmodSync(entry, 0o755);

@@ -1,6 +1,7 @@
 // Entry point of the `keel` binary: global flags, then a lazily loaded command.
-import type { Command, GlobalFlags } from "./command.js";
+
 import { usageError } from "../workspace/errors.js";
+import type { Command, GlobalFlags } from "./command.js";
 import { reportError, stdio } from "./output.js";
 
 declare const KEEL_VERSION: string;
@@ -10,10 +11,16 @@ type Loader = () => Promise<{ default: Command }>;
 /** Summaries live here (not in the modules) so `keel help` loads no command code. */
 const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   init: { summary: "create keel/ in this repository (idempotent)", load: () => import("./commands/init.js") },
-  validate: { summary: "check specs and changes; exit 1 on errors", load: () => import("./commands/validate.js") },
+  validate: {
+    summary: "check specs and changes; exit 1 on errors",
+    load: () => import("./commands/validate.js"),
+  },
   list: { summary: "list specs, changes or requirements", load: () => import("./commands/list.js") },
   show: { summary: "show a spec, change or requirement by id", load: () => import("./commands/show.js") },
-  search: { summary: "full-text search over requirements, ranked", load: () => import("./commands/search.js") },
+  search: {
+    summary: "full-text search over requirements, ranked",
+    load: () => import("./commands/search.js"),
+  },
   status: { summary: "one-screen summary of the project", load: () => import("./commands/status.js") },
 };
 
@@ -45,7 +52,12 @@ export async function main(argv: string[]): Promise<number> {
     if (a === "--json") global.json = true;
     else if (a === "-C" || a === "--root") {
       const value = argv[++i];
-      if (value === undefined) return reportError(io, usageError(`${a} needs a folder`, "e.g. keel -C path/to/project status"), global.json);
+      if (value === undefined)
+        return reportError(
+          io,
+          usageError(`${a} needs a folder`, "e.g. keel -C path/to/project status"),
+          global.json,
+        );
       global.root = value;
     } else if (a.startsWith("--root=")) global.root = a.slice(7);
     else if (a === "-h" || a === "--help") help = true;
@@ -63,7 +75,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    return reportError(io, usageError(`unknown command "${name}"`, "run `keel help` for the list of commands"), global.json);
+    return reportError(
+      io,
+      usageError(`unknown command "${name}"`, "run `keel help` for the list of commands"),
+      global.json,
+    );
   }
   if (help) return printCommandHelp(io, name);
   try {
@@ -76,7 +92,9 @@ export async function main(argv: string[]): Promise<number> {
 
 async function printCommandHelp(io: ReturnType<typeof stdio>, name: string): Promise<number> {
   const command = (await (COMMANDS[name] as { load: Loader }).load()).default;
-  io.out(`keel ${command.name} — ${command.summary}\n\nusage: ${command.usage}\n\nsee docs/cli.md#${command.name}`);
+  io.out(
+    `keel ${command.name} — ${command.summary}\n\nusage: ${command.usage}\n\nsee docs/cli.md#${command.name}`,
+  );
   return 0;
 }
 

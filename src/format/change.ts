@@ -2,7 +2,7 @@
 import { parseDocument } from "yaml";
 import type { Change, ChangeStatus, DeltaSpec, Diagnostic, Layout, Section } from "../model/types.js";
 import { parseDeltaSpec } from "./delta.js";
-import { linesSpan, lineSpan, lineText, scan } from "./scan.js";
+import { lineSpan, linesSpan, lineText, scan } from "./scan.js";
 import { topSections } from "./spec.js";
 
 export interface SourceFile {
@@ -56,16 +56,28 @@ export function parseChange(src: ChangeSources): { change: Change; diagnostics: 
   if (src.meta) {
     const doc = parseDocument(src.meta.text);
     const err = doc.errors[0];
-    const data = err ? null : (doc.toJS() as unknown);
-    if (err || (data !== null && (typeof data !== "object" || Array.isArray(data)))) {
-      const line = err?.linePos?.[0]?.line ?? 1;
-      const col = err?.linePos?.[0]?.col ?? 1;
+    let data: unknown = null;
+    let failure = err ? `invalid YAML: ${err.message.split("\n")[0]}` : null;
+    if (!err) {
+      try {
+        data = doc.toJS();
+      } catch (e) {
+        // The yaml library refuses alias bombs by throwing; report it like any bad YAML.
+        failure = `invalid YAML: ${(e as Error).message}`;
+      }
+    }
+    if (failure || (data !== null && (typeof data !== "object" || Array.isArray(data)))) {
+      // Line and column from the error's offset, so that all three agree (the offset used to be 0).
+      const offset = Math.min(Math.max(err?.pos[0] ?? 0, 0), src.meta.text.length);
+      const before = src.meta.text.slice(0, offset);
+      const line = before.split("\n").length;
+      const col = offset - (before.lastIndexOf("\n") + 1) + 1;
       diagnostics.push({
         rule: "format/change-meta",
         severity: "error",
-        message: err ? `invalid YAML: ${err.message.split("\n")[0]}` : "change metadata must be a YAML mapping",
+        message: failure ?? "change metadata must be a YAML mapping",
         hint: "fix the YAML so that it is a mapping of `key: value` lines",
-        span: { file: src.meta.file, start: { line, col, offset: 0 }, end: { line, col, offset: 0 } },
+        span: { file: src.meta.file, start: { line, col, offset }, end: { line, col, offset } },
       });
     } else meta = (data ?? {}) as Record<string, unknown>;
   }

@@ -7,7 +7,10 @@ import { type Heading, linesSpan, lineText, scan } from "./scan.js";
 const PRINCIPLE_HEADING = /^Principle:\s*(.*)$/i;
 const GATE = /^\s*Gate:\s*`([^`]+)`\s*$/i;
 
-export function parseConstitution(text: string, file: string): { constitution: Constitution; diagnostics: Diagnostic[] } {
+export function parseConstitution(
+  text: string,
+  file: string,
+): { constitution: Constitution; diagnostics: Diagnostic[] } {
   const s = scan(text, file);
   const principles: Principle[] = [];
   const diagnostics: Diagnostic[] = [];

@@ -30,7 +30,8 @@ export function parseDeltaSpec(
     const renames: Rename[] = [];
     if (op !== "RENAMED") collectRequirements(s, sec, capability, requirements, strayHeadings, diagnostics);
     if (op === "REMOVED") {
-      for (const r of requirements) removed.push({ title: r.title, id: r.explicitId ? r.id : null, span: r.headingSpan });
+      for (const r of requirements)
+        removed.push({ title: r.title, id: r.explicitId ? r.id : null, span: r.headingSpan });
       for (let i = sec.heading.lineIndex + 1; i < sec.endLine; i++) {
         const line = s.lines[i]!;
         const b = line.opaque ? null : REMOVED_BULLET.exec(lineText(s.text, line));
@@ -54,7 +55,10 @@ export function parseDeltaSpec(
   for (const h of s.headings as Heading[]) {
     if (h.level !== 3 || !REQUIREMENT_HEADING.test(h.text)) continue;
     if (deltaRanges.some(([a, b]) => h.lineIndex > a && h.lineIndex < b)) continue;
-    orphans.push({ title: splitExplicitId(REQUIREMENT_HEADING.exec(h.text)?.[1] ?? "").title, span: lineSpan(s, h.lineIndex) });
+    orphans.push({
+      title: splitExplicitId(REQUIREMENT_HEADING.exec(h.text)?.[1] ?? "").title,
+      span: lineSpan(s, h.lineIndex),
+    });
   }
   return { delta: { capability, file, sections, orphans, strayHeadings }, diagnostics, scan: s };
 }

@@ -24,21 +24,21 @@ export function earsPattern(text: string): EarsPattern | null {
   return [...found][0] as EarsPattern;
 }
 
+const SENTENCE_END = /[.!?](?=\s|$)/g;
+
 /** The sentence around the first SHALL/MUST: from the previous sentence end to the next one. */
 function firstNormativeSentence(text: string): string | null {
   const m = SHALL.exec(text);
   if (!m) return null;
-  let start = m.index;
-  while (start > 0 && !isSentenceEnd(text, start - 1)) start--;
-  let end = m.index;
-  while (end < text.length && !isSentenceEnd(text, end)) end++;
-  return text.slice(start, end + 1).replace(/\s+/g, " ").trim();
-}
-
-/** A `.`, `!` or `?` followed by whitespace (or the end) closes a sentence; `e.g.` mid-word does not. */
-function isSentenceEnd(text: string, i: number): boolean {
-  const c = text[i];
-  if (c !== "." && c !== "!" && c !== "?") return false;
-  const next = text[i + 1];
-  return next === undefined || next === " " || next === "\n" || next === "\r" || next === "\t";
+  let start = 0;
+  let end = text.length;
+  SENTENCE_END.lastIndex = 0;
+  for (let e = SENTENCE_END.exec(text); e; e = SENTENCE_END.exec(text)) {
+    if (e.index < m.index) start = e.index + 1;
+    else {
+      end = e.index + 1;
+      break;
+    }
+  }
+  return text.slice(start, end).replace(/\s+/g, " ").trim();
 }

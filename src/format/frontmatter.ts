@@ -15,9 +15,12 @@ export function parseFrontMatter(s: Scan): { frontMatter: FrontMatter | null; di
   const raw = s.text.slice(span.start.offset, span.end.offset);
   if (doc.errors.length > 0) {
     for (const err of doc.errors) {
-      const line = (err.linePos?.[0]?.line ?? 1) + fm.openLine + 1;
-      const col = err.linePos?.[0]?.col ?? 1;
-      const offset = (s.lines[line - 1]?.start ?? bodyStart) + col - 1;
+      // `prettyErrors: false` leaves `linePos` unset: place the error from its offset in the YAML text.
+      const offset = bodyStart + Math.min(Math.max(err.pos[0], 0), yamlText.length);
+      let k = fm.openLine + 1;
+      while (k < fm.closeLine && (s.lines[k + 1] as { start: number }).start <= offset) k++;
+      const line = k + 1;
+      const col = offset - (s.lines[k] as { start: number }).start + 1;
       diagnostics.push({
         rule: "format/front-matter",
         severity: "error",
@@ -28,7 +31,20 @@ export function parseFrontMatter(s: Scan): { frontMatter: FrontMatter | null; di
     }
     return { frontMatter: { data: {}, raw, span }, diagnostics };
   }
-  const data = doc.toJS() as unknown;
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (e) {
+    // The yaml library refuses alias bombs ("billion laughs") by throwing; report it like any bad YAML.
+    diagnostics.push({
+      rule: "format/front-matter",
+      severity: "error",
+      message: `invalid YAML front matter: ${(e as Error).message}`,
+      hint: "fix the YAML between the two `---` lines, or remove the front matter",
+      span,
+    });
+    return { frontMatter: { data: {}, raw, span }, diagnostics };
+  }
   if (data !== null && (typeof data !== "object" || Array.isArray(data))) {
     diagnostics.push({
       rule: "format/front-matter",

@@ -11,12 +11,17 @@ import {
 } from "../model/types.js";
 
 const KNOWN_KEYS = new Set(["status", "origin", "actor", "by", "tool", "model", "change", "at", "basis"]);
-const SEPARATOR = /\s+[·|;]\s+|\s*[·;]\s*/;
+/** Separates marker fields: ` · `, ` | ` or `;` (the middle dot and semicolon also without spaces). */
+export const MARKER_SEPARATOR = /\s+[·|;]\s+|\s*[·;]\s*/;
+const SEPARATOR = MARKER_SEPARATOR;
 const MARKER_LINE = /^ {0,3}>\s?(.*)$/;
 
 export interface MarkerProblem {
   message: string;
   hint: string;
+  /** 0-based index in the line of the offending value, and its length, so a finding can point at it. */
+  at: number;
+  length: number;
 }
 
 export interface ParsedMarkers {
@@ -40,9 +45,12 @@ export function parseMarkerLine(line: string, span: Span): ParsedMarkers {
   const extra: Record<string, string> = {};
   const problems: MarkerProblem[] = [];
   let status: RequirementStatus | undefined;
+  let searchFrom = 0;
   for (const rawField of body.split(SEPARATOR)) {
     const field = rawField.trim();
     if (field === "") continue;
+    const fieldAt = line.indexOf(field, searchFrom);
+    searchFrom = fieldAt + field.length;
     if (field === "explicit" || field === "inferred") {
       provenance.basis = field;
       continue;
@@ -54,6 +62,7 @@ export function parseMarkerLine(line: string, span: Span): ParsedMarkers {
     }
     const key = field.slice(0, colon).trim().toLowerCase();
     const value = field.slice(colon + 1).trim();
+    const at = fieldAt + field.indexOf(value, colon + 1);
     switch (key) {
       case "status":
         if ((REQUIREMENT_STATUSES as readonly string[]).includes(value)) status = value as RequirementStatus;
@@ -61,15 +70,29 @@ export function parseMarkerLine(line: string, span: Span): ParsedMarkers {
           problems.push({
             message: `unknown status "${value}"`,
             hint: `use one of: ${REQUIREMENT_STATUSES.join(", ")}`,
+            at,
+            length: value.length,
           });
         break;
       case "origin":
         if ((ORIGINS as readonly string[]).includes(value)) provenance.origin = value as Origin;
-        else problems.push({ message: `unknown origin "${value}"`, hint: `use one of: ${ORIGINS.join(", ")}` });
+        else
+          problems.push({
+            message: `unknown origin "${value}"`,
+            hint: `use one of: ${ORIGINS.join(", ")}`,
+            at,
+            length: value.length,
+          });
         break;
       case "basis":
         if (value === "explicit" || value === "inferred") provenance.basis = value;
-        else problems.push({ message: `unknown basis "${value}"`, hint: "use explicit or inferred" });
+        else
+          problems.push({
+            message: `unknown basis "${value}"`,
+            hint: "use explicit or inferred",
+            at,
+            length: value.length,
+          });
         break;
       case "actor":
       case "by":
@@ -97,7 +120,11 @@ export function parseMarkerLine(line: string, span: Span): ParsedMarkers {
 }
 
 /** Renders markers in canonical field order. Used only when an edit creates or changes a marker line. */
-export function renderMarkers(status: RequirementStatus | undefined, p: Provenance, extra: Record<string, string> = {}): string {
+export function renderMarkers(
+  status: RequirementStatus | undefined,
+  p: Provenance,
+  extra: Record<string, string> = {},
+): string {
   const fields: string[] = [];
   if (status) fields.push(`status: ${status}`);
   if (p.origin) fields.push(`origin: ${p.origin}`);

@@ -1,7 +1,15 @@
 // Parses one `### Requirement:` block into the model: ID, marker line, normative text, scenarios, fingerprint.
 import { requirementFingerprint } from "../model/fingerprint.js";
 import { derivedRequirementId, splitExplicitId } from "../model/ids.js";
-import type { Diagnostic, Markers, Requirement, Scenario, ScenarioStep, Span, StepKeyword } from "../model/types.js";
+import type {
+  Diagnostic,
+  Markers,
+  Requirement,
+  Scenario,
+  ScenarioStep,
+  Span,
+  StepKeyword,
+} from "../model/types.js";
 import { earsPattern } from "./ears.js";
 import { isMarkerLine, parseMarkerLine } from "./markers.js";
 import { type Heading, lineSpan, linesSpan, lineText, type Scan } from "./scan.js";
@@ -9,7 +17,17 @@ import { type Heading, lineSpan, linesSpan, lineText, type Scan } from "./scan.j
 export const REQUIREMENT_HEADING = /^Requirement:\s*(.*)$/i;
 const SCENARIO_PREFIX = /^Scenario:\s*/i;
 const LIST_ITEM = /^\s*(?:[-*+]|\d+[.)])\s+(.*)$/;
-const STEP = /^(?:\*\*|__)?(GIVEN|WHEN|THEN|AND|BUT)\b:?(?:\*\*|__)?:?\s*(.*)$/i;
+// The keyword ends at a non-letter (`\b` would not end it before `__`, as in `__And__`).
+const STEP = /^(?:\*\*|__)?(GIVEN|WHEN|THEN|AND|BUT)(?![A-Za-z0-9]):?(?:\*\*|__)?:?\s*(.*)$/i;
+
+export interface ParseOptions {
+  /**
+   * Compute fingerprints (default true). `keel validate` turns them off: no rule reads them, and
+   * normalising and hashing every requirement is the largest part of a cold parse. Without them,
+   * `Requirement.fingerprint` is the empty string.
+   */
+  fingerprints?: boolean;
+}
 
 export interface RequirementParse {
   requirement: Requirement;
@@ -25,6 +43,7 @@ export function parseRequirementBlock(
   headingIndex: number,
   endLine: number,
   capability: string,
+  options: ParseOptions = {},
 ): RequirementParse {
   const heading = s.headings[headingIndex] as Heading;
   const diagnostics: Diagnostic[] = [];
@@ -35,12 +54,25 @@ export function parseRequirementBlock(
   let cursor = headLine + 1;
   while (cursor < endLine && isBlank(s, cursor)) cursor++;
   let markers: Markers | null = null;
-  if (cursor < endLine && !(s.lines[cursor]?.opaque ?? true) && isMarkerLine(lineText(s.text, s.lines[cursor]!))) {
+  if (
+    cursor < endLine &&
+    !(s.lines[cursor]?.opaque ?? true) &&
+    isMarkerLine(lineText(s.text, s.lines[cursor]!))
+  ) {
     const span = lineSpan(s, cursor);
     const parsed = parseMarkerLine(lineText(s.text, s.lines[cursor]!), span);
     markers = parsed.markers;
     for (const p of parsed.problems) {
-      diagnostics.push({ rule: "format/marker", severity: "error", message: p.message, hint: p.hint, span });
+      // Point at the offending value, not at the start of the line.
+      const at = (col: number) => ({ line: cursor + 1, col: col + 1, offset: span.start.offset + col });
+      const valueSpan = { file: s.file, start: at(p.at), end: at(p.at + p.length) };
+      diagnostics.push({
+        rule: "format/marker",
+        severity: "error",
+        message: p.message,
+        hint: p.hint,
+        span: valueSpan,
+      });
     }
     cursor++;
   }
@@ -85,18 +117,12 @@ export function parseRequirementBlock(
     headingSpan: lineSpan(s, headLine),
     capability,
   };
-  // Computed on first read: validation never needs it, and it is the costliest part of a parse.
-  // The getter must not capture the scan (its line table is large); it keeps only the text it needs.
-  const material = { text, scenarios: scenarios.map((sc) => ({ name: sc.name, body: scenarioBody(s, sc) })) };
-  Object.defineProperty(requirement, "fingerprint", {
-    enumerable: true,
-    configurable: true,
-    get() {
-      const value = requirementFingerprint(material);
-      Object.defineProperty(requirement, "fingerprint", { value, enumerable: true, writable: true, configurable: true });
-      return value;
-    },
-  });
+  if (options.fingerprints !== false) {
+    requirement.fingerprint = requirementFingerprint({
+      text,
+      scenarios: scenarios.map((sc) => ({ name: sc.name, body: scenarioBody(s, sc) })),
+    });
+  }
   return { requirement, diagnostics };
 }
 

@@ -80,7 +80,12 @@ export function scan(text: string, file: string): Scan {
     if (fenceLen > 0) {
       line.opaque = true;
       const m = FENCE.exec(t);
-      if (m && (m[1] as string)[0] === fenceChar && (m[1] as string).length >= fenceLen && (m[2] as string).trim() === "") {
+      if (
+        m &&
+        (m[1] as string)[0] === fenceChar &&
+        (m[1] as string).length >= fenceLen &&
+        (m[2] as string).trim() === ""
+      ) {
         fenceLen = 0;
       }
       continue;
@@ -146,7 +151,8 @@ export function endPos(s: Scan): Position {
   if (lastLine.next > lastLine.end && s.text.length === lastLine.next && s.text.endsWith("\n")) {
     return { line: last + 1, col: 1, offset: s.text.length };
   }
-  return { line: last, col: lastLine.end - lastLine.start + 1, offset: s.text.length };
+  // Measured to the end of the text, not of the line: a final lone CR is part of the last line.
+  return { line: last, col: s.text.length - lastLine.start + 1, offset: s.text.length };
 }
 
 /** Span covering whole lines [from, to) — from the start of line `from` to the start of line `to`. */

@@ -1,17 +1,24 @@
 // Parses a capability spec (Keel dialect, a superset of OpenSpec's) into the model.
+
+import { splitExplicitId } from "../model/ids.js";
 import {
   type Diagnostic,
   type Layout,
   type OpenQuestion,
-  type Reference,
   REQUIREMENT_STATUSES,
+  type Reference,
   type Requirement,
   type RequirementStatus,
   type Section,
   type Spec,
 } from "../model/types.js";
 import { parseFrontMatter } from "./frontmatter.js";
-import { parseRequirementBlock, REQUIREMENT_HEADING, trimmedRegion } from "./requirement.js";
+import {
+  type ParseOptions,
+  parseRequirementBlock,
+  REQUIREMENT_HEADING,
+  trimmedRegion,
+} from "./requirement.js";
 import { type Heading, lineSpan, linesSpan, lineText, type Scan, scan } from "./scan.js";
 
 export interface SpecParse {
@@ -23,7 +30,13 @@ export interface SpecParse {
 const OPEN_QUESTION = /^\s*[-*+]\s+\[( |x|X)\]\s+(.*)$/;
 const REFERENCE = /\[\[([A-Za-z][A-Za-z0-9_./-]*)\]\]/g;
 
-export function parseSpec(text: string, file: string, capability: string, layout: Layout = "keel"): SpecParse {
+export function parseSpec(
+  text: string,
+  file: string,
+  capability: string,
+  layout: Layout = "keel",
+  options: ParseOptions = {},
+): SpecParse {
   const s = scan(text, file);
   const { frontMatter, diagnostics } = parseFrontMatter(s);
   const sections = topSections(s);
@@ -42,13 +55,14 @@ export function parseSpec(text: string, file: string, capability: string, layout
       purpose = region.text;
       purposeSpan = region.span;
     } else if (name === "requirements") {
-      collectRequirements(s, sec, capability, requirements, strayHeadings, diagnostics);
+      collectRequirements(s, sec, capability, requirements, strayHeadings, diagnostics, options);
     } else if (name === "open questions") {
       for (let i = sec.heading.lineIndex + 1; i < sec.endLine; i++) {
         const line = s.lines[i]!;
         if (line.opaque) continue;
         const m = OPEN_QUESTION.exec(lineText(s.text, line));
-        if (m) openQuestions.push({ text: (m[2] as string).trim(), resolved: m[1] !== " ", span: lineSpan(s, i) });
+        if (m)
+          openQuestions.push({ text: (m[2] as string).trim(), resolved: m[1] !== " ", span: lineSpan(s, i) });
       }
     }
   }
@@ -64,6 +78,14 @@ export function parseSpec(text: string, file: string, capability: string, layout
     });
   }
 
+  const firstSection = sections[0]?.heading.lineIndex ?? s.lines.length;
+  const orphans: Spec["orphans"] = [];
+  for (const h of s.headings) {
+    if (h.lineIndex >= firstSection) break;
+    const m = h.level === 3 ? REQUIREMENT_HEADING.exec(h.text) : null;
+    if (m) orphans.push({ title: splitExplicitId(m[1] as string).title, span: lineSpan(s, h.lineIndex) });
+  }
+
   const spec: Spec = {
     kind: "spec",
     capability,
@@ -75,6 +97,7 @@ export function parseSpec(text: string, file: string, capability: string, layout
     requirements,
     sections: sections.map((sec) => toSection(s, sec)),
     openQuestions,
+    orphans,
     strayHeadings,
     references: findReferences(s),
     status,
@@ -116,6 +139,7 @@ export function collectRequirements(
   into: Requirement[],
   stray: Spec["strayHeadings"] | null,
   diagnostics: Diagnostic[],
+  options: ParseOptions = {},
 ): void {
   for (let h = sec.headingIndex + 1; h < s.headings.length; h++) {
     const heading = s.headings[h] as Heading;
@@ -134,7 +158,7 @@ export function collectRequirements(
         break;
       }
     }
-    const parsed = parseRequirementBlock(s, h, end, capability);
+    const parsed = parseRequirementBlock(s, h, end, capability, options);
     into.push(parsed.requirement);
     diagnostics.push(...parsed.diagnostics);
   }

@@ -11,31 +11,49 @@ const HTML_COMMENT = /<!--[\s\S]*?-->/g;
 const LIST_MARKER = /^(?:[-*+]|\d+[.)])\s+/;
 const EMPHASIS = /(\*\*|__)(?=\S)([\s\S]*?\S)\1|(^|[^\w*])[*_](?=\S)([^*_\n]*?\S)[*_](?=[^\w*]|$)/g;
 const STEP_KEYWORD = /^(given|when|then|and|but)\b:?/i;
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 const ODD_WHITESPACE = /[^\S ]/;
 
-/** Normalises a block of Markdown prose for fingerprinting: one logical line per non-blank source line. */
+/**
+ * Normalises a block of Markdown prose for fingerprinting: one logical line per list item, and one for any
+ * prose before the first item. Every other line break, blank lines included, counts as whitespace, so
+ * re-wrapping a paragraph or a step does not change the fingerprint.
+ */
 export function normaliseProse(text: string): string {
   let t = text;
   if (t.includes("\r")) t = t.replace(/\r\n?/g, "\n");
   if (t.includes("<!--")) t = t.replace(HTML_COMMENT, "");
   if (NON_ASCII.test(t)) t = t.normalize("NFC");
   let out = "";
-  for (const rawLine of t.split("\n")) {
-    let line = rawLine.trim();
-    if (line === "") continue;
-    const c = line.charCodeAt(0);
-    // -, *, + or a digit may start a list item.
-    const isItem = (c === 45 || c === 42 || c === 43 || (c >= 48 && c <= 57)) && LIST_MARKER.test(line);
-    if (isItem) line = line.replace(LIST_MARKER, "");
+  let logical: string | null = null;
+  let logicalIsItem = false;
+  const flush = () => {
+    if (logical === null) return;
+    let line = logical;
     if (line.startsWith("**")) line = stripLeadingStrong(line);
     if (line.includes("*") || line.includes("_")) line = stripEmphasis(line);
     if (line.includes("`")) line = line.replaceAll("`", "");
     if (line.includes("  ") || ODD_WHITESPACE.test(line)) line = line.replace(/\s+/g, " ").trim();
-    if (line === "") continue;
-    if (isItem) line = `- ${line.replace(STEP_KEYWORD, (k) => k.replace(":", "").toUpperCase())}`;
+    if (line === "") return;
+    if (logicalIsItem) line = `- ${line.replace(STEP_KEYWORD, (k) => k.replace(":", "").toUpperCase())}`;
     out = out === "" ? line : `${out}\n${line}`;
+  };
+  for (const rawLine of t.split("\n")) {
+    const line = rawLine.trim();
+    if (line === "") continue;
+    const c = line.charCodeAt(0);
+    // -, *, + or a digit may start a list item.
+    const isItem = (c === 45 || c === 42 || c === 43 || (c >= 48 && c <= 57)) && LIST_MARKER.test(line);
+    if (!isItem && logical !== null) {
+      // A continuation line (or a later paragraph): whitespace, joined to the current logical line.
+      logical = `${logical} ${line}`;
+      continue;
+    }
+    flush();
+    logical = isItem ? line.replace(LIST_MARKER, "") : line;
+    logicalIsItem = isItem;
   }
+  flush();
   return out;
 }
 
@@ -52,8 +70,10 @@ function stripEmphasis(line: string): string {
   // Nested emphasis (`***x***`) needs more than one pass; three suffice for anything people write.
   for (let pass = 0; pass < 3 && prev !== cur; pass++) {
     prev = cur;
-    cur = cur.replace(EMPHASIS, (_m, d: string | undefined, inner: string | undefined, lead: string, inner2: string) =>
-      d ? (inner as string) : `${lead}${inner2}`,
+    cur = cur.replace(
+      EMPHASIS,
+      (_m, d: string | undefined, inner: string | undefined, lead: string, inner2: string) =>
+        d ? (inner as string) : `${lead}${inner2}`,
     );
   }
   return cur;
@@ -71,5 +91,7 @@ export function requirementFingerprint(input: FingerprintInput): string {
 }
 
 export function contentHash(data: string | Buffer): string {
-  return typeof data === "string" ? hash("sha256", data, "hex") : createHash("sha256").update(data).digest("hex");
+  return typeof data === "string"
+    ? hash("sha256", data, "hex")
+    : createHash("sha256").update(data).digest("hex");
 }

@@ -121,6 +121,8 @@ export interface Spec {
   requirements: Requirement[];
   sections: Section[];
   openQuestions: OpenQuestion[];
+  /** `### Requirement:` headings above the first `## ` section: no section holds them, so they are lost. */
+  orphans: { title: string; span: Span }[];
   /** Level-3 headings under `## Requirements` that are not `### Requirement:` headings (likely mistakes). */
   strayHeadings: { text: string; span: Span }[];
   /** References to requirement IDs written as `[[ID]]` in prose outside code. */

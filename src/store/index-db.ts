@@ -5,9 +5,10 @@ import { mkdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
+import { QUERY_SCHEMA_SQL } from "./query-index.js";
 
 /** Bump when the tables or the payload format change; an index of another version is rebuilt. */
-export const INDEX_SCHEMA_VERSION = 1;
+export const INDEX_SCHEMA_VERSION = 5;
 export const STATE_DIR = ".keel";
 export const INDEX_FILE = "index.db";
 
@@ -46,6 +47,17 @@ export class IndexDb {
     }
   }
 
+  /** An index that lives only as long as the process, for projects whose `.keel/` cannot be written. */
+  static inMemory(): IndexDb {
+    return new IndexDb(openAndMigrate(":memory:"));
+  }
+
+  /** Deletes the index files, so that the next open starts from an empty index. */
+  static discard(projectRoot: string): void {
+    const path = join(projectRoot, STATE_DIR, INDEX_FILE);
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
+  }
+
   close(): void {
     this.db.close();
   }
@@ -58,7 +70,9 @@ export class IndexDb {
   }
 
   getMeta(key: string): string | null {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as
+      | { value: string }
+      | undefined;
     return row?.value ?? null;
   }
 
@@ -69,7 +83,7 @@ export class IndexDb {
    */
   commit(upserts: IndexedFile[], deletions: string[], meta: Record<string, string>): void {
     const upsert = this.db.prepare(
-      `INSERT INTO files (rel, size, mtime, hash, indexed_at, payload) VALUES (@rel, @size, @mtimeMs, @hash, @indexedAt, @payload)
+      `INSERT INTO files (rel, size, mtime, hash, indexed_at, payload) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(rel) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, hash = excluded.hash,
        indexed_at = excluded.indexed_at, payload = excluded.payload`,
     );
@@ -79,7 +93,7 @@ export class IndexDb {
     );
     this.db
       .transaction(() => {
-        for (const f of upserts) upsert.run(f);
+        for (const f of upserts) upsert.run(f.rel, f.size, f.mtimeMs, f.hash, f.indexedAt, f.payload);
         for (const rel of deletions) del.run(rel);
         for (const [k, v] of Object.entries(meta)) setMeta.run(k, v);
       })
@@ -96,19 +110,23 @@ function openAndMigrate(path: string): Database {
     const version = db.pragma("user_version", { simple: true }) as number;
     if (version !== INDEX_SCHEMA_VERSION) {
       db.transaction(() => {
+        // Another process may have migrated while this one waited for the write lock.
+        if (db.pragma("user_version", { simple: true }) === INDEX_SCHEMA_VERSION) return;
         db.exec(`
           DROP TABLE IF EXISTS files;
           DROP TABLE IF EXISTS meta;
+          -- Rowid tables: payloads and meta values are large, which WITHOUT ROWID tables store poorly.
           CREATE TABLE files (
-            rel TEXT PRIMARY KEY,
+            rel TEXT NOT NULL UNIQUE,
             size INTEGER NOT NULL,
             mtime REAL NOT NULL,
             hash TEXT NOT NULL,
             indexed_at REAL NOT NULL,
             payload TEXT NOT NULL
-          ) WITHOUT ROWID;
-          CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+          );
+          CREATE TABLE meta (key TEXT NOT NULL UNIQUE, value TEXT NOT NULL);
         `);
+        db.exec(QUERY_SCHEMA_SQL);
         db.pragma(`user_version = ${INDEX_SCHEMA_VERSION}`);
       }).immediate();
     }
@@ -121,7 +139,12 @@ function openAndMigrate(path: string): Database {
   }
 }
 
-function isCorruption(e: unknown): boolean {
+export function isCorruption(e: unknown): boolean {
   const code = (e as { code?: string }).code ?? "";
-  return code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB" || code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_CANTOPEN";
+  return (
+    code === "SQLITE_CORRUPT" ||
+    code === "SQLITE_NOTADB" ||
+    code.startsWith("SQLITE_CORRUPT") ||
+    code === "SQLITE_CANTOPEN"
+  );
 }

@@ -1,9 +1,10 @@
 // keel/keel.yaml: the project configuration. Validated at the boundary; a bad file stops with its line.
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { join, sep } from "node:path";
 import { isMap, parseDocument } from "yaml";
 import type { Severity } from "../model/types.js";
-import { projectError } from "./errors.js";
+import { KeelError, projectError } from "./errors.js";
+import { decodeSource } from "./read.js";
 import type { ProjectRoot } from "./root.js";
 
 export type RuleSetting = Severity | "off";
@@ -50,13 +51,36 @@ export function defaultConfig(): KeelConfig {
 export function loadConfig(project: ProjectRoot): KeelConfig {
   const path = join(project.root, CONFIG_FILE);
   if (!existsSync(path)) return defaultConfig();
-  let text: string;
+  const at = { file: CONFIG_FILE, line: 1, col: 1 };
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, "utf8");
+    const real = realpathSync(path);
+    const rootReal = realpathSync(project.root);
+    if (real !== rootReal && !real.startsWith(rootReal + sep)) {
+      throw projectError(
+        `${CONFIG_FILE} is a symbolic link out of the project; Keel does not follow it`,
+        "copy the file into the project",
+        at,
+      );
+    }
+    bytes = readFileSync(real);
   } catch (e) {
-    throw projectError(`cannot read ${CONFIG_FILE} (${(e as NodeJS.ErrnoException).code})`, "check the file's permissions");
+    if (e instanceof KeelError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw projectError(
+      `cannot read ${CONFIG_FILE} (${code})`,
+      code === "EISDIR" ? `${CONFIG_FILE} must be a file` : "check the file's permissions",
+      at,
+    );
   }
-  return parseConfig(text);
+  // Same checks as every source file: a binary or mis-encoded config is refused with its position,
+  // not decoded into replacement characters.
+  const decoded = decodeSource(bytes);
+  if (!decoded.ok) {
+    const { message, hint, line, col } = decoded.problem;
+    throw projectError(message, hint, { file: CONFIG_FILE, line, col });
+  }
+  return parseConfig(decoded.text);
 }
 
 export function parseConfig(text: string): KeelConfig {
@@ -65,7 +89,8 @@ export function parseConfig(text: string): KeelConfig {
   if (err) {
     const pos = err.linePos?.[0];
     throw projectError(
-      `invalid YAML in ${CONFIG_FILE}: ${err.message.split("\n")[0]}`,
+      // The library appends " at line N, column M:"; the location already carries it.
+      `invalid YAML in ${CONFIG_FILE}: ${(err.message.split("\n")[0] as string).replace(/ at line \d+, column \d+:?$/, "")}`,
       "fix the YAML syntax; see docs/cli.md#configuration",
       { file: CONFIG_FILE, line: pos?.line ?? 1, col: pos?.col ?? 1 },
     );
@@ -76,7 +101,7 @@ export function parseConfig(text: string): KeelConfig {
     return text.slice(0, offset).split("\n").length;
   };
   const bad = (path: string[], what: string): never => {
-    throw projectError(`${CONFIG_FILE}: \`${path.join(".")}\` ${what}`, "see docs/cli.md#configuration for every key", {
+    throw projectError(`\`${path.join(".")}\` ${what}`, "see docs/cli.md#configuration for every key", {
       file: CONFIG_FILE,
       line: lineOf(path),
       col: 1,
@@ -105,13 +130,17 @@ export function parseConfig(text: string): KeelConfig {
       config.validate.strict = vo.strict as boolean;
     }
     if (vo.vague_terms !== undefined) {
-      if (!Array.isArray(vo.vague_terms) || !vo.vague_terms.every((t) => typeof t === "string" && t.trim() !== "")) {
+      if (
+        !Array.isArray(vo.vague_terms) ||
+        !vo.vague_terms.every((t) => typeof t === "string" && t.trim() !== "")
+      ) {
         bad(["validate", "vague_terms"], "must be a list of non-empty strings");
       }
       config.validate.vagueTerms = (vo.vague_terms as string[]).map((t) => t.trim());
     }
     if (vo.rules !== undefined && vo.rules !== null) {
-      if (typeof vo.rules !== "object" || Array.isArray(vo.rules)) bad(["validate", "rules"], "must be a mapping");
+      if (typeof vo.rules !== "object" || Array.isArray(vo.rules))
+        bad(["validate", "rules"], "must be a mapping");
       for (const [rule, setting] of Object.entries(vo.rules as Record<string, unknown>)) {
         if (!["error", "warning", "info", "off"].includes(setting as string)) {
           bad(["validate", "rules", rule], "must be one of error, warning, info, off");

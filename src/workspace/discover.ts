@@ -1,5 +1,5 @@
 // Discovers the project's intent files for each layout, without following any path out of the project.
-import { type Dirent, readdirSync, realpathSync, statSync } from "node:fs";
+import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { Layout } from "../model/types.js";
 import { LAYOUT_DIR, type ProjectRoot } from "./root.js";
@@ -22,6 +22,7 @@ export interface SourceEntry {
   capability?: string;
   change?: ChangeRef;
   size: number;
+  /** Change stamp: the later of mtime and ctime (see `changeStamp`). */
   mtimeMs: number;
 }
 
@@ -37,6 +38,11 @@ export interface Discovery {
   /** Change folders, including ones with no files yet, so an empty change is still seen. */
   changes: Array<ChangeRef & { layout: Layout }>;
   problems: DiscoveryProblem[];
+  /**
+   * Every folder read, with its mtime. A folder's mtime moves when an entry is added, removed or renamed
+   * in it, so re-checking these plus the files' own stats tells whether anything changed, without a walk.
+   */
+  dirs: Array<{ rel: string; mtimeMs: number }>;
 }
 
 const CHANGE_FILES: Record<string, FileRole> = {
@@ -49,18 +55,27 @@ const CHANGE_FILES: Record<string, FileRole> = {
 
 export function discover(project: ProjectRoot): Discovery {
   const walker = new Walker(project.root);
-  const out: Discovery = { files: [], changes: [], problems: walker.problems };
+  const out: Discovery = { files: [], changes: [], problems: walker.problems, dirs: walker.dirs };
   for (const layout of project.layouts) {
     const base = join(project.root, LAYOUT_DIR[layout]);
-    if (layout === "keel") walker.addFile(join(base, "constitution.md"), { role: "constitution", layout }, out.files, true);
-    walker.walkSpecs(join(base, "specs"), "", layout, "spec", undefined, out.files);
+    // The fixed paths are checked like every other entry: a link out of the project is reported, not read.
+    if (!walker.followable(base)) continue;
+    walker.recordDir(base);
+    const constitution = join(base, "constitution.md");
+    if (layout === "keel" && walker.followable(constitution)) {
+      walker.addFile(constitution, { role: "constitution", layout }, out.files, true);
+    }
+    const specsDir = join(base, "specs");
+    if (walker.followable(specsDir)) walker.walkSpecs(specsDir, "", layout, "spec", undefined, out.files);
     const changesDir = join(base, "changes");
-    for (const entry of walker.list(changesDir)) {
-      if (!walker.isDir(changesDir, entry)) continue;
+    for (const entry of walker.followable(changesDir) ? walker.list(changesDir) : []) {
+      // Hidden folders (`.git`-like tool state) are not changes; OpenSpec skips them too.
+      if (entry.name.startsWith(".") || !walker.isDir(changesDir, entry)) continue;
       if (entry.name === "archive") {
         const archiveDir = join(changesDir, "archive");
         for (const a of walker.list(archiveDir)) {
-          if (walker.isDir(archiveDir, a)) walker.walkChange(join(archiveDir, a.name), a.name, true, layout, out);
+          if (walker.isDir(archiveDir, a))
+            walker.walkChange(join(archiveDir, a.name), a.name, true, layout, out);
         }
       } else walker.walkChange(join(changesDir, entry.name), entry.name, false, layout, out);
     }
@@ -71,6 +86,7 @@ export function discover(project: ProjectRoot): Discovery {
 
 class Walker {
   readonly problems: DiscoveryProblem[] = [];
+  readonly dirs: Discovery["dirs"] = [];
   private readonly visited = new Set<string>();
 
   constructor(private readonly root: string) {
@@ -81,8 +97,19 @@ class Walker {
     return relative(this.root, abs).split(sep).join("/");
   }
 
+  /** Records a folder that is not listed but whose entries matter (a layout's base: `specs/` may appear). */
+  recordDir(dir: string): void {
+    try {
+      this.dirs.push({ rel: this.rel(dir), mtimeMs: changeStamp(statSync(dir)) });
+    } catch {
+      // Absent: nothing to watch; the layout set itself is part of the cache signature.
+    }
+  }
+
   list(dir: string): Dirent[] {
     try {
+      // The folder's mtime is taken before reading it, so an entry added meanwhile shows up as a newer mtime.
+      this.dirs.push({ rel: this.rel(dir), mtimeMs: changeStamp(statSync(dir)) });
       return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -110,7 +137,10 @@ class Walker {
     } catch {
       return false;
     }
-    if (this.visited.has(target)) {
+    // A link to the folder holding it, or to any folder above it, would be walked again from inside itself.
+    // Real folders are not in `visited`, so this is checked against the link's own location.
+    const parentReal = safeRealpath(parent) ?? parent;
+    if (this.visited.has(target) || parentReal === target || parentReal.startsWith(target + sep)) {
       this.problems.push({
         rule: "input/symlink-loop",
         file: this.rel(abs),
@@ -121,6 +151,16 @@ class Walker {
     }
     this.visited.add(target);
     return true;
+  }
+
+  /** False (and reported) when `abs` is a symbolic link that dangles, loops or leaves the project; true otherwise. */
+  followable(abs: string): boolean {
+    try {
+      if (!lstatSync(abs).isSymbolicLink()) return true;
+    } catch {
+      return true; // Missing: there is nothing to follow, and the caller treats it as absent.
+    }
+    return this.checkLink(abs) !== null;
   }
 
   /** Resolves a link; reports and returns null when it dangles, loops, or leaves the project. */
@@ -182,8 +222,17 @@ class Walker {
       }
       return;
     }
-    if (!st.isFile()) return;
-    into.push({ ...meta, rel: this.rel(abs), abs, size: st.size, mtimeMs: st.mtimeMs });
+    if (!st.isFile()) {
+      // A folder (or device, socket…) where a source file belongs: report it rather than silently skip it.
+      this.problems.push({
+        rule: "input/unreadable",
+        file: this.rel(abs),
+        message: `cannot read file: it is ${st.isDirectory() ? "a folder" : "not a regular file"}`,
+        hint: "rename it, or replace it with a Markdown file",
+      });
+      return;
+    }
+    into.push({ ...meta, rel: this.rel(abs), abs, size: st.size, mtimeMs: changeStamp(st) });
   }
 
   /** Every `spec.md` below `dir`; the capability is the folder path below the specs root. */
@@ -198,11 +247,22 @@ class Walker {
     for (const entry of this.list(dir)) {
       if (entry.name === "spec.md" && capability !== "") {
         if (entry.isSymbolicLink() && !this.checkLink(join(dir, entry.name))) continue;
-        const meta: Pick<SourceEntry, "role" | "layout" | "capability" | "change"> = { role, layout, capability };
+        const meta: Pick<SourceEntry, "role" | "layout" | "capability" | "change"> = {
+          role,
+          layout,
+          capability,
+        };
         if (change) meta.change = change;
         this.addFile(join(dir, entry.name), meta, into);
       } else if (!entry.name.startsWith(".") && this.isDir(dir, entry)) {
-        this.walkSpecs(join(dir, entry.name), capability ? `${capability}/${entry.name}` : entry.name, layout, role, change, into);
+        this.walkSpecs(
+          join(dir, entry.name),
+          capability ? `${capability}/${entry.name}` : entry.name,
+          layout,
+          role,
+          change,
+          into,
+        );
       }
     }
   }
@@ -228,4 +288,12 @@ function safeRealpath(p: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * When a file or folder last changed, for cache checks: the later of mtime and ctime. mtime alone can be
+ * set back (`touch -r`, some sync tools) after a same-size edit; ctime moves on every write and cannot be set.
+ */
+export function changeStamp(st: { mtimeMs: number; ctimeMs: number }): number {
+  return Math.max(st.mtimeMs, st.ctimeMs);
 }

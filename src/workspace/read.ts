@@ -1,6 +1,7 @@
 // Reads a source file as text, refusing what is not a Markdown/YAML text file: too large, binary, or not UTF-8.
-import { readFileSync } from "node:fs";
+
 import { isUtf8 } from "node:buffer";
+import { readFileSync } from "node:fs";
 
 /** Larger files are refused: no hand-written spec comes near this, and parsing one would stall every reader. */
 export const MAX_SOURCE_BYTES = 8 * 1024 * 1024;
@@ -27,7 +28,10 @@ export function readSource(abs: string, size?: number): ReadResult {
       problem: {
         rule: "input/unreadable",
         message: `cannot read file (${code ?? "unknown error"})`,
-        hint: code === "EACCES" ? "make the file readable (chmod u+r)" : "check that the file exists and is readable",
+        hint:
+          code === "EACCES"
+            ? "make the file readable (chmod u+r)"
+            : "check that the file exists and is readable",
         line: 1,
         col: 1,
       },
@@ -97,7 +101,16 @@ function firstInvalidUtf8(b: Buffer): number {
   let i = 0;
   while (i < b.length) {
     const c = b[i] as number;
-    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    const n =
+      c < 0x80
+        ? 0
+        : c >= 0xc2 && c <= 0xdf
+          ? 1
+          : c >= 0xe0 && c <= 0xef
+            ? 2
+            : c >= 0xf0 && c <= 0xf4
+              ? 3
+              : -1;
     if (n < 0) return i;
     for (let k = 1; k <= n; k++) if (((b[i + k] ?? 0) & 0xc0) !== 0x80) return i;
     if (n > 0 && !isUtf8(b.subarray(i, i + n + 1))) return i;

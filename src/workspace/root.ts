@@ -23,7 +23,10 @@ export function detectLayouts(dir: string): Layout[] {
 export function findProjectRoot(start: string, explicit = false): ProjectRoot {
   let dir = resolve(start);
   if (!isDir(dir)) {
-    throw projectError(`project folder not found: ${start}`, "pass an existing folder with --root, or cd into the project");
+    throw projectError(
+      `project folder not found: ${start}`,
+      "pass an existing folder with --root, or cd into the project",
+    );
   }
   for (;;) {
     const layouts = detectLayouts(dir);

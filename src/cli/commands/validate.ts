@@ -1,7 +1,7 @@
 import { analyseProject } from "../../core/validate/engine.js";
+import { compareFindings } from "../../core/validate/finding.js";
 import { buildReport, type Profile, type ValidationReport } from "../../core/validate/report.js";
 import { resolveTarget } from "../../core/validate/target.js";
-import { compareFindings } from "../../core/validate/finding.js";
 import { loadConfig } from "../../workspace/config.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
@@ -23,7 +23,10 @@ const command: Command = {
     if (positionals.length > 1) throw usageError("validate takes at most one path or ID", `usage: ${USAGE}`);
     const profile = (values.profile ?? "keel") as Profile;
     if (profile !== "keel" && profile !== "openspec") {
-      throw usageError(`unknown profile "${values.profile}"`, "use --profile keel (default) or --profile openspec");
+      throw usageError(
+        `unknown profile "${values.profile}"`,
+        "use --profile keel (default) or --profile openspec",
+      );
     }
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
     const config = loadConfig(project);
@@ -54,7 +57,9 @@ function printHuman(io: Io, report: ValidationReport): void {
   const s = report.summary;
   const counts = `${s.errors} error${s.errors === 1 ? "" : "s"}, ${s.warnings} warning${s.warnings === 1 ? "" : "s"}, ${s.info} info`;
   const scope = `${s.specs} spec${s.specs === 1 ? "" : "s"} (${s.requirements} requirements), ${s.changes} change${s.changes === 1 ? "" : "s"}`;
-  const verdict = report.ok ? paint(io, "green", "valid") : paint(io, "red", report.strict && s.errors === 0 ? "invalid (strict)" : "invalid");
+  const verdict = report.ok
+    ? paint(io, "green", "valid")
+    : paint(io, "red", report.strict && s.errors === 0 ? "invalid (strict)" : "invalid");
   if (lines.length > 0) lines.push("");
   lines.push(`${verdict}: ${counts} in ${scope}`);
   io.out(lines.join("\n"));

@@ -20,11 +20,16 @@ type Matcher = (line: string) => Array<{ index: number; text: string }>;
 export function vagueTermMatcher(terms: readonly string[]): Matcher | null {
   const unique = [...new Set(terms.map((t) => t.toLowerCase()))].sort((a, b) => b.length - a.length);
   if (unique.length === 0) return null;
-  const alternatives = unique.map((t) => {
-    const escaped = t.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-    return `${/^\w/.test(t) ? "\\b" : ""}${escaped}${/\w$/.test(t) ? "\\b" : "(?!\\w)"}`;
-  });
-  const re = new RegExp(alternatives.join("|"), "gi");
+  // One leading `\b` for the whole group lets V8 prefilter on first characters; a per-term `\b` defeats it.
+  const escapeTerm = (t: string) => t.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  const wordStart = unique.filter((t) => /^\w/.test(t)).map(escapeTerm);
+  const otherStart = unique.filter((t) => !/^\w/.test(t)).map(escapeTerm);
+  const groups = [
+    ...(wordStart.length > 0 ? [`\\b(?:${wordStart.join("|")})`] : []),
+    ...(otherStart.length > 0 ? [`(?:${otherStart.join("|")})`] : []),
+  ];
+  // A term ending in punctuation ("etc.") cannot use `\b` after it; "not followed by a word character" fits all.
+  const re = new RegExp(`(?:${groups.join("|")})(?!\\w)`, "gi");
   return (text) => [...text.matchAll(re)].map((m) => ({ index: m.index ?? 0, text: m[0] }));
 }
 
@@ -118,8 +123,11 @@ function requirementAt(reqs: readonly Requirement[], offset: number): Requiremen
     if (offset < r.span.start.offset) hi = mid - 1;
     else if (offset >= r.span.end.offset) lo = mid + 1;
     else {
-      const inText = r.textSpan !== null && offset >= r.textSpan.start.offset && offset < r.textSpan.end.offset;
-      const inScenario = r.scenarios.some((sc) => offset >= sc.span.start.offset && offset < sc.span.end.offset);
+      const inText =
+        r.textSpan !== null && offset >= r.textSpan.start.offset && offset < r.textSpan.end.offset;
+      const inScenario = r.scenarios.some(
+        (sc) => offset >= sc.span.start.offset && offset < sc.span.end.offset,
+      );
       return inText || inScenario ? r : null;
     }
   }

@@ -3,47 +3,35 @@
 // Cost model: a cold run parses every file once and keeps only a compact summary of each, so memory stays
 // flat as the corpus grows. A warm run with nothing changed compares one signature of (path, size, mtime)
 // and replays the stored result. A warm run with some files changed re-parses only those files.
+
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { parseChange, type SourceFile } from "../../format/change.js";
-import { parseConstitution } from "../../format/constitution.js";
 import { parseSpec } from "../../format/spec.js";
 import { contentHash } from "../../model/fingerprint.js";
-import type { Change, Finding, Layout, Spec } from "../../model/types.js";
+import type { Change, Finding, Spec } from "../../model/types.js";
 import { IndexDb, type IndexedFile } from "../../store/index-db.js";
 import { type KeelConfig, loadConfig } from "../../workspace/config.js";
-import { type Discovery, discover, type SourceEntry } from "../../workspace/discover.js";
+import { changeStamp, type Discovery, discover, type SourceEntry } from "../../workspace/discover.js";
 import { readSource } from "../../workspace/read.js";
 import type { ProjectRoot } from "../../workspace/root.js";
-import { clarityRules, vagueTermMatcher } from "./clarity.js";
+import { analyseEntries, type Payload, type WorkItem } from "./analyse-file.js";
 import { compareFindings, finding, fromDiagnostic } from "./finding.js";
-import { openspecChangeRules, openspecSpecRules } from "./openspec-rules.js";
-import { crossFileRules, type ChangeTouch, type RequirementSummary } from "./xref.js";
+import { openspecChangeRules, openspecTaskRules } from "./openspec-rules.js";
+import { type ChangeTouch, crossFileRules, type RequirementSummary } from "./xref.js";
 
 declare const KEEL_VERSION: string;
 const ENGINE_VERSION = `${typeof KEEL_VERSION === "string" ? KEEL_VERSION : "dev"}/1`;
 /** Files modified this close to the last index write may have changed without their mtime moving. */
 const RACY_WINDOW_MS = 2000;
 
-export interface SpecPayload {
-  kind: "spec";
-  capability: string;
-  layout: Layout;
-  findings: Finding[];
-  requirements: RequirementSummary[];
-  references: Array<{ id: string; line: number; col: number }>;
-}
-
-interface OtherPayload {
-  kind: "other";
-  findings: Finding[];
-}
-
-type Payload = SpecPayload | OtherPayload;
-
 export interface ItemVerdict {
   id: string;
   type: "spec" | "change";
   file: string;
   findings: Finding[];
+  /** Requirements the item defines (a spec) or touches (a change's deltas). */
+  requirements: number;
 }
 
 /** Everything validation computes, before profile and target filtering. Stored in the index as one value. */
@@ -62,21 +50,17 @@ export interface RunStats {
   cached: "result" | "files" | "none";
 }
 
-export function analyseProject(project: ProjectRoot, config: KeelConfig = loadConfig(project)): {
-  result: FullResult;
-  stats: RunStats;
-  discovery: Discovery;
-} {
-  const discovery = discover(project);
-  const signature = contentHash(
-    JSON.stringify([
-      ENGINE_VERSION,
-      config,
-      discovery.files.map((f) => [f.rel, f.size, f.mtimeMs]),
-      discovery.changes.map((c) => c.dir),
-      discovery.problems,
-    ]),
-  );
+export interface AnalyseOptions {
+  /** Load the requirement-ID → capability map (needed only to resolve an ID given on the command line). */
+  owners?: boolean;
+}
+
+export function analyseProject(
+  project: ProjectRoot,
+  config: KeelConfig = loadConfig(project),
+  options: AnalyseOptions = {},
+): { result: FullResult; stats: RunStats } {
+  const configSignature = contentHash(JSON.stringify([ENGINE_VERSION, config, project.layouts]));
   let index: IndexDb | null = null;
   try {
     index = IndexDb.open(project.root);
@@ -84,21 +68,69 @@ export function analyseProject(project: ProjectRoot, config: KeelConfig = loadCo
     // No writable state folder (read-only checkout): validate without a cache.
   }
   try {
-    if (index) {
-      const stored = index.getMeta("result");
-      const storedSig = index.getMeta("signature");
-      const writtenAt = Number(index.getMeta("written_at") ?? 0);
-      const racy = discovery.files.some((f) => f.mtimeMs >= writtenAt - RACY_WINDOW_MS);
-      if (stored && storedSig === signature && !racy) {
-        return { result: JSON.parse(stored) as FullResult, stats: { files: discovery.files.length, parsed: 0, cached: "result" }, discovery };
-      }
+    const replayed = index ? replay(index, project, configSignature, options) : null;
+    if (replayed) return replayed;
+    return analyseAll(project, config, index, configSignature);
+  } finally {
+    index?.close();
+  }
+}
+
+interface Tree {
+  dirs: Array<[string, number]>;
+  files: Array<[string, number, number]>;
+}
+
+/**
+ * The warm path: if no folder or file the last run saw has changed (by mtime and size, and none is
+ * recent enough to have changed within the file system's timestamp granularity), replay its result.
+ * This costs one stat per folder and per file, and no walk.
+ */
+function replay(
+  index: IndexDb,
+  project: ProjectRoot,
+  configSignature: string,
+  options: AnalyseOptions,
+): { result: FullResult; stats: RunStats } | null {
+  if (index.getMeta("config_signature") !== configSignature) return null;
+  const treeText = index.getMeta("tree");
+  const resultText = index.getMeta("result");
+  if (!treeText || !resultText) return null;
+  const trusted = Number(index.getMeta("written_at") ?? 0) - RACY_WINDOW_MS;
+  const tree = JSON.parse(treeText) as Tree;
+  try {
+    for (const [rel, mtimeMs] of tree.dirs) {
+      const st = statSync(join(project.root, rel));
+      if (changeStamp(st) !== mtimeMs || mtimeMs >= trusted) return null;
     }
+    for (const [rel, size, mtimeMs] of tree.files) {
+      const st = statSync(join(project.root, rel));
+      if (st.size !== size || changeStamp(st) !== mtimeMs || mtimeMs >= trusted) return null;
+    }
+  } catch {
+    return null;
+  }
+  const result = JSON.parse(resultText) as FullResult;
+  result.requirementOwners = options.owners
+    ? (JSON.parse(index.getMeta("owners") ?? "{}") as Record<string, string>)
+    : {};
+  return { result, stats: { files: tree.files.length, parsed: 0, cached: "result" } };
+}
+
+function analyseAll(
+  project: ProjectRoot,
+  config: KeelConfig,
+  index: IndexDb | null,
+  configSignature: string,
+): { result: FullResult; stats: RunStats } {
+  const discovery = discover(project);
+  {
     const cached = index?.files() ?? new Map<string, IndexedFile>();
     const now = Date.now();
     const upserts: IndexedFile[] = [];
     const payloads = new Map<string, Payload>();
-    const vague = vagueTermMatcher(config.validate.vagueTerms);
     let parsed = 0;
+    const work: WorkItem[] = [];
     const openChangeFiles = new Map<string, SourceEntry[]>();
 
     for (const entry of discovery.files) {
@@ -112,41 +144,31 @@ export function analyseProject(project: ProjectRoot, config: KeelConfig = loadCo
       }
       if (entry.role !== "spec" && entry.role !== "constitution") continue;
       const hit = cached.get(entry.rel);
-      if (hit && hit.size === entry.size && hit.mtimeMs === entry.mtimeMs && entry.mtimeMs < hit.indexedAt - RACY_WINDOW_MS) {
+      if (
+        hit &&
+        hit.size === entry.size &&
+        hit.mtimeMs === entry.mtimeMs &&
+        entry.mtimeMs < hit.indexedAt - RACY_WINDOW_MS
+      ) {
         payloads.set(entry.rel, JSON.parse(hit.payload) as Payload);
         continue;
       }
-      const read = readSource(entry.abs, entry.size);
-      // Hashing is needed only to compare with a stored row, or to vouch for a file whose mtime is too
-      // recent to trust next time; a cold run over settled files skips it ("" = not hashed).
-      const needHash = hit !== undefined || entry.mtimeMs >= now - RACY_WINDOW_MS;
-      const hash = !read.ok ? `unreadable:${read.problem.rule}` : needHash ? contentHash(read.bytes) : "";
-      let payload: Payload;
-      if (hit && hit.hash !== "" && hit.hash === hash) payload = JSON.parse(hit.payload) as Payload;
-      else {
-        parsed++;
-        payload = read.ok
-          ? analyseFile(entry, read.text, vague)
-          : {
-              kind: "other",
-              findings: [
-                {
-                  rule: read.problem.rule,
-                  severity: "error",
-                  file: entry.rel,
-                  line: read.problem.line,
-                  col: read.problem.col,
-                  message: read.problem.message,
-                  hint: read.problem.hint,
-                },
-              ],
-            };
-      }
-      const text = JSON.stringify(payload);
+      work.push({ entry, hit });
+    }
+    for (const done of analyseEntries(work, now, config.validate.vagueTerms)) {
+      const { entry } = done;
+      if (done.parsed) parsed++;
       // Keep the parsed copy, not the original: the original's strings are slices of the file's text and
       // would pin every file in memory (450 MB on the 100k benchmark instead of ~100 MB).
-      payloads.set(entry.rel, JSON.parse(text) as Payload);
-      upserts.push({ rel: entry.rel, size: entry.size, mtimeMs: entry.mtimeMs, hash, indexedAt: now, payload: text });
+      payloads.set(entry.rel, JSON.parse(done.payload) as Payload);
+      upserts.push({
+        rel: entry.rel,
+        size: entry.size,
+        mtimeMs: entry.mtimeMs,
+        hash: done.hash,
+        indexedAt: now,
+        payload: done.payload,
+      });
     }
 
     const items: ItemVerdict[] = [];
@@ -168,9 +190,15 @@ export function analyseProject(project: ProjectRoot, config: KeelConfig = loadCo
       const payload = payloads.get(entry.rel);
       if (!payload) continue;
       if (payload.kind === "spec") {
-        items.push({ id: payload.capability, type: "spec", file: entry.rel, findings: [...payload.findings] });
+        items.push({
+          id: payload.capability,
+          type: "spec",
+          file: entry.rel,
+          findings: [...payload.findings],
+          requirements: payload.requirements.length,
+        });
         living.set(payload.capability, [...(living.get(payload.capability) ?? []), ...payload.requirements]);
-        specEntries.set(payload.capability, entry);
+        specEntries.set(`${entry.layout}:${payload.capability}`, entry);
         requirements += payload.requirements.length;
         for (const r of payload.requirements) requirementOwners[r.id] ??= payload.capability;
         for (const r of payload.references) references.push({ ...r, file: entry.rel });
@@ -181,25 +209,46 @@ export function analyseProject(project: ProjectRoot, config: KeelConfig = loadCo
     for (const ref of discovery.changes) {
       if (ref.archived) continue;
       const files = openChangeFiles.get(ref.dir) ?? [];
-      const { change, findings } = analyseChange(ref, files, specEntries);
+      const { change, findings } = analyseChange(
+        ref,
+        files,
+        specEntries,
+        ref.layout === "openspec" ? openspecSchemas(project) : undefined,
+      );
       parsed += files.length;
-      items.push({ id: change.id, type: "change", file: change.proposalFile ?? ref.dir, findings });
+      const touched = change.deltas.reduce(
+        (n, d) => n + d.sections.reduce((m, sec) => m + sec.requirements.length + sec.renames.length, 0),
+        0,
+      );
+      items.push({
+        id: change.id,
+        type: "change",
+        file: change.proposalFile ?? ref.dir,
+        findings,
+        requirements: touched,
+      });
       for (const d of change.deltas) {
         for (const sec of d.sections) {
           const targets =
             sec.op === "MODIFIED"
-              ? sec.requirements.map((r) => ({ title: r.title, id: r.explicitId ? r.id : null, span: r.headingSpan }))
+              ? sec.requirements.map((r) => ({
+                  title: r.title,
+                  id: r.explicitId ? r.id : null,
+                  span: r.headingSpan,
+                }))
               : sec.op === "REMOVED"
                 ? sec.removed
                 : sec.op === "RENAMED"
                   ? sec.renames.map((r) => ({ title: r.from, id: null, span: r.span }))
                   : [];
-          for (const t of targets) touches.push({ change: change.id, capability: d.capability, op: sec.op, ...t });
+          for (const t of targets)
+            touches.push({ change: change.id, capability: d.capability, op: sec.op, ...t });
         }
       }
     }
 
-    const xref = crossFileRules({ living, references, touches, specFiles: new Map([...specEntries].map(([k, v]) => [k, v.rel])) });
+    const specFiles = new Map([...specEntries.values()].map((e) => [e.capability as string, e.rel]));
+    const xref = crossFileRules({ living, references, touches, specFiles });
     const itemByFile = new Map(items.map((i) => [i.file, i]));
     const changeItem = new Map(items.filter((i) => i.type === "change").map((i) => [i.id, i]));
     for (const f of xref) {
@@ -209,61 +258,45 @@ export function analyseProject(project: ProjectRoot, config: KeelConfig = loadCo
     }
     for (const item of items) item.findings.sort(compareFindings);
     projectFindings.sort(compareFindings);
-    items.sort((a, b) => (a.type === b.type ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.type === "spec" ? -1 : 1));
+    items.sort((a, b) =>
+      a.type === b.type ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.type === "spec" ? -1 : 1,
+    );
     const result: FullResult = { items, projectFindings, requirements, requirementOwners };
 
     if (index) {
       const present = new Set(discovery.files.map((f) => f.rel));
       const deletions = [...cached.keys()].filter((rel) => !present.has(rel));
+      const { requirementOwners, ...stored } = result;
+      // A run that met unreadable paths or bad links is never replayed: fixing a link target elsewhere
+      // moves no mtime that the replay check would see.
+      const tree: Tree | null =
+        discovery.problems.length > 0
+          ? null
+          : {
+              dirs: discovery.dirs.map((d) => [d.rel, d.mtimeMs]),
+              files: discovery.files.map((f) => [f.rel, f.size, f.mtimeMs]),
+            };
       try {
         index.commit(upserts, deletions, {
-          signature,
-          result: JSON.stringify(result),
+          config_signature: configSignature,
+          tree: tree ? JSON.stringify(tree) : "",
+          result: JSON.stringify(stored),
+          owners: JSON.stringify(requirementOwners),
           written_at: String(Date.now()),
         });
       } catch {
         // Another process holds the write lock past the timeout, or the disk is full: the result stands.
       }
     }
-    return { result, stats: { files: discovery.files.length, parsed, cached: index ? "files" : "none" }, discovery };
-  } finally {
-    index?.close();
+    return { result, stats: { files: discovery.files.length, parsed, cached: index ? "files" : "none" } };
   }
-}
-
-function analyseFile(entry: SourceEntry, text: string, vague: ReturnType<typeof vagueTermMatcher>): Payload {
-  if (entry.role === "constitution") {
-    const { diagnostics } = parseConstitution(text, entry.rel);
-    return { kind: "other", findings: diagnostics.map((d) => fromDiagnostic(d)) };
-  }
-  const capability = entry.capability as string;
-  const { spec, diagnostics, scan } = parseSpec(text, entry.rel, capability, entry.layout);
-  const findings = [
-    ...diagnostics.map((d) => fromDiagnostic(d, capability)),
-    ...openspecSpecRules(spec),
-    ...clarityRules(spec, scan, vague),
-  ];
-  return {
-    kind: "spec",
-    capability,
-    layout: entry.layout,
-    findings,
-    requirements: spec.requirements.map((r) => ({
-      id: r.id,
-      title: r.title,
-      explicit: r.explicitId,
-      line: r.headingSpan.start.line,
-      col: r.headingSpan.start.col,
-      status: r.markers?.status ?? null,
-    })),
-    references: spec.references.map((r) => ({ id: r.id, line: r.span.start.line, col: r.span.start.col })),
-  };
 }
 
 function analyseChange(
   ref: Discovery["changes"][number],
   files: SourceEntry[],
   specEntries: Map<string, SourceEntry>,
+  projectSchemas: readonly string[] | undefined,
 ): { change: Change; findings: Finding[] } {
   const findings: Finding[] = [];
   const read = (entry: SourceEntry | undefined): SourceFile | null => {
@@ -288,13 +321,14 @@ function analyseChange(
       const src = read(f);
       return src ? [{ ...src, capability: f.capability as string }] : [];
     });
+  const tasks = read(files.find((f) => f.role === "tasks"));
   const { change, diagnostics } = parseChange({
     id: ref.id,
     dir: ref.dir,
     archived: false,
     layout: ref.layout,
     proposal: read(files.find((f) => f.role === "proposal")),
-    tasks: read(files.find((f) => f.role === "tasks")),
+    tasks,
     meta: read(files.find((f) => f.role === "change-meta")),
     deltas,
   });
@@ -302,17 +336,19 @@ function analyseChange(
   // The change rules compare deltas with the living specs they touch; only those are parsed again.
   const livingSpecs = new Map<string, Spec>();
   for (const d of change.deltas) {
-    const entry = specEntries.get(d.capability);
+    const entry = specEntries.get(`${ref.layout}:${d.capability}`);
     if (!entry || livingSpecs.has(d.capability)) continue;
     const r = readSource(entry.abs, entry.size);
     if (r.ok) livingSpecs.set(d.capability, parseSpec(r.text, entry.rel, d.capability, entry.layout).spec);
   }
-  findings.push(...openspecChangeRules(change, livingSpecs));
+  findings.push(...openspecChangeRules(change, livingSpecs, { projectSchemas }));
+  if (tasks) findings.push(...openspecTaskRules(change, tasks.text));
   if (!change.proposalFile) {
+    // OpenSpec's validate never reads proposal.md; Keel asks for one because reviewers need the why.
     findings.push(
       finding(
-        "openspec/change-missing-proposal",
-        "error",
+        "change/missing-proposal",
+        "warning",
         { file: ref.dir, start: { line: 1, col: 1, offset: 0 }, end: { line: 1, col: 1, offset: 0 } },
         `change "${ref.id}" has no proposal.md`,
         "create proposal.md with `## Why` and `## What Changes` sections (`keel change new` scaffolds one)",
@@ -321,4 +357,15 @@ function analyseChange(
     );
   }
   return { change, findings };
+}
+
+/** Folder names under `openspec/schemas/`: the project's own workflow schemas. */
+function openspecSchemas(project: ProjectRoot): string[] {
+  try {
+    return readdirSync(join(project.root, "openspec", "schemas"), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+  } catch {
+    return [];
+  }
 }

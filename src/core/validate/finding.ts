@@ -9,7 +9,15 @@ export function finding(
   hint: string,
   target?: string,
 ): Finding {
-  const f: Finding = { rule, severity, file: span.file, line: span.start.line, col: span.start.col, message, hint };
+  const f: Finding = {
+    rule,
+    severity,
+    file: span.file,
+    line: span.start.line,
+    col: span.start.col,
+    message,
+    hint,
+  };
   if (target !== undefined) f.target = target;
   return f;
 }

@@ -230,6 +230,10 @@ export function openspecSpecStructure(spec: Spec): Finding[] {
     }
   }
 
+  for (const orphan of spec.orphans) {
+    out.push(outsideFinding(file, orphan.span.start.line, normalizeRequirementName(orphan.title), target));
+  }
+
   const seen = new Map<string, number>();
   for (const req of spec.requirements) {
     if (!main || !within(req.headingSpan, main.span)) {

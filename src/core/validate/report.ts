@@ -21,6 +21,7 @@ export interface ReportItem {
   type: "spec" | "change";
   file: string;
   valid: boolean;
+  requirements: number;
   errors: number;
   warnings: number;
   info: number;
@@ -31,7 +32,14 @@ export interface ValidationReport {
   ok: boolean;
   strict: boolean;
   profile: Profile;
-  summary: { errors: number; warnings: number; info: number; specs: number; changes: number; requirements: number };
+  summary: {
+    errors: number;
+    warnings: number;
+    info: number;
+    specs: number;
+    changes: number;
+    requirements: number;
+  };
   items: ReportItem[];
   findings: Finding[];
 }
@@ -55,6 +63,7 @@ export function buildReport(result: FullResult, options: ReportOptions): Validat
       type: item.type,
       file: item.file,
       valid: errors === 0 && (!options.strict || warnings === 0),
+      requirements: item.requirements,
       errors,
       warnings,
       info: kept.length - errors - warnings,
@@ -78,7 +87,9 @@ export function buildReport(result: FullResult, options: ReportOptions): Validat
       info: findings.length - errors - warnings,
       specs: items.filter((i) => i.type === "spec").length,
       changes: items.filter((i) => i.type === "change").length,
-      requirements: result.requirements,
+      requirements: options.select
+        ? items.reduce((n, i) => n + (i.type === "spec" ? i.requirements : 0), 0)
+        : result.requirements,
     },
     items,
     findings,

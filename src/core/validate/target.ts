@@ -21,7 +21,10 @@ export function resolveTarget(target: string, root: string, cwd: string, result:
     const rootReal = realpathSync(root);
     const real = realpathSync(abs);
     if (real !== rootReal && !real.startsWith(rootReal + sep)) {
-      throw usageError(`path ${target} is outside the project`, `give a path inside ${relative(cwd, root) || "."}`);
+      throw usageError(
+        `path ${target} is outside the project`,
+        `give a path inside ${relative(cwd, root) || "."}`,
+      );
     }
     const rel = relative(rootReal, real).split(sep).join("/");
     const under = (file: string) => rel === "" || file === rel || file.startsWith(`${rel}/`);
@@ -37,5 +40,9 @@ export function resolveTarget(target: string, root: string, cwd: string, result:
 }
 
 function looksLikePath(target: string, cwd: string): boolean {
-  return target.startsWith(".") || target.startsWith("/") || (target.includes("/") && existsSync(resolve(cwd, target)));
+  return (
+    target.startsWith(".") ||
+    target.startsWith("/") ||
+    (target.includes("/") && existsSync(resolve(cwd, target)))
+  );
 }

@@ -75,7 +75,9 @@ export function crossFileRules(input: CrossFileInput): Finding[] {
   const seen = new Map<string, ChangeTouch[]>();
   for (const t of input.touches) {
     const reqs = input.living.get(t.capability) ?? [];
-    const target = t.id ? reqs.find((r) => r.id === t.id) : reqs.find((r) => r.title.trim() === t.title.trim());
+    const target = t.id
+      ? reqs.find((r) => r.id === t.id)
+      : reqs.find((r) => r.title.trim() === t.title.trim());
     if (!target) {
       out.push({
         rule: "xref/delta-target-missing",

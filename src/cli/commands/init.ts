@@ -1,0 +1,47 @@
+import { resolve } from "node:path";
+import { findInitRoot, type InitReport, initProject } from "../../core/init.js";
+import { EXIT, usageError } from "../../workspace/errors.js";
+import { type Command, parseFlags } from "../command.js";
+import { type Io, paint, printJson } from "../output.js";
+
+const USAGE = "keel init [--root <dir>] [--json]";
+
+const command: Command = {
+  name: "init",
+  summary: "create keel/ in this repository (idempotent; never overwrites a file)",
+  usage: USAGE,
+  run({ io, global, argv }) {
+    const { positionals } = parseFlags(argv, {}, USAGE);
+    if (positionals.length > 0) {
+      throw usageError(`init takes no arguments (got "${positionals[0]}")`, `usage: ${USAGE}`);
+    }
+    const root = global.root !== null ? resolve(global.cwd, global.root) : findInitRoot(global.cwd);
+    const report = initProject(root);
+    if (global.json) printJson(io, report);
+    else printHuman(io, report);
+    return EXIT.ok;
+  },
+};
+
+function printHuman(io: Io, report: InitReport): void {
+  const lines = [`keel init in ${report.root}`];
+  for (const rel of report.created) lines.push(`  ${paint(io, "green", "created")}  ${rel}`);
+  for (const rel of report.updated) {
+    lines.push(`  ${paint(io, "yellow", "updated")}  ${rel}${rel === ".gitignore" ? " (added .keel/)" : ""}`);
+  }
+  for (const rel of report.kept)
+    lines.push(`  ${paint(io, "dim", "kept   ")}  ${rel} (already there, left alone)`);
+  if (report.created.length === 0 && report.updated.length === 0)
+    lines.push("nothing to do: the project is set up");
+  else
+    lines.push("next: write a capability spec in keel/specs/<capability>/spec.md, then run `keel validate`");
+  io.out(lines.join("\n"));
+  for (const w of report.warnings) {
+    const where = w.line !== undefined ? `${w.file}:${w.line}:${w.col ?? 1}: ` : `${w.file}: `;
+    io.err(
+      `${paint(io, "yellow", "warning")}: ${where}${w.message}\n  ${paint(io, "dim", "hint:")} ${w.hint}`,
+    );
+  }
+}
+
+export default command;

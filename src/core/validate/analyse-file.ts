@@ -1,0 +1,156 @@
+// Per-file analysis: read, parse, run the file-local rules, summarise. Runs on the main thread and, for
+// large cold runs, in one worker thread as well (two cores on the machines we target), so it depends on
+// nothing but its arguments.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { parseConstitution } from "../../format/constitution.js";
+import { parseSpec } from "../../format/spec.js";
+import { contentHash } from "../../model/fingerprint.js";
+import type { Finding, Layout } from "../../model/types.js";
+import type { IndexedFile } from "../../store/index-db.js";
+import type { SourceEntry } from "../../workspace/discover.js";
+import { readSource } from "../../workspace/read.js";
+import { clarityRules, vagueTermMatcher } from "./clarity.js";
+import { fromDiagnostic } from "./finding.js";
+import { openspecSpecRules } from "./openspec-rules.js";
+import type { RequirementSummary } from "./xref.js";
+
+/** Set by the bundler: the worker entry, relative to the chunk this module is bundled into. */
+declare const KEEL_VALIDATE_WORKER: string | undefined;
+
+/** Files modified this close to the last index write may have changed without their mtime moving. */
+export const RACY_WINDOW_MS = 2000;
+/** Below this many files to parse, a worker's start-up (~40 ms) costs more than it saves. */
+const PARALLEL_THRESHOLD = 400;
+
+export interface SpecPayload {
+  kind: "spec";
+  capability: string;
+  layout: Layout;
+  findings: Finding[];
+  requirements: RequirementSummary[];
+  references: Array<{ id: string; line: number; col: number }>;
+}
+
+export interface OtherPayload {
+  kind: "other";
+  findings: Finding[];
+}
+
+export type Payload = SpecPayload | OtherPayload;
+
+export interface WorkItem {
+  entry: SourceEntry;
+  hit: IndexedFile | undefined;
+}
+
+export interface WorkResult {
+  entry: SourceEntry;
+  /** JSON of the payload: what the index stores, and flat strings that pin no file text. */
+  payload: string;
+  /** Content hash, or "" when it was not needed (see analyseOne). */
+  hash: string;
+  parsed: boolean;
+}
+
+/** Analyses every item, sharing the work with a worker thread when there is enough of it. */
+export function analyseEntries(work: WorkItem[], now: number, vagueTerms: readonly string[]): WorkResult[] {
+  const workerUrl = workerEntry();
+  if (!workerUrl || work.length < PARALLEL_THRESHOLD) return analyseChunk(work, now, vagueTerms);
+  const half = work.length >> 1;
+  const signal = new Int32Array(new SharedArrayBuffer(4));
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(workerUrl, {
+    workerData: { work: work.slice(half), now, vagueTerms, signal, port: port2 },
+    transferList: [port2],
+  });
+  worker.unref();
+  const mine = analyseChunk(work.slice(0, half), now, vagueTerms);
+  // Block until the worker is done: keeps validation synchronous for every caller.
+  Atomics.wait(signal, 0, 0);
+  const message = receiveMessageOnPort(port1)?.message as
+    | { results?: WorkResult[]; error?: string }
+    | undefined;
+  port1.close();
+  void worker.terminate();
+  if (!message?.results) {
+    // The worker failed (it reports why); analyse its share here rather than lose it.
+    return [...mine, ...analyseChunk(work.slice(half), now, vagueTerms)];
+  }
+  return [...mine, ...message.results];
+}
+
+export function analyseChunk(work: WorkItem[], now: number, vagueTerms: readonly string[]): WorkResult[] {
+  const vague = vagueTermMatcher(vagueTerms);
+  return work.map(({ entry, hit }) => analyseOne(entry, hit, now, vague));
+}
+
+function analyseOne(
+  entry: SourceEntry,
+  hit: IndexedFile | undefined,
+  now: number,
+  vague: ReturnType<typeof vagueTermMatcher>,
+): WorkResult {
+  const read = readSource(entry.abs, entry.size);
+  // Hashing is needed only to compare with a stored row, or to vouch for a file whose mtime is too
+  // recent to trust next time; a cold run over settled files skips it ("" = not hashed).
+  const needHash = hit !== undefined || entry.mtimeMs >= now - RACY_WINDOW_MS;
+  const hash = !read.ok ? `unreadable:${read.problem.rule}` : needHash ? contentHash(read.bytes) : "";
+  if (hit && hit.hash !== "" && hit.hash === hash)
+    return { entry, payload: hit.payload, hash, parsed: false };
+  const payload: Payload = read.ok
+    ? analyseFile(entry, read.text, vague)
+    : {
+        kind: "other",
+        findings: [
+          {
+            rule: read.problem.rule,
+            severity: "error",
+            file: entry.rel,
+            line: read.problem.line,
+            col: read.problem.col,
+            message: read.problem.message,
+            hint: read.problem.hint,
+          },
+        ],
+      };
+  return { entry, payload: JSON.stringify(payload), hash, parsed: true };
+}
+
+function workerEntry(): URL | null {
+  if (typeof KEEL_VALIDATE_WORKER !== "string" || process.env.KEEL_WORKERS === "0") return null;
+  const url = new URL(KEEL_VALIDATE_WORKER, import.meta.url);
+  return existsSync(fileURLToPath(url)) ? url : null;
+}
+
+function analyseFile(entry: SourceEntry, text: string, vague: ReturnType<typeof vagueTermMatcher>): Payload {
+  if (entry.role === "constitution") {
+    const { diagnostics } = parseConstitution(text, entry.rel);
+    return { kind: "other", findings: diagnostics.map((d) => fromDiagnostic(d)) };
+  }
+  const capability = entry.capability as string;
+  const { spec, diagnostics, scan } = parseSpec(text, entry.rel, capability, entry.layout, {
+    fingerprints: false,
+  });
+  const findings = [
+    ...diagnostics.map((d) => fromDiagnostic(d, capability)),
+    ...openspecSpecRules(spec),
+    ...clarityRules(spec, scan, vague),
+  ];
+  return {
+    kind: "spec",
+    capability,
+    layout: entry.layout,
+    findings,
+    requirements: spec.requirements.map((r) => ({
+      id: r.id,
+      title: r.title,
+      explicit: r.explicitId,
+      line: r.headingSpan.start.line,
+      col: r.headingSpan.start.col,
+      status: r.markers?.status ?? null,
+    })),
+    references: spec.references.map((r) => ({ id: r.id, line: r.span.start.line, col: r.span.start.col })),
+  };
+}

@@ -33,7 +33,12 @@ export function reportError(io: Io, e: unknown, json: boolean): ExitCode {
     if (json) {
       printJson(io, {
         ok: false,
-        error: { code: e.code, message: e.message, hint: e.hint, ...(e.location ? { location: e.location } : {}) },
+        error: {
+          code: e.code,
+          message: e.message,
+          hint: e.hint,
+          ...(e.location ? { location: e.location } : {}),
+        },
         exitCode: e.exitCode,
       });
     } else {
@@ -43,7 +48,12 @@ export function reportError(io: Io, e: unknown, json: boolean): ExitCode {
     return e.exitCode;
   }
   const message = e instanceof Error ? e.message : String(e);
-  if (json) printJson(io, { ok: false, error: { code: "internal", message, hint: "please report this as a bug" }, exitCode: 3 });
+  if (json)
+    printJson(io, {
+      ok: false,
+      error: { code: "internal", message, hint: "please report this as a bug" },
+      exitCode: 3,
+    });
   else io.err(`${paint(io, "red", "internal error")}: ${message}\n  hint: please report this as a bug`);
   if (process.env.KEEL_DEBUG && e instanceof Error) io.err(e.stack ?? "");
   return EXIT.unreadable;

@@ -297,3 +297,14 @@ function safeRealpath(p: string): string | null {
 export function changeStamp(st: { mtimeMs: number; ctimeMs: number }): number {
   return Math.max(st.mtimeMs, st.ctimeMs);
 }
+
+/**
+ * How long after a write a stamp is not trusted: a file changed within the file system's timestamp
+ * granularity of the last index write may have changed again without its stamp moving, so it is re-read.
+ * 2 s covers the coarsest common file systems (FAT, HFS+). `KEEL_RACY_WINDOW_MS` overrides it.
+ */
+export const RACY_WINDOW_MS = racyWindow(process.env.KEEL_RACY_WINDOW_MS);
+
+function racyWindow(value: string | undefined): number {
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : 2000;
+}

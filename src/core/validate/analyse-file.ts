@@ -9,7 +9,7 @@ import { parseSpec } from "../../format/spec.js";
 import { contentHash } from "../../model/fingerprint.js";
 import type { Finding, Layout } from "../../model/types.js";
 import type { IndexedFile } from "../../store/index-db.js";
-import type { SourceEntry } from "../../workspace/discover.js";
+import { RACY_WINDOW_MS, type SourceEntry } from "../../workspace/discover.js";
 import { readSource } from "../../workspace/read.js";
 import { clarityRules, vagueTermMatcher } from "./clarity.js";
 import { fromDiagnostic } from "./finding.js";
@@ -19,8 +19,6 @@ import type { RequirementSummary } from "./xref.js";
 /** Set by the bundler: the worker entry, relative to the chunk this module is bundled into. */
 declare const KEEL_VALIDATE_WORKER: string | undefined;
 
-/** Files modified this close to the last index write may have changed without their mtime moving. */
-export const RACY_WINDOW_MS = 2000;
 /** Below this many files to parse, a worker's start-up (~40 ms) costs more than it saves. */
 const PARALLEL_THRESHOLD = 400;
 

@@ -12,7 +12,13 @@ import { contentHash } from "../../model/fingerprint.js";
 import type { Change, Finding, Spec } from "../../model/types.js";
 import { IndexDb, type IndexedFile } from "../../store/index-db.js";
 import { type KeelConfig, loadConfig } from "../../workspace/config.js";
-import { changeStamp, type Discovery, discover, type SourceEntry } from "../../workspace/discover.js";
+import {
+  changeStamp,
+  type Discovery,
+  discover,
+  RACY_WINDOW_MS,
+  type SourceEntry,
+} from "../../workspace/discover.js";
 import { readSource } from "../../workspace/read.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import { analyseEntries, type Payload, type WorkItem } from "./analyse-file.js";
@@ -22,8 +28,6 @@ import { type ChangeTouch, crossFileRules, type RequirementSummary } from "./xre
 
 declare const KEEL_VERSION: string;
 const ENGINE_VERSION = `${typeof KEEL_VERSION === "string" ? KEEL_VERSION : "dev"}/1`;
-/** Files modified this close to the last index write may have changed without their mtime moving. */
-const RACY_WINDOW_MS = 2000;
 
 export interface ItemVerdict {
   id: string;

@@ -1,0 +1,134 @@
+import {
+  type ChangeListItem,
+  type RequirementListItem,
+  type SpecListItem,
+  withQueryIndex,
+} from "../../core/query.js";
+import { REQUIREMENT_STATUSES } from "../../model/types.js";
+import { EXIT, usageError } from "../../workspace/errors.js";
+import { findProjectRoot } from "../../workspace/root.js";
+import { type Command, parseFlags } from "../command.js";
+import { type Io, paint, printJson } from "../output.js";
+
+const USAGE =
+  "keel list [specs|changes|requirements] [--capability <cap>] [--status <status>] [--archived] [--json]";
+const KINDS = ["specs", "changes", "requirements"] as const;
+type Kind = (typeof KINDS)[number];
+const SPEC_STATUSES: readonly string[] = [...REQUIREMENT_STATUSES, "none"];
+const CHANGE_STATUSES: readonly string[] = ["draft", "review", "approved", "applied", "rejected"];
+
+const command: Command = {
+  name: "list",
+  summary: "list specs, changes or requirements",
+  usage: USAGE,
+  async run({ io, global, argv }) {
+    const { values, positionals } = parseFlags(
+      argv,
+      { capability: { type: "string" }, status: { type: "string" }, archived: { type: "boolean" } },
+      USAGE,
+    );
+    if (positionals.length > 1) throw usageError("list takes at most one kind", `usage: ${USAGE}`);
+    const kind = positionals[0];
+    if (kind !== undefined && !(KINDS as readonly string[]).includes(kind)) {
+      throw usageError(`cannot list "${kind}"`, "list one of: specs, changes, requirements");
+    }
+    const kinds: Kind[] = kind ? [kind as Kind] : ["specs", "changes"];
+    const status = values.status;
+    if (status !== undefined) {
+      const allowed = [...new Set(kinds.flatMap((k) => (k === "changes" ? CHANGE_STATUSES : SPEC_STATUSES)))];
+      if (!allowed.includes(status)) {
+        throw usageError(`unknown status "${status}"`, `use one of: ${allowed.join(", ")}`);
+      }
+    }
+    if (values.archived && !kinds.includes("changes")) {
+      throw usageError("--archived applies to changes", "e.g. keel list changes --archived");
+    }
+    const capability = values.capability;
+    const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
+    const out = await withQueryIndex(project, { check: "full" }, async (q) => {
+      const specs = kinds.includes("specs") ? await q.listSpecs({ capability, status }) : undefined;
+      const changes = kinds.includes("changes")
+        ? await q.listChanges({ archived: values.archived ?? false, status, capability })
+        : undefined;
+      const requirements = kinds.includes("requirements")
+        ? await q.listRequirements({ capability, status })
+        : undefined;
+      return { specs, changes, requirements, index: q.stats };
+    });
+    if (global.json) printJson(io, { version: 1, ...out });
+    else {
+      const blocks: string[] = [];
+      if (out.specs) blocks.push(specTable(io, out.specs));
+      if (out.changes) blocks.push(changeTable(io, out.changes, values.archived ?? false));
+      if (out.requirements) blocks.push(requirementTable(io, out.requirements));
+      io.out(blocks.join("\n\n"));
+    }
+    return EXIT.ok;
+  },
+};
+
+/** Left-aligned columns separated by two spaces; the last column is not padded. `header` may be null. */
+export function table(io: Io, header: string[] | null, rows: string[][], indent = ""): string {
+  const columns = header?.length ?? Math.max(0, ...rows.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, i) =>
+    Math.max(header?.[i]?.length ?? 0, ...rows.map((r) => visible(r[i] ?? "").length)),
+  );
+  const line = (cells: string[]) =>
+    indent +
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat((widths[i] as number) - visible(c).length)))
+      .join("  ")
+      .trimEnd();
+  return [...(header ? [paint(io, "bold", line(header))] : []), ...rows.map(line)].join("\n");
+}
+
+/** The text without ANSI colour codes, for measuring column widths. */
+function visible(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching the escape character is the point
+  return s.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
+export function deltaSummary(d: ChangeListItem["deltas"]): string {
+  return `+${d.added} ~${d.modified} -${d.removed} →${d.renamed}`;
+}
+
+function specTable(io: Io, specs: SpecListItem[]): string {
+  if (specs.length === 0) return "no specs";
+  const reqs = specs.reduce((n, s) => n + s.requirements, 0);
+  return `${table(
+    io,
+    ["CAPABILITY", "REQS", "STATUS", "FILE"],
+    specs.map((s) => [
+      s.capability,
+      String(s.requirements),
+      s.problem ? "unreadable" : (s.status ?? "-"),
+      s.file,
+    ]),
+  )}\n${paint(io, "dim", `${specs.length} spec${specs.length === 1 ? "" : "s"}, ${reqs} requirements`)}`;
+}
+
+function changeTable(io: Io, changes: ChangeListItem[], archived: boolean): string {
+  if (changes.length === 0) return archived ? "no changes" : "no open changes";
+  return `${table(
+    io,
+    ["CHANGE", "STATUS", "TASKS", "DELTAS", "DIR"],
+    changes.map((c) => [
+      c.id,
+      c.archived ? `${c.status} (archived)` : c.status,
+      `${c.tasks.done}/${c.tasks.total}`,
+      deltaSummary(c.deltas),
+      c.dir,
+    ]),
+  )}\n${paint(io, "dim", `${changes.length} change${changes.length === 1 ? "" : "s"} (deltas: +added ~modified -removed →renamed)`)}`;
+}
+
+function requirementTable(io: Io, reqs: RequirementListItem[]): string {
+  if (reqs.length === 0) return "no requirements";
+  return `${table(
+    io,
+    ["ID", "STATUS", "ORIGIN", "FINGERPRINT", "LOCATION", "TITLE"],
+    reqs.map((r) => [r.id, r.status ?? "-", r.origin ?? "-", r.fingerprint, `${r.file}:${r.line}`, r.title]),
+  )}\n${paint(io, "dim", `${reqs.length} requirement${reqs.length === 1 ? "" : "s"}`)}`;
+}
+
+export default command;

@@ -1,0 +1,170 @@
+import type { ChangeRecord, RequirementRecord, ShowResult, SpecRecord } from "../../core/query.js";
+import { withQueryIndex } from "../../core/query.js";
+import { EXIT, usageError } from "../../workspace/errors.js";
+import { findProjectRoot } from "../../workspace/root.js";
+import { type Command, parseFlags } from "../command.js";
+import { type Io, paint, printJson } from "../output.js";
+
+const USAGE = "keel show <id> [--json]   (a requirement ID, a capability, or a change ID)";
+
+const command: Command = {
+  name: "show",
+  summary: "show a spec, change or requirement by id",
+  usage: USAGE,
+  async run({ io, global, argv }) {
+    const { positionals } = parseFlags(argv, {}, USAGE);
+    const id = positionals[0];
+    if (id === undefined || positionals.length > 1) {
+      throw usageError("show takes exactly one ID", `usage: ${USAGE}`);
+    }
+    const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
+    const { found, suggestions, index } = await withQueryIndex(project, { check: "answer" }, async (q) => {
+      const found = await q.show(id);
+      return { found, suggestions: found ? [] : q.suggest(id), index: q.stats };
+    });
+    if (!found) {
+      throw usageError(
+        `no requirement, spec or change "${id}"`,
+        suggestions.length > 0
+          ? `did you mean ${suggestions.map((s) => `"${s}"`).join(", ")}?`
+          : "run `keel list requirements` for requirement IDs, `keel list` for specs and changes",
+      );
+    }
+    if (global.json) {
+      printJson(io, { version: 1, kind: found.kind, item: found.item, duplicates: found.duplicates, index });
+    } else io.out(render(io, found));
+    return EXIT.ok;
+  },
+};
+
+function render(io: Io, found: ShowResult): string {
+  const body =
+    found.kind === "requirement"
+      ? renderRequirement(io, found.item)
+      : found.kind === "spec"
+        ? renderSpec(io, found.item)
+        : renderChange(io, found.item);
+  if (found.duplicates.length === 0) return body;
+  const also = found.duplicates.map((d) => `${d.file}:${d.line}`).join(", ");
+  const what =
+    found.kind === "requirement" ? "this ID" : found.kind === "spec" ? "this capability" : "this change ID";
+  return `${body}\n\n${paint(io, "yellow", "note:")} ${what} is also defined at ${also}`;
+}
+
+function fields(io: Io, rows: Array<[string, string | null | undefined]>): string {
+  const kept = rows.filter((r): r is [string, string] => r[1] !== null && r[1] !== undefined && r[1] !== "");
+  const width = Math.max(...kept.map(([k]) => k.length));
+  return kept.map(([k, v]) => `  ${paint(io, "dim", k.padEnd(width))}  ${v}`).join("\n");
+}
+
+function indent(text: string, by = "  "): string {
+  return text
+    .split(/\r?\n/)
+    .map((l) => (l.trim() === "" ? "" : by + l))
+    .join("\n");
+}
+
+export function provenanceLine(r: RequirementRecord): string {
+  const p = r.provenance;
+  const parts: string[] = [];
+  if (p.origin) parts.push(`origin ${p.origin}`);
+  if (p.basis) parts.push(p.basis);
+  if (p.actor) parts.push(`actor ${p.actor}`);
+  if (p.tool) parts.push(`tool ${p.tool}`);
+  if (p.model) parts.push(`model ${p.model}`);
+  if (p.change) parts.push(`change ${p.change}`);
+  if (p.at) parts.push(`at ${p.at}`);
+  return parts.length > 0 ? parts.join(" · ") : "not recorded";
+}
+
+function renderRequirement(io: Io, r: RequirementRecord): string {
+  const out = [
+    `${paint(io, "bold", r.id)}  ${r.title}`,
+    fields(io, [
+      ["status", r.status ?? "not set"],
+      ["provenance", provenanceLine(r)],
+      ["fingerprint", r.fingerprint],
+      ["EARS", r.ears ?? "none recognised"],
+      ["location", `${r.file}:${r.line}:${r.col}`],
+      ["capability", r.capability],
+      ["ID", r.explicitId ? "explicit" : "derived from the title"],
+      ["references", r.references.join(", ")],
+      [
+        "markers",
+        Object.entries(r.markerExtra)
+          .map(([k, v]) => (v ? `${k}: ${v}` : k))
+          .join(" · "),
+      ],
+    ]),
+    "",
+    r.text === "" ? paint(io, "dim", "(no normative text)") : r.text,
+  ];
+  for (const s of r.scenarios) {
+    out.push("", `${paint(io, "bold", "Scenario:")} ${s.name}`);
+    for (const st of s.steps)
+      out.push(`  ${st.keyword ? `${paint(io, "cyan", st.keyword)} ` : "- "}${st.text}`);
+  }
+  if (r.scenarios.length === 0) out.push("", paint(io, "dim", "(no scenarios)"));
+  return out.join("\n");
+}
+
+function renderSpec(io: Io, s: SpecRecord): string {
+  const out = [
+    `${paint(io, "bold", s.capability)}${s.title ? `  ${s.title}` : ""}`,
+    fields(io, [
+      ["status", s.status ?? "not set"],
+      ["file", s.file],
+      ["layout", s.layout],
+      ["problem", s.problem],
+      [
+        "front matter",
+        s.frontMatter
+          ? Object.entries(s.frontMatter)
+              .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
+              .join(" · ")
+          : null,
+      ],
+    ]),
+  ];
+  if (s.purpose) out.push("", paint(io, "bold", "Purpose"), indent(s.purpose));
+  out.push("", paint(io, "bold", `Requirements (${s.requirements.length})`));
+  const idWidth = Math.max(0, ...s.requirements.map((r) => r.id.length));
+  for (const r of s.requirements) {
+    out.push(
+      `  ${r.id.padEnd(idWidth)}  ${(r.status ?? "-").padEnd(10)}  ${r.title}  ${paint(io, "dim", `:${r.line}`)}`,
+    );
+  }
+  if (s.openQuestions.length > 0) {
+    out.push("", paint(io, "bold", "Open questions"));
+    for (const q of s.openQuestions)
+      out.push(`  [${q.resolved ? "x" : " "}] ${q.text}  ${paint(io, "dim", `:${q.line}`)}`);
+  }
+  return out.join("\n");
+}
+
+function renderChange(io: Io, c: ChangeRecord): string {
+  const d = c.counts;
+  const out = [
+    `${paint(io, "bold", c.id)}  ${c.status}${c.archived ? " (archived)" : ""}`,
+    fields(io, [
+      ["folder", c.dir],
+      ["layout", c.layout],
+      ["proposal", c.proposalFile ?? "missing"],
+      ["tasks", c.tasksFile ? `${c.tasks.done}/${c.tasks.total} done` : "no tasks.md"],
+      ["deltas", `${d.added} added · ${d.modified} modified · ${d.removed} removed · ${d.renamed} renamed`],
+    ]),
+  ];
+  if (c.why) out.push("", paint(io, "bold", "Why"), indent(c.why));
+  if (c.whatChanges) out.push("", paint(io, "bold", "What Changes"), indent(c.whatChanges));
+  for (const delta of c.deltas) {
+    out.push("", `${paint(io, "bold", delta.capability)}  ${paint(io, "dim", delta.file)}`);
+    for (const sec of delta.sections) {
+      for (const r of sec.requirements) out.push(`  ${sec.op.padEnd(8)}  ${r.id}  ${r.title}`);
+      for (const r of sec.removed) out.push(`  ${sec.op.padEnd(8)}  ${r.id ?? r.title}`);
+      for (const r of sec.renames) out.push(`  ${sec.op.padEnd(8)}  ${r.from} → ${r.to}`);
+    }
+  }
+  return out.join("\n");
+}
+
+export default command;

@@ -1,0 +1,181 @@
+import { basename } from "node:path";
+import { withQueryIndex } from "../../core/query.js";
+import { analyseProject } from "../../core/validate/engine.js";
+import { buildReport } from "../../core/validate/report.js";
+import { loadConfig } from "../../workspace/config.js";
+import { EXIT, usageError } from "../../workspace/errors.js";
+import { findProjectRoot } from "../../workspace/root.js";
+import { type Command, parseFlags } from "../command.js";
+import { type Io, paint, printJson } from "../output.js";
+import { deltaSummary, table } from "./list.js";
+
+const USAGE = "keel status [--json]";
+/** Open changes listed by name before the rest are summed up, to keep the summary on one screen. */
+const MAX_CHANGES = 10;
+const OVERLAP_RULE = "xref/change-overlap";
+
+const command: Command = {
+  name: "status",
+  summary: "one-screen summary of the project",
+  usage: USAGE,
+  async run({ io, global, argv }) {
+    const { positionals } = parseFlags(argv, {}, USAGE);
+    if (positionals.length > 0) throw usageError("status takes no arguments", `usage: ${USAGE}`);
+    const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
+    const config = loadConfig(project);
+    const { result } = analyseProject(project, config);
+    const report = buildReport(result, {
+      strict: config.validate.strict,
+      profile: "keel",
+      rules: config.validate.rules,
+    });
+    const overlapsByChange = new Map<string, number>();
+    for (const f of report.findings) {
+      if (f.rule === OVERLAP_RULE && f.target)
+        overlapsByChange.set(f.target, (overlapsByChange.get(f.target) ?? 0) + 1);
+    }
+    const q = await withQueryIndex(project, { check: "full" }, async (s) => ({
+      summary: await s.summary(),
+      changes: await s.listChanges({ archived: true }),
+      index: s.stats,
+    }));
+    const open = q.changes.filter((c) => !c.archived);
+    const status = {
+      version: 1,
+      project: { name: config.project ?? basename(project.root), layouts: project.layouts },
+      specs: {
+        count: q.summary.specs,
+        requirements: q.summary.requirements,
+        byStatus: q.summary.byStatus,
+        byOrigin: q.summary.byOrigin,
+      },
+      constitution: q.summary.constitution
+        ? {
+            file: q.summary.constitution.file,
+            principles: q.summary.constitution.principles.length,
+            gates: q.summary.constitution.principles.filter((p) => p.gate !== null).length,
+          }
+        : null,
+      changes: {
+        open: open.length,
+        archived: q.changes.length - open.length,
+        overlaps: [...overlapsByChange.values()].reduce((a, b) => a + b, 0),
+        items: open.map((c) => ({ ...c, overlaps: overlapsByChange.get(c.id) ?? 0 })),
+      },
+      validation: {
+        ok: report.ok,
+        strict: report.strict,
+        errors: report.summary.errors,
+        warnings: report.summary.warnings,
+        info: report.summary.info,
+      },
+      index: {
+        ...q.index,
+        refreshedAt: q.summary.refreshedAt ? new Date(q.summary.refreshedAt).toISOString() : null,
+      },
+    };
+    if (global.json) printJson(io, status);
+    else io.out(render(io, status));
+    return EXIT.ok;
+  },
+};
+
+type Status = {
+  project: { name: string; layouts: string[] };
+  specs: {
+    count: number;
+    requirements: number;
+    byStatus: Record<string, number>;
+    byOrigin: Record<string, number>;
+  };
+  constitution: { file: string; principles: number; gates: number } | null;
+  changes: {
+    open: number;
+    archived: number;
+    overlaps: number;
+    items: Array<{
+      id: string;
+      status: string;
+      tasks: { done: number; total: number };
+      deltas: { added: number; modified: number; removed: number; renamed: number };
+      overlaps: number;
+    }>;
+  };
+  validation: { ok: boolean; strict: boolean; errors: number; warnings: number; info: number };
+  index: {
+    checked: number;
+    walked: boolean;
+    parsed: number;
+    removed: number;
+    rebuilt: boolean;
+    persistent: boolean;
+    refreshedAt: string | null;
+  };
+};
+
+function ago(at: number): string {
+  const s = Math.max(0, Math.round((Date.now() - at) / 1000));
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86_400)} days ago`;
+}
+
+function breakdown(counts: Record<string, number>): string {
+  const entries = Object.entries(counts);
+  return entries.length === 0 ? "-" : entries.map(([k, n]) => `${k} ${n}`).join(" · ");
+}
+
+function render(io: Io, s: Status): string {
+  const head = (label: string) => paint(io, "bold", label.padEnd(13));
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const lines = [
+    `${paint(io, "bold", s.project.name)}  ${paint(io, "dim", `(${s.project.layouts.join(" + ")} layout)`)}`,
+    "",
+    `${head("specs")}${plural(s.specs.count, "spec")} · ${plural(s.specs.requirements, "requirement")}`,
+    `${head("  by status")}${breakdown(s.specs.byStatus)}`,
+    `${head("  by origin")}${breakdown(s.specs.byOrigin)}`,
+    `${head("constitution")}${
+      s.constitution
+        ? `${plural(s.constitution.principles, "principle")} (${s.constitution.gates} with a gate)`
+        : "none"
+    }`,
+    `${head("changes")}${s.changes.open} open · ${s.changes.archived} archived · ${plural(s.changes.overlaps, "overlap")}`,
+  ];
+  if (s.changes.items.length > 0) {
+    const shown = s.changes.items.slice(0, MAX_CHANGES);
+    const rows = shown.map((c) => [
+      c.id,
+      c.status,
+      `tasks ${c.tasks.done}/${c.tasks.total}`,
+      deltaSummary(c.deltas),
+      c.overlaps > 0 ? paint(io, "yellow", plural(c.overlaps, "overlap")) : "",
+    ]);
+    lines.push(table(io, null, rows, "  "));
+    if (s.changes.items.length > shown.length) {
+      lines.push(
+        paint(io, "dim", `  … and ${s.changes.items.length - shown.length} more (keel list changes)`),
+      );
+    }
+  }
+  const v = s.validation;
+  const verdict = v.ok ? paint(io, "green", "valid") : paint(io, "red", "invalid");
+  lines.push(
+    `${head("validation")}${verdict}: ${plural(v.errors, "error")} · ${plural(v.warnings, "warning")} · ${v.info} info${
+      v.ok && v.errors + v.warnings === 0 ? "" : "  (keel validate for details)"
+    }`,
+  );
+  const i = s.index;
+  const work = i.rebuilt
+    ? `rebuilt (${plural(i.parsed, "file")} parsed)`
+    : i.parsed + i.removed > 0
+      ? `refreshed: ${i.parsed} parsed again, ${i.removed} removed`
+      : `up to date${i.refreshedAt ? ` (last change indexed ${ago(Date.parse(i.refreshedAt))})` : ""}`;
+  const what = i.walked ? plural(i.checked, "file") : `${i.checked} files and folders`;
+  lines.push(
+    `${head("index")}${work} · ${what} checked${i.persistent ? "" : " · in memory (.keel/ not writable)"}`,
+  );
+  return lines.join("\n");
+}
+
+export default command;

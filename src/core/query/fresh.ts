@@ -1,0 +1,73 @@
+// Is the query index still in step with the files? The cheap checks, kept apart from the parsers so that a
+// command answering from an up-to-date index loads no parsing code (core/query/refresh.ts is loaded lazily).
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import type { QueryStore, SourceRow } from "../../store/query-index.js";
+import { changeStamp, RACY_WINDOW_MS } from "../../workspace/discover.js";
+import type { ProjectRoot } from "../../workspace/root.js";
+
+declare const KEEL_VERSION: string;
+/** Rows written by another parser version are dropped and rebuilt. Bump the suffix when the rows change. */
+export const QUERY_FORMAT = `${typeof KEEL_VERSION === "string" ? KEEL_VERSION : "dev"}/q2`;
+
+/** The folders of the last walk, stored in the index to check later without walking again. */
+export interface StoredTree {
+  layouts: string[];
+  /** When the walk began: entries with an older mtime (by more than the racy window) can be trusted. */
+  at: number;
+  dirs: Array<[string, number]>;
+}
+
+/**
+ * Is the recorded row still good for a file with this size and change stamp? "mtime" here and in the rows
+ * is the discovery's change stamp: the later of mtime and ctime, so a same-size edit whose mtime was set
+ * back is still seen.
+ */
+export function isCurrent(row: SourceRow | undefined | null, size: number, mtimeMs: number): boolean {
+  return (
+    row !== undefined &&
+    row !== null &&
+    row.size === size &&
+    row.mtime === mtimeMs &&
+    mtimeMs < row.indexedAt - RACY_WINDOW_MS
+  );
+}
+
+/**
+ * The number of folders and files checked when nothing changed since the last walk; null when something
+ * may have. One stat per folder (its mtime moves when an entry is added, removed or renamed in it) and one
+ * per indexed file (its size or mtime moves when it is written).
+ */
+export function replay(project: ProjectRoot, store: QueryStore): number | null {
+  if (store.getState("format") !== QUERY_FORMAT) return null;
+  const text = store.getState("tree");
+  const tree = text ? (JSON.parse(text) as StoredTree | null) : null;
+  if (!tree || tree.layouts.join() !== project.layouts.join()) return null;
+  const trusted = tree.at - RACY_WINDOW_MS;
+  for (const [rel, mtimeMs] of tree.dirs) {
+    if (mtimeMs >= trusted) return null;
+    const st = statSync(join(project.root, rel), { throwIfNoEntry: false });
+    if (!st || changeStamp(st) !== mtimeMs) return null;
+  }
+  const sources = store.sourceStats();
+  for (const [rel, size, mtimeMs, indexedAt] of sources) {
+    if (mtimeMs >= indexedAt - RACY_WINDOW_MS) return null;
+    const st = statSync(join(project.root, rel), { throwIfNoEntry: false });
+    if (!st || st.size !== size || changeStamp(st) !== mtimeMs) return null;
+  }
+  return tree.dirs.length + sources.length;
+}
+
+/**
+ * Checks only the given files against the index (one stat each). True when every one is unchanged;
+ * false when any was edited, replaced, removed, or is too recent to trust its mtime.
+ */
+export function filesUnchanged(project: ProjectRoot, store: QueryStore, rels: Iterable<string>): boolean {
+  for (const rel of new Set(rels)) {
+    const row = store.source(rel);
+    if (!row) return false;
+    const st = statSync(join(project.root, rel), { throwIfNoEntry: false });
+    if (!st?.isFile() || !isCurrent(row, st.size, changeStamp(st))) return false;
+  }
+  return true;
+}

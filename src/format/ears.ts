@@ -9,11 +9,14 @@ const CLAUSES: ReadonlyArray<[EarsPattern, RegExp]> = [
 const UNWANTED = /\bif\b[^.]*?,?\s*then\b/i;
 const SHALL = /\b(shall|must)\b/i;
 const LEADING = /^(?:\s*(?:while|when|where|if)\b)/i;
+/** Any EARS trigger word at all: when there is none (most requirements), the sentence is ubiquitous. */
+const ANY_TRIGGER = /\b(?:while|when|where|if)\b/i;
 
 /** Returns the EARS pattern of the first normative sentence, or null if the text has no SHALL/MUST. */
 export function earsPattern(text: string): EarsPattern | null {
   const sentence = firstNormativeSentence(text);
   if (!sentence) return null;
+  if (!ANY_TRIGGER.test(sentence)) return "ubiquitous";
   const found = new Set<EarsPattern>();
   if (LEADING.test(sentence) || /,\s*(?:while|when|where)\b/i.test(sentence)) {
     for (const [pattern, re] of CLAUSES) if (re.test(sentence)) found.add(pattern);
@@ -40,5 +43,6 @@ function firstNormativeSentence(text: string): string | null {
       break;
     }
   }
-  return text.slice(start, end).replace(/\s+/g, " ").trim();
+  const sentence = text.slice(start, end);
+  return /\s\s|[^\S ]/.test(sentence) ? sentence.replace(/\s+/g, " ").trim() : sentence.trim();
 }

@@ -2,6 +2,7 @@
 import { parseDocument } from "yaml";
 import type { Diagnostic, FrontMatter } from "../model/types.js";
 import { linesSpan, type Scan } from "./scan.js";
+import { parseSimpleYaml } from "./simple-yaml.js";
 
 export function parseFrontMatter(s: Scan): { frontMatter: FrontMatter | null; diagnostics: Diagnostic[] } {
   const fm = s.frontMatter;
@@ -11,8 +12,10 @@ export function parseFrontMatter(s: Scan): { frontMatter: FrontMatter | null; di
   const bodyEnd = s.lines[fm.closeLine]!.start;
   const yamlText = s.text.slice(bodyStart, bodyEnd);
   const diagnostics: Diagnostic[] = [];
-  const doc = parseDocument(yamlText, { prettyErrors: false, uniqueKeys: true });
   const raw = s.text.slice(span.start.offset, span.end.offset);
+  const simple = parseSimpleYaml(yamlText);
+  if (simple) return { frontMatter: { data: simple, raw, span }, diagnostics };
+  const doc = parseDocument(yamlText, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     for (const err of doc.errors) {
       // `prettyErrors: false` leaves `linePos` unset: place the error from its offset in the YAML text.

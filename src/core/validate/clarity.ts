@@ -30,11 +30,18 @@ export function vagueTermMatcher(terms: readonly string[]): Matcher | null {
   ];
   // A term ending in punctuation ("etc.") cannot use `\b` after it; "not followed by a word character" fits all.
   const re = new RegExp(`(?:${groups.join("|")})(?!\\w)`, "gi");
-  return (text) => [...text.matchAll(re)].map((m) => ({ index: m.index ?? 0, text: m[0] }));
+  return (text) => execAll(re, text);
 }
 
-const unresolvedMatcher: Matcher = (line) =>
-  [...line.matchAll(UNRESOLVED)].map((m) => ({ index: m.index ?? 0, text: m[0] }));
+const unresolvedMatcher: Matcher = (text) => execAll(UNRESOLVED, text);
+
+/** Every match of a global regex. Not `matchAll`: it clones the regex, and so recompiles it, on each call. */
+function execAll(re: RegExp, text: string): Array<{ index: number; text: string }> {
+  const out: Array<{ index: number; text: string }> = [];
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) out.push({ index: m.index, text: m[0] });
+  return out;
+}
 
 export function clarityRules(spec: Spec, s: Scan, vague: Matcher | null): Finding[] {
   const out: Finding[] = [];

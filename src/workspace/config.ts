@@ -9,6 +9,10 @@ import type { ProjectRoot } from "./root.js";
 
 export type RuleSetting = Severity | "off";
 
+/** What an actor may do: owner (everything), reviewer (approve, apply), agent (propose), read-only. */
+export const ROLES = ["owner", "reviewer", "agent", "read-only"] as const;
+export type Role = (typeof ROLES)[number];
+
 export interface KeelConfig {
   version: 1;
   project: string | null;
@@ -17,7 +21,7 @@ export interface KeelConfig {
     vagueTerms: string[];
     rules: Record<string, RuleSetting>;
   };
-  actors: { default: string | null };
+  actors: { default: string | null; roles: Record<string, Role> };
 }
 
 export const DEFAULT_VAGUE_TERMS = [
@@ -44,7 +48,7 @@ export function defaultConfig(): KeelConfig {
     version: 1,
     project: null,
     validate: { strict: false, vagueTerms: [...DEFAULT_VAGUE_TERMS], rules: {} },
-    actors: { default: null },
+    actors: { default: null, roles: {} },
   };
 }
 
@@ -153,7 +157,21 @@ export function parseConfig(text: string): KeelConfig {
   if (a !== undefined && a !== null) {
     if (typeof a !== "object" || Array.isArray(a)) bad(["actors"], "must be a mapping");
     const ao = a as Record<string, unknown>;
-    for (const key of Object.keys(ao)) if (key !== "default") bad(["actors", key], "is not a known key");
+    for (const key of Object.keys(ao))
+      if (key !== "default" && key !== "roles") bad(["actors", key], "is not a known key");
+    if (ao.roles !== undefined && ao.roles !== null) {
+      if (typeof ao.roles !== "object" || Array.isArray(ao.roles))
+        bad(["actors", "roles"], "must be a mapping of actor to role");
+      for (const [name, role] of Object.entries(ao.roles as Record<string, unknown>)) {
+        if (!(ROLES as readonly unknown[]).includes(role)) {
+          bad(
+            ["actors", "roles", name],
+            `has unknown role ${JSON.stringify(role)}; use one of ${ROLES.join(", ")}`,
+          );
+        }
+        config.actors.roles[name] = role as Role;
+      }
+    }
     if (ao.default !== undefined && ao.default !== null) {
       if (typeof ao.default !== "string") bad(["actors", "default"], "must be a string");
       config.actors.default = ao.default as string;

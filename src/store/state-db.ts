@@ -1,0 +1,106 @@
+// Operational state under `.keel/state.db`: the audit log and conflict records. Unlike the index this is
+// not a cache — it is the local record of what happened — so it is never deleted or rebuilt on its own.
+// Its write transaction doubles as the project's write lock (see workspace/lock.ts's callers in core/):
+// SQLite releases it when a process dies, so a killed writer can never leave the project locked.
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import type BetterSqlite3 from "better-sqlite3";
+import { STATE_DIR } from "./index-db.js";
+
+export const STATE_FILE = "state.db";
+/** Bump with a migration below; an older file is migrated in place, never dropped. */
+export const STATE_SCHEMA_VERSION = 1;
+
+type Database = BetterSqlite3.Database;
+
+const MIGRATIONS: Record<number, string> = {
+  1: `
+    CREATE TABLE events (
+      seq INTEGER PRIMARY KEY,
+      at TEXT NOT NULL,
+      actor TEXT NOT NULL,
+      actor_kind TEXT NOT NULL,
+      action TEXT NOT NULL,
+      target TEXT NOT NULL,
+      before TEXT,
+      after TEXT,
+      reason TEXT,
+      data TEXT,
+      prev_hash TEXT NOT NULL,
+      hash TEXT NOT NULL
+    );
+    CREATE INDEX events_target ON events (target);
+    CREATE INDEX events_actor ON events (actor);
+    CREATE TABLE conflicts (
+      id TEXT PRIMARY KEY,
+      change_id TEXT NOT NULL,
+      capability TEXT NOT NULL,
+      requirement TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      status TEXT NOT NULL,
+      base TEXT,
+      ours TEXT,
+      theirs TEXT,
+      resolution TEXT,
+      resolved_by TEXT,
+      resolved_at TEXT
+    );
+  `,
+};
+
+let sqlite: typeof BetterSqlite3 | null = null;
+function driver(): typeof BetterSqlite3 {
+  sqlite ??= createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
+  return sqlite;
+}
+
+export class StateDb {
+  private constructor(readonly db: Database) {}
+
+  static open(projectRoot: string): StateDb {
+    const dir = join(projectRoot, STATE_DIR);
+    mkdirSync(dir, { recursive: true });
+    const Driver = driver();
+    // A writer waits up to 60 s for the lock: under heavy contention (many agents) a wait beats a failure.
+    const db = new Driver(join(dir, STATE_FILE), { timeout: 60_000 });
+    try {
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = FULL");
+      migrate(db);
+      return new StateDb(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /**
+   * Runs `fn` holding the project's write lock (an IMMEDIATE transaction on this database). Everything
+   * `fn` records here commits with it; files it writes must be written atomically before it returns.
+   */
+  exclusive<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+}
+
+function migrate(db: Database): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current === STATE_SCHEMA_VERSION) return;
+  db.transaction(() => {
+    // Re-read under the lock: another process may have migrated meanwhile.
+    let version = db.pragma("user_version", { simple: true }) as number;
+    if (version > STATE_SCHEMA_VERSION) {
+      throw new Error(`.keel/${STATE_FILE} was written by a newer Keel (schema ${version}); upgrade Keel`);
+    }
+    while (version < STATE_SCHEMA_VERSION) {
+      version++;
+      db.exec(MIGRATIONS[version] as string);
+    }
+    db.pragma(`user_version = ${version}`);
+  }).immediate();
+}

@@ -407,6 +407,23 @@ describe("targets", () => {
     expect(files(run)).toEqual(["keel/specs/cart/spec.md"]);
   });
 
+  it("resolves a requirement ID on a warm run, when the result is replayed from the index", () => {
+    const fresh = project(CLEAN);
+    // With no racy window the second run trusts every stamp and replays the stored result.
+    const trusting = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [CLI, ...args], {
+        cwd: fresh,
+        encoding: "utf8",
+        env: { ...process.env, NO_COLOR: "1", KEEL_RACY_WINDOW_MS: "0" },
+      });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    expect(trusting("validate", "--json").code).toBe(0);
+    const warm = trusting("validate", "CART-1", "--json");
+    expect(warm.code).toBe(0);
+    expect(ids(warm)).toEqual(["cart"]);
+  });
+
   it("validates one change given by ID", () => {
     const run = keel(root, "validate", "add-coupons", "--json");
     expect(run.code).toBe(0);

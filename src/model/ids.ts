@@ -2,20 +2,25 @@
 // the capability and title so that every reader of the same file computes the same ID.
 
 export const EXPLICIT_ID = /^[A-Za-z][A-Za-z0-9_.-]*$/;
-const TRAILING_ID = /[ \t]*\{#([A-Za-z][A-Za-z0-9_.-]*)\}[ \t]*$/;
-
-/** Splits `Title {#ID}` into its title and explicit ID. */
+/**
+ * Splits `Title {#ID}` into its title and explicit ID. Done by hand rather than with an unanchored
+ * `/[ \t]*\{#(…)\}[ \t]*$/`, which backtracks quadratically on a title with a long run of spaces.
+ */
 export function splitExplicitId(heading: string): { title: string; id: string | null } {
-  const m = TRAILING_ID.exec(heading);
-  if (!m) return { title: heading.trim(), id: null };
-  return { title: heading.slice(0, m.index).trim(), id: m[1] as string };
+  let end = heading.length;
+  while (end > 0 && (heading[end - 1] === " " || heading[end - 1] === "\t")) end--;
+  const open = heading.lastIndexOf("{#", end);
+  if (end === 0 || heading[end - 1] !== "}" || open === -1) return { title: heading.trim(), id: null };
+  const id = heading.slice(open + 2, end - 1);
+  if (!EXPLICIT_ID.test(id)) return { title: heading.trim(), id: null };
+  return { title: heading.slice(0, open).trim(), id };
 }
 
 /** NFKD, strip combining marks, lowercase, runs of anything but [a-z0-9] become one `-`, trimmed. */
 export function slug(text: string): string {
-  return text
-    .normalize("NFKD")
-    .replace(/\p{M}+/gu, "")
+  // Plain ASCII (nearly every title) has nothing to decompose: skip the Unicode passes.
+  const folded = !/[\u0080-\uffff]/.test(text) ? text : text.normalize("NFKD").replace(/\p{M}+/gu, "");
+  return folded
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "");

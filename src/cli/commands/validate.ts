@@ -30,13 +30,13 @@ const command: Command = {
     }
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
     const config = loadConfig(project);
-    const { result } = analyseProject(project, config);
+    const { result, ownerOf } = analyseProject(project, config);
     const target = positionals[0];
     const report = buildReport(result, {
       strict: values.strict ?? config.validate.strict,
       profile,
       rules: config.validate.rules,
-      ...(target ? { select: resolveTarget(target, project.root, global.cwd, result) } : {}),
+      ...(target ? { select: resolveTarget(target, project.root, global.cwd, result, ownerOf) } : {}),
     });
     report.findings.sort(compareFindings);
     if (global.json) printJson(io, report);

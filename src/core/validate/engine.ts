@@ -44,8 +44,28 @@ export interface FullResult {
   /** Findings that belong to no spec or change (constitution, unreadable folders, config). */
   projectFindings: Finding[];
   requirements: number;
-  /** Requirement ID → capability, so a target ID on the command line can be resolved without parsing. */
-  requirementOwners: Record<string, string>;
+}
+
+/** Each spec's requirement IDs, stored apart from the result: only resolving an ID target needs them. */
+export type RequirementIds = Array<[capability: string, ids: string[]]>;
+
+export interface Analysis {
+  result: FullResult;
+  stats: RunStats;
+  /** The capability defining a requirement ID, or undefined. Loaded on first call. */
+  ownerOf: (id: string) => string | undefined;
+}
+
+function ownerLookup(load: () => RequirementIds): Analysis["ownerOf"] {
+  let map: Map<string, string> | null = null;
+  return (id) => {
+    if (!map) {
+      map = new Map();
+      for (const [capability, ids] of load())
+        for (const rid of ids) if (!map.has(rid)) map.set(rid, capability);
+    }
+    return map.get(id);
+  };
 }
 
 export interface RunStats {
@@ -54,16 +74,7 @@ export interface RunStats {
   cached: "result" | "files" | "none";
 }
 
-export interface AnalyseOptions {
-  /** Load the requirement-ID → capability map (needed only to resolve an ID given on the command line). */
-  owners?: boolean;
-}
-
-export function analyseProject(
-  project: ProjectRoot,
-  config: KeelConfig = loadConfig(project),
-  options: AnalyseOptions = {},
-): { result: FullResult; stats: RunStats } {
+export function analyseProject(project: ProjectRoot, config: KeelConfig = loadConfig(project)): Analysis {
   const configSignature = contentHash(JSON.stringify([ENGINE_VERSION, config, project.layouts]));
   let index: IndexDb | null = null;
   try {
@@ -72,7 +83,7 @@ export function analyseProject(
     // No writable state folder (read-only checkout): validate without a cache.
   }
   try {
-    const replayed = index ? replay(index, project, configSignature, options) : null;
+    const replayed = index ? replay(index, project, configSignature) : null;
     if (replayed) return replayed;
     return analyseAll(project, config, index, configSignature);
   } finally {
@@ -90,12 +101,7 @@ interface Tree {
  * recent enough to have changed within the file system's timestamp granularity), replay its result.
  * This costs one stat per folder and per file, and no walk.
  */
-function replay(
-  index: IndexDb,
-  project: ProjectRoot,
-  configSignature: string,
-  options: AnalyseOptions,
-): { result: FullResult; stats: RunStats } | null {
+function replay(index: IndexDb, project: ProjectRoot, configSignature: string): Analysis | null {
   if (index.getMeta("config_signature") !== configSignature) return null;
   const treeText = index.getMeta("tree");
   const resultText = index.getMeta("result");
@@ -115,10 +121,13 @@ function replay(
     return null;
   }
   const result = JSON.parse(resultText) as FullResult;
-  result.requirementOwners = options.owners
-    ? (JSON.parse(index.getMeta("owners") ?? "{}") as Record<string, string>)
-    : {};
-  return { result, stats: { files: tree.files.length, parsed: 0, cached: "result" } };
+  // Read now, parsed only if asked: the index is closed when analyseProject returns.
+  const idsText = index.getMeta("requirement_ids") ?? "[]";
+  return {
+    result,
+    stats: { files: tree.files.length, parsed: 0, cached: "result" },
+    ownerOf: ownerLookup(() => JSON.parse(idsText) as RequirementIds),
+  };
 }
 
 function analyseAll(
@@ -126,7 +135,7 @@ function analyseAll(
   config: KeelConfig,
   index: IndexDb | null,
   configSignature: string,
-): { result: FullResult; stats: RunStats } {
+): Analysis {
   const discovery = discover(project);
   {
     const cached = index?.files() ?? new Map<string, IndexedFile>();
@@ -189,7 +198,7 @@ function analyseAll(
     const specEntries = new Map<string, SourceEntry>();
     const references: Array<{ id: string; file: string; line: number; col: number }> = [];
     let requirements = 0;
-    const requirementOwners: Record<string, string> = {};
+    const requirementIds: RequirementIds = [];
     for (const entry of discovery.files) {
       const payload = payloads.get(entry.rel);
       if (!payload) continue;
@@ -204,7 +213,7 @@ function analyseAll(
         living.set(payload.capability, [...(living.get(payload.capability) ?? []), ...payload.requirements]);
         specEntries.set(`${entry.layout}:${payload.capability}`, entry);
         requirements += payload.requirements.length;
-        for (const r of payload.requirements) requirementOwners[r.id] ??= payload.capability;
+        requirementIds.push([payload.capability, payload.requirements.map((r) => r.id)]);
         for (const r of payload.references) references.push({ ...r, file: entry.rel });
       } else projectFindings.push(...payload.findings);
     }
@@ -265,12 +274,11 @@ function analyseAll(
     items.sort((a, b) =>
       a.type === b.type ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.type === "spec" ? -1 : 1,
     );
-    const result: FullResult = { items, projectFindings, requirements, requirementOwners };
+    const result: FullResult = { items, projectFindings, requirements };
 
     if (index) {
       const present = new Set(discovery.files.map((f) => f.rel));
       const deletions = [...cached.keys()].filter((rel) => !present.has(rel));
-      const { requirementOwners, ...stored } = result;
       // A run that met unreadable paths or bad links is never replayed: fixing a link target elsewhere
       // moves no mtime that the replay check would see.
       const tree: Tree | null =
@@ -284,15 +292,19 @@ function analyseAll(
         index.commit(upserts, deletions, {
           config_signature: configSignature,
           tree: tree ? JSON.stringify(tree) : "",
-          result: JSON.stringify(stored),
-          owners: JSON.stringify(requirementOwners),
+          result: JSON.stringify(result),
+          requirement_ids: JSON.stringify(requirementIds),
           written_at: String(Date.now()),
         });
       } catch {
         // Another process holds the write lock past the timeout, or the disk is full: the result stands.
       }
     }
-    return { result, stats: { files: discovery.files.length, parsed, cached: index ? "files" : "none" } };
+    return {
+      result,
+      stats: { files: discovery.files.length, parsed, cached: index ? "files" : "none" },
+      ownerOf: ownerLookup(() => requirementIds),
+    };
   }
 }
 

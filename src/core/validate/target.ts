@@ -7,13 +7,19 @@ import type { FullResult, ItemVerdict } from "./engine.js";
 
 export type Selector = (item: ItemVerdict | null, finding: Finding | null) => boolean;
 
-export function resolveTarget(target: string, root: string, cwd: string, result: FullResult): Selector {
+export function resolveTarget(
+  target: string,
+  root: string,
+  cwd: string,
+  result: FullResult,
+  ownerOf: (id: string) => string | undefined,
+): Selector {
   const byId = result.items.filter((i) => i.id === target);
   if (byId.length > 0 && !looksLikePath(target, cwd)) {
     return (item, f) => (item ? byId.includes(item) : (f?.target ?? "") === target);
   }
-  const owner = result.requirementOwners[target];
-  if (owner !== undefined && !looksLikePath(target, cwd)) {
+  const owner = looksLikePath(target, cwd) ? undefined : ownerOf(target);
+  if (owner !== undefined) {
     return (item, f) => (item ? item.type === "spec" && item.id === owner : f?.target === target);
   }
   const abs = resolve(cwd, target);

@@ -2,6 +2,7 @@
 import { parseDocument } from "yaml";
 import type { Change, ChangeStatus, DeltaSpec, Diagnostic, Layout, Section } from "../model/types.js";
 import { parseDeltaSpec } from "./delta.js";
+import { MAX_YAML_CHARS } from "./frontmatter.js";
 import { lineSpan, linesSpan, lineText, scan } from "./scan.js";
 import { topSections } from "./spec.js";
 
@@ -54,11 +55,17 @@ export function parseChange(src: ChangeSources): { change: Change; diagnostics: 
 
   let meta: Record<string, unknown> | null = null;
   if (src.meta) {
-    const doc = parseDocument(src.meta.text);
-    const err = doc.errors[0];
+    const tooLong = src.meta.text.length > MAX_YAML_CHARS;
+    // Positions come from the error's offset (below), so the costly pretty error context is not needed.
+    const doc = tooLong ? null : parseDocument(src.meta.text, { prettyErrors: false });
+    const err = doc?.errors[0];
     let data: unknown = null;
-    let failure = err ? `invalid YAML: ${err.message.split("\n")[0]}` : null;
-    if (!err) {
+    let failure = tooLong
+      ? `metadata too long to read: ${src.meta.text.length} characters, at most ${MAX_YAML_CHARS}`
+      : err
+        ? `invalid YAML: ${err.message.split("\n")[0]}`
+        : null;
+    if (doc && !err) {
       try {
         data = doc.toJS();
       } catch (e) {
@@ -68,10 +75,12 @@ export function parseChange(src: ChangeSources): { change: Change; diagnostics: 
     }
     if (failure || (data !== null && (typeof data !== "object" || Array.isArray(data)))) {
       // Line and column from the error's offset, so that all three agree (the offset used to be 0).
-      const offset = Math.min(Math.max(err?.pos[0] ?? 0, 0), src.meta.text.length);
+      // Like the Markdown scanner, line 1 starts after a byte order mark.
+      const base = src.meta.text.charCodeAt(0) === 0xfeff ? 1 : 0;
+      const offset = Math.min(Math.max(err?.pos[0] ?? 0, base), src.meta.text.length);
       const before = src.meta.text.slice(0, offset);
       const line = before.split("\n").length;
-      const col = offset - (before.lastIndexOf("\n") + 1) + 1;
+      const col = offset - Math.max(before.lastIndexOf("\n") + 1, base) + 1;
       diagnostics.push({
         rule: "format/change-meta",
         severity: "error",

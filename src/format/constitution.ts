@@ -4,7 +4,7 @@ import type { Constitution, Diagnostic, Principle } from "../model/types.js";
 import { trimmedRegion } from "./requirement.js";
 import { type Heading, linesSpan, lineText, scan } from "./scan.js";
 
-const PRINCIPLE_HEADING = /^Principle:\s*(.*)$/i;
+const PRINCIPLE_HEADING = /^Principle:\s*([\s\S]*)$/i;
 const GATE = /^\s*Gate:\s*`([^`]+)`\s*$/i;
 
 export function parseConstitution(
@@ -37,7 +37,10 @@ export function parseConstitution(
     principles.push({
       id: id ?? derivedRequirementId("principle", title),
       title,
-      text: gate === null ? region.text : region.text.replace(/^\s*Gate:\s*`[^`]+`\s*$/gim, "").trim(),
+      text:
+        gate === null
+          ? region.text
+          : region.text.replace(/^[ \t]*Gate:[ \t]*`[^`\n]+`[ \t\r]*$/gim, "").trim(),
       gate,
       span,
       raw: s.text.slice(span.start.offset, span.end.offset),

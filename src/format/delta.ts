@@ -6,9 +6,22 @@ import { type Heading, lineSpan, linesSpan, lineText, type Scan, scan } from "./
 import { collectRequirements, topSections } from "./spec.js";
 
 const DELTA_TITLE = /^(ADDED|MODIFIED|REMOVED|RENAMED) Requirements$/i;
-const REMOVED_BULLET = /^\s*[-*+]\s*`?###\s*Requirement:\s*(.+?)`?\s*$/;
-const FROM = /^\s*[-*+]?\s*FROM:\s*`?###\s*Requirement:\s*(.+?)`?\s*$/;
-const TO = /^\s*[-*+]?\s*TO:\s*`?###\s*Requirement:\s*(.+?)`?\s*$/;
+// Prefixes only: the name after them is cut by `headingName`. (The former one-regex forms, with `\s*` on both
+// sides of an optional bullet and a lazy name before `\s*$`, backtracked quadratically on long blank runs.)
+const REMOVED_BULLET = /^\s*[-*+]\s*`?###\s*Requirement:/;
+const FROM = /^\s*(?:[-*+]\s*)?FROM:\s*`?###\s*Requirement:/;
+const TO = /^\s*(?:[-*+]\s*)?TO:\s*`?###\s*Requirement:/;
+
+/** The requirement name after a prefix match: trailing whitespace and one closing backtick removed. */
+function headingName(line: string, prefix: RegExp): string | null {
+  const m = prefix.exec(line);
+  if (!m) return null;
+  const rest = line.slice(m[0].length);
+  if (rest === "") return null;
+  let name = rest.trimEnd();
+  if (name.length > 1 && name.endsWith("`")) name = name.slice(0, -1);
+  return name;
+}
 
 export function parseDeltaSpec(
   text: string,
@@ -34,9 +47,9 @@ export function parseDeltaSpec(
         removed.push({ title: r.title, id: r.explicitId ? r.id : null, span: r.headingSpan });
       for (let i = sec.heading.lineIndex + 1; i < sec.endLine; i++) {
         const line = s.lines[i]!;
-        const b = line.opaque ? null : REMOVED_BULLET.exec(lineText(s.text, line));
-        if (!b) continue;
-        const { title, id } = splitExplicitId(b[1] as string);
+        const b = line.opaque ? null : headingName(lineText(s.text, line), REMOVED_BULLET);
+        if (b === null) continue;
+        const { title, id } = splitExplicitId(b);
         removed.push({ title, id, span: lineSpan(s, i) });
       }
       removed.sort((a, b) => a.span.start.offset - b.span.start.offset);
@@ -78,15 +91,15 @@ function readRenames(s: Scan, from: number, to: number, into: Rename[], diagnost
     const line = s.lines[i]!;
     if (line.opaque) continue;
     const t = lineText(s.text, line);
-    const f = FROM.exec(t);
-    if (f) {
+    const f = headingName(t, FROM);
+    if (f !== null) {
       if (pending) unpaired("FROM", pending.name, pending.line);
-      pending = { name: splitExplicitId(f[1] as string).title, line: i };
+      pending = { name: splitExplicitId(f).title, line: i };
       continue;
     }
-    const tt = TO.exec(t);
-    if (tt) {
-      const name = splitExplicitId(tt[1] as string).title;
+    const tt = headingName(t, TO);
+    if (tt !== null) {
+      const name = splitExplicitId(tt).title;
       if (!pending) {
         unpaired("TO", name, i);
         continue;

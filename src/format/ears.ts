@@ -1,12 +1,31 @@
 // Recognises the EARS pattern (Easy Approach to Requirements Syntax) of a requirement's normative sentence.
 import type { EarsPattern } from "../model/types.js";
 
-const CLAUSES: ReadonlyArray<[EarsPattern, RegExp]> = [
-  ["state", /\bwhile\b[^.]*?,/i],
-  ["event", /\bwhen\b[^.]*?,/i],
-  ["optional", /\bwhere\b[^.]*?,/i],
+// A trigger word followed, before the next full stop, by a comma (or, for "if", by "then"). Tested by
+// `followedBy` in linear time: the regex forms (`/\bwhile\b[^.]*?,/`) rescan the rest of the sentence for
+// every trigger word, which is quadratic on a long sentence repeating it.
+const CLAUSES: ReadonlyArray<[EarsPattern, RegExp, RegExp]> = [
+  ["state", /\bwhile\b/gi, /,/],
+  ["event", /\bwhen\b/gi, /,/],
+  ["optional", /\bwhere\b/gi, /,/],
 ];
-const UNWANTED = /\bif\b[^.]*?,?\s*then\b/i;
+const UNWANTED: [RegExp, RegExp] = [/\bif\b/gi, /then\b/i];
+
+/** True when some match of `trigger` is followed by a match of `next` with no `.` between them. */
+function followedBy(sentence: string, trigger: RegExp, next: RegExp): boolean {
+  trigger.lastIndex = 0;
+  let searchedTo = -1;
+  for (let m = trigger.exec(sentence); m; m = trigger.exec(sentence)) {
+    const from = m.index + m[0].length;
+    // Each stretch between full stops needs checking once: from its first trigger on.
+    if (from <= searchedTo) continue;
+    const stop = sentence.indexOf(".", from);
+    const end = stop === -1 ? sentence.length : stop;
+    if (next.test(sentence.slice(from, end))) return true;
+    searchedTo = end;
+  }
+  return false;
+}
 const SHALL = /\b(shall|must)\b/i;
 const LEADING = /^(?:\s*(?:while|when|where|if)\b)/i;
 /** Any EARS trigger word at all: when there is none (most requirements), the sentence is ubiquitous. */
@@ -19,9 +38,10 @@ export function earsPattern(text: string): EarsPattern | null {
   if (!ANY_TRIGGER.test(sentence)) return "ubiquitous";
   const found = new Set<EarsPattern>();
   if (LEADING.test(sentence) || /,\s*(?:while|when|where)\b/i.test(sentence)) {
-    for (const [pattern, re] of CLAUSES) if (re.test(sentence)) found.add(pattern);
+    for (const [pattern, trigger, next] of CLAUSES)
+      if (followedBy(sentence, trigger, next)) found.add(pattern);
   }
-  if (UNWANTED.test(sentence)) found.add("unwanted");
+  if (followedBy(sentence, ...UNWANTED)) found.add("unwanted");
   if (found.size === 0) return "ubiquitous";
   if (found.size > 1) return "complex";
   return [...found][0] as EarsPattern;

@@ -4,6 +4,12 @@ import type { Diagnostic, FrontMatter } from "../model/types.js";
 import { linesSpan, type Scan } from "./scan.js";
 import { parseSimpleYaml } from "./simple-yaml.js";
 
+/**
+ * YAML longer than this is not parsed: the yaml library slows down badly on long malformed input (seconds for
+ * 100 KB of unclosed flow collections), and real front matter and change metadata are a few hundred bytes.
+ */
+export const MAX_YAML_CHARS = 32 * 1024;
+
 export function parseFrontMatter(s: Scan): { frontMatter: FrontMatter | null; diagnostics: Diagnostic[] } {
   const fm = s.frontMatter;
   if (!fm) return { frontMatter: null, diagnostics: [] };
@@ -15,6 +21,16 @@ export function parseFrontMatter(s: Scan): { frontMatter: FrontMatter | null; di
   const raw = s.text.slice(span.start.offset, span.end.offset);
   const simple = parseSimpleYaml(yamlText);
   if (simple) return { frontMatter: { data: simple, raw, span }, diagnostics };
+  if (yamlText.length > MAX_YAML_CHARS) {
+    diagnostics.push({
+      rule: "format/front-matter",
+      severity: "error",
+      message: `front matter too long to read: ${yamlText.length} characters, at most ${MAX_YAML_CHARS}`,
+      hint: "keep a few metadata keys between the two `---` lines and move long content into the body",
+      span,
+    });
+    return { frontMatter: { data: {}, raw, span }, diagnostics };
+  }
   const doc = parseDocument(yamlText, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     for (const err of doc.errors) {

@@ -14,11 +14,13 @@ import { earsPattern } from "./ears.js";
 import { isMarkerLine, parseMarkerLine } from "./markers.js";
 import { type Heading, lineSpan, linesSpan, lineText, type Scan } from "./scan.js";
 
-export const REQUIREMENT_HEADING = /^Requirement:\s*(.*)$/i;
+// `[\s\S]*` rather than `.*` in these patterns: `.` stops at U+2028 or a lone CR, and the backtracking that follows
+// into the `\s` quantifier before it is quadratic in the length of the line.
+export const REQUIREMENT_HEADING = /^Requirement:\s*([\s\S]*)$/i;
 const SCENARIO_PREFIX = /^Scenario:\s*/i;
-const LIST_ITEM = /^\s*(?:[-*+]|\d+[.)])\s+(.*)$/;
+const LIST_ITEM = /^\s*(?:[-*+]|\d+[.)])\s+([\s\S]*)$/;
 // The keyword ends at a non-letter (`\b` would not end it before `__`, as in `__And__`).
-const STEP = /^(?:\*\*|__)?(GIVEN|WHEN|THEN|AND|BUT)(?![A-Za-z0-9]):?(?:\*\*|__)?:?\s*(.*)$/i;
+const STEP = /^(?:\*\*|__)?(GIVEN|WHEN|THEN|AND|BUT)(?![A-Za-z0-9]):?(?:\*\*|__)?:?\s*([\s\S]*)$/i;
 
 export interface ParseOptions {
   /**
@@ -50,6 +52,20 @@ export function parseRequirementBlock(
   const headingText = REQUIREMENT_HEADING.exec(heading.text)?.[1] ?? heading.text;
   const { title, id } = splitExplicitId(headingText);
   const headLine = heading.lineIndex;
+  const badId = id === null && title.endsWith("}") ? title.slice(title.lastIndexOf("{#")) : "";
+  if (/^\{#[^\s{}]*\}$/.test(badId)) {
+    // `{#…}` that is not a valid ID: the author meant an explicit ID, so say where and why it was not taken.
+    const lineStart = s.lines[headLine]?.start ?? 0;
+    const col = lineText(s.text, s.lines[headLine]!).lastIndexOf("{#");
+    const at = (c: number) => ({ line: headLine + 1, col: c + 1, offset: lineStart + c });
+    diagnostics.push({
+      rule: "format/requirement-id",
+      severity: "error",
+      message: `"${badId}" is not a valid requirement ID, so the requirement gets a derived ID`,
+      hint: "an ID starts with a letter and holds only letters, digits, `_`, `.` and `-`, e.g. {#PAY-4}",
+      span: { file: s.file, start: at(col), end: at(col + badId.length) },
+    });
+  }
 
   let cursor = headLine + 1;
   while (cursor < endLine && isBlank(s, cursor)) cursor++;

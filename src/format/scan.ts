@@ -38,10 +38,10 @@ export interface Scan {
   contentStart: number;
 }
 
-const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
+// `[\s\S]*` rather than `.*`: `.` stops at U+2028 or a lone CR, and the backtracking that follows is quadratic.
+const FENCE = /^ {0,3}(`{3,}|~{3,})([\s\S]*)$/;
 // OpenSpec also accepts `###Requirement:` with no space; CommonMark would not, so that one form is special-cased.
-const ATX = /^ {0,3}(#{1,6})(?:[ \t]+|$|(?=(?:Requirement|Scenario):))(.*)$/i;
-const CLOSING_HASHES = /(?:^|[ \t]+)#+[ \t]*$/;
+const ATX = /^ {0,3}(#{1,6})(?:[ \t]+|$|(?=(?:Requirement|Scenario):))([\s\S]*)$/i;
 
 export function scan(text: string, file: string): Scan {
   const contentStart = text.charCodeAt(0) === 0xfeff ? 1 : 0;
@@ -84,7 +84,7 @@ export function scan(text: string, file: string): Scan {
         m &&
         (m[1] as string)[0] === fenceChar &&
         (m[1] as string).length >= fenceLen &&
-        (m[2] as string).trim() === ""
+        /^[ \t]*$/.test(m[2] as string) // only spaces and tabs may follow a closing fence (CommonMark 4.5)
       ) {
         fenceLen = 0;
       }
@@ -107,8 +107,9 @@ export function scan(text: string, file: string): Scan {
       }
     }
     if (first === "<" && /^ {0,3}<!--/.test(t)) {
-      const close = t.indexOf("-->", t.indexOf("<!--") + 4);
-      if (close === -1) {
+      // As in CommonMark (HTML block condition 2), a `-->` anywhere on the opening line ends the block there,
+      // even one overlapping the opener: `<!-->` and `<!--->` are complete comments.
+      if (!t.includes("-->")) {
         inComment = true;
         line.opaque = true;
         continue;
@@ -117,12 +118,25 @@ export function scan(text: string, file: string): Scan {
     if (first === "#") {
       const m = ATX.exec(t);
       if (m) {
-        const content = (m[2] as string).replace(CLOSING_HASHES, "").trim();
+        const content = stripClosingSequence(m[2] as string).trim();
         headings.push({ level: (m[1] as string).length, text: content, lineIndex: i });
       }
     }
   }
   return { text, file, lines, headings, frontMatter, contentStart };
+}
+
+/**
+ * Removes an ATX heading's closing sequence: a final run of `#` preceded by a space or tab (or alone), with
+ * trailing spaces and tabs. Done by hand: the equivalent regex backtracks quadratically on long runs of spaces.
+ */
+function stripClosingSequence(s: string): string {
+  let end = s.length;
+  while (end > 0 && (s[end - 1] === " " || s[end - 1] === "\t")) end--;
+  let h = end;
+  while (h > 0 && s[h - 1] === "#") h--;
+  if (h === end || (h > 0 && s[h - 1] !== " " && s[h - 1] !== "\t")) return s;
+  return s.slice(0, h);
 }
 
 function firstNonSpace(s: string): string {

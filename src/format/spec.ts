@@ -27,7 +27,7 @@ export interface SpecParse {
   scan: Scan;
 }
 
-const OPEN_QUESTION = /^\s*[-*+]\s+\[( |x|X)\]\s+(.*)$/;
+const OPEN_QUESTION = /^\s*[-*+]\s+\[( |x|X)\]\s+([\s\S]*)$/;
 const REFERENCE = /\[\[([A-Za-z][A-Za-z0-9_./-]*)\]\]/g;
 
 export function parseSpec(

@@ -7,9 +7,7 @@
 
 import { createHash, hash } from "node:crypto";
 
-const HTML_COMMENT = /<!--[\s\S]*?-->/g;
 const LIST_MARKER = /^(?:[-*+]|\d+[.)])\s+/;
-const EMPHASIS = /(\*\*|__)(?=\S)([\s\S]*?\S)\1|(^|[^\w*])[*_](?=\S)([^*_\n]*?\S)[*_](?=[^\w*]|$)/g;
 const STEP_KEYWORD = /^(given|when|then|and|but)\b:?/i;
 const NON_ASCII = /[\u0080-\uffff]/;
 const ODD_WHITESPACE = /[^\S ]/;
@@ -22,7 +20,7 @@ const ODD_WHITESPACE = /[^\S ]/;
 export function normaliseProse(text: string): string {
   let t = text;
   if (t.includes("\r")) t = t.replace(/\r\n?/g, "\n");
-  if (t.includes("<!--")) t = t.replace(HTML_COMMENT, "");
+  if (t.includes("<!--")) t = stripHtmlComments(t);
   if (NON_ASCII.test(t)) t = t.normalize("NFC");
   let out = "";
   let logical: string | null = null;
@@ -57,6 +55,24 @@ export function normaliseProse(text: string): string {
   return out;
 }
 
+/**
+ * Removes `<!-- … -->` comments, like `/<!--[\s\S]*?-->/g` but in linear time: that regex rescans the rest of
+ * the text for every `<!--` that is never closed.
+ */
+function stripHtmlComments(t: string): string {
+  let out = "";
+  let at = 0;
+  for (;;) {
+    const open = t.indexOf("<!--", at);
+    if (open === -1) break;
+    const close = t.indexOf("-->", open + 4);
+    if (close === -1) break;
+    out += t.slice(at, open);
+    at = close + 3;
+  }
+  return at === 0 ? t : out + t.slice(at);
+}
+
 /** `**WHEN** x` → `WHEN x`: the shape of nearly every scenario step, handled without a regex. */
 function stripLeadingStrong(line: string): string {
   const close = line.indexOf("**", 2);
@@ -64,19 +80,96 @@ function stripLeadingStrong(line: string): string {
   return line.slice(2, close) + line.slice(close + 2);
 }
 
-function stripEmphasis(line: string): string {
+/** Removes emphasis markers. Exported for its tests only. */
+export function stripEmphasis(line: string): string {
   let prev = "";
   let cur = line;
   // Nested emphasis (`***x***`) needs more than one pass; three suffice for anything people write.
   for (let pass = 0; pass < 3 && prev !== cur; pass++) {
     prev = cur;
-    cur = cur.replace(
-      EMPHASIS,
-      (_m, d: string | undefined, inner: string | undefined, lead: string, inner2: string) =>
-        d ? (inner as string) : `${lead}${inner2}`,
-    );
+    cur = emphasisPass(cur);
   }
   return cur;
+}
+
+/**
+ * One pass of `line.replace(EMPHASIS, …)` with
+ *   EMPHASIS = /(\*\*|__)(?=\S)([\s\S]*?\S)\1|(^|[^\w*])[*_](?=\S)([^*_\n]*?\S)[*_](?=[^\w*]|$)/g
+ * (strong `**x**` / `__x__` becomes `x`; emphasis `*x*` / `_x_` after a non-word character becomes `x`), written
+ * out by hand: the regex rescans the rest of the line for every `**` that is never closed, which is quadratic
+ * on a long line. Here the closers of strong emphasis are listed once and found by binary search.
+ */
+function emphasisPass(line: string): string {
+  const n = line.length;
+  const closers: Record<number, number[]> = { 42: [], 95: [] };
+  for (let q = 1; q + 1 < n; q++) {
+    const c = line.charCodeAt(q);
+    if ((c === 42 || c === 95) && line.charCodeAt(q + 1) === c && !isSpace(line.charCodeAt(q - 1))) {
+      (closers[c] as number[]).push(q);
+    }
+  }
+  // `_x_` / `*x*` with its marker at `a`, after `lead`: the shortest inner text without `*`, `_` or a newline
+  // before its last character, followed by a marker and then by a non-word character or the end.
+  const single = (a: number, lead: string): { end: number; text: string } | null => {
+    const m = line.charCodeAt(a);
+    if ((m !== 42 && m !== 95) || a + 1 >= n || isSpace(line.charCodeAt(a + 1))) return null;
+    for (let j = a + 1; j + 1 < n; j++) {
+      const s = line.charCodeAt(j);
+      const close = line.charCodeAt(j + 1);
+      if (!isSpace(s) && (close === 42 || close === 95)) {
+        const after = line.charCodeAt(j + 2);
+        if (j + 2 >= n || (!isWordChar(after) && after !== 42))
+          return { end: j + 2, text: lead + line.slice(a + 1, j + 1) };
+      }
+      if (s === 42 || s === 95 || s === 10) return null;
+    }
+    return null;
+  };
+  let out = "";
+  let from = 0;
+  let pos = 0;
+  while (pos < n) {
+    const c = line.charCodeAt(pos);
+    let match: { end: number; text: string } | null = null;
+    if (
+      (c === 42 || c === 95) &&
+      line.charCodeAt(pos + 1) === c &&
+      pos + 2 < n &&
+      !isSpace(line.charCodeAt(pos + 2))
+    ) {
+      const q = firstAtLeast(closers[c] as number[], pos + 3);
+      if (q !== null) match = { end: q + 2, text: line.slice(pos + 2, q) };
+    }
+    if (!match && pos === 0) match = single(0, "");
+    if (!match && !isWordChar(c) && c !== 42 && pos + 1 < n) match = single(pos + 1, line[pos] as string);
+    if (match) {
+      out += line.slice(from, pos) + match.text;
+      from = pos = match.end;
+    } else pos++;
+  }
+  return from === 0 ? line : out + line.slice(from);
+}
+
+function firstAtLeast(sorted: number[], min: number): number | null {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) < min) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length ? (sorted[lo] as number) : null;
+}
+
+const SPACE = /\s/;
+/** `\s` of a JavaScript regex, for one UTF-16 code unit. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || (c > 127 && SPACE.test(String.fromCharCode(c)));
+}
+
+/** `\w` of a JavaScript regex (without the u flag). */
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 
 export interface FingerprintInput {

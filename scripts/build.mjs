@@ -1,10 +1,18 @@
 // Bundles the CLI with code splitting: `dist/keel.mjs` holds only argument parsing and the command table;
 // each command is a chunk loaded on demand, so `keel --version` costs little more than `node -e 0`.
 // better-sqlite3 stays external because it is a native addon.
-import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
 const { version } = JSON.parse(readFileSync("package.json", "utf8"));
+// A hash of every source file: caches written by one build are never replayed by another.
+const sources = createHash("sha256");
+for (const file of readdirSync("src", { recursive: true }).sort()) {
+  const path = `src/${file}`;
+  if (statSync(path).isFile()) sources.update(path).update(readFileSync(path));
+}
+const buildId = sources.digest("hex").slice(0, 12);
 rmSync("dist", { recursive: true, force: true });
 await build({
   entryPoints: { keel: "src/cli/main.ts", "validate-worker": "src/core/validate/worker.ts" },

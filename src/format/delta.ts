@@ -78,7 +78,7 @@ export function parseDeltaSpec(
 
 /** FROM/TO pairs: a FROM followed by a TO with no second FROM between them; anything else is reported. */
 function readRenames(s: Scan, from: number, to: number, into: Rename[], diagnostics: Diagnostic[]): void {
-  let pending: { name: string; line: number } | null = null;
+  let pending: { name: string; id: string | null; line: number } | null = null;
   const unpaired = (what: string, name: string, line: number) =>
     diagnostics.push({
       rule: "format/rename-unpaired",
@@ -94,17 +94,24 @@ function readRenames(s: Scan, from: number, to: number, into: Rename[], diagnost
     const f = headingName(t, FROM);
     if (f !== null) {
       if (pending) unpaired("FROM", pending.name, pending.line);
-      pending = { name: splitExplicitId(f).title, line: i };
+      const { title, id } = splitExplicitId(f);
+      pending = { name: title, id, line: i };
       continue;
     }
     const tt = headingName(t, TO);
     if (tt !== null) {
-      const name = splitExplicitId(tt).title;
+      const { title: name, id } = splitExplicitId(tt);
       if (!pending) {
         unpaired("TO", name, i);
         continue;
       }
-      into.push({ from: pending.name, to: name, span: linesSpan(s, pending.line, i + 1) });
+      into.push({
+        from: pending.name,
+        to: name,
+        fromId: pending.id,
+        toId: id,
+        span: linesSpan(s, pending.line, i + 1),
+      });
       pending = null;
     }
   }

@@ -150,8 +150,11 @@ export interface Constitution {
 export type DeltaOp = "ADDED" | "MODIFIED" | "REMOVED" | "RENAMED";
 
 export interface Rename {
+  /** Titles, without a trailing `{#ID}`; the IDs, when written, are in fromId / toId. */
   from: string;
   to: string;
+  fromId: string | null;
+  toId: string | null;
   span: Span;
 }
 

@@ -2,13 +2,13 @@
 // command answering from an up-to-date index loads no parsing code (core/query/refresh.ts is loaded lazily).
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { BUILD_ID } from "../../model/version.js";
 import type { QueryStore, SourceRow } from "../../store/query-index.js";
 import { changeStamp, RACY_WINDOW_MS } from "../../workspace/discover.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 
-declare const KEEL_VERSION: string;
 /** Rows written by another parser version are dropped and rebuilt. Bump the suffix when the rows change. */
-export const QUERY_FORMAT = `${typeof KEEL_VERSION === "string" ? KEEL_VERSION : "dev"}/q2`;
+export const QUERY_FORMAT = `${BUILD_ID}/q2`;
 
 /** The folders of the last walk, stored in the index to check later without walking again. */
 export interface StoredTree {

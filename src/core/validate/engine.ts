@@ -10,6 +10,7 @@ import { parseChange, type SourceFile } from "../../format/change.js";
 import { parseSpec } from "../../format/spec.js";
 import { contentHash } from "../../model/fingerprint.js";
 import type { Change, Finding, Spec } from "../../model/types.js";
+import { BUILD_ID } from "../../model/version.js";
 import { IndexDb, type IndexedFile } from "../../store/index-db.js";
 import { type KeelConfig, loadConfig } from "../../workspace/config.js";
 import {
@@ -26,8 +27,7 @@ import { compareFindings, finding, fromDiagnostic } from "./finding.js";
 import { openspecChangeRules, openspecTaskRules } from "./openspec-rules.js";
 import { type ChangeTouch, crossFileRules, type RequirementSummary } from "./xref.js";
 
-declare const KEEL_VERSION: string;
-const ENGINE_VERSION = `${typeof KEEL_VERSION === "string" ? KEEL_VERSION : "dev"}/1`;
+const ENGINE_VERSION = `${BUILD_ID}/1`;
 
 export interface ItemVerdict {
   id: string;
@@ -138,7 +138,9 @@ function analyseAll(
 ): Analysis {
   const discovery = discover(project);
   {
-    const cached = index?.files() ?? new Map<string, IndexedFile>();
+    // Analyses stored by another build may differ from what this one computes: start over then.
+    const cached =
+      index && index.getMeta("engine") === ENGINE_VERSION ? index.files() : new Map<string, IndexedFile>();
     const now = Date.now();
     const upserts: IndexedFile[] = [];
     const payloads = new Map<string, Payload>();
@@ -252,7 +254,7 @@ function analyseAll(
               : sec.op === "REMOVED"
                 ? sec.removed
                 : sec.op === "RENAMED"
-                  ? sec.renames.map((r) => ({ title: r.from, id: null, span: r.span }))
+                  ? sec.renames.map((r) => ({ title: r.from, id: r.fromId, span: r.span }))
                   : [];
           for (const t of targets)
             touches.push({ change: change.id, capability: d.capability, op: sec.op, ...t });
@@ -290,6 +292,7 @@ function analyseAll(
             };
       try {
         index.commit(upserts, deletions, {
+          engine: ENGINE_VERSION,
           config_signature: configSignature,
           tree: tree ? JSON.stringify(tree) : "",
           result: JSON.stringify(result),

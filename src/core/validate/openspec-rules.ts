@@ -553,8 +553,8 @@ function planOf(delta: DeltaSpec): DeltaPlan {
       .filter((s) => s.op === "RENAMED")
       .flatMap((s) => s.renames)
       .map((r) => ({
-        from: normalizeRequirementName(r.from),
-        to: normalizeRequirementName(r.to),
+        from: openspecName(r.from, r.fromId),
+        to: openspecName(r.to, r.toId),
         span: r.span,
       })),
   };

@@ -22,6 +22,7 @@ import { cpus, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildCorpus, GENERATOR_VERSION, writeCorpus } from "./gen.mjs";
+import { runChangesBench } from "./issue3.mjs";
 import { measure } from "./measure.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -42,7 +43,7 @@ const GENERATED = {
   "10k": { caps: 1000, reqs: 10, runs: 5, label: "10k reqs" },
   "100k": { caps: 10000, reqs: 10, runs: 3, label: "100k reqs" },
 };
-const ALL = ["startup", "openspec", "10k", "100k"];
+const ALL = ["startup", "openspec", "10k", "100k", "changes"];
 
 // Same environment for both tools; OpenSpec's telemetry and version check stay off the network.
 const ENV = { ...process.env, OPENSPEC_TELEMETRY: "0", DO_NOT_TRACK: "1", NO_COLOR: "1" };
@@ -462,7 +463,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
     console.log(
-      "usage: node bench/run.mjs [--quick] [--only startup|openspec|10k|100k[,...]] [--runs K] [--keel PATH]",
+      "usage: node bench/run.mjs [--quick] [--only startup|openspec|10k|100k|changes[,...]] [--runs K] [--keel PATH]",
     );
     return;
   }
@@ -534,11 +535,27 @@ async function main() {
     if (name === "100k") benchQueries(spec.label, roots, samples, opts.runs ?? 5);
   }
 
+  let changes = null;
+  if (selected.includes("changes")) {
+    if (keelBuilt) changes = await runChangesBench({ keel: KEEL, log, quick: opts.quick });
+    else log("changes: skipped, dist/keel.mjs not found (run npm run build)");
+  }
+
   addRatios();
   const targets = evaluateTargets();
   console.log("");
   printTable(targets);
   const totalS = (performance.now() - started) / 1000;
+  if (changes) {
+    console.log("\nChanges (issue #3):");
+    const m = changes.merge;
+    console.log(
+      `  ${m.pass ? "PASS" : "FAIL"}  ${m.what}: ${fmtMs(m.medianMs)} ms median (max ${fmtMs(m.maxMs)} ms) → target < ${m.targetMs} ms`,
+    );
+    for (const a of changes.apply) {
+      console.log(`        ${a.what}: ${a.perSecond.toFixed(1)} applies/s (${fmtMs(a.msPerApply)} ms each)`);
+    }
+  }
   console.log(
     `\nTotal bench time ${totalS.toFixed(0)} s. Wall = median of the runs; RSS = max ru_maxrss over the runs.`,
   );
@@ -554,6 +571,7 @@ async function main() {
     totalSeconds: Math.round(totalS),
     targets: { ...TARGETS, results: targets },
     rows,
+    changes,
   };
   writeFileSync(join(CORPORA, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`Results written to ${relative(ROOT, join(CORPORA, "results.json"))}`);

@@ -2,7 +2,7 @@
 // each command is a chunk loaded on demand, so `keel --version` costs little more than `node -e 0`.
 // better-sqlite3 stays external because it is a native addon.
 import { createHash } from "node:crypto";
-import { chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
 const { version } = JSON.parse(readFileSync("package.json", "utf8"));
@@ -13,10 +13,12 @@ for (const file of readdirSync("src", { recursive: true }).sort()) {
   if (statSync(path).isFile()) sources.update(path).update(readFileSync(path));
 }
 const buildId = sources.digest("hex").slice(0, 12);
-rmSync("dist", { recursive: true, force: true });
+// Build beside dist/ and swap it in, so a process running the old build never sees a half-written one.
+const out = `dist.tmp-${process.pid}`;
+rmSync(out, { recursive: true, force: true });
 await build({
   entryPoints: { keel: "src/cli/main.ts", "validate-worker": "src/core/validate/worker.ts" },
-  outdir: "dist",
+  outdir: out,
   outExtension: { ".js": ".mjs" },
   chunkNames: "chunks/[name]-[hash]",
   bundle: true,
@@ -29,6 +31,7 @@ await build({
   // Shared code lives in dist/chunks/, so the worker entry is one folder up from the module that starts it.
   define: {
     KEEL_VERSION: JSON.stringify(version),
+    KEEL_BUILD: JSON.stringify(buildId),
     KEEL_VALIDATE_WORKER: JSON.stringify("../validate-worker.mjs"),
   },
   banner: {
@@ -37,8 +40,8 @@ await build({
   logLevel: "warning",
 });
 // The shebang goes on the entry only; chunks are plain modules.
-const entry = "dist/keel.mjs";
-const text = readFileSync(entry, "utf8");
-
-writeFileSync(entry, `#!/usr/bin/env node\n${text}`);
+const entry = `${out}/keel.mjs`;
+writeFileSync(entry, `#!/usr/bin/env node\n${readFileSync(entry, "utf8")}`);
 chmodSync(entry, 0o755);
+rmSync("dist", { recursive: true, force: true });
+renameSync(out, "dist");

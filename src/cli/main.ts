@@ -1,15 +1,14 @@
 // Entry point of the `keel` binary: global flags, then a lazily loaded command.
 
+import { VERSION } from "../model/version.js";
 import { usageError } from "../workspace/errors.js";
 import type { Command, GlobalFlags } from "./command.js";
 import { reportError, stdio } from "./output.js";
 
-declare const KEEL_VERSION: string;
-
 type Loader = () => Promise<{ default: Command }>;
 
 /** Summaries live here (not in the modules) so `keel help` loads no command code. */
-const COMMANDS: Record<string, { summary: string; load: Loader }> = {
+const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean }> = {
   init: { summary: "create keel/ in this repository (idempotent)", load: () => import("./commands/init.js") },
   validate: {
     summary: "check specs and changes; exit 1 on errors",
@@ -22,6 +21,31 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
     load: () => import("./commands/search.js"),
   },
   status: { summary: "one-screen summary of the project", load: () => import("./commands/status.js") },
+  change: {
+    summary: "change proposals: new, list, show, diff, status, approve, apply, reject, revert, resolve",
+    load: () => import("./commands/change.js"),
+  },
+  conflicts: {
+    summary: "open conflicts (overlapping edits), with both versions",
+    load: () => import("./commands/conflicts.js"),
+  },
+  "merge-driver": {
+    summary: "git merge driver for spec files (run by git)",
+    load: () => import("./commands/merge-driver.js"),
+    hidden: true,
+  },
+  history: {
+    summary: "every version of a requirement: who, when, why, diff",
+    load: () => import("./commands/history.js"),
+  },
+  blame: {
+    summary: "who introduced each requirement of a spec as it reads now",
+    load: () => import("./commands/blame.js"),
+  },
+  audit: {
+    summary: "read, verify and export the hash-chained audit log",
+    load: () => import("./commands/audit.js"),
+  },
 };
 
 const HELP = `keel — the coordination layer for agentic software development
@@ -30,6 +54,7 @@ usage: keel <command> [options]
 
 commands:
 ${Object.entries(COMMANDS)
+  .filter(([, c]) => !c.hidden)
   .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
   .join("\n")}
 
@@ -40,6 +65,7 @@ global options:
   -v, --version     print the version
 
 exit codes: 0 ok · 1 findings (errors, or warnings under --strict) · 2 usage error · 3 project unreadable
+            · 4 conflict (apply refused, conflict recorded) · 5 refused by policy (audited)
 docs: docs/cli.md`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -62,7 +88,7 @@ export async function main(argv: string[]): Promise<number> {
     } else if (a.startsWith("--root=")) global.root = a.slice(7);
     else if (a === "-h" || a === "--help") help = true;
     else if ((a === "-v" || a === "--version") && rest.length === 0) {
-      io.out(global.json ? JSON.stringify({ version: KEEL_VERSION }) : KEEL_VERSION);
+      io.out(global.json ? JSON.stringify({ version: VERSION }) : VERSION);
       return 0;
     } else rest.push(a);
   }

@@ -57,6 +57,11 @@ interface Row {
 }
 
 export function eventHash(e: Omit<AuditEvent, "hash">): string {
+  return hashFields(e, e.data === null ? null : canonicalJson(e.data));
+}
+
+/** The hash over an event's fields, with `data` as its stored canonical JSON text. */
+function hashFields(e: Omit<AuditEvent, "hash" | "data">, dataText: string | null): string {
   const canonical = JSON.stringify([
     e.seq,
     e.at,
@@ -67,7 +72,7 @@ export function eventHash(e: Omit<AuditEvent, "hash">): string {
     e.before,
     e.after,
     e.reason,
-    e.data === null ? null : canonicalJson(e.data),
+    dataText,
     e.prevHash,
   ]);
   return createHash("sha256").update(canonical).digest("hex");
@@ -82,7 +87,11 @@ function canonicalJson(value: unknown): string {
   );
 }
 
-/** Appends one event. Call inside `state.exclusive(...)` together with the change it records. */
+/**
+ * Appends one event. Call inside `state.exclusive(...)` together with the change it records, as the last step
+ * (after the files are written): the head file is written here, so a transaction rolled back after this call
+ * would leave the head one event ahead, which `verifyChain` reports as a deleted event.
+ */
 export function appendEvent(
   state: StateDb,
   projectRoot: string,
@@ -144,8 +153,14 @@ export function listEvents(state: StateDb, filter: EventFilter = {}): AuditEvent
     args.push(filter.since);
   }
   if (filter.actor) {
-    where.push("actor = ?");
-    args.push(filter.actor);
+    // `agent:codex-7` matches exactly; a bare name matches that name of any kind.
+    if (filter.actor.includes(":")) {
+      where.push("actor = ?");
+      args.push(filter.actor);
+    } else {
+      where.push("(actor = ? OR substr(actor, instr(actor, ':') + 1) = ?)");
+      args.push(filter.actor, filter.actor);
+    }
   }
   if (filter.target) {
     where.push("(target = ? OR target LIKE ? ESCAPE '\\')");
@@ -159,6 +174,26 @@ export function listEvents(state: StateDb, filter: EventFilter = {}): AuditEvent
   return (state.db.prepare(sql).all(...args) as Row[]).map(fromRow);
 }
 
+/** Events whose target or data contains any of the strings (a cheap pre-filter; callers check exactly). */
+export function eventsMentioning(state: StateDb, needles: string[]): AuditEvent[] {
+  if (needles.length === 0) return [];
+  const where = needles.map(() => "(instr(target, ?) > 0 OR instr(coalesce(data, ''), ?) > 0)").join(" OR ");
+  const rows = state.db
+    .prepare(`SELECT * FROM events WHERE ${where} ORDER BY seq`)
+    .all(...needles.flatMap((n) => [n, n])) as Row[];
+  return rows.map(fromRow);
+}
+
+/** Stored data is JSON written by appendEvent; text edited into something else is kept, not thrown on. */
+function parseData(text: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v };
+  } catch {
+    return { unparseable: text };
+  }
+}
+
 function fromRow(r: Row): AuditEvent {
   return {
     seq: r.seq,
@@ -170,7 +205,7 @@ function fromRow(r: Row): AuditEvent {
     before: r.before,
     after: r.after,
     reason: r.reason,
-    data: r.data === null ? null : (JSON.parse(r.data) as Record<string, unknown>),
+    data: r.data === null ? null : parseData(r.data),
     prevHash: r.prev_hash,
     hash: r.hash,
   };
@@ -183,59 +218,150 @@ export interface VerifyResult {
   firstBad: { seq: number; problem: string } | null;
 }
 
-/** Walks the chain from the start and names the first event that does not fit. */
+/** The hash a stored row would have if it had been written with sequence number `seq`. */
+function rowHash(r: Row, seq: number): string {
+  return hashFields(
+    {
+      seq,
+      at: r.at,
+      actor: r.actor,
+      actorKind: r.actor_kind as ActorKind,
+      action: r.action,
+      target: r.target,
+      before: r.before,
+      after: r.after,
+      reason: r.reason,
+      prevHash: r.prev_hash,
+    },
+    r.data,
+  );
+}
+
+/**
+ * Walks the chain from the start and names the first event that does not fit, saying what most likely
+ * happened to it: edited, deleted, inserted or reordered. Each event's hash covers its own sequence number,
+ * so an event moved to another place (renumbered) still tells where it was written.
+ */
 export function verifyChain(state: StateDb, projectRoot: string): VerifyResult {
-  const rows = state.db.prepare("SELECT * FROM events ORDER BY rowid").all() as Row[];
-  let prev = GENESIS;
-  let expected = 1;
-  for (const row of rows) {
-    const e = fromRow(row);
-    const bad = (problem: string): VerifyResult => ({
-      ok: false,
-      events: rows.length,
-      firstBad: { seq: e.seq, problem },
-    });
-    if (e.seq !== expected) {
-      return e.seq > expected
-        ? {
-            ok: false,
-            events: rows.length,
-            firstBad: { seq: expected, problem: `event ${expected} is missing (deleted)` },
-          }
-        : bad(`event ${e.seq} is out of order (expected ${expected}): events were inserted or reordered`);
-    }
-    if (e.prevHash !== prev)
-      return bad(
-        `event ${e.seq} does not follow event ${e.seq - 1}: an event was inserted, deleted or reordered`,
-      );
-    const { hash, ...rest } = e;
-    if (eventHash(rest) !== hash)
-      return bad(`event ${e.seq} was edited: its content does not match its hash`);
-    prev = hash;
-    expected++;
-  }
+  const rows = state.db.prepare("SELECT * FROM events ORDER BY seq").all() as Row[];
+  const n = rows.length;
   const head = readHead(projectRoot);
-  if (head && head.seq >= expected) {
-    return {
-      ok: false,
-      events: rows.length,
-      firstBad: {
-        seq: expected,
-        problem: `event ${expected} is missing: the log ends at ${expected - 1} but event ${head.seq} was written`,
-      },
-    };
+  // How many events the log holds beyond (or short of) the count Keel recorded: > 0 means some were
+  // inserted, < 0 that some were deleted, 0 that they were edited or moved. Unknown without the head record.
+  const surplus = head ? n - head.seq : null;
+  const result = (seq: number, problem: string): VerifyResult => ({
+    ok: false,
+    events: n,
+    firstBad: { seq, problem },
+  });
+  let prev = GENESIS;
+  for (let i = 0; i < n; i++) {
+    const row = rows[i] as Row;
+    const expected = i + 1;
+    if (row.seq !== expected) {
+      return row.seq > expected
+        ? result(
+            expected,
+            `event ${expected} is missing: the log goes from event ${expected - 1} to event ${row.seq} (deleted)`,
+          )
+        : result(row.seq, `event ${row.seq} is out of place (expected event ${expected})`);
+    }
+    const selfOk = rowHash(row, row.seq) === row.hash;
+    const linkOk = row.prev_hash === prev;
+    if (selfOk && linkOk) {
+      prev = row.hash;
+      continue;
+    }
+    const laterHashes = new Set(rows.slice(i + 1).map((r) => r.hash));
+    if (!selfOk) {
+      // The next event, written one place earlier, follows the last good one: this one was slipped in.
+      const next = rows[i + 1];
+      if (
+        (surplus === null || surplus > 0) &&
+        next &&
+        rowHash(next, next.seq - 1) === next.hash &&
+        next.prev_hash === prev
+      ) {
+        return result(
+          expected,
+          `event ${expected} was inserted: event ${expected + 1} was written as event ${expected} and follows event ${expected - 1}`,
+        );
+      }
+      const original = writtenAs(row, n);
+      if (original !== null && original > expected) {
+        const reordered = surplus === null ? laterHashes.has(row.prev_hash) : surplus === 0;
+        return reordered
+          ? result(
+              expected,
+              `event ${expected} is out of order (reordered): it was written as event ${original}`,
+            )
+          : result(
+              expected,
+              `event ${expected} was deleted: the event now numbered ${expected} was written as event ${original}, and later events were renumbered`,
+            );
+      }
+      if (original !== null && original < expected) {
+        return surplus === 0
+          ? result(
+              expected,
+              `event ${expected} is out of order (reordered): it was written as event ${original}`,
+            )
+          : result(
+              original,
+              `event ${original} was inserted: the event now numbered ${expected} was written as event ${original}`,
+            );
+      }
+      return result(expected, `event ${expected} was edited: its content does not match its hash`);
+    }
+    // The event is intact but does not follow the one before it.
+    if (surplus !== null && surplus > 0) {
+      return result(expected, `event ${expected} was inserted: it does not follow event ${expected - 1}`);
+    }
+    if (laterHashes.has(row.prev_hash)) {
+      return result(
+        expected,
+        `event ${expected} is out of order (reordered): it follows an event that now comes later`,
+      );
+    }
+    if (i === 0) return result(expected, `event 1 does not start the log: an event was inserted or deleted`);
+    return result(
+      expected - 1,
+      `event ${expected - 1} was edited and its hash recomputed: event ${expected} no longer follows it`,
+    );
   }
-  if (head && head.seq === expected - 1 && head.hash !== prev) {
-    return {
-      ok: false,
-      events: rows.length,
-      firstBad: {
-        seq: head.seq,
-        problem: `event ${head.seq} was replaced: its hash differs from the one recorded when it was written`,
-      },
-    };
+  if (!head) {
+    return n === 0
+      ? { ok: true, events: 0, firstBad: null }
+      : result(
+          n,
+          `the log's head record (${STATE_DIR}/${HEAD_FILE}) is missing, so events deleted from the end cannot be ruled out`,
+        );
   }
-  return { ok: true, events: rows.length, firstBad: null };
+  if (head.seq > n) {
+    return result(
+      n + 1,
+      `event ${n + 1} is missing: the log ends at event ${n} but event ${head.seq} was written (deleted from the end)`,
+    );
+  }
+  if (head.seq < n) {
+    return result(
+      head.seq + 1,
+      `event ${head.seq + 1} was inserted: Keel's last recorded event is ${head.seq}, but the log goes on to ${n}`,
+    );
+  }
+  if (n > 0 && head.hash !== prev) {
+    return result(n, `event ${n} was replaced: its hash differs from the one recorded when it was written`);
+  }
+  return { ok: true, events: n, firstBad: null };
+}
+
+/** The sequence number an event was written with, when it differs from the one it has now (renumbered). */
+function writtenAs(row: Row, count: number): number | null {
+  for (let d = 1; d <= count + 1; d++) {
+    if (rowHash(row, row.seq + d) === row.hash) return row.seq + d;
+    if (row.seq - d >= 1 && rowHash(row, row.seq - d) === row.hash) return row.seq - d;
+  }
+  return null;
 }
 
 function readHead(projectRoot: string): { seq: number; hash: string } | null {

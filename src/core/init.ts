@@ -1,6 +1,7 @@
 // `keel init`: lays out keel/ in a repository. Idempotent, and it never overwrites or degrades a file that
 // exists: what is there is kept (and checked), only what is missing is created, and `.gitignore` only ever
 // gains one line. Every write is atomic.
+import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { STATE_DIR } from "../store/index-db.js";
@@ -73,6 +74,7 @@ export function initProject(rootArg: string): InitReport {
   ensureFolder(root, "keel/specs", report, inside);
   ensureFolder(root, "keel/changes", report, inside);
   ensureGitignore(root, report, inside);
+  ensureMergeDriver(root, report, inside);
   return report;
 }
 
@@ -195,6 +197,113 @@ function ensureGitignore(root: string, report: InitReport, inside: (abs: string)
   write(target, rel, Buffer.concat([bytes, addition]));
   if ((statSync(target).mode & 0o7777) !== mode) chmodSync(target, mode);
   report.updated.push(rel);
+}
+
+export const MERGE_DRIVER = "keel merge-driver %O %A %B %P";
+export const MERGE_DRIVER_NAME = "Keel: merge specs requirement by requirement";
+
+function git(root: string, args: string[]): string | null {
+  try {
+    return execFileSync("git", args, {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** The `.gitattributes` lines that send spec files to Keel's merge driver, for the layouts present. */
+export function mergeAttributeLines(root: string): string[] {
+  const lines = ["keel/specs/**/spec.md merge=keel"];
+  if (isDirectory(join(root, "openspec", "specs")) || isDirectory(join(root, "openspec", "changes"))) {
+    lines.push("openspec/specs/**/spec.md merge=keel");
+  }
+  return lines;
+}
+
+/**
+ * In a git work tree, registers Keel's merge driver for spec files: a `.gitattributes` line per layout (a
+ * pattern that already names a merge driver is left as the user set it) and `merge.keel.driver` / `.name` in
+ * the repository's git config (an existing, different value is kept, with a warning). Outside git: nothing.
+ */
+function ensureMergeDriver(root: string, report: InitReport, inside: (abs: string) => boolean): void {
+  if (git(root, ["rev-parse", "--is-inside-work-tree"]) !== "true") return;
+  const rel = ".gitattributes";
+  const abs = join(root, rel);
+  const wanted = mergeAttributeLines(root);
+  const st = lstatOrNull(abs);
+  if (st === null) {
+    write(
+      abs,
+      rel,
+      `# Spec files merge requirement by requirement (keel init; docs/cli.md#merge-driver)\n${wanted.join("\n")}\n`,
+    );
+    report.created.push(rel);
+  } else if (!isFile(abs) || !inside(abs)) {
+    report.kept.push(rel);
+    report.warnings.push({
+      file: rel,
+      message: `${rel} is not a file inside the project; left alone, so Keel's merge driver is not registered for spec files`,
+      hint: `add the lines \`${wanted.join("` and `")}\` to your git attributes by hand`,
+    });
+  } else {
+    const target = realpathSync(abs);
+    const bytes = readFileSync(target);
+    const text = bytes.toString("utf8");
+    const patterns = new Set(
+      text
+        .split(/\r?\n|\r/)
+        .map((l) => l.trim())
+        .filter((l) => l !== "" && !l.startsWith("#") && /(^|\s)-?merge(=|\s|$)/.test(l))
+        .map((l) => l.split(/\s+/)[0]),
+    );
+    const missing = wanted.filter((l) => !patterns.has(l.split(" ")[0]));
+    if (missing.length === 0) report.kept.push(rel);
+    else {
+      const lf = bytes.indexOf(0x0a);
+      const eol = lf > 0 && bytes[lf - 1] === 0x0d ? "\r\n" : "\n";
+      const needsNewline = bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a;
+      const mode = statSync(target).mode & 0o7777;
+      write(
+        target,
+        rel,
+        Buffer.concat([bytes, Buffer.from(`${needsNewline ? eol : ""}${missing.join(eol)}${eol}`, "utf8")]),
+      );
+      if ((statSync(target).mode & 0o7777) !== mode) chmodSync(target, mode);
+      report.updated.push(rel);
+    }
+  }
+  const config = "git config merge.keel";
+  let changed = false;
+  let conflicting = false;
+  for (const [key, value] of [
+    ["merge.keel.driver", MERGE_DRIVER],
+    ["merge.keel.name", MERGE_DRIVER_NAME],
+  ] as const) {
+    const current = git(root, ["config", "--get", key]);
+    if (current === null || current === "") {
+      if (git(root, ["config", key, value]) === null) {
+        report.warnings.push({
+          file: config,
+          message: `could not set ${key} in the repository's git config`,
+          hint: `run \`git config ${key} "${value}"\` by hand`,
+        });
+        return;
+      }
+      changed = true;
+    } else if (current !== value && key === "merge.keel.driver") {
+      conflicting = true;
+      report.warnings.push({
+        file: config,
+        message: `${key} is already set to "${current}"; left alone`,
+        hint: `Keel's driver is \`${value}\`; unset the key and run \`keel init\` again to use it`,
+      });
+    }
+  }
+  if (changed) report.updated.push(config);
+  else if (!conflicting) report.kept.push(config);
 }
 
 /**

@@ -1,14 +1,31 @@
 // Governance: who may do what to intent. Every check returns a decision naming the rule that made it, so a
-// refusal can say why and be audited. Approval of intent is a human act unless policy grants autonomy.
+// refusal can say why and be audited. Approval of intent is a human act unless policy grants autonomy:
+// keel.yaml's `policy:` says, per capability (a glob over capability names), what agents may do without a
+// human — only propose, apply changes a human approved, or also approve and apply changes whose requirements
+// are all marked inferred. See docs/cli.md#configuration and docs/cli.md#governance.
+import picomatch from "picomatch";
+import type { Basis, Change } from "../model/types.js";
+import type { StateDb } from "../store/state-db.js";
 import type { Actor } from "../workspace/actor.js";
+import { actorLabel } from "../workspace/actor.js";
+import { CONFIG_FILE, type PolicyConfig, type PolicyLevel } from "../workspace/config.js";
+import { EXIT, KeelError } from "../workspace/errors.js";
+import { appendEvent } from "./audit.js";
 
 export type Action = "propose" | "approve" | "apply" | "reject" | "revert" | "resolve" | "edit";
 
 export interface PolicyContext {
-  /** The change acted on, with its author, when there is one. */
+  /** The change acted on, with its author (`kind:name`), when there is one. */
   change?: { id: string; author: string | null; status: string };
-  /** Capabilities the action touches. */
+  /** Capabilities the action touches. None: the policy's default applies. */
   capabilities?: string[];
+  /** The project's policy (`config.policy`). Without it: agents may only propose, everywhere. */
+  policy?: PolicyConfig;
+  /**
+   * True when every requirement the change adds or modifies is marked `inferred` and it removes and renames
+   * nothing: the only kind of change an `auto-approve-inferred` area lets agents approve.
+   */
+  inferredOnly?: boolean;
 }
 
 export type Decision =
@@ -23,8 +40,69 @@ const deny = (rule: string, reason: string, hint: string): Decision => ({
   hint,
 });
 
+export const DEFAULT_POLICY: PolicyConfig = { default: "propose-only", defaultLine: null, areas: [] };
+
+/** The policy rule that governs agents in one capability. */
+export interface AreaRule {
+  capability: string;
+  level: PolicyLevel;
+  /** `policy.areas[1]` or `policy.default`: the name a refusal gives. */
+  rule: string;
+  /** Where the rule is written, for messages (`keel/keel.yaml:12`, or "built in"). */
+  where: string;
+  match: string | null;
+}
+
+const matchers = new Map<string, (s: string) => boolean>();
+function matcher(glob: string): (s: string) => boolean {
+  let m = matchers.get(glob);
+  if (!m) {
+    m = picomatch(glob, { dot: true });
+    matchers.set(glob, m);
+  }
+  return m;
+}
+
+/** The first `policy.areas` entry whose glob matches the capability, else `policy.default`. */
+export function ruleFor(policy: PolicyConfig, capability: string): AreaRule {
+  for (const area of policy.areas) {
+    if (matcher(area.match)(capability)) {
+      return {
+        capability,
+        level: area.agents,
+        rule: `policy.areas[${area.index}]`,
+        where: `${CONFIG_FILE}:${area.line}`,
+        match: area.match,
+      };
+    }
+  }
+  return {
+    capability,
+    level: policy.default,
+    rule: "policy.default",
+    where: policy.defaultLine === null ? "built-in default" : `${CONFIG_FILE}:${policy.defaultLine}`,
+    match: null,
+  };
+}
+
+function describe(r: AreaRule): string {
+  const what =
+    r.level === "propose-only"
+      ? "lets agents only propose"
+      : r.level === "apply-approved"
+        ? "lets agents apply only changes a human approved"
+        : "lets agents approve only changes whose requirements are all inferred";
+  const which = r.match === null ? r.rule : `${r.rule} (match "${r.match}")`;
+  return `${which} ${what} in "${r.capability}" [${r.where}]`;
+}
+
+/** May an actor without a reviewer's standing do this? Humans with the agent role are treated as agents. */
+function isTrusted(actor: Actor): boolean {
+  return actor.role === "owner" || actor.role === "reviewer";
+}
+
 export function authorize(actor: Actor, action: Action, ctx: PolicyContext = {}): Decision {
-  const label = `${actor.kind}:${actor.name}`;
+  const label = actorLabel(actor);
   if (actor.role === "read-only") {
     return deny(
       "role/read-only",
@@ -32,36 +110,184 @@ export function authorize(actor: Actor, action: Action, ctx: PolicyContext = {})
       "ask an owner to change actors.roles in keel.yaml",
     );
   }
-  if (action === "approve") {
-    if (ctx.change && ctx.change.author === label) {
+  const policy = ctx.policy ?? DEFAULT_POLICY;
+  const areas = (ctx.capabilities && ctx.capabilities.length > 0 ? ctx.capabilities : ["*"]).map((c) =>
+    c === "*"
+      ? { ...ruleFor({ ...policy, areas: [] }, c), capability: "any capability" }
+      : ruleFor(policy, c),
+  );
+  const own = ctx.change !== undefined && ctx.change.author === label;
+
+  switch (action) {
+    case "propose":
+    case "revert":
+      // Reverting creates the inverse change, for review like any other: it is a proposal.
+      return allow(`${action}/anyone`);
+
+    case "approve": {
+      if (own && ctx.change) {
+        return deny(
+          "approve/not-own-change",
+          `${label} wrote change "${ctx.change.id}" and cannot approve it`,
+          "another reviewer must approve it",
+        );
+      }
+      if (actor.kind === "human" && isTrusted(actor)) return allow("approve/human-reviewer");
+      if (actor.kind === "human") {
+        return deny("approve/role", `${label} has the agent role`, "ask a reviewer or owner to approve");
+      }
+      // An agent (or system) approves only where an area grants autonomy, and only inferred requirements.
+      const blocked = areas.find((a) => a.level !== "auto-approve-inferred");
+      if (blocked) {
+        return deny(
+          blocked.rule,
+          `${label} is not a human and ${describe(blocked)}; approving intent is a human act there`,
+          "ask a human reviewer to run `keel change approve`",
+        );
+      }
+      if (!ctx.inferredOnly) {
+        const first = areas[0] as AreaRule;
+        return deny(
+          first.rule,
+          `${label} is not a human and ${describe(first)}; this change has explicit requirements, removals or renames`,
+          "ask a human reviewer to run `keel change approve`",
+        );
+      }
+      return allow(areas.map((a) => a.rule).join(","));
+    }
+
+    case "apply":
+    case "edit": {
+      if (isTrusted(actor)) return allow(`${action}/${actor.role}`);
+      const approved = ctx.change?.status === "approved";
+      for (const a of areas) {
+        if (a.level === "propose-only") {
+          return deny(
+            a.rule,
+            `${label} may not ${action} here: ${describe(a)}`,
+            "a human reviewer or owner must apply it",
+          );
+        }
+        if (a.level === "apply-approved" && !(action === "apply" && approved)) {
+          return deny(
+            a.rule,
+            `${label} may not ${action} ${action === "apply" ? "an unapproved change" : "living specs"}: ${describe(a)}`,
+            action === "apply"
+              ? "a human must approve the change first (`keel change approve`)"
+              : "propose a change instead (`keel change new`)",
+          );
+        }
+        if (a.level === "auto-approve-inferred" && !(action === "apply" && approved)) {
+          if (!ctx.inferredOnly) {
+            return deny(
+              a.rule,
+              `${label} may not ${action} this without approval: ${describe(a)}, and it has explicit requirements, removals or renames`,
+              "a human must approve the change first (`keel change approve`)",
+            );
+          }
+          if (own && ctx.change) {
+            return deny(
+              "approve/not-own-change",
+              `${label} wrote change "${ctx.change.id}"; applying it unapproved would approve its own change`,
+              "another agent or a human must approve or apply it",
+            );
+          }
+        }
+      }
+      return allow(areas.map((a) => a.rule).join(","));
+    }
+
+    case "reject":
+      if (isTrusted(actor)) return allow(`reject/${actor.role}`);
+      if (own) return allow("reject/own-change");
       return deny(
-        "approve/not-own-change",
-        `${label} wrote change "${ctx.change.id}" and cannot approve it`,
-        "another human must approve it",
+        "reject/reviewers-only",
+        `${label} may reject only its own changes`,
+        "ask a reviewer to reject it, or propose a change",
       );
-    }
-    if (actor.kind !== "human") {
+
+    case "resolve":
+      if (actor.kind === "human" && isTrusted(actor)) return allow("resolve/human");
       return deny(
-        "approve/human-only",
-        `${label} is not a human; approving intent is a human act`,
-        "ask a human reviewer to run `keel change approve`",
+        "resolve/human-only",
+        `${label} is not a human reviewer; a conflict takes a human's resolution`,
+        "ask a human reviewer to run `keel change resolve`",
       );
-    }
-    if (actor.role === "agent") {
-      return deny("approve/role", `${label} has the agent role`, "ask a reviewer or owner to approve");
-    }
-    return allow("approve/human-reviewer");
   }
-  if (action === "apply" || action === "resolve" || action === "revert" || action === "reject") {
-    if (actor.kind === "human" && actor.role !== "agent") return allow(`${action}/human`);
-    if (action === "apply" && ctx.change?.status === "approved") return allow("apply/approved-change");
-    return deny(
-      `${action}/agents-propose-only`,
-      `${label} may only propose changes`,
-      action === "apply"
-        ? "a human must approve the change first (`keel change approve`)"
-        : "ask a human to do this",
-    );
+}
+
+/** Capabilities a change touches, and whether all it adds or modifies is inferred (for autonomy rules). */
+export function changeScope(change: Change): { capabilities: string[]; inferredOnly: boolean } {
+  const capabilities = new Set<string>();
+  const bases: Array<Basis | undefined> = [];
+  let removesOrRenames = false;
+  for (const delta of change.deltas) {
+    capabilities.add(delta.capability);
+    for (const sec of delta.sections) {
+      if (sec.op === "REMOVED" || sec.op === "RENAMED") {
+        if (sec.requirements.length + sec.removed.length + sec.renames.length > 0) removesOrRenames = true;
+        continue;
+      }
+      for (const r of sec.requirements) bases.push(r.markers?.provenance.basis);
+    }
   }
-  return allow(`${action}/anyone`);
+  return {
+    capabilities: [...capabilities].sort(),
+    inferredOnly: !removesOrRenames && bases.length > 0 && bases.every((b) => b === "inferred"),
+  };
+}
+
+/** The policy context of acting on a parsed change: author, status, capabilities, inferred-only. */
+export function changeContext(change: Change, policy: PolicyConfig): PolicyContext {
+  const author = change.meta?.author;
+  return {
+    change: { id: change.id, author: typeof author === "string" ? author : null, status: change.status },
+    ...changeScope(change),
+    policy,
+  };
+}
+
+/** The error a refusal stops with: exit 5, naming the rule. */
+export function refusalError(decision: Extract<Decision, { allowed: false }>): KeelError {
+  return new KeelError(
+    `refused by rule ${decision.rule}: ${decision.reason}`,
+    EXIT.refused,
+    decision.hint,
+    undefined,
+    "refused",
+  );
+}
+
+/**
+ * authorize() plus its consequences: a refusal is recorded as an audited event (`<action-name>.refused`,
+ * with `data.rule`) under the write lock, and thrown as exit 5; nothing else is written. Returns the decision
+ * when allowed.
+ */
+export function enforce(
+  state: StateDb,
+  projectRoot: string,
+  actor: Actor,
+  action: Action,
+  ctx: PolicyContext,
+  audit: { action: string; target: string; reason?: string | null },
+): Extract<Decision, { allowed: true }> {
+  const decision = authorize(actor, action, ctx);
+  if (decision.allowed) return decision;
+  state.exclusive(() => {
+    appendEvent(state, projectRoot, {
+      actor: actorLabel(actor),
+      actorKind: actor.kind,
+      action: `${audit.action}.refused`,
+      target: audit.target,
+      reason: decision.reason,
+      data: {
+        rule: decision.rule,
+        hint: decision.hint,
+        ...(actor.tool ? { tool: actor.tool } : {}),
+        ...(actor.model ? { model: actor.model } : {}),
+        ...(ctx.capabilities ? { capabilities: ctx.capabilities } : {}),
+      },
+    });
+  });
+  throw refusalError(decision);
 }

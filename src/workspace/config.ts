@@ -13,6 +13,30 @@ export type RuleSetting = Severity | "off";
 export const ROLES = ["owner", "reviewer", "agent", "read-only"] as const;
 export type Role = (typeof ROLES)[number];
 
+/**
+ * What agents may do without a human, per capability: only propose; apply changes a human approved; or also
+ * approve and apply changes whose requirements are all marked inferred (for low-risk areas).
+ */
+export const POLICY_LEVELS = ["propose-only", "apply-approved", "auto-approve-inferred"] as const;
+export type PolicyLevel = (typeof POLICY_LEVELS)[number];
+
+/** One `policy.areas` entry: a glob over capability names and what agents may do there. */
+export interface PolicyArea {
+  match: string;
+  agents: PolicyLevel;
+  /** Position in `policy.areas` (0-based) and line in keel.yaml, so a refusal can name the rule. */
+  index: number;
+  line: number;
+}
+
+export interface PolicyConfig {
+  default: PolicyLevel;
+  /** Line of `policy.default` in keel.yaml, or null when it is not written (the built-in default). */
+  defaultLine: number | null;
+  /** Checked in order; the first whose `match` fits the capability decides. */
+  areas: PolicyArea[];
+}
+
 export interface KeelConfig {
   version: 1;
   project: string | null;
@@ -22,6 +46,7 @@ export interface KeelConfig {
     rules: Record<string, RuleSetting>;
   };
   actors: { default: string | null; roles: Record<string, Role> };
+  policy: PolicyConfig;
 }
 
 export const DEFAULT_VAGUE_TERMS = [
@@ -49,6 +74,7 @@ export function defaultConfig(): KeelConfig {
     project: null,
     validate: { strict: false, vagueTerms: [...DEFAULT_VAGUE_TERMS], rules: {} },
     actors: { default: null, roles: {} },
+    policy: { default: "propose-only", defaultLine: null, areas: [] },
   };
 }
 
@@ -99,13 +125,14 @@ export function parseConfig(text: string): KeelConfig {
       { file: CONFIG_FILE, line: pos?.line ?? 1, col: pos?.col ?? 1 },
     );
   }
-  const lineOf = (path: string[]): number => {
+  const lineOf = (path: Array<string | number>): number => {
     const node = doc.getIn(path, true) as { range?: [number, number] } | undefined;
     const offset = node?.range?.[0] ?? 0;
     return text.slice(0, offset).split("\n").length;
   };
-  const bad = (path: string[], what: string): never => {
-    throw projectError(`\`${path.join(".")}\` ${what}`, "see docs/cli.md#configuration for every key", {
+  const bad = (path: Array<string | number>, what: string): never => {
+    const name = path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+    throw projectError(`\`${name}\` ${what}`, "see docs/cli.md#configuration for every key", {
       file: CONFIG_FILE,
       line: lineOf(path),
       col: 1,
@@ -115,7 +142,8 @@ export function parseConfig(text: string): KeelConfig {
   const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
   const config = defaultConfig();
   for (const key of Object.keys(raw)) {
-    if (!["version", "project", "validate", "actors"].includes(key)) bad([key], "is not a known key");
+    if (!["version", "project", "validate", "actors", "policy"].includes(key))
+      bad([key], "is not a known key");
   }
   if (raw.version !== undefined && raw.version !== 1) bad(["version"], "must be 1");
   if (raw.project !== undefined && raw.project !== null) {
@@ -177,5 +205,51 @@ export function parseConfig(text: string): KeelConfig {
       config.actors.default = ao.default as string;
     }
   }
+  if (raw.policy !== undefined && raw.policy !== null) {
+    config.policy = parsePolicy(raw.policy, bad, lineOf);
+  }
   return config;
+}
+
+function parsePolicy(
+  p: unknown,
+  bad: (path: Array<string | number>, what: string) => never,
+  lineOf: (path: Array<string | number>) => number,
+): PolicyConfig {
+  const levels = `use one of ${POLICY_LEVELS.join(", ")}`;
+  if (typeof p !== "object" || Array.isArray(p))
+    bad(["policy"], "must be a mapping with `default` and `areas`");
+  const po = p as Record<string, unknown>;
+  for (const key of Object.keys(po))
+    if (key !== "default" && key !== "areas") bad(["policy", key], "is not a known key");
+  const policy: PolicyConfig = { default: "propose-only", defaultLine: null, areas: [] };
+  if (po.default !== undefined && po.default !== null) {
+    if (!(POLICY_LEVELS as readonly unknown[]).includes(po.default))
+      bad(["policy", "default"], `has unknown value ${JSON.stringify(po.default)}; ${levels}`);
+    policy.default = po.default as PolicyLevel;
+    policy.defaultLine = lineOf(["policy", "default"]);
+  }
+  if (po.areas !== undefined && po.areas !== null) {
+    if (!Array.isArray(po.areas)) bad(["policy", "areas"], "must be a list of `{match, agents}` entries");
+    (po.areas as unknown[]).forEach((area, index) => {
+      const at = ["policy", "areas", index];
+      if (typeof area !== "object" || area === null || Array.isArray(area))
+        bad(at, "must be a mapping with `match` and `agents`");
+      const ao = area as Record<string, unknown>;
+      for (const key of Object.keys(ao))
+        if (key !== "match" && key !== "agents") bad([...at, key], "is not a known key");
+      if (typeof ao.match !== "string" || ao.match.trim() === "")
+        bad(ao.match === undefined ? at : [...at, "match"], "needs `match`: a glob over capability names");
+      if (ao.agents === undefined) bad(at, `needs \`agents\`; ${levels}`);
+      if (!(POLICY_LEVELS as readonly unknown[]).includes(ao.agents))
+        bad([...at, "agents"], `has unknown value ${JSON.stringify(ao.agents)}; ${levels}`);
+      policy.areas.push({
+        match: (ao.match as string).trim(),
+        agents: ao.agents as PolicyLevel,
+        index,
+        line: lineOf(at),
+      });
+    });
+  }
+  return policy;
 }

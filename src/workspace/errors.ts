@@ -1,6 +1,7 @@
 // Errors that stop a command. Each carries the documented exit code and, where known, the file and line.
 
-export const EXIT = { ok: 0, findings: 1, usage: 2, unreadable: 3 } as const;
+/** 4: apply refused because of an overlapping edit (a conflict record was written). 5: refused by policy. */
+export const EXIT = { ok: 0, findings: 1, usage: 2, unreadable: 3, conflict: 4, refused: 5 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export class KeelError extends Error {

@@ -1,0 +1,47 @@
+// `keel change approve <id>`: dispatched by `keel change` (commands/change.ts).
+import { approveChange } from "../../core/approve.js";
+import { resolveActor } from "../../workspace/actor.js";
+import { loadConfig } from "../../workspace/config.js";
+import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
+import { findProjectRoot } from "../../workspace/root.js";
+import { type CommandContext, parseFlags } from "../command.js";
+import { paint, printJson } from "../output.js";
+
+export const APPROVE_USAGE =
+  "keel change approve <id> [--as <kind:name>] [--tool <t>] [--model <m>] [--reason <text>] [--json]";
+
+export async function approve(ctx: CommandContext, argv: string[]): Promise<ExitCode> {
+  const { values, positionals } = parseFlags(
+    argv,
+    {
+      as: { type: "string" },
+      tool: { type: "string" },
+      model: { type: "string" },
+      reason: { type: "string" },
+    },
+    APPROVE_USAGE,
+  );
+  const id = positionals[0];
+  if (id === undefined || positionals.length > 1) {
+    throw usageError("approve takes exactly one change ID", `usage: ${APPROVE_USAGE}`);
+  }
+  const { io, global } = ctx;
+  const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
+  const config = loadConfig(project);
+  const actor = resolveActor(config, {
+    flag: values.as,
+    tool: values.tool,
+    model: values.model,
+    cwd: project.root,
+  });
+  const result = approveChange(project, config, actor, id, values.reason ?? null);
+  if (global.json) printJson(io, { version: 1, ok: true, ...result });
+  else {
+    const n = result.approvals.length;
+    io.out(
+      `${paint(io, "green", "approved")} ${result.change} by ${result.approvals[n - 1]?.by} ` +
+        `(${n} approval${n === 1 ? "" : "s"}; was ${result.previousStatus})  ${paint(io, "dim", `rule ${result.rule} · audit event ${result.event}`)}`,
+    );
+  }
+  return EXIT.ok;
+}

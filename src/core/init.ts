@@ -1,13 +1,14 @@
 // `keel init`: lays out keel/ in a repository. Idempotent, and it never overwrites or degrades a file that
 // exists: what is there is kept (and checked), only what is missing is created, and `.gitignore` only ever
 // gains one line. Every write is atomic.
-import { execFileSync } from "node:child_process";
+
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { STATE_DIR } from "../store/index-db.js";
 import { writeFileAtomic } from "../workspace/atomic.js";
 import { CONFIG_FILE, DEFAULT_VAGUE_TERMS, parseConfig } from "../workspace/config.js";
 import { KeelError, projectError } from "../workspace/errors.js";
+import { gitOutput } from "../workspace/git.js";
 import { decodeSource } from "../workspace/read.js";
 
 export interface InitWarning {
@@ -203,15 +204,7 @@ export const MERGE_DRIVER = "keel merge-driver %O %A %B %P";
 export const MERGE_DRIVER_NAME = "Keel: merge specs requirement by requirement";
 
 function git(root: string, args: string[]): string | null {
-  try {
-    return execFileSync("git", args, {
-      cwd: root,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
-  } catch {
-    return null;
-  }
+  return gitOutput(root, args)?.trim() ?? null;
 }
 
 /** The `.gitattributes` lines that send spec files to Keel's merge driver, for the layouts present. */

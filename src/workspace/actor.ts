@@ -1,10 +1,11 @@
 // Who is acting: from `--as`, then KEEL_ACTOR, then `actors.default` in keel.yaml, then the git user.
 // An actor is written `kind:name` (`agent:codex-7`, `human:alice`, `system:ci`); a bare name is a human.
-import { execFileSync } from "node:child_process";
+
 import type { Origin } from "../model/types.js";
 import { ORIGINS } from "../model/types.js";
 import type { KeelConfig, Role } from "./config.js";
 import { usageError } from "./errors.js";
+import { gitOutput } from "./git.js";
 
 export interface Actor {
   name: string;
@@ -81,16 +82,8 @@ function withRole(config: KeelConfig, a: Omit<Actor, "role">): Actor {
 /** `user.name` (or `user.email`) from git, or null outside a repository or without git. */
 function gitUser(cwd: string): string | null {
   for (const key of ["user.name", "user.email"]) {
-    try {
-      const v = execFileSync("git", ["config", "--get", key], {
-        cwd,
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "ignore"],
-      }).trim();
-      if (v && NAME.test(v)) return v;
-    } catch {
-      // not set, or no git
-    }
+    const v = gitOutput(cwd, ["config", "--get", key])?.trim();
+    if (v && NAME.test(v)) return v;
   }
   return null;
 }

@@ -1,9 +1,10 @@
 // The base of a change: the living requirement as it was when the change was written. Recorded in
 // change.yaml when Keel writes the delta; for a change written by hand it comes from git (the living spec as of
 // the commit that first added the delta file), and failing that it is the living spec as it is now.
-import { execFileSync } from "node:child_process";
+
 import { parseSpec } from "../../format/spec.js";
 import type { Requirement } from "../../model/types.js";
+import { gitOutput } from "../../workspace/git.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import { type LoadedChange, livingSpecRel } from "./load.js";
 import type { BaseEntry } from "./meta.js";
@@ -19,18 +20,7 @@ export interface BaseInfo extends BaseEntry {
   note?: string;
 }
 
-function git(root: string, args: string[]): string | null {
-  try {
-    return execFileSync("git", args, {
-      cwd: root,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-      maxBuffer: 64 * 1024 * 1024,
-    });
-  } catch {
-    return null;
-  }
-}
+const git = gitOutput;
 
 /** Resolves bases, asking git at most once per delta file and per (commit, spec). */
 export class BaseResolver {

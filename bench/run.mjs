@@ -555,6 +555,8 @@ async function main() {
     for (const a of changes.apply) {
       console.log(`        ${a.what}: ${a.perSecond.toFixed(1)} applies/s (${fmtMs(a.msPerApply)} ms each)`);
     }
+    const h = changes.history;
+    console.log(`        ${h.what}: ${fmtMs(h.medianMs)} ms median, ${h.versions} versions listed`);
   }
   console.log(
     `\nTotal bench time ${totalS.toFixed(0)} s. Wall = median of the runs; RSS = max ru_maxrss over the runs.`,

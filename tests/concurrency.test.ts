@@ -22,7 +22,9 @@ beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), "keel-conc-"));
   // The harnesses import the core from source; bundle them once so plain node can run them. They live under
   // node_modules/.cache so that `better-sqlite3` resolves from the repository's node_modules.
-  const out = mkdtempSync(join(import.meta.dirname, "..", "node_modules", ".cache", "keel-conc-"));
+  const cache = join(import.meta.dirname, "..", "node_modules", ".cache");
+  mkdirSync(cache, { recursive: true });
+  const out = mkdtempSync(join(cache, "keel-conc-"));
   editor = join(out, "editor.mjs");
   killed = join(out, "killed.mjs");
   const common = {
@@ -48,8 +50,8 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
-  rmSync(dirname(editor), { recursive: true, force: true });
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  if (editor) rmSync(dirname(editor), { recursive: true, force: true });
 });
 
 function requirement(n: number): string {

@@ -304,7 +304,12 @@ describe(".gitignore", () => {
 describe("templates", () => {
   it("the config template documents every key and parses to the defaults (plus the project name)", () => {
     const text = configTemplate("shop");
-    expect(parseConfig(text)).toEqual({ ...defaultConfig(), project: "shop" });
+    const defaults = defaultConfig();
+    expect(parseConfig(text)).toEqual({
+      ...defaults,
+      project: "shop",
+      policy: { ...defaults.policy, defaultLine: expect.any(Number) },
+    });
     for (const key of [
       "version:",
       "project:",
@@ -314,6 +319,9 @@ describe("templates", () => {
       "rules:",
       "actors:",
       "default:",
+      "roles:",
+      "policy:",
+      "areas:",
     ]) {
       const at = text.split("\n").findIndex((l) => l.trimStart().startsWith(key));
       expect(at, key).toBeGreaterThan(0);

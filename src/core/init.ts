@@ -407,6 +407,16 @@ actors:
   # Actor recorded as provenance when a command is not told who is acting (neither --as nor KEEL_ACTOR).
   # Default: null (no actor recorded).
   default: null
+  # Role of each actor: owner | reviewer | agent | read-only. Unlisted humans are reviewers, others agents.
+  roles: {}
+
+# What agents may do without a human, per capability (see docs/cli.md#governance). Levels:
+# propose-only | apply-approved | auto-approve-inferred. Approving is otherwise a human act.
+policy:
+  # The level where no area matches.
+  default: propose-only
+  # Areas, first match wins, e.g. - { match: "docs-*", agents: auto-approve-inferred }
+  areas: []
 `;
 }
 

@@ -1,6 +1,6 @@
 // Shared helpers for the change workflow tests: real temporary projects (git repositories where it matters)
 // and the real CLI bundle run as a child process.
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import {
   chmodSync,
   mkdirSync,
@@ -16,42 +16,12 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { type AuditEvent, listEvents, verifyChain } from "../src/core/audit.js";
 import { StateDb } from "../src/store/state-db.js";
+import { CLI, cliEnv, keelWith, type Run } from "./support/cli.js";
 
-export const CLI = join(import.meta.dirname, "..", "dist", "keel.mjs");
-
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", ...extra };
-  for (const k of ["KEEL_DEBUG", "KEEL_ACTOR", "KEEL_TOOL", "KEEL_MODEL", "GIT_DIR", "GIT_WORK_TREE"]) {
-    if (!(k in extra)) delete e[k];
-  }
-  return e;
-}
+export { CLI, cliEnv as env, keelAsync, type Run } from "./support/cli.js";
 
 export function keel(cwd: string, args: string[], extra: NodeJS.ProcessEnv = {}): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: "utf8", env: env(extra) });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** The same, without blocking: for several writers at once. */
-export function keelAsync(cwd: string, args: string[], extra: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: env(extra) });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return keelWith(extra, cwd, ...args);
 }
 
 export function json<T = Record<string, unknown>>(r: Run): T {
@@ -63,7 +33,12 @@ export function json<T = Record<string, unknown>>(r: Run): T {
 }
 
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd, encoding: "utf8", env: env(), stdio: ["ignore", "pipe", "pipe"] });
+  return execFileSync("git", args, {
+    cwd,
+    encoding: "utf8",
+    env: cliEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 }
 
 let base: string | null = null;

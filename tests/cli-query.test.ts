@@ -1,7 +1,7 @@
 // `keel list`, `keel show`, `keel search` and `keel status` end to end: the real bundle (dist/keel.mjs, built
 // by tests/setup/build.ts) run as child processes on projects written to a temporary folder. Output in both
 // formats, exit codes, and the query index: incremental, rebuilt when corrupt, safe under concurrent refreshes.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import {
   mkdirSync,
   mkdtempSync,
@@ -15,43 +15,9 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI, cliEnv, keel, keelAsync, type Run } from "./support/cli.js";
 
-const CLI = join(import.meta.dirname, "..", "dist", "keel.mjs");
 const Database = createRequire(import.meta.url)("better-sqlite3") as typeof import("better-sqlite3");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function env(): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete e.KEEL_DEBUG;
-  return e;
-}
-
-function keel(cwd: string, ...args: string[]): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: "utf8", env: env() });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Starts the CLI without waiting, so that several run at once. */
-function keelAsync(cwd: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: env() });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed CLI output, checked field by field
 function json(run: Run): any {
@@ -392,7 +358,7 @@ describe("keel search", () => {
       const r = spawnSync(process.execPath, [CLI, ...args], {
         cwd,
         encoding: "utf8",
-        env: { ...env(), KEEL_RACY_WINDOW_MS: "0" },
+        env: cliEnv({ KEEL_RACY_WINDOW_MS: "0" }),
       });
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     };
@@ -549,7 +515,7 @@ describe("the query index", () => {
       return outputs;
     };
     const cold = check(
-      await Promise.all([1, 2, 3, 4].map(() => keelAsync(root, "list", "requirements", "--json"))),
+      await Promise.all([1, 2, 3, 4].map(() => keelAsync(root, ["list", "requirements", "--json"]))),
     );
     // Every process found the index missing and took its turn; exactly one of them built it.
     expect(cold.filter((o) => o.index.rebuilt)).toHaveLength(1);
@@ -563,7 +529,7 @@ describe("the query index", () => {
       );
     }
     const warm = check(
-      await Promise.all([1, 2, 3, 4].map(() => keelAsync(root, "list", "requirements", "--json"))),
+      await Promise.all([1, 2, 3, 4].map(() => keelAsync(root, ["list", "requirements", "--json"]))),
     );
     expect(warm.reduce((n, o) => n + o.index.parsed, 0)).toBe(caps / 3);
   });

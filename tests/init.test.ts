@@ -1,5 +1,3 @@
-// `keel init`: the core (src/core/init.ts) in process, and the command end to end through dist/keel.mjs.
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
@@ -31,21 +29,7 @@ import {
 import { parseConstitution } from "../src/format/constitution.js";
 import { DEFAULT_VAGUE_TERMS, defaultConfig, parseConfig } from "../src/workspace/config.js";
 import { KeelError } from "../src/workspace/errors.js";
-
-const CLI = join(import.meta.dirname, "..", "dist", "keel.mjs");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function keel(cwd: string, ...args: string[]): Run {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete env.KEEL_DEBUG;
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: "utf8", env });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { keel } from "./support/cli.js";
 
 /** Every path with its type, mode and content hash (links by target, never followed). */
 function snapshot(root: string): Record<string, string> {

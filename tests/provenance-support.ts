@@ -1,55 +1,27 @@
 // Shared by the audit-, policy-, history- and provenance-*.test.ts files: projects in temporary folders, real
 // git repositories, and the real CLI bundle (dist/keel.mjs, built by tests/setup/build.ts) run as a child process.
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { expect } from "vitest";
+import { cliEnv, keelWith, type Run, keelAsync as sharedKeelAsync } from "./support/cli.js";
 
-export const CLI = join(import.meta.dirname, "..", "dist", "keel.mjs");
+export { CLI, type Run } from "./support/cli.js";
 export const Database = createRequire(import.meta.url)("better-sqlite3") as typeof import("better-sqlite3");
 
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment of a child: no colour, no actor from the caller's shell, no debug output. */
+/** The environment of a child: the shared one, with git identity from the test repository's config only. */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  for (const k of ["KEEL_DEBUG", "KEEL_ACTOR", "KEEL_TOOL", "KEEL_MODEL"]) delete e[k];
-  // Git identity from the test repository's own config only (not the machine's).
-  e.GIT_CONFIG_GLOBAL = "/dev/null";
-  e.GIT_CONFIG_NOSYSTEM = "1";
-  return { ...e, ...extra };
+  return cliEnv({ GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", ...extra });
 }
 
 export function keel(cwd: string, args: string[], env: Record<string, string> = {}): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    cwd,
-    encoding: "utf8",
-    env: childEnv(env),
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return keelWith({ GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", ...env }, cwd, ...args);
 }
 
 export function keelAsync(cwd: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: childEnv(env) });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return sharedKeelAsync(cwd, args, { GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", ...env });
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed CLI output, checked field by field

@@ -1,14 +1,14 @@
 // Many writers at once: every edit ends applied or as a recorded conflict, never lost; a killed writer
 // never leaves a torn file. Real child processes, real files, the real SQLite store.
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { build } from "esbuild";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listEvents, verifyChain } from "../src/core/audit.js";
 import { parseSpec } from "../src/format/spec.js";
 import { StateDb } from "../src/store/state-db.js";
+import { bundleFixture, removeBundle, runBundle } from "./support/harness.js";
 
 const PROCESSES = 8;
 const EDITS = 100;
@@ -20,38 +20,14 @@ let killed: string;
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), "keel-conc-"));
-  // The harnesses import the core from source; bundle them once so plain node can run them. They live under
-  // node_modules/.cache so that `better-sqlite3` resolves from the repository's node_modules.
-  const cache = join(import.meta.dirname, "..", "node_modules", ".cache");
-  mkdirSync(cache, { recursive: true });
-  const out = mkdtempSync(join(cache, "keel-conc-"));
-  editor = join(out, "editor.mjs");
-  killed = join(out, "killed.mjs");
-  const common = {
-    bundle: true,
-    platform: "node" as const,
-    format: "esm" as const,
-    external: ["better-sqlite3"],
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-    logLevel: "error" as const,
-  };
-  await build({
-    ...common,
-    entryPoints: [join(import.meta.dirname, "fixtures", "concurrent-editor.ts")],
-    outfile: editor,
-  });
-  await build({
-    ...common,
-    entryPoints: [join(import.meta.dirname, "fixtures", "killed-writer.ts")],
-    outfile: killed,
-  });
+  editor = await bundleFixture("concurrent-editor");
+  killed = await bundleFixture("killed-writer");
 });
 
 afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
-  if (editor) rmSync(dirname(editor), { recursive: true, force: true });
+  removeBundle(editor);
+  removeBundle(killed);
 });
 
 function requirement(n: number): string {
@@ -62,21 +38,6 @@ The system SHALL apply rule ${n} to every order.
 - **WHEN** an order is placed
 - **THEN** rule ${n} is applied
 `;
-}
-
-function run(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    child.stdout?.on("data", (d) => {
-      out += d;
-    });
-    child.stderr?.on("data", (d) => {
-      err += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`))));
-  });
 }
 
 describe("concurrent writers", () => {
@@ -100,7 +61,7 @@ describe("concurrent writers", () => {
 
     const outputs = await Promise.all(
       Array.from({ length: PROCESSES }, (_, p) =>
-        run(spawn(process.execPath, [editor, root, String(p), String(EDITS), ...REQS], { cwd: tmp })),
+        runBundle(editor, [root, String(p), String(EDITS), ...REQS], tmp),
       ),
     );
     const edits = outputs.flatMap((o) =>

@@ -42,6 +42,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean
     summary: "who introduced each requirement of a spec as it reads now",
     load: () => import("./commands/blame.js"),
   },
+  tasks: { summary: "task graph: list, show, ready, next, graph", load: () => import("./commands/tasks.js") },
   audit: {
     summary: "read, verify and export the hash-chained audit log",
     load: () => import("./commands/audit.js"),

@@ -1,4 +1,4 @@
-// Operational state under `.keel/state.db`: the audit log and conflict records. Unlike the index this is
+// Operational state under `.keel/state.db`: the audit log, conflict records and task claims. Unlike the index this is
 // not a cache — it is the local record of what happened — so it is never deleted or rebuilt on its own.
 // Its write transaction doubles as the project's write lock (see workspace/lock.ts's callers in core/):
 // SQLite releases it when a process dies, so a killed writer can never leave the project locked.
@@ -10,7 +10,7 @@ import { STATE_DIR } from "./index-db.js";
 
 export const STATE_FILE = "state.db";
 /** Bump with a migration below; an older file is migrated in place, never dropped. */
-export const STATE_SCHEMA_VERSION = 1;
+export const STATE_SCHEMA_VERSION = 2;
 
 type Database = BetterSqlite3.Database;
 
@@ -46,6 +46,32 @@ const MIGRATIONS: Record<number, string> = {
       resolved_by TEXT,
       resolved_at TEXT
     );
+  `,
+  // Task claims with leases (core/claims.ts). One row per task ever claimed; `token` is the fencing token of
+  // the latest claim, drawn from the project-wide `fencing` counter so tokens only ever grow.
+  2: `
+    CREATE TABLE claims (
+      task_id TEXT PRIMARY KEY,
+      status TEXT NOT NULL CHECK (status IN ('open', 'claimed', 'done', 'blocked', 'released')),
+      holder TEXT,
+      token INTEGER,
+      lease_until INTEGER,
+      reason TEXT,
+      updated_at TEXT NOT NULL
+    );
+    CREATE TABLE claim_notes (
+      seq INTEGER PRIMARY KEY,
+      task_id TEXT NOT NULL,
+      author TEXT NOT NULL,
+      at TEXT NOT NULL,
+      text TEXT NOT NULL
+    );
+    CREATE INDEX claim_notes_task ON claim_notes (task_id, seq);
+    CREATE TABLE counters (
+      name TEXT PRIMARY KEY,
+      value INTEGER NOT NULL
+    );
+    INSERT INTO counters (name, value) VALUES ('fencing', 0);
   `,
 };
 

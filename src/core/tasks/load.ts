@@ -1,0 +1,114 @@
+// Finding and reading every tasks.md of a project: Keel's (specs and changes), OpenSpec's changes, Spec Kit's
+// feature folders (`specs/<feature>/tasks.md`) and Kiro's (`.kiro/specs/<feature>/tasks.md`).
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { type ParsedTask, parseTasks, type TaskDiagnostic } from "../../format/tasks.js";
+import { readSource } from "../../workspace/read.js";
+
+export type TaskDialect = "keel" | "openspec" | "speckit" | "kiro";
+
+export interface TaskSource {
+  /** Project-relative, `/`-separated. */
+  file: string;
+  /** The capability, change or feature the file belongs to; qualifies its task IDs. */
+  scope: string;
+  dialect: TaskDialect;
+}
+
+export interface LoadedTask extends ParsedTask {
+  /** `<scope>/<id>`: unique across the project. */
+  key: string;
+  scope: string;
+  file: string;
+  dialect: TaskDialect;
+}
+
+export interface TaskFileDiagnostic extends TaskDiagnostic {
+  file: string;
+}
+
+export interface LoadedTasks {
+  tasks: LoadedTask[];
+  diagnostics: TaskFileDiagnostic[];
+  sources: TaskSource[];
+}
+
+const LOCATIONS: { dir: string[]; dialect: TaskDialect; skip?: string }[] = [
+  { dir: ["keel", "specs"], dialect: "keel" },
+  { dir: ["keel", "changes"], dialect: "keel", skip: "archive" },
+  { dir: ["openspec", "changes"], dialect: "openspec", skip: "archive" },
+  { dir: ["specs"], dialect: "speckit" },
+  { dir: [".kiro", "specs"], dialect: "kiro" },
+];
+
+function subdirs(abs: string): string[] {
+  try {
+    return readdirSync(abs, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith("."))
+      .map((d) => d.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+function isFile(abs: string): boolean {
+  try {
+    return statSync(abs).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Every tasks.md in the known locations, in a stable order. */
+export function findTaskSources(root: string): TaskSource[] {
+  const out: TaskSource[] = [];
+  for (const loc of LOCATIONS) {
+    for (const name of subdirs(join(root, ...loc.dir))) {
+      if (name === loc.skip) continue;
+      const rel = [...loc.dir, name, "tasks.md"];
+      if (isFile(join(root, ...rel))) out.push({ file: rel.join("/"), scope: name, dialect: loc.dialect });
+    }
+  }
+  return out;
+}
+
+/** Parses one file's text into project tasks; never throws. */
+export function tasksFromText(source: TaskSource, text: string): LoadedTasks {
+  const parsed = parseTasks(text);
+  return {
+    sources: [source],
+    tasks: parsed.tasks.map((t) => ({
+      ...t,
+      key: `${source.scope}/${t.id}`,
+      scope: source.scope,
+      file: source.file,
+      dialect: source.dialect,
+    })),
+    diagnostics: parsed.diagnostics.map((d) => ({ ...d, file: source.file })),
+  };
+}
+
+export function loadTasks(root: string): LoadedTasks {
+  const all: LoadedTasks = { tasks: [], diagnostics: [], sources: [] };
+  for (const source of findTaskSources(root)) {
+    const read = readSource(join(root, source.file));
+    if (!read.ok) {
+      all.sources.push(source);
+      all.diagnostics.push({
+        rule: read.problem.rule,
+        severity: "error",
+        message: read.problem.message,
+        line: read.problem.line,
+        col: read.problem.col,
+        file: source.file,
+      });
+      continue;
+    }
+    const one = tasksFromText(source, read.text);
+    all.sources.push(source);
+    all.tasks.push(...one.tasks);
+    all.diagnostics.push(...one.diagnostics);
+  }
+  return all;
+}

@@ -1,0 +1,154 @@
+// `keel tasks` end to end through the built bundle: Keel, OpenSpec, Spec Kit and Kiro task files in one project.
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keel, type Run } from "./support/cli.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: parsed CLI output, checked field by field
+function json(run: Run): any {
+  expect(run.stderr).toBe("");
+  expect(run.code).toBe(0);
+  return JSON.parse(run.stdout);
+}
+
+let root: string;
+beforeAll(() => {
+  root = realpathSync(mkdtempSync(join(tmpdir(), "keel-tasks-cli-")));
+  const files: Record<string, string> = {
+    "keel/keel.yaml": "version: 1\n",
+    "keel/specs/payments/spec.md": "# Payments\n\n## Purpose\nPay.\n\n## Requirements\n",
+    "keel/changes/add-refunds/tasks.md": [
+      "## 1. Refunds",
+      "- [x] 1.1 Add the refund key column",
+      "- [ ] 1.2 Write the refund handler",
+      "  - depends-on: 1.1",
+      "  - covers: PAY-4",
+      "  - boundaries: src/refunds/**",
+      "  - verify: `npm test -- refunds`",
+      "- [ ] 1.3 Document refunds",
+      "  - depends-on: 1.2",
+      "- [ ] 1.4 Urgent fix [priority: P0]",
+      "",
+    ].join("\n"),
+    "openspec/changes/add-export/tasks.md": "## 1. Export\n- [ ] 1.1 CSV export\n- [ ] 1.2 PDF export\n",
+    "specs/001-albums/tasks.md": [
+      "## Phase 1: Setup",
+      "- [ ] T001 Create structure",
+      "- [ ] T002 [P] [US1] Album model (depends on T001)",
+      "",
+    ].join("\n"),
+    ".kiro/specs/login/tasks.md":
+      "- [ ] 1. Login\n  - [ ] 1.1 Form\n    - _Requirements: 1.1_\n  - [ ]* 1.2 Tests\n",
+    "keel/changes/loop/tasks.md": "- [ ] T1 a (depends on T2)\n- [ ] T2 b (depends on T1)\n",
+  };
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), text);
+  }
+});
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe("keel tasks", () => {
+  it("lists tasks from every layout, with diagnostics", () => {
+    const out = json(keel(root, "tasks", "list", "--json"));
+    const keys = out.tasks.map((t: { key: string }) => t.key);
+    expect(keys).toEqual([
+      "add-refunds/1.1",
+      "add-refunds/1.2",
+      "add-refunds/1.3",
+      "add-refunds/1.4",
+      "loop/T1",
+      "loop/T2",
+      "add-export/1.1",
+      "add-export/1.2",
+      "001-albums/T001",
+      "001-albums/T002",
+      "login/1",
+      "login/1.1",
+      "login/1.2",
+    ]);
+    const t12 = out.tasks[1];
+    expect(t12).toMatchObject({
+      covers: ["PAY-4"],
+      boundaries: ["src/refunds/**"],
+      verification: ["npm test -- refunds"],
+      dependsOn: ["add-refunds/1.1"],
+      file: "keel/changes/add-refunds/tasks.md",
+      line: 3,
+      ready: true,
+    });
+    expect(out.diagnostics).toEqual([
+      expect.objectContaining({ rule: "tasks/cycle", file: "keel/changes/loop/tasks.md", line: 1 }),
+    ]);
+    const text = keel(root, "tasks", "list");
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("[x] add-refunds/1.1  Add the refund key column");
+    expect(text.stderr).toContain(
+      "keel/changes/loop/tasks.md:1:1: dependency cycle: loop/T1 → loop/T2 → loop/T1",
+    );
+  });
+
+  it("ready lists open tasks whose blockers are done, never cycle members or parents", () => {
+    const out = json(keel(root, "tasks", "ready", "--json"));
+    expect(out.ready.map((t: { key: string }) => t.key)).toEqual([
+      "add-refunds/1.2",
+      "add-refunds/1.4",
+      "add-export/1.1",
+      "add-export/1.2",
+      "001-albums/T001",
+      "login/1.1",
+      "login/1.2",
+    ]);
+  });
+
+  it("next takes the highest priority", () => {
+    expect(json(keel(root, "tasks", "next", "--json")).next.key).toBe("add-refunds/1.4");
+    expect(keel(root, "tasks", "next").stdout).toContain("add-refunds/1.4 P0  Urgent fix");
+  });
+
+  it("show explains why a task is not ready and accepts an unambiguous bare ID", () => {
+    const out = json(keel(root, "tasks", "show", "add-refunds/1.3", "--json"));
+    expect(out.task).toMatchObject({ ready: false, blockers: ["waits on add-refunds/1.2"] });
+    expect(json(keel(root, "tasks", "show", "T002", "--json")).task).toMatchObject({
+      key: "001-albums/T002",
+      parallel: true,
+      story: "US1",
+      phase: "Setup",
+    });
+    const text = keel(root, "tasks", "show", "add-refunds/1.2");
+    expect(text.stdout).toContain("keel/changes/add-refunds/tasks.md:3");
+    expect(text.stdout).toContain("verification npm test -- refunds");
+  });
+
+  it("refuses unknown and ambiguous IDs and bad usage with exit 2", () => {
+    const unknown = keel(root, "tasks", "show", "nope");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown task: nope");
+    const ambiguous = keel(root, "tasks", "show", "1.1");
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain("ambiguous");
+    expect(keel(root, "tasks").code).toBe(2);
+    expect(keel(root, "tasks", "graph", "--format", "svg").code).toBe(2);
+    expect(keel(root, "tasks", "ready", "--format", "dot").code).toBe(2);
+  });
+
+  it("graph prints text, Mermaid and DOT", () => {
+    const text = keel(root, "tasks", "graph").stdout;
+    expect(text).toContain("[ ] add-refunds/1.3  Document refunds  ← add-refunds/1.2");
+    expect(text).toContain("  [ ] login/1.1  Form");
+    expect(text).toContain("cycle: loop/T1 → loop/T2 → loop/T1");
+    const mermaid = keel(root, "tasks", "graph", "--format", "mermaid").stdout;
+    expect(mermaid.startsWith("graph TD\n")).toBe(true);
+    expect(mermaid).toContain('n1["add-refunds/1.2: Write the refund handler"]');
+    expect(mermaid).toContain("n0 --> n1");
+    const dot = keel(root, "tasks", "graph", "--format", "dot").stdout;
+    expect(dot.startsWith("digraph tasks {")).toBe(true);
+    expect(dot).toContain("n1 -> n2;");
+    expect(dot.trim().endsWith("}")).toBe(true);
+    const j = json(keel(root, "tasks", "graph", "--format", "dot", "--json"));
+    expect(j.cycles).toEqual([{ path: ["loop/T1", "loop/T2", "loop/T1"], members: ["loop/T1", "loop/T2"] }]);
+  });
+});

@@ -1,5 +1,8 @@
-// `keel tasks list|show|ready|next|graph`: the task graph of every tasks.md in the project (Keel, OpenSpec,
-// Spec Kit, Kiro), with readiness. Claims come later; for now nothing counts as claimed.
+// `keel tasks`: the task graph of every tasks.md in the project (Keel, OpenSpec, Spec Kit, Kiro), with
+// readiness, and claims with leases and fencing tokens (core/claims.ts, mirrored into the checkboxes).
+
+import { parseDuration } from "../../core/claims.js";
+import { type ClaimOp, claimedKeys, runClaimOp } from "../../core/tasks/claim-ops.js";
 import {
   blockers,
   buildGraph,
@@ -13,12 +16,16 @@ import {
   type TaskGraph,
   type TaskNode,
 } from "../../core/tasks/index.js";
+import { actorLabel, resolveActor } from "../../workspace/actor.js";
+import { loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type CommandContext, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
 
-const USAGE = "keel tasks list|show <id>|ready|next|graph [--format text|mermaid|dot] [--json]";
+const USAGE =
+  "keel tasks list|show <id>|ready|next|graph [--format text|mermaid|dot] | claim <id>|--next [--as agent:name] [--ttl 15m] | heartbeat|release|done <id> --token N | block <id> --token N --reason text | note <id> <text> [--json]";
+const CLAIM_SUBS = ["claim", "heartbeat", "release", "done", "block", "note"];
 const FORMATS: GraphFormat[] = ["text", "mermaid", "dot"];
 
 function taskJson(graph: TaskGraph, key: string) {
@@ -76,9 +83,21 @@ const command: Command = {
   summary: "task graph: list, show, ready, next, graph",
   usage: USAGE,
   run({ io, global, argv }): ExitCode {
-    const { values, positionals } = parseFlags(argv, { format: { type: "string" } }, USAGE);
+    const { values, positionals } = parseFlags(
+      argv,
+      {
+        format: { type: "string" },
+        as: { type: "string" },
+        ttl: { type: "string" },
+        token: { type: "string" },
+        reason: { type: "string" },
+        next: { type: "boolean" },
+      },
+      USAGE,
+    );
     const [sub, ...args] = positionals;
     if (sub === undefined) throw usageError("tasks needs a subcommand", `usage: ${USAGE}`);
+    if (CLAIM_SUBS.includes(sub)) return claimCommand(io, global, sub, args, values);
     if (!["list", "show", "ready", "next", "graph"].includes(sub))
       throw usageError(`unknown tasks subcommand: ${sub}`, `usage: ${USAGE}`);
     if (values.format !== undefined && sub !== "graph")
@@ -90,6 +109,7 @@ const command: Command = {
       );
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
     const graph = buildGraph(loadTasks(project.root));
+    const isClaimed = claimedKeys(project.root, new Date());
 
     if (sub === "list") {
       if (global.json) {
@@ -154,7 +174,7 @@ const command: Command = {
     }
 
     if (sub === "ready") {
-      const keys = ready(graph);
+      const keys = ready(graph, isClaimed);
       if (global.json) {
         printJson(io, { version: 1, ready: keys.map((k) => taskJson(graph, k)) });
         return EXIT.ok;
@@ -165,7 +185,7 @@ const command: Command = {
     }
 
     if (sub === "next") {
-      const key = next(graph);
+      const key = next(graph, isClaimed);
       if (global.json) {
         printJson(io, { version: 1, next: key === null ? null : taskJson(graph, key) });
         return EXIT.ok;
@@ -192,5 +212,83 @@ const command: Command = {
     return EXIT.ok;
   },
 };
+
+function resolveKey(graph: TaskGraph, ref: string | undefined): string {
+  if (ref === undefined) throw usageError("a task id is needed", `usage: ${USAGE}`);
+  const found = findTask(graph, ref);
+  if (found === null) throw usageError(`unknown task: ${ref}`, "list the tasks with `keel tasks list`");
+  if ("ambiguous" in found) {
+    throw usageError(
+      `task id ${ref} is ambiguous: ${found.ambiguous.join(", ")}`,
+      "qualify it with its scope, e.g. `<scope>/<id>`",
+    );
+  }
+  return found.key;
+}
+
+function claimCommand(
+  io: Io,
+  global: CommandContext["global"],
+  sub: string,
+  args: string[],
+  values: { as?: string; ttl?: string; token?: string; reason?: string; next?: boolean },
+): ExitCode {
+  const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
+  const config = loadConfig(project);
+  const graph = buildGraph(loadTasks(project.root));
+  const actor = actorLabel(resolveActor(config, { flag: values.as, cwd: global.cwd }));
+  const now = new Date();
+  const ttlMs = parseDuration(values.ttl ?? "15m");
+  const token = (): number => {
+    if (values.token === undefined || !/^\d+$/.test(values.token)) {
+      throw usageError(`tasks ${sub} needs --token N`, "use the fencing token `keel tasks claim` returned");
+    }
+    return Number(values.token);
+  };
+  let op: ClaimOp;
+  if (sub === "claim") {
+    if (values.next ? args.length > 0 : args.length !== 1) {
+      throw usageError("tasks claim takes one task id, or --next", `usage: ${USAGE}`);
+    }
+    op = {
+      op: "claim",
+      key: values.next ? null : resolveKey(graph, args[0]),
+      // Evaluated under the lock, so readiness and the claim see the same state.
+      candidates: () => ready(graph, claimedKeys(project.root, now)),
+      holder: actor,
+      ttlMs,
+    };
+  } else if (sub === "note") {
+    if (args.length < 2) throw usageError("tasks note needs a task id and a text", `usage: ${USAGE}`);
+    op = { op: "note", key: resolveKey(graph, args[0]), text: args.slice(1).join(" "), author: actor };
+  } else {
+    if (args.length !== 1) throw usageError(`tasks ${sub} takes one task id`, `usage: ${USAGE}`);
+    const key = resolveKey(graph, args[0]);
+    if (sub === "heartbeat") op = { op: "heartbeat", key, token: token(), ttlMs };
+    else if (sub === "block") {
+      if (!values.reason) throw usageError("tasks block needs --reason", "say why the task cannot go on");
+      op = { op: "block", key, token: token(), reason: values.reason };
+    } else op = { op: sub as "release" | "done", key, token: token() };
+  }
+  const result = runClaimOp(project.root, graph, op, now);
+  if (global.json) {
+    printJson(io, { version: 1, [sub]: result });
+    return EXIT.ok;
+  }
+  if (result === null) io.out("no task is ready");
+  else if ("note" in result) io.out(`noted on ${args[0]}`);
+  else if (
+    "token" in result &&
+    "leaseUntil" in result &&
+    sub !== "release" &&
+    sub !== "done" &&
+    sub !== "block"
+  ) {
+    io.out(
+      `${sub === "heartbeat" ? "extended" : "claimed"} ${result.taskId} · token ${result.token} · lease until ${result.leaseUntil}`,
+    );
+  } else io.out(`${sub === "done" ? "done" : sub === "block" ? "blocked" : "released"}: ${result.taskId}`);
+  return EXIT.ok;
+}
 
 export default command;

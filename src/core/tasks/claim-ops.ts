@@ -1,0 +1,107 @@
+// Claims on tasks of the graph, with the task's status mirrored into its Markdown checkbox so progress shows
+// in git. The checkbox write happens in the same locked transaction as the claim change: if the file cannot
+// be written, the claim change is rolled back, and a concurrent edit of the file is never overwritten
+// (the file is re-read and re-parsed under the lock, and only the one checkbox character changes).
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseTasks } from "../../format/tasks.js";
+import { STATE_DIR } from "../../store/index-db.js";
+import { STATE_FILE, StateDb } from "../../store/state-db.js";
+import { writeFileAtomic } from "../../workspace/atomic.js";
+import { KeelError } from "../../workspace/errors.js";
+import { Claims, type ClaimView, type Grant } from "../claims.js";
+import type { IsClaimed, TaskGraph, TaskNode } from "./graph.js";
+
+/**
+ * The checkbox of each lasting state. A claim itself is not written: it is transient (a lease), writing it
+ * would churn the file on every claim, and a `[-]` left by an expired lease would keep the task from ready.
+ */
+const MARK = { done: "x", blocked: "!" } as const;
+
+/** Tasks held under a live lease, or closed by a claim (done or blocked), as of `now`. */
+export function claimedKeys(root: string, now: Date): IsClaimed {
+  if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return () => false;
+  const state = StateDb.open(root);
+  try {
+    const held = new Set(
+      new Claims(state, root)
+        .list(now)
+        .filter((c) => c.live || c.status === "done" || c.status === "blocked")
+        .map((c) => c.taskId),
+    );
+    return (key) => held.has(key);
+  } finally {
+    state.close();
+  }
+}
+
+export type ClaimOp =
+  | { op: "claim"; key: string | null; candidates: () => string[]; holder: string; ttlMs: number }
+  | { op: "heartbeat"; key: string; token: number; ttlMs: number }
+  | { op: "release" | "done"; key: string; token: number }
+  | { op: "block"; key: string; token: number; reason: string }
+  | { op: "note"; key: string; text: string; author: string };
+
+/** Runs one claim operation and mirrors the resulting status into the task's checkbox. */
+export function runClaimOp(
+  root: string,
+  graph: TaskGraph,
+  op: ClaimOp,
+  now: Date,
+): Grant | ClaimView | { note: string } | null {
+  const state = StateDb.open(root);
+  try {
+    const claims = new Claims(state, root);
+    return state.exclusive(() => {
+      switch (op.op) {
+        case "claim": {
+          const grant = op.key
+            ? claims.claim(op.key, op.holder, op.ttlMs, now)
+            : claims.claimNext(op.candidates, op.holder, op.ttlMs, now);
+          return grant;
+        }
+        case "heartbeat":
+          return claims.heartbeat(op.key, op.token, op.ttlMs, now);
+        case "release":
+          return claims.release(op.key, op.token, now);
+        case "done": {
+          const view = claims.done(op.key, op.token, now);
+          mirror(root, graph, op.key, MARK.done);
+          return view;
+        }
+        case "block": {
+          const view = claims.block(op.key, op.token, op.reason, now);
+          mirror(root, graph, op.key, MARK.blocked);
+          return view;
+        }
+        case "note":
+          return { note: claims.note(op.key, op.text, op.author, now).text };
+      }
+    });
+  } finally {
+    state.close();
+  }
+}
+
+/** Sets the checkbox of one task to `mark`, re-reading its file under the lock. */
+function mirror(root: string, graph: TaskGraph, key: string, mark: string): void {
+  const node = graph.nodes.get(key) as TaskNode | undefined;
+  if (!node) return;
+  const path = join(root, node.task.file);
+  const text = readFileSync(path, "utf8");
+  const task = parseTasks(text).tasks.find((t) => t.id === node.task.id);
+  if (!task) {
+    throw new KeelError(
+      `task ${key} is no longer in ${node.task.file}`,
+      1,
+      "the file changed meanwhile: run the command again",
+      { file: node.task.file, line: node.task.line, col: 1 },
+      "task-moved",
+    );
+  }
+  let offset = 0;
+  for (let l = 1; l < task.line; l++) offset = text.indexOf("\n", offset) + 1;
+  const at = offset + task.checkboxCol; // the character after `[`
+  if (text[at - 1] !== "[" || text[at] === mark) return;
+  writeFileAtomic(path, text.slice(0, at) + mark + text.slice(at + 1));
+}

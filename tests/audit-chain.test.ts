@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuditEvent, appendEvent, eventHash, GENESIS } from "../src/core/audit.js";
+import { type AuditEvent, appendEvent, type EventRow, eventHash, GENESIS } from "../src/core/audit.js";
 import { StateDb } from "../src/store/state-db.js";
 import { Database, json, keel, type TempRoot, tempRoot } from "./provenance-support.js";
 
@@ -55,20 +55,7 @@ function verify(root: string) {
   return { code: r.code, out: json(r) };
 }
 
-interface Row {
-  seq: number;
-  at: string;
-  actor: string;
-  actor_kind: string;
-  action: string;
-  target: string;
-  before: string | null;
-  after: string | null;
-  reason: string | null;
-  data: string | null;
-  prev_hash: string;
-  hash: string;
-}
+type Row = EventRow;
 
 /** Moves rows `from..` by `delta` in sequence number (via a high offset, so the primary key never collides). */
 function renumber(d: InstanceType<typeof Database>, from: number, delta: number): void {

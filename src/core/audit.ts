@@ -41,7 +41,8 @@ export interface AuditEvent {
   hash: string;
 }
 
-interface Row {
+/** An event as stored in `.keel/state.db` (the tamper tests write these directly). */
+export interface EventRow {
   seq: number;
   at: string;
   actor: string;
@@ -171,7 +172,7 @@ export function listEvents(state: StateDb, filter: EventFilter = {}): AuditEvent
     args.push(filter.action);
   }
   const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq`;
-  return (state.db.prepare(sql).all(...args) as Row[]).map(fromRow);
+  return (state.db.prepare(sql).all(...args) as EventRow[]).map(fromRow);
 }
 
 /** Events whose target or data contains any of the strings (a cheap pre-filter; callers check exactly). */
@@ -180,7 +181,7 @@ export function eventsMentioning(state: StateDb, needles: string[]): AuditEvent[
   const where = needles.map(() => "(instr(target, ?) > 0 OR instr(coalesce(data, ''), ?) > 0)").join(" OR ");
   const rows = state.db
     .prepare(`SELECT * FROM events WHERE ${where} ORDER BY seq`)
-    .all(...needles.flatMap((n) => [n, n])) as Row[];
+    .all(...needles.flatMap((n) => [n, n])) as EventRow[];
   return rows.map(fromRow);
 }
 
@@ -194,7 +195,7 @@ function parseData(text: string): Record<string, unknown> {
   }
 }
 
-function fromRow(r: Row): AuditEvent {
+function fromRow(r: EventRow): AuditEvent {
   return {
     seq: r.seq,
     at: r.at,
@@ -219,22 +220,9 @@ export interface VerifyResult {
 }
 
 /** The hash a stored row would have if it had been written with sequence number `seq`. */
-function rowHash(r: Row, seq: number): string {
-  return hashFields(
-    {
-      seq,
-      at: r.at,
-      actor: r.actor,
-      actorKind: r.actor_kind as ActorKind,
-      action: r.action,
-      target: r.target,
-      before: r.before,
-      after: r.after,
-      reason: r.reason,
-      prevHash: r.prev_hash,
-    },
-    r.data,
-  );
+function rowHash(r: EventRow, seq: number): string {
+  const { data: _data, hash: _hash, ...fields } = fromRow(r);
+  return hashFields({ ...fields, seq }, r.data);
 }
 
 /**
@@ -243,7 +231,7 @@ function rowHash(r: Row, seq: number): string {
  * so an event moved to another place (renumbered) still tells where it was written.
  */
 export function verifyChain(state: StateDb, projectRoot: string): VerifyResult {
-  const rows = state.db.prepare("SELECT * FROM events ORDER BY seq").all() as Row[];
+  const rows = state.db.prepare("SELECT * FROM events ORDER BY seq").all() as EventRow[];
   const n = rows.length;
   const head = readHead(projectRoot);
   // How many events the log holds beyond (or short of) the count Keel recorded: > 0 means some were
@@ -256,7 +244,7 @@ export function verifyChain(state: StateDb, projectRoot: string): VerifyResult {
   });
   let prev = GENESIS;
   for (let i = 0; i < n; i++) {
-    const row = rows[i] as Row;
+    const row = rows[i] as EventRow;
     const expected = i + 1;
     if (row.seq !== expected) {
       return row.seq > expected
@@ -356,7 +344,7 @@ export function verifyChain(state: StateDb, projectRoot: string): VerifyResult {
 }
 
 /** The sequence number an event was written with, when it differs from the one it has now (renumbered). */
-function writtenAs(row: Row, count: number): number | null {
+function writtenAs(row: EventRow, count: number): number | null {
   for (let d = 1; d <= count + 1; d++) {
     if (rowHash(row, row.seq + d) === row.hash) return row.seq + d;
     if (row.seq - d >= 1 && rowHash(row, row.seq - d) === row.hash) return row.seq - d;

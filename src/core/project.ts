@@ -7,6 +7,7 @@ import { type KeelConfig, loadConfig } from "../workspace/config.js";
 import { type Discovery, discover, type SourceEntry } from "../workspace/discover.js";
 import { readSource } from "../workspace/read.js";
 import { findProjectRoot, type ProjectRoot } from "../workspace/root.js";
+import { changeSources } from "./change-sources.js";
 
 export interface LoadedProject {
   project: ProjectRoot;
@@ -77,26 +78,7 @@ export function loadProject(start: string, options: LoadOptions = {}): LoadedPro
   for (const ref of discovery.changes) {
     if (ref.archived && !options.includeArchived) continue;
     const files = changeFiles.get(ref.dir) ?? [];
-    const pick = (role: SourceEntry["role"]) => {
-      const entry = files.find((f) => f.role === role);
-      return entry ? read(entry) : null;
-    };
-    const deltas = files
-      .filter((f) => f.role === "delta")
-      .flatMap((f) => {
-        const src = read(f);
-        return src ? [{ ...src, capability: f.capability as string }] : [];
-      });
-    const parsed = parseChange({
-      id: ref.id,
-      dir: ref.dir,
-      archived: ref.archived,
-      layout: ref.layout,
-      proposal: pick("proposal"),
-      tasks: pick("tasks"),
-      meta: pick("change-meta"),
-      deltas,
-    });
+    const parsed = parseChange(changeSources(ref, files, read));
     changes.push(parsed.change);
     diagnostics.push(...parsed.diagnostics);
   }

@@ -2,10 +2,10 @@
 // WAL mode lets several Keel processes read while one refreshes; a corrupt or foreign file is
 // discarded and rebuilt rather than reported, because everything in it can be recomputed.
 import { mkdirSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { QUERY_SCHEMA_SQL } from "./query-index.js";
+import { sqliteDriver } from "./sqlite.js";
 
 /** Bump when the tables or the payload format change; an index of another version is rebuilt. */
 export const INDEX_SCHEMA_VERSION = 5;
@@ -23,13 +23,6 @@ export interface IndexedFile {
 }
 
 type Database = BetterSqlite3.Database;
-
-let sqlite: typeof BetterSqlite3 | null = null;
-function driver(): typeof BetterSqlite3 {
-  // Loaded on first use: the native addon costs more to load than most commands take to run.
-  sqlite ??= createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
-  return sqlite;
-}
 
 export class IndexDb {
   private constructor(readonly db: Database) {}
@@ -102,7 +95,7 @@ export class IndexDb {
 }
 
 function openAndMigrate(path: string): Database {
-  const Driver = driver();
+  const Driver = sqliteDriver();
   const db = new Driver(path, { timeout: 10_000 });
   try {
     db.pragma("journal_mode = WAL");

@@ -355,19 +355,7 @@ export class QueryStore {
   }
 
   listSpecs(filter: { capability?: string; status?: string }): SpecRow[] {
-    const where: string[] = [];
-    const args: string[] = [];
-    if (filter.capability !== undefined) {
-      where.push("(capability = ? OR capability LIKE ? ESCAPE '\\')");
-      args.push(filter.capability, `${likeEscape(filter.capability)}/%`);
-    }
-    if (filter.status !== undefined) {
-      if (filter.status === "none") where.push("status IS NULL");
-      else {
-        where.push("status = ?");
-        args.push(filter.status);
-      }
-    }
+    const { where, args } = capabilityStatusWhere(filter);
     const sql = `SELECT ${SPEC_COLUMNS} FROM q_specs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY capability, file`;
     return this.db.prepare(sql).all(...args) as SpecRow[];
@@ -387,19 +375,7 @@ export class QueryStore {
   }
 
   listRequirements(filter: RequirementFilter): RequirementRow[] {
-    const where: string[] = [];
-    const args: string[] = [];
-    if (filter.capability !== undefined) {
-      where.push("(capability = ? OR capability LIKE ? ESCAPE '\\')");
-      args.push(filter.capability, `${likeEscape(filter.capability)}/%`);
-    }
-    if (filter.status !== undefined) {
-      if (filter.status === "none") where.push("status IS NULL");
-      else {
-        where.push("status = ?");
-        args.push(filter.status);
-      }
-    }
+    const { where, args } = capabilityStatusWhere(filter);
     const sql = `SELECT ${REQ_COLUMNS} FROM q_requirements ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY file, line`;
     return this.db.prepare(sql).all(...args) as RequirementRow[];
@@ -463,4 +439,25 @@ export class QueryStore {
 
 function likeEscape(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** WHERE terms for a capability (with its nested capabilities) and a status (`none`: no status written). */
+function capabilityStatusWhere(filter: { capability?: string; status?: string }): {
+  where: string[];
+  args: string[];
+} {
+  const where: string[] = [];
+  const args: string[] = [];
+  if (filter.capability !== undefined) {
+    where.push("(capability = ? OR capability LIKE ? ESCAPE '\\')");
+    args.push(filter.capability, `${likeEscape(filter.capability)}/%`);
+  }
+  if (filter.status !== undefined) {
+    if (filter.status === "none") where.push("status IS NULL");
+    else {
+      where.push("status = ?");
+      args.push(filter.status);
+    }
+  }
+  return { where, args };
 }

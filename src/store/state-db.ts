@@ -3,10 +3,10 @@
 // Its write transaction doubles as the project's write lock (see workspace/lock.ts's callers in core/):
 // SQLite releases it when a process dies, so a killed writer can never leave the project locked.
 import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { STATE_DIR } from "./index-db.js";
+import { sqliteDriver } from "./sqlite.js";
 
 export const STATE_FILE = "state.db";
 /** Bump with a migration below; an older file is migrated in place, never dropped. */
@@ -75,19 +75,13 @@ const MIGRATIONS: Record<number, string> = {
   `,
 };
 
-let sqlite: typeof BetterSqlite3 | null = null;
-function driver(): typeof BetterSqlite3 {
-  sqlite ??= createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
-  return sqlite;
-}
-
 export class StateDb {
   private constructor(readonly db: Database) {}
 
   static open(projectRoot: string): StateDb {
     const dir = join(projectRoot, STATE_DIR);
     mkdirSync(dir, { recursive: true });
-    const Driver = driver();
+    const Driver = sqliteDriver();
     // A writer waits up to 60 s for the lock: under heavy contention (many agents) a wait beats a failure.
     const db = new Driver(join(dir, STATE_FILE), { timeout: 60_000 });
     try {

@@ -5,6 +5,7 @@
 // The comparison runs first without a lock; only when something changed does the refresh take the write
 // lock (BEGIN IMMEDIATE) and compare again inside it, so two processes refreshing at once serialise and the
 // second finds little or nothing left to do.
+
 import { parseChange, type SourceFile } from "../../format/change.js";
 import { parseConstitution } from "../../format/constitution.js";
 import { parseSpec } from "../../format/spec.js";
@@ -13,6 +14,7 @@ import type { QueryStore, SourceKind, SourceRow } from "../../store/query-index.
 import { type Discovery, discover, type SourceEntry } from "../../workspace/discover.js";
 import { readSource } from "../../workspace/read.js";
 import type { ProjectRoot } from "../../workspace/root.js";
+import { changeSources } from "../change-sources.js";
 import { isCurrent, QUERY_FORMAT, type StoredTree } from "./fresh.js";
 import {
   type ConstitutionRecord,
@@ -185,22 +187,7 @@ function apply(store: QueryStore, discovery: Discovery, p: Plan): RefreshCounts 
       const changeHash = contentHash(`${ref.archived}\u0000${ref.layout}\u0000${hashes.join("\n")}`);
       if (stored.get(ref.dir) === changeHash) continue;
       parsed += Math.max(files.length, 1);
-      const pick = (role: SourceEntry["role"]) => {
-        const entry = files.find((f) => f.role === role);
-        return entry ? (texts.get(entry.rel) ?? null) : null;
-      };
-      const { change } = parseChange({
-        id: ref.id,
-        dir: ref.dir,
-        archived: ref.archived,
-        layout: ref.layout,
-        proposal: pick("proposal"),
-        tasks: pick("tasks"),
-        meta: pick("change-meta"),
-        deltas: files
-          .filter((f) => f.role === "delta" && texts.has(f.rel))
-          .map((f) => ({ ...(texts.get(f.rel) as SourceFile), capability: f.capability as string })),
-      });
+      const { change } = parseChange(changeSources(ref, files, (entry) => texts.get(entry.rel) ?? null));
       store.putChange(changeRow(changeRecord(change), changeHash));
     }
   }

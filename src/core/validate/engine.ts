@@ -22,6 +22,7 @@ import {
 } from "../../workspace/discover.js";
 import { readSource } from "../../workspace/read.js";
 import type { ProjectRoot } from "../../workspace/root.js";
+import { changeSources } from "../change-sources.js";
 import { analyseEntries, type Payload, type WorkItem } from "./analyse-file.js";
 import { compareFindings, finding, fromDiagnostic } from "./finding.js";
 import { openspecChangeRules, openspecTaskRules } from "./openspec-rules.js";
@@ -321,8 +322,7 @@ function analyseChange(
   projectSchemas: readonly string[] | undefined,
 ): { change: Change; findings: Finding[] } {
   const findings: Finding[] = [];
-  const read = (entry: SourceEntry | undefined): SourceFile | null => {
-    if (!entry) return null;
+  const read = (entry: SourceEntry): SourceFile | null => {
     const r = readSource(entry.abs, entry.size);
     if (r.ok) return { file: entry.rel, text: r.text };
     findings.push({
@@ -337,23 +337,9 @@ function analyseChange(
     });
     return null;
   };
-  const deltas = files
-    .filter((f) => f.role === "delta")
-    .flatMap((f) => {
-      const src = read(f);
-      return src ? [{ ...src, capability: f.capability as string }] : [];
-    });
-  const tasks = read(files.find((f) => f.role === "tasks"));
-  const { change, diagnostics } = parseChange({
-    id: ref.id,
-    dir: ref.dir,
-    archived: false,
-    layout: ref.layout,
-    proposal: read(files.find((f) => f.role === "proposal")),
-    tasks,
-    meta: read(files.find((f) => f.role === "change-meta")),
-    deltas,
-  });
+  const sources = changeSources(ref, files, read);
+  const tasks = sources.tasks;
+  const { change, diagnostics } = parseChange(sources);
   findings.push(...diagnostics.map((d) => fromDiagnostic(d, ref.id)));
   // The change rules compare deltas with the living specs they touch; only those are parsed again.
   const livingSpecs = new Map<string, Spec>();

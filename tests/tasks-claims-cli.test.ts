@@ -41,6 +41,9 @@ describe("keel tasks claims", () => {
     // A claim is a lease, not a file change; the claimed task leaves the ready queue.
     expect(readFileSync(join(root, "keel", "specs", "shop", "tasks.md"), "utf8")).toBe(TASKS);
     expect(readyIds(root)).toEqual(["shop/1.3"]);
+    // `show` agrees with the ready queue: a claimed task is not ready, and says why.
+    const shown = JSON.parse(keel(root, "tasks", "show", "shop/1.1", "--json").stdout).task;
+    expect(shown).toMatchObject({ ready: false, blockers: ["claimed"] });
 
     const second = keel(root, "tasks", "claim", "shop/1.1", "--as", "agent:a2");
     expect(second.code).toBe(1);

@@ -8,6 +8,7 @@ import {
   buildGraph,
   findTask,
   type GraphFormat,
+  type IsClaimed,
   isDone,
   loadTasks,
   next,
@@ -28,10 +29,11 @@ const USAGE =
 const CLAIM_SUBS = ["claim", "heartbeat", "release", "done", "block", "note"];
 const FORMATS: GraphFormat[] = ["text", "mermaid", "dot"];
 
-function taskJson(graph: TaskGraph, key: string) {
+/** A task as output; `ready` and `blockers` count live claims, as `keel tasks ready` does. */
+function taskJson(graph: TaskGraph, key: string, isClaimed: IsClaimed) {
   const n = graph.nodes.get(key) as TaskNode;
   const t = n.task;
-  const why = blockers(graph, key);
+  const why = blockers(graph, key, isClaimed);
   return {
     key,
     id: t.id,
@@ -115,7 +117,7 @@ const command: Command = {
       if (global.json) {
         printJson(io, {
           version: 1,
-          tasks: graph.order.map((k) => taskJson(graph, k)),
+          tasks: graph.order.map((k) => taskJson(graph, k, isClaimed)),
           diagnostics: diagnosticsJson(graph),
         });
         return EXIT.ok;
@@ -147,7 +149,7 @@ const command: Command = {
           `task id ${args[0]} is ambiguous: ${found.ambiguous.join(", ")}`,
           "qualify it with its scope, e.g. `keel tasks show <scope>/<id>`",
         );
-      const t = taskJson(graph, found.key);
+      const t = taskJson(graph, found.key, isClaimed);
       if (global.json) {
         printJson(io, { version: 1, task: t });
         return EXIT.ok;
@@ -176,7 +178,7 @@ const command: Command = {
     if (sub === "ready") {
       const keys = ready(graph, isClaimed);
       if (global.json) {
-        printJson(io, { version: 1, ready: keys.map((k) => taskJson(graph, k)) });
+        printJson(io, { version: 1, ready: keys.map((k) => taskJson(graph, k, isClaimed)) });
         return EXIT.ok;
       }
       if (keys.length === 0) io.out("no task is ready");
@@ -187,7 +189,7 @@ const command: Command = {
     if (sub === "next") {
       const key = next(graph, isClaimed);
       if (global.json) {
-        printJson(io, { version: 1, next: key === null ? null : taskJson(graph, key) });
+        printJson(io, { version: 1, next: key === null ? null : taskJson(graph, key, isClaimed) });
         return EXIT.ok;
       }
       io.out(key === null ? "no task is ready" : line(io, graph, key));
@@ -202,7 +204,7 @@ const command: Command = {
         version: 1,
         format,
         graph: renderGraph(graph, format),
-        nodes: graph.order.map((k) => taskJson(graph, k)),
+        nodes: graph.order.map((k) => taskJson(graph, k, isClaimed)),
         cycles: graph.cycles,
         diagnostics: diagnosticsJson(graph),
       });

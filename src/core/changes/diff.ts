@@ -2,12 +2,12 @@
 // A MODIFIED requirement is compared with its base — what the author changed — and flagged when the living
 // requirement has moved since. Marker lines (provenance) are left out: they are re-stamped on apply.
 import { diffWordsWithSpace } from "diff";
-import type { DeltaOp } from "../../model/types.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import { type BaseInfo, BaseResolver } from "./base.js";
 import { blockCore, lf, parseBlock } from "./blocks.js";
 import { LivingSpecs } from "./living.js";
 import type { LoadedChange } from "./load.js";
+import type { DeltaTarget } from "./report.js";
 import { deltaItems, findTarget, type Problem } from "./targets.js";
 
 export interface WordPart {
@@ -16,14 +16,7 @@ export interface WordPart {
   text: string;
 }
 
-export interface RequirementDiff {
-  capability: string;
-  op: DeltaOp;
-  requirement: string;
-  title: string;
-  to?: string;
-  file: string;
-  line: number;
+export interface RequirementDiff extends DeltaTarget {
   /** The text compared from (base, or living) and to (the delta); null when absent. */
   before: string | null;
   after: string | null;

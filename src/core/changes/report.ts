@@ -14,15 +14,20 @@ import { changeStatus, findChangeFolder, type LoadedChange, loadChange } from ".
 import { baseEntry, META_FILE, type MetaPatch, metaEditable, patchMeta } from "./meta.js";
 import { deltaItems, findTarget, type Problem } from "./targets.js";
 
-export interface TargetReport {
+/** Which requirement a delta entry targets, and where the entry is written. */
+export interface DeltaTarget {
   capability: string;
   op: DeltaOp;
   /** The living requirement's ID; for ADDED, the new requirement's ID; the delta's name when not found. */
   requirement: string;
   title: string;
+  /** RENAMED: the new title. */
   to?: string;
   file: string;
   line: number;
+}
+
+export interface TargetReport extends DeltaTarget {
   /** Whether the living requirement exists (ADDED: whether the ID is free). */
   found: boolean;
   base: { source: BaseInfo["source"]; fingerprint: string; commit?: string; note?: string } | null;

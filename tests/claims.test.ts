@@ -39,7 +39,7 @@ function refused(fn: () => unknown, code: string): KeelError {
   expect(caught).toBeInstanceOf(KeelError);
   const err = caught as KeelError;
   expect(err.code).toBe(code);
-  expect(err.exitCode).toBe(1);
+  expect(err.exitCode).toBe(code === CLAIM_ERRORS.ttl ? 2 : 6);
   return err;
 }
 

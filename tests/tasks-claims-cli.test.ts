@@ -46,7 +46,7 @@ describe("keel tasks claims", () => {
     expect(shown).toMatchObject({ ready: false, blockers: ["claimed"] });
 
     const second = keel(root, "tasks", "claim", "shop/1.1", "--as", "agent:a2");
-    expect(second.code).toBe(1);
+    expect(second.code).toBe(6);
     expect(second.stderr).toContain("already claimed by agent:a1");
 
     expect(
@@ -72,7 +72,7 @@ describe("keel tasks claims", () => {
     };
     expect(next.token).toBeGreaterThan(old.token);
     const stale = keel(root, "tasks", "done", "shop/1.3", "--token", String(old.token), "--as", "agent:slow");
-    expect(stale.code).toBe(1);
+    expect(stale.code).toBe(6);
     expect(stale.stderr).toContain("stale");
     expect(readFileSync(join(root, "keel", "specs", "shop", "tasks.md"), "utf8")).toBe(TASKS);
   });
@@ -93,7 +93,9 @@ describe("keel tasks claims", () => {
     ).toBe(0);
     expect(readFileSync(join(root, "keel", "specs", "shop", "tasks.md"), "utf8")).toContain("- [!] 1.1");
     expect(readyIds(root)).toEqual(["shop/1.3"]);
-    expect(keel(root, "tasks", "claim", "shop/9.9").code).toBe(2);
+    const unknown = keel(root, "tasks", "claim", "shop/9.9");
+    expect(unknown.code).toBe(6);
+    expect(unknown.stderr).toContain("unknown task shop/9.9");
     expect(keel(root, "tasks", "done", "shop/1.3").code).toBe(2);
     expect(keel(root, "tasks", "block", "shop/1.3", "--token", "1").code).toBe(2);
   });

@@ -152,3 +152,52 @@ describe("keel tasks", () => {
     expect(j.cycles).toEqual([{ path: ["loop/T1", "loop/T2", "loop/T1"], members: ["loop/T1", "loop/T2"] }]);
   });
 });
+
+describe("keel tasks without keel/ or openspec/", () => {
+  let bare: string;
+  beforeAll(() => {
+    bare = realpathSync(mkdtempSync(join(tmpdir(), "keel-tasks-peer-")));
+  });
+  afterAll(() => rmSync(bare, { recursive: true, force: true }));
+
+  function project(name: string, files: Record<string, string>): string {
+    const dir = join(bare, name);
+    for (const [rel, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, rel)), { recursive: true });
+      writeFileSync(join(dir, rel), text);
+    }
+    return dir;
+  }
+
+  it("reads a Spec Kit project (.specify/) from a subfolder, and claims in it", () => {
+    const dir = project("speckit", {
+      ".specify/memory/constitution.md": "# Constitution\n",
+      "specs/001-albums/tasks.md":
+        "## Phase 1: Setup\n- [x] T001 Create the project\n- [ ] T002 [P] [US1] Album model (depends on T001)\n",
+      "src/.keep": "",
+    });
+    const ready = json(keel(join(dir, "src"), "tasks", "ready", "--json")).ready;
+    expect(ready.map((t: { key: string }) => t.key)).toEqual(["001-albums/T002"]);
+    const claim = json(keel(dir, "tasks", "claim", "T002", "--as", "agent:a1", "--json"));
+    expect(claim.claim.taskId).toBe("001-albums/T002");
+    expect(json(keel(dir, "tasks", "ready", "--json")).ready).toEqual([]);
+  });
+
+  it("reads a Kiro project (.kiro/specs/)", () => {
+    const dir = project("kiro", {
+      ".kiro/specs/login/tasks.md": "- [ ] 1. Form\n  - _Requirements: 1.1_\n- [ ]* 2. Optional polish\n",
+    });
+    const tasks = json(keel(dir, "tasks", "list", "--json")).tasks;
+    expect(tasks.map((t: { key: string; optional: boolean }) => [t.key, t.optional])).toEqual([
+      ["login/1", false],
+      ["login/2", true],
+    ]);
+  });
+
+  it("a folder with none of them is refused with exit 3 and says what it looks for", () => {
+    const dir = project("empty", { "README.md": "hello\n" });
+    const run = keel(dir, "tasks", "list", "-C", dir);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(".specify/ (Spec Kit)");
+  });
+});

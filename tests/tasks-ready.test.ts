@@ -6,14 +6,20 @@ import {
   graphText,
   type IsClaimed,
   isDone,
-  next,
   ready,
   type TaskGraph,
+  takeOrder,
   tasksFromText,
+  taskView,
 } from "../src/core/tasks/index.js";
 
 function graph(text: string): TaskGraph {
   return buildGraph(tasksFromText({ file: "keel/changes/c/tasks.md", scope: "c", dialect: "keel" }, text));
+}
+
+/** The key `keel tasks next` shows: the ready queue in take order, first. */
+function next(g: TaskGraph, isClaimed?: IsClaimed): string | null {
+  return takeOrder(ready(g, isClaimed).map((k) => taskView(g, k, isClaimed)))[0]?.key ?? null;
 }
 
 function readyIds(text: string, isClaimed?: IsClaimed): string[] {

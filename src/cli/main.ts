@@ -67,6 +67,7 @@ global options:
 
 exit codes: 0 ok · 1 findings (errors, or warnings under --strict) · 2 usage error · 3 project unreadable
             · 4 conflict (apply refused, conflict recorded) · 5 refused by policy (audited)
+            · 6 refused by the task queue (unknown, held, done or blocked task; stale token)
 docs: docs/cli.md`;
 
 export async function main(argv: string[]): Promise<number> {

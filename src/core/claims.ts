@@ -46,7 +46,7 @@ export interface Grant {
   leaseUntil: string;
 }
 
-/** Error codes (`KeelError.code`) of the refusals below; all exit with code 1. */
+/** Error codes (`KeelError.code`) of the refusals below; all exit with code 6 (`EXIT.claim`), but a bad ttl is a usage error. */
 export const CLAIM_ERRORS = {
   /** The task is claimed by someone else under a live lease. */
   held: "claim-held",
@@ -58,6 +58,8 @@ export const CLAIM_ERRORS = {
   notClaimed: "claim-not-claimed",
   /** A ttl that is not a positive number of milliseconds. */
   ttl: "claim-bad-ttl",
+  /** No task has that ID. */
+  unknown: "claim-unknown-task",
 } as const;
 
 interface Row {
@@ -70,8 +72,8 @@ interface Row {
   updated_at: string;
 }
 
-function refusal(code: string, message: string, hint: string): KeelError {
-  return new KeelError(message, EXIT.findings, hint, undefined, code);
+export function refusal(code: string, message: string, hint: string): KeelError {
+  return new KeelError(message, code === CLAIM_ERRORS.ttl ? EXIT.usage : EXIT.claim, hint, undefined, code);
 }
 
 /** `kind:name` holders keep their kind; a bare name is an agent. */

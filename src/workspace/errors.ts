@@ -1,7 +1,18 @@
 // Errors that stop a command. Each carries the documented exit code and, where known, the file and line.
 
-/** 4: apply refused because of an overlapping edit (a conflict record was written). 5: refused by policy. */
-export const EXIT = { ok: 0, findings: 1, usage: 2, unreadable: 3, conflict: 4, refused: 5 } as const;
+/**
+ * 4: apply refused because of an overlapping edit (a conflict record was written). 5: refused by policy.
+ * 6: refused by the task queue (an unknown, held, done or blocked task, or a stale fencing token).
+ */
+export const EXIT = {
+  ok: 0,
+  findings: 1,
+  usage: 2,
+  unreadable: 3,
+  conflict: 4,
+  refused: 5,
+  claim: 6,
+} as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export class KeelError extends Error {

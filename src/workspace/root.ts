@@ -21,6 +21,18 @@ export function detectLayouts(dir: string): Layout[] {
 
 /** Walks up from `start` to the first folder with a layout. With `explicit`, `start` itself must be one. */
 export function findProjectRoot(start: string, explicit = false): ProjectRoot {
+  return walkUp(start, explicit);
+}
+
+/**
+ * Where task files are read: a Keel or OpenSpec project, or else a project of a peer that keeps only tasks
+ * Keel reads natively — Spec Kit's (`.specify/`) or Kiro's (`.kiro/specs/`). Such a root has no layouts.
+ */
+export function findTasksRoot(start: string, explicit = false): ProjectRoot {
+  return walkUp(start, explicit, (dir) => isDir(join(dir, ".specify")) || isDir(join(dir, ".kiro", "specs")));
+}
+
+function walkUp(start: string, explicit: boolean, foreign?: (dir: string) => boolean): ProjectRoot {
   let dir = resolve(start);
   if (!isDir(dir)) {
     throw projectError(
@@ -30,14 +42,16 @@ export function findProjectRoot(start: string, explicit = false): ProjectRoot {
   }
   for (;;) {
     const layouts = detectLayouts(dir);
-    if (layouts.length > 0) return { root: dir, layouts };
+    if (layouts.length > 0 || foreign?.(dir)) return { root: dir, layouts };
     const parent = dirname(dir);
     if (explicit || parent === dir) break;
     dir = parent;
   }
   throw projectError(
     `no Keel or OpenSpec project found in ${resolve(start)}${explicit ? "" : " or any parent folder"}`,
-    "run `keel init` to create keel/, or run Keel inside a project that has keel/ or openspec/",
+    foreign
+      ? "run Keel inside a project that has keel/, openspec/, .specify/ (Spec Kit) or .kiro/specs/ (Kiro)"
+      : "run `keel init` to create keel/, or run Keel inside a project that has keel/ or openspec/",
   );
 }
 

@@ -1,72 +1,34 @@
 // `keel tasks`: the task graph of every tasks.md in the project (Keel, OpenSpec, Spec Kit, Kiro), with
-// readiness, and claims with leases and fencing tokens (core/claims.ts, mirrored into the checkboxes).
-
-import { parseDuration } from "../../core/claims.js";
-import { type ClaimOp, claimedKeys, runClaimOp } from "../../core/tasks/claim-ops.js";
+// readiness; the claim subcommands live in tasks-claim.ts.
+import { claimedKeys } from "../../core/tasks/claim-ops.js";
 import {
-  blockers,
   buildGraph,
   findTask,
   type GraphFormat,
   type IsClaimed,
-  isDone,
   loadTasks,
-  next,
-  ready,
+  readyQueue,
   renderGraph,
   type TaskGraph,
   type TaskNode,
+  type TaskView,
+  takeOrder,
+  taskView,
 } from "../../core/tasks/index.js";
-import { actorLabel, resolveActor } from "../../workspace/actor.js";
-import { loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
-import { findProjectRoot } from "../../workspace/root.js";
+import { findTasksRoot } from "../../workspace/root.js";
 import { type Command, type CommandContext, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
 
-const USAGE =
+export const USAGE =
   "keel tasks list|show <id>|ready|next|graph [--format text|mermaid|dot] | claim <id>|--next [--as agent:name] [--ttl 15m] | heartbeat|release|done <id> --token N | block <id> --token N --reason text | note <id> <text> [--json]";
 const CLAIM_SUBS = ["claim", "heartbeat", "release", "done", "block", "note"];
 const FORMATS: GraphFormat[] = ["text", "mermaid", "dot"];
 
-/** A task as output; `ready` and `blockers` count live claims, as `keel tasks ready` does. */
-function taskJson(graph: TaskGraph, key: string, isClaimed: IsClaimed) {
-  const n = graph.nodes.get(key) as TaskNode;
-  const t = n.task;
-  const why = blockers(graph, key, isClaimed);
-  return {
-    key,
-    id: t.id,
-    scope: t.scope,
-    title: t.title,
-    status: isDone(graph, key) ? "done" : t.status,
-    ready: why.length === 0,
-    blockers: why,
-    parallel: t.parallel,
-    optional: t.optional,
-    story: t.story,
-    phase: t.phase,
-    priority: t.priority,
-    dependsOn: n.deps.filter((d) => d.kind === "blocks").map((d) => d.key.replace(/^\?/, "")),
-    related: n.deps.filter((d) => d.kind === "related").map((d) => d.key.replace(/^\?/, "")),
-    parent: n.parent,
-    children: n.children,
-    covers: t.covers,
-    boundaries: t.boundaries,
-    verification: t.verification,
-    details: t.details,
-    file: t.file,
-    line: t.line,
-    dialect: t.dialect,
-  };
-}
-
-function line(io: Io, graph: TaskGraph, key: string): string {
-  const n = graph.nodes.get(key) as TaskNode;
-  const done = isDone(graph, key);
-  const box = done ? "[x]" : n.task.status === "open" ? "[ ]" : `[${n.task.status}]`;
-  const p = n.task.priority === null ? "" : ` P${n.task.priority}`;
-  return `${box} ${paint(io, "bold", key)}${p}  ${n.task.title}`;
+function viewLine(io: Io, v: TaskView): string {
+  const box = v.status === "done" ? "[x]" : v.status === "open" ? "[ ]" : `[${v.status}]`;
+  const p = v.priority === null ? "" : ` P${v.priority}`;
+  return `${box} ${paint(io, "bold", v.key)}${p}  ${v.title}`;
 }
 
 function diagnosticsJson(graph: TaskGraph) {
@@ -84,7 +46,7 @@ const command: Command = {
   name: "tasks",
   summary: "task graph: list, show, ready, next, graph",
   usage: USAGE,
-  run({ io, global, argv }): ExitCode {
+  async run({ io, global, argv }): Promise<ExitCode> {
     const { values, positionals } = parseFlags(
       argv,
       {
@@ -99,7 +61,9 @@ const command: Command = {
     );
     const [sub, ...args] = positionals;
     if (sub === undefined) throw usageError("tasks needs a subcommand", `usage: ${USAGE}`);
-    if (CLAIM_SUBS.includes(sub)) return claimCommand(io, global, sub, args, values);
+    // Loaded only for claims: they need the config (for the actor) and the claim store, the queries do not.
+    if (CLAIM_SUBS.includes(sub))
+      return (await import("./tasks-claim.js")).claimCommand(io, global, sub, args, values);
     if (!["list", "show", "ready", "next", "graph"].includes(sub))
       throw usageError(`unknown tasks subcommand: ${sub}`, `usage: ${USAGE}`);
     if (values.format !== undefined && sub !== "graph")
@@ -109,15 +73,17 @@ const command: Command = {
         sub === "show" ? "tasks show needs one task id" : `tasks ${sub} takes no arguments`,
         `usage: ${USAGE}`,
       );
-    const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
-    const graph = buildGraph(loadTasks(project.root));
+    const project = findTasksRoot(global.root ?? global.cwd, global.root !== null);
     const isClaimed = claimedKeys(project.root, new Date());
+    // The queue views need no graph: they read the cached ready set (core/tasks/ready-cache.ts).
+    if (sub === "ready" || sub === "next") return queueCommand(io, global, sub, project.root, isClaimed);
+    const graph = buildGraph(loadTasks(project.root));
 
     if (sub === "list") {
       if (global.json) {
         printJson(io, {
           version: 1,
-          tasks: graph.order.map((k) => taskJson(graph, k, isClaimed)),
+          tasks: graph.order.map((k) => taskView(graph, k, isClaimed)),
           diagnostics: diagnosticsJson(graph),
         });
         return EXIT.ok;
@@ -133,7 +99,7 @@ const command: Command = {
         }
         let depth = 0;
         for (let p = n.parent; p !== null && depth < 32; p = graph.nodes.get(p)?.parent ?? null) depth++;
-        io.out(`${"  ".repeat(depth + 1)}${line(io, graph, k)}`);
+        io.out(`${"  ".repeat(depth + 1)}${viewLine(io, taskView(graph, k, isClaimed))}`);
       }
       for (const d of graph.diagnostics)
         io.err(`${d.severity}: ${d.file}:${d.line}:${d.col}: ${d.message} [${d.rule}]`);
@@ -149,12 +115,12 @@ const command: Command = {
           `task id ${args[0]} is ambiguous: ${found.ambiguous.join(", ")}`,
           "qualify it with its scope, e.g. `keel tasks show <scope>/<id>`",
         );
-      const t = taskJson(graph, found.key, isClaimed);
+      const t = taskView(graph, found.key, isClaimed);
       if (global.json) {
         printJson(io, { version: 1, task: t });
         return EXIT.ok;
       }
-      io.out(line(io, graph, found.key));
+      io.out(viewLine(io, t));
       io.out(`  ${paint(io, "dim", `${t.file}:${t.line}`)}`);
       const rows: [string, string][] = [
         ["ready", t.ready ? "yes" : `no — ${t.blockers.join("; ")}`],
@@ -175,27 +141,6 @@ const command: Command = {
       return EXIT.ok;
     }
 
-    if (sub === "ready") {
-      const keys = ready(graph, isClaimed);
-      if (global.json) {
-        printJson(io, { version: 1, ready: keys.map((k) => taskJson(graph, k, isClaimed)) });
-        return EXIT.ok;
-      }
-      if (keys.length === 0) io.out("no task is ready");
-      for (const k of keys) io.out(line(io, graph, k));
-      return EXIT.ok;
-    }
-
-    if (sub === "next") {
-      const key = next(graph, isClaimed);
-      if (global.json) {
-        printJson(io, { version: 1, next: key === null ? null : taskJson(graph, key, isClaimed) });
-        return EXIT.ok;
-      }
-      io.out(key === null ? "no task is ready" : line(io, graph, key));
-      return EXIT.ok;
-    }
-
     const format = (values.format ?? "text") as GraphFormat;
     if (!FORMATS.includes(format))
       throw usageError(`unknown graph format: ${format}`, `use one of ${FORMATS.join(", ")}`);
@@ -204,7 +149,7 @@ const command: Command = {
         version: 1,
         format,
         graph: renderGraph(graph, format),
-        nodes: graph.order.map((k) => taskJson(graph, k, isClaimed)),
+        nodes: graph.order.map((k) => taskView(graph, k, isClaimed)),
         cycles: graph.cycles,
         diagnostics: diagnosticsJson(graph),
       });
@@ -215,81 +160,29 @@ const command: Command = {
   },
 };
 
-function resolveKey(graph: TaskGraph, ref: string | undefined): string {
-  if (ref === undefined) throw usageError("a task id is needed", `usage: ${USAGE}`);
-  const found = findTask(graph, ref);
-  if (found === null) throw usageError(`unknown task: ${ref}`, "list the tasks with `keel tasks list`");
-  if ("ambiguous" in found) {
-    throw usageError(
-      `task id ${ref} is ambiguous: ${found.ambiguous.join(", ")}`,
-      "qualify it with its scope, e.g. `<scope>/<id>`",
-    );
-  }
-  return found.key;
-}
-
-function claimCommand(
+function queueCommand(
   io: Io,
   global: CommandContext["global"],
-  sub: string,
-  args: string[],
-  values: { as?: string; ttl?: string; token?: string; reason?: string; next?: boolean },
+  sub: "ready" | "next",
+  root: string,
+  isClaimed: IsClaimed,
 ): ExitCode {
-  const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
-  const config = loadConfig(project);
-  const graph = buildGraph(loadTasks(project.root));
-  const actor = actorLabel(resolveActor(config, { flag: values.as, cwd: global.cwd }));
-  const now = new Date();
-  const ttlMs = parseDuration(values.ttl ?? "15m");
-  const token = (): number => {
-    if (values.token === undefined || !/^\d+$/.test(values.token)) {
-      throw usageError(`tasks ${sub} needs --token N`, "use the fencing token `keel tasks claim` returned");
+  const queue = readyQueue(root, isClaimed);
+  if (sub === "ready") {
+    if (global.json) {
+      printJson(io, { version: 1, ready: queue });
+      return EXIT.ok;
     }
-    return Number(values.token);
-  };
-  let op: ClaimOp;
-  if (sub === "claim") {
-    if (values.next ? args.length > 0 : args.length !== 1) {
-      throw usageError("tasks claim takes one task id, or --next", `usage: ${USAGE}`);
-    }
-    op = {
-      op: "claim",
-      key: values.next ? null : resolveKey(graph, args[0]),
-      // Evaluated under the lock, so readiness and the claim see the same state.
-      candidates: () => ready(graph, claimedKeys(project.root, now)),
-      holder: actor,
-      ttlMs,
-    };
-  } else if (sub === "note") {
-    if (args.length < 2) throw usageError("tasks note needs a task id and a text", `usage: ${USAGE}`);
-    op = { op: "note", key: resolveKey(graph, args[0]), text: args.slice(1).join(" "), author: actor };
-  } else {
-    if (args.length !== 1) throw usageError(`tasks ${sub} takes one task id`, `usage: ${USAGE}`);
-    const key = resolveKey(graph, args[0]);
-    if (sub === "heartbeat") op = { op: "heartbeat", key, token: token(), ttlMs };
-    else if (sub === "block") {
-      if (!values.reason) throw usageError("tasks block needs --reason", "say why the task cannot go on");
-      op = { op: "block", key, token: token(), reason: values.reason };
-    } else op = { op: sub as "release" | "done", key, token: token() };
-  }
-  const result = runClaimOp(project.root, graph, op, now);
-  if (global.json) {
-    printJson(io, { version: 1, [sub]: result });
+    if (queue.length === 0) io.out("no task is ready");
+    for (const v of queue) io.out(viewLine(io, v));
     return EXIT.ok;
   }
-  if (result === null) io.out("no task is ready");
-  else if ("note" in result) io.out(`noted on ${args[0]}`);
-  else if (
-    "token" in result &&
-    "leaseUntil" in result &&
-    sub !== "release" &&
-    sub !== "done" &&
-    sub !== "block"
-  ) {
-    io.out(
-      `${sub === "heartbeat" ? "extended" : "claimed"} ${result.taskId} · token ${result.token} · lease until ${result.leaseUntil}`,
-    );
-  } else io.out(`${sub === "done" ? "done" : sub === "block" ? "blocked" : "released"}: ${result.taskId}`);
+  const first = takeOrder(queue)[0] ?? null;
+  if (global.json) {
+    printJson(io, { version: 1, next: first });
+    return EXIT.ok;
+  }
+  io.out(first === null ? "no task is ready" : viewLine(io, first));
   return EXIT.ok;
 }
 

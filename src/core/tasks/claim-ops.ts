@@ -10,7 +10,8 @@ import { STATE_FILE, StateDb } from "../../store/state-db.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { KeelError } from "../../workspace/errors.js";
 import { Claims, type ClaimView, type Grant } from "../claims.js";
-import type { IsClaimed, TaskGraph, TaskNode } from "./graph.js";
+import type { IsClaimed } from "./graph.js";
+import type { LoadedTask } from "./load.js";
 
 /**
  * The checkbox of each lasting state. A claim itself is not written: it is transient (a lease), writing it
@@ -35,6 +36,9 @@ export function claimedKeys(root: string, now: Date): IsClaimed {
   }
 }
 
+/** Where a task is written (from a graph built before the lock; the file is re-read under it). */
+export type LocateTask = (key: string) => Pick<LoadedTask, "file" | "id" | "line"> | undefined;
+
 export type ClaimOp =
   | { op: "claim"; key: string | null; candidates: () => string[]; holder: string; ttlMs: number }
   | { op: "heartbeat"; key: string; token: number; ttlMs: number }
@@ -45,7 +49,7 @@ export type ClaimOp =
 /** Runs one claim operation and mirrors the resulting status into the task's checkbox. */
 export function runClaimOp(
   root: string,
-  graph: TaskGraph,
+  locate: LocateTask,
   op: ClaimOp,
   now: Date,
 ): Grant | ClaimView | { note: string } | null {
@@ -66,12 +70,12 @@ export function runClaimOp(
           return claims.release(op.key, op.token, now);
         case "done": {
           const view = claims.done(op.key, op.token, now);
-          mirror(root, graph, op.key, MARK.done);
+          mirror(root, locate, op.key, MARK.done);
           return view;
         }
         case "block": {
           const view = claims.block(op.key, op.token, op.reason, now);
-          mirror(root, graph, op.key, MARK.blocked);
+          mirror(root, locate, op.key, MARK.blocked);
           return view;
         }
         case "note":
@@ -84,18 +88,18 @@ export function runClaimOp(
 }
 
 /** Sets the checkbox of one task to `mark`, re-reading its file under the lock. */
-function mirror(root: string, graph: TaskGraph, key: string, mark: string): void {
-  const node = graph.nodes.get(key) as TaskNode | undefined;
-  if (!node) return;
-  const path = join(root, node.task.file);
+function mirror(root: string, locate: LocateTask, key: string, mark: string): void {
+  const where = locate(key);
+  if (!where) return;
+  const path = join(root, where.file);
   const text = readFileSync(path, "utf8");
-  const task = parseTasks(text).tasks.find((t) => t.id === node.task.id);
+  const task = parseTasks(text).tasks.find((t) => t.id === where.id);
   if (!task) {
     throw new KeelError(
-      `task ${key} is no longer in ${node.task.file}`,
+      `task ${key} is no longer in ${where.file}`,
       1,
       "the file changed meanwhile: run the command again",
-      { file: node.task.file, line: node.task.line, col: 1 },
+      { file: where.file, line: where.line, col: 1 },
       "task-moved",
     );
   }

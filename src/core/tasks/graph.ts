@@ -337,21 +337,6 @@ export function ready(graph: TaskGraph, isClaimed: IsClaimed = NOT_CLAIMED): str
   return graph.order.filter((k) => blockers(graph, k, isClaimed).length === 0);
 }
 
-/** The ready task to take next: highest priority (P0 first, unset counts as P2), then file order. */
-export function next(graph: TaskGraph, isClaimed: IsClaimed = NOT_CLAIMED): string | null {
-  const keys = ready(graph, isClaimed);
-  let best: string | null = null;
-  let bestP = 99;
-  for (const k of keys) {
-    const p = (graph.nodes.get(k) as TaskNode).task.priority ?? 2;
-    if (p < bestP) {
-      best = k;
-      bestP = p;
-    }
-  }
-  return best;
-}
-
 /** Finds a task by key, or by its ID when only one task has it. */
 export function findTask(graph: TaskGraph, ref: string): { key: string } | { ambiguous: string[] } | null {
   if (graph.nodes.has(ref)) return { key: ref };

@@ -2,3 +2,5 @@
 export * from "./export.js";
 export * from "./graph.js";
 export * from "./load.js";
+export * from "./ready-cache.js";
+export * from "./view.js";

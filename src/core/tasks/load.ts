@@ -1,8 +1,9 @@
 // Finding and reading every tasks.md of a project: Keel's (specs and changes), OpenSpec's changes, Spec Kit's
 // feature folders (`specs/<feature>/tasks.md`) and Kiro's (`.kiro/specs/<feature>/tasks.md`).
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, type Stats, statSync } from "node:fs";
 import { join } from "node:path";
 import { type ParsedTask, parseTasks, type TaskDiagnostic } from "../../format/tasks.js";
+import { changeStamp } from "../../workspace/discover.js";
 import { readSource } from "../../workspace/read.js";
 
 export type TaskDialect = "keel" | "openspec" | "speckit" | "kiro";
@@ -52,22 +53,37 @@ function subdirs(abs: string): string[] {
   }
 }
 
-function isFile(abs: string): boolean {
+function fileStat(abs: string): Stats | null {
   try {
-    return statSync(abs).isFile();
+    const st = statSync(abs);
+    return st.isFile() ? st : null;
   } catch {
-    return false;
+    return null; // absent, a loop, or unreadable: not a task file
   }
 }
 
+/** A source as found on disk, with the size and change stamp it had when found (before it is read). */
+export interface FoundTaskSource extends TaskSource {
+  size: number;
+  stamp: number;
+}
+
 /** Every tasks.md in the known locations, in a stable order. */
-export function findTaskSources(root: string): TaskSource[] {
-  const out: TaskSource[] = [];
+export function findTaskSources(root: string): FoundTaskSource[] {
+  const out: FoundTaskSource[] = [];
   for (const loc of LOCATIONS) {
     for (const name of subdirs(join(root, ...loc.dir))) {
       if (name === loc.skip) continue;
       const rel = [...loc.dir, name, "tasks.md"];
-      if (isFile(join(root, ...rel))) out.push({ file: rel.join("/"), scope: name, dialect: loc.dialect });
+      const st = fileStat(join(root, ...rel));
+      if (st)
+        out.push({
+          file: rel.join("/"),
+          scope: name,
+          dialect: loc.dialect,
+          size: st.size,
+          stamp: changeStamp(st),
+        });
     }
   }
   return out;
@@ -89,9 +105,10 @@ export function tasksFromText(source: TaskSource, text: string): LoadedTasks {
   };
 }
 
-export function loadTasks(root: string): LoadedTasks {
+/** Reads the given sources, or every one found; a source that cannot be read becomes a diagnostic. */
+export function loadTasks(root: string, sources: TaskSource[] = findTaskSources(root)): LoadedTasks {
   const all: LoadedTasks = { tasks: [], diagnostics: [], sources: [] };
-  for (const source of findTaskSources(root)) {
+  for (const source of sources) {
     const read = readSource(join(root, source.file));
     if (!read.ok) {
       all.sources.push(source);

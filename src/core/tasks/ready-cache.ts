@@ -1,0 +1,77 @@
+// The ready queue without a parse. The claim-free ready set of the last graph is kept in `.keel/`, keyed by the
+// build and by the (path, size, change stamp) of every task file. A claim changes the readiness of the claimed
+// task only, never of another, so filtering the cached set by the live claims gives exactly what a fresh build
+// of the graph would. A file stamped within the racy window of the cache write is not trusted (as the index).
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { BUILD_ID } from "../../model/version.js";
+import { STATE_DIR } from "../../store/index-db.js";
+import { writeFileAtomic } from "../../workspace/atomic.js";
+import { RACY_WINDOW_MS } from "../../workspace/discover.js";
+import { buildGraph, type IsClaimed, ready } from "./graph.js";
+import { type FoundTaskSource, findTaskSources, loadTasks } from "./load.js";
+import { type TaskView, taskView } from "./view.js";
+
+const CACHE_FILE = "tasks-ready.json";
+
+interface ReadyCache {
+  build: string;
+  writtenAt: number;
+  files: Array<[file: string, size: number, stamp: number]>;
+  ready: TaskView[];
+}
+
+function signature(sources: FoundTaskSource[]): ReadyCache["files"] {
+  return sources.map((s) => [s.file, s.size, s.stamp]);
+}
+
+function readCache(root: string, files: ReadyCache["files"]): TaskView[] | null {
+  let cache: ReadyCache;
+  try {
+    cache = JSON.parse(readFileSync(join(root, STATE_DIR, CACHE_FILE), "utf8")) as ReadyCache;
+  } catch {
+    return null;
+  }
+  if (cache.build !== BUILD_ID || cache.files.length !== files.length) return null;
+  const trusted = cache.writtenAt - RACY_WINDOW_MS;
+  for (let i = 0; i < files.length; i++) {
+    const [file, size, stamp] = files[i] as ReadyCache["files"][number];
+    const had = cache.files[i] as ReadyCache["files"][number];
+    if (had[0] !== file || had[1] !== size || had[2] !== stamp || stamp >= trusted) return null;
+  }
+  return cache.ready;
+}
+
+/** Claim-free ready tasks in file order, from the cache when every task file is as it was. */
+function readyViews(root: string): TaskView[] {
+  // Stat before reading: a file that changes after its stat is recorded with the older stamp, so the next
+  // run sees the difference and rebuilds.
+  const sources = findTaskSources(root);
+  const files = signature(sources);
+  const cached = readCache(root, files);
+  if (cached) return cached;
+  const writtenAt = Date.now();
+  const graph = buildGraph(loadTasks(root, sources));
+  const views = ready(graph).map((k) => taskView(graph, k));
+  try {
+    mkdirSync(join(root, STATE_DIR), { recursive: true });
+    const cache: ReadyCache = { build: BUILD_ID, writtenAt, files, ready: views };
+    writeFileAtomic(join(root, STATE_DIR, CACHE_FILE), JSON.stringify(cache));
+  } catch {
+    // A read-only checkout: the queue is still right, only not cached.
+  }
+  return views;
+}
+
+/** The ready tasks, in file order, as `keel tasks ready` shows them. */
+export function readyQueue(root: string, isClaimed: IsClaimed): TaskView[] {
+  return readyViews(root).filter((v) => !isClaimed(v.key));
+}
+
+/** The queue in the order tasks are taken: highest priority first (P0; unset counts as P2), then file order. */
+export function takeOrder(queue: TaskView[]): TaskView[] {
+  return queue
+    .map((v, i) => ({ v, i }))
+    .sort((a, b) => (a.v.priority ?? 2) - (b.v.priority ?? 2) || a.i - b.i)
+    .map((x) => x.v);
+}

@@ -1,0 +1,100 @@
+// The cached ready queue (core/tasks/ready-cache.ts) through the real CLI: it is used when every task file is as
+// it was, and never when one changed, appeared or vanished; claims filter it; a read-only state folder is no
+// obstacle. The racy window is 0 here so that files written a moment ago may be trusted, as old files are.
+import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { keelWith } from "./support/cli.js";
+
+const ENV = { KEEL_RACY_WINDOW_MS: "0" };
+const CACHE = join(".keel", "tasks-ready.json");
+let root: string;
+
+function write(rel: string, text: string): void {
+  mkdirSync(dirname(join(root, rel)), { recursive: true });
+  writeFileSync(join(root, rel), text);
+}
+
+function readyKeys(): string[] {
+  const run = keelWith(ENV, root, "tasks", "ready", "--json");
+  expect(run.stderr).toBe("");
+  expect(run.code).toBe(0);
+  return (JSON.parse(run.stdout).ready as { key: string }[]).map((t) => t.key);
+}
+
+/** Plants a task that no file holds into the cache, to tell a cached answer from a fresh one. */
+function plantInCache(): void {
+  const path = join(root, CACHE);
+  const cache = JSON.parse(readFileSync(path, "utf8"));
+  cache.ready.push({ ...cache.ready[0], key: "planted/T99", id: "T99" });
+  writeFileSync(path, JSON.stringify(cache));
+}
+
+beforeEach(() => {
+  root = join(tmpdir(), `keel-ready-cache-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  write("keel/keel.yaml", "version: 1\n");
+  write(
+    "keel/changes/shop/tasks.md",
+    "- [ ] T1 schema\n- [ ] T2 handler\n  - depends-on: T1\n- [ ] T3 docs\n",
+  );
+});
+
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe("cached ready queue", () => {
+  it("answers from the cache while the task files are unchanged", () => {
+    expect(readyKeys()).toEqual(["shop/T1", "shop/T3"]);
+    plantInCache();
+    expect(readyKeys()).toEqual(["shop/T1", "shop/T3", "planted/T99"]);
+  });
+
+  it("rebuilds after an edit, even one of the same size with the old mtime put back", () => {
+    expect(readyKeys()).toEqual(["shop/T1", "shop/T3"]);
+    plantInCache();
+    const file = join(root, "keel/changes/shop/tasks.md");
+    const before = statSync(file);
+    writeFileSync(file, readFileSync(file, "utf8").replace("- [ ] T1", "- [x] T1"));
+    utimesSync(file, before.atime, before.mtime);
+    expect(readyKeys()).toEqual(["shop/T2", "shop/T3"]);
+  });
+
+  it("rebuilds when a task file appears or disappears", () => {
+    expect(readyKeys()).toEqual(["shop/T1", "shop/T3"]);
+    plantInCache();
+    write("keel/specs/billing/tasks.md", "- [ ] 1.1 invoice numbering\n");
+    expect(readyKeys()).toEqual(["billing/1.1", "shop/T1", "shop/T3"]);
+    plantInCache();
+    rmSync(join(root, "keel/specs/billing/tasks.md"));
+    expect(readyKeys()).toEqual(["shop/T1", "shop/T3"]);
+  });
+
+  it("filters the cached queue by live claims, and next skips a claimed task", () => {
+    expect(readyKeys()).toEqual(["shop/T1", "shop/T3"]);
+    const claim = keelWith(ENV, root, "tasks", "claim", "shop/T1", "--as", "agent:a1", "--json");
+    expect(claim.code).toBe(0);
+    expect(readyKeys()).toEqual(["shop/T3"]);
+    const next = keelWith(ENV, root, "tasks", "next", "--json");
+    expect(JSON.parse(next.stdout).next.key).toBe("shop/T3");
+  });
+
+  it("claim --next takes the highest priority ready task, as next shows it", () => {
+    write("keel/changes/shop/tasks.md", "- [ ] T1 schema\n- [ ] T3 docs\n  - priority: P0\n");
+    const shown = JSON.parse(keelWith(ENV, root, "tasks", "next", "--json").stdout).next.key;
+    const claim = keelWith(ENV, root, "tasks", "claim", "--next", "--as", "agent:a1", "--json");
+    expect(claim.code).toBe(0);
+    expect(shown).toBe("shop/T3");
+    expect(JSON.parse(claim.stdout).claim.taskId).toBe("shop/T3");
+  });
+
+  it("works without a cache where the state folder cannot be made", () => {
+    // A file where the folder should be stops even root, unlike a read-only mode.
+    writeFileSync(join(root, ".keel"), "not a folder\n");
+    expect(readyKeys()).toEqual(["shop/T1", "shop/T3"]);
+    write("keel/changes/shop/tasks.md", "- [x] T1 schema\n- [ ] T2 handler\n  - depends-on: T1\n");
+    expect(readyKeys()).toEqual(["shop/T2"]);
+    expect(readFileSync(join(root, ".keel"), "utf8")).toBe("not a folder\n");
+  });
+});

@@ -20,7 +20,8 @@ export function buildTaskGraph(n, { perFeature = 500, seed = 42 } = {}) {
     const deps = new Set();
     while (id > 2 && deps.size < 2) {
       // Mostly near neighbours (the same feature), sometimes far back (another feature).
-      const back = rand() < 0.8 ? 1 + Math.floor(rand() * Math.min(50, id - 1)) : 1 + Math.floor(rand() * (id - 1));
+      const back =
+        rand() < 0.8 ? 1 + Math.floor(rand() * Math.min(50, id - 1)) : 1 + Math.floor(rand() * (id - 1));
       deps.add(id - back);
     }
     if (id === 2) deps.add(1);
@@ -80,7 +81,11 @@ export function writeTaskmasterTasks(root, tasks) {
         priority: t.priority,
         subtasks: [],
       })),
-      metadata: { created: "2026-01-01T00:00:00.000Z", updated: "2026-01-01T00:00:00.000Z", description: "bench" },
+      metadata: {
+        created: "2026-01-01T00:00:00.000Z",
+        updated: "2026-01-01T00:00:00.000Z",
+        description: "bench",
+      },
     },
   };
   writeFileSync(join(root, ".taskmaster", "tasks", "tasks.json"), JSON.stringify(json, null, 2));

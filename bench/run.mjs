@@ -23,6 +23,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildCorpus, GENERATOR_VERSION, writeCorpus } from "./gen.mjs";
 import { runChangesBench } from "./issue3.mjs";
+import { runTasksBench } from "./issue4.mjs";
 import { measure } from "./measure.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -43,7 +44,7 @@ const GENERATED = {
   "10k": { caps: 1000, reqs: 10, runs: 5, label: "10k reqs" },
   "100k": { caps: 10000, reqs: 10, runs: 3, label: "100k reqs" },
 };
-const ALL = ["startup", "openspec", "10k", "100k", "changes"];
+const ALL = ["startup", "openspec", "10k", "100k", "changes", "tasks"];
 
 // Same environment for both tools; OpenSpec's telemetry and version check stay off the network.
 const ENV = { ...process.env, OPENSPEC_TELEMETRY: "0", DO_NOT_TRACK: "1", NO_COLOR: "1" };
@@ -463,7 +464,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
     console.log(
-      "usage: node bench/run.mjs [--quick] [--only startup|openspec|10k|100k|changes[,...]] [--runs K] [--keel PATH]",
+      "usage: node bench/run.mjs [--quick] [--only startup|openspec|10k|100k|changes|tasks[,...]] [--runs K] [--keel PATH]",
     );
     return;
   }
@@ -540,6 +541,11 @@ async function main() {
     if (keelBuilt) changes = await runChangesBench({ keel: KEEL, log, quick: opts.quick });
     else log("changes: skipped, dist/keel.mjs not found (run npm run build)");
   }
+  let tasks = null;
+  if (selected.includes("tasks")) {
+    if (keelBuilt) tasks = await runTasksBench({ keel: KEEL, log, quick: opts.quick });
+    else log("tasks: skipped, dist/keel.mjs not found (run npm run build)");
+  }
 
   addRatios();
   const targets = evaluateTargets();
@@ -558,6 +564,7 @@ async function main() {
     const h = changes.history;
     console.log(`        ${h.what}: ${fmtMs(h.medianMs)} ms median, ${h.versions} versions listed`);
   }
+  if (tasks) printTasks(tasks);
   console.log(
     `\nTotal bench time ${totalS.toFixed(0)} s. Wall = median of the runs; RSS = max ru_maxrss over the runs.`,
   );
@@ -574,9 +581,31 @@ async function main() {
     targets: { ...TARGETS, results: targets },
     rows,
     changes,
+    tasks,
   };
   writeFileSync(join(CORPORA, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`Results written to ${relative(ROOT, join(CORPORA, "results.json"))}`);
+}
+
+function printTasks({ ready, storm }) {
+  console.log("\nTasks (issue #4):");
+  console.log(
+    `  ${ready.pass ? "PASS" : "FAIL"}  ${ready.what}: ${fmtMs(ready.warmMs)} ms warm (cold, after an edit: ` +
+      `${fmtMs(ready.coldMs)} ms, ${fmtMb(ready.coldRssMb)} MB; node -e 0: ${fmtMs(ready.nodeStartMs)} ms), ` +
+      `${fmtMb(ready.warmRssMb)} MB → target < ${ready.targetMs} ms`,
+  );
+  const tm = ready.taskmaster;
+  if (tm === null) console.log("        task-master next: skipped");
+  else if (tm.failed) console.log(`        task-master next ${tm.version}: failed (${tm.failed})`);
+  else
+    console.log(
+      `        task-master next ${tm.version} on the same graph: ${fmtMs(tm.ms)} ms, ${fmtMb(tm.peakRssMb)} MB → ` +
+        `Keel ${tm.ratio.toFixed(1)}× faster warm, ${tm.coldRatio.toFixed(1)}× cold`,
+    );
+  console.log(
+    `  ${storm.pass ? "PASS" : "FAIL"}  ${storm.what}: ${storm.claims} claims, ${storm.perSecond.toFixed(1)}/s, ` +
+      `${storm.doubleClaims} double claims, ${storm.errors} errors`,
+  );
 }
 
 main().catch((err) => {

@@ -94,13 +94,16 @@ export function tasksFromText(source: TaskSource, text: string): LoadedTasks {
   const parsed = parseTasks(text);
   return {
     sources: [source],
-    tasks: parsed.tasks.map((t) => ({
-      ...t,
-      key: `${source.scope}/${t.id}`,
-      scope: source.scope,
-      file: source.file,
-      dialect: source.dialect,
-    })),
+    // Extended in place: the parsed tasks are this call's own, and a spread copy of 10,000 of them costs more
+    // than parsing them.
+    tasks: parsed.tasks.map((t) =>
+      Object.assign(t, {
+        key: `${source.scope}/${t.id}`,
+        scope: source.scope,
+        file: source.file,
+        dialect: source.dialect,
+      }),
+    ),
     diagnostics: parsed.diagnostics.map((d) => ({ ...d, file: source.file })),
   };
 }

@@ -17,8 +17,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Finding } from "../src/model/types.js";
+import { writeFiles } from "./support/files.js";
 
 const CLI = join(import.meta.dirname, "..", "dist", "keel.mjs");
 
@@ -27,16 +29,6 @@ interface Run {
   stdout: string;
   stderr: string;
   ms: number;
-}
-
-interface Finding {
-  rule: string;
-  severity: string;
-  file: string;
-  line: number;
-  col: number;
-  message: string;
-  hint: string;
 }
 
 function keel(cwd: string, ...args: string[]): Run {
@@ -114,10 +106,7 @@ function project(files: Record<string, string | Buffer> = {}): string {
     "keel/specs/auth/spec.md": AUTH,
     ...files,
   };
-  for (const [rel, data] of Object.entries(all)) {
-    mkdirSync(dirname(join(root, rel)), { recursive: true });
-    writeFileSync(join(root, rel), data);
-  }
+  writeFiles(root, all);
   return root;
 }
 

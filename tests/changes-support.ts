@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { type AuditEvent, listEvents, verifyChain } from "../src/core/audit.js";
 import { StateDb } from "../src/store/state-db.js";
 import { CLI, cliEnv, keelWith, type Run } from "./support/cli.js";
@@ -54,10 +54,9 @@ export function cleanup(): void {
 
 let counter = 0;
 
-export function write(root: string, rel: string, text: string): void {
-  mkdirSync(dirname(join(root, rel)), { recursive: true });
-  writeFileSync(join(root, rel), text);
-}
+import { writeFile as write } from "./support/files.js";
+
+export { write };
 
 export function read(root: string, rel: string): string {
   return readFileSync(join(root, rel), "utf8");

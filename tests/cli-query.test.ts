@@ -2,20 +2,13 @@
 // by tests/setup/build.ts) run as child processes on projects written to a temporary folder. Output in both
 // formats, exit codes, and the query index: incremental, rebuilt when corrupt, safe under concurrent refreshes.
 import { spawnSync } from "node:child_process";
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, cliEnv, keel, keelAsync, type Run } from "./support/cli.js";
+import { writeFile as write } from "./support/files.js";
 
 const Database = createRequire(import.meta.url)("better-sqlite3") as typeof import("better-sqlite3");
 
@@ -38,11 +31,6 @@ function project(files: Record<string, string>): string {
   const root = join(tmp, `p${++counter}`);
   for (const [rel, text] of Object.entries(files)) write(root, rel, text);
   return root;
-}
-
-function write(root: string, rel: string, text: string): void {
-  mkdirSync(dirname(join(root, rel)), { recursive: true });
-  writeFileSync(join(root, rel), text);
 }
 
 const PAYMENTS = `---

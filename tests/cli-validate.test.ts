@@ -13,9 +13,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, keel, type Run } from "./support/cli.js";
+import { writeFiles } from "./support/files.js";
 
 function json(run: Run): Record<string, unknown> {
   return JSON.parse(run.stdout) as Record<string, unknown>;
@@ -38,10 +39,7 @@ afterAll(() => {
 let counter = 0;
 function project(files: Record<string, string>): string {
   const root = join(tmp, `p${++counter}`);
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, rel)), { recursive: true });
-    writeFileSync(join(root, rel), text);
-  }
+  writeFiles(root, files);
   return root;
 }
 

@@ -1,10 +1,10 @@
 // Shared by the audit-, policy-, history- and provenance-*.test.ts files: projects in temporary folders, real
 // git repositories, and the real CLI bundle (dist/keel.mjs, built by tests/setup/build.ts) run as a child process.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { expect } from "vitest";
 import { cliEnv, keelWith, type Run, keelAsync as sharedKeelAsync } from "./support/cli.js";
 
@@ -51,10 +51,9 @@ export function tempRoot(prefix: string): TempRoot {
   };
 }
 
-export function write(root: string, rel: string, text: string): void {
-  mkdirSync(dirname(join(root, rel)), { recursive: true });
-  writeFileSync(join(root, rel), text);
-}
+import { writeFile as write } from "./support/files.js";
+
+export { write };
 
 export function git(cwd: string, args: string[], env: Record<string, string> = {}): string {
   return execFileSync("git", args, {

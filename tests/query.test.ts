@@ -1,23 +1,16 @@
 // The query layer (src/core/query.ts) on real projects in temporary folders, with the real SQLite index:
 // what it answers, that a refresh re-parses only what changed, that deletions and renames are reflected,
 // that a corrupt index is rebuilt, and the pure helpers behind search and "did you mean".
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lightStem, matchRanges, parseQuery, snippet } from "../src/core/query/fts.js";
 import { closest, editDistance } from "../src/core/query/suggest.js";
 import { type QueryOptions, type QuerySession, withQueryIndex } from "../src/core/query.js";
 import { findProjectRoot } from "../src/workspace/root.js";
+import { writeFile as write } from "./support/files.js";
 
 const Database = createRequire(import.meta.url)("better-sqlite3") as typeof import("better-sqlite3");
 
@@ -126,11 +119,6 @@ function project(files: Record<string, string> = FILES): string {
   const root = join(tmp, `p${++counter}`);
   for (const [rel, text] of Object.entries(files)) write(root, rel, text);
   return root;
-}
-
-function write(root: string, rel: string, text: string): void {
-  mkdirSync(dirname(join(root, rel)), { recursive: true });
-  writeFileSync(join(root, rel), text);
 }
 
 function query<T>(

@@ -1,9 +1,10 @@
 // `keel tasks` end to end through the built bundle: Keel, OpenSpec, Spec Kit and Kiro task files in one project.
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keel, type Run } from "./support/cli.js";
+import { writeFiles } from "./support/files.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed CLI output, checked field by field
 function json(run: Run): any {
@@ -42,10 +43,7 @@ beforeAll(() => {
       "- [ ] 1. Login\n  - [ ] 1.1 Form\n    - _Requirements: 1.1_\n  - [ ]* 1.2 Tests\n",
     "keel/changes/loop/tasks.md": "- [ ] T1 a (depends on T2)\n- [ ] T2 b (depends on T1)\n",
   };
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, rel)), { recursive: true });
-    writeFileSync(join(root, rel), text);
-  }
+  writeFiles(root, files);
 });
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
@@ -162,10 +160,7 @@ describe("keel tasks without keel/ or openspec/", () => {
 
   function project(name: string, files: Record<string, string>): string {
     const dir = join(bare, name);
-    for (const [rel, text] of Object.entries(files)) {
-      mkdirSync(dirname(join(dir, rel)), { recursive: true });
-      writeFileSync(join(dir, rel), text);
-    }
+    writeFiles(dir, files);
     return dir;
   }
 

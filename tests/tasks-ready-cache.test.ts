@@ -1,19 +1,19 @@
 // The cached ready queue (core/tasks/ready-cache.ts) through the real CLI: it is used when every task file is as
 // it was, and never when one changed, appeared or vanished; claims filter it; a read-only state folder is no
 // obstacle. The racy window is 0 here so that files written a moment ago may be trusted, as old files are.
-import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { keelWith } from "./support/cli.js";
+import { writeFile } from "./support/files.js";
 
 const ENV = { KEEL_RACY_WINDOW_MS: "0" };
 const CACHE = join(".keel", "tasks-ready.json");
 let root: string;
 
 function write(rel: string, text: string): void {
-  mkdirSync(dirname(join(root, rel)), { recursive: true });
-  writeFileSync(join(root, rel), text);
+  writeFile(root, rel, text);
 }
 
 function readyKeys(): string[] {

@@ -43,6 +43,11 @@ const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean
     load: () => import("./commands/blame.js"),
   },
   tasks: { summary: "task graph: list, show, ready, next, graph", load: () => import("./commands/tasks.js") },
+  context: { summary: "the context pack for one task", load: () => import("./commands/context.js") },
+  analyze: {
+    summary: "cross-artifact report: coverage gaps, unwired gates, missing files, terms",
+    load: () => import("./commands/analyze.js"),
+  },
   audit: {
     summary: "read, verify and export the hash-chained audit log",
     load: () => import("./commands/audit.js"),

@@ -417,6 +417,11 @@ policy:
   default: propose-only
   # Areas, first match wins, e.g. - { match: "docs-*", agents: auto-approve-inferred }
   areas: []
+
+# Verification gates by name, each the shell command it runs, e.g. \`test: npm test\`. A constitution
+# principle's Gate: command counts as wired (\`keel analyze\`) when it is one of these, a package.json script
+# or a line of a CI workflow. Default: {} (none).
+gates: {}
 `;
 }
 

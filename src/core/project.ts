@@ -61,6 +61,8 @@ export function loadProject(start: string, options: LoadOptions = {}): LoadedPro
       changeFiles.set(entry.change.dir, list);
       continue;
     }
+    // Task files outside changes (a capability's, Spec Kit's, Kiro's) are read by core/tasks, not here.
+    if (entry.role !== "spec" && entry.role !== "constitution") continue;
     const src = read(entry);
     if (!src) continue;
     if (entry.role === "spec") {

@@ -47,6 +47,11 @@ export interface KeelConfig {
   };
   actors: { default: string | null; roles: Record<string, Role> };
   policy: PolicyConfig;
+  /**
+   * Verification gates by name: the shell command each runs (`test: npm test`). A constitution principle's
+   * `Gate:` command is *wired* when it is one of these (or a package.json script, or a CI workflow line).
+   */
+  gates: Record<string, string>;
 }
 
 export const DEFAULT_VAGUE_TERMS = [
@@ -75,6 +80,7 @@ export function defaultConfig(): KeelConfig {
     validate: { strict: false, vagueTerms: [...DEFAULT_VAGUE_TERMS], rules: {} },
     actors: { default: null, roles: {} },
     policy: { default: "propose-only", defaultLine: null, areas: [] },
+    gates: {},
   };
 }
 
@@ -142,7 +148,7 @@ export function parseConfig(text: string): KeelConfig {
   const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
   const config = defaultConfig();
   for (const key of Object.keys(raw)) {
-    if (!["version", "project", "validate", "actors", "policy"].includes(key))
+    if (!["version", "project", "validate", "actors", "policy", "gates"].includes(key))
       bad([key], "is not a known key");
   }
   if (raw.version !== undefined && raw.version !== 1) bad(["version"], "must be 1");
@@ -207,6 +213,17 @@ export function parseConfig(text: string): KeelConfig {
   }
   if (raw.policy !== undefined && raw.policy !== null) {
     config.policy = parsePolicy(raw.policy, bad, lineOf);
+  }
+  const g = raw.gates;
+  if (g !== undefined && g !== null) {
+    if (typeof g !== "object" || Array.isArray(g))
+      bad(["gates"], "must be a mapping of gate name to command");
+    for (const [name, command] of Object.entries(g as Record<string, unknown>)) {
+      if (name.trim() === "") bad(["gates", name], "needs a non-empty name");
+      if (typeof command !== "string" || command.trim() === "")
+        bad(["gates", name], "must be a non-empty shell command, e.g. `npm test`");
+      config.gates[name] = (command as string).trim();
+    }
   }
   return config;
 }

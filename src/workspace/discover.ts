@@ -18,8 +18,16 @@ export interface SourceEntry {
   abs: string;
   role: FileRole;
   layout: Layout;
-  /** For specs and deltas: the capability (folder path under specs/, joined with "/"). */
+  /**
+   * For specs and deltas: the capability (folder path under specs/, joined with "/"). For a capability's
+   * `tasks.md` (role "tasks", no change): that capability; for a Spec Kit or Kiro `tasks.md`: the feature folder.
+   */
   capability?: string;
+  /**
+   * Set on the `tasks.md` of a Spec Kit feature (`specs/<feature>/`) or a Kiro spec (`.kiro/specs/<feature>/`),
+   * which belong to no layout (their `layout` is "keel" and means nothing).
+   */
+  taskDialect?: ForeignTaskDialect;
   change?: ChangeRef;
   size: number;
   /** Change stamp: the later of mtime and ctime (see `changeStamp`). */
@@ -43,6 +51,31 @@ export interface Discovery {
    * in it, so re-checking these plus the files' own stats tells whether anything changed, without a walk.
    */
   dirs: Array<{ rel: string; mtimeMs: number }>;
+}
+
+export type ForeignTaskDialect = "speckit" | "kiro";
+
+/**
+ * Folders of other toolkits whose `<feature>/tasks.md` Keel reads, relative to the project root. They are
+ * walked only when they exist; whether they exist is part of the validation cache's signature
+ * (`foreignTaskRoots`), so creating one is seen without watching the project root itself.
+ */
+export const FOREIGN_TASK_DIRS: ReadonlyArray<{ dir: string; dialect: ForeignTaskDialect }> = [
+  { dir: "specs", dialect: "speckit" },
+  { dir: ".kiro/specs", dialect: "kiro" },
+];
+
+/** Which of FOREIGN_TASK_DIRS exist, as a short signature ("" when none): one stat each. */
+export function foreignTaskRoots(root: string): string {
+  return FOREIGN_TASK_DIRS.filter(({ dir }) => {
+    try {
+      return statSync(join(root, dir)).isDirectory();
+    } catch {
+      return false;
+    }
+  })
+    .map((d) => d.dialect)
+    .join(",");
 }
 
 const CHANGE_FILES: Record<string, FileRole> = {
@@ -78,6 +111,27 @@ export function discover(project: ProjectRoot): Discovery {
             walker.walkChange(join(archiveDir, a.name), a.name, true, layout, out);
         }
       } else walker.walkChange(join(changesDir, entry.name), entry.name, false, layout, out);
+    }
+  }
+  for (const { dir, dialect } of FOREIGN_TASK_DIRS) {
+    const base = join(project.root, dir);
+    // Absent (the common case) costs a failed stat or two; nothing is recorded then. Each folder on the way
+    // (`.kiro`, then `.kiro/specs`) must not be a link out of the project.
+    const parts = dir.split("/");
+    if (!parts.every((_, i) => walker.followable(join(project.root, ...parts.slice(0, i + 1))))) continue;
+    for (const feature of walker.list(base)) {
+      if (feature.name.startsWith(".") || !walker.isDir(base, feature)) continue;
+      const featureDir = join(base, feature.name);
+      // Listed rather than probed, so the folder's mtime is recorded and a tasks.md added later is seen.
+      for (const entry of walker.list(featureDir)) {
+        if (entry.name !== "tasks.md") continue;
+        if (entry.isSymbolicLink() && !walker.followable(join(featureDir, entry.name))) continue;
+        walker.addFile(
+          join(featureDir, entry.name),
+          { role: "tasks", layout: "keel", capability: feature.name, taskDialect: dialect },
+          out.files,
+        );
+      }
     }
   }
   out.files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
@@ -193,7 +247,7 @@ class Walker {
 
   addFile(
     abs: string,
-    meta: Pick<SourceEntry, "role" | "layout" | "capability" | "change">,
+    meta: Pick<SourceEntry, "role" | "layout" | "capability" | "change" | "taskDialect">,
     into: SourceEntry[],
     optional = false,
   ): void {
@@ -235,7 +289,10 @@ class Walker {
     into.push({ ...meta, rel: this.rel(abs), abs, size: st.size, mtimeMs: changeStamp(st) });
   }
 
-  /** Every `spec.md` below `dir`; the capability is the folder path below the specs root. */
+  /**
+   * Every `spec.md` below `dir`; the capability is the folder path below the specs root. In Keel's living
+   * specs, a capability's `tasks.md` too (OpenSpec keeps tasks only in changes).
+   */
   walkSpecs(
     dir: string,
     capability: string,
@@ -254,6 +311,9 @@ class Walker {
         };
         if (change) meta.change = change;
         this.addFile(join(dir, entry.name), meta, into);
+      } else if (entry.name === "tasks.md" && capability !== "" && role === "spec" && layout === "keel") {
+        if (entry.isSymbolicLink() && !this.checkLink(join(dir, entry.name))) continue;
+        this.addFile(join(dir, entry.name), { role: "tasks", layout, capability }, into);
       } else if (!entry.name.startsWith(".") && this.isDir(dir, entry)) {
         this.walkSpecs(
           join(dir, entry.name),

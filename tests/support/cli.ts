@@ -1,6 +1,7 @@
 // Running the built CLI as a real child process, the way a user or an agent does.
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { expect } from "vitest";
 
 export const CLI = join(import.meta.dirname, "..", "..", "dist", "keel.mjs");
 
@@ -49,4 +50,11 @@ export function keelAsync(cwd: string, args: string[], extra: NodeJS.ProcessEnv 
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** A run's JSON output, after checking it wrote nothing to stderr. */
+// biome-ignore lint/suspicious/noExplicitAny: parsed CLI output, checked field by field by the caller
+export function jsonOut(run: Run): any {
+  expect(run.stderr).toBe("");
+  return JSON.parse(run.stdout);
 }

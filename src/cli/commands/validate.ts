@@ -6,6 +6,7 @@ import { loadConfig } from "../../workspace/config.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
+import { findingLines } from "../findings.js";
 import { type Io, paint, printJson } from "../output.js";
 
 const USAGE = "keel validate [path|id] [--strict] [--profile keel|openspec] [--json]";
@@ -46,14 +47,7 @@ const command: Command = {
 };
 
 function printHuman(io: Io, report: ValidationReport): void {
-  const colour = { error: "red", warning: "yellow", info: "cyan" } as const;
-  const lines: string[] = [];
-  for (const f of report.findings) {
-    lines.push(
-      `${f.file}:${f.line}:${f.col}: ${paint(io, colour[f.severity], f.severity)}: ${f.message} ${paint(io, "dim", `[${f.rule}]`)}`,
-    );
-    if (f.hint) lines.push(`  ${paint(io, "dim", "hint:")} ${f.hint}`);
-  }
+  const lines = findingLines(io, report.findings);
   const s = report.summary;
   const counts = `${s.errors} error${s.errors === 1 ? "" : "s"}, ${s.warnings} warning${s.warnings === 1 ? "" : "s"}, ${s.info} info`;
   const scope = `${s.specs} spec${s.specs === 1 ? "" : "s"} (${s.requirements} requirements), ${s.changes} change${s.changes === 1 ? "" : "s"}`;

@@ -147,7 +147,8 @@ function analyseFile(entry: SourceEntry, text: string, vague: ReturnType<typeof 
       explicit: r.explicitId,
       line: r.headingSpan.start.line,
       col: r.headingSpan.start.col,
-      status: r.markers?.status ?? null,
+      // Effective status: the marker line's, else the spec's own (front matter).
+      status: r.markers?.status ?? spec.status ?? null,
     })),
     references: spec.references.map((r) => ({ id: r.id, line: r.span.start.line, col: r.span.start.col })),
   };

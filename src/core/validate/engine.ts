@@ -9,7 +9,8 @@ import { join, sep } from "node:path";
 import { parseChange, type SourceFile } from "../../format/change.js";
 import { parseSpec } from "../../format/spec.js";
 import { contentHash } from "../../model/fingerprint.js";
-import type { Change, Finding, Spec } from "../../model/types.js";
+import { derivedRequirementId } from "../../model/ids.js";
+import type { Change, Finding, RequirementStatus, Spec } from "../../model/types.js";
 import { BUILD_ID } from "../../model/version.js";
 import { IndexDb, type IndexedFile } from "../../store/index-db.js";
 import { type KeelConfig, loadConfig } from "../../workspace/config.js";
@@ -17,15 +18,21 @@ import {
   changeStamp,
   type Discovery,
   discover,
+  foreignTaskRoots,
   RACY_WINDOW_MS,
   type SourceEntry,
 } from "../../workspace/discover.js";
+import { projectFiles } from "../../workspace/files.js";
 import { readSource } from "../../workspace/read.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import { changeSources } from "../change-sources.js";
+import type { CoverableRequirement } from "../tasks/coverage.js";
+import { taskSourceOf } from "../tasks/discovered.js";
+import { type LoadedTasks, tasksFromText } from "../tasks/load.js";
 import { analyseEntries, type Payload, type WorkItem } from "./analyse-file.js";
-import { compareFindings, finding, fromDiagnostic } from "./finding.js";
+import { compareFindings, finding, fromDiagnostic, unreadableFinding } from "./finding.js";
 import { openspecChangeRules, openspecTaskRules } from "./openspec-rules.js";
+import { taskRules } from "./task-rules.js";
 import { type ChangeTouch, crossFileRules, type RequirementSummary } from "./xref.js";
 
 const ENGINE_VERSION = `${BUILD_ID}/1`;
@@ -76,7 +83,10 @@ export interface RunStats {
 }
 
 export function analyseProject(project: ProjectRoot, config: KeelConfig = loadConfig(project)): Analysis {
-  const configSignature = contentHash(JSON.stringify([ENGINE_VERSION, config, project.layouts]));
+  // Spec Kit's and Kiro's folders are walked only when present, so their presence is part of the signature.
+  const configSignature = contentHash(
+    JSON.stringify([ENGINE_VERSION, config, project.layouts, foreignTaskRoots(project.root)]),
+  );
   let index: IndexDb | null = null;
   try {
     index = IndexDb.open(project.root);
@@ -225,16 +235,27 @@ function analyseAll(
     }
 
     const touches: ChangeTouch[] = [];
+    /** Task file texts by path: the open changes' (already read for the change rules) and the others. */
+    const taskTexts = new Map<string, string>();
+    const pendingIds: string[] = [];
     for (const ref of discovery.changes) {
       if (ref.archived) continue;
       const files = openChangeFiles.get(ref.dir) ?? [];
-      const { change, findings } = analyseChange(
+      const { change, findings, tasks } = analyseChange(
         ref,
         files,
         specEntries,
         ref.layout === "openspec" ? openspecSchemas(project) : undefined,
       );
       parsed += files.length;
+      if (tasks) taskTexts.set(tasks.file, tasks.text);
+      for (const d of change.deltas) {
+        for (const sec of d.sections) {
+          if (sec.op === "ADDED" || sec.op === "MODIFIED")
+            for (const r of sec.requirements) pendingIds.push(r.id);
+          for (const r of sec.renames) pendingIds.push(r.toId ?? derivedRequirementId(d.capability, r.to));
+        }
+      }
       const touched = change.deltas.reduce(
         (n, d) => n + d.sections.reduce((m, sec) => m + sec.requirements.length + sec.renames.length, 0),
         0,
@@ -272,6 +293,45 @@ function analyseAll(
     const changeItem = new Map(items.filter((i) => i.type === "change").map((i) => [i.id, i]));
     for (const f of xref) {
       const owner = itemByFile.get(f.file) ?? changeItem.get(f.target ?? "");
+      if (owner) owner.findings.push(f);
+      else projectFindings.push(f);
+    }
+
+    // Task rules. A change's tasks belong to the change's item, a capability's to its spec's; Spec Kit's
+    // and Kiro's to none. Nothing here runs for a project without task files.
+    const taskOwner = new Map<string, ItemVerdict>();
+    const loaded: LoadedTasks = { tasks: [], diagnostics: [], sources: [] };
+    for (const entry of discovery.files) {
+      const source = taskSourceOf(entry);
+      if (!source) continue;
+      let text = taskTexts.get(entry.rel);
+      if (text === undefined && !entry.change) {
+        const r = readSource(entry.abs, entry.size);
+        parsed++;
+        if (r.ok) text = r.text;
+        else projectFindings.push(unreadableFinding(entry.rel, r.problem, source.scope));
+      }
+      // A change's unreadable tasks.md is already reported by the change rules.
+      if (text === undefined) continue;
+      const one = tasksFromText(source, text);
+      loaded.sources.push(...one.sources);
+      loaded.tasks.push(...one.tasks);
+      loaded.diagnostics.push(...one.diagnostics);
+      const owner = entry.change
+        ? changeItem.get(entry.change.id)
+        : entry.taskDialect
+          ? undefined
+          : itemByFile.get(entry.rel.replace(/tasks\.md$/, "spec.md"));
+      if (owner) taskOwner.set(entry.rel, owner);
+    }
+    const taskFindings = taskRules({
+      loaded,
+      requirements: () => livingRequirements(discovery, payloads),
+      pending: () => pendingIds,
+      files: () => projectFiles(project.root),
+    });
+    for (const f of taskFindings) {
+      const owner = taskOwner.get(f.file) ?? itemByFile.get(f.file);
       if (owner) owner.findings.push(f);
       else projectFindings.push(f);
     }
@@ -320,21 +380,12 @@ function analyseChange(
   files: SourceEntry[],
   specEntries: Map<string, SourceEntry>,
   projectSchemas: readonly string[] | undefined,
-): { change: Change; findings: Finding[] } {
+): { change: Change; findings: Finding[]; tasks: SourceFile | null } {
   const findings: Finding[] = [];
   const read = (entry: SourceEntry): SourceFile | null => {
     const r = readSource(entry.abs, entry.size);
     if (r.ok) return { file: entry.rel, text: r.text };
-    findings.push({
-      rule: r.problem.rule,
-      severity: "error",
-      file: entry.rel,
-      line: r.problem.line,
-      col: r.problem.col,
-      message: r.problem.message,
-      hint: r.problem.hint,
-      target: ref.id,
-    });
+    findings.push(unreadableFinding(entry.rel, r.problem, ref.id));
     return null;
   };
   const sources = changeSources(ref, files, read);
@@ -364,7 +415,28 @@ function analyseChange(
       ),
     );
   }
-  return { change, findings };
+  return { change, findings, tasks };
+}
+
+/** The living specs' requirements with their effective status, for the coverage rules. */
+function livingRequirements(discovery: Discovery, payloads: Map<string, Payload>): CoverableRequirement[] {
+  const out: CoverableRequirement[] = [];
+  for (const entry of discovery.files) {
+    const payload = payloads.get(entry.rel);
+    if (payload?.kind !== "spec") continue;
+    for (const r of payload.requirements) {
+      out.push({
+        id: r.id,
+        title: r.title,
+        capability: payload.capability,
+        status: r.status as RequirementStatus | null,
+        file: entry.rel,
+        line: r.line,
+        col: r.col,
+      });
+    }
+  }
+  return out;
 }
 
 /** Folder names under `openspec/schemas/`: the project's own workflow schemas. */

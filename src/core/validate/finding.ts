@@ -1,5 +1,6 @@
 // Helpers to build findings from model positions.
 import type { Diagnostic, Finding, Severity, Span } from "../../model/types.js";
+import type { ReadProblem } from "../../workspace/read.js";
 
 export function finding(
   rule: string,
@@ -17,6 +18,21 @@ export function finding(
     col: span.start.col,
     message,
     hint,
+  };
+  if (target !== undefined) f.target = target;
+  return f;
+}
+
+/** A file that could not be read (see workspace/read.ts), as a finding at the problem's position. */
+export function unreadableFinding(file: string, problem: ReadProblem, target?: string): Finding {
+  const f: Finding = {
+    rule: problem.rule,
+    severity: "error",
+    file,
+    line: problem.line,
+    col: problem.col,
+    message: problem.message,
+    hint: problem.hint,
   };
   if (target !== undefined) f.target = target;
   return f;

@@ -8,6 +8,7 @@ export interface RequirementSummary {
   explicit: boolean;
   line: number;
   col: number;
+  /** Effective status: the marker line's, else the spec's front matter's; null when neither says. */
   status: string | null;
 }
 

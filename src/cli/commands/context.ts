@@ -1,0 +1,61 @@
+// `keel context <task-id> [--budget N]`: the context pack an agent needs to do one task, within a token budget.
+// Markdown by default (to paste into an agent), the sections with their token counts under --json.
+import { buildContextPack, DEFAULT_BUDGET } from "../../core/context/index.js";
+import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
+import { findProjectRoot } from "../../workspace/root.js";
+import { type Command, parseFlags } from "../command.js";
+import { printJson } from "../output.js";
+
+const USAGE = "keel context <task-id> [--budget <tokens>] [--json]";
+
+const command: Command = {
+  name: "context",
+  summary: "the context pack for one task",
+  usage: USAGE,
+  async run({ io, global, argv }): Promise<ExitCode> {
+    const { values, positionals } = parseFlags(argv, { budget: { type: "string" } }, USAGE);
+    if (positionals.length !== 1)
+      throw usageError(
+        positionals.length === 0 ? "context needs a task id" : "context takes one task id",
+        `usage: ${USAGE}`,
+      );
+    const raw = values.budget ?? String(DEFAULT_BUDGET);
+    if (!/^[1-9][0-9]{0,8}$/.test(raw))
+      throw usageError(
+        `--budget must be a positive whole number of tokens, got "${raw}"`,
+        `e.g. --budget ${DEFAULT_BUDGET} (at most 999999999)`,
+      );
+    const budget = Number(raw);
+    const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
+    const ref = positionals[0] as string;
+    const result = await buildContextPack(project.root, ref, budget);
+    if ("lookup" in result) {
+      const l = result.lookup;
+      if ("ambiguous" in l)
+        throw usageError(
+          `task id ${ref} is ambiguous: ${l.ambiguous.join(", ")}`,
+          `name one of them with its scope, e.g. \`keel context ${l.ambiguous[0]}\``,
+        );
+      throw usageError(
+        `unknown task: ${ref}`,
+        l.suggestions.length > 0
+          ? `did you mean ${l.suggestions.join(", ")}? (\`keel tasks list\` lists every task)`
+          : "list the tasks with `keel tasks list`",
+      );
+    }
+    const pack = result.pack;
+    if (pack.totals.overBudget)
+      io.err(
+        `warning: the pack for ${pack.task} needs ${pack.totals.tokens} tokens, over the budget of ${budget}: the task and its covered requirements are never left out`,
+      );
+    if (global.json) {
+      const { text: _text, ...json } = pack;
+      printJson(io, { version: 1, ...json });
+      return EXIT.ok;
+    }
+    io.out(pack.text);
+    return EXIT.ok;
+  },
+};
+
+export default command;

@@ -1,0 +1,103 @@
+// `keel analyze`: a deterministic cross-artifact report — Spec Kit's /analyze, computed rather than prompted.
+// Five categories, each its own module: coverage gaps both ways (coverage-gaps.ts), constitution gates nothing
+// runs (gates.ts), referenced files that do not exist (references.ts), and one term written several ways
+// between specs and tasks (terms.ts). Findings have validate's shape and are ranked by severity, then location.
+import type { Finding, Severity } from "../../model/types.js";
+import type { KeelConfig } from "../../workspace/config.js";
+import type { ProjectRoot } from "../../workspace/root.js";
+import { buildGraph } from "../tasks/graph.js";
+import { coverageGaps, REQUIREMENT_WITHOUT_TASK, TASK_WITHOUT_REQUIREMENT } from "./coverage-gaps.js";
+import { GATE_NOT_WIRED, gateFindings, PRINCIPLE_WITHOUT_GATE } from "./gates.js";
+import { MISSING_FILE, missingFiles } from "./references.js";
+import { readSources } from "./sources.js";
+import { INCONSISTENT_TERM, termFindings } from "./terms.js";
+
+export const CATEGORIES = [
+  "requirements-without-tasks",
+  "tasks-without-requirements",
+  "unwired-gates",
+  "missing-files",
+  "inconsistent-terms",
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+const CATEGORY_OF: Record<string, Category> = {
+  [REQUIREMENT_WITHOUT_TASK]: "requirements-without-tasks",
+  [TASK_WITHOUT_REQUIREMENT]: "tasks-without-requirements",
+  [GATE_NOT_WIRED]: "unwired-gates",
+  [PRINCIPLE_WITHOUT_GATE]: "unwired-gates",
+  [MISSING_FILE]: "missing-files",
+  [INCONSISTENT_TERM]: "inconsistent-terms",
+};
+
+export type FailOn = "error" | "warning";
+
+export interface AnalyzeReport {
+  version: 1;
+  /** True when no finding is at or above `failOn`: the exit code is then 0. */
+  ok: boolean;
+  failOn: FailOn;
+  summary: {
+    errors: number;
+    warnings: number;
+    info: number;
+    categories: Record<Category, number>;
+    requirements: number;
+    tasks: number;
+  };
+  findings: Finding[];
+}
+
+const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+/** Severity first, then file, line, column, rule and message. */
+export function rankFindings(a: Finding, b: Finding): number {
+  return (
+    RANK[a.severity] - RANK[b.severity] ||
+    (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+    a.line - b.line ||
+    a.col - b.col ||
+    (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0) ||
+    (a.message < b.message ? -1 : a.message > b.message ? 1 : 0)
+  );
+}
+
+export function categoryOf(rule: string): Category | undefined {
+  return CATEGORY_OF[rule];
+}
+
+export function analyzeProject(
+  project: ProjectRoot,
+  config?: KeelConfig,
+  failOn: FailOn = "error",
+): AnalyzeReport {
+  const src = readSources(project, config);
+  const graph = buildGraph(src.tasks);
+  const findings = [
+    ...coverageGaps(graph, src.specs, src.changes),
+    ...gateFindings(project.root, src.constitution, src.config),
+    ...missingFiles(project.root, src.files, src.tasks),
+    ...termFindings(src.files),
+  ].sort(rankFindings);
+  const categories = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
+  for (const f of findings) {
+    const c = CATEGORY_OF[f.rule];
+    if (c) categories[c]++;
+  }
+  const errors = findings.filter((f) => f.severity === "error").length;
+  const warnings = findings.filter((f) => f.severity === "warning").length;
+  return {
+    version: 1,
+    ok: failOn === "error" ? errors === 0 : errors + warnings === 0,
+    failOn,
+    summary: {
+      errors,
+      warnings,
+      info: findings.length - errors - warnings,
+      categories,
+      requirements: src.specs.reduce((n, s) => n + s.requirements.length, 0),
+      tasks: graph.order.length,
+    },
+    findings,
+  };
+}

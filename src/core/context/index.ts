@@ -1,0 +1,78 @@
+// `keel context`: the context pack for one task — gathered (gather.ts), laid out as items in order of relevance
+// (render.ts), fitted into the token budget (trim.ts), counted with a real tokenizer (tokens.ts).
+import {
+  type ContextData,
+  gatherContext,
+  loadTaskGraph,
+  lookupTask,
+  type Omission,
+  type TaskLookup,
+} from "./gather.js";
+import { contextItems, renderFooter, type SectionKind } from "./render.js";
+import { loadTokenizer } from "./tokens.js";
+import { fitPack } from "./trim.js";
+
+export type { Omission, SectionKind, TaskLookup };
+
+/** Budget when none is given: room for a task, its requirements and the constitution, well inside any agent's window. */
+export const DEFAULT_BUDGET = 8000;
+
+export interface ContextPack {
+  task: string;
+  budget: number;
+  tokenizer: string;
+  sections: {
+    kind: SectionKind;
+    ref: string;
+    /** Requirements (covered and referenced) only. */
+    fingerprint?: string;
+    tokens: number;
+    truncated: boolean;
+    text: string;
+  }[];
+  /** Everything left out: over the budget, or referenced but not includable. */
+  omitted: Omission[];
+  footer: string;
+  /** The Markdown pack: the sections' texts and the footer, a blank line between each. */
+  text: string;
+  totals: { tokens: number; sections: number; omitted: number; omittedTokens: number; overBudget: boolean };
+}
+
+export type ContextResult = { pack: ContextPack } | { lookup: Exclude<TaskLookup, { found: string }> };
+
+export async function buildContextPack(root: string, ref: string, budget: number): Promise<ContextResult> {
+  const graph = loadTaskGraph(root);
+  const found = lookupTask(graph, ref);
+  if (!("found" in found)) return { lookup: found };
+  const data: ContextData = gatherContext(root, graph, found.found);
+  const tok = await loadTokenizer();
+  const fitted = fitPack(contextItems(data), budget, tok, (omitted, over) =>
+    renderFooter(found.found, budget, tok.name, [...omitted, ...data.omitted], over),
+  );
+  const omitted = [...fitted.omitted, ...data.omitted];
+  return {
+    pack: {
+      task: found.found,
+      budget,
+      tokenizer: tok.name,
+      sections: fitted.sections.map((s) => ({
+        kind: s.item.kind,
+        ref: s.item.ref,
+        ...(s.item.fingerprint ? { fingerprint: s.item.fingerprint } : {}),
+        tokens: s.tokens,
+        truncated: s.truncated,
+        text: s.text,
+      })),
+      omitted,
+      footer: fitted.footer,
+      text: fitted.text,
+      totals: {
+        tokens: fitted.tokens,
+        sections: fitted.sections.length,
+        omitted: omitted.length,
+        omittedTokens: omitted.reduce((n, o) => n + (o.tokens ?? 0), 0),
+        overBudget: fitted.overBudget,
+      },
+    },
+  };
+}

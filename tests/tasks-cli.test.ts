@@ -1,10 +1,10 @@
 // `keel tasks` end to end through the built bundle: Keel, OpenSpec, Spec Kit and Kiro task files in one project.
-import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keel, type Run } from "./support/cli.js";
-import { writeFiles } from "./support/files.js";
+import { tempProjects, writeFiles } from "./support/files.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed CLI output, checked field by field
 function json(run: Run): any {
@@ -194,5 +194,36 @@ describe("keel tasks without keel/ or openspec/", () => {
     const run = keel(dir, "tasks", "list", "-C", dir);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain(".specify/ (Spec Kit)");
+  });
+});
+
+describe("where task files are found", () => {
+  const project = tempProjects("keel-tasks-where-");
+
+  it("reads a nested capability's tasks.md, scoped by its folder path", () => {
+    const root = project({
+      "keel/keel.yaml": "version: 1\n",
+      "keel/specs/billing/tax/tasks.md": "- [ ] 1.1 VAT rates\n",
+      "keel/specs/billing/tasks.md":
+        "- [ ] 1.1 Invoice numbering\n- [ ] 1.2 Totals\n  - depends-on: billing/tax/1.1\n",
+    });
+    const tasks = json(keel(root, "tasks", "list", "--json")).tasks;
+    expect(tasks.map((t: { key: string; dependsOn: string[] }) => [t.key, t.dependsOn])).toEqual([
+      ["billing/1.1", []],
+      ["billing/1.2", ["billing/tax/1.1"]],
+      ["billing/tax/1.1", []],
+    ]);
+  });
+
+  it("never reads a task file or folder linked from outside the project", () => {
+    const outside = project({
+      "tasks.md": "- [ ] 9.9 Secret task\n",
+      "feature/tasks.md": "- [ ] 8.8 Other\n",
+    });
+    const root = project({ "keel/keel.yaml": "version: 1\n", "keel/specs/pay/spec.md": "# Pay\n" });
+    symlinkSync(join(outside, "tasks.md"), join(root, "keel/specs/pay/tasks.md"));
+    symlinkSync(join(outside, "feature"), join(root, "keel/specs/linked"));
+    const run = keel(root, "tasks", "list", "--json");
+    expect(json(run).tasks).toEqual([]);
   });
 });

@@ -313,6 +313,32 @@ describe("clean projects stay clean", () => {
   });
 });
 
+describe("coverage is judged per planned capability", () => {
+  it("warns of an uncovered approved requirement where the capability is planned, not elsewhere", () => {
+    const spec = (cap: string, ids: string[]) =>
+      [
+        `# ${cap}`,
+        "",
+        "## Purpose",
+        `The ${cap} capability of the invoicing product, as customers and auditors see it.`,
+        "",
+        "## Requirements",
+        "",
+        ...ids.flatMap((id) =>
+          requirement(id, `Rule ${id}`, `apply rule ${id} to every invoice`, "approved"),
+        ),
+      ].join("\n");
+    const root = project({
+      "keel/keel.yaml": "version: 1\n",
+      "keel/specs/pay/spec.md": spec("pay", ["PAY-1", "PAY-2"]),
+      "keel/specs/tax/spec.md": spec("tax", ["TAX-1", "TAX-2"]),
+      "keel/specs/pay/tasks.md": "- [ ] 1.1 Refund handler\n  - covers: PAY-1\n",
+    });
+    const found = report(keel(root, "validate", "--json")).findings as Finding[];
+    expect(found.map((f) => [f.rule, f.target])).toEqual([["tasks/uncovered-requirement", "PAY-2"]]);
+  });
+});
+
 describe("the validation cache and task files", () => {
   const ENV = { KEEL_RACY_WINDOW_MS: "0" };
   const BASE: Record<string, string> = {

@@ -3,12 +3,13 @@
 // gains one line. Every write is atomic.
 
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { basename, dirname, join, resolve, sep } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { STATE_DIR } from "../store/index-db.js";
 import { writeFileAtomic } from "../workspace/atomic.js";
 import { CONFIG_FILE, DEFAULT_VAGUE_TERMS, parseConfig } from "../workspace/config.js";
 import { KeelError, projectError } from "../workspace/errors.js";
 import { gitOutput } from "../workspace/git.js";
+import { isWithin } from "../workspace/paths.js";
 import { decodeSource } from "../workspace/read.js";
 
 export interface InitWarning {
@@ -54,7 +55,7 @@ export function initProject(rootArg: string): InitReport {
   const report: InitReport = { version: 1, root, created: [], kept: [], updated: [], warnings: [] };
   const inside = (abs: string): boolean => {
     const real = realOrNull(abs);
-    return real !== null && (real === rootReal || real.startsWith(rootReal + sep));
+    return real !== null && isWithin(rootReal, real);
   };
 
   // keel/ itself: checked before anything is written, so a refusal leaves the tree untouched.

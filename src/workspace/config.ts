@@ -1,9 +1,10 @@
 // keel/keel.yaml: the project configuration. Validated at the boundary; a bad file stops with its line.
 import { existsSync, readFileSync, realpathSync } from "node:fs";
-import { join, sep } from "node:path";
+import { join } from "node:path";
 import { isMap, parseDocument } from "yaml";
 import type { Severity } from "../model/types.js";
 import { KeelError, projectError } from "./errors.js";
+import { isWithin } from "./paths.js";
 import { decodeSource } from "./read.js";
 import type { ProjectRoot } from "./root.js";
 
@@ -92,7 +93,7 @@ export function loadConfig(project: ProjectRoot): KeelConfig {
   try {
     const real = realpathSync(path);
     const rootReal = realpathSync(project.root);
-    if (real !== rootReal && !real.startsWith(rootReal + sep)) {
+    if (!isWithin(rootReal, real)) {
       throw projectError(
         `${CONFIG_FILE} is a symbolic link out of the project; Keel does not follow it`,
         "copy the file into the project",

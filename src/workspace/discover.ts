@@ -2,6 +2,7 @@
 import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { Layout } from "../model/types.js";
+import { isWithin, realpathOrNull } from "./paths.js";
 import { LAYOUT_DIR, type ProjectRoot } from "./root.js";
 
 export type FileRole = "spec" | "constitution" | "proposal" | "tasks" | "design" | "change-meta" | "delta";
@@ -144,7 +145,7 @@ class Walker {
   private readonly visited = new Set<string>();
 
   constructor(private readonly root: string) {
-    this.visited.add(safeRealpath(root) ?? root);
+    this.visited.add(realpathOrNull(root) ?? root);
   }
 
   rel(abs: string): string {
@@ -193,7 +194,7 @@ class Walker {
     }
     // A link to the folder holding it, or to any folder above it, would be walked again from inside itself.
     // Real folders are not in `visited`, so this is checked against the link's own location.
-    const parentReal = safeRealpath(parent) ?? parent;
+    const parentReal = realpathOrNull(parent) ?? parent;
     if (this.visited.has(target) || parentReal === target || parentReal.startsWith(target + sep)) {
       this.problems.push({
         rule: "input/symlink-loop",
@@ -232,8 +233,8 @@ class Walker {
       });
       return null;
     }
-    const rootReal = safeRealpath(this.root) ?? this.root;
-    if (target !== rootReal && !target.startsWith(rootReal + sep)) {
+    const rootReal = realpathOrNull(this.root) ?? this.root;
+    if (!isWithin(rootReal, target)) {
       this.problems.push({
         rule: "input/outside-project",
         file: this.rel(abs),
@@ -339,14 +340,6 @@ class Walker {
         this.walkSpecs(join(dir, "specs"), "", layout, "delta", ref, out.files);
       }
     }
-  }
-}
-
-function safeRealpath(p: string): string | null {
-  try {
-    return realpathSync(p);
-  } catch {
-    return null;
   }
 }
 

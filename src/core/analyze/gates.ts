@@ -4,9 +4,10 @@
 // file (GitHub Actions, GitLab, CircleCI, Azure Pipelines, Bitbucket, Travis, Buildkite, Jenkins, or a script
 // in `.ci/`). A principle with no gate at all is reported too, at a lower severity.
 import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { join, sep } from "node:path";
+import { join } from "node:path";
 import type { Constitution, Finding, Principle } from "../../model/types.js";
 import type { KeelConfig } from "../../workspace/config.js";
+import { isWithin } from "../../workspace/paths.js";
 
 export const GATE_NOT_WIRED = "analyze/gate-not-wired";
 export const PRINCIPLE_WITHOUT_GATE = "analyze/principle-without-gate";
@@ -128,7 +129,7 @@ function gateLine(p: Principle): number {
 function readProjectFile(root: string, rel: string): string | null {
   try {
     const real = realpathSync(join(root, rel));
-    if (!real.startsWith(realpathSync(root) + sep) || !statSync(real).isFile()) return null;
+    if (!isWithin(realpathSync(root), real) || !statSync(real).isFile()) return null;
     return readFileSync(real, "utf8");
   } catch {
     return null;

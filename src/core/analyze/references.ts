@@ -10,8 +10,9 @@
 // looked at. In a task file, a file named on the line of an open task whose title says it creates something
 // ("Create…", "Add…", "Write…") is that task's output, not a reference.
 import { lstatSync, realpathSync } from "node:fs";
-import { dirname, join, posix, sep } from "node:path";
+import { dirname, join, posix } from "node:path";
 import type { Finding } from "../../model/types.js";
+import { isWithin } from "../../workspace/paths.js";
 import type { LoadedTasks } from "../tasks/load.js";
 import { codeSpans, proseLines, withoutCode } from "./prose.js";
 import type { TextFile } from "./sources.js";
@@ -46,7 +47,7 @@ export function missingFiles(root: string, files: readonly TextFile[], tasks: Lo
     for (let dir = dirname(abs); ; dir = dirname(dir)) {
       try {
         const real = realpathSync(dir);
-        if (real !== rootReal && !real.startsWith(rootReal + sep)) return true; // not looked at, not reported
+        if (!isWithin(rootReal, real)) return true; // not looked at, not reported
         break;
       } catch {
         if (dir === root || dirname(dir) === dir) break; // missing folder: look further up

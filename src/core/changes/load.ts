@@ -2,11 +2,12 @@
 // files as they are now). Keel and OpenSpec layouts alike; a change made by hand, with no change.yaml, is read
 // the same way as one Keel scaffolded.
 import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
-import { join, sep } from "node:path";
+import { join } from "node:path";
 import { parseChange, type SourceFile } from "../../format/change.js";
 import { contentHash } from "../../model/fingerprint.js";
 import type { Change, Diagnostic, Layout } from "../../model/types.js";
 import { projectError, usageError } from "../../workspace/errors.js";
+import { isWithin } from "../../workspace/paths.js";
 import { readSource } from "../../workspace/read.js";
 import { LAYOUT_DIR, type ProjectRoot } from "../../workspace/root.js";
 import { type ChangeMeta, META_FILE, OPENSPEC_META_FILE, readMeta } from "./meta.js";
@@ -59,7 +60,7 @@ function inside(root: string, abs: string): boolean {
   try {
     const real = realpathSync(abs);
     const rootReal = realpathSync(root);
-    return real === rootReal || real.startsWith(rootReal + sep);
+    return isWithin(rootReal, real);
   } catch {
     return false;
   }

@@ -4,6 +4,7 @@
 import { lstatSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { posix } from "node:path/posix";
+import { isWithin } from "../../workspace/paths.js";
 
 export interface PathRef {
   /** As written. */
@@ -77,8 +78,7 @@ export function resolveInProject(root: string, rel: string): Resolved {
   } catch {
     return { ok: false, reason: "missing", rel };
   }
-  if (real !== rootReal && !real.startsWith(rootReal + sep))
-    return { ok: false, reason: "outside-project", rel };
+  if (!isWithin(rootReal, real)) return { ok: false, reason: "outside-project", rel };
   const st = statSync(real);
   if (!st.isFile()) return { ok: false, reason: "not-a-file", rel };
   return { ok: true, rel: relative(rootReal, real).split(sep).join("/"), abs: real, size: st.size };

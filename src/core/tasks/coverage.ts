@@ -27,8 +27,11 @@ export interface CoverRef {
 }
 
 export interface Coverage {
-  /** Whether any task whose `covers` Keel checks names at least one ID: coverage is in use in the project. */
-  usesCoverage: boolean;
+  /**
+   * Capabilities planned with tasks: at least one of their requirements is covered by some task. Within them an
+   * uncovered approved requirement is a gap in the plan; elsewhere it is only not planned yet.
+   */
+  planned: Set<string>;
   /** Living requirement ID → keys of the tasks that cover it, in task order. */
   coveredBy: Map<string, string[]>;
   /** Living requirements that no task covers, in the order given (whatever their status). */
@@ -68,7 +71,7 @@ export function computeCoverage(
   const deprecated: Coverage["deprecated"] = [];
   const ownLink = new Map<string, boolean>();
   const unknownOf = new Map<string, string[]>();
-  let usesCoverage = false;
+  const planned = new Set<string>();
 
   for (const key of graph.order) {
     const task = (graph.nodes.get(key) as TaskNode).task;
@@ -76,13 +79,13 @@ export function computeCoverage(
       ownLink.set(key, task.covers.length > 0 || (task.dialect === "speckit" && task.story !== null));
       continue;
     }
-    if (task.covers.length > 0) usesCoverage = true;
     let linked = false;
     const missing: string[] = [];
     for (const id of task.covers) {
       const requirement = byId.get(id);
       if (requirement) {
         linked = true;
+        planned.add(requirement.capability);
         const list = coveredBy.get(id) ?? [];
         if (!list.includes(key)) list.push(key);
         coveredBy.set(id, list);
@@ -132,5 +135,5 @@ export function computeCoverage(
   }
 
   const uncovered = [...byId.values()].filter((r) => !coveredBy.has(r.id));
-  return { usesCoverage, coveredBy, uncovered, unknown, deprecated, unlinked };
+  return { planned, coveredBy, uncovered, unknown, deprecated, unlinked };
 }

@@ -1,9 +1,10 @@
 // Finding and reading every tasks.md of a project: Keel's (specs and changes), OpenSpec's changes, Spec Kit's
 // feature folders (`specs/<feature>/tasks.md`) and Kiro's (`.kiro/specs/<feature>/tasks.md`).
-import { readdirSync, type Stats, statSync } from "node:fs";
+import { type Dirent, lstatSync, readdirSync, type Stats, statSync } from "node:fs";
 import { join } from "node:path";
 import { type ParsedTask, parseTasks, type TaskDiagnostic } from "../../format/tasks.js";
 import { changeStamp } from "../../workspace/discover.js";
+import { isWithin, realpathOrNull } from "../../workspace/paths.js";
 import { readSource } from "../../workspace/read.js";
 
 export type TaskDialect = "keel" | "openspec" | "speckit" | "kiro";
@@ -34,33 +35,14 @@ export interface LoadedTasks {
   sources: TaskSource[];
 }
 
-const LOCATIONS: { dir: string[]; dialect: TaskDialect; skip?: string }[] = [
-  { dir: ["keel", "specs"], dialect: "keel" },
+/** Where task files live; `nested`: capabilities nest (`keel/specs/billing/tax/`), so every folder below counts. */
+const LOCATIONS: { dir: string[]; dialect: TaskDialect; skip?: string; nested?: boolean }[] = [
+  { dir: ["keel", "specs"], dialect: "keel", nested: true },
   { dir: ["keel", "changes"], dialect: "keel", skip: "archive" },
   { dir: ["openspec", "changes"], dialect: "openspec", skip: "archive" },
   { dir: ["specs"], dialect: "speckit" },
   { dir: [".kiro", "specs"], dialect: "kiro" },
 ];
-
-function subdirs(abs: string): string[] {
-  try {
-    return readdirSync(abs, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !d.name.startsWith("."))
-      .map((d) => d.name)
-      .sort();
-  } catch {
-    return [];
-  }
-}
-
-function fileStat(abs: string): Stats | null {
-  try {
-    const st = statSync(abs);
-    return st.isFile() ? st : null;
-  } catch {
-    return null; // absent, a loop, or unreadable: not a task file
-  }
-}
 
 /** A source as found on disk, with the size and change stamp it had when found (before it is read). */
 export interface FoundTaskSource extends TaskSource {
@@ -68,25 +50,74 @@ export interface FoundTaskSource extends TaskSource {
   stamp: number;
 }
 
-/** Every tasks.md in the known locations, in a stable order. */
+/**
+ * Every tasks.md in the known locations, in a stable order. A folder or file reached through a symbolic link
+ * is used only when its real location is inside the project (as discovery does).
+ */
 export function findTaskSources(root: string): FoundTaskSource[] {
+  const rootReal = realpathOrNull(root) ?? root;
+  const inside = (abs: string, entry: Dirent): boolean => {
+    if (!entry.isSymbolicLink()) return true;
+    const real = realpathOrNull(abs);
+    return real !== null && isWithin(rootReal, real);
+  };
   const out: FoundTaskSource[] = [];
-  for (const loc of LOCATIONS) {
-    for (const name of subdirs(join(root, ...loc.dir))) {
-      if (name === loc.skip) continue;
-      const rel = [...loc.dir, name, "tasks.md"];
-      const st = fileStat(join(root, ...rel));
+  const visit = (loc: (typeof LOCATIONS)[number], rel: string[], scope: string[]): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(join(root, ...rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith(".") || (scope.length === 0 && e.name === loc.skip)) continue;
+      const abs = join(root, ...rel, e.name);
+      if (!inside(abs, e) || !isDirectory(abs, e)) continue;
+      const file = [...rel, e.name, "tasks.md"];
+      const st = taskFileStat(join(root, ...file), rootReal);
       if (st)
         out.push({
-          file: rel.join("/"),
-          scope: name,
+          file: file.join("/"),
+          scope: [...scope, e.name].join("/"),
           dialect: loc.dialect,
           size: st.size,
           stamp: changeStamp(st),
         });
+      if (loc.nested) visit(loc, [...rel, e.name], [...scope, e.name]);
     }
+  };
+  for (const loc of LOCATIONS) {
+    // The location itself (`keel/specs`, `.kiro`) must not lead out of the project either.
+    const base = realpathOrNull(join(root, ...loc.dir));
+    if (base !== null && isWithin(rootReal, base)) visit(loc, loc.dir, []);
   }
   return out;
+}
+
+function isDirectory(abs: string, entry: Dirent): boolean {
+  if (entry.isDirectory()) return true;
+  if (!entry.isSymbolicLink()) return false;
+  try {
+    return statSync(abs).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The stat of a task file, or null when there is none, or it is a link out of the project. */
+function taskFileStat(abs: string, rootReal: string): Stats | null {
+  try {
+    const st = statSync(abs);
+    if (!st.isFile()) return null;
+    if (lstatSync(abs).isSymbolicLink()) {
+      const real = realpathOrNull(abs);
+      if (real === null || !isWithin(rootReal, real)) return null;
+    }
+    return st;
+  } catch {
+    return null; // absent, a loop, or unreadable: not a task file
+  }
 }
 
 /** Parses one file's text into project tasks; never throws. */

@@ -3,6 +3,7 @@ import { existsSync, realpathSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { Finding } from "../../model/types.js";
 import { usageError } from "../../workspace/errors.js";
+import { isWithin } from "../../workspace/paths.js";
 import type { FullResult, ItemVerdict } from "./engine.js";
 
 export type Selector = (item: ItemVerdict | null, finding: Finding | null) => boolean;
@@ -26,7 +27,7 @@ export function resolveTarget(
   if (existsSync(abs)) {
     const rootReal = realpathSync(root);
     const real = realpathSync(abs);
-    if (real !== rootReal && !real.startsWith(rootReal + sep)) {
+    if (!isWithin(rootReal, real)) {
       throw usageError(
         `path ${target} is outside the project`,
         `give a path inside ${relative(cwd, root) || "."}`,

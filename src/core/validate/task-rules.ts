@@ -103,20 +103,18 @@ function coverageRules(graph: TaskGraph, input: TaskRuleInput): Finding[] {
       ),
     );
   }
-  if (coverage.usesCoverage) {
-    for (const r of coverage.uncovered) {
-      if (r.status !== "approved") continue;
-      out.push({
-        rule: "tasks/uncovered-requirement",
-        severity: "warning",
-        file: r.file,
-        line: r.line,
-        col: r.col,
-        message: `approved requirement ${r.id} ("${r.title}") is covered by no task`,
-        hint: `add \`covers: ${r.id}\` to the task that implements it, or plan one in a tasks.md`,
-        target: r.id,
-      });
-    }
+  for (const r of coverage.uncovered) {
+    if (r.status !== "approved" || !coverage.planned.has(r.capability)) continue;
+    out.push({
+      rule: "tasks/uncovered-requirement",
+      severity: "warning",
+      file: r.file,
+      line: r.line,
+      col: r.col,
+      message: `approved requirement ${r.id} ("${r.title}") is covered by no task`,
+      hint: `add \`covers: ${r.id}\` to the task that implements it, or plan one in a tasks.md`,
+      target: r.id,
+    });
   }
   return out;
 }

@@ -1,0 +1,18 @@
+// Keeping to the project: a path is followed only when its real location (symbolic links resolved) is the
+// project's root or inside it.
+import { realpathSync } from "node:fs";
+import { sep } from "node:path";
+
+/** Whether `real` (a resolved path) is `rootReal` itself or inside it. */
+export function isWithin(rootReal: string, real: string): boolean {
+  return real === rootReal || real.startsWith(rootReal + sep);
+}
+
+/** The real path of `p`, or null when it does not resolve (missing, a loop, unreadable). */
+export function realpathOrNull(p: string): string | null {
+  try {
+    return realpathSync(p);
+  } catch {
+    return null;
+  }
+}

@@ -337,6 +337,29 @@ describe("coverage is judged per planned capability", () => {
     const found = report(keel(root, "validate", "--json")).findings as Finding[];
     expect(found.map((f) => [f.rule, f.target])).toEqual([["tasks/uncovered-requirement", "PAY-2"]]);
   });
+
+  it("holds a change's tasks to what the change adds or modifies, once they use covers", () => {
+    const delta = [
+      "## ADDED Requirements",
+      "",
+      ...requirement("PAY-3", "Refund review", "log every refund for review"),
+      ...requirement("PAY-4", "Refund limits", "refuse refunds above the invoice total"),
+    ].join("\n");
+    const root = project({
+      "keel/keel.yaml": "version: 1\n",
+      "keel/specs/pay/spec.md": PAY_SPEC,
+      "keel/changes/add-review/proposal.md":
+        "## Why\nRefunds need a review trail before the next audit of the ledger.\n\n## What Changes\n- Review.\n",
+      "keel/changes/add-review/specs/pay/spec.md": delta,
+      "keel/changes/add-review/tasks.md": "- [ ] 1.1 Review log\n  - covers: PAY-3\n- [ ] 1.2 Docs\n",
+    });
+    const found = (report(keel(root, "validate", "--json")).findings as Finding[]).filter(
+      (f) => f.rule === "tasks/uncovered-requirement",
+    );
+    expect(found.map((f) => [f.file, f.line, f.target])).toEqual([
+      ["keel/changes/add-review/specs/pay/spec.md", lineOf(delta, "{#PAY-4}"), "add-review"],
+    ]);
+  });
 });
 
 describe("the validation cache and task files", () => {

@@ -27,12 +27,7 @@ export interface CoverRef {
 }
 
 export interface Coverage {
-  /**
-   * Capabilities planned with tasks: at least one of their requirements is covered by some task. Within them an
-   * uncovered approved requirement is a gap in the plan; elsewhere it is only not planned yet.
-   */
-  planned: Set<string>;
-  /** Living requirement ID → keys of the tasks that cover it, in task order. */
+  /** Requirement ID (living, or pending in an open change) → keys of the tasks that cover it, in task order. */
   coveredBy: Map<string, string[]>;
   /** Living requirements that no task covers, in the order given (whatever their status). */
   uncovered: CoverableRequirement[];
@@ -67,11 +62,15 @@ export function computeCoverage(
   for (const r of requirements) if (!byId.has(r.id)) byId.set(r.id, r);
   const pendingIds = new Set(pending);
   const coveredBy = new Map<string, string[]>();
+  const cover = (id: string, key: string) => {
+    const list = coveredBy.get(id) ?? [];
+    if (!list.includes(key)) list.push(key);
+    coveredBy.set(id, list);
+  };
   const unknown: CoverRef[] = [];
   const deprecated: Coverage["deprecated"] = [];
   const ownLink = new Map<string, boolean>();
   const unknownOf = new Map<string, string[]>();
-  const planned = new Set<string>();
 
   for (const key of graph.order) {
     const task = (graph.nodes.get(key) as TaskNode).task;
@@ -85,13 +84,12 @@ export function computeCoverage(
       const requirement = byId.get(id);
       if (requirement) {
         linked = true;
-        planned.add(requirement.capability);
-        const list = coveredBy.get(id) ?? [];
-        if (!list.includes(key)) list.push(key);
-        coveredBy.set(id, list);
+        cover(id, key);
         if (requirement.status === "deprecated") deprecated.push({ task, id, requirement });
-      } else if (pendingIds.has(id)) linked = true;
-      else {
+      } else if (pendingIds.has(id)) {
+        linked = true;
+        cover(id, key);
+      } else {
         unknown.push({ task, id });
         missing.push(id);
       }
@@ -135,5 +133,5 @@ export function computeCoverage(
   }
 
   const uncovered = [...byId.values()].filter((r) => !coveredBy.has(r.id));
-  return { planned, coveredBy, uncovered, unknown, deprecated, unlinked };
+  return { coveredBy, uncovered, unknown, deprecated, unlinked };
 }

@@ -32,7 +32,7 @@ import { type LoadedTasks, tasksFromText } from "../tasks/load.js";
 import { analyseEntries, type Payload, type WorkItem } from "./analyse-file.js";
 import { compareFindings, finding, fromDiagnostic, unreadableFinding } from "./finding.js";
 import { openspecChangeRules, openspecTaskRules } from "./openspec-rules.js";
-import { taskRules } from "./task-rules.js";
+import { type ChangePlan, taskRules } from "./task-rules.js";
 import { type ChangeTouch, crossFileRules, type RequirementSummary } from "./xref.js";
 
 const ENGINE_VERSION = `${BUILD_ID}/1`;
@@ -238,6 +238,7 @@ function analyseAll(
     /** Task file texts by path: the open changes' (already read for the change rules) and the others. */
     const taskTexts = new Map<string, string>();
     const pendingIds: string[] = [];
+    const changePlans: ChangePlan[] = [];
     for (const ref of discovery.changes) {
       if (ref.archived) continue;
       const files = openChangeFiles.get(ref.dir) ?? [];
@@ -249,10 +250,23 @@ function analyseAll(
       );
       parsed += files.length;
       if (tasks) taskTexts.set(tasks.file, tasks.text);
+      const plan: ChangePlan | null = tasks
+        ? { change: change.id, tasksFile: tasks.file, requirements: [] }
+        : null;
+      if (plan) changePlans.push(plan);
       for (const d of change.deltas) {
         for (const sec of d.sections) {
           if (sec.op === "ADDED" || sec.op === "MODIFIED")
-            for (const r of sec.requirements) pendingIds.push(r.id);
+            for (const r of sec.requirements) {
+              pendingIds.push(r.id);
+              plan?.requirements.push({
+                id: r.id,
+                title: r.title,
+                file: r.headingSpan.file,
+                line: r.headingSpan.start.line,
+                col: r.headingSpan.start.col,
+              });
+            }
           for (const r of sec.renames) pendingIds.push(r.toId ?? derivedRequirementId(d.capability, r.to));
         }
       }
@@ -328,6 +342,7 @@ function analyseAll(
       loaded,
       requirements: () => livingRequirements(discovery, payloads),
       pending: () => pendingIds,
+      changePlans: () => changePlans,
       files: () => projectFiles(project.root),
     });
     for (const f of taskFindings) {

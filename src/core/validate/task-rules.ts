@@ -15,6 +15,14 @@ export interface TaskRuleInput {
   pending: () => Iterable<string>;
   /** The project's files, sorted, or null (see workspace/files.ts); asked for only when needed. */
   files: () => readonly string[] | null;
+  /** Each open change's tasks.md with the requirements the change adds or modifies, at their delta headings. */
+  changePlans: () => ChangePlan[];
+}
+
+export interface ChangePlan {
+  change: string;
+  tasksFile: string;
+  requirements: Array<{ id: string; title: string; file: string; line: number; col: number }>;
 }
 
 const HINTS: Record<string, string> = {
@@ -103,20 +111,61 @@ function coverageRules(graph: TaskGraph, input: TaskRuleInput): Finding[] {
       ),
     );
   }
+  // A plan is judged against what it plans: a capability's own tasks.md against the capability's approved
+  // requirements, a change's tasks.md (once it uses `covers`) against what the change adds or modifies.
+  const planned = new Set(
+    input.loaded.sources
+      .filter((s) => s.dialect === "keel" && s.file.startsWith("keel/specs/"))
+      .map((s) => s.scope),
+  );
   for (const r of coverage.uncovered) {
-    if (r.status !== "approved" || !coverage.planned.has(r.capability)) continue;
-    out.push({
-      rule: "tasks/uncovered-requirement",
-      severity: "warning",
-      file: r.file,
-      line: r.line,
-      col: r.col,
-      message: `approved requirement ${r.id} ("${r.title}") is covered by no task`,
-      hint: `add \`covers: ${r.id}\` to the task that implements it, or plan one in a tasks.md`,
-      target: r.id,
-    });
+    if (r.status !== "approved" || !planned.has(r.capability)) continue;
+    out.push(
+      uncovered(
+        r,
+        `approved requirement ${r.id} ("${r.title}") is covered by no task`,
+        "the task of the capability's tasks.md",
+        r.id,
+      ),
+    );
+  }
+  const filesUsingCovers = new Set<string>();
+  for (const n of graph.nodes.values()) if (n.task.covers.length > 0) filesUsingCovers.add(n.task.file);
+  for (const plan of input.changePlans()) {
+    if (!filesUsingCovers.has(plan.tasksFile)) continue;
+    for (const r of plan.requirements) {
+      if (coverage.coveredBy.has(r.id)) continue;
+      out.push(
+        uncovered(
+          r,
+          `requirement ${r.id} ("${r.title}"), which change ${plan.change} adds or modifies, is covered by no task`,
+          `the task of ${plan.tasksFile}`,
+          plan.change,
+        ),
+      );
+    }
   }
   return out;
+}
+
+/** A planned requirement no task covers, at its heading; `where` names the task file that should cover it. */
+function uncovered(
+  r: { id: string; file: string; line: number; col: number },
+  message: string,
+  where: string,
+  target: string,
+): Finding {
+  const hint = `add \`covers: ${r.id}\` to ${where} that implements it`;
+  return {
+    rule: "tasks/uncovered-requirement",
+    severity: "warning",
+    file: r.file,
+    line: r.line,
+    col: r.col,
+    message,
+    hint,
+    target,
+  };
 }
 
 function taskFinding(

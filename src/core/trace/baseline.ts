@@ -1,0 +1,96 @@
+// The fingerprint a link was made against. A link is as old as the line that carries it: `git blame` names the
+// commit that last touched that line, and the requirement's fingerprint at that commit is the link's baseline.
+// A line not committed yet is being written now, against the requirement as it is now. A commit trailer's
+// baseline is the requirement at that commit. Two git processes per spec file and one per linked file, whatever
+// the number of links: `git blame -L` names every linked line of a file at once, and `git cat-file --batch`
+// (history/git.ts) returns a spec at every commit needed.
+import { spawnSync } from "node:child_process";
+import { parseSpec } from "../../format/spec.js";
+import type { Layout } from "../../model/types.js";
+import { fileAtRevisions } from "../history/git.js";
+import type { RawLink } from "./types.js";
+
+/** git's name for "not committed yet" in blame output. */
+const UNCOMMITTED = /^0+$/;
+
+/** Line → commit that last touched it, for the given lines of one file; uncommitted or unknown lines are absent. */
+export function blameLines(root: string, file: string, lines: number[]): Map<number, string> {
+  const out = new Map<number, string>();
+  const wanted = [...new Set(lines.filter((l) => l > 0))].sort((a, b) => a - b);
+  if (wanted.length === 0) return out;
+  const ranges = wanted.flatMap((l) => ["-L", `${l},${l}`]);
+  const r = spawnSync("git", ["blame", "--porcelain", ...ranges, "--", file], {
+    cwd: root,
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C" },
+  });
+  if (r.status !== 0) return out; // untracked, or not in git: every line counts as new
+  // Each group starts `<sha> <orig line> <final line> [<lines in group>]`.
+  for (const m of r.stdout.matchAll(/^([0-9a-f]{40,64}) \d+ (\d+)(?: \d+)?$/gm)) {
+    const sha = m[1] as string;
+    if (!UNCOMMITTED.test(sha)) out.set(Number(m[2]), sha);
+  }
+  return out;
+}
+
+/** The commit each link was made at, or null when it is not committed (made now). */
+export function linkCommits(root: string, links: readonly RawLink[]): Array<string | null> {
+  const byFile = new Map<string, number[]>();
+  for (const l of links) {
+    if (l.file.startsWith("commit:")) continue;
+    byFile.set(l.file, [...(byFile.get(l.file) ?? []), l.line]);
+  }
+  const blamed = new Map<string, Map<number, string>>();
+  for (const [file, lines] of byFile) blamed.set(file, blameLines(root, file, lines));
+  return links.map((l) =>
+    l.file.startsWith("commit:") ? l.file.slice("commit:".length) : (blamed.get(l.file)?.get(l.line) ?? null),
+  );
+}
+
+export interface SpecRef {
+  file: string;
+  capability: string;
+  layout: Layout;
+}
+
+/**
+ * Fingerprints of requirements at past commits, read from each requirement's spec file at those commits. A
+ * requirement that did not exist there (or a spec file that did not) has no fingerprint: null.
+ */
+export class PastFingerprints {
+  private readonly cache = new Map<string, Map<string, string>>();
+
+  constructor(private readonly root: string) {}
+
+  /** Loads the spec file at every commit in one git process; call before `at` for the same spec. */
+  load(spec: SpecRef, commits: Iterable<string>): void {
+    const missing = [...new Set(commits)].filter((c) => !this.cache.has(`${c}:${spec.file}`));
+    if (missing.length === 0) return;
+    let blobs: ReturnType<typeof fileAtRevisions>;
+    try {
+      blobs = fileAtRevisions(this.root, spec.file, missing);
+    } catch {
+      blobs = missing.map(() => null); // no git, or a commit git no longer has: nothing to compare with
+    }
+    const byOid = new Map<string, Map<string, string>>();
+    missing.forEach((commit, i) => {
+      const blob = blobs[i] ?? null;
+      let ids = new Map<string, string>();
+      if (blob) {
+        const parsed = byOid.get(blob.oid);
+        if (parsed) ids = parsed;
+        else {
+          for (const r of parseSpec(blob.text, spec.file, spec.capability, spec.layout).spec.requirements)
+            if (!ids.has(r.id)) ids.set(r.id, r.fingerprint);
+          byOid.set(blob.oid, ids);
+        }
+      }
+      this.cache.set(`${commit}:${spec.file}`, ids);
+    });
+  }
+
+  at(spec: SpecRef, commit: string, id: string): string | null {
+    return this.cache.get(`${commit}:${spec.file}`)?.get(id) ?? null;
+  }
+}

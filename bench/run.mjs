@@ -24,6 +24,7 @@ import { fileURLToPath } from "node:url";
 import { buildCorpus, GENERATOR_VERSION, writeCorpus } from "./gen.mjs";
 import { runChangesBench } from "./issue3.mjs";
 import { runTasksBench } from "./issue4.mjs";
+import { runTraceBench } from "./issue5.mjs";
 import { measure } from "./measure.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -44,7 +45,7 @@ const GENERATED = {
   "10k": { caps: 1000, reqs: 10, runs: 5, label: "10k reqs" },
   "100k": { caps: 10000, reqs: 10, runs: 3, label: "100k reqs" },
 };
-const ALL = ["startup", "openspec", "10k", "100k", "changes", "tasks"];
+const ALL = ["startup", "openspec", "10k", "100k", "changes", "tasks", "trace"];
 
 // Same environment for both tools; OpenSpec's telemetry and version check stay off the network.
 const ENV = { ...process.env, OPENSPEC_TELEMETRY: "0", DO_NOT_TRACK: "1", NO_COLOR: "1" };
@@ -464,7 +465,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
     console.log(
-      "usage: node bench/run.mjs [--quick] [--only startup|openspec|10k|100k|changes|tasks[,...]] [--runs K] [--keel PATH]",
+      "usage: node bench/run.mjs [--quick] [--only startup|openspec|10k|100k|changes|tasks|trace[,...]] [--runs K] [--keel PATH]",
     );
     return;
   }
@@ -546,6 +547,11 @@ async function main() {
     if (keelBuilt) tasks = await runTasksBench({ keel: KEEL, log, quick: opts.quick });
     else log("tasks: skipped, dist/keel.mjs not found (run npm run build)");
   }
+  let trace = null;
+  if (selected.includes("trace")) {
+    if (keelBuilt) trace = await runTraceBench({ keel: KEEL, log, quick: opts.quick });
+    else log("trace: skipped, dist/keel.mjs not found (run npm run build)");
+  }
 
   addRatios();
   const targets = evaluateTargets();
@@ -565,6 +571,7 @@ async function main() {
     console.log(`        ${h.what}: ${fmtMs(h.medianMs)} ms median, ${h.versions} versions listed`);
   }
   if (tasks) printTasks(tasks);
+  if (trace) printTrace(trace);
   console.log(
     `\nTotal bench time ${totalS.toFixed(0)} s. Wall = median of the runs; RSS = max ru_maxrss over the runs.`,
   );
@@ -582,6 +589,7 @@ async function main() {
     rows,
     changes,
     tasks,
+    trace,
   };
   writeFileSync(join(CORPORA, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`Results written to ${relative(ROOT, join(CORPORA, "results.json"))}`);
@@ -605,6 +613,30 @@ function printTasks({ ready, storm }) {
   console.log(
     `  ${storm.pass ? "PASS" : "FAIL"}  ${storm.what}: ${storm.claims} claims, ${storm.perSecond.toFixed(1)}/s, ` +
       `${storm.doubleClaims} double claims, ${storm.errors} errors`,
+  );
+}
+
+function printTrace(t) {
+  console.log("\nTrace scan (issue #5):");
+  const verdict = (pass) => (pass === null ? "n/a " : pass ? "PASS" : "FAIL");
+  const ratio = (r) => (r === null ? "" : ` → ratio ${r.toFixed(2)}, target ≤ ${t.targetRatio}`);
+  console.log(
+    `        ${t.what}: ` +
+      (t.rg
+        ? `rg ${fmtMs(t.rg.ms)} ms, ${fmtMb(t.rg.rssMb)} MB, ${t.rg.matches} matching lines (${t.rg.version})`
+        : "rg skipped"),
+  );
+  console.log(
+    `  ${verdict(t.pass)}  warm (the cache of the last scan, nothing changed): keel ${fmtMs(t.keelMs)} ms, ` +
+      `${fmtMb(t.keelRssMb)} MB${ratio(t.ratio)}`,
+  );
+  console.log(
+    `  ${verdict(t.coldPass)}  cold (no cache: every file read, the cache written): keel ${fmtMs(t.coldMs)} ms, ` +
+      `${fmtMb(t.coldRssMb)} MB${ratio(t.coldRatio)}`,
+  );
+  console.log(
+    `        ${t.links} links in ${t.filesWithLinks} of ${t.files} files, ${t.workers} worker thread(s) + the main ` +
+      `one; --no-cache ${fmtMs(t.noCacheMs)} ms, single-threaded ${fmtMs(t.singleThreadMs)} ms`,
   );
 }
 

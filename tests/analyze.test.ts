@@ -1,5 +1,6 @@
 // `keel analyze` end to end through the built bundle: a realistic project with one gap of every kind, the ranking,
 // the JSON shape, --fail-on and exit codes; then the example project and this repository's own keel/.
+// @verifies TSK-11
 import { readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";

@@ -1,6 +1,7 @@
 // The hash-chained audit log under attack: rows of .keel/state.db edited, deleted, inserted and reordered with
 // better-sqlite3 directly, then `keel audit verify` (the real CLI) must name the first bad event. Also the
 // reading side: `keel audit log` filters and `keel audit export` JSONL that re-verifies on its own.
+// @verifies CHG-8
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

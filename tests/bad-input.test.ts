@@ -1,6 +1,7 @@
 // Bad input, end to end through the real CLI (dist/keel.mjs): each case gets a clear error at its position,
 // the documented exit code, no stack trace, and no write to the project (the tree outside .keel/, the index,
 // is byte-identical before and after).
+// @verifies VAL-19
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -320,6 +321,7 @@ describe("a 50 MB spec", () => {
   });
 });
 
+// @verifies VAL-2
 describe("a file with headings only", () => {
   it("gets the structural errors, each at its heading", () => {
     const root = project({

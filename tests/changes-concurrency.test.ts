@@ -1,5 +1,6 @@
 // Concurrent writers: many processes applying changes to one spec at once. Each change must end either
 // applied (its edit is in the spec) or refused as a conflict (with a record) — never silently lost.
+// @verifies CHG-9
 import { afterAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { parseSpec } from "../src/format/spec.js";

@@ -38,6 +38,7 @@ function modify(root: string, id: string, reqId: string, from: string, to: strin
   write(root, deltaPath(id), text.replace(from, to));
 }
 
+// @verifies CHG-1, CHG-2
 describe("keel change new", () => {
   it("scaffolds proposal, tasks, change.yaml and a delta spec, and records the base of --modify targets", () => {
     const root = project();
@@ -104,6 +105,7 @@ describe("keel change new", () => {
 });
 
 describe("keel change apply", () => {
+  // @verifies CHG-3, CHG-6, CHG-8
   it("(a) applies a change whose target is unchanged since its base: only that block changes, provenance is stamped, the change is archived", () => {
     const root = project();
     modify(
@@ -160,6 +162,7 @@ describe("keel change apply", () => {
     expect(req(root, "PAY-5")?.text).toContain("every charge");
   });
 
+  // @verifies CHG-4
   it("(c) merges disjoint edits of one requirement made on both sides", () => {
     const root = project();
     modify(root, "one", "PAY-4", "per refund key.", "for each refund key.");
@@ -174,6 +177,7 @@ describe("keel change apply", () => {
     expect(req(root, "PAY-4")?.markers?.provenance.change).toBe("two");
   });
 
+  // @verifies CHG-5
   it("(c) refuses overlapping edits with exit 4, writes nothing but a conflict record, and applies a human's resolution", () => {
     const root = project();
     modify(root, "one", "PAY-4", "at most one refund", "exactly one refund");
@@ -248,6 +252,7 @@ describe("keel change apply", () => {
     expect(read(root, SPEC)).toBe(kept);
   });
 
+  // @verifies OSC-4
   it("applies ADDED, MODIFIED, REMOVED and RENAMED in one change (OpenSpec's order), and creates a new capability", () => {
     const root = project();
     expect(keel(root, ["change", "new", "big", "--modify", "PAY-5", "--remove", "PAY-4"]).code).toBe(0);

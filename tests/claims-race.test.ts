@@ -1,6 +1,7 @@
 // The claim race: many real processes loop `claimNext` over the same 1,000 task IDs at once. Every task must
 // end with exactly one winner and the winners together must cover all tasks — on every run, so it runs twice:
 // the second race starts on the same project once every lease from the first has expired.
+// @verifies TSK-6
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

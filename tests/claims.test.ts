@@ -47,6 +47,7 @@ function actions(): string[] {
   return listEvents(state).map((e) => `${e.action} ${e.target}`);
 }
 
+// @verifies TSK-6, TSK-9
 describe("claim", () => {
   it("grants a lease with a fencing token and refuses a second claimant while the lease is live", () => {
     const grant = claims.claim("T1", "alice", TTL, at(0));
@@ -94,6 +95,7 @@ describe("claim", () => {
   });
 });
 
+// @verifies TSK-7
 describe("fencing", () => {
   it("rejects every write with a stale token once a successor claimed, naming the current holder", () => {
     const old = claims.claim("T1", "alice", TTL, at(0));
@@ -152,6 +154,7 @@ describe("fencing", () => {
     expect(claims.claim("T1", "bob", TTL, at(3)).token).toBe(g.token + 1);
   });
 
+  // @verifies TSK-9
   it("done and blocked tasks cannot be claimed until reopened", () => {
     const a = claims.claim("A", "alice", TTL, at(0));
     const b = claims.claim("B", "bob", TTL, at(0));
@@ -186,6 +189,7 @@ describe("fencing", () => {
   });
 });
 
+// @verifies TSK-6
 describe("claimNext", () => {
   it("claims the first free candidate in order, skipping live, done and blocked tasks", () => {
     const a = claims.claim("A", "alice", TTL, at(0));
@@ -262,7 +266,7 @@ describe("parseDuration", () => {
 describe("state migration", () => {
   it("migrates a schema-1 state file in place, keeping its audit events", () => {
     claims.note("T1", "before the upgrade", "alice", at(0));
-    state.db.exec("DROP TABLE claims; DROP TABLE claim_notes; DROP TABLE counters;");
+    state.db.exec("DROP TABLE claims; DROP TABLE claim_notes; DROP TABLE counters; DROP TABLE evidence;");
     state.db.pragma("user_version = 1");
     state.close();
     state = StateDb.open(root);

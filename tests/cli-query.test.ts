@@ -114,6 +114,7 @@ const SHOP: Record<string, string> = {
     "## Why\nInvoices.\n\n## What Changes\n- **invoices**: new.\n",
 };
 
+// @verifies QRY-1, QRY-5
 describe("keel list", () => {
   it("lists specs and open changes by default, as tables", () => {
     const root = project(SHOP);
@@ -204,6 +205,7 @@ describe("keel list", () => {
   });
 });
 
+// @verifies QRY-2, QRY-5
 describe("keel show", () => {
   it("shows a requirement with status, provenance, fingerprint, EARS, location, text and scenarios", () => {
     const root = project(SHOP);
@@ -223,6 +225,7 @@ describe("keel show", () => {
     expect(out).toContain("  AND no money moves");
   });
 
+  // @verifies FMT-5, FMT-6
   it("gives the requirement as JSON without raw text or spans, with file and line", () => {
     const root = project(SHOP);
     const out = json(keel(root, "show", "PAY-4", "--json"));
@@ -295,6 +298,7 @@ describe("keel show", () => {
     expect(keel(root, "show", "a", "b").code).toBe(2);
   });
 
+  // @verifies OSC-1, OSC-2
   it("reads an OpenSpec project natively, by derived ID", () => {
     const root = project({
       "openspec/specs/payments/spec.md": PAYMENTS.replace(/ \{#PAY-\d\}/g, ""),
@@ -307,6 +311,7 @@ describe("keel show", () => {
   });
 });
 
+// @verifies QRY-3, QRY-5
 describe("keel search", () => {
   it("ranks title hits first and highlights matches in snippets", () => {
     const root = project(SHOP);
@@ -340,6 +345,7 @@ describe("keel search", () => {
     expect(out.index.check).toBeDefined();
   });
 
+  // @verifies QRY-6
   it("finds a match written into another file since the last search, while earlier hits are unchanged", () => {
     // With no racy window every stamp is trusted at once, so only a real check of every file can see the edit.
     const trusting = (cwd: string, ...args: string[]) => {
@@ -375,6 +381,7 @@ describe("keel search", () => {
   });
 });
 
+// @verifies QRY-4, QRY-5
 describe("keel status", () => {
   it("summarises specs, requirements, changes, validation and the index", () => {
     const root = project(SHOP);
@@ -425,6 +432,7 @@ describe("keel status", () => {
 });
 
 describe("the query index", () => {
+  // @verifies IDX-2, IDX-3, QRY-6
   it("re-parses only the edited file, and reflects deletions and renames", () => {
     const root = project(SHOP);
     const cold = json(keel(root, "list", "requirements", "--json"));
@@ -454,6 +462,7 @@ describe("the query index", () => {
     );
   });
 
+  // @verifies IDX-4
   it("is rebuilt silently when corrupt, and costs nothing to delete", () => {
     const root = project(SHOP);
     const first = json(keel(root, "list", "requirements", "--json"));
@@ -467,6 +476,7 @@ describe("the query index", () => {
     expect(json(keel(root, "list", "requirements", "--json")).requirements).toEqual(first.requirements);
   });
 
+  // @verifies IDX-5
   it("stays consistent when several processes refresh it at once", async () => {
     const files: Record<string, string> = { "keel/keel.yaml": "version: 1\n" };
     const caps = 120;

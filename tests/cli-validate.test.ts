@@ -116,6 +116,7 @@ const ERRORS = {
 
 const FINDING_KEYS = ["col", "file", "hint", "line", "message", "rule", "severity"];
 
+// @verifies VAL-18
 describe("exit codes", () => {
   it("exits 0 on a clean project, with or without --strict", () => {
     const root = project(CLEAN);
@@ -127,6 +128,7 @@ describe("exit codes", () => {
     }
   });
 
+  // @verifies VAL-6
   it("exits 1 when there are errors", () => {
     const run = keel(project(ERRORS), "validate");
     expect(run.code).toBe(1);
@@ -233,7 +235,9 @@ describe("exit codes", () => {
   });
 });
 
+// @verifies VAL-17
 describe("--json output", () => {
+  // @verifies VAL-6, VAL-14
   it("follows the documented schema", () => {
     const run = keel(project(ERRORS), "validate", "--json");
     expect(run.code).toBe(1);
@@ -323,7 +327,9 @@ describe("--json output", () => {
   });
 });
 
+// @verifies VAL-16
 describe("human output", () => {
+  // @verifies VAL-9
   it("reads like a compiler: file:line:col: severity: message [rule], then a hint line", () => {
     const root = project({
       ...ERRORS,
@@ -354,6 +360,7 @@ describe("human output", () => {
   });
 });
 
+// @verifies VAL-1
 describe("targets", () => {
   let root: string;
   beforeAll(() => {
@@ -422,6 +429,7 @@ describe("targets", () => {
 });
 
 describe("the index", () => {
+  // @verifies IDX-1, IDX-4, IDX-6
   it("gives the identical JSON on a warm run, and again after the index is deleted", () => {
     const root = project(ERRORS);
     const cold = keel(root, "validate", "--json");
@@ -433,6 +441,7 @@ describe("the index", () => {
     expect(keel(root, "validate", "--json").stdout).toBe(cold.stdout);
   });
 
+  // @verifies IDX-4
   it("rebuilds a corrupt index without fuss", () => {
     const root = project(ERRORS);
     const cold = keel(root, "validate", "--json");
@@ -445,6 +454,7 @@ describe("the index", () => {
     expect(again.stdout).toBe(cold.stdout);
   });
 
+  // @verifies IDX-2
   it("reflects an edit to one file on the next run", () => {
     const root = project(CLEAN);
     expect(keel(root, "validate").code).toBe(0);
@@ -458,6 +468,7 @@ describe("the index", () => {
     expect(json(keel(root, "validate", "--json")).findings).toEqual([]);
   });
 
+  // @verifies IDX-3
   it("reflects a deleted spec and a new spec", () => {
     const root = project(CLEAN);
     keel(root, "validate");

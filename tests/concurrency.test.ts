@@ -1,5 +1,6 @@
 // Many writers at once: every edit ends applied or as a recorded conflict, never lost; a killed writer
 // never leaves a torn file. Real child processes, real files, the real SQLite store.
+// @verifies CHG-9
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,5 +1,6 @@
 // `keel context <task-id>`: the context pack, through the real CLI on a real project — contents and order,
 // determinism, trimming to the budget, token counts checked against the tokenizer, and refusals.
+// @verifies TSK-12
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -3,6 +3,7 @@
 //  (a) the bytes before the edited block's start and after its end are the original bytes;
 //  (b) parsing the result shows the intended change, and every other requirement keeps its ID and fingerprint;
 //  (c) the line-ending style and the BOM are kept.
+// @verifies FMT-15
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {

@@ -1,4 +1,5 @@
 // The edit API on hand-written specs: each edit's exact result, line endings and BOM kept, and typed errors.
+// @verifies FMT-15
 import { describe, expect, it } from "vitest";
 import {
   addRequirement,

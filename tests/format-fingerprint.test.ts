@@ -1,5 +1,6 @@
 // The fingerprint: insensitive to formatting that does not change the meaning, sensitive to every word of the
 // normative text and the scenarios, blind to the title, the ID and the marker line.
+// @verifies FMT-12, FMT-13
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -2,6 +2,7 @@
 // parseSpec, parseDeltaSpec, parseChange and parseConstitution. None may throw; every position must lie in the
 // text with its line and column agreeing with its offset; every raw slice must equal the text at its span; and
 // specs and delta specs must still render back byte for byte.
+// @verifies FMT-16
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseChange } from "../src/format/change.js";

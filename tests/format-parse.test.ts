@@ -51,6 +51,7 @@ The system SHALL ask for a second approval.
 - [x] Resolved question stays as a record.
 `;
 
+// @verifies FMT-1
 describe("capability spec structure", () => {
   it("reads front matter, title, purpose, requirements, sections and open questions", () => {
     const { spec: s, diagnostics } = spec(PAYMENTS);
@@ -73,6 +74,7 @@ describe("capability spec structure", () => {
     ]);
   });
 
+  // @verifies FMT-11
   it("keeps each requirement's exact source and positions", () => {
     const { spec: s } = spec(PAYMENTS);
     const [pay4, second] = s.requirements;
@@ -102,6 +104,7 @@ describe("capability spec structure", () => {
     expect(s.requirements.map((r) => r.title)).toEqual(["A"]);
   });
 
+  // @verifies OSC-6
   it("reads an OpenSpec spec unchanged (no front matter, no IDs, no markers)", () => {
     const text =
       "# cli-show Specification\n\n## Purpose\nShow things.\n\n## Requirements\n### Requirement: Show command\nThe CLI SHALL show a change.\n\n#### Scenario: Show a change\n- **WHEN** executing `openspec show add-x`\n- **THEN** print the change\n";
@@ -116,6 +119,7 @@ describe("capability spec structure", () => {
     expect(s.requirements[0]?.scenarios[0]?.steps.map((x) => x.keyword)).toEqual(["WHEN", "THEN"]);
   });
 
+  // @verifies FMT-11
   it("reports positions after a byte order mark and CRLF line endings", () => {
     const text = "\uFEFF# T\r\n\r\n## Requirements\r\n\r\n### Requirement: A\r\nThe system SHALL a.\r\n";
     const { spec: s } = spec(text);
@@ -128,6 +132,7 @@ describe("capability spec structure", () => {
 });
 
 describe("requirement IDs", () => {
+  // @verifies FMT-3
   it("splits an explicit ID off the heading", () => {
     expect(splitExplicitId("Refunds are idempotent {#PAY-4}")).toEqual({
       title: "Refunds are idempotent",
@@ -140,6 +145,7 @@ describe("requirement IDs", () => {
     expect(splitExplicitId("Middle {#PAY-1} text")).toEqual({ title: "Middle {#PAY-1} text", id: null });
   });
 
+  // @verifies FMT-4
   it("derives IDs from the capability and a slug of the title", () => {
     expect(slug("Remboursement élevé (> 1 000 €)!")).toBe("remboursement-eleve-1-000");
     expect(slug("  Ünïcödé -- Tïtle  ")).toBe("unicode-title");
@@ -148,6 +154,7 @@ describe("requirement IDs", () => {
     expect(derivedRequirementId("x", "!!!")).toBe("x/untitled");
   });
 
+  // @verifies FMT-3
   it("uses the derived ID when the explicit one is malformed", () => {
     const { spec: s, diagnostics } = spec(
       "## Requirements\n### Requirement: Bad {#4PAY}  ##\nThe system SHALL x.\n",
@@ -171,6 +178,7 @@ describe("requirement IDs", () => {
     expect(spec("## Requirements\n### Requirement: Set {#} and {x}\nx\n").diagnostics).toEqual([]);
   });
 
+  // @verifies OSC-6
   it("accepts the OpenSpec heading without a space after the hashes", () => {
     const { spec: s } = spec(
       "## Requirements\n###Requirement: Tight\nThe system SHALL x.\n\n####Scenario: S\n- WHEN a\n- THEN b\n",
@@ -180,6 +188,7 @@ describe("requirement IDs", () => {
   });
 });
 
+// @verifies FMT-5
 describe("marker lines", () => {
   const req = (marker: string) =>
     spec(`## Requirements\n\n### Requirement: R {#R-1}\n\n${marker}\nThe system SHALL r.\n`);
@@ -241,6 +250,7 @@ describe("marker lines", () => {
   });
 });
 
+// @verifies FMT-2
 describe("scenarios and steps", () => {
   const text = `## Requirements
 
@@ -304,6 +314,7 @@ extra text
   });
 });
 
+// @verifies FMT-6
 describe("EARS patterns", () => {
   it.each([
     ["The system shall record every refund.", "ubiquitous"],
@@ -337,6 +348,7 @@ describe("EARS patterns", () => {
   });
 });
 
+// @verifies FMT-7
 describe("references", () => {
   it("finds [[ID]] outside code, with positions", () => {
     const text = [
@@ -359,6 +371,7 @@ describe("references", () => {
   });
 });
 
+// @verifies FMT-2
 describe("fenced code, comments and front matter are opaque", () => {
   it("does not read headings inside fences or HTML comments", () => {
     const text = [
@@ -389,6 +402,7 @@ describe("fenced code, comments and front matter are opaque", () => {
   });
 });
 
+// @verifies FMT-1
 describe("front matter", () => {
   it("reports invalid YAML with the position of the error in the file", () => {
     const text = "---\ntitle: ok\nstatus: [unclosed\n---\n## Purpose\nx\n";
@@ -434,6 +448,7 @@ describe("front matter", () => {
   });
 });
 
+// @verifies FMT-10
 describe("delta specs", () => {
   const text = `# Delta
 
@@ -520,6 +535,7 @@ The system SHALL number invoices per year.
   });
 });
 
+// @verifies FMT-8
 describe("constitution", () => {
   const text = `# Constitution
 
@@ -551,6 +567,7 @@ Gate: \`not a gate\`
   });
 });
 
+// @verifies FMT-9
 describe("change folders", () => {
   it("reads proposal sections, task counts, metadata and deltas", () => {
     const { change, diagnostics } = parseChange({

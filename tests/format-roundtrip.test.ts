@@ -1,5 +1,6 @@
 // Round trip: parsing and re-rendering with no edit gives back the file byte for byte, for awkward
 // hand-written files and for every spec and delta spec of the real corpora (also re-line-ended and BOM-prefixed).
+// @verifies FMT-14
 import { describe, expect, it } from "vitest";
 import { parseDeltaSpec } from "../src/format/delta.js";
 import {
@@ -142,6 +143,7 @@ describe("round trip of awkward files", () => {
   });
 });
 
+// @verifies OSC-6
 describe("round trip of the corpora", () => {
   const corpus = loadCorpus();
 

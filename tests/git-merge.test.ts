@@ -1,4 +1,5 @@
 // The git merge driver under real `git merge`, and its registration by `keel init`.
+// @verifies CHG-10
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

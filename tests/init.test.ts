@@ -75,6 +75,7 @@ function repo(files: Record<string, string | Buffer> = {}, git = true): string {
 const read = (root: string, rel: string) => readFileSync(join(root, rel), "utf8");
 
 describe("initProject", () => {
+  // @verifies INIT-1
   it("creates the layout in an empty repository", () => {
     const root = repo();
     const report = initProject(root);
@@ -92,6 +93,7 @@ describe("initProject", () => {
     expect(parseConfig(read(root, "keel/keel.yaml")).project).toBe(basename(root));
   });
 
+  // @verifies INIT-5
   it("is idempotent: a second run keeps everything and changes no byte", () => {
     const root = repo();
     initProject(root);
@@ -110,6 +112,7 @@ describe("initProject", () => {
     expect(snapshot(root)).toEqual(before);
   });
 
+  // @verifies INIT-6
   it("never overwrites existing files, and creates only what is missing", () => {
     const config = "version: 1\nproject: mine # my comment\nvalidate:\n  strict: true\n";
     const constitution = "# Ours\n\n## Principles\n\n### Principle: Ours {#P-1}\nOur own words.\n";
@@ -122,6 +125,7 @@ describe("initProject", () => {
     expect(read(root, "keel/constitution.md")).toBe(constitution);
   });
 
+  // @verifies INIT-6
   it("leaves an invalid keel.yaml alone and reports it with its line", () => {
     const config = "version: 1\nproject: mine\nvalidate:\n  strictt: true\n";
     const root = repo({ "keel/keel.yaml": config });
@@ -139,6 +143,7 @@ describe("initProject", () => {
     expect(read(root, "keel/keel.yaml")).toBe(config);
   });
 
+  // @verifies INIT-6
   it("leaves a keel.yaml with broken YAML or bad UTF-8 alone, with its position", () => {
     const broken = repo({ "keel/keel.yaml": "version: 1\nproject: [oops\n" });
     const w = initProject(broken).warnings;
@@ -218,6 +223,7 @@ describe("initProject", () => {
   });
 });
 
+// @verifies INIT-4
 describe(".gitignore", () => {
   it("appends the entry after the existing bytes, with the file's LF endings", () => {
     const root = repo({ ".gitignore": "node_modules/\ndist/\n" });
@@ -286,6 +292,7 @@ describe(".gitignore", () => {
 });
 
 describe("templates", () => {
+  // @verifies INIT-2
   it("the config template documents every key and parses to the defaults (plus the project name)", () => {
     const text = configTemplate("shop");
     const defaults = defaultConfig();
@@ -332,6 +339,7 @@ describe("templates", () => {
     expect(parseConfig(`project: ${yamlString(name)}\n`).project).toBe(name);
   });
 
+  // @verifies INIT-3
   it("the constitution template has six principles with P-N IDs", () => {
     const { constitution, diagnostics } = parseConstitution(
       constitutionTemplate(repo()),
@@ -379,6 +387,7 @@ describe("templates", () => {
   });
 });
 
+// @verifies INIT-1
 describe("findInitRoot", () => {
   it("walks up to the folder holding .git", () => {
     const root = repo();
@@ -392,6 +401,7 @@ describe("findInitRoot", () => {
     expect(findInitRoot(join(root, "sub"))).toBe(root);
   });
 
+  // @verifies INIT-8
   it("uses the current folder when no parent holds .git", () => {
     const plain = repo({}, false);
     mkdirSync(join(plain, "inner"));
@@ -402,6 +412,7 @@ describe("findInitRoot", () => {
 });
 
 describe("keel init (CLI)", () => {
+  // @verifies INIT-1, INIT-2
   it("creates the project at the git root from a subfolder, and it passes validate --strict", () => {
     const root = repo({ "package.json": '{"scripts":{"test":"vitest run"}}' });
     mkdirSync(join(root, "src/deep"), { recursive: true });
@@ -425,6 +436,7 @@ describe("keel init (CLI)", () => {
     expect(JSON.parse(strict.stdout)).toMatchObject({ ok: true, strict: true, findings: [] });
   });
 
+  // @verifies INIT-5, INIT-7
   it("prints what it left alone on a second run, and --json gives created/kept/updated", () => {
     const root = repo({ ".gitignore": "dist/\n" });
     const first = keel(root, "init", "--json");

@@ -32,6 +32,7 @@ const edit = (from: string, to: string, text = BASE) => {
   return text.replace(from, to);
 };
 
+// @verifies CHG-4, CHG-5
 describe("mergeRequirement", () => {
   it("takes the only side that changed", () => {
     const ours = edit("per refund key", "for each refund key");
@@ -154,6 +155,7 @@ const req = (n: number, text = `The system SHALL handle case ${n}.`) =>
 const spec = (reqs: string[], purpose = "Cases the system handles, one requirement each.") =>
   `# Cases\n\n## Purpose\n${purpose}\n\n## Requirements\n\n${reqs.join("\n")}\n## Out of Scope\n- Nothing else.\n`;
 
+// @verifies CHG-10
 describe("mergeSpec", () => {
   const base = spec([req(1), req(2), req(3)]);
 

@@ -113,6 +113,7 @@ function verdict(findings: Finding[], mode: Mode): "valid" | "invalid" {
   return findings.some((f) => failing.includes(f.severity)) ? "invalid" : "valid";
 }
 
+// @verifies VAL-2, VAL-3, VAL-4
 describe.skipIf(!HAVE_CORPUS)("OpenSpec parity on ../shared/corpora/openspec", () => {
   let work = "";
   const openspec = new Map<Mode, Map<string, OpenSpecItem>>();
@@ -168,6 +169,7 @@ describe.skipIf(!HAVE_CORPUS)("OpenSpec parity on ../shared/corpora/openspec", (
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
+  // @verifies OSC-2, OSC-3
   it("sees the same specs and open changes as OpenSpec", () => {
     const theirs = [...(openspec.get("normal")?.keys() ?? [])].sort();
     expect(theirs.length).toBeGreaterThan(0);
@@ -206,6 +208,7 @@ describe.skipIf(!HAVE_CORPUS)("OpenSpec parity on ../shared/corpora/openspec", (
   }
 });
 
+// @verifies VAL-4
 describe("OpenSpec rule documentation", () => {
   it("documents every rule id the OpenSpec rules can emit, with its severity", () => {
     const doc = readFileSync(DOC, "utf8");

@@ -1,6 +1,7 @@
 // `keel change approve` end to end (the real CLI on projects in temporary folders): approval is a human act, no
 // author approves their own change, agents approve only where keel.yaml's policy grants it; every refusal exits
 // 5 (or 2 for a change that cannot be approved), names its rule, is audited, and writes nothing else.
+// @verifies CHG-7
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

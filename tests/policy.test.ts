@@ -174,6 +174,7 @@ describe("authorize", () => {
     expect(ro).toMatchObject({ allowed: false, rule: "role/read-only" });
   });
 
+  // @verifies CHG-7
   describe("approve", () => {
     it("is a human reviewer's act", () => {
       expect(authorize(human("alice"), "approve", ctx(["payments"]))).toEqual({

@@ -41,6 +41,7 @@ The system SHALL list newer documents before older ones when their relevance is 
 - **THEN** the newer one is listed first
 `;
 
+// @verifies CHG-6
 describe("provenance of a requirement, from proposal to blame", () => {
   it("is stamped by apply, shown by `keel show`, and attributed by history and blame", () => {
     const root = tmp.project({

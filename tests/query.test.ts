@@ -151,6 +151,7 @@ function ageIndex(root: string): void {
 }
 
 describe("answers", () => {
+  // @verifies QRY-1
   it("lists specs, requirements and changes with their counts, filters and provenance", async () => {
     const root = project();
     const { value } = await query(root, async (q) => ({
@@ -197,6 +198,7 @@ describe("answers", () => {
     expect(value.touchingAuth).toEqual([]);
   });
 
+  // @verifies QRY-2
   it("shows a requirement by explicit or derived ID, a spec by capability, a change by ID", async () => {
     const root = project();
     const { value } = await query(root, async (q) => ({
@@ -263,6 +265,7 @@ describe("answers", () => {
     expect(value.suggestions.slice(0, 2).sort()).toEqual(["AUTH-1", "AUTH-2"]);
   });
 
+  // @verifies QRY-3
   it("ranks a title hit above hits in the text and scenarios, stems words, and searches purposes", async () => {
     const root = project();
     const { value } = await query(root, async (q) => ({
@@ -302,6 +305,7 @@ describe("answers", () => {
   });
 });
 
+// @verifies IDX-2
 describe("the index is incremental", () => {
   it("parses every file once, then nothing, then only the file that changed", async () => {
     const root = project();
@@ -337,6 +341,7 @@ describe("the index is incremental", () => {
     expect(again.stats).toMatchObject({ parsed: 0, walked: true });
   });
 
+  // @verifies IDX-3
   it("reflects a deleted spec, a renamed capability folder, and a new change", async () => {
     const root = project();
     await query(root, (q) => q.listSpecs({}));
@@ -359,6 +364,7 @@ describe("the index is incremental", () => {
     expect(value.changes.map((c) => c.id)).toEqual(["add-coupons", "add-wishlist"]);
   });
 
+  // @verifies QRY-6
   it("answers show and search from the files behind the answer, and refreshes when one of them changed", async () => {
     const root = project();
     await query(root, (q) => q.listSpecs({}));
@@ -393,6 +399,7 @@ describe("the index is incremental", () => {
   });
 });
 
+// @verifies IDX-4
 describe("a damaged index", () => {
   it("is rebuilt when the file is not a database at all", async () => {
     const root = project();
@@ -425,6 +432,7 @@ describe("a damaged index", () => {
   });
 });
 
+// @verifies QRY-3
 describe("search helpers", () => {
   it("turns any input into a safe FTS5 expression", () => {
     expect(parseQuery("refund idempotent")?.match).toBe('"refund" AND "idempotent"');

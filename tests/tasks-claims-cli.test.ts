@@ -32,6 +32,7 @@ const readyIds = (root: string): string[] =>
   );
 
 describe("keel tasks claims", () => {
+  // @verifies TSK-6, TSK-8, TSK-9
   it("claims the next ready task, refuses a second claimant, and mirrors done into the checkbox", () => {
     const root = project();
     const first = keel(root, "tasks", "claim", "--next", "--as", "agent:a1", "--json");
@@ -59,6 +60,7 @@ describe("keel tasks claims", () => {
     expect(readyIds(root)).toEqual(["shop/1.2", "shop/1.3"]);
   });
 
+  // @verifies TSK-6, TSK-7
   it("returns a task whose lease expired to ready, and rejects the old holder's stale token", () => {
     const root = project();
     const old = JSON.parse(

@@ -49,7 +49,9 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
+// @verifies TSK-5
 describe("keel tasks", () => {
+  // @verifies TSK-1
   it("lists tasks from every layout, with diagnostics", () => {
     const out = json(keel(root, "tasks", "list", "--json"));
     const keys = out.tasks.map((t: { key: string }) => t.key);
@@ -89,6 +91,7 @@ describe("keel tasks", () => {
     );
   });
 
+  // @verifies TSK-3
   it("ready lists open tasks whose blockers are done, never cycle members or parents", () => {
     const out = json(keel(root, "tasks", "ready", "--json"));
     expect(out.ready.map((t: { key: string }) => t.key)).toEqual([

@@ -1,5 +1,6 @@
 // The tasks.md parser on Keel's own format, Spec Kit's and Kiro's: IDs, tags, fields, nesting, positions, and
 // positioned diagnostics for bad input (it never throws).
+// @verifies TSK-1
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseTasks } from "../src/format/tasks.js";

@@ -1,6 +1,7 @@
 // The cached ready queue (core/tasks/ready-cache.ts) through the real CLI: it is used when every task file is as
 // it was, and never when one changed, appeared or vanished; claims filter it; a read-only state folder is no
 // obstacle. The racy window is 0 here so that files written a moment ago may be trusted, as old files are.
+// @verifies TSK-10
 import { readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

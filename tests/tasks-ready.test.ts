@@ -1,4 +1,5 @@
 // Readiness invariants of the task graph: typed dependencies, parent-child completion, cycles, claims.
+// @verifies TSK-3
 import { describe, expect, it } from "vitest";
 import {
   blockers,
@@ -60,6 +61,7 @@ describe("readiness invariants", () => {
     expect(readyIds(text(" "))).toEqual(["T1"]);
   });
 
+  // @verifies TSK-2
   it("related dependencies are informational", () => {
     expect(readyIds("- [ ] T1 first\n- [ ] T2 second\n  - related: T1\n")).toEqual(["T1", "T2"]);
   });
@@ -92,6 +94,7 @@ describe("readiness invariants", () => {
     expect(ready(g)).toEqual([]);
   });
 
+  // @verifies TSK-2
   it("a parent is done when its children are, and releases what waits on it", () => {
     const text = (a: string, b: string) =>
       `- [ ] T10 parent\n  - [${a}] T11 one\n  - [${b}] T12 two\n- [ ] T30 next\n  - depends-on: T10\n`;

@@ -1,6 +1,7 @@
 // Task rules inside `keel validate`, end to end through the built bundle: the task graph of every discovered
 // tasks.md (capability, change, Spec Kit, Kiro), requirement coverage, parallel tasks with overlapping
 // boundaries; severities, exit codes, the openspec profile, and the validation cache seeing task-file edits.
+// @verifies TSK-4
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -248,6 +249,7 @@ describe("severities and exit codes", () => {
     expect(report(strict).ok).toBe(false);
   });
 
+  // @verifies VAL-15
   it("honours validate.rules overrides for task rules", () => {
     const root = project({
       ...WARNINGS,

@@ -1,7 +1,3 @@
-// Link states against real git history: a link is as old as the line that carries it (git blame), and the
-// requirement's fingerprint at that commit is its baseline. Editing the requirement makes the link suspect;
-// an acknowledgement clears it until the next edit; unknown and deprecated IDs dangle.
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -11,18 +7,9 @@ import { linkTargets } from "../src/core/trace/requirements.js";
 import { type JudgedLink, judgeLinks } from "../src/core/trace/state.js";
 import type { RawLink } from "../src/core/trace/types.js";
 import { tempProjects, writeFile } from "./support/files.js";
+import { commitAll, git, gitInit } from "./support/git.js";
 
 const project = tempProjects("keel-trace-state-");
-
-function git(root: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd: root, encoding: "utf8" });
-}
-
-function commitAll(root: string, message: string): string {
-  git(root, "add", "-A");
-  git(root, "commit", "-q", "-m", message);
-  return git(root, "rev-parse", "HEAD").trim();
-}
 
 function spec(refundRule: string, status = "approved"): string {
   return [
@@ -50,9 +37,7 @@ function repo(): string {
     "keel/specs/pay/spec.md": spec("process at most one refund per key"),
     "src/refund.ts": "export function refund() {}\n// @req PAY-1\n",
   });
-  git(root, "init", "-q", "-b", "main");
-  git(root, "config", "user.email", "dev@example.com");
-  git(root, "config", "user.name", "Dev");
+  gitInit(root);
   commitAll(root, "refunds");
   return root;
 }
@@ -133,9 +118,7 @@ describe("link states from git history", () => {
       "keel/specs/pay/spec.md": "# Payments\n\n## Purpose\nRefunds.\n\n## Requirements\n",
       "src/refund.ts": "export function refund() {}\n// @req PAY-1\n",
     });
-    git(root, "init", "-q", "-b", "main");
-    git(root, "config", "user.email", "dev@example.com");
-    git(root, "config", "user.name", "Dev");
+    gitInit(root);
     commitAll(root, "code first");
     writeFile(root, "keel/specs/pay/spec.md", spec("process at most one refund per key"));
     commitAll(root, "then the requirement");

@@ -44,6 +44,10 @@ const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean
   },
   tasks: { summary: "task graph: list, show, ready, next, graph", load: () => import("./commands/tasks.js") },
   context: { summary: "the context pack for one task", load: () => import("./commands/context.js") },
+  trace: {
+    summary: "trace links from code, tests, docs and commits",
+    load: () => import("./commands/trace.js"),
+  },
   analyze: {
     summary: "cross-artifact report: coverage gaps, unwired gates, missing files, terms",
     load: () => import("./commands/analyze.js"),
@@ -51,6 +55,17 @@ const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean
   audit: {
     summary: "read, verify and export the hash-chained audit log",
     load: () => import("./commands/audit.js"),
+  },
+  verify: { summary: "run gates and record evidence", load: () => import("./commands/verify.js") },
+  boundaries: { summary: "changes outside a task's globs", load: () => import("./commands/boundaries.js") },
+  check: {
+    summary: "for CI: validate, drift and gate status in one verdict",
+    load: () => import("./commands/check.js"),
+  },
+  drift: { summary: "where intent and code have come apart", load: () => import("./commands/drift.js") },
+  coverage: {
+    summary: "implemented, tested, verified per capability",
+    load: () => import("./commands/coverage.js"),
   },
 };
 
@@ -73,6 +88,7 @@ global options:
 exit codes: 0 ok · 1 findings (errors, or warnings under --strict) · 2 usage error · 3 project unreadable
             · 4 conflict (apply refused, conflict recorded) · 5 refused by policy (audited)
             · 6 refused by the task queue (unknown, held, done or blocked task; stale token)
+            · 7 refused by backpressure (a task's gates lack passing evidence on this tree)
 docs: docs/cli.md`;
 
 export async function main(argv: string[]): Promise<number> {

@@ -27,6 +27,7 @@ export function printJson(io: Io, value: unknown): void {
   io.out(JSON.stringify(value, null, 2));
 }
 
+// @req VAL-19
 /** Prints an error the way every command does and returns its exit code. */
 export function reportError(io: Io, e: unknown, json: boolean): ExitCode {
   if (e instanceof KeelError) {

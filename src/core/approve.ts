@@ -2,6 +2,7 @@
 // Approval is a human act; an author never approves their own change; an agent approves only where the
 // policy grants autonomy (an `auto-approve-inferred` area, inferred requirements only). A refusal is audited
 // and writes nothing else.
+// @req CHG-7
 import { join } from "node:path";
 import { Document, isMap, isSeq, parseDocument, YAMLSeq } from "yaml";
 import { contentHash } from "../model/fingerprint.js";

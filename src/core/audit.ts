@@ -2,6 +2,7 @@
 // Each event's hash covers its fields and the previous event's hash, so editing, deleting, inserting or
 // reordering events breaks the chain at the first event touched. The newest (seq, hash) is also kept in
 // `.keel/audit-head`, so dropping events from the end is caught too.
+// @req CHG-8
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -6,6 +6,7 @@
 // new fencing token. Tokens come from one project-wide counter, so they strictly increase. Any write that
 // carries a token other than the task's current one is refused, so a worker that lost its lease can never
 // overwrite its successor. Time is always passed in (`now`); nothing here reads the clock.
+// @req TSK-6
 import type { StateDb } from "../store/state-db.js";
 import { EXIT, KeelError } from "../workspace/errors.js";
 import { type ActorKind, appendEvent } from "./audit.js";
@@ -72,6 +73,7 @@ interface Row {
   updated_at: string;
 }
 
+// @req TSK-7, TSK-9
 export function refusal(code: string, message: string, hint: string): KeelError {
   return new KeelError(message, code === CLAIM_ERRORS.ttl ? EXIT.usage : EXIT.claim, hint, undefined, code);
 }
@@ -162,6 +164,7 @@ export class Claims {
       .all(taskId) as ClaimNote[];
   }
 
+  // @req TSK-9
   /** Claims one task atomically. Refused when it is held under a live lease, done or blocked. */
   claim(taskId: string, holder: string, ttlMs: number, now: Date): Grant {
     checkTtl(ttlMs);
@@ -244,6 +247,7 @@ export class Claims {
     return { taskId, holder, token, leaseUntil: new Date(leaseUntil).toISOString() };
   }
 
+  // @req TSK-7
   /**
    * Inside the lock: the task's row when `token` is its current token and it is claimed; otherwise a refusal
    * naming the current holder.

@@ -1,6 +1,7 @@
 // `keel init`: lays out keel/ in a repository. Idempotent, and it never overwrites or degrades a file that
 // exists: what is there is kept (and checked), only what is missing is created, and `.gitignore` only ever
 // gains one line. Every write is atomic.
+// @req INIT-1, INIT-5, INIT-6
 
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
@@ -21,6 +22,7 @@ export interface InitWarning {
   hint: string;
 }
 
+// @req INIT-7
 /** What `keel init` did. Paths are project-relative with forward slashes; folders end with "/". */
 export interface InitReport {
   version: 1;
@@ -31,10 +33,12 @@ export interface InitReport {
   warnings: InitWarning[];
 }
 
+// @req INIT-1
 /**
  * The folder `keel init` works in when no --root is given: the nearest folder, from `cwd` upwards, that
  * holds `.git` (a folder, or a file in worktrees and submodules); `cwd` itself when there is none.
  */
+// @req INIT-8
 export function findInitRoot(cwd: string): string {
   const start = resolve(cwd);
   for (let dir = start; ; dir = dirname(dir)) {
@@ -163,6 +167,7 @@ function ensureFolder(root: string, rel: string, report: InitReport, inside: (ab
 
 const KEEL_ENTRY = `${STATE_DIR}/`;
 
+// @req INIT-4
 /** Adds `.keel/` to `.gitignore` unless a line already ignores it; the file's existing bytes are kept as they are. */
 function ensureGitignore(root: string, report: InitReport, inside: (abs: string) => boolean): void {
   const rel = ".gitignore";
@@ -217,6 +222,7 @@ export function mergeAttributeLines(root: string): string[] {
   return lines;
 }
 
+// @req CHG-10
 /**
  * In a git work tree, registers Keel's merge driver for spec files: a `.gitattributes` line per layout (a
  * pattern that already names a merge driver is left as the user set it) and `merge.keel.driver` / `.name` in
@@ -375,6 +381,7 @@ export function yamlString(s: string): string {
   return plain && !special ? s : JSON.stringify(s);
 }
 
+// @req INIT-2
 export function configTemplate(projectName: string): string {
   return `# Keel project configuration. Every key is optional; a missing key takes the default shown in its comment.
 # Reference: docs/cli.md#configuration. Keel refuses an unknown key or a wrong type (exit code 3, with the line).
@@ -419,10 +426,16 @@ policy:
   # Areas, first match wins, e.g. - { match: "docs-*", agents: auto-approve-inferred }
   areas: []
 
-# Verification gates by name, each the shell command it runs, e.g. \`test: npm test\`. A constitution
-# principle's Gate: command counts as wired (\`keel analyze\`) when it is one of these, a package.json script
-# or a line of a CI workflow. Default: {} (none).
+# Verification gates by name, each the shell command it runs, e.g. \`test: npm test\`, or a mapping
+# { run, timeout (default 10m), parallel (default true), cwd }. \`keel verify\` runs them and \`keel tasks done\`
+# needs them passing (see docs/cli.md#verify). A constitution principle's Gate: command counts as wired
+# (\`keel analyze\`) when it is one of these, a package.json script or a line of a CI workflow. Default: {} (none).
 gates: {}
+
+# Acceptance commands by capability name or requirement ID (a command or a list), run by
+# \`keel verify --req\` and \`--task\` for the requirements concerned, e.g. \`PAY-4: npm test -- refunds\`.
+# Default: {} (none).
+acceptance: {}
 `;
 }
 
@@ -472,6 +485,7 @@ export function detectGates(root: string): Gates {
   return { test: null, check: null };
 }
 
+// @req INIT-3
 export function constitutionTemplate(root: string): string {
   const gates = detectGates(root);
   const gate = (cmd: string | null, what: string) =>

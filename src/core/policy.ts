@@ -101,6 +101,7 @@ function isTrusted(actor: Actor): boolean {
   return actor.role === "owner" || actor.role === "reviewer";
 }
 
+// @req CHG-7
 export function authorize(actor: Actor, action: Action, ctx: PolicyContext = {}): Decision {
   const label = actorLabel(actor);
   if (actor.role === "read-only") {

@@ -6,6 +6,7 @@
 // checks only the file behind the answer: when it changed or vanished, or the ID is unknown, it refreshes
 // everything and answers again. An ID names one requirement, so this never shows stale text, positions or a
 // deleted file, and an unknown ID is always confirmed against the files.
+// @req QRY-6
 
 import { IndexDb, isCorruption } from "../store/index-db.js";
 import {
@@ -183,6 +184,7 @@ export class QuerySession {
     return query();
   }
 
+  // @req QRY-2
   /** A requirement (explicit or derived ID), a spec (capability) or a change (ID), in that order. */
   show(id: string): Promise<ShowResult | null> {
     return this.answer(
@@ -231,6 +233,7 @@ export class QuerySession {
     return closest(id, [...names.requirements, ...names.specs, ...names.changes]);
   }
 
+  // @req QRY-3
   search(text: string, limit: number): Promise<SearchResult> {
     const parsed = parseQuery(text);
     if (!parsed) {
@@ -298,6 +301,7 @@ export class QuerySession {
     return { query, match, total, results };
   }
 
+  // @req QRY-1
   async listSpecs(filter: { capability?: string; status?: string }): Promise<SpecListItem[]> {
     await this.refreshAll();
     return this.store.listSpecs(filter).map((s) => ({
@@ -352,6 +356,7 @@ export class QuerySession {
     }));
   }
 
+  // @req QRY-4
   /** Totals and breakdowns for `keel status`. */
   async summary(): Promise<{
     specs: number;

@@ -1,4 +1,5 @@
 // A change folder (proposal, tasks, metadata, delta specs) read into one Change. Pure: the caller reads files.
+// @req FMT-9, OSC-3
 import { parseDocument } from "yaml";
 import type { Change, ChangeStatus, DeltaSpec, Diagnostic, Layout, Section } from "../model/types.js";
 import { parseDeltaSpec } from "./delta.js";

@@ -1,4 +1,5 @@
 // The constitution: the project's non-negotiable principles, each optionally enforced by a gate command.
+// @req FMT-8
 import { derivedRequirementId, splitExplicitId } from "../model/ids.js";
 import type { Constitution, Diagnostic, Principle } from "../model/types.js";
 import { trimmedRegion } from "./requirement.js";

@@ -1,4 +1,5 @@
 // Delta specs inside a change: `## ADDED|MODIFIED|REMOVED|RENAMED Requirements` sections (OpenSpec compatible).
+// @req FMT-10, OSC-4
 import { splitExplicitId } from "../model/ids.js";
 import type { DeltaOp, DeltaSection, DeltaSpec, Diagnostic, Rename, Requirement } from "../model/types.js";
 import { REQUIREMENT_HEADING } from "./requirement.js";

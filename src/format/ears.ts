@@ -1,4 +1,5 @@
 // Recognises the EARS pattern (Easy Approach to Requirements Syntax) of a requirement's normative sentence.
+// @req FMT-6
 import type { EarsPattern } from "../model/types.js";
 
 // A trigger word followed, before the next full stop, by a comma (or, for "if", by "then"). Tested by

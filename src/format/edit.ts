@@ -3,6 +3,7 @@
 // keeps the file's line-ending style and byte order mark, and checks its own result by parsing it again,
 // so that an edit never silently changes the structure of the file. Pure: no file system access.
 // See docs/format.md ("Edit API").
+// @req FMT-15
 import { derivedRequirementId, EXPLICIT_ID, splitExplicitId } from "../model/ids.js";
 import {
   ORIGINS,

@@ -1,4 +1,5 @@
 // YAML front matter, parsed with the `yaml` library so that errors carry a line and column.
+// @req FMT-16, VAL-19
 import { parseDocument } from "yaml";
 import type { Diagnostic, FrontMatter } from "../model/types.js";
 import { linesSpan, type Scan } from "./scan.js";

@@ -1,5 +1,6 @@
 // The per-requirement marker line: a blockquote right under the heading, readable as-is on GitHub:
 //   > status: approved · origin: agent · inferred · actor: codex-7 · change: add-refunds
+// @req FMT-5
 import {
   type Markers,
   ORIGINS,

@@ -2,6 +2,7 @@
 // as written, the requirement blocks as written, and the text between them as written. Rendering joins the
 // pieces, so a file parsed and rendered with no edit comes back byte for byte, and an edit that replaces one
 // piece leaves every other byte where it was. See docs/format.md ("Round trip").
+// @req FMT-14
 import type { DeltaSpec, Requirement, Spec } from "../model/types.js";
 import type { Scan } from "./scan.js";
 

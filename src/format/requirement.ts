@@ -1,4 +1,5 @@
 // Parses one `### Requirement:` block into the model: ID, marker line, normative text, scenarios, fingerprint.
+// @req FMT-2, FMT-3
 import { requirementFingerprint } from "../model/fingerprint.js";
 import { derivedRequirementId, splitExplicitId } from "../model/ids.js";
 import type {

@@ -3,6 +3,7 @@
 // Markdown library because the dialect needs byte-exact spans for surgical edits and must parse
 // ~100 MB/s to validate 100,000 requirements quickly; a full CommonMark parser gives neither. The
 // tests check its heading detection against markdown-it on real corpora.
+// @req FMT-11
 
 import type { Position, Span } from "../model/types.js";
 

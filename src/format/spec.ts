@@ -1,4 +1,5 @@
 // Parses a capability spec (Keel dialect, a superset of OpenSpec's) into the model.
+// @req FMT-1, FMT-16, OSC-6
 
 import { splitExplicitId } from "../model/ids.js";
 import {
@@ -180,6 +181,7 @@ function specStatus(value: unknown): RequirementStatus | null {
     : null;
 }
 
+// @req FMT-7
 function findReferences(s: Scan): Reference[] {
   const refs: Reference[] = [];
   if (!s.text.includes("[[")) return refs;

@@ -1,6 +1,7 @@
 // tasks.md → tasks with positions. One superset parser reads Keel's task format, Spec Kit's (`T001 [P] [US1]`,
 // phases, "(depends on T012)") and Kiro's (`_Requirements: 1.2_`, optional `- [ ]*`). It never throws: what it
 // cannot read becomes a positioned diagnostic. Syntax: docs/format.md, "Tasks".
+// @req TSK-1
 
 export type TaskStatus = "open" | "in_progress" | "done" | "deferred" | "blocked";
 export const TASK_STATUSES: readonly TaskStatus[] = ["open", "in_progress", "done", "deferred", "blocked"];

@@ -4,6 +4,7 @@
 //
 // This runs for every requirement on a cold validate (100,000 of them in the benchmark), so each step
 // is skipped when a cheap test shows it cannot apply.
+// @req FMT-12, FMT-13
 
 import { createHash, hash } from "node:crypto";
 

@@ -2,6 +2,7 @@
 // the capability and title so that every reader of the same file computes the same ID.
 
 export const EXPLICIT_ID = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+// @req FMT-3
 /**
  * Splits `Title {#ID}` into its title and explicit ID. Done by hand rather than with an unanchored
  * `/[ \t]*\{#(…)\}[ \t]*$/`, which backtracks quadratically on a title with a long run of spaces.
@@ -16,6 +17,7 @@ export function splitExplicitId(heading: string): { title: string; id: string | 
   return { title: heading.slice(0, open).trim(), id };
 }
 
+// @req FMT-4
 /** NFKD, strip combining marks, lowercase, runs of anything but [a-z0-9] become one `-`, trimmed. */
 export function slug(text: string): string {
   // Plain ASCII (nearly every title) has nothing to decompose: skip the Unicode passes.

@@ -216,6 +216,7 @@ export interface Diagnostic {
 
 export type Severity = "error" | "warning" | "info";
 
+// @req VAL-14
 /** A validation finding, the unit of `keel validate` output (stable JSON schema, see docs/cli.md). */
 export interface Finding {
   rule: string;

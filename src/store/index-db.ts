@@ -1,6 +1,7 @@
 // The index: a cache of per-file analyses in SQLite under `.keel/`. Deleting it loses nothing.
 // WAL mode lets several Keel processes read while one refreshes; a corrupt or foreign file is
 // discarded and rebuilt rather than reported, because everything in it can be recomputed.
+// @req IDX-1, IDX-4, IDX-5
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
@@ -27,6 +28,7 @@ type Database = BetterSqlite3.Database;
 export class IndexDb {
   private constructor(readonly db: Database) {}
 
+  // @req OSC-7
   static open(projectRoot: string): IndexDb {
     const dir = join(projectRoot, STATE_DIR);
     mkdirSync(dir, { recursive: true });

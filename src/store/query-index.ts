@@ -2,6 +2,7 @@
 // It lives in the same SQLite file as the validation cache (store/index-db.ts creates these tables in its
 // migration) and is filled lazily by the query commands, never by `keel validate`. Rows are grouped by
 // source file so a refresh replaces exactly the files that changed: delete by file, insert anew.
+// @req IDX-1
 import type BetterSqlite3 from "better-sqlite3";
 
 type Database = BetterSqlite3.Database;
@@ -381,6 +382,7 @@ export class QueryStore {
     return this.db.prepare(sql).all(...args) as RequirementRow[];
   }
 
+  // @req QRY-3
   /** Ranked full-text hits, best first. `match` is an FTS5 query expression. */
   search(match: string, limit: number): SearchHit[] {
     const w = SEARCH_WEIGHTS;

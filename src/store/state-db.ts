@@ -1,4 +1,4 @@
-// Operational state under `.keel/state.db`: the audit log, conflict records and task claims. Unlike the index this is
+// Operational state under `.keel/state.db`: the audit log, conflict records, task claims and gate evidence. Unlike the index this is
 // not a cache — it is the local record of what happened — so it is never deleted or rebuilt on its own.
 // Its write transaction doubles as the project's write lock (see workspace/lock.ts's callers in core/):
 // SQLite releases it when a process dies, so a killed writer can never leave the project locked.
@@ -10,7 +10,7 @@ import { sqliteDriver } from "./sqlite.js";
 
 export const STATE_FILE = "state.db";
 /** Bump with a migration below; an older file is migrated in place, never dropped. */
-export const STATE_SCHEMA_VERSION = 2;
+export const STATE_SCHEMA_VERSION = 3;
 
 type Database = BetterSqlite3.Database;
 
@@ -72,6 +72,35 @@ const MIGRATIONS: Record<number, string> = {
       value INTEGER NOT NULL
     );
     INSERT INTO counters (name, value) VALUES ('fencing', 0);
+  `,
+  // Evidence: one row per gate run by `keel verify` (core/verify/evidence.ts). `run` groups the rows of one
+  // verify run; `tree_digest` identifies a dirty working tree (null when clean or outside git); `requirements`
+  // is a JSON object of requirement ID to the fingerprint it had when the gate ran.
+  3: `
+    CREATE TABLE evidence (
+      id INTEGER PRIMARY KEY,
+      run TEXT NOT NULL,
+      gate TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      command TEXT NOT NULL,
+      cwd TEXT NOT NULL,
+      exit_code INTEGER,
+      timed_out INTEGER NOT NULL,
+      duration_ms INTEGER NOT NULL,
+      started_at TEXT NOT NULL,
+      commit_sha TEXT,
+      dirty INTEGER NOT NULL,
+      tree_digest TEXT,
+      requirements TEXT NOT NULL,
+      task TEXT,
+      output_tail TEXT NOT NULL,
+      output_digest TEXT NOT NULL,
+      output_bytes INTEGER NOT NULL,
+      actor TEXT NOT NULL
+    );
+    CREATE INDEX evidence_gate ON evidence (gate, id);
+    CREATE INDEX evidence_task ON evidence (task, id);
+    CREATE INDEX evidence_run ON evidence (run);
   `,
 };
 

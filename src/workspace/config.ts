@@ -53,6 +53,40 @@ export interface KeelConfig {
    * `Gate:` command is *wired* when it is one of these (or a package.json script, or a CI workflow line).
    */
   gates: Record<string, string>;
+  /** The same gates with their run settings (timeout, parallel, folder), in keel.yaml's order. */
+  gateSpecs: Record<string, GateSpec>;
+  /**
+   * Acceptance commands by capability name or requirement ID (`acceptance:` in keel.yaml), each a gate run by
+   * `keel verify --req` and `--task` for the requirements concerned.
+   */
+  acceptance: Record<string, GateSpec[]>;
+}
+
+/** How one gate runs: a `gates:` entry, an `acceptance:` command, or (with the defaults) any other command. */
+export interface GateSpec {
+  /** The shell command, run with `sh -c`. */
+  run: string;
+  /** Milliseconds before the gate is killed; null: the default, DEFAULT_GATE_TIMEOUT_MS. */
+  timeoutMs: number | null;
+  /** False: the gate runs alone, after the parallel ones (it needs the machine, a port, a database…). */
+  parallel: boolean;
+  /** Project-relative folder it runs in, `/`-separated; "." is the project root. */
+  cwd: string;
+  /** Line in keel/keel.yaml, or 0 when the gate does not come from it. */
+  line: number;
+}
+
+/** Ten minutes: a gate's timeout unless keel.yaml or `--timeout` says otherwise. */
+export const DEFAULT_GATE_TIMEOUT_MS = 10 * 60_000;
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration with its unit (`500ms`, `90s`, `10m`, `1.5h`) in milliseconds, or null when it is not one. */
+export function parseGateDuration(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/.exec(text);
+  if (!m) return null;
+  const ms = Math.round(Number(m[1]) * (DURATION_UNITS[m[2] as string] as number));
+  return Number.isFinite(ms) && ms > 0 ? ms : null;
 }
 
 export const DEFAULT_VAGUE_TERMS = [
@@ -82,9 +116,12 @@ export function defaultConfig(): KeelConfig {
     actors: { default: null, roles: {} },
     policy: { default: "propose-only", defaultLine: null, areas: [] },
     gates: {},
+    gateSpecs: {},
+    acceptance: {},
   };
 }
 
+// @req VAL-18
 export function loadConfig(project: ProjectRoot): KeelConfig {
   const path = join(project.root, CONFIG_FILE);
   if (!existsSync(path)) return defaultConfig();
@@ -149,7 +186,7 @@ export function parseConfig(text: string): KeelConfig {
   const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
   const config = defaultConfig();
   for (const key of Object.keys(raw)) {
-    if (!["version", "project", "validate", "actors", "policy", "gates"].includes(key))
+    if (!["version", "project", "validate", "actors", "policy", "gates", "acceptance"].includes(key))
       bad([key], "is not a known key");
   }
   if (raw.version !== undefined && raw.version !== 1) bad(["version"], "must be 1");
@@ -219,14 +256,79 @@ export function parseConfig(text: string): KeelConfig {
   if (g !== undefined && g !== null) {
     if (typeof g !== "object" || Array.isArray(g))
       bad(["gates"], "must be a mapping of gate name to command");
-    for (const [name, command] of Object.entries(g as Record<string, unknown>)) {
+    for (const [name, value] of Object.entries(g as Record<string, unknown>)) {
       if (name.trim() === "") bad(["gates", name], "needs a non-empty name");
-      if (typeof command !== "string" || command.trim() === "")
-        bad(["gates", name], "must be a non-empty shell command, e.g. `npm test`");
-      config.gates[name] = (command as string).trim();
+      const spec = parseGateSpec(value, ["gates", name], bad, lineOf);
+      config.gates[name] = spec.run;
+      config.gateSpecs[name] = spec;
+    }
+  }
+  const acc = raw.acceptance;
+  if (acc !== undefined && acc !== null) {
+    if (typeof acc !== "object" || Array.isArray(acc))
+      bad(["acceptance"], "must be a mapping of capability name or requirement ID to command(s)");
+    for (const [key, value] of Object.entries(acc as Record<string, unknown>)) {
+      if (key.trim() === "") bad(["acceptance", key], "needs a capability name or requirement ID");
+      const items = Array.isArray(value) ? value : [value];
+      if (items.length === 0) bad(["acceptance", key], "must name at least one command");
+      config.acceptance[key] = items.map((item, i) =>
+        parseGateSpec(item, Array.isArray(value) ? ["acceptance", key, i] : ["acceptance", key], bad, lineOf),
+      );
     }
   }
   return config;
+}
+
+/** A gate as written: a command, or `{ run, timeout, parallel, cwd }`. */
+function parseGateSpec(
+  value: unknown,
+  at: Array<string | number>,
+  bad: (path: Array<string | number>, what: string) => never,
+  lineOf: (path: Array<string | number>) => number,
+): GateSpec {
+  const spec: GateSpec = { run: "", timeoutMs: null, parallel: true, cwd: ".", line: lineOf(at) };
+  const shape = "must be a shell command, e.g. `npm test`, or a mapping `{ run, timeout, parallel, cwd }`";
+  if (typeof value === "string") {
+    if (value.trim() === "") bad(at, "must be a non-empty shell command, e.g. `npm test`");
+    spec.run = value.trim();
+    return spec;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) bad(at, shape);
+  const o = value as Record<string, unknown>;
+  for (const key of Object.keys(o))
+    if (!["run", "timeout", "parallel", "cwd"].includes(key)) bad([...at, key], "is not a known key");
+  if (typeof o.run !== "string" || o.run.trim() === "")
+    bad(o.run === undefined ? at : [...at, "run"], "needs `run`: a non-empty shell command");
+  spec.run = (o.run as string).trim();
+  if (o.timeout !== undefined && o.timeout !== null) {
+    const ms = typeof o.timeout === "string" ? parseGateDuration(o.timeout) : null;
+    if (ms === null)
+      bad([...at, "timeout"], "must be a positive duration with a unit: 500ms, 90s, 10m or 1h");
+    spec.timeoutMs = ms;
+  }
+  if (o.parallel !== undefined) {
+    if (typeof o.parallel !== "boolean") bad([...at, "parallel"], "must be true or false");
+    spec.parallel = o.parallel as boolean;
+  }
+  if (o.cwd !== undefined && o.cwd !== null) {
+    const cwd = typeof o.cwd === "string" ? projectRelativeDir(o.cwd) : null;
+    if (cwd === null)
+      bad(
+        [...at, "cwd"],
+        "must be a folder inside the project, relative to its root (no `..`, not absolute)",
+      );
+    spec.cwd = cwd;
+  }
+  return spec;
+}
+
+/** `sub/dir`, `./sub/dir/` → `sub/dir`; "" or "." → "."; null for an absolute path or one that climbs out. */
+function projectRelativeDir(raw: string): string | null {
+  const text = raw.trim().replace(/\\/g, "/");
+  if (text.startsWith("/") || /^[A-Za-z]:/.test(text)) return null;
+  const parts = text.split("/").filter((p) => p !== "" && p !== ".");
+  if (parts.some((p) => p === "..")) return null;
+  return parts.length === 0 ? "." : parts.join("/");
 }
 
 function parsePolicy(

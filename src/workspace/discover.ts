@@ -1,4 +1,5 @@
 // Discovers the project's intent files for each layout, without following any path out of the project.
+// @req OSC-2, OSC-3, OSC-5
 import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { Layout } from "../model/types.js";
@@ -139,6 +140,7 @@ export function discover(project: ProjectRoot): Discovery {
   return out;
 }
 
+// @req VAL-19
 class Walker {
   readonly problems: DiscoveryProblem[] = [];
   readonly dirs: Discovery["dirs"] = [];

@@ -1,4 +1,5 @@
 // Reads a source file as text, refusing what is not a Markdown/YAML text file: too large, binary, or not UTF-8.
+// @req VAL-19
 
 import { isUtf8 } from "node:buffer";
 import { readFileSync } from "node:fs";
@@ -97,7 +98,7 @@ function positionOfByte(bytes: Buffer, index: number): { line: number; col: numb
 }
 
 /** Index of the first byte that does not start or continue a valid UTF-8 sequence. */
-function firstInvalidUtf8(b: Buffer): number {
+export function firstInvalidUtf8(b: Buffer): number {
   let i = 0;
   while (i < b.length) {
     const c = b[i] as number;

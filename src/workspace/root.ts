@@ -1,4 +1,5 @@
 // Finding the project: the nearest folder (upwards) that holds Keel's or OpenSpec's layout.
+// @req OSC-1
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Layout } from "../model/types.js";

@@ -1,13 +1,14 @@
-import { type AnalyzeReport, analyzeProject, CATEGORIES, type FailOn } from "../../core/analyze/index.js";
+import { type AnalyzeReport, analyzeProject, CATEGORIES } from "../../core/analyze/index.js";
 import { loadConfig } from "../../workspace/config.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
-import { findingLines } from "../findings.js";
+import { findingLines, parseFailOn } from "../findings.js";
 import { type Io, paint, printJson } from "../output.js";
 
 const USAGE = "keel analyze [--fail-on error|warning] [--json]";
 
+// @req TSK-11
 const command: Command = {
   name: "analyze",
   summary: "cross-artifact report: coverage gaps, unwired gates, missing files, inconsistent terms",
@@ -15,13 +16,7 @@ const command: Command = {
   run({ io, global, argv }) {
     const { values, positionals } = parseFlags(argv, { "fail-on": { type: "string" } }, USAGE);
     if (positionals.length > 0) throw usageError("analyze takes no arguments", `usage: ${USAGE}`);
-    const failOn = (values["fail-on"] ?? "error") as FailOn;
-    if (failOn !== "error" && failOn !== "warning") {
-      throw usageError(
-        `unknown --fail-on value "${values["fail-on"]}"`,
-        "use --fail-on error (default) or warning",
-      );
-    }
+    const failOn = parseFailOn(values["fail-on"]);
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
     const report = analyzeProject(project, loadConfig(project), failOn);
     if (global.json) printJson(io, report);

@@ -20,6 +20,7 @@ const USAGE = `keel audit log [--since <date|30m|12h|7d|2w>] [--actor <kind:name
        keel audit verify [--json]
        keel audit export [--output <file>] [--json]`;
 
+// @req CHG-8
 const command: Command = {
   name: "audit",
   summary: "read, verify and export the hash-chained audit log",

@@ -1,4 +1,5 @@
 // `keel change approve <id>`: dispatched by `keel change` (commands/change.ts).
+// @req CHG-7
 import { approveChange } from "../../core/approve.js";
 import { resolveActor } from "../../workspace/actor.js";
 import { loadConfig } from "../../workspace/config.js";

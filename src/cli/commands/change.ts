@@ -1,5 +1,6 @@
 // `keel change <subcommand>`: change proposals — new, list, show, diff, status, apply, reject, revert, resolve.
 // Subcommands are dispatched through SUBCOMMANDS; another module adds one with a single entry there.
+// @req CHG-1, CHG-3
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type ApplyResult, applyChange } from "../../core/changes/apply.js";

@@ -1,5 +1,6 @@
 // `keel conflicts`: the open conflict records — from `keel change apply` (an overlapping edit) and from the git
 // merge driver — each with its base and both versions in --json.
+// @req CHG-5
 import { type ConflictRecord, type ConflictStatus, listConflicts } from "../../core/changes/conflicts.js";
 import { closeSettledMergeConflicts } from "../../core/changes/driver.js";
 import { StateDb } from "../../store/state-db.js";

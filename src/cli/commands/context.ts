@@ -1,5 +1,6 @@
 // `keel context <task-id> [--budget N]`: the context pack an agent needs to do one task, within a token budget.
 // Markdown by default (to paste into an agent), the sections with their token counts under --json.
+// @req TSK-12
 import { buildContextPack, DEFAULT_BUDGET } from "../../core/context/index.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";

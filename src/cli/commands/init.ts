@@ -23,6 +23,7 @@ const command: Command = {
   },
 };
 
+// @req INIT-7
 function printHuman(io: Io, report: InitReport): void {
   const lines = [`keel init in ${report.root}`];
   for (const rel of report.created) lines.push(`  ${paint(io, "green", "created")}  ${rel}`);

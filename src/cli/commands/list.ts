@@ -17,6 +17,7 @@ type Kind = (typeof KINDS)[number];
 const SPEC_STATUSES: readonly string[] = [...REQUIREMENT_STATUSES, "none"];
 const CHANGE_STATUSES: readonly string[] = ["draft", "review", "approved", "applied", "rejected"];
 
+// @req QRY-1, QRY-5
 const command: Command = {
   name: "list",
   summary: "list specs, changes or requirements",

@@ -1,4 +1,5 @@
 // `keel merge-driver %O %A %B %P` (hidden): the git merge driver for spec files. See core/changes/driver.ts.
+// @req CHG-10
 import { resolve } from "node:path";
 import { runMergeDriver } from "../../core/changes/driver.js";
 import { EXIT, usageError } from "../../workspace/errors.js";

@@ -7,6 +7,7 @@ import { type Io, paint, printJson } from "../output.js";
 const USAGE = "keel search <text> [--limit N] [--json]";
 export const DEFAULT_LIMIT = 20;
 
+// @req QRY-3, QRY-5
 const command: Command = {
   name: "search",
   summary: "full-text search over requirements, ranked",

@@ -7,6 +7,7 @@ import { type Io, paint, printJson } from "../output.js";
 
 const USAGE = "keel show <id> [--json]   (a requirement ID, a capability, or a change ID)";
 
+// @req QRY-2, QRY-5
 const command: Command = {
   name: "show",
   summary: "show a spec, change or requirement by id",

@@ -14,6 +14,7 @@ const USAGE = "keel status [--json]";
 const MAX_CHANGES = 10;
 const OVERLAP_RULE = "xref/change-overlap";
 
+// @req QRY-4, QRY-5
 const command: Command = {
   name: "status",
   summary: "one-screen summary of the project",

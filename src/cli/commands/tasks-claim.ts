@@ -1,7 +1,16 @@
 // `keel tasks claim|heartbeat|release|done|block|note`: claims with leases and fencing tokens (core/claims.ts),
-// done and blocked mirrored into the task's checkbox under the same lock.
+// done and blocked mirrored into the task's checkbox under the same lock. `done` is held back until the task's
+// gates pass on the tree as it is (core/verify/backpressure.ts), unless a human overrides with a reason.
+// @req TSK-6, TSK-7, TSK-8
 import { CLAIM_ERRORS, parseDuration, refusal } from "../../core/claims.js";
-import { type ClaimOp, claimedKeys, runClaimOp } from "../../core/tasks/claim-ops.js";
+import {
+  type ClaimOp,
+  claimedKeys,
+  type GateOverride,
+  holdsClaim,
+  refuseOverride,
+  runClaimOp,
+} from "../../core/tasks/claim-ops.js";
 import {
   buildGraph,
   findTask,
@@ -10,14 +19,24 @@ import {
   type TaskGraph,
   takeOrder,
 } from "../../core/tasks/index.js";
+import {
+  checkTaskGates,
+  describeFailures,
+  describeTree,
+  loadGateContext,
+  mayHaveGates,
+  type TaskGateCheck,
+} from "../../core/verify/index.js";
 import { actorLabel, resolveActor } from "../../workspace/actor.js";
 import { loadConfig } from "../../workspace/config.js";
-import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
+import { EXIT, type ExitCode, KeelError, usageError } from "../../workspace/errors.js";
+import { treeState } from "../../workspace/git-tree.js";
 import { findTasksRoot } from "../../workspace/root.js";
 import type { CommandContext } from "../command.js";
 import { type Io, printJson } from "../output.js";
 import { USAGE } from "./tasks.js";
 
+// @req TSK-9
 function resolveKey(graph: TaskGraph, ref: string | undefined): string {
   if (ref === undefined) throw usageError("a task id is needed", `usage: ${USAGE}`);
   const found = findTask(graph, ref);
@@ -32,13 +51,16 @@ function resolveKey(graph: TaskGraph, ref: string | undefined): string {
   return found.key;
 }
 
-export function claimCommand(
+/** Error code of `keel tasks done` refused because the task's gates lack passing evidence (exit 7). */
+export const GATES_NOT_PASSING = "gates-not-passing";
+
+export async function claimCommand(
   io: Io,
   global: CommandContext["global"],
   sub: string,
   args: string[],
-  values: { as?: string; ttl?: string; token?: string; reason?: string; next?: boolean },
-): ExitCode {
+  values: { as?: string; ttl?: string; token?: string; reason?: string; next?: boolean; override?: boolean },
+): Promise<ExitCode> {
   const project = findTasksRoot(global.root ?? global.cwd, global.root !== null);
   const config = loadConfig(project);
   // Built only when a task is named: `claim --next` takes its candidates from the cached ready queue.
@@ -47,7 +69,8 @@ export function claimCommand(
     built ??= buildGraph(loadTasks(project.root));
     return built;
   };
-  const actor = actorLabel(resolveActor(config, { flag: values.as, cwd: global.cwd }));
+  const who = resolveActor(config, { flag: values.as, cwd: global.cwd });
+  const actor = actorLabel(who);
   const now = new Date();
   const ttlMs = parseDuration(values.ttl ?? "15m");
   const token = (): number => {
@@ -57,6 +80,7 @@ export function claimCommand(
     return Number(values.token);
   };
   let op: ClaimOp;
+  let checked: TaskGateCheck | null = null;
   if (sub === "claim") {
     if (values.next ? args.length > 0 : args.length !== 1) {
       throw usageError("tasks claim takes one task id, or --next", `usage: ${USAGE}`);
@@ -75,17 +99,62 @@ export function claimCommand(
   } else {
     if (args.length !== 1) throw usageError(`tasks ${sub} takes one task id`, `usage: ${USAGE}`);
     const key = resolveKey(graph(), args[0]);
+    if (values.override && sub !== "done")
+      throw usageError("--override applies to `keel tasks done` only", `usage: ${USAGE}`);
     if (sub === "heartbeat") op = { op: "heartbeat", key, token: token(), ttlMs };
     else if (sub === "block") {
       if (!values.reason) throw usageError("tasks block needs --reason", "say why the task cannot go on");
       op = { op: "block", key, token: token(), reason: values.reason };
-    } else op = { op: sub as "release" | "done", key, token: token() };
+    } else if (sub === "done") {
+      if (values.override && !values.reason?.trim())
+        throw usageError(
+          "--override needs --reason",
+          'say why the task is done without passing gates: --reason "…"',
+        );
+      op = { op: "done", key, token: token() };
+      // A token that would not pass the fence is refused by the claim store (exit 6) before gates are looked at.
+      if (holdsClaim(project.root, key, op.token, now)) {
+        const task = graph().nodes.get(key)?.task;
+        checked =
+          task && !mayHaveGates(config, task)
+            ? { task: key, tree: await treeState(project.root), gates: [], ok: true }
+            : await checkTaskGates(
+                loadGateContext(project.root, { explicitRoot: true, graph: graph() }),
+                key,
+              );
+        if (!checked.ok) {
+          if (!values.override) throw gatesRefusal(checked);
+          const override: GateOverride = {
+            actor,
+            actorKind: who.kind,
+            reason: (values.reason as string).trim(),
+            gates: checked.gates
+              .filter((g) => g.state !== "passed")
+              .map((g) => ({ gate: g.gate.name, state: g.state, evidence: g.evidence?.id ?? null })),
+            commit: checked.tree.commit,
+            dirty: checked.tree.dirty,
+          };
+          if (who.kind !== "human") refuseOverride(project.root, key, override);
+          op.override = override;
+        }
+      }
+    } else op = { op: "release", key, token: token() };
   }
   const result = runClaimOp(project.root, (key) => graph().nodes.get(key)?.task, op, now);
   if (global.json) {
-    printJson(io, { version: 1, [sub]: result });
+    printJson(io, {
+      version: 1,
+      [sub]: result,
+      ...(checked
+        ? { gates: gatesJson(checked), overridden: op.op === "done" && op.override !== undefined }
+        : {}),
+    });
     return EXIT.ok;
   }
+  if (checked && op.op === "done" && op.override)
+    io.err(
+      `warning: ${describeFailures(checked).length} gate(s) not passing on ${describeTree(checked.tree)}; overridden by ${actor}: ${op.override.reason}`,
+    );
   if (result === null) io.out("no task is ready");
   else if ("note" in result) io.out(`noted on ${args[0]}`);
   else if (
@@ -100,4 +169,30 @@ export function claimCommand(
     );
   } else io.out(`${sub === "done" ? "done" : sub === "block" ? "blocked" : "released"}: ${result.taskId}`);
   return EXIT.ok;
+}
+
+function gatesJson(check: TaskGateCheck) {
+  return {
+    ok: check.ok,
+    tree: { commit: check.tree.commit, dirty: check.tree.dirty, digest: check.tree.digest },
+    gates: check.gates.map((g) => ({
+      name: g.gate.name,
+      kind: g.gate.kind,
+      command: g.gate.command,
+      state: g.state,
+      evidence: g.evidence?.id ?? null,
+    })),
+  };
+}
+
+/** The refusal of `done`: which gates are failing or missing on this tree, and what to run. Exit 7. */
+function gatesRefusal(check: TaskGateCheck): KeelError {
+  const failing = describeFailures(check);
+  return new KeelError(
+    `task ${check.task} is not done: ${failing.length} of ${check.gates.length} gate${check.gates.length === 1 ? "" : "s"} ${failing.length === 1 ? "has" : "have"} no passing evidence on ${describeTree(check.tree)}:\n${failing.map((f) => `    - ${f}`).join("\n")}`,
+    EXIT.gates,
+    `run \`keel verify --task ${check.task}\`, then \`keel tasks done\` again; a human may override with --override --reason "…"`,
+    undefined,
+    GATES_NOT_PASSING,
+  );
 }

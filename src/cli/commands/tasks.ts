@@ -1,5 +1,6 @@
 // `keel tasks`: the task graph of every tasks.md in the project (Keel, OpenSpec, Spec Kit, Kiro), with
 // readiness; the claim subcommands live in tasks-claim.ts.
+// @req TSK-5
 import { claimedKeys } from "../../core/tasks/claim-ops.js";
 import {
   buildGraph,
@@ -21,7 +22,7 @@ import { type Command, type CommandContext, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
 
 export const USAGE =
-  "keel tasks list|show <id>|ready|next|graph [--format text|mermaid|dot] | claim <id>|--next [--as agent:name] [--ttl 15m] | heartbeat|release|done <id> --token N | block <id> --token N --reason text | note <id> <text> [--json]";
+  "keel tasks list|show <id>|ready|next|graph [--format text|mermaid|dot] | claim <id>|--next [--as agent:name] [--ttl 15m] | heartbeat|release <id> --token N | done <id> --token N [--override --reason text] | block <id> --token N --reason text | note <id> <text> [--json]";
 const CLAIM_SUBS = ["claim", "heartbeat", "release", "done", "block", "note"];
 const FORMATS: GraphFormat[] = ["text", "mermaid", "dot"];
 
@@ -56,6 +57,7 @@ const command: Command = {
         token: { type: "string" },
         reason: { type: "string" },
         next: { type: "boolean" },
+        override: { type: "boolean" },
       },
       USAGE,
     );

@@ -11,6 +11,7 @@ import { type Io, paint, printJson } from "../output.js";
 
 const USAGE = "keel validate [path|id] [--strict] [--profile keel|openspec] [--json]";
 
+// @req VAL-1, VAL-17, VAL-18
 const command: Command = {
   name: "validate",
   summary: "check specs and changes; exit 1 on errors (or warnings with --strict)",
@@ -46,6 +47,7 @@ const command: Command = {
   },
 };
 
+// @req VAL-16
 function printHuman(io: Io, report: ValidationReport): void {
   const lines = findingLines(io, report.findings);
   const s = report.summary;

@@ -2,10 +2,12 @@
 // Five categories, each its own module: coverage gaps both ways (coverage-gaps.ts), constitution gates nothing
 // runs (gates.ts), referenced files that do not exist (references.ts), and one term written several ways
 // between specs and tasks (terms.ts). Findings have validate's shape and are ranked by severity, then location.
-import type { Finding, Severity } from "../../model/types.js";
+// @req TSK-11
+import type { Finding } from "../../model/types.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import { buildGraph } from "../tasks/graph.js";
+import { type FailOn, rankFindings, tally } from "../validate/finding.js";
 import { coverageGaps, REQUIREMENT_WITHOUT_TASK, TASK_WITHOUT_REQUIREMENT } from "./coverage-gaps.js";
 import { GATE_NOT_WIRED, gateFindings, PRINCIPLE_WITHOUT_GATE } from "./gates.js";
 import { MISSING_FILE, missingFiles } from "./references.js";
@@ -30,7 +32,7 @@ const CATEGORY_OF: Record<string, Category> = {
   [INCONSISTENT_TERM]: "inconsistent-terms",
 };
 
-export type FailOn = "error" | "warning";
+export type { FailOn };
 
 export interface AnalyzeReport {
   version: 1;
@@ -46,20 +48,6 @@ export interface AnalyzeReport {
     tasks: number;
   };
   findings: Finding[];
-}
-
-const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
-
-/** Severity first, then file, line, column, rule and message. */
-export function rankFindings(a: Finding, b: Finding): number {
-  return (
-    RANK[a.severity] - RANK[b.severity] ||
-    (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
-    a.line - b.line ||
-    a.col - b.col ||
-    (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0) ||
-    (a.message < b.message ? -1 : a.message > b.message ? 1 : 0)
-  );
 }
 
 export function categoryOf(rule: string): Category | undefined {
@@ -84,16 +72,15 @@ export function analyzeProject(
     const c = CATEGORY_OF[f.rule];
     if (c) categories[c]++;
   }
-  const errors = findings.filter((f) => f.severity === "error").length;
-  const warnings = findings.filter((f) => f.severity === "warning").length;
+  const { errors, warnings, info, ok } = tally(findings, failOn);
   return {
     version: 1,
-    ok: failOn === "error" ? errors === 0 : errors + warnings === 0,
+    ok,
     failOn,
     summary: {
       errors,
       warnings,
-      info: findings.length - errors - warnings,
+      info,
       categories,
       requirements: src.specs.reduce((n, s) => n + s.requirements.length, 0),
       tasks: graph.order.length,

@@ -2,6 +2,7 @@
 // lock. The change and the specs are read again under the lock and the specs compared (compare-and-swap)
 // right before they are written, so two writers can never both "win": each apply either lands on the specs as
 // they are when it runs, or is refused as a conflict. Refusals are audited; nothing else is written then.
+// @req CHG-3, CHG-9
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { contentHash } from "../../model/fingerprint.js";
@@ -70,6 +71,7 @@ function ymd(d: Date): string {
   return d.toISOString().slice(0, 10);
 }
 
+// @req CHG-6
 /** The provenance stamped on what the change adds or modifies: its author's, else the applier's. */
 export function stampFor(lc: LoadedChange, actor: Actor, now: Date): Stamp {
   const author = typeof lc.meta.author === "string" && lc.meta.author.trim() !== "" ? lc.meta.author : null;

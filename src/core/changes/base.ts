@@ -1,6 +1,7 @@
 // The base of a change: the living requirement as it was when the change was written. Recorded in
 // change.yaml when Keel writes the delta; for a change written by hand it comes from git (the living spec as of
 // the commit that first added the delta file), and failing that it is the living spec as it is now.
+// @req CHG-2
 
 import { parseSpec } from "../../format/spec.js";
 import type { Requirement } from "../../model/types.js";

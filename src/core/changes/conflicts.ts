@@ -1,6 +1,7 @@
 // Conflict records, in the `conflicts` table of `.keel/state.db`. A conflict keeps both versions and their
 // base until a human resolves it (`keel change resolve`); apply then uses the resolution, as long as the living
 // requirement has not moved again since. Call the writing functions inside `state.exclusive(...)`.
+// @req CHG-5
 import { createHash } from "node:crypto";
 import type { StateDb } from "../../store/state-db.js";
 import { blockCore } from "./blocks.js";

@@ -2,6 +2,7 @@
 // requirement by requirement. A clean merge is written to %A and the driver exits 0; when both branches
 // changed one requirement in overlapping ways, that requirement alone is wrapped in conflict markers, a Keel
 // conflict record is written (change "git-merge"), and the driver exits 1 so git stops for a human.
+// @req CHG-10
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { StateDb } from "../../store/state-db.js";

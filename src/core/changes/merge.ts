@@ -25,6 +25,7 @@ export type MergeOutcome =
   | { ok: true; block: string; how: "unchanged" | "ours" | "theirs" | "merged" }
   | { ok: false; parts: string[] };
 
+// @req CHG-4
 /**
  * Merges two versions of a requirement block made independently from `base`. An empty string stands for
  * "absent" (not yet added, or removed). Line endings are normalised to LF in the result.
@@ -451,6 +452,7 @@ function conflictMarkers(ours: string, theirs: string, labels: MergeLabels): str
   return `<<<<<<< ${labels.ours}\n${o === "" ? "" : `${o}\n`}=======\n${t === "" ? "" : `${t}\n`}>>>>>>> ${labels.theirs}\n`;
 }
 
+// @req CHG-10
 /** Merges three versions of a capability spec. The result keeps the line endings of `ours`. */
 export function mergeSpec(
   base: string,

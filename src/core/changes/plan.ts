@@ -1,6 +1,7 @@
 // Planning an apply: from the change's delta operations and the living specs as they are now, the new text of
 // every spec it touches — or the conflicts, or the problems, that stop it. Reads nothing but what it is given
 // (and git, through the base resolver); writes nothing.
+// @req CHG-4, CHG-5
 import { EditError, type SpecRef, setProvenance, setStatus } from "../../format/edit.js";
 import { parseSpec } from "../../format/spec.js";
 import { derivedRequirementId } from "../../model/ids.js";
@@ -315,6 +316,7 @@ function basisOf(item: DeltaItem): "explicit" | "inferred" {
 
 const WRAP = "## Requirements\n\n";
 
+// @req CHG-6
 /**
  * A requirement block stamped with provenance and approved status (edited on its own, before it goes into
  * the spec, so the spec is parsed once per edit rather than once per field). The provenance fields are

@@ -1,6 +1,7 @@
 // `keel change new`: scaffolds a change folder — proposal, tasks, metadata and one delta spec per capability
 // (OpenSpec's ADDED / MODIFIED / REMOVED / RENAMED sections). Requirements named with --modify or --remove are
 // copied into the delta and their base recorded now, from the living spec, under the write lock.
+// @req CHG-1, CHG-2
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { slug } from "../../model/ids.js";

@@ -1,5 +1,6 @@
 // A change's delta operations, one per requirement, and the living requirement each one targets.
 // Identity in a delta: the explicit `{#ID}` when the delta gives one, else the title (OpenSpec semantics).
+// @req OSC-4
 import type { DeltaOp, Requirement, Spec } from "../../model/types.js";
 import type { LoadedChange } from "./load.js";
 

@@ -1,5 +1,6 @@
 // `keel context`: the context pack for one task — gathered (gather.ts), laid out as items in order of relevance
 // (render.ts), fitted into the token budget (trim.ts), counted with a real tokenizer (tokens.ts).
+// @req TSK-12
 import {
   type ContextData,
   gatherContext,

@@ -3,6 +3,7 @@
 // Query language (documented in docs/cli.md#search): words are ANDed; `"several words"` is a phrase; a word
 // with punctuation inside (`PAY-4`, `e-mail`) is a phrase of its parts; a trailing `*` makes a prefix; a bare
 // `OR` between two terms makes an alternative. Everything else is a separator, so no input is a syntax error.
+// @req QRY-3
 
 export interface Term {
   /** Normalised words (lowercase, no diacritics); more than one for a phrase. */

@@ -1,5 +1,6 @@
 // The JSON shapes of `keel show` and `keel list`: the model without raw source text and spans, but with
 // file, line and column kept. These are also the payloads stored in the query index.
+// @req QRY-5
 import type {
   Change,
   EarsPattern,

@@ -5,6 +5,7 @@
 // The comparison runs first without a lock; only when something changed does the refresh take the write
 // lock (BEGIN IMMEDIATE) and compare again inside it, so two processes refreshing at once serialise and the
 // second finds little or nothing left to do.
+// @req IDX-2, IDX-3, IDX-5, QRY-6
 
 import { parseChange, type SourceFile } from "../../format/change.js";
 import { parseConstitution } from "../../format/constitution.js";

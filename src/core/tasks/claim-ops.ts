@@ -2,13 +2,15 @@
 // in git. The checkbox write happens in the same locked transaction as the claim change: if the file cannot
 // be written, the claim change is rolled back, and a concurrent edit of the file is never overwritten
 // (the file is re-read and re-parsed under the lock, and only the one checkbox character changes).
+// @req TSK-8
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseTasks } from "../../format/tasks.js";
 import { STATE_DIR } from "../../store/index-db.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
-import { KeelError } from "../../workspace/errors.js";
+import { EXIT, KeelError } from "../../workspace/errors.js";
+import { type ActorKind, appendEvent } from "../audit.js";
 import { Claims, type ClaimView, type Grant } from "../claims.js";
 import type { IsClaimed } from "./graph.js";
 import type { LoadedTask } from "./load.js";
@@ -36,13 +38,71 @@ export function claimedKeys(root: string, now: Date): IsClaimed {
   }
 }
 
+/** Whether `token` is the current token of a live-or-expired claim on `key`, i.e. `done` would pass the fence. */
+export function holdsClaim(root: string, key: string, token: number, now: Date): boolean {
+  if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return false;
+  const state = StateDb.open(root);
+  try {
+    const claim = new Claims(state, root).get(key, now);
+    return claim !== null && claim.token === token && claim.status === "claimed";
+  } finally {
+    state.close();
+  }
+}
+
+/** A human's override of a task's backpressure, recorded with `done` as a `task.done.override` event. */
+export interface GateOverride {
+  actor: string;
+  actorKind: ActorKind;
+  reason: string;
+  /** The gates that were not passing, as the check saw them. */
+  gates: Array<{ gate: string; state: string; evidence: number | null }>;
+  commit: string | null;
+  dirty: boolean;
+}
+
+/** Error code of an override an agent (or system) asked for: overriding backpressure is a human act. */
+export const OVERRIDE_REFUSED = "override-human-only";
+
+/** Records an override refused to a non-human actor (`task.done.override.refused`), then throws exit 5. */
+export function refuseOverride(root: string, key: string, override: GateOverride): never {
+  const state = StateDb.open(root);
+  try {
+    state.exclusive(() => {
+      appendEvent(state, root, {
+        actor: override.actor,
+        actorKind: override.actorKind,
+        action: "task.done.override.refused",
+        target: key,
+        reason: override.reason,
+        data: {
+          rule: OVERRIDE_REFUSED,
+          gates: override.gates,
+          commit: override.commit,
+          dirty: override.dirty,
+        },
+      });
+    });
+  } finally {
+    state.close();
+  }
+  throw new KeelError(
+    `refused by rule ${OVERRIDE_REFUSED}: ${override.actor} is ${override.actorKind === "agent" ? "an agent" : `a ${override.actorKind} actor`}; only a human may mark task ${key} done without passing gates`,
+    EXIT.refused,
+    `make the gates pass (keel verify --task ${key}), or ask a human to override`,
+    undefined,
+    "refused",
+  );
+}
+
 /** Where a task is written (from a graph built before the lock; the file is re-read under it). */
 export type LocateTask = (key: string) => Pick<LoadedTask, "file" | "id" | "line"> | undefined;
 
 export type ClaimOp =
   | { op: "claim"; key: string | null; candidates: () => string[]; holder: string; ttlMs: number }
   | { op: "heartbeat"; key: string; token: number; ttlMs: number }
-  | { op: "release" | "done"; key: string; token: number }
+  | { op: "release"; key: string; token: number }
+  | { op: "done"; key: string; token: number; override?: GateOverride }
   | { op: "block"; key: string; token: number; reason: string }
   | { op: "note"; key: string; text: string; author: string };
 
@@ -71,6 +131,22 @@ export function runClaimOp(
         case "done": {
           const view = claims.done(op.key, op.token, now);
           mirror(root, locate, op.key, MARK.done);
+          if (op.override) {
+            const o = op.override;
+            appendEvent(
+              state,
+              root,
+              {
+                actor: o.actor,
+                actorKind: o.actorKind,
+                action: "task.done.override",
+                target: op.key,
+                reason: o.reason,
+                data: { token: op.token, gates: o.gates, commit: o.commit, dirty: o.dirty },
+              },
+              now,
+            );
+          }
           return view;
         }
         case "block": {

@@ -5,6 +5,7 @@
 // Only Keel's and OpenSpec's task files name Keel requirement IDs. Kiro's `_Requirements: 1.2_` and Spec Kit's
 // `[US1]` point into their own requirements documents, which Keel does not read as requirements: they link a
 // task to *a* requirement, but are never checked against Keel's IDs and cover none of them.
+// @req TSK-4
 import type { RequirementStatus } from "../../model/types.js";
 import type { TaskGraph, TaskNode } from "./graph.js";
 import type { LoadedTask, TaskDialect } from "./load.js";

@@ -1,4 +1,5 @@
 // The task graph as text, Mermaid and DOT. Edges point from a dependency to the task that waits on it.
+// @req TSK-5
 import type { TaskGraph, TaskNode } from "./graph.js";
 import { isDone } from "./graph.js";
 

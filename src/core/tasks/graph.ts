@@ -1,6 +1,7 @@
 // The task graph: resolved, typed dependencies, parent-child structure, cycles, and readiness.
 // Ready = open, a leaf (a parent is done when its children are, so the work is in them), not claimed, not in a
 // cycle, no ancestor deferred or blocked, and every blocking dependency of the task and of its ancestors done.
+// @req TSK-2, TSK-3
 import type { DependencyKind } from "../../format/tasks.js";
 import type { LoadedTask, LoadedTasks, TaskFileDiagnostic } from "./load.js";
 

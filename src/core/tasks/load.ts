@@ -1,5 +1,6 @@
 // Finding and reading every tasks.md of a project: Keel's (specs and changes), OpenSpec's changes, Spec Kit's
 // feature folders (`specs/<feature>/tasks.md`) and Kiro's (`.kiro/specs/<feature>/tasks.md`).
+// @req TSK-1
 import { type Dirent, lstatSync, readdirSync, type Stats, statSync } from "node:fs";
 import { join } from "node:path";
 import { type ParsedTask, parseTasks, type TaskDiagnostic } from "../../format/tasks.js";

@@ -2,6 +2,7 @@
 // the same files. "May run at the same time": neither waits on the other, directly or transitively, through
 // blocking dependencies or parent-child links, and neither is done. "Overlap": one boundary glob matches the
 // other's text (`src/**` and `src/refunds/**`), or some file of the project matches both.
+// @req TSK-4
 import picomatch from "picomatch";
 import { isDone, type TaskGraph, type TaskNode } from "./graph.js";
 

@@ -2,6 +2,7 @@
 // build and by the (path, size, change stamp) of every task file. A claim changes the readiness of the claimed
 // task only, never of another, so filtering the cached set by the live claims gives exactly what a fresh build
 // of the graph would. A file stamped within the racy window of the cache write is not trusted (as the index).
+// @req TSK-10
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUILD_ID } from "../../model/version.js";

@@ -20,6 +20,8 @@ export interface RawLink {
   /** 1-based; 0 for a commit trailer. */
   line: number;
   col: number;
+  /** For a commit trailer: which one (`Implements:`, `Verifies:` or `Task:`). */
+  trailer?: "Implements" | "Verifies" | "Task";
 }
 
 /** A file the scanner could not read as text, or read only in part. */
@@ -38,4 +40,8 @@ export interface ScanResult {
   /** Files looked at (after ignore rules), and how many held at least one link. */
   files: number;
   filesWithLinks: number;
+  /** Worker threads the scan used beside the calling one; 0 when it ran on the calling thread alone. */
+  workers?: number;
+  /** Files answered from the scan cache (`.keel/trace-scan.cache`) without being read. */
+  cachedFiles?: number;
 }

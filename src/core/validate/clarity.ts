@@ -1,4 +1,5 @@
 // Clarity lint: "is this spec clear enough for an agent to implement without guessing?"
+// @req VAL-9, VAL-10, VAL-11, VAL-12, VAL-13
 import type { Line, Scan } from "../../format/scan.js";
 import type { Finding, Requirement, Span, Spec } from "../../model/types.js";
 import { finding } from "./finding.js";

@@ -3,6 +3,7 @@
 // Cost model: a cold run parses every file once and keeps only a compact summary of each, so memory stays
 // flat as the corpus grows. A warm run with nothing changed compares one signature of (path, size, mtime)
 // and replays the stored result. A warm run with some files changed re-parses only those files.
+// @req IDX-2, IDX-3
 
 import { readdirSync, statSync } from "node:fs";
 import { join, sep } from "node:path";
@@ -107,6 +108,7 @@ interface Tree {
   files: Array<[string, number, number]>;
 }
 
+// @req IDX-6
 /**
  * The warm path: if no folder or file the last run saw has changed (by mtime and size, and none is
  * recent enough to have changed within the file system's timestamp granularity), replay its result.
@@ -144,6 +146,7 @@ function replay(index: IndexDb, project: ProjectRoot, configSignature: string): 
   };
 }
 
+// @req OSC-5
 function analyseAll(
   project: ProjectRoot,
   config: KeelConfig,

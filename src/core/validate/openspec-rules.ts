@@ -1,6 +1,7 @@
 // OpenSpec's structural rules for specs and changes, with the meanings `openspec validate` (v1.13.2) gives
 // them, as pure functions over the model. The rule table, and every place where Keel deliberately differs,
 // is in docs/openspec-compat.md; keep the two in step (tests/openspec-parity.test.ts checks the ids).
+// @req VAL-4
 import { scan } from "../../format/scan.js";
 import type {
   Change,
@@ -199,6 +200,7 @@ function mainRequirements(spec: Spec): Requirement[] {
 // ---------------------------------------------------------------------------------------------------------
 // Specs: `openspec validate <spec>` / `openspec validate --specs`.
 
+// @req VAL-2
 /** OpenSpec's `findMainSpecStructureIssues`: delta headers, requirements outside the section, duplicates. */
 export function openspecSpecStructure(spec: Spec): Finding[] {
   const out: Finding[] = [];
@@ -270,6 +272,7 @@ function outsideFinding(file: string, line: number, name: string, target: string
   );
 }
 
+// @req VAL-2
 export function openspecSpecRules(spec: Spec): Finding[] {
   const out: Finding[] = [];
   const file = spec.file;
@@ -573,6 +576,7 @@ export interface OpenspecChangeOptions {
   projectSchemas?: readonly string[];
 }
 
+// @req VAL-3
 export function openspecChangeRules(
   change: Change,
   livingSpecs: ReadonlyMap<string, Spec>,

@@ -1,4 +1,5 @@
 // Turns a full analysis into the report a user asked for: profile, strictness, target, per-rule overrides.
+// @req VAL-15
 import type { Finding } from "../../model/types.js";
 import type { RuleSetting } from "../../workspace/config.js";
 import type { FullResult, ItemVerdict } from "./engine.js";
@@ -44,6 +45,7 @@ export interface ValidationReport {
   findings: Finding[];
 }
 
+// @req VAL-17
 export function buildReport(result: FullResult, options: ReportOptions): ValidationReport {
   const keep = (f: Finding): Finding | null => {
     if (options.profile === "openspec" && !OPENSPEC_FAMILIES.some((p) => f.rule.startsWith(p))) return null;

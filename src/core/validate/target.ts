@@ -1,4 +1,5 @@
 // Resolves `keel validate <path|id>` to a selection over the analysis. A path must stay inside the project.
+// @req VAL-1, VAL-19
 import { existsSync, realpathSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { Finding } from "../../model/types.js";

@@ -1,6 +1,7 @@
 // Task rules of `keel validate`: the task graph of every discovered tasks.md (cycles, unknown and self
 // dependencies, duplicate IDs, unreadable lines), requirement coverage (unknown or deprecated `covers`,
 // approved requirements no task covers) and parallel tasks whose boundaries overlap. Keel profile only.
+// @req TSK-4
 import type { Finding, Severity } from "../../model/types.js";
 import { type CoverableRequirement, computeCoverage } from "../tasks/coverage.js";
 import { buildGraph, type TaskGraph } from "../tasks/graph.js";

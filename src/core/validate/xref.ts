@@ -1,5 +1,6 @@
 // Cross-file rules OpenSpec lacks: duplicate IDs, unknown references, delta targets that do not exist,
 // and open changes that touch the same requirement.
+// @req VAL-5, VAL-6, VAL-7, VAL-8
 import type { DeltaOp, Finding, Span } from "../../model/types.js";
 
 export interface RequirementSummary {

@@ -1,0 +1,323 @@
+// `keel verify [--task T] [--req R] [--changed] [--gate NAME]… [--timeout D]`: runs the selected gates
+// (core/verify), records evidence for each, and exits 1 when any failed or timed out.
+import { lookupTask } from "../../core/context/gather.js";
+import { closest } from "../../core/query/suggest.js";
+import {
+  describeTree,
+  type Gate,
+  type GateContext,
+  type GateRun,
+  killRunningGates,
+  loadGateContext,
+  passed,
+  type Selection,
+  selectAll,
+  selectChanged,
+  selectEverything,
+  selectForRequirement,
+  selectForTask,
+  verify,
+} from "../../core/verify/index.js";
+import { resolveActor } from "../../workspace/actor.js";
+import { parseGateDuration } from "../../workspace/config.js";
+import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
+import { type Command, parseFlags } from "../command.js";
+import { type Io, paint, printJson } from "../output.js";
+
+const USAGE =
+  "keel verify [--task <id> | --req <id> | --changed] [--gate <name>]… [--timeout <duration>] [--as kind:name] [--json]";
+
+/** A task reference → its key, or the usage error `keel context` gives. */
+export function taskKey(ctx: GateContext, ref: string): string {
+  const l = lookupTask(ctx.graph(), ref);
+  if ("found" in l) return l.found;
+  if ("ambiguous" in l)
+    throw usageError(
+      `task id ${ref} is ambiguous: ${l.ambiguous.join(", ")}`,
+      `name one of them with its scope, e.g. ${l.ambiguous[0]}`,
+    );
+  throw usageError(
+    `unknown task: ${ref}`,
+    l.suggestions.length > 0
+      ? `did you mean ${l.suggestions.join(", ")}? (\`keel tasks list\` lists every task)`
+      : "list the tasks with `keel tasks list`",
+  );
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function resultWord(r: GateRun): "passed" | "failed" | "timed-out" {
+  return r.timedOut ? "timed-out" : passed(r) ? "passed" : "failed";
+}
+
+/** `✓ test (1.2s)`, `✗ lint: exit 1 (0.3s)`, `✗ e2e: timed out after 1s, killed (1.0s)`. */
+function runLine(io: Io, r: GateRun): string {
+  const took = seconds(r.durationMs);
+  if (passed(r)) return `${paint(io, "green", "✓")} ${r.gate.name} (${took})`;
+  const why = r.timedOut
+    ? `timed out after ${seconds(r.gate.timeoutMs)}, killed`
+    : r.error !== null
+      ? `could not start: ${r.error}`
+      : r.exitCode === null
+        ? `killed by ${r.signal ?? "a signal"}`
+        : `exit ${r.exitCode}`;
+  return `${paint(io, "red", "✗")} ${r.gate.name}: ${why} (${took})`;
+}
+
+/** Progress on stderr: a live status line on a terminal; otherwise one line per finished gate (none under --json). */
+class Progress {
+  private readonly running = new Map<string, number>();
+  private finished = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly io: Io,
+    private readonly total: number,
+    private readonly tty: boolean,
+    private readonly quiet: boolean,
+  ) {
+    if (tty) {
+      this.timer = setInterval(() => this.render(), 250);
+      this.timer.unref();
+    }
+  }
+
+  start(gate: Gate): void {
+    this.running.set(gate.name, performance.now());
+    this.render();
+  }
+
+  finish(run: GateRun): void {
+    this.running.delete(run.gate.name);
+    this.finished++;
+    if (this.tty) {
+      process.stderr.write(`\r\x1b[K${runLine(this.io, run)}\n`);
+      this.render();
+    } else if (!this.quiet) this.io.err(runLine(this.io, run));
+  }
+
+  private render(): void {
+    if (!this.tty) return;
+    const now = performance.now();
+    const names = [...this.running].map(([n, t]) => `${n} ${Math.floor((now - t) / 1000)}s`).join(", ");
+    const line = `[${this.finished}/${this.total}]${names ? ` running ${names}` : ""}`;
+    process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns || 100) - 1)}`);
+  }
+
+  end(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.tty) process.stderr.write("\r\x1b[K");
+  }
+}
+
+function select(
+  ctx: GateContext,
+  values: { task?: string; req?: string; changed?: boolean; gate?: string[] },
+): { selection: Selection; task: string | null } {
+  const chosen = [values.task !== undefined, values.req !== undefined, values.changed === true].filter(
+    Boolean,
+  );
+  if (chosen.length > 1)
+    throw usageError("--task, --req and --changed exclude each other", `usage: ${USAGE}`);
+  let selection: Selection;
+  let task: string | null = null;
+  if (values.task !== undefined) {
+    task = taskKey(ctx, values.task);
+    selection = selectForTask(ctx, task);
+  } else if (values.req !== undefined) {
+    const id = values.req;
+    if (!ctx.requirements.has(id) && !(id in ctx.config.acceptance)) {
+      const near = closest(id, ctx.requirements.keys());
+      throw usageError(
+        `unknown requirement: ${id}`,
+        near.length > 0
+          ? `did you mean ${near.join(", ")}?`
+          : "list the requirements with `keel list requirements`",
+      );
+    }
+    selection = selectForRequirement(ctx, id);
+  } else if (values.changed) selection = selectChanged(ctx);
+  else selection = values.gate?.length ? selectEverything(ctx) : selectAll(ctx);
+  if (values.gate?.length) {
+    const names = new Set(selection.gates.map((g) => g.name));
+    for (const name of values.gate) {
+      if (!names.has(name)) {
+        throw usageError(
+          `no gate named ${name} in this selection`,
+          names.size > 0 ? `gates: ${[...names].join(", ")}` : "no gate is declared: see docs/cli.md#verify",
+        );
+      }
+    }
+    selection = { ...selection, gates: selection.gates.filter((g) => values.gate?.includes(g.name)) };
+  }
+  return { selection, task };
+}
+
+const command: Command = {
+  name: "verify",
+  summary: "run gates and record evidence",
+  usage: USAGE,
+  async run({ io, global, argv }): Promise<ExitCode> {
+    const { values, positionals } = parseFlags(
+      argv,
+      {
+        task: { type: "string" },
+        req: { type: "string" },
+        changed: { type: "boolean" },
+        gate: { type: "string", multiple: true },
+        timeout: { type: "string" },
+        as: { type: "string" },
+      },
+      USAGE,
+    );
+    if (positionals.length > 0) throw usageError("verify takes no arguments", `usage: ${USAGE}`);
+    let timeoutMs: number | null = null;
+    if (values.timeout !== undefined) {
+      timeoutMs = parseGateDuration(values.timeout);
+      if (timeoutMs === null)
+        throw usageError(
+          `--timeout "${values.timeout}" is not a duration`,
+          "write it with a unit: 500ms, 90s, 10m, 1h",
+        );
+    }
+    const ctx = loadGateContext(global.root ?? global.cwd, { explicitRoot: global.root !== null });
+    const actor = resolveActor(ctx.config, { flag: values.as, cwd: global.cwd });
+    const { selection, task } = select(ctx, values);
+    for (const note of selection.notes) if (!global.json) io.err(`note: ${note}`);
+
+    if (selection.gates.length === 0) {
+      if (global.json) {
+        printJson(io, {
+          version: 1,
+          scope: selection.scope,
+          passed: true,
+          gates: [],
+          notes: selection.notes,
+        });
+      } else {
+        io.out(
+          selection.scope.kind === "changed"
+            ? "no gate to run"
+            : "no gates to run: declare them under `gates:` and `acceptance:` in keel/keel.yaml, as `Gate:` lines of the constitution, or as a task's `verify:` (docs/cli.md#verify)",
+        );
+      }
+      return EXIT.ok;
+    }
+
+    const tty = Boolean(process.stderr.isTTY);
+    const progress = new Progress(io, selection.gates.length, tty, global.json);
+    // Gates run in their own process groups, which Ctrl-C does not reach: stop them before leaving.
+    const onSignal = (signal: NodeJS.Signals) => {
+      progress.end();
+      killRunningGates();
+      io.err(`keel verify: ${signal}: the running gates were killed; finished ones are recorded`);
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    let result: Awaited<ReturnType<typeof verify>>;
+    try {
+      result = await verify(ctx.root, selection, {
+        actor,
+        task,
+        timeoutMs,
+        onStart: (g) => progress.start(g),
+        onFinish: (r) => progress.finish(r),
+      });
+    } finally {
+      progress.end();
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+    const failed = result.results.filter((r) => !passed(r.run));
+    if (!result.tree.git && !global.json)
+      io.err("note: not a git repository: the evidence is tied to no commit (see docs/cli.md#verify)");
+    if (result.treeAfter)
+      io.err(
+        `warning: the tree changed while the gates ran (now ${describeTree(result.treeAfter)}); the evidence is recorded for ${describeTree(result.tree)}`,
+      );
+
+    if (global.json) {
+      printJson(io, {
+        version: 1,
+        run: result.run,
+        scope: selection.scope,
+        tree: { commit: result.tree.commit, dirty: result.tree.dirty, digest: result.tree.digest },
+        treeChanged: result.treeAfter !== null,
+        passed: result.passed,
+        gates: result.results.map(({ gate, run, evidence }) => ({
+          name: gate.name,
+          kind: gate.kind,
+          command: gate.command,
+          cwd: gate.cwd,
+          source: gate.source,
+          result: resultWord(run),
+          exitCode: run.exitCode,
+          timedOut: run.timedOut,
+          durationMs: run.durationMs,
+          evidence: evidence.id,
+          requirements: gate.requirements,
+          output: { bytes: run.output.bytes, digest: run.output.digest, tail: run.output.tail },
+        })),
+        notes: selection.notes,
+      });
+      return result.passed ? EXIT.ok : EXIT.findings;
+    }
+
+    const what =
+      selection.scope.kind === "task"
+        ? ` for task ${selection.scope.target}`
+        : selection.scope.kind === "requirement"
+          ? ` for requirement ${selection.scope.target}`
+          : selection.scope.kind === "changed"
+            ? " for what changed"
+            : "";
+    io.out(
+      `verify${what}: ${result.results.length} gate${result.results.length === 1 ? "" : "s"} on ${describeTree(result.tree)}`,
+    );
+    const width = Math.max(...result.results.map((r) => r.gate.name.length));
+    for (const { gate, run, evidence } of result.results) {
+      const mark = passed(run) ? paint(io, "green", "✓") : paint(io, "red", "✗");
+      const why = passed(run)
+        ? ""
+        : run.timedOut
+          ? `  timed out after ${seconds(gate.timeoutMs)}`
+          : run.exitCode === null
+            ? `  ${run.error ? `could not start: ${run.error}` : `killed by ${run.signal ?? "a signal"}`}`
+            : `  exit ${run.exitCode}`;
+      io.out(
+        `  ${mark} ${gate.name.padEnd(width)}  ${seconds(run.durationMs).padStart(7)}  #${evidence.id}${why}`,
+      );
+    }
+    for (const { gate, run } of failed) {
+      const lines = run.output.tail.replace(/\n$/, "").split("\n");
+      const shown = lines.slice(-20);
+      io.out("");
+      const head =
+        run.output.bytes === 0
+          ? "no output"
+          : `last ${shown.length} line${shown.length === 1 ? "" : "s"} of ${bytes(run.output.bytes)} of output`;
+      io.out(paint(io, "dim", `── ${gate.name} (${gate.command}) · ${head} ──`));
+      if (run.output.bytes > 0) for (const l of shown) io.out(l);
+    }
+    const ids = result.results.map((r) => r.evidence.id);
+    const range = ids.length === 1 ? `#${ids[0]}` : `#${Math.min(...ids)}–#${Math.max(...ids)}`;
+    io.out("");
+    io.out(
+      failed.length === 0
+        ? `all ${result.results.length} passed · evidence ${range}`
+        : `${failed.length} of ${result.results.length} failed · evidence ${range}`,
+    );
+    return result.passed ? EXIT.ok : EXIT.findings;
+  },
+};
+
+export default command;

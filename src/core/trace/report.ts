@@ -1,0 +1,256 @@
+// The live graph requirement → tasks → code → tests → evidence, with every link judged (state.ts), and what is
+// computed from it: per-requirement status, per-capability coverage. `keel trace`, `keel coverage`, `keel drift`
+// and `keel check` are views of this one report.
+import { changedFiles } from "../../workspace/git-tree.js";
+import type { LoadedProject } from "../project.js";
+import { computeCoverage } from "../tasks/coverage.js";
+import { buildGraph, findTask, isDone, type TaskGraph, type TaskNode } from "../tasks/graph.js";
+import { loadTasks } from "../tasks/load.js";
+import { type Evidence, listEvidence } from "../verify/evidence.js";
+import { readAcks } from "./acks.js";
+import { linkTargets } from "./requirements.js";
+import { type JudgedLink, judgeLinks, type KnownRequirement } from "./state.js";
+import type { ScanResult } from "./types.js";
+
+/** verified: every gate that last ran for it passed, on its current text, and no linked file changed since. */
+export type EvidenceStatus = "verified" | "stale" | "failing" | "none";
+
+export interface GateRun {
+  gate: string;
+  command: string;
+  passed: boolean;
+  timedOut: boolean;
+  at: string;
+  commit: string | null;
+  dirty: boolean;
+  /** The requirement's fingerprint when the gate ran. */
+  fingerprint: string | null;
+}
+
+export interface RequirementTrace {
+  id: string;
+  title: string;
+  capability: string;
+  status: string | null;
+  fingerprint: string;
+  file: string;
+  line: number;
+  tasks: Array<{ key: string; title: string; done: boolean }>;
+  implementations: JudgedLink[];
+  tests: JudgedLink[];
+  docs: JudgedLink[];
+  commits: JudgedLink[];
+  /** The latest run of each gate that covered the requirement. */
+  evidence: GateRun[];
+  evidenceStatus: EvidenceStatus;
+  /** Why the evidence status is what it is. */
+  evidenceNote: string;
+}
+
+export interface CapabilityCoverage {
+  capability: string;
+  /** Approved requirements: the ones coverage is counted over. */
+  approved: number;
+  implemented: number;
+  tested: number;
+  verified: number;
+}
+
+export interface TraceReport {
+  requirements: RequirementTrace[];
+  /** Links naming no known requirement or task, or a deprecated requirement. */
+  dangling: JudgedLink[];
+  coverage: CapabilityCoverage[];
+  /** Commits whose `Task:` trailer names a known task, by task key. */
+  taskCommits: Array<{ commit: string; task: string }>;
+  scan: Pick<ScanResult, "files" | "filesWithLinks" | "problems">;
+}
+
+/** A link still vouches for its requirement when it is ok or only stale (the code is there; evidence is old). */
+const SOUND = new Set(["ok", "stale"]);
+
+export function buildTrace(
+  root: string,
+  project: LoadedProject,
+  scan: ScanResult,
+  graph: TaskGraph = buildGraph(loadTasks(root)),
+): TraceReport {
+  const targets = linkTargets(project);
+  const taskIds = new Set<string>();
+  for (const key of graph.order) {
+    taskIds.add(key);
+    taskIds.add((graph.nodes.get(key) as TaskNode).task.id);
+  }
+  const coverage = computeCoverage(
+    graph,
+    [...targets.requirements.values()].map((r) => ({
+      id: r.id,
+      title: r.title,
+      capability: r.capability,
+      status: r.status,
+      file: r.spec.file,
+      line: r.line,
+      col: 1,
+    })),
+    targets.pending,
+  );
+
+  const runs = latestRunsByRequirement(listEvidence(root));
+  const changedSince = changedSinceCache(root);
+  const changedSinceEvidence = (id: string): ReadonlySet<string> | null => {
+    const passing = (runs.get(id) ?? []).filter((r) => r.passed && r.commit !== null);
+    if (passing.length === 0) return null;
+    // The oldest of the latest passing runs: a file changed after it is newer than some of the evidence.
+    const oldest = passing.reduce((a, b) => (a.startedAt <= b.startedAt ? a : b));
+    return changedSince(oldest.commit as string);
+  };
+
+  const judged = judgeLinks({
+    root,
+    links: scan.links,
+    ...targets,
+    tasks: taskIds,
+    acks: readAcks(root),
+    changedSinceEvidence,
+  });
+  const byTarget = new Map<string, JudgedLink[]>();
+  const dangling: JudgedLink[] = [];
+  const taskCommits: TraceReport["taskCommits"] = [];
+  for (const l of judged) {
+    if (l.targetType === "task" && l.state === "ok" && l.file.startsWith("commit:")) {
+      const found = findTask(graph, l.target);
+      if (found && "key" in found)
+        taskCommits.push({ commit: l.file.slice("commit:".length), task: found.key });
+    }
+    if (l.state === "dangling") dangling.push(l);
+    else if (l.targetType === "req") byTarget.set(l.target, [...(byTarget.get(l.target) ?? []), l]);
+  }
+
+  const requirements: RequirementTrace[] = [];
+  for (const r of targets.requirements.values()) {
+    const links = byTarget.get(r.id) ?? [];
+    const of = (kind: JudgedLink["kind"]) => links.filter((l) => l.kind === kind);
+    const evidence = (runs.get(r.id) ?? []).map((e) => gateRun(e, r.id));
+    const tests = of("verifies");
+    const implementations = of("implements");
+    const { status, note } = evidenceStatus(r, evidence, [...implementations, ...tests]);
+    requirements.push({
+      id: r.id,
+      title: r.title,
+      capability: r.capability,
+      status: r.status,
+      fingerprint: r.fingerprint,
+      file: r.spec.file,
+      line: r.line,
+      tasks: (coverage.coveredBy.get(r.id) ?? []).map((key) => ({
+        key,
+        title: (graph.nodes.get(key) as TaskNode).task.title,
+        done: isDone(graph, key),
+      })),
+      implementations,
+      tests,
+      docs: of("documents"),
+      commits: of("commit"),
+      evidence,
+      evidenceStatus: status,
+      evidenceNote: note,
+    });
+  }
+  requirements.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return {
+    requirements,
+    dangling,
+    coverage: coverageByCapability(requirements),
+    taskCommits,
+    scan: { files: scan.files, filesWithLinks: scan.filesWithLinks, problems: scan.problems },
+  };
+}
+
+/** For each requirement, the newest run of each gate that covered it. */
+function latestRunsByRequirement(rows: Evidence[]): Map<string, Evidence[]> {
+  const out = new Map<string, Evidence[]>();
+  const seen = new Set<string>();
+  for (const e of rows) {
+    // Newest first: the first row of a (requirement, gate) pair is its latest run.
+    for (const id of Object.keys(e.requirements)) {
+      const key = `${id}\u0000${e.gate}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.set(id, [...(out.get(id) ?? []), e]);
+    }
+  }
+  return out;
+}
+
+function gateRun(e: Evidence, id: string): GateRun {
+  return {
+    gate: e.gate,
+    command: e.command,
+    passed: e.passed,
+    timedOut: e.timedOut,
+    at: e.startedAt,
+    commit: e.commit,
+    dirty: e.dirty,
+    fingerprint: e.requirements[id] ?? null,
+  };
+}
+
+function evidenceStatus(
+  r: KnownRequirement,
+  runs: GateRun[],
+  links: JudgedLink[],
+): { status: EvidenceStatus; note: string } {
+  if (runs.length === 0) return { status: "none", note: "no gate has run for it (`keel verify`)" };
+  const failing = runs.filter((g) => !g.passed);
+  if (failing.length > 0)
+    return {
+      status: "failing",
+      note: `gate ${failing.map((g) => g.gate).join(", ")} ${failing.some((g) => g.timedOut) ? "timed out or failed" : "failed"} on its last run`,
+    };
+  const older = runs.filter((g) => g.fingerprint !== r.fingerprint);
+  if (older.length > 0)
+    return {
+      status: "stale",
+      note: `the requirement changed after gate ${older.map((g) => g.gate).join(", ")} last verified it`,
+    };
+  const stale = links.filter((l) => l.state === "stale");
+  if (stale.length > 0)
+    return {
+      status: "stale",
+      note: `${stale.map((l) => l.file).join(", ")} changed after the last passing run`,
+    };
+  return { status: "verified", note: `${runs.length} gate(s) passed on the current text` };
+}
+
+function coverageByCapability(requirements: RequirementTrace[]): CapabilityCoverage[] {
+  const out = new Map<string, CapabilityCoverage>();
+  for (const r of requirements) {
+    if (r.status !== "approved") continue;
+    const c = out.get(r.capability) ?? {
+      capability: r.capability,
+      approved: 0,
+      implemented: 0,
+      tested: 0,
+      verified: 0,
+    };
+    c.approved++;
+    if (r.implementations.some((l) => SOUND.has(l.state))) c.implemented++;
+    if (r.tests.some((l) => SOUND.has(l.state))) c.tested++;
+    if (r.evidenceStatus === "verified") c.verified++;
+    out.set(r.capability, c);
+  }
+  return [...out.values()].sort((a, b) => (a.capability < b.capability ? -1 : 1));
+}
+
+/** Files changed since a commit (committed since, uncommitted, untracked), computed once per commit. */
+function changedSinceCache(root: string): (commit: string) => ReadonlySet<string> {
+  const cache = new Map<string, ReadonlySet<string>>();
+  return (commit) => {
+    let set = cache.get(commit);
+    if (!set) {
+      set = new Set(changedFiles(root, commit).map((f) => f.path));
+      cache.set(commit, set);
+    }
+    return set;
+  };
+}

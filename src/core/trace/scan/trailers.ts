@@ -1,0 +1,71 @@
+// Commit trailers (`Implements: PAY-1, PAY-2`, `Verifies: PAY-3`, `Task: T003`) of every commit reachable from
+// HEAD, from one `git log` call. git parses the trailers (the last paragraph of the message, `Key: value` lines,
+// keys matched without regard to case); a --grep keeps commits without one out of the output.
+import { spawn } from "node:child_process";
+import type { RawLink } from "../types.js";
+
+const KEYS = ["Implements", "Verifies", "Task"] as const;
+export type TrailerKey = (typeof KEYS)[number];
+
+const FIELD = "\x1f";
+const RECORD = "\x1e";
+const VALUE = "\x1d";
+const REQ_ID = /^[A-Za-z][A-Za-z0-9_./-]*$/;
+const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_./-]*$/;
+
+export function trailerArgs(): string[] {
+  const fields = KEYS.map((k) => `%(trailers:key=${k},valueonly,separator=%x1d)`).join("%x1f");
+  return [
+    "-c",
+    "log.showSignature=false",
+    "log",
+    "--no-color",
+    `--format=%H%x1f${fields}%x1e`,
+    "--regexp-ignore-case",
+    "--extended-regexp",
+    ...KEYS.map((k) => `--grep=^${k}[[:space:]]*:`),
+    "HEAD",
+    "--",
+  ];
+}
+
+/** The links of every trailer, newest commit first; [] when there is no git, no repository or no commit. */
+export function commitTrailers(root: string): Promise<RawLink[]> {
+  return new Promise((resolve) => {
+    const child = spawn("git", trailerArgs(), { cwd: root, stdio: ["ignore", "pipe", "ignore"] });
+    const chunks: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => chunks.push(d));
+    child.on("error", () => resolve([]));
+    child.on("close", (code) =>
+      resolve(code === 0 ? parseTrailers(Buffer.concat(chunks).toString("utf8")) : []),
+    );
+  });
+}
+
+export function parseTrailers(out: string): RawLink[] {
+  const links: RawLink[] = [];
+  for (const record of out.split(RECORD)) {
+    const fields = record.replace(/^[\0\n]+/, "").split(FIELD);
+    const sha = fields[0] as string;
+    if (!/^[0-9a-f]{40,64}$/.test(sha)) continue;
+    KEYS.forEach((key, k) => {
+      const value = fields[k + 1] ?? "";
+      const type = key === "Task" ? "task" : "req";
+      for (const token of value.split(new RegExp(`[${VALUE},;\\s]+`))) {
+        const id = token.replace(/[./-]+$/, "");
+        if (id === "" || !(type === "task" ? TASK_ID : REQ_ID).test(id)) continue;
+        links.push({
+          kind: "commit",
+          source: "trailer",
+          target: id,
+          targetType: type,
+          file: `commit:${sha}`,
+          line: 0,
+          col: 0,
+          trailer: key,
+        });
+      }
+    });
+  }
+  return links;
+}

@@ -11,8 +11,6 @@ import type { TaskGraph, TaskNode } from "../tasks/graph.js";
 import type { RequirementTrace, TraceReport } from "./report.js";
 import type { JudgedLink } from "./state.js";
 
-const SOUND = new Set(["ok", "stale"]);
-
 function at(
   rule: string,
   severity: Severity,
@@ -40,7 +38,8 @@ function requirementFindings(r: RequirementTrace): Finding[] {
         r.id,
       ),
     );
-  if (!r.implementations.some((l) => SOUND.has(l.state)))
+  // No link of a kind at all; links that exist but are suspect are the finding above.
+  if (r.implementations.length === 0)
     out.push(
       at(
         "drift/unimplemented",
@@ -51,7 +50,7 @@ function requirementFindings(r: RequirementTrace): Finding[] {
         r.id,
       ),
     );
-  if (!r.tests.some((l) => SOUND.has(l.state)))
+  if (r.tests.length === 0)
     out.push(
       at(
         "drift/untested",

@@ -1,3 +1,4 @@
+// @verifies TRC-7
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,6 @@
 // The trace scanner against real repositories: real git work trees with real commits, untracked and ignored
 // files, symbolic links, binary and broken files; and the CLI's worker-thread path against the single-thread one.
+// @verifies TRC-1, TRC-2
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, statSync, symlinkSync, utimesSync } from "node:fs";
 import { join } from "node:path";

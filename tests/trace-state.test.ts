@@ -1,3 +1,4 @@
+// @verifies TRC-3, TRC-4
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";

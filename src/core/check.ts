@@ -2,6 +2,7 @@
 // constitution gate on the tree as it is. It runs no gate itself (`keel verify` does, and records evidence):
 // a CI job runs `keel verify` and then `keel check`, and `keel check` alone tells whether intent, code and
 // evidence agree.
+// @req TRC-9
 import type { Finding } from "../model/types.js";
 import { type KeelConfig, loadConfig } from "../workspace/config.js";
 import { treeState } from "../workspace/git-tree.js";

@@ -4,6 +4,7 @@
 //   - links naming unknown or deprecated requirements (or unknown tasks);
 //   - files changed by a task's commits (`Task:` trailer) outside the task's boundaries;
 //   - specs changed after the evidence that verified them.
+// @req TRC-8
 import picomatch from "picomatch";
 import type { Finding, Severity } from "../../model/types.js";
 import { git } from "../../workspace/git-tree.js";
@@ -27,14 +28,26 @@ function requirementFindings(r: RequirementTrace): Finding[] {
   const out: Finding[] = [];
   const links = [...r.implementations, ...r.tests, ...r.docs, ...r.commits];
   const name = `approved requirement ${r.id} ("${r.title}")`;
-  if (links.length > 0 && !links.some((l) => l.state === "ok"))
+  const sound = links.filter((l) => l.state === "ok");
+  if (links.length > 0 && sound.length === 0 && links.some((l) => l.state === "suspect"))
     out.push(
       at(
         "drift/only-suspect",
         "error",
         r,
         `${name} has only suspect or stale links`,
-        `review them (\`keel trace ${r.id}\`), then \`keel trace ack\` the ones that still hold or \`keel verify --req ${r.id}\``,
+        `review them (\`keel trace ${r.id}\`), then \`keel trace ack\` the ones that still hold`,
+        r.id,
+      ),
+    );
+  else if (links.length > 0 && sound.length === 0)
+    out.push(
+      at(
+        "drift/stale-evidence",
+        "warning",
+        r,
+        `every file linked to ${name} changed after its last passing evidence`,
+        `run \`keel verify --req ${r.id}\``,
         r.id,
       ),
     );

@@ -1,6 +1,7 @@
 // The live graph requirement → tasks → code → tests → evidence, with every link judged (state.ts), and what is
 // computed from it: per-requirement status, per-capability coverage. `keel trace`, `keel coverage`, `keel drift`
 // and `keel check` are views of this one report.
+// @req TRC-10
 import { changedFiles } from "../../workspace/git-tree.js";
 import type { LoadedProject } from "../project.js";
 import { computeCoverage } from "../tasks/coverage.js";

@@ -1,6 +1,7 @@
 // Judging links: ok, suspect (the requirement changed since the link was made or last acknowledged), dangling
 // (the link names an unknown or deprecated ID), or stale (the linked code changed after the evidence that last
 // verified the requirement). The baseline of a link is in baseline.ts; acknowledgements in acks.ts.
+// @req TRC-3, TRC-4
 import type { RequirementStatus } from "../../model/types.js";
 import { type Ack, linkIdentity } from "./acks.js";
 import { linkCommits, PastFingerprints, type SpecRef } from "./baseline.js";

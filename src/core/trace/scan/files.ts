@@ -4,6 +4,7 @@
 // Never listed: keel/ and openspec/ at the root (specs are not code), the specs, changes and constitution of a
 // project nested deeper (an example or a fixture has its own IDs), .keel/ (Keel's state), and, in a walk,
 // .git/ and node_modules/ anywhere; a walk never enters a symbolic link.
+// @req TRC-2
 import { spawn } from "node:child_process";
 import { closeSync, type Dirent, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";

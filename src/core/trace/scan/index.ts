@@ -1,6 +1,7 @@
 // The trace scan: every link the repository's files and commits make to requirements and tasks, with its
 // file:line:col, and a positioned problem for every file that could not be read as text. How it runs:
 // docs/architecture.md, "The trace scan"; what counts as a link: docs/format.md, "Trace annotations".
+// @req TRC-1
 import { availableParallelism } from "node:os";
 import { projectError } from "../../../workspace/errors.js";
 import { realpathOrNull } from "../../../workspace/paths.js";

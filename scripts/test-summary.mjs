@@ -1,4 +1,5 @@
-// Prints the closing line CI reads ("N passed, N failed, N skipped") from Vitest's JSON report.
+// Prints the closing line CI reads ("N passed, N failed, N skipped") from Vitest's JSON report. Exit 0 when all
+// passed, 1 when some failed, 2 when there is no report (then it prints nothing and the caller says so).
 import { readFileSync } from "node:fs";
 
 const file = process.argv[2] ?? ".test-results/report.json";
@@ -7,7 +8,7 @@ try {
   report = JSON.parse(readFileSync(file, "utf8"));
 } catch {
   console.error(`no test report at ${file}`);
-  process.exit(1);
+  process.exit(2);
 }
 const passed = report.numPassedTests ?? 0;
 let failed = (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);

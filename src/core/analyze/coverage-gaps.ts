@@ -2,6 +2,7 @@
 // tasks tied to no requirement.
 
 import { derivedRequirementId } from "../../model/ids.js";
+import { effectiveStatus } from "../../model/status.js";
 import type { Change, Finding, Spec } from "../../model/types.js";
 import { type CoverableRequirement, computeCoverage, coversChecked } from "../tasks/coverage.js";
 import type { TaskGraph, TaskNode } from "../tasks/graph.js";
@@ -17,7 +18,7 @@ export function livingRequirements(specs: readonly Spec[]): CoverableRequirement
       id: r.id,
       title: r.title,
       capability: spec.capability,
-      status: r.markers?.status ?? spec.status,
+      status: effectiveStatus(r, spec),
       file: spec.file,
       line: r.headingSpan.start.line,
       col: r.headingSpan.start.col,

@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { posix } from "node:path/posix";
+import { effectiveStatus } from "../../model/status.js";
 import type { Change, Principle, Requirement, Spec } from "../../model/types.js";
 import { STATE_DIR } from "../../store/index-db.js";
 import { sqliteDriver } from "../../store/sqlite.js";
@@ -165,7 +166,7 @@ function requirementIndex(
   const living = new Map<string, RequirementView>();
   for (const spec of specs)
     for (const r of spec.requirements)
-      if (!living.has(r.id)) living.set(r.id, view(r, spec.file, r.markers?.status ?? spec.status, null));
+      if (!living.has(r.id)) living.set(r.id, view(r, spec.file, effectiveStatus(r, spec), null));
   const proposed = (change: Change) => {
     const out = new Map<string, RequirementView>();
     for (const delta of change.deltas)

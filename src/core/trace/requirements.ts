@@ -1,6 +1,7 @@
 // What links can point at: the living requirements (with fingerprint, effective status and spec file), the IDs
 // open changes are about to add, and the tasks.
 import { derivedRequirementId } from "../../model/ids.js";
+import { effectiveStatus } from "../../model/status.js";
 import type { LoadedProject } from "../project.js";
 import type { KnownRequirement } from "./state.js";
 
@@ -17,7 +18,7 @@ export function linkTargets(project: LoadedProject): LinkTargets {
         requirements.set(r.id, {
           id: r.id,
           fingerprint: r.fingerprint,
-          status: r.markers?.status ?? spec.status,
+          status: effectiveStatus(r, spec),
           title: r.title,
           capability: spec.capability,
           line: r.headingSpan.start.line,

@@ -7,6 +7,7 @@ import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_thread
 import { parseConstitution } from "../../format/constitution.js";
 import { parseSpec } from "../../format/spec.js";
 import { contentHash } from "../../model/fingerprint.js";
+import { effectiveStatus } from "../../model/status.js";
 import type { Finding, Layout } from "../../model/types.js";
 import type { IndexedFile } from "../../store/index-db.js";
 import { RACY_WINDOW_MS, type SourceEntry } from "../../workspace/discover.js";
@@ -148,7 +149,7 @@ function analyseFile(entry: SourceEntry, text: string, vague: ReturnType<typeof 
       line: r.headingSpan.start.line,
       col: r.headingSpan.start.col,
       // Effective status: the marker line's, else the spec's own (front matter).
-      status: r.markers?.status ?? spec.status ?? null,
+      status: effectiveStatus(r, spec),
     })),
     references: spec.references.map((r) => ({ id: r.id, line: r.span.start.line, col: r.span.start.col })),
   };

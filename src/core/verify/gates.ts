@@ -10,6 +10,7 @@
 // their fingerprints now.
 
 import { join } from "node:path";
+import { effectiveStatus } from "../../model/status.js";
 import type { Constitution, Requirement } from "../../model/types.js";
 import {
   DEFAULT_GATE_TIMEOUT_MS,
@@ -96,7 +97,7 @@ export function loadGateContext(start: string, options: GateContextOptions = {})
     for (const spec of loaded.specs) {
       capabilities.add(spec.capability);
       for (const r of spec.requirements) {
-        const status = r.markers?.status ?? spec.status;
+        const status = effectiveStatus(r, spec);
         if (!requirements.has(r.id)) requirements.set(r.id, info(r, status === "deprecated"));
       }
     }

@@ -5,10 +5,19 @@
 // the number of links: `git blame -L` names every linked line of a file at once, and `git cat-file --batch`
 // (history/git.ts) returns a spec at every commit needed.
 import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseSpec } from "../../format/spec.js";
+import { contentHash } from "../../model/fingerprint.js";
 import type { Layout } from "../../model/types.js";
+import { BUILD_ID } from "../../model/version.js";
+import { STATE_DIR } from "../../store/index-db.js";
+import { writeFileAtomic } from "../../workspace/atomic.js";
+import { gitOutput } from "../../workspace/git.js";
 import { fileAtRevisions } from "../history/git.js";
 import type { RawLink } from "./types.js";
+
+const BLAME_FILE = "trace-blame.json";
 
 /** git's name for "not committed yet" in blame output. */
 const UNCOMMITTED = /^0+$/;
@@ -41,11 +50,75 @@ export function linkCommits(root: string, links: readonly RawLink[]): Array<stri
     if (l.file.startsWith("commit:")) continue;
     byFile.set(l.file, [...(byFile.get(l.file) ?? []), l.line]);
   }
+  const cache = BlameCache.open(root);
   const blamed = new Map<string, Map<number, string>>();
-  for (const [file, lines] of byFile) blamed.set(file, blameLines(root, file, lines));
+  for (const [file, lines] of byFile) blamed.set(file, cache.lines(file, lines));
+  cache.save();
   return links.map((l) =>
     l.file.startsWith("commit:") ? l.file.slice("commit:".length) : (blamed.get(l.file)?.get(l.line) ?? null),
   );
+}
+
+/**
+ * Blame answers kept in `.keel/trace-blame.json`: for a given HEAD, a file's blame depends only on its content,
+ * so an answer is reused while HEAD and the file's bytes (by hash) are unchanged. Another HEAD starts afresh.
+ */
+class BlameCache {
+  private dirty = false;
+
+  private constructor(
+    private readonly root: string,
+    private readonly head: string | null,
+    private readonly files: Record<string, { hash: string; lines: Record<string, string> }>,
+  ) {}
+
+  static open(root: string): BlameCache {
+    const head = gitOutput(root, ["rev-parse", "HEAD"])?.trim() ?? null;
+    let files: BlameCache["files"] = {};
+    try {
+      const saved = JSON.parse(readFileSync(join(root, STATE_DIR, BLAME_FILE), "utf8"));
+      if (saved.build === BUILD_ID && saved.head === head && head !== null) files = saved.files;
+    } catch {
+      // no cache yet, or an unreadable one: blame afresh
+    }
+    return new BlameCache(root, head, files);
+  }
+
+  lines(file: string, wanted: number[]): Map<number, string> {
+    let hash: string;
+    try {
+      hash = contentHash(readFileSync(join(this.root, file)));
+    } catch {
+      return new Map();
+    }
+    const hit = this.files[file];
+    if (hit && hit.hash === hash && wanted.every((l) => String(l) in hit.lines || hit.lines[`-${l}`] === ""))
+      return new Map(wanted.filter((l) => hit.lines[l]).map((l) => [l, hit.lines[l] as string]));
+    const found = blameLines(this.root, file, wanted);
+    const lines: Record<string, string> = {};
+    // An uncommitted line is kept as `-N`, so a second ask does not blame again.
+    for (const l of wanted) {
+      const sha = found.get(l);
+      if (sha) lines[l] = sha;
+      else lines[`-${l}`] = "";
+    }
+    this.files[file] = { hash, lines };
+    this.dirty = true;
+    return found;
+  }
+
+  save(): void {
+    if (!this.dirty || this.head === null) return;
+    try {
+      mkdirSync(join(this.root, STATE_DIR), { recursive: true });
+      writeFileAtomic(
+        join(this.root, STATE_DIR, BLAME_FILE),
+        JSON.stringify({ build: BUILD_ID, head: this.head, files: this.files }),
+      );
+    } catch {
+      // a read-only checkout: the answers stand, only not cached
+    }
+  }
 }
 
 export interface SpecRef {

@@ -67,6 +67,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean
     summary: "implemented, tested, verified per capability",
     load: () => import("./commands/coverage.js"),
   },
+  mcp: { summary: "serve Keel to agents over MCP (stdio)", load: () => import("./commands/mcp.js") },
 };
 
 const HELP = `keel — the coordination layer for agentic software development

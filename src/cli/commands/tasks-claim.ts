@@ -2,34 +2,29 @@
 // done and blocked mirrored into the task's checkbox under the same lock. `done` is held back until the task's
 // gates pass on the tree as it is (core/verify/backpressure.ts), unless a human overrides with a reason.
 // @req TSK-6, TSK-7, TSK-8
-import { CLAIM_ERRORS, parseDuration, refusal } from "../../core/claims.js";
+import { parseDuration } from "../../core/claims.js";
 import {
   type ClaimOp,
   claimedKeys,
   type GateOverride,
   holdsClaim,
   refuseOverride,
+  resolveTaskKey,
   runClaimOp,
 } from "../../core/tasks/claim-ops.js";
-import {
-  buildGraph,
-  findTask,
-  loadTasks,
-  readyQueue,
-  type TaskGraph,
-  takeOrder,
-} from "../../core/tasks/index.js";
+import { buildGraph, loadTasks, readyQueue, type TaskGraph, takeOrder } from "../../core/tasks/index.js";
 import {
   checkTaskGates,
   describeFailures,
   describeTree,
+  gatesRefusal,
   loadGateContext,
   mayHaveGates,
   type TaskGateCheck,
 } from "../../core/verify/index.js";
 import { actorLabel, resolveActor } from "../../workspace/actor.js";
 import { loadConfig } from "../../workspace/config.js";
-import { EXIT, type ExitCode, KeelError, usageError } from "../../workspace/errors.js";
+import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { treeState } from "../../workspace/git-tree.js";
 import { findTasksRoot } from "../../workspace/root.js";
 import type { CommandContext } from "../command.js";
@@ -39,20 +34,8 @@ import { USAGE } from "./tasks.js";
 // @req TSK-9
 function resolveKey(graph: TaskGraph, ref: string | undefined): string {
   if (ref === undefined) throw usageError("a task id is needed", `usage: ${USAGE}`);
-  const found = findTask(graph, ref);
-  if (found === null)
-    throw refusal(CLAIM_ERRORS.unknown, `unknown task ${ref}`, "list the tasks with `keel tasks list`");
-  if ("ambiguous" in found) {
-    throw usageError(
-      `task id ${ref} is ambiguous: ${found.ambiguous.join(", ")}`,
-      "qualify it with its scope, e.g. `<scope>/<id>`",
-    );
-  }
-  return found.key;
+  return resolveTaskKey(graph, ref, "list the tasks with `keel tasks list`");
 }
-
-/** Error code of `keel tasks done` refused because the task's gates lack passing evidence (exit 7). */
-export const GATES_NOT_PASSING = "gates-not-passing";
 
 export async function claimCommand(
   io: Io,
@@ -123,7 +106,11 @@ export async function claimCommand(
                 key,
               );
         if (!checked.ok) {
-          if (!values.override) throw gatesRefusal(checked);
+          if (!values.override)
+            throw gatesRefusal(
+              checked,
+              '`keel tasks done` again; a human may override with --override --reason "…"',
+            );
           const override: GateOverride = {
             actor,
             actorKind: who.kind,
@@ -183,16 +170,4 @@ function gatesJson(check: TaskGateCheck) {
       evidence: g.evidence?.id ?? null,
     })),
   };
-}
-
-/** The refusal of `done`: which gates are failing or missing on this tree, and what to run. Exit 7. */
-function gatesRefusal(check: TaskGateCheck): KeelError {
-  const failing = describeFailures(check);
-  return new KeelError(
-    `task ${check.task} is not done: ${failing.length} of ${check.gates.length} gate${check.gates.length === 1 ? "" : "s"} ${failing.length === 1 ? "has" : "have"} no passing evidence on ${describeTree(check.tree)}:\n${failing.map((f) => `    - ${f}`).join("\n")}`,
-    EXIT.gates,
-    `run \`keel verify --task ${check.task}\`, then \`keel tasks done\` again; a human may override with --override --reason "…"`,
-    undefined,
-    GATES_NOT_PASSING,
-  );
 }

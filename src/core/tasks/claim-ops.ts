@@ -9,10 +9,10 @@ import { parseTasks } from "../../format/tasks.js";
 import { STATE_DIR } from "../../store/index-db.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
-import { EXIT, KeelError } from "../../workspace/errors.js";
+import { EXIT, KeelError, usageError } from "../../workspace/errors.js";
 import { type ActorKind, appendEvent } from "../audit.js";
-import { Claims, type ClaimView, type Grant } from "../claims.js";
-import type { IsClaimed } from "./graph.js";
+import { CLAIM_ERRORS, Claims, type ClaimView, type Grant, refusal } from "../claims.js";
+import { findTask, type IsClaimed, type TaskGraph } from "./graph.js";
 import type { LoadedTask } from "./load.js";
 
 /**
@@ -184,4 +184,16 @@ function mirror(root: string, locate: LocateTask, key: string, mark: string): vo
   const at = offset + task.checkboxCol; // the character after `[`
   if (text[at - 1] !== "[" || text[at] === mark) return;
   writeFileAtomic(path, text.slice(0, at) + mark + text.slice(at + 1));
+}
+
+/** The task a reference names (a key, or an ID only one task has); unknown is a task-queue refusal (exit 6). */
+export function resolveTaskKey(graph: TaskGraph, ref: string, listHint: string): string {
+  const found = findTask(graph, ref);
+  if (found === null) throw refusal(CLAIM_ERRORS.unknown, `unknown task ${ref}`, listHint);
+  if ("ambiguous" in found)
+    throw usageError(
+      `task id ${ref} is ambiguous: ${found.ambiguous.join(", ")}`,
+      "qualify it with its scope, e.g. `<scope>/<id>`",
+    );
+  return found.key;
 }

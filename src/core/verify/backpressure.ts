@@ -5,6 +5,7 @@
 // failing. A task that has no gates at all is not held back.
 // @req TRC-6
 import type { KeelConfig } from "../../workspace/config.js";
+import { EXIT, KeelError } from "../../workspace/errors.js";
 import { type TreeState, treeState } from "../../workspace/git-tree.js";
 import { type Evidence, evidenceOnTree, listEvidence } from "./evidence.js";
 import { type Gate, type GateContext, selectForTask } from "./gates.js";
@@ -83,4 +84,19 @@ export function describeFailures(check: TaskGateCheck): string[] {
         : "";
       return `${s.gate.name}: no evidence on this tree${where}`;
     });
+}
+
+/** Error code of a completion refused because the task's gates lack passing evidence (exit 7). */
+export const GATES_NOT_PASSING = "gates-not-passing";
+
+/** The refusal of `done`: which gates are failing or missing on this tree; `then` says what to do after verify. */
+export function gatesRefusal(check: TaskGateCheck, then: string): KeelError {
+  const failing = describeFailures(check);
+  return new KeelError(
+    `task ${check.task} is not done: ${failing.length} of ${check.gates.length} gate${check.gates.length === 1 ? "" : "s"} ${failing.length === 1 ? "has" : "have"} no passing evidence on ${describeTree(check.tree)}:\n${failing.map((f) => `    - ${f}`).join("\n")}`,
+    EXIT.gates,
+    `run \`keel verify --task ${check.task}\`, then ${then}`,
+    undefined,
+    GATES_NOT_PASSING,
+  );
 }

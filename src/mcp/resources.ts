@@ -1,0 +1,120 @@
+// The MCP resources: the constitution, a spec, a requirement and a task, each by URI. A URI names an ID that
+// is looked up in the project's model; it is never joined into a path, so `keel://spec/../../x` is simply an
+// unknown capability. The files read are the ones discovery found inside the project.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { ErrorCode, McpError, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import { loadProject } from "../core/project.js";
+import { withQueryIndex } from "../core/query.js";
+import { claimedKeys } from "../core/tasks/claim-ops.js";
+import { buildGraph, findTask, loadTasks, taskView } from "../core/tasks/index.js";
+import { KeelError } from "../workspace/errors.js";
+import { findProjectRoot, findTasksRoot } from "../workspace/root.js";
+import type { McpContext } from "./tools.js";
+
+/** MCP's "resource not found" error code (the specification's -32002). */
+const RESOURCE_NOT_FOUND = -32002;
+
+function notFound(uri: string, hint: string): McpError {
+  return new McpError(RESOURCE_NOT_FOUND, `resource not found: ${uri} (${hint})`, { uri });
+}
+
+/** A template variable, percent-decoded; a malformed escape is a bad request. */
+function param(value: string | string[] | undefined, uri: string): string {
+  const raw = Array.isArray(value) ? value.join(",") : (value ?? "");
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new McpError(ErrorCode.InvalidParams, `malformed percent-encoding in ${uri}`);
+  }
+}
+
+/** A KeelError from the core (no project, unreadable index) as a protocol error with its code and hint. */
+async function answering(fn: () => Promise<ReadResourceResult>): Promise<ReadResourceResult> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof KeelError)
+      throw new McpError(ErrorCode.InternalError, `error [${e.code}]: ${e.message} (hint: ${e.hint})`);
+    throw e;
+  }
+}
+
+function json(uri: string, value: unknown): ReadResourceResult {
+  return { contents: [{ uri, mimeType: "application/json", text: JSON.stringify(value, null, 2) }] };
+}
+
+export function registerResources(server: McpServer, ctx: McpContext): void {
+  const start = ctx.root ?? ctx.cwd;
+  const explicit = ctx.root !== null;
+
+  server.registerResource(
+    "constitution",
+    "keel://constitution",
+    { description: "The project's constitution: principles and their gates.", mimeType: "text/markdown" },
+    (uri) =>
+      answering(async () => {
+        const loaded = loadProject(start, { explicitRoot: explicit });
+        const file = loaded.constitution?.file;
+        if (!file) throw notFound(uri.href, "this project has no constitution");
+        const text = readFileSync(join(loaded.project.root, file), "utf8");
+        return { contents: [{ uri: uri.href, mimeType: "text/markdown", text }] };
+      }),
+  );
+
+  server.registerResource(
+    "spec",
+    new ResourceTemplate("keel://spec/{capability}", { list: undefined }),
+    { description: "A capability's spec, as Markdown.", mimeType: "text/markdown" },
+    (uri, vars) =>
+      answering(async () => {
+        const capability = param(vars.capability, uri.href);
+        const project = findProjectRoot(start, explicit);
+        const shown = await withQueryIndex(project, { check: "answer" }, (q) => q.show(capability));
+        if (shown?.kind !== "spec") throw notFound(uri.href, `no capability named ${capability}`);
+        const text = readFileSync(join(project.root, shown.item.file), "utf8");
+        return { contents: [{ uri: uri.href, mimeType: "text/markdown", text }] };
+      }),
+  );
+
+  server.registerResource(
+    "requirement",
+    new ResourceTemplate("keel://requirement/{+id}", { list: undefined }),
+    {
+      description: "One requirement by ID, as JSON (text, scenarios, provenance, fingerprint).",
+      mimeType: "application/json",
+    },
+    (uri, vars) =>
+      answering(async () => {
+        const id = param(vars.id, uri.href);
+        const shown = await withQueryIndex(findProjectRoot(start, explicit), { check: "answer" }, (q) =>
+          q.show(id),
+        );
+        if (shown?.kind !== "requirement") throw notFound(uri.href, `no requirement has the ID ${id}`);
+        return json(uri.href, shown.item);
+      }),
+  );
+
+  server.registerResource(
+    "task",
+    new ResourceTemplate("keel://task/{+key}", { list: undefined }),
+    {
+      description: "One task by key (scope/id), as JSON, with readiness and claim state.",
+      mimeType: "application/json",
+    },
+    (uri, vars) =>
+      answering(async () => {
+        const ref = param(vars.key, uri.href);
+        const root = findTasksRoot(start, explicit).root;
+        const graph = buildGraph(loadTasks(root));
+        const found = findTask(graph, ref);
+        if (found === null || "ambiguous" in found)
+          throw notFound(
+            uri.href,
+            found === null ? `no task ${ref}` : `ambiguous: ${found.ambiguous.join(", ")}`,
+          );
+        return json(uri.href, taskView(graph, found.key, claimedKeys(root, new Date())));
+      }),
+  );
+}

@@ -1,0 +1,464 @@
+// The MCP tools: a small core set, each thin over the same core modules the CLI calls. Input and output are
+// described with zod (the SDK turns them into JSON Schema and validates both); a refusal of the core (a
+// KeelError) becomes a tool result with `isError`, its code, message and hint, so an agent knows what to do.
+// @req TSK-6, TSK-7, TSK-8, TSK-12
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import * as z from "zod";
+import { parseDuration } from "../core/claims.js";
+import { buildContextPack, DEFAULT_BUDGET } from "../core/context/index.js";
+import { withQueryIndex } from "../core/query.js";
+import {
+  type ClaimOp,
+  claimedKeys,
+  holdsClaim,
+  resolveTaskKey,
+  runClaimOp,
+} from "../core/tasks/claim-ops.js";
+import { buildGraph, loadTasks, readyQueue, type TaskGraph, takeOrder } from "../core/tasks/index.js";
+import { traceProject } from "../core/trace/project.js";
+import {
+  checkTaskGates,
+  gatesRefusal,
+  loadGateContext,
+  mayHaveGates,
+  type TaskGateCheck,
+} from "../core/verify/index.js";
+import { actorLabel, resolveActor } from "../workspace/actor.js";
+import { loadConfig } from "../workspace/config.js";
+import { KeelError, usageError } from "../workspace/errors.js";
+import { treeState } from "../workspace/git-tree.js";
+import { findProjectRoot, findTasksRoot, type ProjectRoot } from "../workspace/root.js";
+
+/** Where the server looks for the project, and who acts when a call names nobody. */
+export interface McpContext {
+  root: string | null;
+  cwd: string;
+  /** `kind:name`; `agent:mcp` unless `keel mcp --as` or KEEL_ACTOR says otherwise. */
+  actor: string;
+}
+
+const taskRef = z.string().min(1).max(200).describe("task key (scope/id) or bare id");
+const token = z.number().int().min(1).describe("fencing token returned by keel_claim_task");
+const ttl = z
+  .string()
+  .regex(/^\d+(\.\d+)?(ms|s|m|h|d)?$/)
+  .optional()
+  .describe("lease length, e.g. 15m (default 15m)");
+const as = z.string().min(1).max(120).optional().describe("actor kind:name (default: the server's actor)");
+
+const grantShape = {
+  task: z.string(),
+  holder: z.string(),
+  token: z.number(),
+  leaseUntil: z.string(),
+};
+
+const linkShape = z.object({ file: z.string(), line: z.number(), kind: z.string(), state: z.string() });
+
+function projectOf(ctx: McpContext): ProjectRoot {
+  return findProjectRoot(ctx.root ?? ctx.cwd, ctx.root !== null);
+}
+
+function tasksRootOf(ctx: McpContext): ProjectRoot {
+  return findTasksRoot(ctx.root ?? ctx.cwd, ctx.root !== null);
+}
+
+function resolveKey(graph: TaskGraph, ref: string): string {
+  return resolveTaskKey(graph, ref, "list the ready tasks with keel_ready_tasks, or run `keel tasks list`");
+}
+
+/** A refusal an agent can act on: the error code, the message and what to do next. */
+export function errorResult(e: unknown): CallToolResult {
+  if (e instanceof KeelError)
+    return {
+      isError: true,
+      content: [{ type: "text", text: `error [${e.code}]: ${e.message}\nhint: ${e.hint}` }],
+    };
+  const message = e instanceof Error ? e.message : String(e);
+  return { isError: true, content: [{ type: "text", text: `internal error: ${message}` }] };
+}
+
+function ok<T extends Record<string, unknown>>(text: string, structured: T): CallToolResult {
+  return { content: [{ type: "text", text }], structuredContent: structured };
+}
+
+/** Runs a handler, turning a thrown KeelError into an `isError` result. */
+function guarded<A>(fn: (args: A) => Promise<CallToolResult>): (args: A) => Promise<CallToolResult> {
+  return async (args) => {
+    try {
+      return await fn(args);
+    } catch (e) {
+      return errorResult(e);
+    }
+  };
+}
+
+export function registerTools(server: McpServer, ctx: McpContext): void {
+  const actorOf = (root: ProjectRoot, flag: string | undefined) => {
+    const who = resolveActor(loadConfig(root), { flag: flag ?? ctx.actor, cwd: ctx.cwd });
+    return { who, label: actorLabel(who) };
+  };
+
+  server.registerTool(
+    "keel_context",
+    {
+      description:
+        "Context pack for one task: task, covered requirements, constitution, notes, within a token budget.",
+      inputSchema: {
+        task: taskRef,
+        budget: z
+          .number()
+          .int()
+          .min(1)
+          .max(999_999_999)
+          .optional()
+          .describe(`tokens (default ${DEFAULT_BUDGET})`),
+      },
+      outputSchema: {
+        task: z.string(),
+        budget: z.number(),
+        tokens: z.number(),
+        overBudget: z.boolean(),
+        sections: z.array(
+          z.object({ kind: z.string(), ref: z.string(), tokens: z.number(), truncated: z.boolean() }),
+        ),
+        omitted: z.array(z.object({ kind: z.string(), ref: z.string(), reason: z.string() })),
+        text: z.string(),
+      },
+    },
+    guarded(async ({ task, budget }) => {
+      const project = tasksRootOf(ctx);
+      const result = await buildContextPack(project.root, task, budget ?? DEFAULT_BUDGET);
+      if ("lookup" in result) {
+        const l = result.lookup;
+        if ("ambiguous" in l)
+          throw usageError(
+            `task id ${task} is ambiguous: ${l.ambiguous.join(", ")}`,
+            `name one of them with its scope, e.g. ${l.ambiguous[0]}`,
+          );
+        throw usageError(
+          `unknown task: ${task}`,
+          l.suggestions.length > 0
+            ? `did you mean ${l.suggestions.join(", ")}?`
+            : "list tasks with keel_ready_tasks",
+        );
+      }
+      const p = result.pack;
+      return ok(p.text, {
+        task: p.task,
+        budget: p.budget,
+        tokens: p.totals.tokens,
+        overBudget: p.totals.overBudget,
+        sections: p.sections.map((s) => ({
+          kind: s.kind,
+          ref: s.ref,
+          tokens: s.tokens,
+          truncated: s.truncated,
+        })),
+        omitted: p.omitted.map((o) => ({ kind: o.kind, ref: o.ref, reason: o.reason })),
+        text: p.text,
+      });
+    }),
+  );
+
+  server.registerTool(
+    "keel_search",
+    {
+      description: "Full-text search over requirements and spec purposes, best match first.",
+      inputSchema: {
+        query: z.string().min(1).max(500),
+        limit: z.number().int().min(1).max(100).optional().describe("default 10"),
+      },
+      outputSchema: {
+        total: z.number(),
+        results: z.array(
+          z.object({
+            kind: z.enum(["requirement", "spec"]),
+            id: z.string(),
+            title: z.string(),
+            capability: z.string(),
+            status: z.string().nullable(),
+            file: z.string(),
+            line: z.number(),
+            snippet: z.string(),
+          }),
+        ),
+      },
+    },
+    guarded(async ({ query, limit }) => {
+      const out = await withQueryIndex(projectOf(ctx), { check: "full" }, (q) =>
+        q.search(query, limit ?? 10),
+      );
+      const results = out.results.map((h) => ({
+        kind: h.kind,
+        id: h.id,
+        title: h.title,
+        capability: h.capability,
+        status: h.status,
+        file: h.file,
+        line: h.line,
+        snippet: h.snippet,
+      }));
+      const text =
+        results.length === 0
+          ? "no matches"
+          : [
+              ...results.map((r) => `${r.id}  ${r.title}  (${r.file}:${r.line})`),
+              `${out.total} match(es)`,
+            ].join("\n");
+      return ok(text, { total: out.total, results });
+    }),
+  );
+
+  server.registerTool(
+    "keel_requirement",
+    {
+      description:
+        "One requirement by ID: its text and scenarios, and its trace to tasks, code, tests and evidence.",
+      inputSchema: { id: z.string().min(1).max(200) },
+      outputSchema: {
+        id: z.string(),
+        title: z.string(),
+        capability: z.string(),
+        status: z.string().nullable(),
+        fingerprint: z.string(),
+        file: z.string(),
+        line: z.number(),
+        text: z.string(),
+        scenarios: z.array(z.object({ name: z.string(), steps: z.array(z.string()) })),
+        trace: z.object({
+          tasks: z.array(z.object({ key: z.string(), title: z.string(), done: z.boolean() })),
+          implementations: z.array(linkShape),
+          tests: z.array(linkShape),
+          evidenceStatus: z.string(),
+          evidenceNote: z.string(),
+        }),
+      },
+    },
+    guarded(async ({ id }) => {
+      const project = projectOf(ctx);
+      const shown = await withQueryIndex(project, { check: "answer" }, async (q) => {
+        const r = await q.show(id);
+        return { r, suggestions: r?.kind === "requirement" ? [] : q.suggest(id) };
+      });
+      if (shown.r?.kind !== "requirement")
+        throw usageError(
+          `unknown requirement: ${id}`,
+          shown.suggestions.length > 0
+            ? `did you mean ${shown.suggestions.join(", ")}?`
+            : "find requirements with keel_search",
+        );
+      const req = shown.r.item;
+      const traced = await traceProject(project.root, true);
+      const t = traced.report.requirements.find((r) => r.id === req.id);
+      const link = (l: { file: string; line: number; kind: string; state: string }) => ({
+        file: l.file,
+        line: l.line,
+        kind: l.kind,
+        state: l.state,
+      });
+      const trace = {
+        tasks: t?.tasks ?? [],
+        implementations: (t?.implementations ?? []).map(link),
+        tests: (t?.tests ?? []).map(link),
+        evidenceStatus: t?.evidenceStatus ?? "none",
+        evidenceNote: t?.evidenceNote ?? "not traced",
+      };
+      const scenarios = req.scenarios.map((s) => ({
+        name: s.name,
+        steps: s.steps.map((st) => (st.keyword ? `${st.keyword} ${st.text}` : st.text)),
+      }));
+      const text = `${req.id} — ${req.title} (${req.status ?? "no status"})\n${req.text}\ntasks: ${trace.tasks.map((k) => k.key).join(", ") || "none"} · code: ${trace.implementations.length} · tests: ${trace.tests.length} · evidence: ${trace.evidenceStatus}`;
+      return ok(text, {
+        id: req.id,
+        title: req.title,
+        capability: req.capability,
+        status: req.status,
+        fingerprint: req.fingerprint,
+        file: req.file,
+        line: req.line,
+        text: req.text,
+        scenarios,
+        trace,
+      });
+    }),
+  );
+
+  server.registerTool(
+    "keel_ready_tasks",
+    {
+      description: "Tasks ready to start now: dependencies done, not claimed, not blocked; in claim order.",
+      inputSchema: { limit: z.number().int().min(1).max(1000).optional().describe("default 50") },
+      outputSchema: {
+        total: z.number(),
+        tasks: z.array(
+          z.object({
+            key: z.string(),
+            title: z.string(),
+            priority: z.number().nullable(),
+            covers: z.array(z.string()),
+            file: z.string(),
+            line: z.number(),
+          }),
+        ),
+      },
+    },
+    guarded(async ({ limit }) => {
+      const root = tasksRootOf(ctx).root;
+      const queue = takeOrder(readyQueue(root, claimedKeys(root, new Date())));
+      const tasks = queue.slice(0, limit ?? 50).map((v) => ({
+        key: v.key,
+        title: v.title,
+        priority: v.priority,
+        covers: v.covers,
+        file: v.file,
+        line: v.line,
+      }));
+      const text =
+        tasks.length === 0 ? "no task is ready" : tasks.map((t) => `${t.key}  ${t.title}`).join("\n");
+      return ok(text, { total: queue.length, tasks });
+    }),
+  );
+
+  server.registerTool(
+    "keel_claim_task",
+    {
+      description: "Claim a task (by id, or the next ready one) under a lease; returns the fencing token.",
+      inputSchema: {
+        task: taskRef.optional(),
+        next: z.boolean().optional().describe("claim the next ready task instead of a named one"),
+        ttl,
+        as,
+      },
+      outputSchema: {
+        claimed: z.boolean(),
+        task: z.string().nullable(),
+        holder: z.string().nullable(),
+        token: z.number().nullable(),
+        leaseUntil: z.string().nullable(),
+      },
+    },
+    guarded(async (args) => {
+      if ((args.task === undefined) === (args.next !== true))
+        throw usageError("name a task, or pass next: true (not both)", "e.g. { task: 'payments/1.1' }");
+      const project = tasksRootOf(ctx);
+      const { label } = actorOf(project, args.as);
+      const now = new Date();
+      let graph: TaskGraph | null = null;
+      const g = () => {
+        graph ??= buildGraph(loadTasks(project.root));
+        return graph;
+      };
+      const op: ClaimOp = {
+        op: "claim",
+        key: args.task === undefined ? null : resolveKey(g(), args.task),
+        candidates: () =>
+          takeOrder(readyQueue(project.root, claimedKeys(project.root, now))).map((v) => v.key),
+        holder: label,
+        ttlMs: parseDuration(args.ttl ?? "15m"),
+      };
+      const grant = runClaimOp(project.root, (k) => g().nodes.get(k)?.task, op, now);
+      if (grant === null || !("holder" in grant) || grant.leaseUntil === null)
+        return ok("no task is ready", {
+          claimed: false,
+          task: null,
+          holder: null,
+          token: null,
+          leaseUntil: null,
+        });
+      return ok(`claimed ${grant.taskId} · token ${grant.token} · lease until ${grant.leaseUntil}`, {
+        claimed: true,
+        task: grant.taskId,
+        holder: label,
+        token: grant.token,
+        leaseUntil: grant.leaseUntil,
+      });
+    }),
+  );
+
+  server.registerTool(
+    "keel_heartbeat",
+    {
+      description: "Extend the lease on a task you hold.",
+      inputSchema: { task: taskRef, token, ttl },
+      outputSchema: grantShape,
+    },
+    guarded(async (args) => {
+      const project = tasksRootOf(ctx);
+      const graph = buildGraph(loadTasks(project.root));
+      const key = resolveKey(graph, args.task);
+      const op: ClaimOp = {
+        op: "heartbeat",
+        key,
+        token: args.token,
+        ttlMs: parseDuration(args.ttl ?? "15m"),
+      };
+      const view = runClaimOp(project.root, (k) => graph.nodes.get(k)?.task, op, new Date());
+      const v = view as {
+        taskId: string;
+        holder: string | null;
+        token: number | null;
+        leaseUntil: string | null;
+      };
+      return ok(`extended ${v.taskId} · lease until ${v.leaseUntil}`, {
+        task: v.taskId,
+        holder: v.holder ?? "",
+        token: v.token ?? args.token,
+        leaseUntil: v.leaseUntil ?? "",
+      });
+    }),
+  );
+
+  server.registerTool(
+    "keel_complete_task",
+    {
+      description:
+        "Mark a claimed task done. Refused unless every gate of the task passed on the current tree.",
+      inputSchema: { task: taskRef, token },
+      outputSchema: {
+        task: z.string(),
+        status: z.literal("done"),
+        gates: z.array(z.object({ name: z.string(), state: z.string() })),
+      },
+    },
+    guarded(async (args) => {
+      const project = tasksRootOf(ctx);
+      const graph = buildGraph(loadTasks(project.root));
+      const key = resolveKey(graph, args.task);
+      const now = new Date();
+      let checked: TaskGateCheck | null = null;
+      // A token that would not pass the fence is refused by the claim store before gates are looked at.
+      if (holdsClaim(project.root, key, args.token, now)) {
+        const task = graph.nodes.get(key)?.task;
+        checked =
+          task && !mayHaveGates(loadConfig(project), task)
+            ? { task: key, tree: await treeState(project.root), gates: [], ok: true }
+            : await checkTaskGates(loadGateContext(project.root, { explicitRoot: true, graph }), key);
+        if (!checked.ok) throw gatesRefusal(checked, "call keel_complete_task again");
+      }
+      const op: ClaimOp = { op: "done", key, token: args.token };
+      runClaimOp(project.root, (k) => graph.nodes.get(k)?.task, op, now);
+      const gates = (checked?.gates ?? []).map((g) => ({ name: g.gate.name, state: g.state }));
+      return ok(`done: ${key}`, { task: key, status: "done" as const, gates });
+    }),
+  );
+
+  server.registerTool(
+    "keel_note",
+    {
+      description: "Leave a handoff note on a task; it shows in the task's context pack.",
+      inputSchema: { task: taskRef, text: z.string().min(1).max(4000), as },
+      outputSchema: { task: z.string(), author: z.string(), text: z.string() },
+    },
+    guarded(async (args) => {
+      const project = tasksRootOf(ctx);
+      const graph = buildGraph(loadTasks(project.root));
+      const key = resolveKey(graph, args.task);
+      const { label } = actorOf(project, args.as);
+      const op: ClaimOp = { op: "note", key, text: args.text, author: label };
+      const r = runClaimOp(project.root, (k) => graph.nodes.get(k)?.task, op, new Date()) as { note: string };
+      return ok(`noted on ${key}`, { task: key, author: label, text: r.note });
+    }),
+  );
+}

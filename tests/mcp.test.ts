@@ -101,7 +101,7 @@ afterAll(async () => {
   await client?.close();
 });
 
-// @verifies TSK-6, TSK-8, TSK-12
+// @verifies SRF-1, SRF-2, SRF-3, TSK-6, TSK-8, TSK-12
 describe("keel mcp: tools", () => {
   it("lists a small core set of tools, each with an input and an output schema", async () => {
     const { tools } = await client.listTools();

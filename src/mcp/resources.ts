@@ -1,6 +1,7 @@
 // The MCP resources: the constitution, a spec, a requirement and a task, each by URI. A URI names an ID that
 // is looked up in the project's model; it is never joined into a path, so `keel://spec/../../x` is simply an
 // unknown capability. The files read are the ones discovery found inside the project.
+// @req SRF-3
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";

@@ -1,7 +1,7 @@
 // The MCP tools: a small core set, each thin over the same core modules the CLI calls. Input and output are
 // described with zod (the SDK turns them into JSON Schema and validates both); a refusal of the core (a
 // KeelError) becomes a tool result with `isError`, its code, message and hint, so an agent knows what to do.
-// @req TSK-6, TSK-7, TSK-8, TSK-12
+// @req SRF-1, SRF-2, TSK-6, TSK-7, TSK-8, TSK-12
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod";

@@ -68,6 +68,14 @@ const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean
     load: () => import("./commands/coverage.js"),
   },
   mcp: { summary: "serve Keel to agents over MCP (stdio)", load: () => import("./commands/mcp.js") },
+  agents: {
+    summary: "set up coding agents: add, remove, list (AGENTS.md, commands, MCP config)",
+    load: () => import("./commands/agents.js"),
+  },
+  serve: {
+    summary: "serve REST, live events and MCP over HTTP on loopback",
+    load: () => import("./commands/serve.js"),
+  },
 };
 
 const HELP = `keel — the coordination layer for agentic software development

@@ -1,24 +1,32 @@
 import { resolve } from "node:path";
+import { addAgents, parseAgentNames } from "../../core/agents/index.js";
 import { findInitRoot, type InitReport, initProject } from "../../core/init.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { type Command, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
+import { printAgentsReport } from "./agents.js";
 
-const USAGE = "keel init [--root <dir>] [--json]";
+const USAGE = "keel init [--root <dir>] [--agents claude,codex,cursor,copilot,gemini] [--json]";
 
 const command: Command = {
   name: "init",
   summary: "create keel/ in this repository (idempotent; never overwrites a file)",
   usage: USAGE,
   run({ io, global, argv }) {
-    const { positionals } = parseFlags(argv, {}, USAGE);
+    const { values, positionals } = parseFlags(argv, { agents: { type: "string" } }, USAGE);
     if (positionals.length > 0) {
       throw usageError(`init takes no arguments (got "${positionals[0]}")`, `usage: ${USAGE}`);
     }
     const root = global.root !== null ? resolve(global.cwd, global.root) : findInitRoot(global.cwd);
+    // Names are checked before anything is written, so a bad --agents leaves the folder untouched.
+    const agents = values.agents !== undefined ? parseAgentNames([values.agents]) : null;
     const report = initProject(root);
-    if (global.json) printJson(io, report);
-    else printHuman(io, report);
+    const agentsReport = agents ? addAgents(root, agents) : null;
+    if (global.json) printJson(io, agentsReport ? { ...report, agents: agentsReport } : report);
+    else {
+      printHuman(io, report);
+      if (agentsReport) printAgentsReport(io, "add", agentsReport);
+    }
     return EXIT.ok;
   },
 };

@@ -1,0 +1,187 @@
+// The live event feed of `keel serve`: a file watcher on the spec folders and a tail of the audit log, fanned
+// out to Server-Sent Events subscribers. Each event is `{ type, data }`; audit events carry their sequence
+// number as the SSE id, so a client that reconnects with Last-Event-ID gets what it missed.
+import { existsSync, type FSWatcher, watch } from "node:fs";
+import { join } from "node:path";
+import type { AuditEvent, EventRow } from "../core/audit.js";
+import { STATE_DIR } from "../store/index-db.js";
+import { STATE_FILE, StateDb } from "../store/state-db.js";
+
+export interface LiveEvent {
+  type: string;
+  data: Record<string, unknown>;
+  /** The audit sequence number, for audit events. */
+  id?: number;
+}
+
+/** Folders watched for edits, relative to the project root. */
+export const WATCHED = ["keel", "openspec"];
+export const DEBOUNCE_MS = 100;
+export const AUDIT_POLL_MS = 250;
+
+/**
+ * The SSE type of an audit action; actions without a named type are sent as `audit` (every state change is
+ * on the stream). A claim that took over an expired lease is also reported as `task.expired`.
+ */
+export function eventTypes(e: AuditEvent): string[] {
+  switch (e.action) {
+    case "task.claim":
+      return e.data && "expiredHolder" in e.data ? ["task.expired", "task.claimed"] : ["task.claimed"];
+    case "task.release":
+      return ["task.released"];
+    case "task.done":
+    case "task.done.override":
+      return ["task.done"];
+    case "task.block":
+      return ["task.blocked"];
+    case "change.new":
+      return ["change.proposed"];
+    case "change.apply":
+      return ["change.applied"];
+    case "change.apply.conflict":
+    case "merge.conflict":
+      return ["change.conflicted"];
+    default:
+      return ["audit"];
+  }
+}
+
+function auditPayload(e: AuditEvent): Record<string, unknown> {
+  return {
+    seq: e.seq,
+    at: e.at,
+    action: e.action,
+    actor: e.actor,
+    target: e.target,
+    before: e.before,
+    after: e.after,
+    reason: e.reason,
+    data: e.data,
+  };
+}
+
+function toEvent(r: EventRow): AuditEvent {
+  let data: Record<string, unknown> | null = null;
+  if (r.data !== null) {
+    try {
+      data = JSON.parse(r.data) as Record<string, unknown>;
+    } catch {
+      data = { unparseable: r.data };
+    }
+  }
+  return {
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    actorKind: r.actor_kind as AuditEvent["actorKind"],
+    action: r.action,
+    target: r.target,
+    before: r.before,
+    after: r.after,
+    reason: r.reason,
+    data,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+export type Listener = (e: LiveEvent) => void;
+
+export class EventFeed {
+  private readonly listeners = new Set<Listener>();
+  private readonly watchers: FSWatcher[] = [];
+  private readonly pending = new Map<string, NodeJS.Timeout>();
+  private poll: NodeJS.Timeout | null = null;
+  private state: StateDb | null = null;
+  private lastSeq = 0;
+
+  constructor(private readonly root: string) {}
+
+  start(): void {
+    for (const dir of WATCHED) {
+      const abs = join(this.root, dir);
+      if (!existsSync(abs)) continue;
+      const w = watch(abs, { recursive: true }, (_kind, name) => {
+        if (name) this.edited(`${dir}/${String(name).split("\\").join("/")}`);
+      });
+      w.on("error", () => {}); // a folder removed under the watcher ends its events, not the server
+      this.watchers.push(w);
+    }
+    this.lastSeq = this.currentSeq();
+    this.poll = setInterval(() => this.tail(), AUDIT_POLL_MS);
+  }
+
+  subscribe(listener: Listener, lastEventId: number | null): () => void {
+    if (lastEventId !== null && lastEventId < this.lastSeq) {
+      const db = this.openState();
+      if (db) for (const e of this.since(db, lastEventId, this.lastSeq)) for (const ev of e) listener(ev);
+    }
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    for (const w of this.watchers) w.close();
+    for (const t of this.pending.values()) clearTimeout(t);
+    if (this.poll) clearInterval(this.poll);
+    this.state?.close();
+    this.state = null;
+    this.listeners.clear();
+  }
+
+  private emit(e: LiveEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  /** One `spec.edited` per file per burst of writes (an editor's save is often several). */
+  private edited(file: string): void {
+    if (file.split("/").some((part) => part.startsWith(".") && part.length > 1)) return; // editor temp files
+    const t = this.pending.get(file);
+    if (t) clearTimeout(t);
+    this.pending.set(
+      file,
+      setTimeout(() => {
+        this.pending.delete(file);
+        this.emit({ type: "spec.edited", data: { file, at: new Date().toISOString() } });
+      }, DEBOUNCE_MS),
+    );
+  }
+
+  private openState(): StateDb | null {
+    if (this.state) return this.state;
+    if (!existsSync(join(this.root, STATE_DIR, STATE_FILE))) return null;
+    this.state = StateDb.open(this.root);
+    return this.state;
+  }
+
+  private currentSeq(): number {
+    const db = this.openState();
+    if (!db) return 0;
+    const row = db.db.prepare("SELECT max(seq) AS seq FROM events").get() as { seq: number | null };
+    return row.seq ?? 0;
+  }
+
+  private since(db: StateDb, after: number, upTo: number): LiveEvent[][] {
+    const rows = db.db
+      .prepare("SELECT * FROM events WHERE seq > ? AND seq <= ? ORDER BY seq")
+      .all(after, upTo) as EventRow[];
+    return rows.map((r) => {
+      const e = toEvent(r);
+      return eventTypes(e).map((type) => ({ type, data: auditPayload(e), id: e.seq }));
+    });
+  }
+
+  private tail(): void {
+    try {
+      const db = this.openState();
+      if (!db) return;
+      const now = this.currentSeq();
+      if (now <= this.lastSeq) return;
+      const batch = this.since(db, this.lastSeq, now);
+      this.lastSeq = now;
+      for (const group of batch) for (const e of group) this.emit(e);
+    } catch {
+      // a busy or half-migrated state database is read again on the next tick
+    }
+  }
+}

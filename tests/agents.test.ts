@@ -1,4 +1,5 @@
 // `keel agents add|remove|list` and `keel init --agents`, through the built CLI in temporary projects.
+// @verifies SRF-6
 import {
   lstatSync,
   mkdirSync,

@@ -1,6 +1,7 @@
 // `keel serve`: the real CLI serves a temp project on a free port; REST answers match the CLI's --json, the
 // security defaults refuse what they should, the MCP SDK client works over Streamable HTTP, and an SSE
 // subscriber sees an editor's save and a claim made by another process.
+// @verifies SRF-4, SRF-5
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { type IncomingMessage, request } from "node:http";

@@ -1,6 +1,7 @@
 // The live event feed of `keel serve`: a file watcher on the spec folders and a tail of the audit log, fanned
 // out to Server-Sent Events subscribers. Each event is `{ type, data }`; audit events carry their sequence
 // number as the SSE id, so a client that reconnects with Last-Event-ID gets what it missed.
+// @req SRF-5
 import { existsSync, type FSWatcher, watch } from "node:fs";
 import { join } from "node:path";
 import type { AuditEvent, EventRow } from "../core/audit.js";

@@ -3,6 +3,7 @@
 // is the MCP server of src/mcp over Streamable HTTP (stateless: a server and transport per request), and
 // `/events` is a Server-Sent Events stream (events.ts). Safe by default: only loopback Host headers are
 // served (DNS rebinding), no CORS headers, bodies are capped, and no route reads a file by path.
+// @req SRF-4
 import {
   createServer as createHttpServer,
   type IncomingMessage,

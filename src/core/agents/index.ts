@@ -1,6 +1,7 @@
 // `keel agents add|remove|list`: sets up coding agents to work through Keel. Every file is planned (read and
 // parsed) before any is written, so a file that does not parse stops the command with nothing changed.
 // Writes are atomic, paths never leave the project, and `keel/agents.yaml` records what Keel added.
+// @req SRF-6
 
 import {
   existsSync,

@@ -52,6 +52,16 @@ describe("cached ready queue", () => {
     expect(readyKeys()).toEqual(["shop/T1", "shop/T3", "planted/T99"]);
   });
 
+  it("prints the cached queue exactly as a fresh build prints it", () => {
+    const fresh = keelWith(ENV, root, "tasks", "ready", "--json").stdout;
+    const cached = keelWith(ENV, root, "tasks", "ready", "--json").stdout;
+    expect(cached).toBe(fresh);
+    expect(cached).toBe(`${JSON.stringify(JSON.parse(cached), null, 2)}\n`);
+    rmSync(join(root, "keel/changes/shop/tasks.md"));
+    const empty = keelWith(ENV, root, "tasks", "ready", "--json").stdout;
+    expect(empty).toBe(`${JSON.stringify({ version: 1, ready: [] }, null, 2)}\n`);
+  });
+
   it("rebuilds after an edit, even one of the same size with the old mtime put back", () => {
     expect(readyKeys()).toEqual(["shop/T1", "shop/T3"]);
     plantInCache();

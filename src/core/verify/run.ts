@@ -126,10 +126,10 @@ export function runGate(gate: Gate, options: RunOptions): Promise<GateRun> {
   const startedAt = new Date();
   const t0 = performance.now();
   const capture = new OutputCapture();
-  const where = gateDir(options.root, gate.cwd);
-  if ("error" in where) {
-    capture.push(Buffer.from(`keel: gate ${gate.name} cannot start: ${where.error}\n`));
-    return Promise.resolve({
+  /** A gate that never ran: a failed run whose output says why. */
+  const cannotStart = (error: string): GateRun => {
+    capture.push(Buffer.from(`keel: gate ${gate.name} cannot start: ${error}\n`));
+    return {
       gate,
       exitCode: null,
       signal: null,
@@ -137,9 +137,11 @@ export function runGate(gate: Gate, options: RunOptions): Promise<GateRun> {
       durationMs: 0,
       startedAt,
       output: capture.finish(),
-      error: where.error,
-    });
-  }
+      error,
+    };
+  };
+  const where = gateDir(options.root, gate.cwd);
+  if ("error" in where) return Promise.resolve(cannotStart(where.error));
   const grace = options.graceMs ?? KILL_GRACE_MS;
   return new Promise((resolve) => {
     let child: ChildProcess;
@@ -153,17 +155,7 @@ export function runGate(gate: Gate, options: RunOptions): Promise<GateRun> {
         env: { ...process.env, ...options.env, KEEL_GATE: gate.name },
       });
     } catch (e) {
-      capture.push(Buffer.from(`keel: gate ${gate.name} cannot start: ${(e as Error).message}\n`));
-      resolve({
-        gate,
-        exitCode: null,
-        signal: null,
-        timedOut: false,
-        durationMs: 0,
-        startedAt,
-        output: capture.finish(),
-        error: (e as Error).message,
-      });
+      resolve(cannotStart((e as Error).message));
       return;
     }
     const pid = child.pid;

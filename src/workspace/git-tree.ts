@@ -1,17 +1,15 @@
 // The state of the working tree as git sees it, for evidence and boundaries: the commit checked out, whether
 // anything is uncommitted, a digest that identifies the uncommitted state, and the files changed since a base.
 // Keel's own folder (`.keel/`, where evidence is written) never counts as a change: recording evidence must not
-// make the tree it describes dirty. Git runs with GIT_OPTIONAL_LOCKS=0 so these reads never take the index lock
-// away from a concurrent `git commit`.
-import { execFileSync, spawn } from "node:child_process";
+// make the tree it describes dirty. Git runs as workspace/git.ts runs it (no optional locks).
+import { spawn } from "node:child_process";
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { join, posix } from "node:path";
+import { GIT_ENV, gitOutput as git } from "./git.js";
 
 /** Every path of the repository except the project's `.keel/` (pathspecs relative to the project root). */
 const PATHSPEC = [":(top)", ":(exclude).keel"];
-
-const ENV = (): NodeJS.ProcessEnv => ({ ...process.env, GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C" });
 
 export interface TreeState {
   /** Inside a git work tree. */
@@ -25,21 +23,6 @@ export interface TreeState {
    * two dirty trees with the same digest hold the same uncommitted changes. Null when clean or outside git.
    */
   digest: string | null;
-}
-
-/** Runs git and returns stdout, or null when git fails (not a repository, unknown revision, no git). */
-export function git(cwd: string, args: string[]): string | null {
-  try {
-    return execFileSync("git", args, {
-      cwd,
-      encoding: "utf8",
-      env: ENV(),
-      stdio: ["ignore", "pipe", "ignore"],
-      maxBuffer: 256 * 1024 * 1024,
-    });
-  } catch {
-    return null;
-  }
 }
 
 export function isGitRepo(root: string): boolean {
@@ -66,7 +49,7 @@ export function resolveCommit(root: string, rev: string): string | null {
 /** Streams a git command's stdout into `hash`; false when git fails. Memory stays bounded for any diff size. */
 function hashGit(cwd: string, args: string[], hash: Hash): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn("git", args, { cwd, env: ENV(), stdio: ["ignore", "pipe", "ignore"] });
+    const child = spawn("git", args, { cwd, env: GIT_ENV(), stdio: ["ignore", "pipe", "ignore"] });
     child.stdout.on("data", (chunk: Buffer) => hash.update(chunk));
     child.on("error", () => resolve(false));
     child.on("close", (code) => resolve(code === 0));

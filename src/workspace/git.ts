@@ -1,6 +1,12 @@
-// Running git for the few facts Keel takes from it (user, history, config). Git is optional: every caller
-// copes with null, which means "no git, not a repository, or the command failed".
+// Running git for the facts Keel takes from it (user, history, config, the tree, blame). Git is optional: every
+// caller copes with null, which means "no git, not a repository, or the command failed".
 import { execFileSync } from "node:child_process";
+
+/**
+ * The environment git runs with: GIT_OPTIONAL_LOCKS=0 so reads never take the index lock away from a concurrent
+ * `git commit`, and LC_ALL=C so what is parsed does not depend on the user's language.
+ */
+export const GIT_ENV = (): NodeJS.ProcessEnv => ({ ...process.env, GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C" });
 
 /** The command's stdout (untrimmed: some callers parse exact file content), or null on any failure. */
 export function gitOutput(cwd: string, args: string[]): string | null {
@@ -8,8 +14,9 @@ export function gitOutput(cwd: string, args: string[]): string | null {
     return execFileSync("git", args, {
       cwd,
       encoding: "utf8",
+      env: GIT_ENV(),
       stdio: ["ignore", "pipe", "ignore"],
-      maxBuffer: 64 * 1024 * 1024,
+      maxBuffer: 256 * 1024 * 1024,
     });
   } catch {
     return null;

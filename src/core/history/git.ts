@@ -2,6 +2,7 @@
 // the commits that touched the file, one `git cat-file --batch` returns its content at each of them. No
 // `git show` per commit (a process each) and no `--follow -p` (a diff per commit, re-applied by hand).
 import { spawnSync } from "node:child_process";
+import { GIT_ENV } from "../../workspace/git.js";
 
 export interface GitCommit {
   sha: string;
@@ -24,7 +25,7 @@ function git(cwd: string, args: string[], input?: string) {
     input,
     maxBuffer: MAX_BUFFER,
     stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C" },
+    env: GIT_ENV(),
   });
 }
 

@@ -4,7 +4,6 @@
 // baseline is the requirement at that commit. Two git processes per spec file and one per linked file, whatever
 // the number of links: `git blame -L` names every linked line of a file at once, and `git cat-file --batch`
 // (history/git.ts) returns a spec at every commit needed.
-import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseSpec } from "../../format/spec.js";
@@ -28,15 +27,10 @@ export function blameLines(root: string, file: string, lines: number[]): Map<num
   const wanted = [...new Set(lines.filter((l) => l > 0))].sort((a, b) => a - b);
   if (wanted.length === 0) return out;
   const ranges = wanted.flatMap((l) => ["-L", `${l},${l}`]);
-  const r = spawnSync("git", ["blame", "--porcelain", ...ranges, "--", file], {
-    cwd: root,
-    encoding: "utf8",
-    maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C" },
-  });
-  if (r.status !== 0) return out; // untracked, or not in git: every line counts as new
+  const blame = gitOutput(root, ["blame", "--porcelain", ...ranges, "--", file]);
+  if (blame === null) return out; // untracked, or not in git: every line counts as new
   // Each group starts `<sha> <orig line> <final line> [<lines in group>]`.
-  for (const m of r.stdout.matchAll(/^([0-9a-f]{40,64}) \d+ (\d+)(?: \d+)?$/gm)) {
+  for (const m of blame.matchAll(/^([0-9a-f]{40,64}) \d+ (\d+)(?: \d+)?$/gm)) {
     const sha = m[1] as string;
     if (!UNCOMMITTED.test(sha)) out.set(Number(m[2]), sha);
   }

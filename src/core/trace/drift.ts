@@ -7,7 +7,7 @@
 // @req TRC-8
 import picomatch from "picomatch";
 import type { Finding, Severity } from "../../model/types.js";
-import { git } from "../../workspace/git-tree.js";
+import { gitOutput as git } from "../../workspace/git.js";
 import type { TaskGraph, TaskNode } from "../tasks/graph.js";
 import type { RequirementTrace, TraceReport } from "./report.js";
 import type { JudgedLink } from "./state.js";

@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { BUILD_ID } from "../../../model/version.js";
+import { GIT_ENV } from "../../../workspace/git.js";
 import type { RawLink, ScanProblem } from "../types.js";
 import type { BatchResult, ScanLimits } from "./file.js";
 import type { Batch } from "./files.js";
@@ -151,7 +152,7 @@ function cacheLine(rel: string, blob: string, result: CachedResult): string | nu
 export function modifiedFiles(root: string): Promise<Set<string> | null> {
   return new Promise((resolve) => {
     const args = ["diff-files", "--name-only", "-z", "--relative", "--ignore-submodules"];
-    const child = spawn("git", args, { cwd: root, stdio: ["ignore", "pipe", "ignore"] });
+    const child = spawn("git", args, { cwd: root, env: GIT_ENV(), stdio: ["ignore", "pipe", "ignore"] });
     const chunks: Buffer[] = [];
     child.stdout.on("data", (d: Buffer) => chunks.push(d));
     child.on("error", () => resolve(null));

@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { closeSync, type Dirent, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import ignore, { type Ignore } from "ignore";
+import { GIT_ENV } from "../../../workspace/git.js";
 
 /** Root folders that are Keel's or OpenSpec's own, never scanned for links. */
 const SKIP_AT_ROOT = new Set(["keel", "openspec", ".keel"]);
@@ -122,7 +123,11 @@ interface GitListing {
  * as it arrives, not when the caller gets to it: Node discards the unread output of a child that has exited.
  */
 function gitListing(root: string, args: string[]): GitListing {
-  const child = spawn("git", ["ls-files", "-z", ...args], { cwd: root, stdio: ["ignore", "pipe", "ignore"] });
+  const child = spawn("git", ["ls-files", "-z", ...args], {
+    cwd: root,
+    env: GIT_ENV(),
+    stdio: ["ignore", "pipe", "ignore"],
+  });
   const ready: string[][] = [];
   let rest = "";
   let ended = false;

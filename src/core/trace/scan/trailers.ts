@@ -2,6 +2,7 @@
 // HEAD, from one `git log` call. git parses the trailers (the last paragraph of the message, `Key: value` lines,
 // keys matched without regard to case); a --grep keeps commits without one out of the output.
 import { spawn } from "node:child_process";
+import { GIT_ENV } from "../../../workspace/git.js";
 import type { RawLink } from "../types.js";
 
 const KEYS = ["Implements", "Verifies", "Task"] as const;
@@ -32,7 +33,11 @@ export function trailerArgs(): string[] {
 /** The links of every trailer, newest commit first; [] when there is no git, no repository or no commit. */
 export function commitTrailers(root: string): Promise<RawLink[]> {
   return new Promise((resolve) => {
-    const child = spawn("git", trailerArgs(), { cwd: root, stdio: ["ignore", "pipe", "ignore"] });
+    const child = spawn("git", trailerArgs(), {
+      cwd: root,
+      env: GIT_ENV(),
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     const chunks: Buffer[] = [];
     child.stdout.on("data", (d: Buffer) => chunks.push(d));
     child.on("error", () => resolve([]));

@@ -4,7 +4,6 @@
 // evidence agree.
 // @req TRC-9
 import type { Finding } from "../model/types.js";
-import { type KeelConfig, loadConfig } from "../workspace/config.js";
 import { treeState } from "../workspace/git-tree.js";
 import { driftFindings } from "./trace/drift.js";
 import { traceProject } from "./trace/project.js";
@@ -58,7 +57,7 @@ function gateFinding(s: GateStatus): Finding | null {
 export async function runCheck(start: string, explicitRoot: boolean, failOn: FailOn): Promise<CheckReport> {
   const traced = await traceProject(start, explicitRoot);
   const project = traced.project.project;
-  const config: KeelConfig = loadConfig(project);
+  const config = traced.project.config;
   const { result } = analyseProject(project, config);
   const validation = buildReport(result, {
     strict: config.validate.strict,
@@ -66,7 +65,11 @@ export async function runCheck(start: string, explicitRoot: boolean, failOn: Fai
     rules: config.validate.rules,
   });
   const drift = driftFindings(project.root, traced.report, traced.graph);
-  const ctx = loadGateContext(project.root, { explicitRoot: true, graph: traced.graph });
+  const ctx = loadGateContext(project.root, {
+    explicitRoot: true,
+    graph: traced.graph,
+    loaded: traced.project,
+  });
   const gates = gateStatuses(ctx, selectAll(ctx).gates, await treeState(project.root));
   const gateFindings = gates.map(gateFinding).filter((f): f is Finding => f !== null);
   const findings = [...validation.findings, ...drift, ...gateFindings].sort(rankFindings);

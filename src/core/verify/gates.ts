@@ -22,7 +22,7 @@ import { changedFiles, resolveCommit } from "../../workspace/git-tree.js";
 import { readSource } from "../../workspace/read.js";
 import { findTasksRoot } from "../../workspace/root.js";
 import { normaliseCommand } from "../analyze/gates.js";
-import { loadProject } from "../project.js";
+import { type LoadedProject, loadProject } from "../project.js";
 import { buildGraph, loadTasks, type TaskGraph, type TaskNode } from "../tasks/index.js";
 import { lastVerifiedFingerprints, newestCommittedEvidence } from "./evidence.js";
 
@@ -81,6 +81,8 @@ export interface GateContextOptions {
   explicitRoot?: boolean;
   /** A task graph already built for this project. */
   graph?: TaskGraph;
+  /** The project already loaded, so it is not read and parsed again. */
+  loaded?: LoadedProject;
 }
 
 export function loadGateContext(start: string, options: GateContextOptions = {}): GateContext {
@@ -92,7 +94,7 @@ export function loadGateContext(start: string, options: GateContextOptions = {})
   let constitution: Constitution | null = null;
   // A Spec Kit or Kiro project without keel/ or openspec/ has tasks but no specs Keel reads.
   if (project.layouts.length > 0) {
-    const loaded = loadProject(project.root, { explicitRoot: true });
+    const loaded = options.loaded ?? loadProject(project.root, { explicitRoot: true });
     constitution = loaded.constitution;
     for (const spec of loaded.specs) {
       capabilities.add(spec.capability);

@@ -8,6 +8,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, cliEnv, keelWith } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
+import { PAYMENTS_SPEC } from "./support/fixtures.js";
 import { commitAll, gitInit } from "./support/git.js";
 
 const project = tempProjects("keel-mcp-");
@@ -21,23 +22,7 @@ Every change comes with a test.
 Gate: \`echo unit tests pass\`
 `;
 
-const SPEC = `# Payments
-
-## Purpose
-Taking payments.
-
-## Requirements
-
-### Requirement: Refunds are idempotent {#PAY-1}
-The system SHALL process at most one refund per refund key.
-
-#### Scenario: Duplicate refund
-- **WHEN** a second request with the same key arrives
-- **THEN** the original result is returned
-
-### Requirement: Receipts {#PAY-2}
-The system SHALL send a receipt for every payment.
-`;
+const SPEC = PAYMENTS_SPEC;
 
 const TASKS = `## 1. Refunds
 - [ ] 1.1 Make refunds idempotent

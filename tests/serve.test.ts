@@ -13,23 +13,11 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, cliEnv, jsonOut, keel, keelAsync } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
+import { PAYMENTS_SPEC } from "./support/fixtures.js";
 
 const project = tempProjects("keel-serve-");
 
-const SPEC = `# Payments
-
-## Purpose
-Taking payments.
-
-## Requirements
-
-### Requirement: Refunds are idempotent {#PAY-1}
-The system SHALL process at most one refund per refund key.
-
-#### Scenario: Duplicate refund
-- **WHEN** a second request with the same key arrives
-- **THEN** the original result is returned
-`;
+const SPEC = PAYMENTS_SPEC;
 
 const TASKS = `## 1. Refunds
 - [ ] 1.1 Make refunds idempotent

@@ -22,6 +22,7 @@ import { parseConfig } from "../src/workspace/config.js";
 import { KeelError } from "../src/workspace/errors.js";
 import { CLI, cliEnv, jsonOut, keel, keelWith, type Run } from "./support/cli.js";
 import { tempProjects, writeFile } from "./support/files.js";
+import { PAYMENTS_SPEC } from "./support/fixtures.js";
 import { commitAll as commit, git } from "./support/git.js";
 
 const project = tempProjects("keel-verify-");
@@ -36,27 +37,7 @@ function repo(files: Record<string, string>): { root: string; head: string } {
   return { root, head: commit(root, "initial") };
 }
 
-const SPEC = `# Payments
-
-## Purpose
-Taking payments.
-
-## Requirements
-
-### Requirement: Refunds are idempotent {#PAY-1}
-The system SHALL process at most one refund per refund key.
-
-#### Scenario: Duplicate refund
-- **WHEN** a second request with the same key arrives
-- **THEN** the original result is returned
-
-### Requirement: Receipts {#PAY-2}
-The system SHALL send a receipt for every payment.
-
-#### Scenario: Receipt
-- **WHEN** a payment succeeds
-- **THEN** a receipt is sent
-`;
+const SPEC = PAYMENTS_SPEC;
 
 const TASKS = `## 1. Refunds
 - [ ] 1.1 Make refunds idempotent

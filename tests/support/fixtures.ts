@@ -1,0 +1,24 @@
+// Spec texts several test files build their projects from.
+
+/** A payments capability: PAY-1 (refunds, one scenario) and PAY-2 (receipts, one scenario). */
+export const PAYMENTS_SPEC = `# Payments
+
+## Purpose
+Taking payments.
+
+## Requirements
+
+### Requirement: Refunds are idempotent {#PAY-1}
+The system SHALL process at most one refund per refund key.
+
+#### Scenario: Duplicate refund
+- **WHEN** a second request with the same key arrives
+- **THEN** the original result is returned
+
+### Requirement: Receipts {#PAY-2}
+The system SHALL send a receipt for every payment.
+
+#### Scenario: Receipt
+- **WHEN** a payment succeeds
+- **THEN** a receipt is sent
+`;

@@ -9,32 +9,18 @@ import { scanRepository } from "../src/core/trace/scan/index.js";
 import type { RawLink, ScanResult } from "../src/core/trace/types.js";
 import { jsonOut, keel, keelWith } from "./support/cli.js";
 import { tempProjects, writeFile, writeFiles } from "./support/files.js";
+import { commitAll, git, gitInit } from "./support/git.js";
 
 const project = tempProjects("keel-trace-scan-");
-
-function git(root: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd: root, encoding: "utf8" });
-}
 
 /** A git repository holding `files`, committed once with `message`. */
 function repo(files: Record<string, string | Buffer>, message = "initial"): string {
   const root = project(files);
-  git(root, "init", "-q", "-b", "main");
-  git(root, "config", "user.email", "dev@example.com");
-  git(root, "config", "user.name", "Dev");
-  git(root, "config", "commit.gpgsign", "false");
-  git(root, "add", "-A");
-  git(root, "commit", "-q", "--allow-empty", "-m", message);
+  gitInit(root);
+  commitAll(root, message);
   return root;
 }
 
-function commit(root: string, message: string): string {
-  git(root, "add", "-A");
-  git(root, "commit", "-q", "--allow-empty", "-m", message);
-  return git(root, "rev-parse", "HEAD").trim();
-}
-
-/** Links as `file:line:col kind target`, for compact comparisons. */
 function brief(links: RawLink[]): string[] {
   return links.map(
     (l) => `${l.file}:${l.line}:${l.col} ${l.kind} ${l.targetType === "task" ? "task " : ""}${l.target}`,
@@ -167,6 +153,29 @@ describe("Markdown", () => {
     expect(r.links.every((l) => l.source === "markdown")).toBe(true);
   });
 
+  it("skips the specs, changes and constitution of a project nested inside, not its other pages", async () => {
+    const root = repo({
+      "examples/shop/keel/specs/pay/spec.md": "See [[PAY-2]].\n",
+      "examples/shop/keel/changes/x/proposal.md": "See [[PAY-4]].\n",
+      "examples/shop/keel/constitution.md": "See [[PAY-5]].\n",
+      "examples/shop/README.md": "See [[PAY-3]].\n",
+    });
+    expect(brief((await scan(root)).links)).toEqual(["examples/shop/README.md:1:7 documents PAY-3"]);
+  });
+
+  it("counts only the project's IDs in test names once it knows them, and no annotation in a backtick example", async () => {
+    const test = 'it("decodes UTF-8 for PAY-1", () => {});\n';
+    const code = "// Write `@req PAY-1` above the code; @req PAY-2\n";
+    const root = repo({ "tests/codec.test.ts": test, "src/a.ts": code });
+    expect(brief((await scan(root, { knownIds: ["PAY-1", "PAY-2"] })).links)).toEqual([
+      `src/a.ts:1:${code.lastIndexOf("PAY-2") + 1} implements PAY-2`,
+      `tests/codec.test.ts:1:${test.indexOf("PAY-1") + 1} verifies PAY-1`,
+    ]);
+    expect(brief((await scan(root, { cache: false })).links)).toContain(
+      `tests/codec.test.ts:1:${test.indexOf("UTF-8") + 1} verifies UTF-8`,
+    );
+  });
+
   it("never scans keel/ or openspec/: specs are not code", async () => {
     const root = repo({
       "keel/specs/pay/spec.md": "See [[PAY-2]].\n<!-- @req PAY-3 -->\n",
@@ -237,9 +246,9 @@ describe("commit trailers", () => {
   it("come from every commit reachable from HEAD, one git log call, only from the trailer block", async () => {
     const root = repo({ "a.txt": "a\n" }, "Add refunds\n\nImplements: PAY-1, PAY-2\nTask: T003\n");
     writeFile(root, "b.txt", "b\n");
-    const second = commit(root, "Test refunds\n\nVerifies: PAY-3\nSigned-off-by: Dev <dev@example.com>\n");
+    const second = commitAll(root, "Test refunds\n\nVerifies: PAY-3\nSigned-off-by: Dev <dev@example.com>\n");
     writeFile(root, "c.txt", "c\n");
-    commit(
+    commitAll(
       root,
       "Not a trailer\n\nImplements: PAY-9\n\nthe last paragraph is prose, so the line above is not a trailer.",
     );
@@ -567,7 +576,7 @@ describe("the scan cache", () => {
     let r = await scan(root);
     expect(brief(r.links)).toContain("src/b.ts:1:29 implements PAY-5");
     expect(r.cachedFiles).toBe(3);
-    commit(root, "b");
+    commitAll(root, "b");
     r = await scan(root); // a new blob: read once more, then cached
     expect(brief(r.links)).toContain("src/b.ts:1:29 implements PAY-5");
     expect(r.cachedFiles).toBe(3);

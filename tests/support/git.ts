@@ -15,9 +15,9 @@ export function gitInit(root: string, branch = "main"): void {
   git(root, "config", "commit.gpgsign", "false");
 }
 
-/** Commits everything and returns the new HEAD. */
+/** Commits everything (an empty commit when nothing changed) and returns the new HEAD. */
 export function commitAll(root: string, message: string): string {
   git(root, "add", "-A");
-  git(root, "commit", "-q", "-m", message);
+  git(root, "commit", "-q", "--allow-empty", "-m", message);
   return git(root, "rev-parse", "HEAD").trim();
 }

@@ -24,7 +24,7 @@ import {
   mayHaveGates,
   type TaskGateCheck,
 } from "../core/verify/index.js";
-import { actorLabel, resolveActor } from "../workspace/actor.js";
+import { type Actor, actorLabel, resolveActor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import { KeelError, usageError } from "../workspace/errors.js";
 import { treeState } from "../workspace/git-tree.js";
@@ -36,6 +36,11 @@ export interface McpContext {
   cwd: string;
   /** `kind:name`; `agent:mcp` unless `keel mcp --as` or KEEL_ACTOR says otherwise. */
   actor: string;
+  /**
+   * The authenticated caller (from a token, over HTTP): every call acts as this actor with its role, and an
+   * `as` argument naming anyone else is refused. Absent in single-user mode (stdio, loopback without auth).
+   */
+  principal?: Actor;
 }
 
 const taskRef = z.string().min(1).max(200).describe("task key (scope/id) or bare id");
@@ -96,8 +101,14 @@ function guarded<A>(fn: (args: A) => Promise<CallToolResult>): (args: A) => Prom
 
 export function registerTools(server: McpServer, ctx: McpContext): void {
   const actorOf = (root: ProjectRoot, flag: string | undefined) => {
-    const who = resolveActor(loadConfig(root), { flag: flag ?? ctx.actor, cwd: ctx.cwd });
-    return { who, label: actorLabel(who) };
+    const who = ctx.principal ?? resolveActor(loadConfig(root), { flag: flag ?? ctx.actor, cwd: ctx.cwd });
+    const label = actorLabel(who);
+    if (ctx.principal && flag !== undefined && flag !== label)
+      throw usageError(
+        `this connection is authenticated as ${label} and cannot act as ${flag}`,
+        "leave out `as`, or connect with the other actor's token",
+      );
+    return { who, label };
   };
 
   server.registerTool(

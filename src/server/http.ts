@@ -14,7 +14,7 @@ import type { AddressInfo } from "node:net";
 import type { Command, GlobalFlags } from "../cli/command.js";
 import type { Io } from "../cli/output.js";
 import { KeelError } from "../workspace/errors.js";
-import { EventFeed, type LiveEvent } from "./events.js";
+import { EventFeed, type LiveEvent } from "../core/live/events.js";
 
 export const MAX_BODY = 1024 * 1024;
 /** SSE comment lines keep idle connections (and proxies) from timing out. */

@@ -15,7 +15,7 @@ export interface Actor {
   model?: string;
   /** Role from `actors.roles`; an actor not listed is a reviewer if human, an agent otherwise. */
   role: Role;
-  source: "flag" | "env" | "config" | "git" | "none";
+  source: "flag" | "env" | "config" | "git" | "token" | "none";
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@+ -]{0,99}$/;

@@ -4,9 +4,9 @@
 // @req SRF-5
 import { existsSync, type FSWatcher, watch } from "node:fs";
 import { join } from "node:path";
-import type { AuditEvent, EventRow } from "../core/audit.js";
-import { STATE_DIR } from "../store/index-db.js";
-import { STATE_FILE, StateDb } from "../store/state-db.js";
+import { STATE_DIR } from "../../store/index-db.js";
+import { STATE_FILE, StateDb } from "../../store/state-db.js";
+import type { AuditEvent, EventRow } from "../audit.js";
 
 export interface LiveEvent {
   type: string;

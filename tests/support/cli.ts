@@ -37,8 +37,18 @@ export function keelWith(extra: NodeJS.ProcessEnv, cwd: string, ...args: string[
 
 /** Starts the CLI without waiting, so that several run at once. */
 export function keelAsync(cwd: string, args: string[], extra: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return runProcess(process.execPath, [CLI, ...args], cwd, cliEnv(extra));
+}
+
+/** Runs a program to its end, collecting its output. */
+export function runProcess(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cliEnv(extra) });
+    const child = spawn(command, args, { cwd, env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {

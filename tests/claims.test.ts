@@ -266,7 +266,9 @@ describe("parseDuration", () => {
 describe("state migration", () => {
   it("migrates a schema-1 state file in place, keeping its audit events", () => {
     claims.note("T1", "before the upgrade", "alice", at(0));
-    state.db.exec("DROP TABLE claims; DROP TABLE claim_notes; DROP TABLE counters; DROP TABLE evidence;");
+    state.db.exec(
+      "DROP TABLE claims; DROP TABLE claim_notes; DROP TABLE counters; DROP TABLE evidence; DROP TABLE tokens;",
+    );
     state.db.pragma("user_version = 1");
     state.close();
     state = StateDb.open(root);

@@ -563,7 +563,7 @@ describe("evidence store", () => {
     const root = project({});
     let state = StateDb.open(root);
     const grant = new Claims(state, root).claim("T1", "agent:a", 60_000, new Date());
-    state.db.exec("DROP TABLE evidence");
+    state.db.exec("DROP TABLE evidence; DROP TABLE tokens;");
     state.db.pragma("user_version = 2");
     state.close();
     // A reader never creates the table, nor fails without it.

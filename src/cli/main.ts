@@ -76,6 +76,10 @@ const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean
     summary: "serve REST, live events and MCP over HTTP on loopback",
     load: () => import("./commands/serve.js"),
   },
+  token: {
+    summary: "bearer tokens for keel serve --auth: create, list, revoke",
+    load: () => import("./commands/token.js"),
+  },
 };
 
 const HELP = `keel — the coordination layer for agentic software development

@@ -8,11 +8,12 @@ import type { Basis, Change } from "../model/types.js";
 import type { StateDb } from "../store/state-db.js";
 import type { Actor } from "../workspace/actor.js";
 import { actorLabel } from "../workspace/actor.js";
-import { CONFIG_FILE, type PolicyConfig, type PolicyLevel } from "../workspace/config.js";
+import { CONFIG_FILE, type PolicyConfig, type PolicyLevel, type Role } from "../workspace/config.js";
 import { EXIT, KeelError } from "../workspace/errors.js";
 import { appendEvent } from "./audit.js";
 
-export type Action = "propose" | "approve" | "apply" | "reject" | "revert" | "resolve" | "edit";
+/** `work`: claiming, heartbeating, completing, blocking and noting tasks. */
+export type Action = "propose" | "approve" | "apply" | "reject" | "revert" | "resolve" | "edit" | "work";
 
 export interface PolicyContext {
   /** The change acted on, with its author (`kind:name`), when there is one. */
@@ -120,6 +121,9 @@ export function authorize(actor: Actor, action: Action, ctx: PolicyContext = {})
   const own = ctx.change !== undefined && ctx.change.author === label;
 
   switch (action) {
+    case "work":
+      return allow("work/anyone");
+
     case "propose":
     case "revert":
       // Reverting creates the inverse change, for review like any other: it is a proposal.
@@ -217,6 +221,30 @@ export function authorize(actor: Actor, action: Action, ctx: PolicyContext = {})
   }
 }
 
+const RANK: Record<Role, number> = { "read-only": 0, agent: 1, reviewer: 2, owner: 3 };
+
+/**
+ * May this actor mint a bearer token with this role? Only a person may, and never above their own role, so a
+ * token cannot be used to climb: a reviewer grants agent and read tokens, an owner grants any.
+ * @req SRF-13
+ */
+export function authorizeGrant(actor: Actor, role: Role): Decision {
+  const label = actorLabel(actor);
+  if (actor.kind !== "human")
+    return deny(
+      "token/human-only",
+      `${label} is not a human; granting access is a human act`,
+      "ask an owner",
+    );
+  if (RANK[role] > RANK[actor.role])
+    return deny(
+      "token/not-above-own-role",
+      `${label} has the ${actor.role} role and cannot grant the ${role} role`,
+      "ask an owner (actors.roles in keel.yaml) to create it",
+    );
+  return allow(`token/${actor.role}`);
+}
+
 /** Capabilities a change touches, and whether all it adds or modifies is inferred (for autonomy rules). */
 export function changeScope(change: Change): { capabilities: string[]; inferredOnly: boolean } {
   const capabilities = new Set<string>();
@@ -272,7 +300,25 @@ export function enforce(
   ctx: PolicyContext,
   audit: { action: string; target: string; reason?: string | null },
 ): Extract<Decision, { allowed: true }> {
-  const decision = authorize(actor, action, ctx);
+  return enforceDecision(
+    state,
+    projectRoot,
+    actor,
+    authorize(actor, action, ctx),
+    audit,
+    ctx.capabilities ? { capabilities: ctx.capabilities } : {},
+  );
+}
+
+/** Passes an allowed decision through; audits a refusal as `<action>.refused` and throws it (exit 5). */
+export function enforceDecision(
+  state: StateDb,
+  projectRoot: string,
+  actor: Actor,
+  decision: Decision,
+  audit: { action: string; target: string },
+  data: Record<string, unknown> = {},
+): Extract<Decision, { allowed: true }> {
   if (decision.allowed) return decision;
   state.exclusive(() => {
     appendEvent(state, projectRoot, {
@@ -286,7 +332,7 @@ export function enforce(
         hint: decision.hint,
         ...(actor.tool ? { tool: actor.tool } : {}),
         ...(actor.model ? { model: actor.model } : {}),
-        ...(ctx.capabilities ? { capabilities: ctx.capabilities } : {}),
+        ...data,
       },
     });
   });

@@ -10,7 +10,7 @@ import { sqliteDriver } from "./sqlite.js";
 
 export const STATE_FILE = "state.db";
 /** Bump with a migration below; an older file is migrated in place, never dropped. */
-export const STATE_SCHEMA_VERSION = 3;
+export const STATE_SCHEMA_VERSION = 4;
 
 type Database = BetterSqlite3.Database;
 
@@ -101,6 +101,22 @@ const MIGRATIONS: Record<number, string> = {
     CREATE INDEX evidence_gate ON evidence (gate, id);
     CREATE INDEX evidence_task ON evidence (task, id);
     CREATE INDEX evidence_run ON evidence (run);
+  `,
+  // Bearer tokens of `keel serve` (core/auth/tokens.ts): only the SHA-256 of each secret is kept. A live
+  // token's name is unique, so `keel token revoke <name>` names one token.
+  4: `
+    CREATE TABLE tokens (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      actor TEXT NOT NULL,
+      role TEXT NOT NULL,
+      secret_hash TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      created_by TEXT NOT NULL,
+      expires_at TEXT,
+      revoked_at TEXT
+    );
+    CREATE UNIQUE INDEX tokens_live_name ON tokens (name) WHERE revoked_at IS NULL;
   `,
 };
 

@@ -1,16 +1,18 @@
-// `keel serve [--port N] [--host 127.0.0.1] [--as kind:name]`: REST, Server-Sent Events and MCP over HTTP
-// (src/server/). The first line on stdout is `keel serve: <url>`, so tools (and tests) can read the port
-// that `--port 0` picked. SIGINT and SIGTERM close the server cleanly.
+// `keel serve`: REST, Server-Sent Events and MCP over HTTP (src/server/). Single-user loopback mode is the
+// default; `--auth`, or any address that is not loopback, asks every request for a bearer token. The first
+// line on stdout is `keel serve: <url>`, so tools (and tests) can read the port that `--port 0` picked.
+// SIGINT and SIGTERM close the server cleanly.
+
+import { DEFAULT_RATE_PER_MINUTE, isLoopback } from "../../server/auth.js";
 import { parseActor } from "../../workspace/actor.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
 import { DEFAULT_MCP_ACTOR } from "./mcp.js";
 
-const USAGE = "keel serve [--port N] [--host 127.0.0.1|localhost|::1] [--as kind:name]";
+const USAGE =
+  "keel serve [--port N] [--host ADDRESS] [--auth] [--allow-host NAME]… [--rate N] [--as kind:name]";
 export const DEFAULT_PORT = 4840;
-/** Until tokens and roles exist, nothing but loopback may be served. */
-const LOOPBACK = ["127.0.0.1", "localhost", "::1"];
 
 const command: Command = {
   name: "serve",
@@ -19,7 +21,14 @@ const command: Command = {
   async run({ io, global, argv }): Promise<ExitCode> {
     const { values, positionals } = parseFlags(
       argv,
-      { port: { type: "string" }, host: { type: "string" }, as: { type: "string" } },
+      {
+        port: { type: "string" },
+        host: { type: "string" },
+        as: { type: "string" },
+        auth: { type: "boolean" },
+        "allow-host": { type: "string", multiple: true },
+        rate: { type: "string" },
+      },
       USAGE,
     );
     if (positionals.length > 0) throw usageError("serve takes no arguments", `usage: ${USAGE}`);
@@ -31,18 +40,33 @@ const command: Command = {
         "e.g. --port 0 for any free port",
       );
     const host = values.host ?? "127.0.0.1";
-    if (!LOOPBACK.includes(host))
+    if (!/^[A-Za-z0-9.:-]+$/.test(host))
       throw usageError(
-        `--host ${host} is not a loopback address`,
-        "keel serve has no authentication yet, so it serves 127.0.0.1, localhost or ::1 only",
+        `--host "${host}" is not an address`,
+        "e.g. --host 127.0.0.1 or --host 0.0.0.0 --auth",
       );
+    const allowHosts = values["allow-host"] ?? [];
+    for (const name of allowHosts)
+      if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(name))
+        throw usageError(`--allow-host "${name}" is not a host name`, "e.g. --allow-host keel.internal:4840");
+    const rateText = values.rate ?? String(DEFAULT_RATE_PER_MINUTE);
+    if (!/^[1-9]\d{0,6}$/.test(rateText))
+      throw usageError(
+        `--rate must be a positive number of requests per minute, not "${rateText}"`,
+        "e.g. --rate 600",
+      );
+    // Off loopback, anyone who can reach the port could act: every request must then carry a token.
+    const required = values.auth === true || !isLoopback(host);
     const actor = values.as ?? process.env.KEEL_ACTOR ?? DEFAULT_MCP_ACTOR;
     parseActor(actor, values.as !== undefined ? "flag" : "env");
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
     const { startServer } = await import("../../server/http.js");
-    const server = await startServer({ host, port, root: project.root, global, actor });
+    const auth = { required, ratePerMinute: Number(rateText) };
+    const server = await startServer({ host, port, root: project.root, global, actor, auth, allowHosts });
     io.out(`keel serve: ${server.url}`);
-    io.err(`serving ${project.root} — REST /api, events /events, MCP /mcp; Ctrl-C stops`);
+    io.err(
+      `serving ${project.root} — REST /api, events /events, MCP /mcp; ${required ? `bearer tokens required (keel token create), ${auth.ratePerMinute} requests per minute each` : "single-user mode, no token needed"}; Ctrl-C stops`,
+    );
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off("SIGINT", stop);

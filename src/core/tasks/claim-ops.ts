@@ -8,10 +8,12 @@ import { join } from "node:path";
 import { parseTasks } from "../../format/tasks.js";
 import { STATE_DIR } from "../../store/index-db.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
+import type { Actor } from "../../workspace/actor.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { EXIT, KeelError, usageError } from "../../workspace/errors.js";
 import { type ActorKind, appendEvent } from "../audit.js";
 import { CLAIM_ERRORS, Claims, type ClaimView, type Grant, refusal } from "../claims.js";
+import { enforce } from "../policy.js";
 import { findTask, type IsClaimed, type TaskGraph } from "./graph.js";
 import type { LoadedTask } from "./load.js";
 
@@ -106,15 +108,22 @@ export type ClaimOp =
   | { op: "block"; key: string; token: number; reason: string }
   | { op: "note"; key: string; text: string; author: string };
 
-/** Runs one claim operation and mirrors the resulting status into the task's checkbox. */
+/**
+ * Runs one claim operation as `actor` and mirrors the resulting status into the task's checkbox. The actor's
+ * role is checked here, in the core, so every surface refuses alike: a read-only actor changes nothing
+ * (refused with exit 5 and audited as `task.<op>.refused`).
+ * @req SRF-13
+ */
 export function runClaimOp(
   root: string,
   locate: LocateTask,
   op: ClaimOp,
   now: Date,
+  actor: Actor,
 ): Grant | ClaimView | { note: string } | null {
   const state = StateDb.open(root);
   try {
+    enforce(state, root, actor, "work", {}, { action: `task.${op.op}`, target: op.key ?? "next" });
     const claims = new Claims(state, root);
     return state.exclusive(() => {
       switch (op.op) {

@@ -1,0 +1,113 @@
+// `keel token create|list|revoke`: bearer tokens for `keel serve --auth` (core/auth/tokens.ts). The token is
+// printed once, on stdout alone, so `TOKEN=$(keel token create …)` captures it; everything else goes to stderr.
+import { createToken, listTokens, parseRole, revokeToken, type TokenInfo } from "../../core/auth/tokens.js";
+import { parseDuration } from "../../core/claims.js";
+import { StateDb } from "../../store/state-db.js";
+import { resolveActor } from "../../workspace/actor.js";
+import { loadConfig } from "../../workspace/config.js";
+import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
+import { findProjectRoot } from "../../workspace/root.js";
+import { type Command, parseFlags } from "../command.js";
+import { type Io, paint, printJson } from "../output.js";
+
+const USAGE =
+  "keel token create --role owner|reviewer|agent|read --name <name> [--expires 90d|never] [--as kind:name] | list [--json] | revoke <name|id>";
+export const DEFAULT_TOKEN_LIFETIME = "90d";
+
+function state(tokenInfo: TokenInfo, now: Date): string {
+  if (tokenInfo.revokedAt !== null) return "revoked";
+  if (tokenInfo.expiresAt !== null && Date.parse(tokenInfo.expiresAt) <= now.getTime()) return "expired";
+  return "live";
+}
+
+function printList(io: Io, tokens: TokenInfo[]): void {
+  const now = new Date();
+  if (tokens.length === 0) {
+    io.out("no tokens; create one with `keel token create --role agent --name <name>`");
+    return;
+  }
+  for (const t of tokens) {
+    const s = state(t, now);
+    io.out(
+      `${t.id}  ${paint(io, s === "live" ? "green" : "dim", s.padEnd(7))} ${t.name.padEnd(16)} ${t.actor.padEnd(22)} ${t.role.padEnd(9)} expires ${t.expiresAt ?? "never"}`,
+    );
+  }
+}
+
+const command: Command = {
+  name: "token",
+  summary: "bearer tokens for keel serve --auth: create, list, revoke",
+  usage: USAGE,
+  run({ io, global, argv }): ExitCode {
+    const { values, positionals } = parseFlags(
+      argv,
+      {
+        role: { type: "string" },
+        name: { type: "string" },
+        expires: { type: "string" },
+        as: { type: "string" },
+      },
+      USAGE,
+    );
+    const [sub, ...rest] = positionals;
+    const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
+    const open = () => StateDb.open(project.root);
+
+    if (sub === "create") {
+      if (rest.length > 0) throw usageError("token create takes no arguments", `usage: ${USAGE}`);
+      if (values.role === undefined || values.name === undefined)
+        throw usageError("token create needs --role and --name", `usage: ${USAGE}`);
+      const role = parseRole(values.role);
+      const expires = values.expires ?? DEFAULT_TOKEN_LIFETIME;
+      const ttlMs = expires === "never" ? null : parseDuration(expires);
+      const createdBy = resolveActor(loadConfig(project), { flag: values.as, cwd: project.root });
+      const db = open();
+      try {
+        const created = createToken(db, project.root, { name: values.name, role, ttlMs, createdBy });
+        if (global.json) printJson(io, created);
+        else {
+          io.out(created.token);
+          io.err(
+            `token ${created.id} for ${created.actor} (${created.role}), expires ${created.expiresAt ?? "never"}.\nIt is shown only now: Keel keeps its hash. Send it as \`Authorization: Bearer <token>\`.`,
+          );
+        }
+      } finally {
+        db.close();
+      }
+      return EXIT.ok;
+    }
+    if (sub === "list") {
+      if (rest.length > 0) throw usageError("token list takes no arguments", `usage: ${USAGE}`);
+      const db = open();
+      try {
+        const tokens = listTokens(db);
+        if (global.json) printJson(io, { tokens });
+        else printList(io, tokens);
+      } finally {
+        db.close();
+      }
+      return EXIT.ok;
+    }
+    if (sub === "revoke") {
+      const [ref] = rest;
+      if (ref === undefined || rest.length > 1)
+        throw usageError("token revoke takes one token name or ID", `usage: ${USAGE}`);
+      const by = resolveActor(loadConfig(project), { flag: values.as, cwd: project.root });
+      const db = open();
+      try {
+        const revoked = revokeToken(db, project.root, ref, by);
+        if (global.json) printJson(io, revoked);
+        else io.out(`revoked ${revoked.id} (${revoked.name}, ${revoked.actor})`);
+      } finally {
+        db.close();
+      }
+      return EXIT.ok;
+    }
+    throw usageError(
+      sub === undefined ? "token needs a subcommand" : `unknown subcommand "${sub}"`,
+      `usage: ${USAGE}`,
+    );
+  },
+};
+
+export default command;

@@ -96,6 +96,7 @@ describe("keel mcp: tools", () => {
       "keel_context",
       "keel_heartbeat",
       "keel_note",
+      "keel_propose_change",
       "keel_ready_tasks",
       "keel_requirement",
       "keel_search",

@@ -5,7 +5,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { ErrorCode, McpError, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ErrorCode,
+  type ListResourcesResult,
+  McpError,
+  type ReadResourceResult,
+} from "@modelcontextprotocol/sdk/types.js";
 import { loadProject } from "../core/project.js";
 import { withQueryIndex } from "../core/query.js";
 import { claimedKeys } from "../core/tasks/claim-ops.js";
@@ -42,6 +47,22 @@ async function answering(fn: () => Promise<ReadResourceResult>): Promise<ReadRes
   }
 }
 
+/** A list callback's answer; a KeelError (no project, unreadable index) becomes a protocol error. */
+async function listing(fn: () => Promise<ListResourcesResult["resources"]>): Promise<ListResourcesResult> {
+  try {
+    return { resources: await fn() };
+  } catch (e) {
+    if (e instanceof KeelError)
+      throw new McpError(ErrorCode.InternalError, `error [${e.code}]: ${e.message} (hint: ${e.hint})`);
+    throw e;
+  }
+}
+
+/** A value for a `{+var}` template variable: percent-encoded, with `/` kept. */
+function reserved(value: string): string {
+  return encodeURIComponent(value).replace(/%2F/gi, "/");
+}
+
 function json(uri: string, value: unknown): ReadResourceResult {
   return { contents: [{ uri, mimeType: "application/json", text: JSON.stringify(value, null, 2) }] };
 }
@@ -66,7 +87,21 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
 
   server.registerResource(
     "spec",
-    new ResourceTemplate("keel://spec/{capability}", { list: undefined }),
+    new ResourceTemplate("keel://spec/{capability}", {
+      // @req SRF-9
+      list: () =>
+        listing(async () => {
+          const specs = await withQueryIndex(findProjectRoot(start, explicit), { check: "answer" }, (q) =>
+            q.listSpecs({}),
+          );
+          return specs.map((s) => ({
+            uri: `keel://spec/${encodeURIComponent(s.capability)}`,
+            name: s.capability,
+            ...(s.title ? { title: s.title } : {}),
+            mimeType: "text/markdown",
+          }));
+        }),
+    }),
     { description: "A capability's spec, as Markdown.", mimeType: "text/markdown" },
     (uri, vars) =>
       answering(async () => {
@@ -81,7 +116,20 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
 
   server.registerResource(
     "requirement",
-    new ResourceTemplate("keel://requirement/{+id}", { list: undefined }),
+    new ResourceTemplate("keel://requirement/{+id}", {
+      list: () =>
+        listing(async () => {
+          const reqs = await withQueryIndex(findProjectRoot(start, explicit), { check: "answer" }, (q) =>
+            q.listRequirements({}),
+          );
+          return reqs.map((r) => ({
+            uri: `keel://requirement/${reserved(r.id)}`,
+            name: r.id,
+            title: r.title,
+            mimeType: "application/json",
+          }));
+        }),
+    }),
     {
       description: "One requirement by ID, as JSON (text, scenarios, provenance, fingerprint).",
       mimeType: "application/json",
@@ -99,7 +147,17 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
 
   server.registerResource(
     "task",
-    new ResourceTemplate("keel://task/{+key}", { list: undefined }),
+    new ResourceTemplate("keel://task/{+key}", {
+      list: () =>
+        listing(async () =>
+          loadTasks(findTasksRoot(start, explicit).root).tasks.map((t) => ({
+            uri: `keel://task/${reserved(t.key)}`,
+            name: t.key,
+            title: t.title,
+            mimeType: "application/json",
+          })),
+        ),
+    }),
     {
       description: "One task by key (scope/id), as JSON, with readiness and claim state.",
       mimeType: "application/json",

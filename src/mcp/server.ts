@@ -2,18 +2,31 @@
 // The transport is the caller's (stdio for `keel mcp`).
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { VERSION } from "../model/version.js";
+import { registerPrompts } from "./prompts.js";
 import { registerResources } from "./resources.js";
+import { type LiveSource, ResourceSubscriptions } from "./subscriptions.js";
 import { type McpContext, registerTools } from "./tools.js";
 
-export type { McpContext };
+export type { LiveSource, McpContext };
+
+export interface ServerOptions {
+  /**
+   * A running live event feed to take resource changes from (`keel serve` shares its own); without it, the
+   * server starts one on the first subscription and closes it when it closes.
+   */
+  feed?: LiveSource;
+}
 
 const INSTRUCTIONS = `Keel keeps this project's specs, tasks and their trace. Work loop: keel_ready_tasks → keel_claim_task →
 keel_context → implement → \`keel verify --task <key>\` → keel_complete_task. Heartbeat a long task before its lease
 ends; leave a keel_note when you hand off. Refusals name an error code and what to do next.`;
 
-export function createServer(ctx: McpContext): McpServer {
+// @req SRF-8, SRF-9
+export function createServer(ctx: McpContext, options: ServerOptions = {}): McpServer {
   const server = new McpServer({ name: "keel", version: VERSION }, { instructions: INSTRUCTIONS });
   registerTools(server, ctx);
   registerResources(server, ctx);
+  registerPrompts(server);
+  new ResourceSubscriptions(server, ctx, options.feed).install();
   return server;
 }

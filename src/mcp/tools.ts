@@ -5,30 +5,18 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod";
-import { parseDuration } from "../core/claims.js";
+import { type TaskWrite, writeTask } from "../core/api/tasks.js";
+import type { ClaimView } from "../core/claims.js";
 import { buildContextPack, DEFAULT_BUDGET } from "../core/context/index.js";
 import { withQueryIndex } from "../core/query.js";
-import {
-  type ClaimOp,
-  claimedKeys,
-  holdsClaim,
-  resolveTaskKey,
-  runClaimOp,
-} from "../core/tasks/claim-ops.js";
+import { claimedKeys, resolveTaskKey } from "../core/tasks/claim-ops.js";
 import { buildGraph, loadTasks, readyQueue, type TaskGraph, takeOrder } from "../core/tasks/index.js";
 import { traceProject } from "../core/trace/project.js";
-import {
-  checkTaskGates,
-  gatesRefusal,
-  loadGateContext,
-  mayHaveGates,
-  type TaskGateCheck,
-} from "../core/verify/index.js";
 import { type Actor, actorLabel, resolveActor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import { KeelError, usageError } from "../workspace/errors.js";
-import { treeState } from "../workspace/git-tree.js";
 import { findProjectRoot, findTasksRoot, type ProjectRoot } from "../workspace/root.js";
+import { findingInputs, findingOutputs, noteFinding, registerChangeTools } from "./tools-changes.js";
 
 /** Where the server looks for the project, and who acts when a call names nobody. */
 export interface McpContext {
@@ -69,8 +57,13 @@ function tasksRootOf(ctx: McpContext): ProjectRoot {
   return findTasksRoot(ctx.root ?? ctx.cwd, ctx.root !== null);
 }
 
+const HINTS = {
+  list: "list the ready tasks with keel_ready_tasks, or run `keel tasks list`",
+  again: "call keel_complete_task again",
+};
+
 function resolveKey(graph: TaskGraph, ref: string): string {
-  return resolveTaskKey(graph, ref, "list the ready tasks with keel_ready_tasks, or run `keel tasks list`");
+  return resolveTaskKey(graph, ref, HINTS.list);
 }
 
 /** A refusal an agent can act on: the error code, the message and what to do next. */
@@ -84,12 +77,12 @@ export function errorResult(e: unknown): CallToolResult {
   return { isError: true, content: [{ type: "text", text: `internal error: ${message}` }] };
 }
 
-function ok<T extends Record<string, unknown>>(text: string, structured: T): CallToolResult {
+export function ok<T extends Record<string, unknown>>(text: string, structured: T): CallToolResult {
   return { content: [{ type: "text", text }], structuredContent: structured };
 }
 
 /** Runs a handler, turning a thrown KeelError into an `isError` result. */
-function guarded<A>(fn: (args: A) => Promise<CallToolResult>): (args: A) => Promise<CallToolResult> {
+export function guarded<A>(fn: (args: A) => Promise<CallToolResult>): (args: A) => Promise<CallToolResult> {
   return async (args) => {
     try {
       return await fn(args);
@@ -354,22 +347,9 @@ export function registerTools(server: McpServer, ctx: McpContext): void {
       if ((args.task === undefined) === (args.next !== true))
         throw usageError("name a task, or pass next: true (not both)", "e.g. { task: 'payments/1.1' }");
       const project = tasksRootOf(ctx);
-      const { label } = actorOf(project, args.as);
-      const now = new Date();
-      let graph: TaskGraph | null = null;
-      const g = () => {
-        graph ??= buildGraph(loadTasks(project.root));
-        return graph;
-      };
-      const op: ClaimOp = {
-        op: "claim",
-        key: args.task === undefined ? null : resolveKey(g(), args.task),
-        candidates: () =>
-          takeOrder(readyQueue(project.root, claimedKeys(project.root, now))).map((v) => v.key),
-        holder: label,
-        ttlMs: parseDuration(args.ttl ?? "15m"),
-      };
-      const grant = runClaimOp(project.root, (k) => g().nodes.get(k)?.task, op, now);
+      const { who, label } = actorOf(project, args.as);
+      const w: TaskWrite = { op: "claim", task: args.task ?? null, ttl: args.ttl };
+      const grant = (await writeTask(project.root, loadConfig(project), who, w, HINTS)).answer.result;
       if (grant === null || !("holder" in grant) || grant.leaseUntil === null)
         return ok("no task is ready", {
           claimed: false,
@@ -397,15 +377,9 @@ export function registerTools(server: McpServer, ctx: McpContext): void {
     },
     guarded(async (args) => {
       const project = tasksRootOf(ctx);
-      const graph = buildGraph(loadTasks(project.root));
-      const key = resolveKey(graph, args.task);
-      const op: ClaimOp = {
-        op: "heartbeat",
-        key,
-        token: args.token,
-        ttlMs: parseDuration(args.ttl ?? "15m"),
-      };
-      const view = runClaimOp(project.root, (k) => graph.nodes.get(k)?.task, op, new Date());
+      const w: TaskWrite = { op: "heartbeat", task: args.task, token: args.token, ttl: args.ttl };
+      const { who } = actorOf(project, undefined);
+      const view = (await writeTask(project.root, loadConfig(project), who, w, HINTS)).answer.result;
       const v = view as {
         taskId: string;
         holder: string | null;
@@ -435,22 +409,11 @@ export function registerTools(server: McpServer, ctx: McpContext): void {
     },
     guarded(async (args) => {
       const project = tasksRootOf(ctx);
-      const graph = buildGraph(loadTasks(project.root));
-      const key = resolveKey(graph, args.task);
-      const now = new Date();
-      let checked: TaskGateCheck | null = null;
-      // A token that would not pass the fence is refused by the claim store before gates are looked at.
-      if (holdsClaim(project.root, key, args.token, now)) {
-        const task = graph.nodes.get(key)?.task;
-        checked =
-          task && !mayHaveGates(loadConfig(project), task)
-            ? { task: key, tree: await treeState(project.root), gates: [], ok: true }
-            : await checkTaskGates(loadGateContext(project.root, { explicitRoot: true, graph }), key);
-        if (!checked.ok) throw gatesRefusal(checked, "call keel_complete_task again");
-      }
-      const op: ClaimOp = { op: "done", key, token: args.token };
-      runClaimOp(project.root, (k) => graph.nodes.get(k)?.task, op, now);
-      const gates = (checked?.gates ?? []).map((g) => ({ name: g.gate.name, state: g.state }));
+      const w: TaskWrite = { op: "done", task: args.task, token: args.token };
+      const { who } = actorOf(project, undefined);
+      const { answer } = await writeTask(project.root, loadConfig(project), who, w, HINTS);
+      const key = (answer.result as ClaimView).taskId;
+      const gates = (answer.gates?.gates ?? []).map((g) => ({ name: g.name, state: g.state }));
       return ok(`done: ${key}`, { task: key, status: "done" as const, gates });
     }),
   );
@@ -458,18 +421,29 @@ export function registerTools(server: McpServer, ctx: McpContext): void {
   server.registerTool(
     "keel_note",
     {
-      description: "Leave a handoff note on a task; it shows in the task's context pack.",
-      inputSchema: { task: taskRef, text: z.string().min(1).max(4000), as },
-      outputSchema: { task: z.string(), author: z.string(), text: z.string() },
+      description:
+        "Leave a handoff note on a task, or record a finding (severity, requirement); both show in its context pack.",
+      inputSchema: { task: taskRef, text: z.string().min(1).max(4000), as, ...findingInputs },
+      outputSchema: { task: z.string(), author: z.string(), text: z.string(), ...findingOutputs },
     },
     guarded(async (args) => {
       const project = tasksRootOf(ctx);
       const graph = buildGraph(loadTasks(project.root));
       const key = resolveKey(graph, args.task);
-      const { label } = actorOf(project, args.as);
-      const op: ClaimOp = { op: "note", key, text: args.text, author: label };
-      const r = runClaimOp(project.root, (k) => graph.nodes.get(k)?.task, op, new Date()) as { note: string };
+      const { who, label } = actorOf(project, args.as);
+      if (args.kind === "finding") return noteFinding(ctx, project, who, key, args);
+      if (args.severity !== undefined || args.requirement !== undefined)
+        throw usageError(
+          "severity and requirement belong to a finding",
+          'pass kind: "finding", or leave them out',
+        );
+      const w: TaskWrite = { op: "note", task: key, text: args.text };
+      const r = (await writeTask(project.root, loadConfig(project), who, w, HINTS)).answer.result as {
+        note: string;
+      };
       return ok(`noted on ${key}`, { task: key, author: label, text: r.note });
     }),
   );
+
+  registerChangeTools(server, ctx, actorOf);
 }

@@ -104,3 +104,9 @@ export function phaseFile(agent: AgentName, phase: Phase): string {
   }
   return `---\ndescription: ${JSON.stringify(description)}\n---\n<!-- ${marker} -->\n\n${text}\n`;
 }
+
+/** One phase's description and instructions with `args` in place of the tool's argument placeholder (MCP prompts). */
+export function phaseText(phase: Phase, args: string): { description: string; text: string } {
+  const { description, body } = PHASE_TEXT[phase];
+  return { description, text: body.replace("ARGS", () => args) };
+}

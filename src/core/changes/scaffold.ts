@@ -2,7 +2,7 @@
 // (OpenSpec's ADDED / MODIFIED / REMOVED / RENAMED sections). Requirements named with --modify or --remove are
 // copied into the delta and their base recorded now, from the living spec, under the write lock.
 // @req CHG-1, CHG-2
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { slug } from "../../model/ids.js";
 import type { Layout, Requirement } from "../../model/types.js";
@@ -32,6 +32,11 @@ export interface NewChangeOptions {
   modify?: string[];
   remove?: string[];
   now?: Date;
+  /**
+   * Written instead of the scaffolded text (the caller has validated it): the proposal, and delta specs by
+   * capability. A delta's capability is added to the change's capabilities.
+   */
+  content?: { proposal?: string; deltas?: Record<string, string> };
 }
 
 export interface NewChangeResult {
@@ -75,7 +80,7 @@ export function newChange(
     throw usageError("--why may not contain Markdown headings", "write the rationale as plain paragraphs");
   }
   const caps = new Set<string>();
-  for (const cap of options.capabilities ?? []) {
+  for (const cap of [...(options.capabilities ?? []), ...Object.keys(options.content?.deltas ?? {})]) {
     checkCapability(cap);
     caps.add(cap);
   }
@@ -150,7 +155,7 @@ export function newChange(
         ...(Object.keys(base).length > 0 ? { base } : {}),
       };
       const files: Array<[string, string]> = [
-        [`${dir}/proposal.md`, proposalText(why, targets, capabilities)],
+        [`${dir}/proposal.md`, options.content?.proposal ?? proposalText(why, targets, capabilities)],
         [`${dir}/tasks.md`, tasksText(capabilities)],
         [`${dir}/${META_FILE}`, renderMeta(meta)],
       ];
@@ -161,8 +166,17 @@ export function newChange(
         ]);
       }
       for (const cap of capabilities)
-        files.push([`${dir}/specs/${cap}/spec.md`, deltaText(copied.get(cap) ?? [])]);
-      for (const [rel, text] of files) writeFileAtomic(join(project.root, rel), text);
+        files.push([
+          `${dir}/specs/${cap}/spec.md`,
+          options.content?.deltas?.[cap] ?? deltaText(copied.get(cap) ?? []),
+        ]);
+      try {
+        for (const [rel, text] of files) writeFileAtomic(join(project.root, rel), text);
+      } catch (e) {
+        // All or nothing: the folder did not exist before (checked under this lock), so none of it stays.
+        rmSync(join(project.root, dir), { recursive: true, force: true });
+        throw e;
+      }
       const recorded = Object.fromEntries(Object.entries(base).map(([c, reqs]) => [c, Object.keys(reqs)]));
       appendEvent(state, project.root, {
         actor: actorLabel(actor),

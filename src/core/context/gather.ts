@@ -13,6 +13,7 @@ import { sqliteDriver } from "../../store/sqlite.js";
 import { STATE_FILE, type StateDb } from "../../store/state-db.js";
 import { readSource } from "../../workspace/read.js";
 import { type ClaimNote, Claims } from "../claims.js";
+import { type TaskFinding, taskFindings } from "../findings.js";
 import { loadProject } from "../project.js";
 import { closest } from "../query/suggest.js";
 import { buildGraph, findTask, isDone, loadTasks, type TaskGraph, type TaskNode } from "../tasks/index.js";
@@ -95,6 +96,8 @@ export interface ContextData {
   covered: CoveredRequirement[];
   dependencies: TaskRef[];
   notes: ClaimNote[];
+  /** Findings recorded on the task (severity, requirement), oldest first. */
+  findings: TaskFinding[];
   constitution: { file: string; principles: Principle[] } | null;
   design: FileContent[];
   files: FileContent[];
@@ -217,12 +220,12 @@ function referencedIds(raw: string): string[] {
 }
 
 /**
- * Handoff notes on a task, oldest first, read through the claim store over a read-only connection; null when
+ * Handoff notes and findings on a task, oldest first, read over a read-only connection; null when
  * the state database cannot be read (the pack then says so rather than failing).
  */
-function handoffNotes(root: string, key: string): ClaimNote[] | null {
+function handoffNotes(root: string, key: string): { notes: ClaimNote[]; findings: TaskFinding[] } | null {
   const path = join(root, STATE_DIR, STATE_FILE);
-  if (!existsSync(path)) return [];
+  if (!existsSync(path)) return { notes: [], findings: [] };
   let db: ReturnType<typeof openReadOnly>;
   try {
     db = openReadOnly(path);
@@ -233,7 +236,7 @@ function handoffNotes(root: string, key: string): ClaimNote[] | null {
     const hasNotes = db
       .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'claim_notes'")
       .get();
-    if (!hasNotes) return [];
+    if (!hasNotes) return { notes: [], findings: [] };
     // Claims only reads through `db` here; a read-only handle cannot take the write lock, and is never asked to.
     const readOnly: StateDb = {
       db,
@@ -242,7 +245,7 @@ function handoffNotes(root: string, key: string): ClaimNote[] | null {
         throw new Error("the context pack reads the state database read-only");
       },
     };
-    return new Claims(readOnly, root).notes(key);
+    return { notes: new Claims(readOnly, root).notes(key), findings: taskFindings(db, key) };
   } catch {
     return null;
   } finally {
@@ -392,7 +395,8 @@ export function gatherContext(root: string, graph: TaskGraph, key: string): Cont
     },
     covered,
     dependencies,
-    notes: notes ?? [],
+    notes: notes?.notes ?? [],
+    findings: notes?.findings ?? [],
     constitution,
     design,
     files,

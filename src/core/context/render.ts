@@ -10,6 +10,7 @@ export type SectionKind =
   | "verification"
   | "dependencies"
   | "notes"
+  | "findings"
   | "principle"
   | "design"
   | "file"
@@ -173,6 +174,25 @@ export function contextItems(data: ContextData): ContextItem[] {
       ref: t.key,
       rank: 4,
       head: ["## Handoff notes (newest first)"],
+      body,
+      tail: [],
+      keep: "none",
+      fenced: false,
+    });
+  }
+
+  if (data.findings.length > 0) {
+    const body: string[] = [];
+    for (const f of [...data.findings].reverse()) {
+      const [first = "", ...rest] = lines(f.text);
+      const about = f.requirement === null ? "" : ` (${f.requirement})`;
+      body.push(`- ${f.severity}${about} · ${f.at} · ${f.author}: ${first}`, ...rest.map((l) => `  ${l}`));
+    }
+    items.push({
+      kind: "findings",
+      ref: t.key,
+      rank: 4,
+      head: ["## Findings (newest first)"],
       body,
       tail: [],
       keep: "none",

@@ -3,22 +3,15 @@
 // @req CHG-1, CHG-3
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { changeListAnswer, changeShowAnswer } from "../../core/api/changes.js";
 import { type ApplyResult, applyChange } from "../../core/changes/apply.js";
-import { listConflicts } from "../../core/changes/conflicts.js";
 import { type ChangeDiff, diffChange, type WordPart } from "../../core/changes/diff.js";
-import {
-  changeFolders,
-  changeStatus,
-  loadChange,
-  openChanges,
-  requireChange,
-} from "../../core/changes/load.js";
+import { openChanges, requireChange } from "../../core/changes/load.js";
 import { rejectChange } from "../../core/changes/reject.js";
 import { type ChangeReport, recordMissingBases, reportChanges } from "../../core/changes/report.js";
 import { type Choice, resolveChangeConflict } from "../../core/changes/resolve.js";
 import { revertChange } from "../../core/changes/revert.js";
 import { newChange } from "../../core/changes/scaffold.js";
-import { StateDb } from "../../store/state-db.js";
 import { type Actor, resolveActor } from "../../workspace/actor.js";
 import { type KeelConfig, loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
@@ -116,32 +109,10 @@ const listSub: ChangeSubcommand = {
     const { values, positionals } = parseFlags(argv, { all: { type: "boolean" } }, LIST_USAGE);
     if (positionals.length > 0) throw usageError("change list takes no arguments", `usage: ${LIST_USAGE}`);
     const { project } = openProject(ctx);
-    const changes = changeFolders(project, values.all ?? false).map((ref) => loadChange(project, ref));
-    const rows = changes.map((lc) => {
-      const counts = { added: 0, modified: 0, removed: 0, renamed: 0 };
-      for (const d of lc.change.deltas) {
-        for (const s of d.sections) {
-          const n =
-            s.requirements.length +
-            (s.op === "REMOVED" ? s.removed.length - s.requirements.length : 0) +
-            s.renames.length;
-          counts[s.op.toLowerCase() as keyof typeof counts] += n;
-        }
-      }
-      return {
-        id: lc.id,
-        status: changeStatus(lc),
-        archived: lc.archived,
-        layout: lc.layout,
-        dir: lc.dir,
-        author: typeof lc.meta.author === "string" ? lc.meta.author : null,
-        created: typeof lc.meta.created === "string" ? lc.meta.created : null,
-        capabilities: lc.change.deltas.map((d) => d.capability).sort(),
-        deltas: counts,
-      };
-    });
+    const answer = changeListAnswer(project, values.all ?? false);
+    const rows = answer.changes;
     const { io } = ctx;
-    if (ctx.global.json) printJson(io, { version: 1, changes: rows });
+    if (ctx.global.json) printJson(io, answer);
     else if (rows.length === 0) io.out(values.all ? "no changes" : "no open changes");
     else {
       const w = Math.max(...rows.map((r) => r.id.length));
@@ -201,17 +172,6 @@ function renderReport(io: Io, r: ChangeReport, conflicts: string[]): string {
   return out.join("\n");
 }
 
-function openConflictIds(project: ProjectRoot, change: string): string[] {
-  const state = StateDb.open(project.root);
-  try {
-    return listConflicts(state, { change, status: ["open", "resolved"] }).map(
-      (c) => `${c.id} ${c.requirement} (${c.status})`,
-    );
-  } finally {
-    state.close();
-  }
-}
-
 const showSub: ChangeSubcommand = {
   summary: "a change's deltas, bases, drift, overlaps and status",
   usage: SHOW_USAGE,
@@ -220,21 +180,10 @@ const showSub: ChangeSubcommand = {
     const id = oneId(positionals, "show", SHOW_USAGE);
     const { project } = openProject(ctx);
     const lc = requireChange(project, id);
-    const others = openChanges(project).filter((c) => c.dir !== lc.dir);
-    const report = reportChanges(project, [lc], [lc, ...others])[0] as ChangeReport;
-    const conflicts = openConflictIds(project, lc.id);
+    const { answer, report, conflicts } = changeShowAnswer(project, lc);
     const { io } = ctx;
-    if (ctx.global.json) {
-      printJson(io, {
-        version: 1,
-        ...report,
-        archived: lc.archived,
-        proposal: { why: lc.change.why, whatChanges: lc.change.whatChanges },
-        tasks: lc.change.tasks,
-        meta: lc.meta,
-        conflicts,
-      });
-    } else io.out(renderReport(io, report, conflicts));
+    if (ctx.global.json) printJson(io, answer);
+    else io.out(renderReport(io, report, conflicts));
     return EXIT.ok;
   },
 };

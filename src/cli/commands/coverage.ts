@@ -1,7 +1,7 @@
 // `keel coverage`: per capability, the share of approved requirements implemented, tested and verified with
 // fresh evidence — as a Markdown table ready for a pull-request comment, or as JSON.
+import { coverageAnswer } from "../../core/api/trace-queries.js";
 import { coverageMarkdown } from "../../core/trace/coverage-table.js";
-import { traceProject } from "../../core/trace/project.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { type Command, parseFlags } from "../command.js";
 import { printJson } from "../output.js";
@@ -15,9 +15,9 @@ const command: Command = {
   async run({ io, global, argv }): Promise<ExitCode> {
     const { positionals } = parseFlags(argv, {}, USAGE);
     if (positionals.length > 0) throw usageError("coverage takes no arguments", `usage: ${USAGE}`);
-    const { report } = await traceProject(global.root ?? global.cwd, global.root !== null);
-    if (global.json) printJson(io, { version: 1, capabilities: report.coverage });
-    else io.out(coverageMarkdown(report.coverage));
+    const answer = await coverageAnswer(global.root ?? global.cwd, global.root !== null);
+    if (global.json) printJson(io, answer);
+    else io.out(coverageMarkdown(answer.capabilities));
     return EXIT.ok;
   },
 };

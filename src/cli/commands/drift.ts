@@ -1,7 +1,5 @@
 // `keel drift`: where intent and code have come apart (core/trace/drift.ts), as ranked findings.
-import { driftFindings } from "../../core/trace/drift.js";
-import { traceProject } from "../../core/trace/project.js";
-import { rankFindings, tally } from "../../core/validate/finding.js";
+import { driftAnswer } from "../../core/api/trace-queries.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { type Command, parseFlags } from "../command.js";
 import { findingLines, parseFailOn, verdictLine } from "../findings.js";
@@ -17,15 +15,10 @@ const command: Command = {
     const { values, positionals } = parseFlags(argv, { "fail-on": { type: "string" } }, USAGE);
     if (positionals.length > 0) throw usageError("drift takes no arguments", `usage: ${USAGE}`);
     const failOn = parseFailOn(values["fail-on"]);
-    const traced = await traceProject(global.root ?? global.cwd, global.root !== null);
-    const findings = driftFindings(traced.project.project.root, traced.report, traced.graph).sort(
-      rankFindings,
-    );
-    const t = tally(findings, failOn);
-    if (global.json) {
-      const { ok, ...summary } = t;
-      printJson(io, { version: 1, ok, failOn, summary, findings });
-    } else {
+    const { answer, tally: t } = await driftAnswer(global.root ?? global.cwd, global.root !== null, failOn);
+    const findings = answer.findings;
+    if (global.json) printJson(io, answer);
+    else {
       const lines = findingLines(io, findings);
       if (lines.length > 0) lines.push("");
       lines.push(verdictLine(io, t, failOn));

@@ -1,9 +1,5 @@
-import {
-  type ChangeListItem,
-  type RequirementListItem,
-  type SpecListItem,
-  withQueryIndex,
-} from "../../core/query.js";
+import { type ListKind, listAnswer } from "../../core/api/queries.js";
+import type { ChangeListItem, RequirementListItem, SpecListItem } from "../../core/query.js";
 import { REQUIREMENT_STATUSES } from "../../model/types.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
@@ -12,8 +8,7 @@ import { type Io, paint, printJson } from "../output.js";
 
 const USAGE =
   "keel list [specs|changes|requirements] [--capability <cap>] [--status <status>] [--archived] [--json]";
-const KINDS = ["specs", "changes", "requirements"] as const;
-type Kind = (typeof KINDS)[number];
+const KINDS: readonly ListKind[] = ["specs", "changes", "requirements"];
 const SPEC_STATUSES: readonly string[] = [...REQUIREMENT_STATUSES, "none"];
 const CHANGE_STATUSES: readonly string[] = ["draft", "review", "approved", "applied", "rejected"];
 
@@ -33,7 +28,7 @@ const command: Command = {
     if (kind !== undefined && !(KINDS as readonly string[]).includes(kind)) {
       throw usageError(`cannot list "${kind}"`, "list one of: specs, changes, requirements");
     }
-    const kinds: Kind[] = kind ? [kind as Kind] : ["specs", "changes"];
+    const kinds: ListKind[] = kind ? [kind as ListKind] : ["specs", "changes"];
     const status = values.status;
     if (status !== undefined) {
       const allowed = [...new Set(kinds.flatMap((k) => (k === "changes" ? CHANGE_STATUSES : SPEC_STATUSES)))];
@@ -46,17 +41,8 @@ const command: Command = {
     }
     const capability = values.capability;
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
-    const out = await withQueryIndex(project, { check: "full" }, async (q) => {
-      const specs = kinds.includes("specs") ? await q.listSpecs({ capability, status }) : undefined;
-      const changes = kinds.includes("changes")
-        ? await q.listChanges({ archived: values.archived ?? false, status, capability })
-        : undefined;
-      const requirements = kinds.includes("requirements")
-        ? await q.listRequirements({ capability, status })
-        : undefined;
-      return { specs, changes, requirements, index: q.stats };
-    });
-    if (global.json) printJson(io, { version: 1, ...out });
+    const out = await listAnswer(project, { kinds, capability, status, archived: values.archived });
+    if (global.json) printJson(io, out);
     else {
       const blocks: string[] = [];
       if (out.specs) blocks.push(specTable(io, out.specs));

@@ -1,4 +1,5 @@
-import { type SearchHitRecord, withQueryIndex } from "../../core/query.js";
+import { searchAnswer } from "../../core/api/queries.js";
+import type { SearchHitRecord } from "../../core/query.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
@@ -27,11 +28,8 @@ const command: Command = {
       }
     }
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
-    const out = await withQueryIndex(project, { check: "full" }, async (q) => ({
-      ...(await q.search(text, limit)),
-      index: q.stats,
-    }));
-    if (global.json) printJson(io, { version: 1, ...out });
+    const out = await searchAnswer(project, text, limit);
+    if (global.json) printJson(io, out);
     else io.out(render(io, out.results, out.total));
     return EXIT.ok;
   },

@@ -1,5 +1,5 @@
+import { showAnswer } from "../../core/api/queries.js";
 import type { ChangeRecord, RequirementRecord, ShowResult, SpecRecord } from "../../core/query.js";
-import { withQueryIndex } from "../../core/query.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
@@ -19,11 +19,8 @@ const command: Command = {
       throw usageError("show takes exactly one ID", `usage: ${USAGE}`);
     }
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
-    const { found, suggestions, index } = await withQueryIndex(project, { check: "answer" }, async (q) => {
-      const found = await q.show(id);
-      return { found, suggestions: found ? [] : q.suggest(id), index: q.stats };
-    });
-    if (!found) {
+    const { answer, found, suggestions } = await showAnswer(project, id);
+    if (!found || !answer) {
       throw usageError(
         `no requirement, spec or change "${id}"`,
         suggestions.length > 0
@@ -32,7 +29,7 @@ const command: Command = {
       );
     }
     if (global.json) {
-      printJson(io, { version: 1, kind: found.kind, item: found.item, duplicates: found.duplicates, index });
+      printJson(io, answer);
     } else io.out(render(io, found));
     return EXIT.ok;
   },

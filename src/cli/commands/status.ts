@@ -1,8 +1,4 @@
-import { basename } from "node:path";
-import { withQueryIndex } from "../../core/query.js";
-import { analyseProject } from "../../core/validate/engine.js";
-import { buildReport } from "../../core/validate/report.js";
-import { loadConfig } from "../../workspace/config.js";
+import { statusAnswer } from "../../core/api/status.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
@@ -12,7 +8,6 @@ import { deltaSummary, table } from "./list.js";
 const USAGE = "keel status [--json]";
 /** Open changes listed by name before the rest are summed up, to keep the summary on one screen. */
 const MAX_CHANGES = 10;
-const OVERLAP_RULE = "xref/change-overlap";
 
 // @req QRY-4, QRY-5
 const command: Command = {
@@ -23,58 +18,7 @@ const command: Command = {
     const { positionals } = parseFlags(argv, {}, USAGE);
     if (positionals.length > 0) throw usageError("status takes no arguments", `usage: ${USAGE}`);
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
-    const config = loadConfig(project);
-    const { result } = analyseProject(project, config);
-    const report = buildReport(result, {
-      strict: config.validate.strict,
-      profile: "keel",
-      rules: config.validate.rules,
-    });
-    const overlapsByChange = new Map<string, number>();
-    for (const f of report.findings) {
-      if (f.rule === OVERLAP_RULE && f.target)
-        overlapsByChange.set(f.target, (overlapsByChange.get(f.target) ?? 0) + 1);
-    }
-    const q = await withQueryIndex(project, { check: "full" }, async (s) => ({
-      summary: await s.summary(),
-      changes: await s.listChanges({ archived: true }),
-      index: s.stats,
-    }));
-    const open = q.changes.filter((c) => !c.archived);
-    const status = {
-      version: 1,
-      project: { name: config.project ?? basename(project.root), layouts: project.layouts },
-      specs: {
-        count: q.summary.specs,
-        requirements: q.summary.requirements,
-        byStatus: q.summary.byStatus,
-        byOrigin: q.summary.byOrigin,
-      },
-      constitution: q.summary.constitution
-        ? {
-            file: q.summary.constitution.file,
-            principles: q.summary.constitution.principles.length,
-            gates: q.summary.constitution.principles.filter((p) => p.gate !== null).length,
-          }
-        : null,
-      changes: {
-        open: open.length,
-        archived: q.changes.length - open.length,
-        overlaps: [...overlapsByChange.values()].reduce((a, b) => a + b, 0),
-        items: open.map((c) => ({ ...c, overlaps: overlapsByChange.get(c.id) ?? 0 })),
-      },
-      validation: {
-        ok: report.ok,
-        strict: report.strict,
-        errors: report.summary.errors,
-        warnings: report.summary.warnings,
-        info: report.summary.info,
-      },
-      index: {
-        ...q.index,
-        refreshedAt: q.summary.refreshedAt ? new Date(q.summary.refreshedAt).toISOString() : null,
-      },
-    };
+    const status = await statusAnswer(project);
     if (global.json) printJson(io, status);
     else io.out(render(io, status));
     return EXIT.ok;

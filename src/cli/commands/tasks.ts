@@ -1,19 +1,22 @@
 // `keel tasks`: the task graph of every tasks.md in the project (Keel, OpenSpec, Spec Kit, Kiro), with
 // readiness; the claim subcommands live in tasks-claim.ts.
 // @req TSK-5
+import {
+  diagnosticsJson,
+  taskListAnswer,
+  taskNextAnswer,
+  taskReadyAnswer,
+  taskShowAnswer,
+} from "../../core/api/task-queries.js";
 import { claimedKeys } from "../../core/tasks/claim-ops.js";
 import {
   buildGraph,
-  findTask,
   type GraphFormat,
   type IsClaimed,
   loadTasks,
-  readyQueue,
   renderGraph,
-  type TaskGraph,
   type TaskNode,
   type TaskView,
-  takeOrder,
   taskView,
 } from "../../core/tasks/index.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
@@ -30,17 +33,6 @@ function viewLine(io: Io, v: TaskView): string {
   const box = v.status === "done" ? "[x]" : v.status === "open" ? "[ ]" : `[${v.status}]`;
   const p = v.priority === null ? "" : ` P${v.priority}`;
   return `${box} ${paint(io, "bold", v.key)}${p}  ${v.title}`;
-}
-
-function diagnosticsJson(graph: TaskGraph) {
-  return graph.diagnostics.map((d) => ({
-    rule: d.rule,
-    severity: d.severity,
-    message: d.message,
-    file: d.file,
-    line: d.line,
-    col: d.col,
-  }));
 }
 
 const command: Command = {
@@ -83,11 +75,7 @@ const command: Command = {
 
     if (sub === "list") {
       if (global.json) {
-        printJson(io, {
-          version: 1,
-          tasks: graph.order.map((k) => taskView(graph, k, isClaimed)),
-          diagnostics: diagnosticsJson(graph),
-        });
+        printJson(io, taskListAnswer(project.root, graph, isClaimed));
         return EXIT.ok;
       }
       if (graph.order.length === 0)
@@ -109,17 +97,17 @@ const command: Command = {
     }
 
     if (sub === "show") {
-      const found = findTask(graph, args[0] as string);
-      if (found === null)
+      const shown = taskShowAnswer(project.root, args[0] as string, graph, isClaimed);
+      if ("unknown" in shown)
         throw usageError(`unknown task: ${args[0]}`, "list the tasks with `keel tasks list`");
-      if ("ambiguous" in found)
+      if ("ambiguous" in shown)
         throw usageError(
-          `task id ${args[0]} is ambiguous: ${found.ambiguous.join(", ")}`,
+          `task id ${args[0]} is ambiguous: ${shown.ambiguous.join(", ")}`,
           "qualify it with its scope, e.g. `keel tasks show <scope>/<id>`",
         );
-      const t = taskView(graph, found.key, isClaimed);
+      const t = shown.task;
       if (global.json) {
-        printJson(io, { version: 1, task: t });
+        printJson(io, shown);
         return EXIT.ok;
       }
       io.out(viewLine(io, t));
@@ -169,19 +157,20 @@ function queueCommand(
   root: string,
   isClaimed: IsClaimed,
 ): ExitCode {
-  const queue = readyQueue(root, isClaimed);
   if (sub === "ready") {
+    const answer = taskReadyAnswer(root, isClaimed);
     if (global.json) {
-      printJson(io, { version: 1, ready: queue });
+      printJson(io, answer);
       return EXIT.ok;
     }
-    if (queue.length === 0) io.out("no task is ready");
-    for (const v of queue) io.out(viewLine(io, v));
+    if (answer.ready.length === 0) io.out("no task is ready");
+    for (const v of answer.ready) io.out(viewLine(io, v));
     return EXIT.ok;
   }
-  const first = takeOrder(queue)[0] ?? null;
+  const answer = taskNextAnswer(root, isClaimed);
+  const first = answer.next;
   if (global.json) {
-    printJson(io, { version: 1, next: first });
+    printJson(io, answer);
     return EXIT.ok;
   }
   io.out(first === null ? "no task is ready" : viewLine(io, first));

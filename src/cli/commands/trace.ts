@@ -1,6 +1,7 @@
 // `keel trace`: links between requirements and the code, tests, docs and commits that implement, verify or
 // document them. `keel trace [REQ]` shows the judged chain (core/trace/report.ts); `ack` records a review of
 // suspect links (core/trace/ack.ts); `scan` prints the raw links and the problems of the scan (core/trace/scan/).
+import { traceAnswer } from "../../core/api/trace-queries.js";
 import { ackLinks, selectSuspect } from "../../core/trace/ack.js";
 import { traceProject } from "../../core/trace/project.js";
 import { scanRepository } from "../../core/trace/scan/index.js";
@@ -42,20 +43,14 @@ const command: Command = {
 };
 
 async function showCommand({ io, global }: CommandContext, id: string | null): Promise<ExitCode> {
-  const { report } = await traceProject(global.root ?? global.cwd, global.root !== null);
-  const requirements = id === null ? report.requirements : report.requirements.filter((r) => r.id === id);
-  if (id !== null && requirements.length === 0)
+  const answer = await traceAnswer(global.root ?? global.cwd, global.root !== null, id);
+  if (answer === null)
     throw usageError(`no requirement ${id}`, "list the requirement IDs with `keel list requirements`");
   if (global.json) {
-    printJson(io, {
-      version: 1,
-      requirements,
-      dangling: id === null ? report.dangling : [],
-      coverage: id === null ? report.coverage : undefined,
-      scan: report.scan,
-    });
+    printJson(io, answer);
     return EXIT.ok;
   }
+  const { requirements, dangling } = answer;
   const colour = { ok: "green", suspect: "yellow", stale: "yellow", dangling: "red" } as const;
   const row = (label: string, l: JudgedLink) =>
     `  ${label.padEnd(9)} ${paint(io, colour[l.state], l.state.padEnd(8))} ${where(l)}  ${paint(io, "dim", l.reason)}`;
@@ -71,9 +66,9 @@ async function showCommand({ io, global }: CommandContext, id: string | null): P
     for (const l of r.commits) lines.push(row("commit", l));
     lines.push(`  ${"evidence".padEnd(9)} ${r.evidenceStatus}: ${r.evidenceNote}`);
   }
-  if (id === null && report.dangling.length > 0) {
+  if (id === null && dangling.length > 0) {
     lines.push(paint(io, "bold", "dangling links"));
-    for (const l of report.dangling) lines.push(row(l.kind, l));
+    for (const l of dangling) lines.push(row(l.kind, l));
   }
   io.out(lines.join("\n"));
   return EXIT.ok;

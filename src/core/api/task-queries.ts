@@ -1,0 +1,63 @@
+// The answers of `keel tasks list|show|ready|next --json`, built once for the CLI and the REST API.
+// @req TSK-5, SRF-10
+import { claimedKeys } from "../tasks/claim-ops.js";
+import {
+  buildGraph,
+  findTask,
+  type IsClaimed,
+  loadTasks,
+  readyQueue,
+  type TaskGraph,
+  type TaskView,
+  takeOrder,
+  taskView,
+} from "../tasks/index.js";
+
+/** The task graph's diagnostics as every answer shows them. */
+export function diagnosticsJson(graph: TaskGraph) {
+  return graph.diagnostics.map((d) => ({
+    rule: d.rule,
+    severity: d.severity,
+    message: d.message,
+    file: d.file,
+    line: d.line,
+    col: d.col,
+  }));
+}
+
+/** `keel tasks list --json`: every task of the graph, in file order, with the graph's diagnostics. */
+export function taskListAnswer(
+  root: string,
+  graph: TaskGraph = buildGraph(loadTasks(root)),
+  isClaimed: IsClaimed = claimedKeys(root, new Date()),
+) {
+  return {
+    version: 1 as const,
+    tasks: graph.order.map((k) => taskView(graph, k, isClaimed)),
+    diagnostics: diagnosticsJson(graph),
+  };
+}
+
+/** `keel tasks show <id> --json`, or how the reference failed: unknown, or naming several tasks. */
+export function taskShowAnswer(
+  root: string,
+  ref: string,
+  graph: TaskGraph = buildGraph(loadTasks(root)),
+  isClaimed: IsClaimed = claimedKeys(root, new Date()),
+): { version: 1; task: TaskView } | { unknown: true } | { ambiguous: string[] } {
+  const found = findTask(graph, ref);
+  if (found === null) return { unknown: true };
+  if ("ambiguous" in found) return { ambiguous: found.ambiguous };
+  return { version: 1, task: taskView(graph, found.key, isClaimed) };
+}
+
+/** `keel tasks ready --json`: the tasks that may start now (from the cached ready set). */
+export function taskReadyAnswer(root: string, isClaimed: IsClaimed = claimedKeys(root, new Date())) {
+  return { version: 1 as const, ready: readyQueue(root, isClaimed) };
+}
+
+/** `keel tasks next --json`: the first ready task in claim order, or null. */
+export function taskNextAnswer(root: string, isClaimed: IsClaimed = claimedKeys(root, new Date())) {
+  const queue = readyQueue(root, isClaimed);
+  return { version: 1 as const, next: takeOrder(queue)[0] ?? null };
+}

@@ -1,0 +1,34 @@
+// The answers of `keel trace [id]|drift|coverage --json`, built once for the CLI and the REST API.
+// @req SRF-10
+import { driftFindings } from "../trace/drift.js";
+import { traceProject } from "../trace/project.js";
+import { type FailOn, rankFindings, tally } from "../validate/finding.js";
+
+/** `keel trace [id] --json`: the judged chains, one requirement's when `id` is given (null if unknown). */
+export async function traceAnswer(start: string, explicit: boolean, id: string | null) {
+  const { report } = await traceProject(start, explicit);
+  const requirements = id === null ? report.requirements : report.requirements.filter((r) => r.id === id);
+  if (id !== null && requirements.length === 0) return null;
+  return {
+    version: 1 as const,
+    requirements,
+    dangling: id === null ? report.dangling : [],
+    coverage: id === null ? report.coverage : undefined,
+    scan: report.scan,
+  };
+}
+
+/** `keel drift --json`: where intent and code have come apart, ranked. */
+export async function driftAnswer(start: string, explicit: boolean, failOn: FailOn) {
+  const traced = await traceProject(start, explicit);
+  const findings = driftFindings(traced.project.project.root, traced.report, traced.graph).sort(rankFindings);
+  const t = tally(findings, failOn);
+  const { ok, ...summary } = t;
+  return { answer: { version: 1 as const, ok, failOn, summary, findings }, tally: t };
+}
+
+/** `keel coverage --json`: per capability, approved requirements implemented, tested and verified. */
+export async function coverageAnswer(start: string, explicit: boolean) {
+  const { report } = await traceProject(start, explicit);
+  return { version: 1 as const, capabilities: report.coverage };
+}

@@ -1,0 +1,92 @@
+// What every HTTP answer of `keel serve` shares: JSON bodies, `{error:{code,message,hint}}` refusals with a
+// precise status, and request bodies read up to a cap. The dispatcher (http.ts) and the REST route table
+// (routes.ts) both use these, so an error thrown by a route is answered like any other.
+// @req SRF-4, SRF-10
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { CLAIM_ERRORS } from "../core/claims.js";
+import { EXIT, type KeelError } from "../workspace/errors.js";
+
+export const MAX_BODY = 1024 * 1024;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = `${JSON.stringify(body, null, 2)}\n`;
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    "x-content-type-options": "nosniff",
+    "cache-control": "no-store",
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, e: HttpError, headers: Record<string, string> = {}): void {
+  sendJson(res, e.status, { error: { code: e.code, message: e.message, hint: e.hint } }, headers);
+}
+
+/**
+ * A Keel refusal as an HTTP status: bad input 400, refused by policy or role 403, an unknown task 404, a refusal
+ * of the task queue, of backpressure or of an overlapping edit 409, project unreadable 500, anything else 409.
+ */
+export function httpStatusOf(e: KeelError): number {
+  if (e.code === CLAIM_ERRORS.unknown) return 404;
+  switch (e.exitCode) {
+    case EXIT.usage:
+      return 400;
+    case EXIT.refused:
+      return 403;
+    case EXIT.unreadable:
+      return 500;
+    default:
+      return 409;
+  }
+}
+
+export function fromKeelError(e: KeelError): HttpError {
+  return new HttpError(httpStatusOf(e), e.code, e.message, e.hint);
+}
+
+export function tooLarge(): HttpError {
+  return new HttpError(413, "body_too_large", `request body over ${MAX_BODY} bytes`, "send at most 1 MiB");
+}
+
+/** Reads a request body up to MAX_BODY; more is a 413 (checked on Content-Length first, then as it arrives). */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on("data", (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > MAX_BODY) {
+        failed = true;
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => {
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.on("error", (e) => {
+      if (!failed) reject(e);
+    });
+  });
+}

@@ -2,18 +2,16 @@
 // security defaults refuse what they should, the MCP SDK client works over Streamable HTTP, and an SSE
 // subscriber sees an editor's save and a claim made by another process.
 // @verifies SRF-4, SRF-5
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { type IncomingMessage, request } from "node:http";
+import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, cliEnv, jsonOut, keel, keelAsync } from "./support/cli.js";
+import { jsonOut, keel, keelAsync } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
 import { PAYMENTS_SPEC } from "./support/fixtures.js";
+import { httpRequest, type Reply, type Served, startServe, subscribeEvents } from "./support/serve.js";
 
 const project = tempProjects("keel-serve-");
 
@@ -26,46 +24,16 @@ const TASKS = `## 1. Refunds
 `;
 
 let root: string;
-let server: ChildProcessWithoutNullStreams;
+let server: Served;
 let base: string;
 let port: number;
-
-interface Reply {
-  status: number;
-  headers: IncomingMessage["headers"];
-  // biome-ignore lint/suspicious/noExplicitAny: JSON checked field by field
-  json: any;
-}
 
 function http(
   method: string,
   path: string,
   opts: { host?: string; body?: Buffer | string; headers?: Record<string, string> } = {},
 ): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        method,
-        path,
-        headers: { host: opts.host ?? `127.0.0.1:${port}`, ...opts.headers },
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (d) => {
-          text += d;
-        });
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, json: JSON.parse(text) }),
-        );
-      },
-    );
-    // The server answers a refused body early and closes; writing the rest may then fail, which is fine.
-    req.on("error", (e) => (opts.body ? undefined : reject(e)));
-    req.end(opts.body);
-  });
+  return httpRequest(port, method, path, opts);
 }
 
 /** The CLI's --json answer without the index stats (they say how much work this run did, not what is there). */
@@ -75,85 +43,19 @@ function withoutIndex(v: any): any {
   return rest;
 }
 
-interface SseEvent {
-  type: string;
-  // biome-ignore lint/suspicious/noExplicitAny: JSON
-  data: any;
-}
-
-/** A plain GET on /events, parsed as it arrives; `next(pred)` resolves on the first matching event. */
-function subscribe(): Promise<{
-  next: (pred: (e: SseEvent) => boolean) => Promise<SseEvent>;
-  close: () => void;
-}> {
-  return new Promise((resolve, reject) => {
-    const seen: SseEvent[] = [];
-    const waiters: Array<{ pred: (e: SseEvent) => boolean; done: (e: SseEvent) => void }> = [];
-    const req = request(
-      { host: "127.0.0.1", port, path: "/events", headers: { host: `localhost:${port}` } },
-      (res) => {
-        expect(res.statusCode).toBe(200);
-        expect(res.headers["content-type"]).toMatch(/^text\/event-stream/);
-        let buf = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => {
-          buf += d;
-          for (let i = buf.indexOf("\n\n"); i >= 0; i = buf.indexOf("\n\n")) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            const lines = block.split("\n");
-            const type = lines.find((l) => l.startsWith("event: "))?.slice(7);
-            const data = lines.find((l) => l.startsWith("data: "))?.slice(6);
-            if (type === undefined || data === undefined) continue;
-            const e = { type, data: JSON.parse(data) };
-            seen.push(e);
-            for (const w of [...waiters])
-              if (w.pred(e)) {
-                waiters.splice(waiters.indexOf(w), 1);
-                w.done(e);
-              }
-          }
-        });
-        resolve({
-          next: (pred) =>
-            new Promise((done) => {
-              const hit = seen.find(pred);
-              if (hit) done(hit);
-              else waiters.push({ pred, done });
-            }),
-          close: () => req.destroy(),
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end();
-  });
-}
-
 beforeAll(async () => {
   root = project({
     "keel/keel.yaml": "version: 1\n",
     "keel/specs/payments/spec.md": SPEC,
     "keel/specs/payments/tasks.md": TASKS,
   });
-  server = spawn(process.execPath, [CLI, "serve", "--port", "0"], { cwd: root, env: cliEnv() });
-  const first = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: server.stdout });
-    lines.once("line", resolve);
-    server.once("exit", (code) => reject(new Error(`keel serve exited with ${code}`)));
-  });
-  const m = first.match(/^keel serve: (http:\/\/127\.0\.0\.1:(\d+))$/);
-  expect(m, first).not.toBeNull();
-  base = (m as RegExpMatchArray)[1] as string;
-  port = Number((m as RegExpMatchArray)[2]);
+  server = await startServe(root);
+  base = server.base;
+  port = server.port;
 });
 
 afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once("exit", resolve));
-    server.kill("SIGTERM");
-    expect(await exited).toBe(0);
-  }
+  expect(await server.stop()).toBe(0);
 });
 
 describe("keel serve: REST", () => {
@@ -224,6 +126,35 @@ describe("keel serve: REST", () => {
 });
 
 describe("keel serve: MCP over Streamable HTTP", () => {
+  it("answers malformed JSON-RPC with JSON-RPC errors and claims nothing", async () => {
+    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+    const notJson = await http("POST", "/mcp", {
+      body: '{"jsonrpc": "2.0", "method": "tools/call",',
+      headers,
+    });
+    expect(notJson.status).toBe(400);
+    expect(notJson.json.error.code).toBe(-32700);
+    for (const body of ['{"hello": "world"}', "[1, 2]", '"tools/call"']) {
+      const r = await http("POST", "/mcp", { body, headers });
+      expect(r.status, body).toBe(400);
+      expect(r.json.jsonrpc, body).toBe("2.0");
+      expect(r.json.error.code, body).toBeLessThan(0);
+    }
+    // A claim without a session is refused before it reaches the tool.
+    const claim = await http("POST", "/mcp", {
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: { name: "keel_claim_task", arguments: { task: "payments/1.2" } },
+      }),
+      headers,
+    });
+    expect(claim.status).toBe(400);
+    const ready = jsonOut(keel(root, "--json", "tasks", "ready"));
+    expect(ready.ready.map((t: { key: string }) => t.key)).toContain("payments/1.2");
+  });
+
   it("serves the MCP tools to the SDK client", async () => {
     const client = new Client({ name: "keel-serve-test", version: "1.0.0" });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)));
@@ -241,8 +172,27 @@ describe("keel serve: MCP over Streamable HTTP", () => {
 });
 
 describe("keel serve: events", () => {
+  it("keeps seeing a file after an editor saved it by rename (write a temp file, rename it over)", async () => {
+    const feed = await subscribeEvents(port);
+    const file = join(root, "keel/specs/payments/tasks.md");
+    const editsOf = () =>
+      feed.seen.filter((e) => e.type === "spec.edited" && e.data.file === "keel/specs/payments/tasks.md");
+    try {
+      writeFileSync(`${file}.swp-keel`, `${TASKS}\n`);
+      renameSync(`${file}.swp-keel`, file);
+      await feed.next(() => editsOf().length === 1);
+      // The second save, in place, is what a watcher that lost the replaced file would miss.
+      writeFileSync(file, `${TASKS}\n\n`);
+      await feed.next(() => editsOf().length === 2);
+      writeFileSync(file, TASKS);
+      await feed.next(() => editsOf().length === 3);
+    } finally {
+      feed.close();
+    }
+  });
+
   it("streams spec.edited after an editor save and task.claimed after a claim by another process", async () => {
-    const feed = await subscribe();
+    const feed = await subscribeEvents(port);
     try {
       writeFileSync(
         join(root, "keel/specs/payments/spec.md"),

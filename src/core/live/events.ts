@@ -2,11 +2,13 @@
 // out to Server-Sent Events subscribers. Each event is `{ type, data }`; audit events carry their sequence
 // number as the SSE id, so a client that reconnects with Last-Event-ID gets what it missed.
 // @req SRF-5
-import { existsSync, type FSWatcher, watch } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { type FSWatcher, watch } from "chokidar";
 import { STATE_DIR } from "../../store/index-db.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
 import type { AuditEvent, EventRow } from "../audit.js";
+import { DriftWatch } from "./drift-watch.js";
 
 export interface LiveEvent {
   type: string;
@@ -88,6 +90,11 @@ function toEvent(r: EventRow): AuditEvent {
 
 export type Listener = (e: LiveEvent) => void;
 
+/** Dot-files and dot-folders (editor swap and temp files, `.openspec.yaml` aside) are not intent edits. */
+function hidden(rel: string): boolean {
+  return rel.split(sep).some((part) => part.startsWith(".") && part.length > 1 && part !== ".openspec.yaml");
+}
+
 export class EventFeed {
   private readonly listeners = new Set<Listener>();
   private readonly watchers: FSWatcher[] = [];
@@ -95,21 +102,40 @@ export class EventFeed {
   private poll: NodeJS.Timeout | null = null;
   private state: StateDb | null = null;
   private lastSeq = 0;
+  private drift: DriftWatch | null = null;
+  /** The latest `drift.checked`: a new subscriber gets it at once, as the current state. */
+  private lastDriftCheck: LiveEvent | null = null;
 
-  constructor(private readonly root: string) {}
+  /** `drift`: also judge the trace after each edit and send `drift.found` / `drift.resolved` (drift-watch.ts). */
+  constructor(
+    private readonly root: string,
+    private readonly options: { drift?: boolean } = {},
+  ) {}
 
-  start(): void {
+  /**
+   * Starts watching; resolves once the watchers are in place, so an edit made after that is seen. Node's own
+   * recursive `fs.watch` is not used: on Linux it loses a file once an editor (or Keel's atomic write) has
+   * replaced it by rename, and later saves of that file would go unseen. chokidar watches each folder.
+   */
+  async start(): Promise<void> {
+    const ready: Array<Promise<void>> = [];
     for (const dir of WATCHED) {
       const abs = join(this.root, dir);
       if (!existsSync(abs)) continue;
-      const w = watch(abs, { recursive: true }, (_kind, name) => {
-        if (name) this.edited(`${dir}/${String(name).split("\\").join("/")}`);
-      });
+      const w = watch(abs, { ignoreInitial: true, ignored: (path) => hidden(relative(abs, path)) });
+      const onFile = (path: string) => this.edited(`${dir}/${relative(abs, path).split(sep).join("/")}`);
+      w.on("add", onFile).on("change", onFile).on("unlink", onFile);
       w.on("error", () => {}); // a folder removed under the watcher ends its events, not the server
+      ready.push(new Promise((resolve) => w.once("ready", resolve)));
       this.watchers.push(w);
     }
+    await Promise.all(ready);
     this.lastSeq = this.currentSeq();
     this.poll = setInterval(() => this.tail(), AUDIT_POLL_MS);
+    if (this.options.drift) {
+      this.drift = new DriftWatch(this.root, (e) => this.emit(e));
+      this.drift.start();
+    }
   }
 
   subscribe(listener: Listener, lastEventId: number | null): () => void {
@@ -117,12 +143,14 @@ export class EventFeed {
       const db = this.openState();
       if (db) for (const e of this.since(db, lastEventId, this.lastSeq)) for (const ev of e) listener(ev);
     }
+    if (this.lastDriftCheck) listener(this.lastDriftCheck);
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   close(): void {
-    for (const w of this.watchers) w.close();
+    this.drift?.close();
+    for (const w of this.watchers) void w.close();
     for (const t of this.pending.values()) clearTimeout(t);
     if (this.poll) clearInterval(this.poll);
     this.state?.close();
@@ -131,12 +159,12 @@ export class EventFeed {
   }
 
   private emit(e: LiveEvent): void {
+    if (e.type === "drift.checked") this.lastDriftCheck = e;
     for (const l of this.listeners) l(e);
   }
 
   /** One `spec.edited` per file per burst of writes (an editor's save is often several). */
   private edited(file: string): void {
-    if (file.split("/").some((part) => part.startsWith(".") && part.length > 1)) return; // editor temp files
     const t = this.pending.get(file);
     if (t) clearTimeout(t);
     this.pending.set(
@@ -144,6 +172,7 @@ export class EventFeed {
       setTimeout(() => {
         this.pending.delete(file);
         this.emit({ type: "spec.edited", data: { file, at: new Date().toISOString() } });
+        this.drift?.changed();
       }, DEBOUNCE_MS),
     );
   }

@@ -18,7 +18,7 @@ import { measure } from "./measure.mjs";
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, "..");
 export const READY_TARGET_MS = 100;
-const TASKMASTER_VERSION = "0.43.1";
+export const TASKMASTER_VERSION = "0.43.1";
 const ENV = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" };
 
 /** Sets every file of the generated project a minute back, so no stamp falls in the racy window. */
@@ -32,8 +32,11 @@ function ageFiles(dir) {
   walk(dir);
 }
 
-/** The task-master binary from the bench cache, installing it there first if needed; null when impossible. */
-function taskmaster(log) {
+/**
+ * The task-master binary from the bench cache, installing it there first if needed (unless `install` is false);
+ * null when impossible.
+ */
+export function taskmaster(log, { install = true } = {}) {
   if (process.env.KEEL_BENCH_TASKMASTER === "skip") {
     log("  task-master: skipped (KEEL_BENCH_TASKMASTER=skip)");
     return null;
@@ -41,6 +44,10 @@ function taskmaster(log) {
   const cache = join(process.env.KEEL_BENCH_CACHE ?? join(homedir(), ".cache", "keel-bench"), "task-master");
   const bin = join(cache, "node_modules", ".bin", "task-master");
   if (existsSync(bin)) return bin;
+  if (!install) {
+    log("  task-master: skipped, not in the bench cache (`npm run bench -- --only tasks` installs it)");
+    return null;
+  }
   log(`  task-master: installing task-master-ai@${TASKMASTER_VERSION} into the bench cache (about 1.4 GB)…`);
   mkdirSync(cache, { recursive: true });
   writeFileSync(join(cache, "package.json"), '{"name":"keel-bench-task-master","private":true}\n');

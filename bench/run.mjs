@@ -25,6 +25,7 @@ import { buildCorpus, GENERATOR_VERSION, writeCorpus } from "./gen.mjs";
 import { runChangesBench } from "./issue3.mjs";
 import { runTasksBench } from "./issue4.mjs";
 import { runTraceBench } from "./issue5.mjs";
+import { runServeBench } from "./issue6.mjs";
 import { measure } from "./measure.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -45,7 +46,7 @@ const GENERATED = {
   "10k": { caps: 1000, reqs: 10, runs: 5, label: "10k reqs" },
   "100k": { caps: 10000, reqs: 10, runs: 3, label: "100k reqs" },
 };
-const ALL = ["startup", "openspec", "10k", "100k", "changes", "tasks", "trace"];
+const ALL = ["startup", "openspec", "10k", "100k", "changes", "tasks", "trace", "serve"];
 
 // Same environment for both tools; OpenSpec's telemetry and version check stay off the network.
 const ENV = { ...process.env, OPENSPEC_TELEMETRY: "0", DO_NOT_TRACK: "1", NO_COLOR: "1" };
@@ -465,7 +466,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
     console.log(
-      "usage: node bench/run.mjs [--quick] [--only startup|openspec|10k|100k|changes|tasks|trace[,...]] [--runs K] [--keel PATH]",
+      "usage: node bench/run.mjs [--quick] [--only startup|openspec|10k|100k|changes|tasks|trace|serve[,...]] [--runs K] [--keel PATH]",
     );
     return;
   }
@@ -552,6 +553,11 @@ async function main() {
     if (keelBuilt) trace = await runTraceBench({ keel: KEEL, log, quick: opts.quick });
     else log("trace: skipped, dist/keel.mjs not found (run npm run build)");
   }
+  let serve = null;
+  if (selected.includes("serve")) {
+    if (keelBuilt) serve = await runServeBench({ keel: KEEL, log, quick: opts.quick });
+    else log("serve: skipped, dist/keel.mjs not found (run npm run build)");
+  }
 
   addRatios();
   const targets = evaluateTargets();
@@ -572,6 +578,7 @@ async function main() {
   }
   if (tasks) printTasks(tasks);
   if (trace) printTrace(trace);
+  if (serve) printServe(serve);
   console.log(
     `\nTotal bench time ${totalS.toFixed(0)} s. Wall = median of the runs; RSS = max ru_maxrss over the runs.`,
   );
@@ -590,6 +597,7 @@ async function main() {
     changes,
     tasks,
     trace,
+    serve,
   };
   writeFileSync(join(CORPORA, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`Results written to ${relative(ROOT, join(CORPORA, "results.json"))}`);
@@ -637,6 +645,41 @@ function printTrace(t) {
   console.log(
     `        ${t.links} links in ${t.filesWithLinks} of ${t.files} files, ${t.workers} worker thread(s) + the main ` +
       `one; --no-cache ${fmtMs(t.noCacheMs)} ms, single-threaded ${fmtMs(t.singleThreadMs)} ms`,
+  );
+}
+
+function printServe({ load, fanOut, ready, server }) {
+  console.log("\nServe (issue #6):");
+  const pct = (s) => `p50 ${fmtMs(s.p50)} ms, p99 ${fmtMs(s.p99)} ms`;
+  console.log(
+    `  ${load.pass ? "PASS" : "FAIL"}  ${load.what}: ${load.calls} calls, ${load.perSecond.toFixed(1)} calls/s, ` +
+      `${pct(load.overall)}; ${load.errors} errors, ${load.doubleClaims} double claims ` +
+      `(${load.grants} claims, ${load.completed} completed; ${load.refusals} refusals)`,
+  );
+  for (const [op, s] of Object.entries(load.byOp))
+    console.log(`        ${op.padEnd(20)} ${String(s.n).padStart(5)} calls  ${pct(s)}`);
+  for (const line of [...load.errorLines, ...load.refusalLines]) console.log(`        ${line}`);
+  if (load.serverCpuShare !== null)
+    console.log(`        server CPU: ${Math.round(load.serverCpuShare * 100)}% of one core over the run`);
+  console.log(
+    `  ${fanOut.pass ? "PASS" : "FAIL"}  ${fanOut.what}: ${fanOut.delivered}/${fanOut.expected} deliveries, ` +
+      `delay ${pct(fanOut.overall)}, max ${fmtMs(fanOut.overall.max)} ms; ${fanOut.identicalStreams} of ` +
+      `${fanOut.subscribers} subscribers received the same ${fanOut.eventsPerSubscriber.max} events`,
+  );
+  for (const [type, s] of Object.entries(fanOut.byType))
+    console.log(`        ${type.padEnd(20)} ${pct(s)}, max ${fmtMs(s.max)} ms`);
+  for (const line of fanOut.missing) console.log(`        ${line}`);
+  const tm = ready.taskmaster;
+  console.log(
+    `        keel_ready_tasks on an idle server: ${fmtMs(ready.keelReadyMs)} ms median of ${ready.runs}; ` +
+      (tm === null
+        ? "task-master next: skipped"
+        : tm.failed
+          ? `task-master next ${tm.version}: failed (${tm.failed})`
+          : `task-master next ${tm.version} (a CLI run) on the same graph: ${fmtMs(tm.ms)} ms, ${fmtMb(tm.peakRssMb)} MB`),
+  );
+  console.log(
+    `        server peak RSS: ${server.peakRssMb === null ? "not measured (no /proc)" : `${fmtMb(server.peakRssMb)} MB`}`,
   );
 }
 

@@ -35,4 +35,3 @@ export function node22(args: string[], cwd: string, extra: NodeJS.ProcessEnv = {
   env.PATH = `${dirname(NODE22)}${delimiter}${env.PATH ?? ""}`;
   return runProcess(NODE22, args, cwd, env);
 }
-

@@ -29,6 +29,14 @@ function git(cwd, ...args) {
   return r.stdout;
 }
 
+/** Makes `dir` a git repository with everything in it committed once. */
+export function commitTree(dir, message) {
+  git(dir, "init", "-q", "-b", "main");
+  git(dir, "add", "-A");
+  const who = ["-c", "user.name=bench", "-c", "user.email=bench@example.com", "-c", "commit.gpgsign=false"];
+  git(dir, ...who, "commit", "-q", "-m", message);
+}
+
 /** The ripgrep binary, installing Debian's package first when it is missing; null (with a message) otherwise. */
 function ripgrep(log) {
   if (process.env.KEEL_BENCH_RG === "skip") {
@@ -78,10 +86,7 @@ function makeTree(tmp, log) {
   const tree = join(tmp, "tree");
   const t0 = performance.now();
   const made = writeTraceTree(tree, { files: FILES });
-  git(tree, "init", "-q", "-b", "main");
-  git(tree, "add", "-A");
-  const who = ["-c", "user.name=bench", "-c", "user.email=bench@example.com", "-c", "commit.gpgsign=false"];
-  git(tree, ...who, "commit", "-q", "-m", "Generated tree\n\nImplements: PAY-1");
+  commitTree(tree, "Generated tree\n\nImplements: PAY-1");
   log(
     `  tree: ${made.files.toLocaleString("en")} files, ${(made.bytes / 1048576).toFixed(0)} MiB, ` +
       `${made.annotated} annotated, written and committed in ${((performance.now() - t0) / 1000).toFixed(1)} s`,

@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { buildCorpus, renderCorpus } from "./gen.mjs";
 import { writeTaskmasterTasks } from "./gen-tasks.mjs";
 import { TASKMASTER_VERSION, taskmaster } from "./issue4.mjs";
+import { commitTree } from "./issue5.mjs";
 import { measure } from "./measure.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -67,7 +68,7 @@ function writeFile(root, rel, text) {
   writeFileSync(join(root, rel), text);
 }
 
-/** Writes the Keel project (specs, constitution, tasks) and returns what the workload needs to name. */
+/** Writes the Keel project (specs, constitution, tasks, annotated code; one commit) and returns what the workload needs to name. */
 function writeServeProject(root) {
   const corpus = buildCorpus({ caps: CAPS, reqs: REQS, seed: 6, changes: 0 });
   for (const [rel, text] of renderCorpus(corpus, "keel")) writeFile(root, rel, text);
@@ -91,6 +92,16 @@ function writeServeProject(root) {
     }
     writeFile(root, `keel/changes/${feature}/tasks.md`, `${lines.join("\n")}\n`);
   }
+  // Code annotated with the requirements it implements, all committed: keel_requirement traces a real
+  // repository (scan cache, blame baselines), as it would in a user's project.
+  for (const cap of corpus.caps)
+    writeFile(
+      root,
+      `src/${cap.name}.ts`,
+      cap.requirements.map((r, i) => `// @req ${r.id}\nexport const r${i} = ${i};\n`).join("\n"),
+    );
+  writeFile(root, ".gitignore", ".keel/\n");
+  commitTree(root, "Generated project");
   return {
     graph,
     capabilities: corpus.caps.map((c) => c.name),

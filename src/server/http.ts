@@ -1,8 +1,9 @@
-// `keel serve`: HTTP on loopback, thin over the same core as the CLI. REST routes (routes.ts) answer what the
-// matching `keel … --json` command prints (the same core function builds both), `/mcp`
-// is the MCP server of src/mcp over Streamable HTTP (with sessions, mcp-http.ts), and
-// `/events` is a Server-Sent Events stream (events.ts). Safe by default: only loopback Host headers are
-// served (DNS rebinding), no CORS headers, bodies are capped, and no route reads a file by path.
+// `keel serve`: HTTP, thin over the same core as the CLI. REST routes (routes.ts) answer what the matching
+// `keel … --json` command prints (the same core function builds both), `/mcp` is the MCP server of src/mcp
+// over Streamable HTTP (with sessions, mcp-http.ts), and `/events` is a Server-Sent Events stream
+// (core/live). Safe by default: loopback unless told otherwise, a token on every request off loopback or with
+// --auth (auth.ts), only known Host headers (DNS rebinding), no CORS headers, capped bodies, and no route
+// reads a file by path.
 // @req SRF-4
 import {
   createServer as createHttpServer,

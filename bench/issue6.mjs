@@ -69,7 +69,7 @@ function writeFile(root, rel, text) {
 }
 
 /** Writes the Keel project (specs, constitution, tasks, annotated code; one commit) and returns what the workload needs to name. */
-function writeServeProject(root) {
+export function writeServeProject(root) {
   const corpus = buildCorpus({ caps: CAPS, reqs: REQS, seed: 6, changes: 0 });
   for (const [rel, text] of renderCorpus(corpus, "keel")) writeFile(root, rel, text);
   writeFile(

@@ -90,6 +90,14 @@ function toEvent(r: EventRow): AuditEvent {
 
 export type Listener = (e: LiveEvent) => void;
 
+/**
+ * Edits that can change whether a link is suspect: a spec's requirements (living or a change's delta) and the
+ * acknowledgements. A task file's checkbox, written on every `done`, cannot, and must not cost a judgement.
+ */
+function judgesDrift(file: string): boolean {
+  return file.endsWith("/spec.md") || file.endsWith("/trace-acks.yaml");
+}
+
 /** Dot-files and dot-folders (editor swap and temp files, `.openspec.yaml` aside) are not intent edits. */
 function hidden(rel: string): boolean {
   return rel.split(sep).some((part) => part.startsWith(".") && part.length > 1 && part !== ".openspec.yaml");
@@ -172,7 +180,7 @@ export class EventFeed {
       setTimeout(() => {
         this.pending.delete(file);
         this.emit({ type: "spec.edited", data: { file, at: new Date().toISOString() } });
-        this.drift?.changed();
+        if (judgesDrift(file)) this.drift?.changed();
       }, DEBOUNCE_MS),
     );
   }

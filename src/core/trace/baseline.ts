@@ -17,6 +17,7 @@ import { fileAtRevisions } from "../history/git.js";
 import type { RawLink } from "./types.js";
 
 const BLAME_FILE = "trace-blame.json";
+const FINGERPRINTS_FILE = "trace-fingerprints.json";
 
 /** git's name for "not committed yet" in blame output. */
 const UNCOMMITTED = /^0+$/;
@@ -123,12 +124,29 @@ export interface SpecRef {
 
 /**
  * Fingerprints of requirements at past commits, read from each requirement's spec file at those commits. A
- * requirement that did not exist there (or a spec file that did not) has no fingerprint: null.
+ * requirement that did not exist there (or a spec file that did not) has no fingerprint: null. What a file
+ * holds at a commit never changes, so the answers are kept in `.keel/trace-fingerprints.json` (per Keel build,
+ * as fingerprints are Keel's) and a later trace spawns git only for commits it has not seen: a server answering
+ * one requirement's trace at a time does not read every spec's history again each time.
  */
 export class PastFingerprints {
   private readonly cache = new Map<string, Map<string, string>>();
+  private dirty = false;
 
-  constructor(private readonly root: string) {}
+  private constructor(private readonly root: string) {}
+
+  static open(root: string): PastFingerprints {
+    const past = new PastFingerprints(root);
+    try {
+      const saved = JSON.parse(readFileSync(join(root, STATE_DIR, FINGERPRINTS_FILE), "utf8"));
+      if (saved.build === BUILD_ID)
+        for (const [key, ids] of Object.entries(saved.specs as Record<string, Record<string, string>>))
+          past.cache.set(key, new Map(Object.entries(ids)));
+    } catch {
+      // no cache yet, or an unreadable one: read from git
+    }
+    return past;
+  }
 
   /** Loads the spec file at every commit in one git process; call before `at` for the same spec. */
   load(spec: SpecRef, commits: Iterable<string>): void {
@@ -138,7 +156,9 @@ export class PastFingerprints {
     try {
       blobs = fileAtRevisions(this.root, spec.file, missing);
     } catch {
-      blobs = missing.map(() => null); // no git, or a commit git no longer has: nothing to compare with
+      // No git, or a commit git no longer has: nothing to compare with, and nothing worth keeping.
+      for (const commit of missing) this.cache.set(`${commit}:${spec.file}`, new Map());
+      return;
     }
     const byOid = new Map<string, Map<string, string>>();
     missing.forEach((commit, i) => {
@@ -154,10 +174,27 @@ export class PastFingerprints {
         }
       }
       this.cache.set(`${commit}:${spec.file}`, ids);
+      this.dirty = true;
     });
   }
 
   at(spec: SpecRef, commit: string, id: string): string | null {
     return this.cache.get(`${commit}:${spec.file}`)?.get(id) ?? null;
+  }
+
+  save(): void {
+    if (!this.dirty) return;
+    const specs: Record<string, Record<string, string>> = {};
+    for (const [key, ids] of this.cache) specs[key] = Object.fromEntries(ids);
+    try {
+      mkdirSync(join(this.root, STATE_DIR), { recursive: true });
+      writeFileAtomic(
+        join(this.root, STATE_DIR, FINGERPRINTS_FILE),
+        JSON.stringify({ build: BUILD_ID, specs }),
+      );
+      this.dirty = false;
+    } catch {
+      // a read-only checkout: the answers stand, only not cached
+    }
   }
 }

@@ -1,5 +1,6 @@
 // One traced project: the model, the task graph, the scan and the judged report, loaded once for whichever view
 // (`keel trace`, `drift`, `coverage`, `check`) asks.
+// @req TRC-11
 import { type LoadedProject, loadProject } from "../project.js";
 import { buildGraph, type TaskGraph } from "../tasks/graph.js";
 import { loadTasks } from "../tasks/load.js";
@@ -12,7 +13,57 @@ export interface TracedProject {
   report: TraceReport;
 }
 
-export async function traceProject(start: string, explicitRoot: boolean): Promise<TracedProject> {
+/**
+ * Traces the project. Callers asking at once — the clients of one `keel serve` — share the work: while a trace
+ * runs, later callers wait for one more trace that starts when it ends (it may have read files before their
+ * edits, so its answer could be older than their question), and every caller arriving meanwhile joins that one.
+ * At most one trace of a project runs at a time, and none answers a question asked before it began reading.
+ */
+export function traceProject(start: string, explicitRoot: boolean): Promise<TracedProject> {
+  const key = `${explicitRoot ? "explicit" : "search"}:${start}`;
+  let flight = flights.get(key);
+  if (!flight) {
+    flight = new Flight(key, () => traceNow(start, explicitRoot));
+    flights.set(key, flight);
+    return flight.current;
+  }
+  return flight.join();
+}
+
+const flights = new Map<string, Flight>();
+
+class Flight {
+  current: Promise<TracedProject>;
+  private queued: Promise<TracedProject> | null = null;
+
+  constructor(
+    private readonly key: string,
+    private readonly run: () => Promise<TracedProject>,
+  ) {
+    this.current = this.start();
+  }
+
+  join(): Promise<TracedProject> {
+    const after = () => {
+      this.queued = null;
+      this.current = this.start();
+      return this.current;
+    };
+    this.queued ??= this.current.then(after, after);
+    return this.queued;
+  }
+
+  private start(): Promise<TracedProject> {
+    const p = this.run();
+    const done = () => {
+      if (this.current === p && this.queued === null) flights.delete(this.key);
+    };
+    p.then(done, done);
+    return p;
+  }
+}
+
+async function traceNow(start: string, explicitRoot: boolean): Promise<TracedProject> {
   const project = loadProject(start, { explicitRoot });
   const root = project.project.root;
   const knownIds = project.specs.flatMap((s) => s.requirements.filter((r) => r.explicitId).map((r) => r.id));

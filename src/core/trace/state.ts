@@ -53,7 +53,7 @@ export interface JudgeInput {
 
 export function judgeLinks(input: JudgeInput): JudgedLink[] {
   const commits = linkCommits(input.root, input.links);
-  const past = new PastFingerprints(input.root);
+  const past = PastFingerprints.open(input.root);
   // One git process per spec file: every commit any of its requirements' links was made at.
   const perSpec = new Map<string, { spec: SpecRef; commits: Set<string> }>();
   input.links.forEach((l, i) => {
@@ -65,6 +65,7 @@ export function judgeLinks(input: JudgeInput): JudgedLink[] {
     perSpec.set(req.spec.file, entry);
   });
   for (const { spec, commits: set } of perSpec.values()) past.load(spec, set);
+  past.save();
   const acks = new Map(input.acks.map((a) => [a.link, a]));
 
   return input.links.map((l, i) => {

@@ -48,6 +48,7 @@ beforeAll(async () => {
     "keel/keel.yaml": "version: 1\n",
     "keel/specs/payments/spec.md": SPEC,
     "keel/specs/payments/tasks.md": TASKS,
+    "specs/001-checkout/tasks.md": "- [ ] T001 Build the checkout page\n",
   });
   server = await startServe(root);
   base = server.base;
@@ -164,7 +165,7 @@ describe("keel serve: MCP over Streamable HTTP", () => {
       const r = (await client.callTool({ name: "keel_ready_tasks", arguments: {} })) as CallToolResult;
       expect(r.isError ?? false).toBe(false);
       const keys = (r.structuredContent as { tasks: Array<{ key: string }> }).tasks.map((t) => t.key);
-      expect(keys.sort()).toEqual(["payments/1.1", "payments/1.2"]);
+      expect(keys.sort()).toEqual(["001-checkout/T001", "payments/1.1", "payments/1.2"]);
     } finally {
       await client.close();
     }
@@ -172,6 +173,16 @@ describe("keel serve: MCP over Streamable HTTP", () => {
 });
 
 describe("keel serve: events", () => {
+  it("sees edits to Spec Kit's task files too", async () => {
+    const feed = await subscribeEvents(port);
+    try {
+      writeFileSync(join(root, "specs/001-checkout/tasks.md"), "- [x] T001 Build the checkout page\n");
+      await feed.next((e) => e.type === "spec.edited" && e.data.file === "specs/001-checkout/tasks.md");
+    } finally {
+      feed.close();
+    }
+  });
+
   it("keeps seeing a file after an editor saved it by rename (write a temp file, rename it over)", async () => {
     const feed = await subscribeEvents(port);
     const file = join(root, "keel/specs/payments/tasks.md");

@@ -17,8 +17,11 @@ export interface LiveEvent {
   id?: number;
 }
 
-/** Folders watched for edits, relative to the project root. */
-export const WATCHED = ["keel", "openspec"];
+/**
+ * Folders watched for edits, relative to the project root, where they exist: Keel's and OpenSpec's layouts,
+ * and the Spec Kit and Kiro folders whose task files Keel reads too.
+ */
+const WATCHED = ["keel", "openspec", "specs", ".specify", ".kiro/specs"];
 export const DEBOUNCE_MS = 100;
 export const AUDIT_POLL_MS = 250;
 

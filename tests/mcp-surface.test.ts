@@ -268,6 +268,18 @@ describe("keel mcp: resource subscriptions", () => {
   });
 });
 
+describe("keel mcp: completions", () => {
+  it("completes capability names, requirement IDs and task keys from what was typed", async () => {
+    const values = async (uri: string, name: string, value: string) =>
+      (await client.complete({ ref: { type: "ref/resource", uri }, argument: { name, value } })).completion
+        .values;
+    expect(await values("keel://spec/{capability}", "capability", "Pay")).toEqual(["payments"]);
+    expect(await values("keel://requirement/{+id}", "id", "pay-")).toEqual(["PAY-1", "PAY-2"]);
+    expect(await values("keel://requirement/{+id}", "id", "NOPE")).toEqual([]);
+    expect(await values("keel://task/{+key}", "key", "payments/1")).toEqual(["payments/1.1", "payments/1.2"]);
+  });
+});
+
 describe("keel mcp: malformed input on stdio", () => {
   it("survives lines that are not JSON-RPC and answers the next request", async () => {
     const child = spawn(process.execPath, [CLI, "mcp"], { cwd: root, env: cliEnv() });

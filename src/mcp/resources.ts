@@ -67,6 +67,24 @@ function json(uri: string, value: unknown): ReadResourceResult {
   return { contents: [{ uri, mimeType: "application/json", text: JSON.stringify(value, null, 2) }] };
 }
 
+/** MCP answers at most this many completion values. */
+const MAX_COMPLETIONS = 100;
+
+/**
+ * Completion values for a template variable: the names starting with what was typed (case-insensitive), sorted.
+ * A project Keel cannot read completes to nothing rather than failing the client's typing.
+ */
+async function completing(typed: string, names: () => Promise<string[]>): Promise<string[]> {
+  let all: string[];
+  try {
+    all = await names();
+  } catch {
+    return [];
+  }
+  const prefix = typed.toLowerCase();
+  return [...new Set(all.filter((n) => n.toLowerCase().startsWith(prefix)))].sort().slice(0, MAX_COMPLETIONS);
+}
+
 export function registerResources(server: McpServer, ctx: McpContext): void {
   const start = ctx.root ?? ctx.cwd;
   const explicit = ctx.root !== null;
@@ -85,15 +103,19 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
       }),
   );
 
+  const specsOf = () =>
+    withQueryIndex(findProjectRoot(start, explicit), { check: "answer" }, (q) => q.listSpecs({}));
+  const requirementsOf = () =>
+    withQueryIndex(findProjectRoot(start, explicit), { check: "answer" }, (q) => q.listRequirements({}));
+  const tasksOf = () => loadTasks(findTasksRoot(start, explicit).root).tasks;
+
   server.registerResource(
     "spec",
     new ResourceTemplate("keel://spec/{capability}", {
       // @req SRF-9
       list: () =>
         listing(async () => {
-          const specs = await withQueryIndex(findProjectRoot(start, explicit), { check: "answer" }, (q) =>
-            q.listSpecs({}),
-          );
+          const specs = await specsOf();
           return specs.map((s) => ({
             uri: `keel://spec/${encodeURIComponent(s.capability)}`,
             name: s.capability,
@@ -101,6 +123,9 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
             mimeType: "text/markdown",
           }));
         }),
+      complete: {
+        capability: (value) => completing(value, async () => (await specsOf()).map((s) => s.capability)),
+      },
     }),
     { description: "A capability's spec, as Markdown.", mimeType: "text/markdown" },
     (uri, vars) =>
@@ -119,9 +144,7 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
     new ResourceTemplate("keel://requirement/{+id}", {
       list: () =>
         listing(async () => {
-          const reqs = await withQueryIndex(findProjectRoot(start, explicit), { check: "answer" }, (q) =>
-            q.listRequirements({}),
-          );
+          const reqs = await requirementsOf();
           return reqs.map((r) => ({
             uri: `keel://requirement/${reserved(r.id)}`,
             name: r.id,
@@ -129,6 +152,7 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
             mimeType: "application/json",
           }));
         }),
+      complete: { id: (value) => completing(value, async () => (await requirementsOf()).map((r) => r.id)) },
     }),
     {
       description: "One requirement by ID, as JSON (text, scenarios, provenance, fingerprint).",
@@ -150,13 +174,14 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
     new ResourceTemplate("keel://task/{+key}", {
       list: () =>
         listing(async () =>
-          loadTasks(findTasksRoot(start, explicit).root).tasks.map((t) => ({
+          tasksOf().map((t) => ({
             uri: `keel://task/${reserved(t.key)}`,
             name: t.key,
             title: t.title,
             mimeType: "application/json",
           })),
         ),
+      complete: { key: (value) => completing(value, async () => tasksOf().map((t) => t.key)) },
     }),
     {
       description: "One task by key (scope/id), as JSON, with readiness and claim state.",

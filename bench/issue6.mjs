@@ -10,7 +10,16 @@
 //   - for reference, keel_ready_tasks on an idle server against one `task-master next` CLI call on the same
 //     graph (task-master-ai from the bench cache, as in bench/issue4.mjs; skipped with a message if missing).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -181,11 +190,12 @@ async function startServe(keel, cwd) {
 // MCP clients
 
 async function loadSdk() {
-  const [{ Client }, { StreamableHTTPClientTransport }] = await Promise.all([
+  const [{ Client }, { StreamableHTTPClientTransport }, { StdioClientTransport }] = await Promise.all([
     import("@modelcontextprotocol/sdk/client/index.js"),
     import("@modelcontextprotocol/sdk/client/streamableHttp.js"),
+    import("@modelcontextprotocol/sdk/client/stdio.js"),
   ]);
-  return { Client, StreamableHTTPClientTransport };
+  return { Client, StreamableHTTPClientTransport, StdioClientTransport };
 }
 
 async function connectClient(sdk, url, name) {
@@ -637,6 +647,58 @@ async function runFanOut({ sdk, server, project, root, subscribers, rounds, log 
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// What the tool list costs an agent's context: Keel's tools against Taskmaster's MCP server (its default core
+// set, and all 44 tools), as the JSON of tools/list counted with the cl100k_base tokenizer.
+
+async function toolListTokens(sdk, command, args, cwd, env) {
+  const { encode } = await import("gpt-tokenizer/encoding/cl100k_base");
+  const client = new sdk.Client({ name: "bench-tools", version: "1.0.0" });
+  await client.connect(new sdk.StdioClientTransport({ command, args, cwd, env, stderr: "ignore" }));
+  try {
+    const { tools } = await client.listTools();
+    const json = JSON.stringify(tools);
+    return {
+      tools: tools.length,
+      tokens: encode(json).length,
+      withOutputSchema: tools.filter((t) => t.outputSchema).length,
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+async function runToolListComparison({ sdk, keel, root, log }) {
+  const out = {
+    keel: await toolListTokens(sdk, process.execPath, [keel, "mcp"], root, ENV),
+    taskmaster: null,
+  };
+  const bin = taskmaster(log, { install: false });
+  if (bin) {
+    // The package's MCP server sits beside its CLI; TASK_MASTER_TOOLS picks the tool set.
+    const server = join(dirname(realpathSync(bin)), "mcp-server.js");
+    const tmp = mkdtempSync(join(tmpdir(), "keel-bench-serve-tm-mcp-"));
+    try {
+      out.taskmaster = {
+        version: TASKMASTER_VERSION,
+        core: await toolListTokens(sdk, process.execPath, [server], tmp, ENV),
+        all: await toolListTokens(sdk, process.execPath, [server], tmp, { ...ENV, TASK_MASTER_TOOLS: "all" }),
+      };
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  const k = out.keel;
+  const tm = out.taskmaster;
+  log(
+    `  tool list: keel ${k.tools} tools (${k.withOutputSchema} with output schemas), ${k.tokens} tokens` +
+      (tm
+        ? `; task-master ${tm.core.tools} tools ${tm.core.tokens} tokens (default), ${tm.all.tools} tools ${tm.all.tokens} tokens (all)`
+        : ""),
+  );
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // keel_ready_tasks on an idle server, against `task-master next` on the same graph
 
 async function runReadyComparison({ sdk, server, project, log, runs }) {
@@ -701,12 +763,13 @@ export async function runServeBench({
     server = await startServe(keel, root);
     const load = await runLoad({ sdk, server, project, root, clients, seconds: secs, log });
     const ready = await runReadyComparison({ sdk, server, project, log, runs: quick ? 10 : 30 });
+    const toolList = await runToolListComparison({ sdk, keel, root, log });
     const fanOut = await runFanOut({ sdk, server, project, root, subscribers, rounds: quick ? 3 : 10, log });
     const peakRssMb = server.peakRssMb();
     const code = await server.stop();
     server = null;
     log(`  server peak RSS ${peakRssMb === null ? "not measured (no /proc)" : `${peakRssMb.toFixed(1)} MB`}`);
-    return { load, fanOut, ready, server: { peakRssMb, exitCode: code } };
+    return { load, fanOut, ready, toolList, server: { peakRssMb, exitCode: code } };
   } finally {
     if (server) await server.stop();
     rmSync(tmp, { recursive: true, force: true });

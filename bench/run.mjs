@@ -648,7 +648,7 @@ function printTrace(t) {
   );
 }
 
-function printServe({ load, fanOut, ready, server }) {
+function printServe({ load, fanOut, ready, toolList, server }) {
   console.log("\nServe (issue #6):");
   const pct = (s) => `p50 ${fmtMs(s.p50)} ms, p99 ${fmtMs(s.p99)} ms`;
   console.log(
@@ -677,6 +677,15 @@ function printServe({ load, fanOut, ready, server }) {
         : tm.failed
           ? `task-master next ${tm.version}: failed (${tm.failed})`
           : `task-master next ${tm.version} (a CLI run) on the same graph: ${fmtMs(tm.ms)} ms, ${fmtMb(tm.peakRssMb)} MB`),
+  );
+  const k = toolList.keel;
+  const tml = toolList.taskmaster;
+  console.log(
+    `        tool list in an agent's context (tools/list JSON, cl100k tokens): keel ${k.tools} tools, ${k.tokens} ` +
+      `tokens (${k.withOutputSchema} with output schemas); ` +
+      (tml === null
+        ? "task-master: skipped"
+        : `task-master ${tml.version} MCP: default ${tml.core.tools} tools, ${tml.core.tokens} tokens; all ${tml.all.tools} tools, ${tml.all.tokens} tokens`),
   );
   console.log(
     `        server peak RSS: ${server.peakRssMb === null ? "not measured (no /proc)" : `${fmtMb(server.peakRssMb)} MB`}`,

@@ -278,6 +278,17 @@ describe("keel mcp: completions", () => {
     expect(await values("keel://requirement/{+id}", "id", "NOPE")).toEqual([]);
     expect(await values("keel://task/{+key}", "key", "payments/1")).toEqual(["payments/1.1", "payments/1.2"]);
   });
+
+  it("completes prompt arguments: open changes and task keys", async () => {
+    const values = async (prompt: string, name: string, value: string) =>
+      (await client.complete({ ref: { type: "ref/prompt", name: prompt }, argument: { name, value } }))
+        .completion.values;
+    // add-refund-limits was proposed above; the refused proposals left no folder.
+    expect(await values("plan", "change", "add-")).toEqual(["add-refund-limits"]);
+    expect(await values("review", "change", "")).toEqual(["add-refund-limits"]);
+    expect(await values("implement", "task", "PAYMENTS/")).toEqual(["payments/1.1", "payments/1.2"]);
+    expect(await values("clarify", "change", "zzz")).toEqual([]);
+  });
 });
 
 describe("keel mcp: malformed input on stdio", () => {

@@ -3,19 +3,34 @@
 // a slash command never disagree; the prompt's arguments fill the place the slash command leaves for the
 // user's words.
 // @req SRF-8
+import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { GetPromptResult } from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod";
 import { type Phase, phaseText } from "../core/agents/templates.js";
-
-const change = z.string().min(1).max(120).describe("change id, e.g. add-refunds");
+import { changeFolders } from "../core/changes/load.js";
+import { loadTasks } from "../core/tasks/index.js";
+import { findProjectRoot, findTasksRoot } from "../workspace/root.js";
+import { completing } from "./complete.js";
+import type { McpContext } from "./tools.js";
 
 function prompt(phase: Phase, args: string): GetPromptResult {
   const { description, text } = phaseText(phase, args);
   return { description, messages: [{ role: "user", content: { type: "text", text } }] };
 }
 
-export function registerPrompts(server: McpServer): void {
+export function registerPrompts(server: McpServer, ctx: McpContext): void {
+  const start = ctx.root ?? ctx.cwd;
+  const explicit = ctx.root !== null;
+  // Open changes and task keys complete from what was typed; a project Keel cannot read completes to nothing.
+  const changeIds = (typed: string | undefined) =>
+    completing(typed ?? "", async () => changeFolders(findProjectRoot(start, explicit)).map((c) => c.id));
+  const taskKeys = (typed: string | undefined) =>
+    completing(typed ?? "", async () =>
+      loadTasks(findTasksRoot(start, explicit).root).tasks.map((t) => t.key),
+    );
+  const change = completable(z.string().min(1).max(120).describe("change id, e.g. add-refunds"), changeIds);
+
   server.registerPrompt(
     "specify",
     {
@@ -38,12 +53,10 @@ export function registerPrompts(server: McpServer): void {
       title: "Keel: implement",
       description: phaseText("implement", "").description,
       argsSchema: {
-        task: z
-          .string()
-          .min(1)
-          .max(200)
-          .optional()
-          .describe("task key (scope/id); default: the next ready one"),
+        task: completable(
+          z.string().min(1).max(200).optional().describe("task key (scope/id); default: the next ready one"),
+          taskKeys,
+        ),
       },
     },
     ({ task }) => prompt("implement", task === undefined ? "" : `Task: ${task} (claim it by name).`),
@@ -54,7 +67,15 @@ export function registerPrompts(server: McpServer): void {
       title: "Keel: review",
       description: phaseText("review", "").description,
       argsSchema: {
-        change: change.optional().describe("the change to review; default: all work in progress"),
+        change: completable(
+          z
+            .string()
+            .min(1)
+            .max(120)
+            .optional()
+            .describe("the change to review; default: all work in progress"),
+          changeIds,
+        ),
       },
     },
     ({ change: id }) => prompt("review", id === undefined ? "" : `Change: ${id}.`),

@@ -17,6 +17,7 @@ import { claimedKeys } from "../core/tasks/claim-ops.js";
 import { buildGraph, findTask, loadTasks, taskView } from "../core/tasks/index.js";
 import { KeelError } from "../workspace/errors.js";
 import { findProjectRoot, findTasksRoot } from "../workspace/root.js";
+import { completing } from "./complete.js";
 import type { McpContext } from "./tools.js";
 
 /** MCP's "resource not found" error code (the specification's -32002). */
@@ -65,24 +66,6 @@ function reserved(value: string): string {
 
 function json(uri: string, value: unknown): ReadResourceResult {
   return { contents: [{ uri, mimeType: "application/json", text: JSON.stringify(value, null, 2) }] };
-}
-
-/** MCP answers at most this many completion values. */
-const MAX_COMPLETIONS = 100;
-
-/**
- * Completion values for a template variable: the names starting with what was typed (case-insensitive), sorted.
- * A project Keel cannot read completes to nothing rather than failing the client's typing.
- */
-async function completing(typed: string, names: () => Promise<string[]>): Promise<string[]> {
-  let all: string[];
-  try {
-    all = await names();
-  } catch {
-    return [];
-  }
-  const prefix = typed.toLowerCase();
-  return [...new Set(all.filter((n) => n.toLowerCase().startsWith(prefix)))].sort().slice(0, MAX_COMPLETIONS);
 }
 
 export function registerResources(server: McpServer, ctx: McpContext): void {

@@ -26,7 +26,7 @@ export function createServer(ctx: McpContext, options: ServerOptions = {}): McpS
   const server = new McpServer({ name: "keel", version: VERSION }, { instructions: INSTRUCTIONS });
   registerTools(server, ctx);
   registerResources(server, ctx);
-  registerPrompts(server);
+  registerPrompts(server, ctx);
   new ResourceSubscriptions(server, ctx, options.feed).install();
   return server;
 }

@@ -5,6 +5,7 @@ import { parseSpec } from "../format/spec.js";
 import type { Change, Constitution, Diagnostic, Spec } from "../model/types.js";
 import { type KeelConfig, loadConfig } from "../workspace/config.js";
 import { type Discovery, discover, type SourceEntry } from "../workspace/discover.js";
+import { FileMemo } from "../workspace/file-memo.js";
 import { readSource } from "../workspace/read.js";
 import { findProjectRoot, type ProjectRoot } from "../workspace/root.js";
 import { changeSources } from "./change-sources.js";
@@ -24,6 +25,19 @@ export interface LoadOptions {
   /** Treat `start` as the root itself instead of searching upwards. */
   explicitRoot?: boolean;
   includeArchived?: boolean;
+}
+
+/** Specs and constitutions parsed by this process, reused while unchanged (see FileMemo). */
+const parsedSpecs = new FileMemo<ReturnType<typeof parseSpec>>();
+const parsedConstitutions = new FileMemo<ReturnType<typeof parseConstitution>>();
+
+/** Parses a file with `parse`, or reuses what this process parsed from it while it is unchanged. */
+function memoized<T>(memo: FileMemo<T>, entry: SourceEntry, parse: () => T | null): T | null {
+  const known = memo.get(entry.abs, entry.size, entry.mtimeMs);
+  if (known) return known;
+  const parsed = parse();
+  if (parsed) memo.set(entry.abs, entry.size, entry.mtimeMs, parsed);
+  return parsed;
 }
 
 export function loadProject(start: string, options: LoadOptions = {}): LoadedProject {
@@ -62,15 +76,20 @@ export function loadProject(start: string, options: LoadOptions = {}): LoadedPro
       continue;
     }
     // Task files outside changes (a capability's, Spec Kit's, Kiro's) are read by core/tasks, not here.
-    if (entry.role !== "spec" && entry.role !== "constitution") continue;
-    const src = read(entry);
-    if (!src) continue;
     if (entry.role === "spec") {
-      const parsed = parseSpec(src.text, src.file, entry.capability as string, entry.layout);
+      const parsed = memoized(parsedSpecs, entry, () => {
+        const src = read(entry);
+        return src && parseSpec(src.text, src.file, entry.capability as string, entry.layout);
+      });
+      if (!parsed) continue;
       specs.push(parsed.spec);
       diagnostics.push(...parsed.diagnostics);
     } else if (entry.role === "constitution") {
-      const parsed = parseConstitution(src.text, src.file);
+      const parsed = memoized(parsedConstitutions, entry, () => {
+        const src = read(entry);
+        return src && parseConstitution(src.text, src.file);
+      });
+      if (!parsed) continue;
       constitution = parsed.constitution;
       diagnostics.push(...parsed.diagnostics);
     }

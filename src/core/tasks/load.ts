@@ -5,6 +5,7 @@ import { type Dirent, lstatSync, readdirSync, type Stats, statSync } from "node:
 import { join } from "node:path";
 import { type ParsedTask, parseTasks, type TaskDiagnostic } from "../../format/tasks.js";
 import { changeStamp } from "../../workspace/discover.js";
+import { FileMemo } from "../../workspace/file-memo.js";
 import { isWithin, realpathOrNull } from "../../workspace/paths.js";
 import { readSource } from "../../workspace/read.js";
 
@@ -140,11 +141,26 @@ export function tasksFromText(source: TaskSource, text: string): LoadedTasks {
   };
 }
 
-/** Reads the given sources, or every one found; a source that cannot be read becomes a diagnostic. */
+/** Task files parsed by this process, reused while unchanged (a server answers many calls from one parse). */
+const parsedFiles = new FileMemo<LoadedTasks>();
+
+/**
+ * Reads the given sources, or every one found; a source that cannot be read becomes a diagnostic. A source found
+ * on disk (with its size and stamp) that this process parsed before, unchanged since, is not read again.
+ */
 export function loadTasks(root: string, sources: TaskSource[] = findTaskSources(root)): LoadedTasks {
   const all: LoadedTasks = { tasks: [], diagnostics: [], sources: [] };
   for (const source of sources) {
-    const read = readSource(join(root, source.file));
+    const abs = join(root, source.file);
+    const seen = "stamp" in source ? (source as FoundTaskSource) : null;
+    const known = seen ? parsedFiles.get(abs, seen.size, seen.stamp) : undefined;
+    if (known) {
+      all.sources.push(source);
+      all.tasks.push(...known.tasks);
+      all.diagnostics.push(...known.diagnostics);
+      continue;
+    }
+    const read = readSource(abs);
     if (!read.ok) {
       all.sources.push(source);
       all.diagnostics.push({
@@ -158,6 +174,7 @@ export function loadTasks(root: string, sources: TaskSource[] = findTaskSources(
       continue;
     }
     const one = tasksFromText(source, read.text);
+    if (seen) parsedFiles.set(abs, seen.size, seen.stamp, one);
     all.sources.push(source);
     all.tasks.push(...one.tasks);
     all.diagnostics.push(...one.diagnostics);

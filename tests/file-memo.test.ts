@@ -1,6 +1,7 @@
 // A long-lived process (keel serve) reuses what it parsed from a file only while the file is unchanged: the
 // memo itself, and a server answering after same-size edits of a task file and a spec (the racy window set to
 // 0 so that the files just written are memoized at once).
+// @verifies SRF-16
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

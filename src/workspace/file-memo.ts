@@ -3,6 +3,7 @@
 // of the moment it was seen is not trusted (the file may change again without its stamp moving): such a file
 // is parsed every time, as the index does (discover.ts). Callers share the cached value, so they must treat it
 // as read-only.
+// @req SRF-16
 import { RACY_WINDOW_MS } from "./discover.js";
 
 export class FileMemo<T> {

@@ -74,10 +74,22 @@ function zsplit(text: string | null): string[] {
 }
 
 export async function treeState(root: string): Promise<TreeState> {
-  if (!isGitRepo(root)) return { git: false, commit: null, dirty: false, digest: null };
-  const commit = headCommit(root);
-  const status = git(root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", ...PATHSPEC]);
-  const dirty = status !== null && status !== "";
+  // One git process says all three: inside a work tree (status fails outside one), the commit (the
+  // `# branch.oid` header, `(initial)` before the first commit) and whether anything is uncommitted (any entry).
+  const status = git(root, [
+    "status",
+    "--porcelain=v2",
+    "--branch",
+    "-z",
+    "--untracked-files=all",
+    "--",
+    ...PATHSPEC,
+  ]);
+  if (status === null) return { git: false, commit: null, dirty: false, digest: null };
+  const entries = zsplit(status);
+  const oid = entries.find((e) => e.startsWith("# branch.oid "))?.slice("# branch.oid ".length) ?? null;
+  const commit = oid === null || oid === "(initial)" ? null : oid;
+  const dirty = entries.some((e) => !e.startsWith("# "));
   if (!dirty) return { git: true, commit, dirty: false, digest: null };
   const hash = createHash("sha256");
   hash.update(`keel-tree-v1\0${commit ?? "unborn"}\0diff\0`);

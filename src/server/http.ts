@@ -16,7 +16,8 @@ import { EventFeed, type LiveEvent } from "../core/live/events.js";
 import type { Actor } from "../workspace/actor.js";
 import { KeelError } from "../workspace/errors.js";
 import { type AuthOptions, Gatekeeper, isLoopback } from "./auth.js";
-import { type HttpRoute, restRoutes } from "./routes.js";
+import type { HttpRoute } from "./operation.js";
+import { restRoutes } from "./routes.js";
 import { fromKeelError, HttpError, MAX_BODY, readBody, sendError, sendJson, tooLarge } from "./wire.js";
 
 export { MAX_BODY };

@@ -246,6 +246,18 @@ describe("keel serve --auth", () => {
         reason: "session-principal",
         data: { session },
       });
+      // Another token of the very same actor and role is still another principal.
+      const twin = token("agent", "agent:session-owner");
+      const twinned = await httpRequest(served.port, "POST", "/mcp", {
+        body: JSON.stringify({ jsonrpc: "2.0", id: 8, method: "tools/list" }),
+        headers: {
+          authorization: `Bearer ${twin}`,
+          "mcp-session-id": session,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+        },
+      });
+      expect(twinned.status).toBe(403);
       // The owner's session still works.
       expect((await client.listTools()).tools.length).toBeGreaterThan(0);
     } finally {

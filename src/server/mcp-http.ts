@@ -33,10 +33,10 @@ interface Session {
   open: number;
 }
 
-/** The same caller: both anonymous, or the same actor with the same role. */
+/** The same caller: both anonymous, or the same actor with the same role, authenticated by the same token. */
 export function samePrincipal(a: Actor | undefined, b: Actor | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
-  return actorLabel(a) === actorLabel(b) && a.role === b.role;
+  return actorLabel(a) === actorLabel(b) && a.role === b.role && a.tokenId === b.tokenId;
 }
 
 function rpcError(res: ServerResponse, status: number, code: number, message: string): void {

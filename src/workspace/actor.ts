@@ -16,6 +16,8 @@ export interface Actor {
   /** Role from `actors.roles`; an actor not listed is a reviewer if human, an agent otherwise. */
   role: Role;
   source: "flag" | "env" | "config" | "git" | "token" | "none";
+  /** For `source: "token"`: the public ID of the bearer token it was authenticated by. */
+  tokenId?: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@+ -]{0,99}$/;

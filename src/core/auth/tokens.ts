@@ -216,6 +216,6 @@ export function checkToken(state: StateDb, presented: string, now = new Date()):
   return {
     ok: true,
     token: info(row),
-    actor: { name: who.name, kind: who.kind, role: row.role as Role, source: "token" },
+    actor: { name: who.name, kind: who.kind, role: row.role as Role, source: "token", tokenId: row.id },
   };
 }

@@ -208,6 +208,30 @@ describe("refused writes change nothing", () => {
     expect(readFileSync(meta, "utf8")).toMatch(/status: approved/);
   });
 
+  it("proposes a change with its content, checked by the change rules first", async () => {
+    const r = await call(agent, "POST", "/api/changes", {
+      name: "refund reasons",
+      proposal: "## Why\nRefunds need a reason for the ledger.\n\n## What Changes\n- Add PAY-7.\n",
+      deltas: [
+        {
+          capability: "payments",
+          markdown:
+            "## ADDED Requirements\n\n### Requirement: Refund reasons {#PAY-7}\nThe system SHALL record a reason with every refund.\n\n#### Scenario: A refund\n- **WHEN** a refund is made\n- **THEN** its reason is recorded\n",
+        },
+      ],
+    });
+    expect(r.status, JSON.stringify(r.json)).toBe(201);
+    // Passed, with what the rules had to say below an error.
+    expect(r.json.change).toBe("refund-reasons");
+    expect(r.json.warnings.map((w: { rule: string }) => w.rule)).toEqual(["openspec/proposal-why-too-short"]);
+    expect(readFileSync(join(root, "keel/changes/refund-reasons/specs/payments/spec.md"), "utf8")).toContain(
+      "### Requirement: Refund reasons {#PAY-7}",
+    );
+    expect(readFileSync(join(root, "keel/changes/refund-reasons/proposal.md"), "utf8")).toContain(
+      "Refunds need a reason for the ledger.",
+    );
+  });
+
   it("a proposal that is refused writes no folder", async () => {
     const before = state("payments/1.2").changes;
     const cases: Array<[unknown, number, string | RegExp]> = [
@@ -217,6 +241,16 @@ describe("refused writes change nothing", () => {
       [{ name: "!!!" }, 400, '"!!!" gives an empty change ID'],
       [{ name: "y", why: "text\n## Heading\n" }, 400, "--why may not contain Markdown headings"],
       [{ name: 5 }, 400, /^body\.name: /],
+      [
+        {
+          name: "bad delta",
+          deltas: [
+            { capability: "payments", markdown: "## ADDED Requirements\n\n### Requirement: No text\n" },
+          ],
+        },
+        400,
+        /^the change content has \d+ error\(s\), nothing was written:\nkeel\/changes\/bad-delta\/specs\/payments\/spec\.md:3:/,
+      ],
     ];
     for (const [body, status, message] of cases) {
       const r = await call(human, "POST", "/api/changes", body);

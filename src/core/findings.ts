@@ -46,7 +46,7 @@ export function recordFinding(
     throw usageError(`a finding on task ${f.task} needs some text`, "say what was found and where");
   if (!(FINDING_SEVERITIES as readonly string[]).includes(f.severity))
     throw usageError(`unknown severity "${f.severity}"`, `use one of ${FINDING_SEVERITIES.join(", ")}`);
-  enforce(state, root, actor, "propose", {}, { action: FINDING_ACTION, target: f.task });
+  enforce(state, root, actor, "work", {}, { action: FINDING_ACTION, target: f.task });
   const author = actorLabel(actor);
   const requirement = f.requirement ?? null;
   const event = state.exclusive(() =>

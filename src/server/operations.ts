@@ -7,7 +7,7 @@ import { type TaskWrite, writeTask } from "../core/api/tasks.js";
 import { coverageAnswer, driftAnswer, traceAnswer } from "../core/api/trace-queries.js";
 import { approveChange } from "../core/approve.js";
 import { checkChangeId, findChangeFolder, loadChange } from "../core/changes/load.js";
-import { newChange } from "../core/changes/scaffold.js";
+import { proposeChange } from "../core/changes/propose.js";
 import { slug } from "../model/ids.js";
 import type { Actor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
@@ -264,7 +264,8 @@ export const OPERATIONS: Operation[] = [
     method: "POST",
     path: "/api/changes",
     operationId: "proposeChange",
-    summary: "Propose a change: scaffold its proposal, tasks, metadata and delta specs (keel change new)",
+    summary:
+      "Propose a change (keel change new): its proposal and delta specs as given — checked by Keel's change rules, nothing written if they fail — or scaffolded",
     body: S.NewChangeBody,
     status: 201,
     response: S.NewChangeAnswer,
@@ -282,12 +283,16 @@ export const OPERATIONS: Operation[] = [
           "choose another name, or edit the existing change",
         );
       const config = loadConfig(p);
-      const r = newChange(p, config, actingAs(p, principal, ctx), {
+      const r = proposeChange(p, config, actingAs(p, principal, ctx), {
         name: body.name,
         why: body.why ?? null,
         capabilities: body.capabilities ?? [],
         modify: body.modify ?? [],
         remove: body.remove ?? [],
+        content: {
+          ...(body.proposal !== undefined ? { proposal: body.proposal } : {}),
+          ...(body.deltas !== undefined ? { deltas: body.deltas } : {}),
+        },
       });
       return { version: 1, ok: true, ...r };
     },

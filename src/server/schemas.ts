@@ -339,6 +339,19 @@ export const NewChangeAnswer = z.object({
   dir: z.string(),
   files: z.array(z.string()),
   base: z.record(z.string(), z.array(z.string())),
+  /** What the given content passed with: warnings of Keel's change rules (errors refuse it). */
+  warnings: z.array(
+    z.object({
+      rule: z.string(),
+      severity: z.string(),
+      file: z.string(),
+      line,
+      col: line,
+      message: z.string(),
+      hint: z.string(),
+      target: z.string().optional(),
+    }),
+  ),
 });
 
 export const ApproveAnswer = z.object({
@@ -397,5 +410,21 @@ export const NewChangeBody = z.strictObject({
   capabilities: z.array(z.string().min(1).max(200)).max(100).optional(),
   modify: z.array(z.string().min(1).max(200)).max(500).optional().describe("requirement IDs to modify"),
   remove: z.array(z.string().min(1).max(200)).max(500).optional().describe("requirement IDs to remove"),
+  proposal: z
+    .string()
+    .min(1)
+    .max(200_000)
+    .optional()
+    .describe("the whole proposal.md (## Why, ## What Changes); checked before anything is written"),
+  deltas: z
+    .array(
+      z.strictObject({
+        capability: z.string().min(1).max(200),
+        markdown: z.string().min(1).max(200_000).describe("## ADDED|MODIFIED|REMOVED|RENAMED Requirements"),
+      }),
+    )
+    .max(100)
+    .optional()
+    .describe("delta specs, one per capability; checked before anything is written"),
 });
 export const ApproveBody = z.strictObject({ reason: z.string().max(4000).optional() });

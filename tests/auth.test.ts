@@ -294,6 +294,22 @@ describe("roles in the core, whatever the surface", () => {
   });
 });
 
+describe("keel serve --auth without tokens", () => {
+  it("warns that every request will be refused until a token exists", async () => {
+    const bare = project({ "keel/keel.yaml": "version: 1\n", "keel/specs/payments/spec.md": PAYMENTS_SPEC });
+    const first = await startServe(bare, ["--auth"]);
+    expect(await first.stop()).toBe(0);
+    expect(first.stderr()).toContain("warning: no live token exists");
+    expect(keel(bare, "token", "create", "--role", "agent", "--name", "a", "--as", "human:olive").code).toBe(
+      0,
+    );
+    const second = await startServe(bare, ["--auth"]);
+    expect(await second.stop()).toBe(0);
+    expect(second.stderr()).toContain("bearer tokens required");
+    expect(second.stderr()).not.toContain("warning");
+  });
+});
+
 describe("keel serve off loopback", () => {
   it("asks for a token when bound to a non-loopback address, even without --auth", async () => {
     const open = await startServe(root, ["--host", "0.0.0.0"]);

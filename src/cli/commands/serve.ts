@@ -3,7 +3,9 @@
 // line on stdout is `keel serve: <url>`, so tools (and tests) can read the port that `--port 0` picked.
 // SIGINT and SIGTERM close the server cleanly.
 
+import { liveTokenCount } from "../../core/auth/tokens.js";
 import { DEFAULT_RATE_PER_MINUTE, isLoopback } from "../../server/auth.js";
+import { StateDb } from "../../store/state-db.js";
 import { parseActor } from "../../workspace/actor.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
@@ -13,6 +15,15 @@ import { DEFAULT_MCP_ACTOR } from "./mcp.js";
 const USAGE =
   "keel serve [--port N] [--host ADDRESS] [--auth] [--allow-host NAME]… [--rate N] [--as kind:name]";
 export const DEFAULT_PORT = 4840;
+
+function liveTokens(root: string): number {
+  const state = StateDb.open(root);
+  try {
+    return liveTokenCount(state);
+  } finally {
+    state.close();
+  }
+}
 
 const command: Command = {
   name: "serve",
@@ -63,11 +74,8 @@ const command: Command = {
     const { startServer } = await import("../../server/http.js");
     const auth = { required, ratePerMinute: Number(rateText) };
     const server = await startServer({ host, port, root: project.root, global, actor, auth, allowHosts });
-    io.out(`keel serve: ${server.url}`);
-    io.err(
-      `serving ${project.root} — REST /api, events /events, MCP /mcp; ${required ? `bearer tokens required (keel token create), ${auth.ratePerMinute} requests per minute each` : "single-user mode, no token needed"}; Ctrl-C stops`,
-    );
-    await new Promise<void>((resolve) => {
+    // Listening for the stop signals before the URL is printed: whoever reads the URL may stop us at once.
+    const stopped = new Promise<void>((resolve) => {
       const stop = () => {
         process.off("SIGINT", stop);
         process.off("SIGTERM", stop);
@@ -76,6 +84,15 @@ const command: Command = {
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
     });
+    io.out(`keel serve: ${server.url}`);
+    io.err(
+      `serving ${project.root} — REST /api, events /events, MCP /mcp; ${required ? `bearer tokens required (keel token create), ${auth.ratePerMinute} requests per minute each` : "single-user mode, no token needed"}; Ctrl-C stops`,
+    );
+    if (required && liveTokens(project.root) === 0)
+      io.err(
+        "warning: no live token exists, so every request will be refused; create one with `keel token create --role agent --name <name>`",
+      );
+    await stopped;
     await server.close();
     return EXIT.ok;
   },

@@ -152,6 +152,16 @@ export function createToken(
   return { ...info(row), token: `${TOKEN_PREFIX}${id}_${secret}` };
 }
 
+/** How many tokens would authenticate now (neither revoked nor expired). */
+export function liveTokenCount(state: StateDb, now = new Date()): number {
+  const row = state.db
+    .prepare(
+      "SELECT count(*) AS n FROM tokens WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+    )
+    .get(now.toISOString()) as { n: number };
+  return row.n;
+}
+
 export function listTokens(state: StateDb): TokenInfo[] {
   return (state.db.prepare("SELECT * FROM tokens ORDER BY created_at, id").all() as Row[]).map(info);
 }

@@ -224,4 +224,46 @@ describe("keel serve: events", () => {
       feed.close();
     }
   });
+
+  it("replays the audit events a client missed when it reconnects with Last-Event-ID", async () => {
+    const feed = await subscribeEvents(port);
+    let last: string;
+    try {
+      const run = await keelAsync(root, [
+        "tasks",
+        "note",
+        "payments/1.2",
+        "first",
+        "note",
+        "--as",
+        "agent:a",
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      const seen = await feed.next((e) => e.type === "audit" && e.data.action === "task.note");
+      expect(seen.id).toMatch(/^\d+$/);
+      last = seen.id as string;
+    } finally {
+      feed.close();
+    }
+    // Made while this client is away; another one, still there, shows the server has sent it.
+    const observer = await subscribeEvents(port);
+    try {
+      const note = ["tasks", "note", "payments/1.2", "second", "note", "--as", "agent:b"];
+      const missed = await keelAsync(root, note);
+      expect(missed.code, missed.stderr).toBe(0);
+      await observer.next((e) => e.type === "audit" && e.data.actor === "agent:b");
+    } finally {
+      observer.close();
+    }
+    const again = await subscribeEvents(port, { "last-event-id": last });
+    try {
+      const replayed = await again.next((e) => e.type === "audit" && e.data.actor === "agent:b");
+      expect(Number(replayed.id)).toBeGreaterThan(Number(last));
+      expect(replayed.data).toMatchObject({ action: "task.note", target: "payments/1.2" });
+      // Nothing at or before the last event seen is sent again.
+      expect(again.seen.filter((e) => e.id !== null && Number(e.id) <= Number(last))).toEqual([]);
+    } finally {
+      again.close();
+    }
+  });
 });

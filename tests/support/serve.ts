@@ -104,6 +104,8 @@ export function httpRequest(
 
 export interface SseEvent {
   type: string;
+  /** The `id:` line (the audit sequence number of an audit event), or null. */
+  id: string | null;
   // biome-ignore lint/suspicious/noExplicitAny: JSON
   data: any;
 }
@@ -140,7 +142,8 @@ export function subscribeEvents(
             const type = lines.find((l) => l.startsWith("event: "))?.slice(7);
             const data = lines.find((l) => l.startsWith("data: "))?.slice(6);
             if (type === undefined || data === undefined) continue;
-            const e = { type, data: JSON.parse(data) };
+            const id = lines.find((l) => l.startsWith("id: "))?.slice(4) ?? null;
+            const e = { type, id, data: JSON.parse(data) };
             seen.push(e);
             for (const w of [...waiters])
               if (w.pred(e)) {

@@ -13,10 +13,11 @@ import {
   type Doc,
   METHODS,
   ReplyChecker,
+  startRestServers,
   templateMatches,
   templateOf,
 } from "./support/openapi.js";
-import { httpRequest, type Reply, type Served, startServe } from "./support/serve.js";
+import { httpRequest, type Reply, type Served } from "./support/serve.js";
 
 const project = tempProjects("keel-openapi-");
 
@@ -36,19 +37,8 @@ let doc: Doc;
 let checker: ReplyChecker;
 
 /** A request whose answer must be documented and valid against the document. */
-async function call(
-  server: Served,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<Reply> {
-  const opts: { body?: string; headers: Record<string, string> } = { headers };
-  if (body !== undefined) {
-    opts.body = typeof body === "string" ? body : JSON.stringify(body);
-    opts.headers = { "content-type": "application/json", ...headers };
-  }
-  return checker.check(method, path, await httpRequest(server.port, method, path, opts));
+function call(...args: Parameters<ReplyChecker["send"]>): Promise<Reply> {
+  return checker.send(...args);
 }
 
 /** The status line and headers of a streaming answer; the stream is closed at once. */
@@ -88,12 +78,7 @@ beforeAll(async () => {
     "keel/specs/payments/spec.md": PAYMENTS_SPEC,
     "keel/specs/payments/tasks.md": TASKS,
   });
-  [human, agent] = await Promise.all([startServe(root, ["--as", "human:alice"]), startServe(root)]);
-  const r = await httpRequest(human.port, "GET", "/openapi.json");
-  expect(r.status).toBe(200);
-  expect(r.headers["content-type"]).toMatch(/^application\/json/);
-  doc = r.json;
-  checker = new ReplyChecker(doc);
+  ({ human, agent, doc, checker } = await startRestServers(root));
 });
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { StateDb } from "../src/store/state-db.js";
 import { jsonOut, keel, keelWith } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
 import { PAYMENTS_SPEC } from "./support/fixtures.js";
-import { ReplyChecker } from "./support/openapi.js";
+import { type ReplyChecker, startRestServers } from "./support/openapi.js";
 import { httpRequest, type Reply, type Served, startServe } from "./support/serve.js";
 
 const project = tempProjects("keel-rest-");
@@ -30,19 +30,9 @@ let human: Served;
 let agent: Served;
 let checker: ReplyChecker;
 
-async function call(
-  server: Served,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers = {},
-): Promise<Reply> {
-  const opts: { body?: string | Buffer; headers: Record<string, string> } = { headers };
-  if (body !== undefined) {
-    opts.body = typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body);
-    opts.headers = { "content-type": "application/json", ...headers };
-  }
-  return checker.check(method, path, await httpRequest(server.port, method, path, opts));
+/** A request whose answer must be documented and valid against the document. */
+function call(...args: Parameters<ReplyChecker["send"]>): Promise<Reply> {
+  return checker.send(...args);
 }
 
 /** The CLI's --json answer without the index stats (they say how much work a run did, not what is there). */
@@ -78,9 +68,7 @@ beforeAll(async () => {
     "keel/specs/payments/spec.md": PAYMENTS_SPEC,
     "keel/specs/payments/tasks.md": TASKS,
   });
-  [human, agent] = await Promise.all([startServe(root, ["--as", "human:alice"]), startServe(root)]);
-  const doc = await httpRequest(human.port, "GET", "/openapi.json");
-  checker = new ReplyChecker(doc.json);
+  ({ human, agent, checker } = await startRestServers(root));
 });
 
 afterAll(async () => {

@@ -176,6 +176,20 @@ export function listEvents(state: StateDb, filter: EventFilter = {}): AuditEvent
   return (state.db.prepare(sql).all(...args) as EventRow[]).map(fromRow);
 }
 
+/** Events with `after < seq <= upTo`, oldest first (the live feed's tail of the log). */
+export function eventsBetween(state: StateDb, after: number, upTo: number): AuditEvent[] {
+  return (
+    state.db
+      .prepare("SELECT * FROM events WHERE seq > ? AND seq <= ? ORDER BY seq")
+      .all(after, upTo) as EventRow[]
+  ).map(fromRow);
+}
+
+/** The newest event's sequence number; 0 for an empty log. */
+export function latestSeq(state: StateDb): number {
+  return (state.db.prepare("SELECT max(seq) AS seq FROM events").get() as { seq: number | null }).seq ?? 0;
+}
+
 /** Events whose target or data contains any of the strings (a cheap pre-filter; callers check exactly). */
 export function eventsMentioning(state: StateDb, needles: string[]): AuditEvent[] {
   if (needles.length === 0) return [];

@@ -3,7 +3,7 @@
 // against the schema the document gives for its path, method and status (ajv, JSON Schema 2020-12).
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { expect } from "vitest";
-import type { Reply } from "./serve.js";
+import { httpRequest, type Reply, type Served, startServe } from "./serve.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document, walked by the checks below
 export type Doc = any;
@@ -181,7 +181,25 @@ export function templateOf(doc: Doc, pathname: string): string | null {
 export class ReplyChecker {
   readonly seen = new Map<string, Set<number>>();
   private readonly validators = new Map<string, ValidateFunction>();
+  /** One validator instance compiles every answer schema (ajv caches what it compiled). */
+  private readonly ajv = ajv();
   constructor(readonly doc: Doc) {}
+
+  /** Sends a request (a body that is not already text or bytes goes as JSON) and checks the answer. */
+  async send(
+    server: Served,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Reply> {
+    const opts: { body?: string | Buffer; headers: Record<string, string> } = { headers };
+    if (body !== undefined) {
+      opts.body = typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+      opts.headers = { "content-type": "application/json", ...headers };
+    }
+    return this.check(method, path, await httpRequest(server.port, method, path, opts));
+  }
 
   check(method: string, path: string, reply: Reply): Reply {
     const pathname = new URL(path, "http://x").pathname;
@@ -203,14 +221,27 @@ export class ReplyChecker {
     const id = `${key} ${reply.status}`;
     let validate = this.validators.get(id);
     if (!validate) {
-      validate = ajv().compile(inline(this.doc, media.schema) as object);
+      validate = this.ajv.compile(inline(this.doc, media.schema) as object);
       this.validators.set(id, validate);
     }
-    const a = ajv();
     expect(
       validate(reply.json),
-      `${where}: ${a.errorsText(validate.errors)}\n${reply.text.slice(0, 600)}`,
+      `${where}: ${this.ajv.errorsText(validate.errors)}\n${reply.text.slice(0, 600)}`,
     ).toBe(true);
     return reply;
   }
+}
+
+/**
+ * The two servers the REST tests drive, on one project: `human` acts as human:alice and `agent` as the default
+ * agent:mcp (single-user mode), with a checker of the OpenAPI document they serve.
+ */
+export async function startRestServers(
+  root: string,
+): Promise<{ human: Served; agent: Served; doc: Doc; checker: ReplyChecker }> {
+  const [human, agent] = await Promise.all([startServe(root, ["--as", "human:alice"]), startServe(root)]);
+  const r = await httpRequest(human.port, "GET", "/openapi.json");
+  expect(r.status).toBe(200);
+  expect(r.headers["content-type"]).toMatch(/^application\/json/);
+  return { human, agent, doc: r.json, checker: new ReplyChecker(r.json) };
 }

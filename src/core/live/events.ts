@@ -7,7 +7,7 @@ import { join, relative, sep } from "node:path";
 import { type FSWatcher, watch } from "chokidar";
 import { STATE_DIR } from "../../store/index-db.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
-import type { AuditEvent, EventRow } from "../audit.js";
+import { type AuditEvent, eventsBetween, latestSeq } from "../audit.js";
 import { DriftWatch } from "./drift-watch.js";
 
 export interface LiveEvent {
@@ -63,31 +63,6 @@ function auditPayload(e: AuditEvent): Record<string, unknown> {
     after: e.after,
     reason: e.reason,
     data: e.data,
-  };
-}
-
-function toEvent(r: EventRow): AuditEvent {
-  let data: Record<string, unknown> | null = null;
-  if (r.data !== null) {
-    try {
-      data = JSON.parse(r.data) as Record<string, unknown>;
-    } catch {
-      data = { unparseable: r.data };
-    }
-  }
-  return {
-    seq: r.seq,
-    at: r.at,
-    actor: r.actor,
-    actorKind: r.actor_kind as AuditEvent["actorKind"],
-    action: r.action,
-    target: r.target,
-    before: r.before,
-    after: r.after,
-    reason: r.reason,
-    data,
-    prevHash: r.prev_hash,
-    hash: r.hash,
   };
 }
 
@@ -198,18 +173,13 @@ export class EventFeed {
   private currentSeq(): number {
     const db = this.openState();
     if (!db) return 0;
-    const row = db.db.prepare("SELECT max(seq) AS seq FROM events").get() as { seq: number | null };
-    return row.seq ?? 0;
+    return latestSeq(db);
   }
 
   private since(db: StateDb, after: number, upTo: number): LiveEvent[][] {
-    const rows = db.db
-      .prepare("SELECT * FROM events WHERE seq > ? AND seq <= ? ORDER BY seq")
-      .all(after, upTo) as EventRow[];
-    return rows.map((r) => {
-      const e = toEvent(r);
-      return eventTypes(e).map((type) => ({ type, data: auditPayload(e), id: e.seq }));
-    });
+    return eventsBetween(db, after, upTo).map((e) =>
+      eventTypes(e).map((type) => ({ type, data: auditPayload(e), id: e.seq })),
+    );
   }
 
   private tail(): void {

@@ -6,6 +6,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod";
 import { proposeChange } from "../core/changes/propose.js";
+import { proposeInput, proposeOptions } from "../core/changes/propose-input.js";
 import { FINDING_SEVERITIES, type FindingSeverity, recordFinding } from "../core/findings.js";
 import { withQueryIndex } from "../core/query.js";
 import { StateDb } from "../store/state-db.js";
@@ -18,7 +19,7 @@ import { guarded, type McpContext, ok } from "./tools.js";
 /** Who acts for a call: the connection's principal, or the server's actor (or `as`, when unauthenticated). */
 export type ActorOf = (root: ProjectRoot, flag: string | undefined) => { who: Actor; label: string };
 
-const ids = (what: string) => z.array(z.string().min(1).max(200)).max(100).optional().describe(what);
+const _ids = (what: string) => z.array(z.string().min(1).max(200)).max(100).optional().describe(what);
 
 export function registerChangeTools(server: McpServer, ctx: McpContext, actorOf: ActorOf): void {
   server.registerTool(
@@ -27,21 +28,7 @@ export function registerChangeTools(server: McpServer, ctx: McpContext, actorOf:
       description:
         "Propose a change: scaffold it, or write the given proposal and delta specs once they validate.",
       inputSchema: {
-        name: z.string().min(1).max(120).describe("change id, kebab-case, e.g. add-refunds"),
-        why: z.string().max(2000).optional().describe("one-paragraph rationale"),
-        capabilities: ids("capabilities to add a delta spec for"),
-        modify: ids("requirement IDs to modify (copied into the delta, base recorded)"),
-        remove: ids("requirement IDs to remove"),
-        proposal: z
-          .string()
-          .max(200_000)
-          .optional()
-          .describe("proposal.md Markdown (## Why, ## What Changes)"),
-        deltas: z
-          .array(z.object({ capability: z.string().min(1).max(200), markdown: z.string().max(500_000) }))
-          .max(50)
-          .optional()
-          .describe("delta specs (## ADDED|MODIFIED|REMOVED|RENAMED Requirements), one per capability"),
+        ...proposeInput,
         as: z.string().min(1).max(120).optional().describe("actor kind:name (default: the server's actor)"),
       },
       outputSchema: {
@@ -58,17 +45,7 @@ export function registerChangeTools(server: McpServer, ctx: McpContext, actorOf:
     guarded(async (args) => {
       const project = findProjectRoot(ctx.root ?? ctx.cwd, ctx.root !== null);
       const { who } = actorOf(project, args.as);
-      const r = proposeChange(project, loadConfig(project), who, {
-        name: args.name,
-        why: args.why ?? null,
-        capabilities: args.capabilities ?? [],
-        modify: args.modify ?? [],
-        remove: args.remove ?? [],
-        content: {
-          ...(args.proposal !== undefined ? { proposal: args.proposal } : {}),
-          ...(args.deltas !== undefined ? { deltas: args.deltas } : {}),
-        },
-      });
+      const r = proposeChange(project, loadConfig(project), who, proposeOptions(args));
       const warnings = r.warnings.map((f) => ({
         file: f.file,
         line: f.line,

@@ -8,6 +8,7 @@ import { coverageAnswer, driftAnswer, traceAnswer } from "../core/api/trace-quer
 import { approveChange } from "../core/approve.js";
 import { checkChangeId, findChangeFolder, loadChange } from "../core/changes/load.js";
 import { proposeChange } from "../core/changes/propose.js";
+import { proposeOptions } from "../core/changes/propose-input.js";
 import { slug } from "../model/ids.js";
 import type { Actor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
@@ -283,17 +284,7 @@ export const OPERATIONS: Operation[] = [
           "choose another name, or edit the existing change",
         );
       const config = loadConfig(p);
-      const r = proposeChange(p, config, actingAs(p, principal, ctx), {
-        name: body.name,
-        why: body.why ?? null,
-        capabilities: body.capabilities ?? [],
-        modify: body.modify ?? [],
-        remove: body.remove ?? [],
-        content: {
-          ...(body.proposal !== undefined ? { proposal: body.proposal } : {}),
-          ...(body.deltas !== undefined ? { deltas: body.deltas } : {}),
-        },
-      });
+      const r = proposeChange(p, config, actingAs(p, principal, ctx), proposeOptions(body));
       return { version: 1, ok: true, ...r };
     },
   }),

@@ -3,6 +3,7 @@
 // Answers are the objects the core's answer functions build (src/core/api/), the same the CLI prints on --json.
 // @req SRF-10
 import * as z from "zod";
+import { proposeInput } from "../core/changes/propose-input.js";
 
 const count = z.number().int().min(0);
 const line = z.number().int().min(0);
@@ -404,27 +405,5 @@ export const DoneBody = z.strictObject({
 export const BlockBody = z.strictObject({ token: FencingToken, reason: z.string().trim().min(1).max(4000) });
 export const NoteBody = z.strictObject({ text: z.string().min(1).max(4000) });
 
-export const NewChangeBody = z.strictObject({
-  name: z.string().min(1).max(200).describe("the change's name; its ID is the slug of it"),
-  why: z.string().max(20_000).optional(),
-  capabilities: z.array(z.string().min(1).max(200)).max(100).optional(),
-  modify: z.array(z.string().min(1).max(200)).max(500).optional().describe("requirement IDs to modify"),
-  remove: z.array(z.string().min(1).max(200)).max(500).optional().describe("requirement IDs to remove"),
-  proposal: z
-    .string()
-    .min(1)
-    .max(200_000)
-    .optional()
-    .describe("the whole proposal.md (## Why, ## What Changes); checked before anything is written"),
-  deltas: z
-    .array(
-      z.strictObject({
-        capability: z.string().min(1).max(200),
-        markdown: z.string().min(1).max(200_000).describe("## ADDED|MODIFIED|REMOVED|RENAMED Requirements"),
-      }),
-    )
-    .max(100)
-    .optional()
-    .describe("delta specs, one per capability; checked before anything is written"),
-});
+export const NewChangeBody = z.strictObject(proposeInput);
 export const ApproveBody = z.strictObject({ reason: z.string().max(4000).optional() });

@@ -7,7 +7,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod";
 import { type TaskWrite, writeTask } from "../core/api/tasks.js";
 import type { ClaimView } from "../core/claims.js";
-import { buildContextPack, DEFAULT_BUDGET } from "../core/context/index.js";
+import { buildContextPack, DEFAULT_BUDGET, taskLookupError } from "../core/context/index.js";
 import { withQueryIndex } from "../core/query.js";
 import { claimedKeys, resolveTaskKey } from "../core/tasks/claim-ops.js";
 import { buildGraph, loadTasks, readyQueue, type TaskGraph, takeOrder } from "../core/tasks/index.js";
@@ -134,20 +134,7 @@ export function registerTools(server: McpServer, ctx: McpContext): void {
     guarded(async ({ task, budget }) => {
       const project = tasksRootOf(ctx);
       const result = await buildContextPack(project.root, task, budget ?? DEFAULT_BUDGET);
-      if ("lookup" in result) {
-        const l = result.lookup;
-        if ("ambiguous" in l)
-          throw usageError(
-            `task id ${task} is ambiguous: ${l.ambiguous.join(", ")}`,
-            `name one of them with its scope, e.g. ${l.ambiguous[0]}`,
-          );
-        throw usageError(
-          `unknown task: ${task}`,
-          l.suggestions.length > 0
-            ? `did you mean ${l.suggestions.join(", ")}?`
-            : "list tasks with keel_ready_tasks",
-        );
-      }
+      if ("lookup" in result) throw taskLookupError(task, result.lookup, HINTS.list);
       const p = result.pack;
       return ok(p.text, {
         task: p.task,

@@ -1,10 +1,11 @@
 // `keel context <task-id> [--budget N]`: the context pack an agent needs to do one task, within a token budget.
 // Markdown by default (to paste into an agent), the sections with their token counts under --json.
 // @req TSK-12
-import { buildContextPack, DEFAULT_BUDGET } from "../../core/context/index.js";
+import { buildContextPack, DEFAULT_BUDGET, taskLookupError } from "../../core/context/index.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
+import { LIST_TASKS } from "../hints.js";
 import { printJson } from "../output.js";
 
 const USAGE = "keel context <task-id> [--budget <tokens>] [--json]";
@@ -30,20 +31,8 @@ const command: Command = {
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
     const ref = positionals[0] as string;
     const result = await buildContextPack(project.root, ref, budget);
-    if ("lookup" in result) {
-      const l = result.lookup;
-      if ("ambiguous" in l)
-        throw usageError(
-          `task id ${ref} is ambiguous: ${l.ambiguous.join(", ")}`,
-          `name one of them with its scope, e.g. \`keel context ${l.ambiguous[0]}\``,
-        );
-      throw usageError(
-        `unknown task: ${ref}`,
-        l.suggestions.length > 0
-          ? `did you mean ${l.suggestions.join(", ")}? (\`keel tasks list\` lists every task)`
-          : "list the tasks with `keel tasks list`",
-      );
-    }
+    if ("lookup" in result)
+      throw taskLookupError(ref, result.lookup, LIST_TASKS, (key) => `\`keel context ${key}\``);
     const pack = result.pack;
     if (pack.totals.overBudget)
       io.err(

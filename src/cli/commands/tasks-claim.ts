@@ -10,11 +10,12 @@ import { loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findTasksRoot } from "../../workspace/root.js";
 import type { CommandContext } from "../command.js";
+import { LIST_TASKS } from "../hints.js";
 import { type Io, printJson } from "../output.js";
 import { USAGE } from "./tasks.js";
 
 const HINTS = {
-  list: "list the tasks with `keel tasks list`",
+  list: LIST_TASKS,
   again: '`keel tasks done` again; a human may override with --override --reason "…"',
 };
 

@@ -22,6 +22,7 @@ import {
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findTasksRoot } from "../../workspace/root.js";
 import { type Command, type CommandContext, parseFlags } from "../command.js";
+import { LIST_TASKS } from "../hints.js";
 import { type Io, paint, printJson } from "../output.js";
 
 export const USAGE =
@@ -98,8 +99,7 @@ const command: Command = {
 
     if (sub === "show") {
       const shown = taskShowAnswer(project.root, args[0] as string, graph, isClaimed);
-      if ("unknown" in shown)
-        throw usageError(`unknown task: ${args[0]}`, "list the tasks with `keel tasks list`");
+      if ("unknown" in shown) throw usageError(`unknown task: ${args[0]}`, LIST_TASKS);
       if ("ambiguous" in shown)
         throw usageError(
           `task id ${args[0]} is ambiguous: ${shown.ambiguous.join(", ")}`,

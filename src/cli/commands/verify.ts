@@ -1,6 +1,6 @@
 // `keel verify [--task T] [--req R] [--changed] [--gate NAME]… [--timeout D]`: runs the selected gates
 // (core/verify), records evidence for each, and exits 1 when any failed or timed out.
-import { lookupTask } from "../../core/context/gather.js";
+import { lookupTask, taskLookupError } from "../../core/context/gather.js";
 import { closest } from "../../core/query/suggest.js";
 import {
   describeTree,
@@ -22,6 +22,7 @@ import { resolveActor } from "../../workspace/actor.js";
 import { parseGateDuration } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { type Command, parseFlags } from "../command.js";
+import { LIST_TASKS } from "../hints.js";
 import { type Io, paint, printJson } from "../output.js";
 
 const USAGE =
@@ -31,17 +32,7 @@ const USAGE =
 export function taskKey(ctx: GateContext, ref: string): string {
   const l = lookupTask(ctx.graph(), ref);
   if ("found" in l) return l.found;
-  if ("ambiguous" in l)
-    throw usageError(
-      `task id ${ref} is ambiguous: ${l.ambiguous.join(", ")}`,
-      `name one of them with its scope, e.g. ${l.ambiguous[0]}`,
-    );
-  throw usageError(
-    `unknown task: ${ref}`,
-    l.suggestions.length > 0
-      ? `did you mean ${l.suggestions.join(", ")}? (\`keel tasks list\` lists every task)`
-      : "list the tasks with `keel tasks list`",
-  );
+  throw taskLookupError(ref, l, LIST_TASKS);
 }
 
 function seconds(ms: number): string {

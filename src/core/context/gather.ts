@@ -11,6 +11,7 @@ import type { Change, Principle, Requirement, Spec } from "../../model/types.js"
 import { STATE_DIR } from "../../store/index-db.js";
 import { sqliteDriver } from "../../store/sqlite.js";
 import { STATE_FILE, type StateDb } from "../../store/state-db.js";
+import { type KeelError, usageError } from "../../workspace/errors.js";
 import { readSource } from "../../workspace/read.js";
 import { type ClaimNote, Claims } from "../claims.js";
 import { type TaskFinding, taskFindings } from "../findings.js";
@@ -123,6 +124,27 @@ export function lookupTask(graph: TaskGraph, ref: string): TaskLookup {
     return { unknown: ref, suggestions: closest(ref, names) };
   }
   return "ambiguous" in found ? { ambiguous: found.ambiguous } : { found: found.key };
+}
+
+/**
+ * The usage error for a reference that names several tasks or none (with the closest names). `list` says how the
+ * caller's surface lists tasks; `example` shows how to name a task there (`keel context <key>`, a bare key).
+ */
+export function taskLookupError(
+  ref: string,
+  l: Exclude<TaskLookup, { found: string }>,
+  list: string,
+  example: (key: string) => string = (key) => key,
+): KeelError {
+  if ("ambiguous" in l)
+    return usageError(
+      `task id ${ref} is ambiguous: ${l.ambiguous.join(", ")}`,
+      `name one of them with its scope, e.g. ${example(l.ambiguous[0] as string)}`,
+    );
+  return usageError(
+    `unknown task: ${ref}`,
+    l.suggestions.length > 0 ? `did you mean ${l.suggestions.join(", ")}? (${list})` : list,
+  );
 }
 
 export function loadTaskGraph(root: string): TaskGraph {

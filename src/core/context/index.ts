@@ -8,12 +8,14 @@ import {
   lookupTask,
   type Omission,
   type TaskLookup,
+  taskLookupError,
 } from "./gather.js";
 import { contextItems, renderFooter, type SectionKind } from "./render.js";
 import { loadTokenizer } from "./tokens.js";
 import { fitPack } from "./trim.js";
 
 export type { Omission, SectionKind, TaskLookup };
+export { taskLookupError };
 
 /** Budget when none is given: room for a task, its requirements and the constitution, well inside any agent's window. */
 export const DEFAULT_BUDGET = 8000;

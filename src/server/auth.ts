@@ -26,7 +26,15 @@ export interface AuthOptions {
 
 export type Admission =
   | { ok: true; principal: Actor | undefined }
-  | { ok: false; status: 401 | 429; code: string; message: string; hint: string; retryAfterS?: number };
+  | {
+      ok: false;
+      status: 401 | 429;
+      code: string;
+      message: string;
+      hint: string;
+      /** `WWW-Authenticate` for 401, `Retry-After` for 429. */
+      headers: Record<string, string>;
+    };
 
 const REASONS = {
   missing: "no bearer token",
@@ -68,6 +76,7 @@ export class Gatekeeper {
           reason === "expired" || reason === "revoked"
             ? "ask an owner for a new token (keel token create)"
             : "send `Authorization: Bearer <token>` with a token from `keel token create`",
+        headers: { "www-authenticate": 'Bearer realm="keel"' },
       };
     }
     const wait = this.take(check.token.id, now);
@@ -80,7 +89,7 @@ export class Gatekeeper {
         code: "rate_limited",
         message: `token ${check.token.id} is over its limit of ${this.options.ratePerMinute} requests per minute`,
         hint: `retry after ${retryAfterS} s`,
-        retryAfterS,
+        headers: { "retry-after": String(retryAfterS) },
       };
     }
     return { ok: true, principal: check.actor };

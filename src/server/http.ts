@@ -145,7 +145,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     // DNS rebinding: a page on another origin that resolves to 127.0.0.1 still sends its own Host.
     const host = req.headers.host ?? "";
     if (!hosts.has(host.toLowerCase())) {
-      req.resume();
       throw new HttpError(
         403,
         "forbidden_host",
@@ -156,12 +155,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       );
     }
     const admitted = gate.admit(req);
-    if (!admitted.ok) {
-      req.resume();
-      throw Object.assign(new HttpError(admitted.status, admitted.code, admitted.message, admitted.hint), {
-        retryAfter: admitted.retryAfterS,
-      });
-    }
+    if (!admitted.ok)
+      throw new HttpError(admitted.status, admitted.code, admitted.message, admitted.hint, admitted.headers);
     const principal = admitted.principal;
     const length = Number(req.headers["content-length"] ?? 0);
     if (Number.isFinite(length) && length > MAX_BODY) throw tooLarge();
@@ -177,14 +172,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const route = matching.find((r) => r.method === req.method);
     if (!route) {
       const allow = [...new Set(matching.map((r) => r.method))].join(", ");
-      throw Object.assign(
-        new HttpError(
-          405,
-          "method_not_allowed",
-          `${req.method} is not allowed on ${url.pathname}`,
-          `use ${allow}`,
-        ),
-        { allow },
+      throw new HttpError(
+        405,
+        "method_not_allowed",
+        `${req.method} is not allowed on ${url.pathname}`,
+        `use ${allow}`,
+        {
+          allow,
+        },
       );
     }
     await route.handle(url.pathname.match(route.pattern) as RegExpMatchArray, url, req, res, principal);
@@ -207,17 +202,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         res.end();
         return;
       }
-      const headers: Record<string, string> = {};
-      if ("allow" in err) headers.allow = String((err as { allow: string }).allow);
-      if ("retryAfter" in err && err.retryAfter !== undefined)
-        headers["retry-after"] = String(err.retryAfter);
-      if (err.status === 401) headers["www-authenticate"] = 'Bearer realm="keel"';
-      if (err.status === 413 || err.status === 403) {
-        // Do not read what is left of a refused body; answer and close.
-        headers.connection = "close";
-        req.resume();
-      }
-      sendError(res, err, headers);
+      // What is left of a refused request's body is drained, not read; a refused Host or an oversized body
+      // also closes the connection.
+      req.resume();
+      sendError(res, err, err.status === 413 || err.status === 403 ? { connection: "close" } : {});
     });
   });
 

@@ -14,6 +14,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly hint: string,
+    /** Headers the refusal is answered with (`Allow`, `Retry-After`, `WWW-Authenticate`). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -37,7 +39,12 @@ export function sendJson(
 }
 
 export function sendError(res: ServerResponse, e: HttpError, headers: Record<string, string> = {}): void {
-  sendJson(res, e.status, { error: { code: e.code, message: e.message, hint: e.hint } }, headers);
+  sendJson(
+    res,
+    e.status,
+    { error: { code: e.code, message: e.message, hint: e.hint } },
+    { ...e.headers, ...headers },
+  );
 }
 
 /**

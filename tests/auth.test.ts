@@ -10,16 +10,10 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOut, keel } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
-import { PAYMENTS_SPEC } from "./support/fixtures.js";
+import { PAYMENTS_SPEC, PAYMENTS_TASKS as TASKS } from "./support/fixtures.js";
 import { httpRequest, type Served, startServe } from "./support/serve.js";
 
 const project = tempProjects("keel-auth-");
-
-const TASKS = `## 1. Refunds
-- [ ] 1.1 Make refunds idempotent
-  - covers: PAY-1
-- [ ] 1.2 Write the docs
-`;
 
 const CONFIG = `version: 1
 actors:

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, jsonOut, keelWith, type Run } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
-import { PAYMENTS_SPEC } from "./support/fixtures.js";
+import { PAYMENTS_SPEC, PAYMENTS_TASKS as TASKS } from "./support/fixtures.js";
 import { binOf, HAS_NODE22, NODE22, node22 } from "./support/node22.js";
 import { type Served, startServe } from "./support/serve.js";
 
@@ -26,12 +26,6 @@ const CONSTITUTION = `# Constitution
 
 ### Principle: Tests first {#P-1}
 Every change comes with a test.
-`;
-
-const TASKS = `## 1. Refunds
-- [ ] 1.1 Make refunds idempotent
-  - covers: PAY-1
-- [ ] 1.2 Write the docs
 `;
 
 /** The tools Keel serves today; others may be added (at most 10 in all), so the list must contain these. */

@@ -11,15 +11,9 @@ import { type CallToolResult, ResourceUpdatedNotificationSchema } from "@modelco
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, cliEnv, jsonOut, keel, keelAsync } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
-import { PAYMENTS_SPEC } from "./support/fixtures.js";
+import { PAYMENTS_SPEC, PAYMENTS_TASKS as TASKS } from "./support/fixtures.js";
 
 const project = tempProjects("keel-mcp-surface-");
-
-const TASKS = `## 1. Refunds
-- [ ] 1.1 Make refunds idempotent
-  - covers: PAY-1
-- [ ] 1.2 Write the docs
-`;
 
 const PROPOSAL = `## Why
 Refunds above a daily limit need a second look, because large refunds are where fraud happens.

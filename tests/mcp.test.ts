@@ -8,7 +8,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, cliEnv, keelWith } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
-import { PAYMENTS_SPEC } from "./support/fixtures.js";
+import { PAYMENTS_SPEC, PAYMENTS_TASKS_VERIFIED as TASKS } from "./support/fixtures.js";
 import { commitAll, gitInit } from "./support/git.js";
 
 const project = tempProjects("keel-mcp-");
@@ -20,15 +20,6 @@ const CONSTITUTION = `# Constitution
 ### Principle: Tests first {#P-1}
 Every change comes with a test.
 Gate: \`echo unit tests pass\`
-`;
-
-const SPEC = PAYMENTS_SPEC;
-
-const TASKS = `## 1. Refunds
-- [ ] 1.1 Make refunds idempotent
-  - covers: PAY-1
-  - verify: \`test -f refunds.ok\`
-- [ ] 1.2 Write the docs
 `;
 
 let root: string;
@@ -73,7 +64,7 @@ beforeAll(async () => {
     ".gitignore": ".keel/\n",
     "keel/keel.yaml": "version: 1\ngates:\n  unit: echo unit tests pass\n",
     "keel/constitution.md": CONSTITUTION,
-    "keel/specs/payments/spec.md": SPEC,
+    "keel/specs/payments/spec.md": PAYMENTS_SPEC,
     "keel/specs/payments/tasks.md": TASKS,
     "src/refunds.ts": "// @req PAY-1\nexport const refund = 1;\n",
   });
@@ -247,7 +238,7 @@ describe("keel mcp: resources", () => {
     const constitution = await client.readResource({ uri: "keel://constitution" });
     expect(constitution.contents[0]).toMatchObject({ mimeType: "text/markdown", text: CONSTITUTION });
     const spec = await client.readResource({ uri: "keel://spec/payments" });
-    expect(spec.contents[0]).toMatchObject({ text: SPEC });
+    expect(spec.contents[0]).toMatchObject({ text: PAYMENTS_SPEC });
     const req = await client.readResource({ uri: "keel://requirement/PAY-2" });
     expect(JSON.parse((req.contents[0] as { text: string }).text)).toMatchObject({
       id: "PAY-2",

@@ -10,18 +10,10 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOut, keel, keelAsync } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
-import { PAYMENTS_SPEC } from "./support/fixtures.js";
+import { PAYMENTS_SPEC, PAYMENTS_TASKS as TASKS } from "./support/fixtures.js";
 import { httpRequest, type Reply, type Served, startServe, subscribeEvents } from "./support/serve.js";
 
 const project = tempProjects("keel-serve-");
-
-const SPEC = PAYMENTS_SPEC;
-
-const TASKS = `## 1. Refunds
-- [ ] 1.1 Make refunds idempotent
-  - covers: PAY-1
-- [ ] 1.2 Write the docs
-`;
 
 let root: string;
 let server: Served;
@@ -46,7 +38,7 @@ function withoutIndex(v: any): any {
 beforeAll(async () => {
   root = project({
     "keel/keel.yaml": "version: 1\n",
-    "keel/specs/payments/spec.md": SPEC,
+    "keel/specs/payments/spec.md": PAYMENTS_SPEC,
     "keel/specs/payments/tasks.md": TASKS,
     "specs/001-checkout/tasks.md": "- [ ] T001 Build the checkout page\n",
   });
@@ -207,7 +199,7 @@ describe("keel serve: events", () => {
     try {
       writeFileSync(
         join(root, "keel/specs/payments/spec.md"),
-        SPEC.replace("Taking payments.", "Taking money."),
+        PAYMENTS_SPEC.replace("Taking payments.", "Taking money."),
       );
       const edited = await feed.next((e) => e.type === "spec.edited");
       expect(edited.data.file).toBe("keel/specs/payments/spec.md");

@@ -22,7 +22,7 @@ import { parseConfig } from "../src/workspace/config.js";
 import { KeelError } from "../src/workspace/errors.js";
 import { CLI, cliEnv, jsonOut, keel, keelWith, type Run } from "./support/cli.js";
 import { tempProjects, writeFile } from "./support/files.js";
-import { PAYMENTS_SPEC } from "./support/fixtures.js";
+import { PAYMENTS_SPEC, PAYMENTS_TASKS_VERIFIED as TASKS } from "./support/fixtures.js";
 import { commitAll as commit, git } from "./support/git.js";
 
 const project = tempProjects("keel-verify-");
@@ -36,15 +36,6 @@ function repo(files: Record<string, string>): { root: string; head: string } {
   git(root, "config", "commit.gpgsign", "false");
   return { root, head: commit(root, "initial") };
 }
-
-const SPEC = PAYMENTS_SPEC;
-
-const TASKS = `## 1. Refunds
-- [ ] 1.1 Make refunds idempotent
-  - covers: PAY-1
-  - verify: \`test -f refunds.ok\`
-- [ ] 1.2 Write the docs
-`;
 
 /** Runs as `--as`: who claims and who finishes. */
 const AGENT = { KEEL_ACTOR: "agent:codex-7" };
@@ -149,7 +140,7 @@ describe("keel verify", () => {
   it("records passing and failing gates as evidence with the commit, the dirty flag and the covered fingerprints", () => {
     const { root, head } = repo({
       "keel/keel.yaml": "version: 1\ngates:\n  green: echo all good\n  red: echo broken >&2; exit 3\n",
-      "keel/specs/payments/spec.md": SPEC,
+      "keel/specs/payments/spec.md": PAYMENTS_SPEC,
     });
     const r = keel(root, "verify");
     expect(r.code).toBe(1);
@@ -228,7 +219,7 @@ describe("keel verify", () => {
     const { root } = repo({
       "keel/keel.yaml":
         "version: 1\ngates:\n  unit: echo unit\nacceptance:\n  PAY-1: echo accept-pay-1\n  payments:\n    - echo accept-payments\n    - { run: pwd, cwd: sub }\n  PAY-2: echo accept-pay-2\n",
-      "keel/specs/payments/spec.md": SPEC,
+      "keel/specs/payments/spec.md": PAYMENTS_SPEC,
       "keel/specs/payments/tasks.md": TASKS,
       "sub/.keep": "",
       "refunds.ok": "",
@@ -270,7 +261,7 @@ describe("keel verify", () => {
     const { root } = repo({
       "keel/keel.yaml":
         "version: 1\ngates:\n  unit: echo unit\nacceptance:\n  PAY-1: echo a1\n  PAY-2: echo a2\n",
-      "keel/specs/payments/spec.md": SPEC,
+      "keel/specs/payments/spec.md": PAYMENTS_SPEC,
     });
     // No evidence yet: every gate.
     const first = jsonOut(keel(root, "verify", "--changed", "--json"));
@@ -280,7 +271,11 @@ describe("keel verify", () => {
     const none = jsonOut(keel(root, "verify", "--changed", "--json"));
     expect(none.gates).toEqual([]);
 
-    writeFile(root, "keel/specs/payments/spec.md", SPEC.replace("every payment", "every captured payment"));
+    writeFile(
+      root,
+      "keel/specs/payments/spec.md",
+      PAYMENTS_SPEC.replace("every payment", "every captured payment"),
+    );
     const changed = jsonOut(keel(root, "verify", "--changed", "--json"));
     expect(changed.gates.map((g: { name: string }) => g.name)).toEqual(["unit", "acceptance:PAY-2"]);
     expect(Object.keys(changed.gates[0].requirements)).toEqual(["PAY-2"]);
@@ -426,7 +421,7 @@ describe("keel verify", () => {
 describe("keel tasks done: backpressure", () => {
   const FILES = {
     "keel/keel.yaml": "version: 1\ngates:\n  unit: echo unit tests pass\n",
-    "keel/specs/payments/spec.md": SPEC,
+    "keel/specs/payments/spec.md": PAYMENTS_SPEC,
     "keel/specs/payments/tasks.md": TASKS,
   };
 

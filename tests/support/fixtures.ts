@@ -22,3 +22,16 @@ The system SHALL send a receipt for every payment.
 - **WHEN** a payment succeeds
 - **THEN** a receipt is sent
 `;
+
+/** Tasks for PAYMENTS_SPEC: 1.1 covers PAY-1, 1.2 covers nothing. */
+export const PAYMENTS_TASKS = `## 1. Refunds
+- [ ] 1.1 Make refunds idempotent
+  - covers: PAY-1
+- [ ] 1.2 Write the docs
+`;
+
+/** PAYMENTS_TASKS with a verification command on 1.1, which passes once `refunds.ok` exists. */
+export const PAYMENTS_TASKS_VERIFIED = PAYMENTS_TASKS.replace(
+  "  - covers: PAY-1\n",
+  "  - covers: PAY-1\n  - verify: `test -f refunds.ok`\n",
+);

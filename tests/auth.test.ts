@@ -8,6 +8,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Claims } from "../src/core/claims.js";
+import { StateDb } from "../src/store/state-db.js";
 import { jsonOut, keel } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
 import { PAYMENTS_SPEC, PAYMENTS_TASKS as TASKS } from "./support/fixtures.js";
@@ -69,8 +71,14 @@ function text(r: CallToolResult): string {
   return r.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
 }
 
+/** The task's claim record, or null when it was never claimed. */
 function claimOf(key: string) {
-  return jsonOut(keel(root, "--json", "tasks", "show", key));
+  const db = StateDb.open(root);
+  try {
+    return new Claims(db, root).get(key, new Date());
+  } finally {
+    db.close();
+  }
 }
 
 beforeAll(async () => {
@@ -139,18 +147,27 @@ describe("keel serve --auth", () => {
     const forged = await httpRequest(served.port, "GET", "/api/status", {
       headers: { authorization: `Bearer keel_000000000000_${"A".repeat(43)}` },
     });
+    expect(forged.status).toBe(401);
     expect(forged.json.error.code).toBe("token_unknown");
     const junk = await httpRequest(served.port, "GET", "/api/tasks", {
       headers: { authorization: "Bearer x" },
     });
+    expect(junk.status).toBe(401);
     expect(junk.json.error.code).toBe("token_malformed");
     const mcp = await httpRequest(served.port, "POST", "/mcp", {
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
       headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
     });
     expect(mcp.status).toBe(401);
+    // A write without a token: refused before it runs.
+    const claim = await httpRequest(served.port, "POST", "/api/tasks/payments%2F1.2/claim", {
+      body: "{}",
+      headers: { "content-type": "application/json", authorization: "Bearer x" },
+    });
+    expect(claim.status).toBe(401);
+    expect(claimOf("payments/1.2")).toBeNull();
     const events = audit("auth.refused").slice(before);
-    expect(events.map((e) => e.reason)).toEqual(["missing", "unknown", "malformed", "missing"]);
+    expect(events.map((e) => e.reason)).toEqual(["missing", "unknown", "malformed", "missing", "malformed"]);
     expect(events[0]?.actor).toBe("system:anonymous");
   });
 
@@ -210,7 +227,7 @@ describe("keel serve --auth", () => {
     } finally {
       await client.close();
     }
-    expect(claimOf("payments/1.1").claim ?? null).toBeNull();
+    expect(claimOf("payments/1.1")).toBeNull();
     const refused = audit("task.claim.refused").slice(before);
     expect(refused).toHaveLength(1);
     expect(refused[0]).toMatchObject({ actor: "human:viewer", data: { rule: "role/read-only" } });
@@ -284,7 +301,7 @@ describe("roles in the core, whatever the surface", () => {
     const run = keel(root, "tasks", "claim", "payments/1.1", "--as", "human:reed");
     expect(run.code).toBe(5);
     expect(run.stderr).toContain("role/read-only");
-    expect(claimOf("payments/1.1").claim ?? null).toBeNull();
+    expect(claimOf("payments/1.1")).toBeNull();
   });
 });
 

@@ -12,7 +12,7 @@ import {
   checkDocument,
   type Doc,
   METHODS,
-  ReplyChecker,
+  type ReplyChecker,
   startRestServers,
   templateMatches,
   templateOf,
@@ -347,7 +347,6 @@ describe("every documented operation, against the document", () => {
 
 describe("the routes served are the routes documented", () => {
   it("answers every undocumented method on a documented path with 405 and the documented methods", async () => {
-    const error = new ReplyChecker(doc);
     for (const path of Object.keys(doc.paths)) {
       const concrete = path.replace(/\{[^}]+\}/g, "x");
       // A literal path may also be an instance of a templated one (/api/tasks/ready of /api/tasks/{task}).
@@ -361,6 +360,7 @@ describe("the routes served are the routes documented", () => {
       for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"].filter((m) => !documented.includes(m))) {
         const r = await httpRequest(human.port, method, concrete);
         expect(r.status, `${method} ${concrete}`).toBe(405);
+        checker.checkErrorBody(`${method} ${concrete}`, r);
         expect(r.json.error.code).toBe("method_not_allowed");
         expect(
           String(r.headers.allow)
@@ -370,7 +370,6 @@ describe("the routes served are the routes documented", () => {
           `${method} ${concrete}`,
         ).toEqual([...documented].sort());
       }
-      expect(error.seen.size).toBe(0);
     }
   });
 

@@ -42,7 +42,11 @@ describe("keel serve: drift events", () => {
       // An edit to the purpose changes no requirement: it is seen, and judged, without drift.
       writeFileSync(spec, PAYMENTS_SPEC.replace("Taking payments.", "Taking card payments."));
       const edited = await feed.next((e) => e.type === "spec.edited");
-      await feed.next((e) => e.type === "drift.checked" && feed.seen.indexOf(e) > feed.seen.indexOf(edited));
+      const judged = await feed.next(
+        (e) => e.type === "drift.checked" && feed.seen.indexOf(e) > feed.seen.indexOf(edited),
+      );
+      expect(judged.data.suspect).toBe(0);
+      expect(feed.seen.filter((e) => e.type === "drift.found")).toEqual([]);
       writeFileSync(
         spec,
         PAYMENTS_SPEC.replace("Taking payments.", "Taking card payments.").replace(

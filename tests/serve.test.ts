@@ -96,17 +96,12 @@ describe("keel serve: REST", () => {
   });
 
   it("refuses a Host header that is not loopback, and does nothing else (DNS rebinding)", async () => {
-    const claim = JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "tools/call",
-      params: { name: "keel_claim_task", arguments: { task: "payments/1.2" } },
-    });
+    // A claim over REST: were the Host accepted, it would claim the task.
     for (const host of ["evil.example", `evil.example:${port}`, "127.0.0.1", `127.0.0.1:${port + 1}`]) {
-      const r = await http("POST", "/mcp", {
+      const r = await http("POST", "/api/tasks/payments%2F1.2/claim", {
         host,
-        body: claim,
-        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: "{}",
+        headers: { "content-type": "application/json" },
       });
       expect(r.status, host).toBe(403);
       expect(r.json.error.code).toBe("forbidden_host");

@@ -201,6 +201,16 @@ export class ReplyChecker {
     return this.check(method, path, await httpRequest(server.port, method, path, opts));
   }
 
+  /** Asserts a reply's body is the document's shared error body (for statuses no operation lists, like 405). */
+  checkErrorBody(where: string, reply: Reply): void {
+    let validate = this.validators.get("Error");
+    if (!validate) {
+      validate = this.ajv.compile(inline(this.doc, { $ref: "#/components/schemas/Error" }) as object);
+      this.validators.set("Error", validate);
+    }
+    expect(validate(reply.json), `${where}: ${this.ajv.errorsText(validate.errors)}`).toBe(true);
+  }
+
   check(method: string, path: string, reply: Reply): Reply {
     const pathname = new URL(path, "http://x").pathname;
     const template = templateOf(this.doc, pathname);

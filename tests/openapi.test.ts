@@ -144,7 +144,7 @@ describe("every documented operation, against the document", () => {
     const cases: Array<[string, number, string | RegExp]> = [
       ["/api/requirements/NOPE-9", 404, 'no requirement "NOPE-9"'],
       ["/api/requirements/payments", 404, '"payments" is a spec, not a requirement'],
-      ["/api/tasks/payments%2F9.9", 404, "unknown task payments/9.9"],
+      ["/api/tasks/payments%2F9.9", 404, "unknown task: payments/9.9"],
       ["/api/changes/no-such-change", 404, 'no change "no-such-change"'],
       ["/api/changes/Not%20An%20ID", 400, /is not a change ID/],
       ["/api/search", 400, /^query\.q: /],

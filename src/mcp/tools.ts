@@ -7,10 +7,11 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod";
 import { type TaskWrite, writeTask } from "../core/api/tasks.js";
 import type { ClaimView } from "../core/claims.js";
-import { buildContextPack, DEFAULT_BUDGET, taskLookupError } from "../core/context/index.js";
+import { buildContextPack, DEFAULT_BUDGET } from "../core/context/index.js";
 import { withQueryIndex } from "../core/query.js";
 import { claimedKeys, resolveTaskKey } from "../core/tasks/claim-ops.js";
-import { buildGraph, loadTasks, readyQueue, type TaskGraph, takeOrder } from "../core/tasks/index.js";
+import { buildGraph, loadTasks, readyQueue, takeOrder } from "../core/tasks/index.js";
+import { taskLookupError } from "../core/tasks/lookup.js";
 import { traceProject } from "../core/trace/project.js";
 import { type Actor, actorLabel, resolveActor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
@@ -61,10 +62,6 @@ const HINTS = {
   list: "list the ready tasks with keel_ready_tasks, or run `keel tasks list`",
   again: "call keel_complete_task again",
 };
-
-function resolveKey(graph: TaskGraph, ref: string): string {
-  return resolveTaskKey(graph, ref, HINTS.list);
-}
 
 /** A refusal an agent can act on: the error code, the message and what to do next. */
 export function errorResult(e: unknown): CallToolResult {
@@ -416,7 +413,7 @@ export function registerTools(server: McpServer, ctx: McpContext): void {
     guarded(async (args) => {
       const project = tasksRootOf(ctx);
       const graph = buildGraph(loadTasks(project.root));
-      const key = resolveKey(graph, args.task);
+      const key = resolveTaskKey(graph, args.task, HINTS.list);
       const { who, label } = actorOf(project, args.as);
       if (args.kind === "finding") return noteFinding(ctx, project, who, key, args);
       if (args.severity !== undefined || args.requirement !== undefined)

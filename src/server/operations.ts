@@ -9,6 +9,7 @@ import { approveChange } from "../core/approve.js";
 import { checkChangeId, findChangeFolder, loadChange } from "../core/changes/load.js";
 import { proposeChange } from "../core/changes/propose.js";
 import { proposeOptions } from "../core/changes/propose-input.js";
+import { taskLookupError } from "../core/tasks/lookup.js";
 import { slug } from "../model/ids.js";
 import type { Actor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
@@ -164,14 +165,10 @@ export const OPERATIONS: Operation[] = [
     errors: [400, 404],
     run: async ({ ctx, params }) => {
       const shown = taskShowAnswer(tasksRoot(ctx), params.task);
-      if ("unknown" in shown) throw notFound(`unknown task ${params.task}`, "GET /api/tasks lists the tasks");
-      if ("ambiguous" in shown)
-        throw new HttpError(
-          400,
-          "usage",
-          `task id ${params.task} is ambiguous: ${shown.ambiguous.join(", ")}`,
-          "qualify it with its scope, e.g. <scope>/<id>",
-        );
+      if ("lookup" in shown) {
+        const refused = taskLookupError(params.task, shown.lookup, "GET /api/tasks lists the tasks");
+        throw "unknown" in shown.lookup ? notFound(refused.message, refused.hint) : refused;
+      }
       return shown;
     },
   }),

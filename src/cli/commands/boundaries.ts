@@ -1,11 +1,12 @@
 // `keel boundaries check --task T [--base REV]`: files changed since the base that the task's boundaries do not
 // allow (core/boundaries.ts). Exit 1 when there is any.
 import { checkBoundaries } from "../../core/boundaries.js";
+import { type LoadedTask, taskKeyOf } from "../../core/tasks/index.js";
 import { loadGateContext } from "../../core/verify/index.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { type Command, parseFlags } from "../command.js";
+import { LIST_TASKS } from "../hints.js";
 import { paint, printJson } from "../output.js";
-import { taskKey } from "./verify.js";
 
 const USAGE = "keel boundaries check --task <id> [--base <rev>] [--json]";
 
@@ -28,9 +29,9 @@ const command: Command = {
       );
     if (values.task === undefined) throw usageError("boundaries check needs --task <id>", `usage: ${USAGE}`);
     const ctx = loadGateContext(global.root ?? global.cwd, { explicitRoot: global.root !== null });
-    const key = taskKey(ctx, values.task);
-    const task = ctx.graph().nodes.get(key)?.task;
-    if (!task) throw usageError(`unknown task: ${values.task}`, "list the tasks with `keel tasks list`");
+    const graph = ctx.graph();
+    const key = taskKeyOf(graph, values.task, LIST_TASKS);
+    const task = graph.nodes.get(key)?.task as LoadedTask;
     const report = checkBoundaries(ctx.root, task, values.base ?? null);
     if (global.json) {
       printJson(io, { version: 1, ...report });

@@ -1,7 +1,8 @@
 // `keel context <task-id> [--budget N]`: the context pack an agent needs to do one task, within a token budget.
 // Markdown by default (to paste into an agent), the sections with their token counts under --json.
 // @req TSK-12
-import { buildContextPack, DEFAULT_BUDGET, taskLookupError } from "../../core/context/index.js";
+import { buildContextPack, DEFAULT_BUDGET } from "../../core/context/index.js";
+import { taskLookupError } from "../../core/tasks/lookup.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";

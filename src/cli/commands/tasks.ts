@@ -19,6 +19,7 @@ import {
   type TaskView,
   taskView,
 } from "../../core/tasks/index.js";
+import { taskLookupError } from "../../core/tasks/lookup.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findTasksRoot } from "../../workspace/root.js";
 import { type Command, type CommandContext, parseFlags } from "../command.js";
@@ -99,11 +100,12 @@ const command: Command = {
 
     if (sub === "show") {
       const shown = taskShowAnswer(project.root, args[0] as string, graph, isClaimed);
-      if ("unknown" in shown) throw usageError(`unknown task: ${args[0]}`, LIST_TASKS);
-      if ("ambiguous" in shown)
-        throw usageError(
-          `task id ${args[0]} is ambiguous: ${shown.ambiguous.join(", ")}`,
-          "qualify it with its scope, e.g. `keel tasks show <scope>/<id>`",
+      if ("lookup" in shown)
+        throw taskLookupError(
+          args[0] as string,
+          shown.lookup,
+          LIST_TASKS,
+          (key) => `\`keel tasks show ${key}\``,
         );
       const t = shown.task;
       if (global.json) {

@@ -1,7 +1,7 @@
 // `keel verify [--task T] [--req R] [--changed] [--gate NAME]… [--timeout D]`: runs the selected gates
 // (core/verify), records evidence for each, and exits 1 when any failed or timed out.
-import { lookupTask, taskLookupError } from "../../core/context/gather.js";
 import { closest } from "../../core/query/suggest.js";
+import { taskKeyOf } from "../../core/tasks/lookup.js";
 import {
   describeTree,
   type Gate,
@@ -27,13 +27,6 @@ import { type Io, paint, printJson } from "../output.js";
 
 const USAGE =
   "keel verify [--task <id> | --req <id> | --changed] [--gate <name>]… [--timeout <duration>] [--as kind:name] [--json]";
-
-/** A task reference → its key, or the usage error `keel context` gives. */
-export function taskKey(ctx: GateContext, ref: string): string {
-  const l = lookupTask(ctx.graph(), ref);
-  if ("found" in l) return l.found;
-  throw taskLookupError(ref, l, LIST_TASKS);
-}
 
 function seconds(ms: number): string {
   return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
@@ -121,7 +114,7 @@ function select(
   let selection: Selection;
   let task: string | null = null;
   if (values.task !== undefined) {
-    task = taskKey(ctx, values.task);
+    task = taskKeyOf(ctx.graph(), values.task, LIST_TASKS);
     selection = selectForTask(ctx, task);
   } else if (values.req !== undefined) {
     const id = values.req;

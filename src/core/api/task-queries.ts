@@ -3,11 +3,12 @@
 import { claimedKeys } from "../tasks/claim-ops.js";
 import {
   buildGraph,
-  findTask,
   type IsClaimed,
   loadTasks,
+  lookupTask,
   readyQueue,
   type TaskGraph,
+  type TaskLookup,
   type TaskView,
   takeOrder,
   taskView,
@@ -38,17 +39,16 @@ export function taskListAnswer(
   };
 }
 
-/** `keel tasks show <id> --json`, or how the reference failed: unknown, or naming several tasks. */
+/** `keel tasks show <id> --json`, or how the reference failed (lookupTask: naming several tasks, or none). */
 export function taskShowAnswer(
   root: string,
   ref: string,
   graph: TaskGraph = buildGraph(loadTasks(root)),
   isClaimed: IsClaimed = claimedKeys(root, new Date()),
-): { version: 1; task: TaskView } | { unknown: true } | { ambiguous: string[] } {
-  const found = findTask(graph, ref);
-  if (found === null) return { unknown: true };
-  if ("ambiguous" in found) return { ambiguous: found.ambiguous };
-  return { version: 1, task: taskView(graph, found.key, isClaimed) };
+): { version: 1; task: TaskView } | { lookup: Exclude<TaskLookup, { found: string }> } {
+  const l = lookupTask(graph, ref);
+  if (!("found" in l)) return { lookup: l };
+  return { version: 1, task: taskView(graph, l.found, isClaimed) };
 }
 
 /** `keel tasks ready --json`: the tasks that may start now (from the cached ready set). */

@@ -11,13 +11,11 @@ import type { Change, Principle, Requirement, Spec } from "../../model/types.js"
 import { STATE_DIR } from "../../store/index-db.js";
 import { sqliteDriver } from "../../store/sqlite.js";
 import { STATE_FILE, type StateDb } from "../../store/state-db.js";
-import { type KeelError, usageError } from "../../workspace/errors.js";
 import { readSource } from "../../workspace/read.js";
 import { type ClaimNote, Claims } from "../claims.js";
 import { type TaskFinding, taskFindings } from "../findings.js";
 import { loadProject } from "../project.js";
-import { closest } from "../query/suggest.js";
-import { buildGraph, findTask, isDone, loadTasks, type TaskGraph, type TaskNode } from "../tasks/index.js";
+import { buildGraph, isDone, loadTasks, type TaskGraph, type TaskNode } from "../tasks/index.js";
 import { pathReferences, resolveInProject, resolveReference } from "./refs.js";
 
 /** Why something was left out of the pack. `budget` is decided by the trimmer; the rest here. */
@@ -107,45 +105,10 @@ export interface ContextData {
   omitted: Omission[];
 }
 
-export type TaskLookup =
-  | { found: string }
-  | { ambiguous: string[] }
-  | { unknown: string; suggestions: string[] };
-
 /** Files in the task's folder read as its design notes, in this order. */
 const DESIGN_FILES = ["design.md", "proposal.md", "plan.md", "data-model.md"];
 /** Referenced files larger than this are named, not included: no budget would hold them. */
 export const MAX_REFERENCED_BYTES = 1024 * 1024;
-
-export function lookupTask(graph: TaskGraph, ref: string): TaskLookup {
-  const found = findTask(graph, ref);
-  if (found === null) {
-    const names = graph.order.flatMap((k) => [k, (graph.nodes.get(k) as TaskNode).task.id]);
-    return { unknown: ref, suggestions: closest(ref, names) };
-  }
-  return "ambiguous" in found ? { ambiguous: found.ambiguous } : { found: found.key };
-}
-
-/**
- * The usage error for a reference that names several tasks or none (with the closest names). `list` says how the
- * caller's surface lists tasks; `example` shows how to name a task there (`keel context <key>`, a bare key).
- */
-export function taskLookupError(
-  ref: string,
-  l: Exclude<TaskLookup, { found: string }>,
-  list: string,
-  example: (key: string) => string = (key) => key,
-): KeelError {
-  if ("ambiguous" in l)
-    return usageError(
-      `task id ${ref} is ambiguous: ${l.ambiguous.join(", ")}`,
-      `name one of them with its scope, e.g. ${example(l.ambiguous[0] as string)}`,
-    );
-  return usageError(
-    `unknown task: ${ref}`,
-    l.suggestions.length > 0 ? `did you mean ${l.suggestions.join(", ")}? (${list})` : list,
-  );
-}
 
 export function loadTaskGraph(root: string): TaskGraph {
   return buildGraph(loadTasks(root));

@@ -1,21 +1,13 @@
 // `keel context`: the context pack for one task — gathered (gather.ts), laid out as items in order of relevance
 // (render.ts), fitted into the token budget (trim.ts), counted with a real tokenizer (tokens.ts).
 // @req TSK-12
-import {
-  type ContextData,
-  gatherContext,
-  loadTaskGraph,
-  lookupTask,
-  type Omission,
-  type TaskLookup,
-  taskLookupError,
-} from "./gather.js";
+import { lookupTask, type TaskLookup } from "../tasks/index.js";
+import { type ContextData, gatherContext, loadTaskGraph, type Omission } from "./gather.js";
 import { contextItems, renderFooter, type SectionKind } from "./render.js";
 import { loadTokenizer } from "./tokens.js";
 import { fitPack } from "./trim.js";
 
-export type { Omission, SectionKind, TaskLookup };
-export { taskLookupError };
+export type { Omission, SectionKind };
 
 /** Budget when none is given: room for a task, its requirements and the constitution, well inside any agent's window. */
 export const DEFAULT_BUDGET = 8000;

@@ -10,12 +10,13 @@ import { STATE_DIR } from "../../store/index-db.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
 import type { Actor } from "../../workspace/actor.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
-import { EXIT, KeelError, usageError } from "../../workspace/errors.js";
+import { EXIT, KeelError } from "../../workspace/errors.js";
 import { type ActorKind, appendEvent } from "../audit.js";
 import { CLAIM_ERRORS, Claims, type ClaimView, type Grant, refusal } from "../claims.js";
 import { enforce } from "../policy.js";
-import { findTask, type IsClaimed, type TaskGraph } from "./graph.js";
+import type { IsClaimed, TaskGraph } from "./graph.js";
 import type { LoadedTask } from "./load.js";
+import { lookupTask, taskLookupError } from "./lookup.js";
 
 /**
  * The checkbox of each lasting state. A claim itself is not written: it is transient (a lease), writing it
@@ -195,14 +196,14 @@ function mirror(root: string, locate: LocateTask, key: string, mark: string): vo
   writeFileAtomic(path, text.slice(0, at) + mark + text.slice(at + 1));
 }
 
-/** The task a reference names (a key, or an ID only one task has); unknown is a task-queue refusal (exit 6). */
+/**
+ * The task a reference names (a key, or an ID only one task has). An unknown task is a task-queue refusal
+ * (exit 6, with the closest names); an ambiguous one is the usage error every surface gives.
+ */
 export function resolveTaskKey(graph: TaskGraph, ref: string, listHint: string): string {
-  const found = findTask(graph, ref);
-  if (found === null) throw refusal(CLAIM_ERRORS.unknown, `unknown task ${ref}`, listHint);
-  if ("ambiguous" in found)
-    throw usageError(
-      `task id ${ref} is ambiguous: ${found.ambiguous.join(", ")}`,
-      "qualify it with its scope, e.g. `<scope>/<id>`",
-    );
-  return found.key;
+  const l = lookupTask(graph, ref);
+  if ("found" in l) return l.found;
+  if ("unknown" in l)
+    throw refusal(CLAIM_ERRORS.unknown, `unknown task ${ref}`, taskLookupError(ref, l, listHint).hint);
+  throw taskLookupError(ref, l, listHint);
 }

@@ -2,5 +2,6 @@
 export * from "./export.js";
 export * from "./graph.js";
 export * from "./load.js";
+export * from "./lookup.js";
 export * from "./ready-cache.js";
 export * from "./view.js";

@@ -7,6 +7,7 @@ import {
   type Gate,
   type GateContext,
   type GateRun,
+  gateResult,
   killRunningGates,
   loadGateContext,
   passed,
@@ -38,22 +39,22 @@ function bytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-function resultWord(r: GateRun): "passed" | "failed" | "timed-out" {
-  return r.timedOut ? "timed-out" : passed(r) ? "passed" : "failed";
-}
-
-/** `✓ test (1.2s)`, `✗ lint: exit 1 (0.3s)`, `✗ e2e: timed out after 1s, killed (1.0s)`. */
-function runLine(io: Io, r: GateRun): string {
-  const took = seconds(r.durationMs);
-  if (passed(r)) return `${paint(io, "green", "✓")} ${r.gate.name} (${took})`;
-  const why = r.timedOut
+/** Why a run did not pass: `exit 1`, `timed out after 1s, killed`, `could not start: …`, `killed by SIGKILL`. */
+function failureReason(r: GateRun): string {
+  return r.timedOut
     ? `timed out after ${seconds(r.gate.timeoutMs)}, killed`
     : r.error !== null
       ? `could not start: ${r.error}`
       : r.exitCode === null
         ? `killed by ${r.signal ?? "a signal"}`
         : `exit ${r.exitCode}`;
-  return `${paint(io, "red", "✗")} ${r.gate.name}: ${why} (${took})`;
+}
+
+/** `✓ test (1.2s)`, `✗ lint: exit 1 (0.3s)`, `✗ e2e: timed out after 1s, killed (1.0s)`. */
+function runLine(io: Io, r: GateRun): string {
+  const took = seconds(r.durationMs);
+  if (passed(r)) return `${paint(io, "green", "✓")} ${r.gate.name} (${took})`;
+  return `${paint(io, "red", "✗")} ${r.gate.name}: ${failureReason(r)} (${took})`;
 }
 
 /** Progress on stderr: a live status line on a terminal; otherwise one line per finished gate (none under --json). */
@@ -243,7 +244,7 @@ const command: Command = {
           command: gate.command,
           cwd: gate.cwd,
           source: gate.source,
-          result: resultWord(run),
+          result: gateResult(run),
           exitCode: run.exitCode,
           timedOut: run.timedOut,
           durationMs: run.durationMs,
@@ -270,13 +271,7 @@ const command: Command = {
     const width = Math.max(...result.results.map((r) => r.gate.name.length));
     for (const { gate, run, evidence } of result.results) {
       const mark = passed(run) ? paint(io, "green", "✓") : paint(io, "red", "✗");
-      const why = passed(run)
-        ? ""
-        : run.timedOut
-          ? `  timed out after ${seconds(gate.timeoutMs)}`
-          : run.exitCode === null
-            ? `  ${run.error ? `could not start: ${run.error}` : `killed by ${run.signal ?? "a signal"}`}`
-            : `  exit ${run.exitCode}`;
+      const why = passed(run) ? "" : `  ${failureReason(run)}`;
       io.out(
         `  ${mark} ${gate.name.padEnd(width)}  ${seconds(run.durationMs).padStart(7)}  #${evidence.id}${why}`,
       );

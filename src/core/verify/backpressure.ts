@@ -7,7 +7,7 @@
 import type { KeelConfig } from "../../workspace/config.js";
 import { EXIT, KeelError } from "../../workspace/errors.js";
 import { type TreeState, treeState } from "../../workspace/git-tree.js";
-import { type Evidence, evidenceOnTree, listEvidence } from "./evidence.js";
+import { type Evidence, gateEvidence } from "./evidence.js";
 import { type Gate, type GateContext, selectForTask } from "./gates.js";
 
 export type GateState = "passed" | "failed" | "timed-out" | "missing";
@@ -31,13 +31,11 @@ export interface TaskGateCheck {
 
 /** The state of each gate on `tree`: its newest evidence recorded on exactly that tree decides. */
 export function gateStatuses(ctx: Pick<GateContext, "root">, gates: Gate[], tree: TreeState): GateStatus[] {
-  return gates.map((g): GateStatus => {
+  const found = gateEvidence(ctx.root, gates, tree);
+  return gates.map((g, i): GateStatus => {
     const gate = { name: g.name, kind: g.kind, command: g.command, cwd: g.cwd, source: g.source };
-    const evidence = evidenceOnTree(ctx.root, g, tree);
-    if (evidence === null) {
-      const filter = { gate: g.name, command: g.command, cwd: g.cwd, limit: 1 };
-      return { gate, state: "missing", evidence: null, elsewhere: listEvidence(ctx.root, filter)[0] ?? null };
-    }
+    const { onTree: evidence, elsewhere } = found[i] as (typeof found)[number];
+    if (evidence === null) return { gate, state: "missing", evidence: null, elsewhere };
     const state: GateState = evidence.passed ? "passed" : evidence.timedOut ? "timed-out" : "failed";
     return { gate, state, evidence, elsewhere: null };
   });

@@ -188,16 +188,17 @@ function where(filter: EvidenceFilter): { sql: string; args: Array<string | numb
   return { sql: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", args };
 }
 
+function rows(db: Db, filter: EvidenceFilter): Evidence[] {
+  const w = where(filter);
+  const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : "";
+  return (db.prepare(`SELECT * FROM evidence ${w.sql} ORDER BY id DESC${limit}`).all(...w.args) as Row[]).map(
+    fromRow,
+  );
+}
+
 /** Evidence rows matching `filter`, newest first. */
 export function listEvidence(root: string, filter: EvidenceFilter = {}): Evidence[] {
-  return read(root, [], (db) => {
-    const w = where(filter);
-    const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : "";
-    const rows = db
-      .prepare(`SELECT * FROM evidence ${w.sql} ORDER BY id DESC${limit}`)
-      .all(...w.args) as Row[];
-    return rows.map(fromRow);
-  });
+  return read(root, [], (db) => rows(db, filter));
 }
 
 /** The newest row of each gate among those matching `filter`, by gate name: the latest status of every gate. */
@@ -246,21 +247,29 @@ export function lastVerifiedFingerprints(root: string): Map<string, string | nul
   });
 }
 
-/** The newest row of one gate (same name, command and folder) recorded on exactly this tree, or null. */
-export function evidenceOnTree(
+/**
+ * For each gate: its newest evidence recorded on exactly `tree` (same commit, same dirtiness, same digest of the
+ * uncommitted changes), and, when there is none, its newest evidence anywhere (to say where it last ran). One
+ * connection for all the gates.
+ */
+export function gateEvidence(
   root: string,
-  gate: { name: string; command: string; cwd: string },
+  gates: Array<{ name: string; command: string; cwd: string }>,
   tree: TreeState,
-): Evidence | null {
-  return read(root, null, (db) => {
-    const row = db
-      .prepare(
-        `SELECT * FROM evidence WHERE gate = ? AND command = ? AND cwd = ? AND commit_sha IS ? AND dirty = ?
-           AND tree_digest IS ? ORDER BY id DESC LIMIT 1`,
-      )
-      .get(gate.name, gate.command, gate.cwd, tree.commit, tree.dirty ? 1 : 0, tree.digest) as
-      | Row
-      | undefined;
-    return row ? fromRow(row) : null;
+): Array<{ onTree: Evidence | null; elsewhere: Evidence | null }> {
+  const none = gates.map(() => ({ onTree: null, elsewhere: null }));
+  return read(root, none, (db) => {
+    const onTree = db.prepare(
+      `SELECT * FROM evidence WHERE gate = ? AND command = ? AND cwd = ? AND commit_sha IS ? AND dirty = ?
+         AND tree_digest IS ? ORDER BY id DESC LIMIT 1`,
+    );
+    return gates.map((g) => {
+      const row = onTree.get(g.name, g.command, g.cwd, tree.commit, tree.dirty ? 1 : 0, tree.digest) as
+        | Row
+        | undefined;
+      if (row) return { onTree: fromRow(row), elsewhere: null };
+      const last = rows(db, { gate: g.name, command: g.command, cwd: g.cwd, limit: 1 })[0];
+      return { onTree: null, elsewhere: last ?? null };
+    });
   });
 }

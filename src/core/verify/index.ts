@@ -9,7 +9,7 @@ import { type TreeState, treeState } from "../../workspace/git-tree.js";
 import { appendEvent } from "../audit.js";
 import { type Evidence, recordEvidence } from "./evidence.js";
 import type { Gate, Selection } from "./gates.js";
-import { type GateRun, passed, type RunOptions, runGates } from "./run.js";
+import { type GateRun, gateResult, passed, type RunOptions, runGates } from "./run.js";
 
 export * from "./backpressure.js";
 export * from "./evidence.js";
@@ -103,7 +103,7 @@ export async function verify(
           gates: results.map((r) => ({
             gate: r.gate.name,
             evidence: r.evidence.id,
-            result: r.run.timedOut ? "timed-out" : passed(r.run) ? "passed" : "failed",
+            result: gateResult(r.run),
             exitCode: r.run.exitCode,
           })),
           ...(options.actor.tool ? { tool: options.actor.tool } : {}),

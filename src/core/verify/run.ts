@@ -44,6 +44,11 @@ export function passed(run: Pick<GateRun, "exitCode" | "timedOut">): boolean {
   return run.exitCode === 0 && !run.timedOut;
 }
 
+/** The result word evidence and the audit log record for a run. */
+export function gateResult(run: Pick<GateRun, "exitCode" | "timedOut">): "passed" | "failed" | "timed-out" {
+  return run.timedOut ? "timed-out" : passed(run) ? "passed" : "failed";
+}
+
 /** The last `limit` bytes of a stream, plus a digest and a count of all of it. Memory: about limit + one chunk. */
 export class OutputCapture {
   private readonly hash: Hash = createHash("sha256");

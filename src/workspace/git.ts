@@ -1,6 +1,6 @@
 // Running git for the facts Keel takes from it (user, history, config, the tree, blame). Git is optional: every
 // caller copes with null, which means "no git, not a repository, or the command failed".
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 
 /**
  * The environment git runs with: GIT_OPTIONAL_LOCKS=0 so reads never take the index lock away from a concurrent
@@ -21,4 +21,15 @@ export function gitOutput(cwd: string, args: string[]): string | null {
   } catch {
     return null;
   }
+}
+
+/** gitOutput without blocking: for git runs that overlap other work (the trace scan's listings and log). */
+export function gitOutputAsync(cwd: string, args: string[]): Promise<string | null> {
+  return new Promise((resolve) => {
+    const child = spawn("git", args, { cwd, env: GIT_ENV(), stdio: ["ignore", "pipe", "ignore"] });
+    const chunks: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => chunks.push(d));
+    child.on("error", () => resolve(null));
+    child.on("close", (code) => resolve(code === 0 ? Buffer.concat(chunks).toString("utf8") : null));
+  });
 }

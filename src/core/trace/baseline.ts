@@ -13,6 +13,7 @@ import { BUILD_ID } from "../../model/version.js";
 import { STATE_DIR } from "../../store/index-db.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { gitOutput } from "../../workspace/git.js";
+import { headCommit } from "../../workspace/git-tree.js";
 import { fileAtRevisions } from "../history/git.js";
 import type { RawLink } from "./types.js";
 
@@ -43,7 +44,9 @@ export function linkCommits(root: string, links: readonly RawLink[]): Array<stri
   const byFile = new Map<string, number[]>();
   for (const l of links) {
     if (l.file.startsWith("commit:")) continue;
-    byFile.set(l.file, [...(byFile.get(l.file) ?? []), l.line]);
+    const lines = byFile.get(l.file);
+    if (lines) lines.push(l.line);
+    else byFile.set(l.file, [l.line]);
   }
   const cache = BlameCache.open(root);
   const blamed = new Map<string, Map<number, string>>();
@@ -68,7 +71,7 @@ class BlameCache {
   ) {}
 
   static open(root: string): BlameCache {
-    const head = gitOutput(root, ["rev-parse", "HEAD"])?.trim() ?? null;
+    const head = headCommit(root);
     let files: BlameCache["files"] = {};
     try {
       const saved = JSON.parse(readFileSync(join(root, STATE_DIR, BLAME_FILE), "utf8"));

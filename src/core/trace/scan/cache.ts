@@ -2,10 +2,9 @@
 // content) it was read from. A file that git reports unmodified, whose blob in the index is the cached one, is not
 // read again. Only a cache, like the rest of .keel/: deleting it loses nothing, and one written by another build
 // of Keel, or with other limits or known IDs, is not used.
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { BUILD_ID } from "../../../model/version.js";
-import { GIT_ENV } from "../../../workspace/git.js";
+import { gitOutputAsync } from "../../../workspace/git.js";
 import type { RawLink, ScanProblem } from "../types.js";
 import type { BatchResult, ScanLimits } from "./file.js";
 import type { Batch } from "./files.js";
@@ -14,12 +13,6 @@ const MAGIC = "keel-trace-scan-cache 2";
 
 /** What one file yielded, without its path; null for nothing (most files). */
 export type CachedResult = { links: Omit<RawLink, "file">[]; problems: Omit<ScanProblem, "file">[] } | null;
-
-/** A cached file: the blob it was read from, and what it yielded. */
-export interface CacheEntry {
-  blob: string;
-  result: CachedResult;
-}
 
 export function cachePath(root: string): string {
   return `${root}/.keel/trace-scan.cache`;
@@ -149,25 +142,15 @@ function cacheLine(rel: string, blob: string, result: CachedResult): string | nu
  * data with the index (on several threads) and so also lists a file that was only touched; such a file is read
  * again, never served stale.
  */
-export function modifiedFiles(root: string): Promise<Set<string> | null> {
-  return new Promise((resolve) => {
-    const args = ["diff-files", "--name-only", "-z", "--relative", "--ignore-submodules"];
-    const child = spawn("git", args, { cwd: root, env: GIT_ENV(), stdio: ["ignore", "pipe", "ignore"] });
-    const chunks: Buffer[] = [];
-    child.stdout.on("data", (d: Buffer) => chunks.push(d));
-    child.on("error", () => resolve(null));
-    child.on("close", (code) => {
-      if (code !== 0) return resolve(null);
-      resolve(
-        new Set(
-          Buffer.concat(chunks)
-            .toString("utf8")
-            .split("\0")
-            .filter((p) => p !== ""),
-        ),
-      );
-    });
-  });
+export async function modifiedFiles(root: string): Promise<Set<string> | null> {
+  const out = await gitOutputAsync(root, [
+    "diff-files",
+    "--name-only",
+    "-z",
+    "--relative",
+    "--ignore-submodules",
+  ]);
+  return out === null ? null : new Set(out.split("\0").filter((p) => p !== ""));
 }
 
 /**

@@ -1,12 +1,10 @@
 // Commit trailers (`Implements: PAY-1, PAY-2`, `Verifies: PAY-3`, `Task: T003`) of every commit reachable from
 // HEAD, from one `git log` call. git parses the trailers (the last paragraph of the message, `Key: value` lines,
 // keys matched without regard to case); a --grep keeps commits without one out of the output.
-import { spawn } from "node:child_process";
-import { GIT_ENV } from "../../../workspace/git.js";
+import { gitOutputAsync } from "../../../workspace/git.js";
 import type { RawLink } from "../types.js";
 
 const KEYS = ["Implements", "Verifies", "Task"] as const;
-export type TrailerKey = (typeof KEYS)[number];
 
 const FIELD = "\x1f";
 const RECORD = "\x1e";
@@ -31,20 +29,9 @@ export function trailerArgs(): string[] {
 }
 
 /** The links of every trailer, newest commit first; [] when there is no git, no repository or no commit. */
-export function commitTrailers(root: string): Promise<RawLink[]> {
-  return new Promise((resolve) => {
-    const child = spawn("git", trailerArgs(), {
-      cwd: root,
-      env: GIT_ENV(),
-      stdio: ["ignore", "pipe", "ignore"],
-    });
-    const chunks: Buffer[] = [];
-    child.stdout.on("data", (d: Buffer) => chunks.push(d));
-    child.on("error", () => resolve([]));
-    child.on("close", (code) =>
-      resolve(code === 0 ? parseTrailers(Buffer.concat(chunks).toString("utf8")) : []),
-    );
-  });
+export async function commitTrailers(root: string): Promise<RawLink[]> {
+  const out = await gitOutputAsync(root, trailerArgs());
+  return out === null ? [] : parseTrailers(out);
 }
 
 export function parseTrailers(out: string): RawLink[] {

@@ -6,15 +6,13 @@
 // .git/ and node_modules/ anywhere; a walk never enters a symbolic link.
 // @req TRC-2
 import { spawn } from "node:child_process";
-import { closeSync, type Dirent, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import ignore, { type Ignore } from "ignore";
+import { walkFiles } from "../../../workspace/files.js";
 import { GIT_ENV } from "../../../workspace/git.js";
 
 /** Root folders that are Keel's or OpenSpec's own, never scanned for links. */
 const SKIP_AT_ROOT = new Set(["keel", "openspec", ".keel"]);
-/** Folders a walk never enters, wherever they are. */
-const SKIP_ANYWHERE = new Set([".git", "node_modules", ".keel"]);
 
 /** Intent files of a project nested inside this one (an example, a fixture): its own IDs, not this project's. */
 const NESTED_INTENT = /(?:^|\/)(?:keel|openspec)\/(?:specs|changes)\/|(?:^|\/)keel\/constitution\.md$/;
@@ -207,60 +205,15 @@ export function trackedCountHint(root: string): number | null {
   }
 }
 
-interface Rules {
-  /** Folder the .gitignore is in, project-relative ("" for the root). */
-  base: string;
-  ig: Ignore;
-}
-
-/** A walk of the folder, honouring .gitignore files as git does, in batches. */
+/** Files a walk finds (workspace/files.ts: .gitignore honoured, links not followed), in batches. */
 async function* walk(root: string, batchSize: number): AsyncGenerator<Batch> {
-  const pending: Array<{ dir: string; rules: Rules[] }> = [{ dir: "", rules: [] }];
   let batch: string[] = [];
-  while (pending.length > 0) {
-    const { dir, rules: inherited } = pending.pop() as { dir: string; rules: Rules[] };
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(dir === "" ? root : `${root}/${dir}`, { withFileTypes: true });
-    } catch {
-      continue; // unreadable folder: its files are not listed
-    }
-    let rules = inherited;
-    if (entries.some((e) => e.name === ".gitignore" && e.isFile())) {
-      try {
-        const text = readFileSync(`${root}/${dir === "" ? "" : `${dir}/`}.gitignore`, "utf8");
-        rules = [...inherited, { base: dir, ig: ignore({ ignorecase: false }).add(text) }];
-      } catch {
-        // an unreadable .gitignore ignores nothing
-      }
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      const rel = dir === "" ? e.name : `${dir}/${e.name}`;
-      // Symbolic links are never followed: one could lead out of the project, or loop.
-      if (e.isDirectory()) {
-        if (SKIP_ANYWHERE.has(e.name) || (dir === "" && SKIP_AT_ROOT.has(e.name))) continue;
-        if (!isIgnored(rules, rel, true)) pending.push({ dir: rel, rules });
-      } else if (e.isFile() && !isIgnored(rules, rel, false)) {
-        batch.push(rel);
-        if (batch.length >= batchSize) {
-          yield { paths: batch, tracked: false };
-          batch = [];
-        }
-      }
+  for (const rel of walkFiles(root, SKIP_AT_ROOT)) {
+    batch.push(rel);
+    if (batch.length >= batchSize) {
+      yield { paths: batch, tracked: false };
+      batch = [];
     }
   }
   if (batch.length > 0) yield { paths: batch, tracked: false };
-}
-
-/** Git's rule: the deepest .gitignore that matches decides; a negation (`!x`) re-includes. */
-function isIgnored(rules: Rules[], rel: string, isDir: boolean): boolean {
-  let ignored = false;
-  for (const { base, ig } of rules) {
-    const path = base === "" ? rel : rel.slice(base.length + 1);
-    const r = ig.test(isDir ? `${path}/` : path);
-    if (r.ignored) ignored = true;
-    else if (r.unignored) ignored = false;
-  }
-  return ignored;
 }

@@ -74,13 +74,14 @@ export async function runCheck(start: string, explicitRoot: boolean, failOn: Fai
   const gateFindings = gates.map(gateFinding).filter((f): f is Finding => f !== null);
   const findings = [...validation.findings, ...drift, ...gateFindings].sort(rankFindings);
   // Validation keeps its own strictness (`validate.strict` in keel.yaml): a strict project fails on warnings.
-  const ok = tally(findings, failOn).ok && validation.ok;
+  const total = tally(findings, failOn);
+  const ok = total.ok && validation.ok;
   return {
     version: 1,
     ok,
     failOn,
     summary: {
-      total: { ...tally(findings, failOn), ok },
+      total: { ...total, ok },
       validate: tally(validation.findings, failOn),
       drift: tally(drift, failOn),
       gates: {

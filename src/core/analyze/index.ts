@@ -50,10 +50,6 @@ export interface AnalyzeReport {
   findings: Finding[];
 }
 
-export function categoryOf(rule: string): Category | undefined {
-  return CATEGORY_OF[rule];
-}
-
 export function analyzeProject(
   project: ProjectRoot,
   config?: KeelConfig,

@@ -2,7 +2,9 @@
 // author approves their own change, agents approve only where keel.yaml's policy grants it; every refusal exits
 // 5 (or 2 for a change that cannot be approved), names its rule, is audited, and writes nothing else.
 // @verifies CHG-7
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { json, keel, keelAsync, type TempRoot, tempRoot } from "./provenance-support.js";
@@ -320,6 +322,32 @@ describe("keel change approve", () => {
     for (const n of names) expect(text).toContain(`by: human:${n},`);
     expect(text.match(/- \{ by: /g)).toHaveLength(names.length);
     expect(json(keel(root, ["audit", "verify", "--json"]))).toMatchObject({ ok: true, events: names.length });
+  });
+
+  it("waits for another process that holds the write lock while Keel creates its state database", async () => {
+    const root = project([
+      { id: "held", author: "agent:codex-7", deltas: { payments: delta("payments", "PAY-9", null) } },
+    ]);
+    // Another process creates .keel/state.db and holds its write lock, as a second Keel does while it switches
+    // the new file to WAL. SQLite refuses the switch at once, without waiting, so Keel must retry it.
+    mkdirSync(join(root, ".keel"));
+    const holder = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const db = new (require("better-sqlite3"))(${JSON.stringify(join(root, ".keel/state.db"))});
+         db.exec("BEGIN IMMEDIATE"); console.log("held");
+         setTimeout(() => { db.exec("ROLLBACK"); db.close(); }, 800);`,
+      ],
+      { cwd: process.cwd(), stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const exited = once(holder, "exit");
+    await once(holder.stdout, "data");
+    const run = await keelAsync(root, ["change", "approve", "held", "--as", "human:ann"]);
+    await exited;
+    expect(run.code, run.stderr).toBe(0);
+    expect(meta(root, "held")).toContain("by: human:ann,");
+    expect(json(keel(root, ["audit", "verify", "--json"]))).toMatchObject({ ok: true, events: 1 });
   });
 });
 

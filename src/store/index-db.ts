@@ -6,7 +6,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { QUERY_SCHEMA_SQL } from "./query-index.js";
-import { sqliteDriver } from "./sqlite.js";
+import { openDatabase } from "./sqlite.js";
 
 /** Bump when the tables or the payload format change; an index of another version is rebuilt. */
 export const INDEX_SCHEMA_VERSION = 5;
@@ -97,9 +97,7 @@ export class IndexDb {
 }
 
 function openAndMigrate(path: string): Database {
-  const Driver = sqliteDriver();
-  const db = new Driver(path, { timeout: 10_000 });
-  try {
+  return openDatabase(path, 10_000, (db) => {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     const version = db.pragma("user_version", { simple: true }) as number;
@@ -127,11 +125,7 @@ function openAndMigrate(path: string): Database {
     }
     // A quick structural probe: a truncated or overwritten file fails here rather than mid-command.
     db.prepare("SELECT count(*) FROM files").get();
-    return db;
-  } catch (e) {
-    db.close();
-    throw e;
-  }
+  });
 }
 
 export function isCorruption(e: unknown): boolean {

@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { STATE_DIR } from "./index-db.js";
-import { sqliteDriver } from "./sqlite.js";
+import { openDatabase } from "./sqlite.js";
 
 export const STATE_FILE = "state.db";
 /** Bump with a migration below; an older file is migrated in place, never dropped. */
@@ -126,18 +126,13 @@ export class StateDb {
   static open(projectRoot: string): StateDb {
     const dir = join(projectRoot, STATE_DIR);
     mkdirSync(dir, { recursive: true });
-    const Driver = sqliteDriver();
     // A writer waits up to 60 s for the lock: under heavy contention (many agents) a wait beats a failure.
-    const db = new Driver(join(dir, STATE_FILE), { timeout: 60_000 });
-    try {
+    const db = openDatabase(join(dir, STATE_FILE), 60_000, (db) => {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = FULL");
       migrate(db);
-      return new StateDb(db);
-    } catch (e) {
-      db.close();
-      throw e;
-    }
+    });
+    return new StateDb(db);
   }
 
   close(): void {

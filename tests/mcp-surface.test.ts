@@ -7,7 +7,12 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { type CallToolResult, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  type CallToolResult,
+  type LoggingMessageNotification,
+  LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, cliEnv, jsonOut, keel, keelAsync } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
@@ -91,17 +96,20 @@ beforeAll(async () => {
         w.done();
       }
   });
+  await client.connect(stdio(root));
+});
+
+/** `keel mcp` in `cwd`, as agent:codex-7, for the SDK client. */
+function stdio(cwd: string): StdioClientTransport {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(cliEnv())) if (v !== undefined) env[k] = v;
-  await client.connect(
-    new StdioClientTransport({
-      command: process.execPath,
-      args: [CLI, "mcp", "--as", "agent:codex-7"],
-      cwd: root,
-      env,
-    }),
-  );
-});
+  return new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, "mcp", "--as", "agent:codex-7"],
+    cwd,
+    env,
+  });
+}
 
 afterAll(async () => {
   await client?.close();
@@ -259,6 +267,65 @@ describe("keel mcp: resource subscriptions", () => {
     await client.unsubscribeResource({ uri: "keel://spec/payments" });
     const bad = client.subscribeResource({ uri: "keel://nothing/here" });
     await expect(bad).rejects.toThrow(/not a Keel resource URI/);
+  });
+});
+
+// @verifies SRF-17
+describe("keel mcp: live events as log messages", () => {
+  it("sends nothing until a level is set, then each event at or above it, an expired lease at warning", async () => {
+    const dir = project({
+      "keel/keel.yaml": "version: 1\n",
+      "keel/specs/payments/spec.md": PAYMENTS_SPEC,
+      "keel/specs/payments/tasks.md": TASKS,
+    });
+    const logs: LoggingMessageNotification["params"][] = [];
+    const waiters: Array<() => void> = [];
+    const logger = new Client({ name: "keel-logging-test", version: "1.0.0" });
+    logger.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      logs.push(n.params);
+      for (const w of waiters.splice(0)) w();
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: the event rides in the message's free-form data
+    const logged = async (pred: (data: any) => boolean) => {
+      while (!logs.some((l) => pred(l.data))) await new Promise<void>((done) => waiters.push(done));
+    };
+    await logger.connect(stdio(dir));
+    try {
+      expect((await logger.getServerCapabilities())?.logging).toEqual({});
+      // Before a level is set nothing is sent: this claim would be an info message.
+      expect((await keelAsync(dir, ["tasks", "claim", "payments/1.1", "--as", "agent:early"])).code).toBe(0);
+      await logger.setLoggingLevel("warning");
+      const slow = await keelAsync(dir, [
+        "tasks",
+        "claim",
+        "payments/1.2",
+        "--as",
+        "agent:slow",
+        "--ttl",
+        "1ms",
+      ]);
+      expect(slow.code, slow.stderr).toBe(0);
+      // The 1 ms lease has expired by the time the next process starts: a warning, while both claims are info.
+      expect((await keelAsync(dir, ["tasks", "claim", "payments/1.2", "--as", "agent:fast"])).code).toBe(0);
+      await logged((d) => d.type === "task.expired");
+      await logger.setLoggingLevel("info");
+      writeFileSync(
+        join(dir, "keel/specs/payments/spec.md"),
+        PAYMENTS_SPEC.replace("Taking payments.", "Paying."),
+      );
+      await logged((d) => d.type === "spec.edited");
+      expect(logs.map((l) => [l.level, l.logger, (l.data as { type: string }).type])).toEqual([
+        ["warning", "keel", "task.expired"],
+        ["info", "keel", "spec.edited"],
+      ]);
+      expect(logs[0]?.data).toMatchObject({
+        message: "payments/1.2: the lease of agent:slow expired; agent:fast claimed it",
+        data: { action: "task.claim", target: "payments/1.2", actor: "agent:fast" },
+      });
+      expect(logs[1]?.data).toMatchObject({ message: "keel/specs/payments/spec.md edited" });
+    } finally {
+      await logger.close();
+    }
   });
 });
 

@@ -2,9 +2,11 @@
 // The transport is the caller's (stdio for `keel mcp`).
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { VERSION } from "../model/version.js";
+import { LiveLink, type LiveSource } from "./live.js";
+import { LiveLog } from "./logging.js";
 import { registerPrompts } from "./prompts.js";
 import { registerResources } from "./resources.js";
-import { type LiveSource, ResourceSubscriptions } from "./subscriptions.js";
+import { ResourceSubscriptions } from "./subscriptions.js";
 import { type McpContext, registerTools } from "./tools.js";
 
 export type { LiveSource, McpContext };
@@ -21,12 +23,19 @@ const INSTRUCTIONS = `Keel keeps this project's specs, tasks and their trace. Wo
 keel_context → implement → \`keel verify --task <key>\` → keel_complete_task. Heartbeat a long task before its lease
 ends; leave a keel_note when you hand off. Refusals name an error code and what to do next.`;
 
-// @req SRF-8, SRF-9
+// @req SRF-8, SRF-9, SRF-17
 export function createServer(ctx: McpContext, options: ServerOptions = {}): McpServer {
   const server = new McpServer({ name: "keel", version: VERSION }, { instructions: INSTRUCTIONS });
   registerTools(server, ctx);
   registerResources(server, ctx);
   registerPrompts(server, ctx);
-  new ResourceSubscriptions(server, ctx, options.feed).install();
+  const live = new LiveLink(ctx.root ?? ctx.cwd, ctx.root !== null, options.feed);
+  const subscriptions = new ResourceSubscriptions(server, ctx, live);
+  subscriptions.install();
+  new LiveLog(server, live).install();
+  server.server.onclose = () => {
+    subscriptions.close();
+    live.close();
+  };
   return server;
 }

@@ -1,8 +1,7 @@
 // Resource subscriptions: a client subscribes to a resource URI and is sent notifications/resources/updated
 // when what it reads from changes — the file it is read from (a spec, the file holding a requirement or a
 // task, the constitution), edited by anyone, or, for a task, its claim state (an audit event task.* on it).
-// The changes come from the live event feed (core/live/events.ts): the server's own feed over HTTP, or one
-// started on the first subscription and closed with the server over stdio.
+// The changes come from the live event feed, through the server's LiveLink (live.ts).
 // @req SRF-9
 import { isAbsolute, join, relative } from "node:path";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
@@ -12,17 +11,13 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import { EventFeed, type LiveEvent } from "../core/live/events.js";
+import type { LiveEvent } from "../core/live/events.js";
 import { loadProject } from "../core/project.js";
 import { withQueryIndex } from "../core/query.js";
 import { buildGraph, findTask, loadTasks } from "../core/tasks/index.js";
 import { findProjectRoot, findTasksRoot } from "../workspace/root.js";
+import type { LiveLink } from "./live.js";
 import type { McpContext } from "./tools.js";
-
-/** A live event source: `EventFeed`, or anything that hands out its events the same way. */
-export interface LiveSource {
-  subscribe(listener: (e: LiveEvent) => void, lastEventId: number | null): () => void;
-}
 
 type Target =
   | { kind: "constitution" }
@@ -65,18 +60,15 @@ export function parseResourceUri(uri: string): Target {
 
 export class ResourceSubscriptions {
   private readonly watched = new Map<string, Watched>();
-  private unsubscribe: (() => void) | null = null;
-  private owned: EventFeed | null = null;
-  private listening: Promise<void> | null = null;
   private readonly start: string;
   private readonly explicit: boolean;
   private closed = false;
+  private readonly onLive = (root: string, e: LiveEvent) => void this.onEvent(root, e);
 
-  /** `shared`: the caller's running feed (kept open on close); without it one is started on demand. */
   constructor(
     private readonly server: McpServer,
     ctx: McpContext,
-    private readonly shared?: LiveSource,
+    private readonly live: LiveLink,
   ) {
     this.start = ctx.root ?? ctx.cwd;
     this.explicit = ctx.root !== null;
@@ -94,11 +86,6 @@ export class ResourceSubscriptions {
       this.watched.delete(req.params.uri);
       return {};
     });
-    const previous = s.onclose;
-    s.onclose = () => {
-      previous?.();
-      this.close();
-    };
   }
 
   /** The URIs subscribed to now. */
@@ -112,35 +99,13 @@ export class ResourceSubscriptions {
     const w: Watched = { target, files: new Set(), tasks: new Set(), unresolved: false };
     await this.resolve(w);
     this.watched.set(uri, w);
-    await this.listen();
+    // Resolves once the feed's watchers are in place, so the subscriber misses no edit.
+    await this.live.listen(this.onLive);
   }
 
   close(): void {
     this.closed = true;
     this.watched.clear();
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    this.owned?.close();
-    this.owned = null;
-  }
-
-  /** Listens to the feed; resolves once its watchers are in place, so the subscriber misses no edit. */
-  private listen(): Promise<void> {
-    this.listening ??= this.startListening();
-    return this.listening;
-  }
-
-  private async startListening(): Promise<void> {
-    if (this.closed) return;
-    let source = this.shared;
-    if (!source) {
-      this.owned = new EventFeed(findProjectRoot(this.start, this.explicit).root);
-      source = this.owned;
-      await this.owned.start();
-      if (this.closed) return;
-    }
-    const root = findProjectRoot(this.start, this.explicit).root;
-    this.unsubscribe = source.subscribe((e) => void this.onEvent(root, e), null);
   }
 
   private async onEvent(root: string, e: LiveEvent): Promise<void> {

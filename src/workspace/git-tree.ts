@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { join, posix } from "node:path";
-import { GIT_ENV, gitOutput as git } from "./git.js";
+import { GIT_ENV, gitOutput as git, gitOutputAsync } from "./git.js";
 
 /** Every path of the repository except the project's `.keel/` (pathspecs relative to the project root). */
 const PATHSPEC = [":(top)", ":(exclude).keel"];
@@ -76,7 +76,8 @@ function zsplit(text: string | null): string[] {
 export async function treeState(root: string): Promise<TreeState> {
   // One git process says all three: inside a work tree (status fails outside one), the commit (the
   // `# branch.oid` header, `(initial)` before the first commit) and whether anything is uncommitted (any entry).
-  const status = git(root, [
+  // Asynchronous, as the git runs below: a server answering other clients is not held up while git works.
+  const status = await gitOutputAsync(root, [
     "status",
     "--porcelain=v2",
     "--branch",
@@ -98,7 +99,7 @@ export async function treeState(root: string): Promise<TreeState> {
   hash.update("\0untracked\0");
   // Paths relative to the project root (`../x` for files elsewhere in the repository), readable from it.
   const untracked = zsplit(
-    git(root, ["ls-files", "--others", "--exclude-standard", "-z", "--", ...PATHSPEC]),
+    await gitOutputAsync(root, ["ls-files", "--others", "--exclude-standard", "-z", "--", ...PATHSPEC]),
   ).sort();
   for (const rel of untracked) {
     hash.update(`${rel}\0`);

@@ -287,7 +287,7 @@ function analyseAll(
       for (const d of change.deltas) {
         for (const sec of d.sections) {
           const targets =
-            sec.op === "MODIFIED"
+            sec.op === "MODIFIED" || sec.op === "ADDED"
               ? sec.requirements.map((r) => ({
                   title: r.title,
                   id: r.explicitId ? r.id : null,

@@ -1,5 +1,5 @@
-// Cross-file rules OpenSpec lacks: duplicate IDs, unknown references, delta targets that do not exist,
-// and open changes that touch the same requirement.
+// Cross-file rules OpenSpec lacks: duplicate IDs, unknown references, delta targets that do not exist (or, for
+// ADDED, already exist), and open changes that touch the same requirement.
 // @req VAL-5, VAL-6, VAL-7, VAL-8
 import type { DeltaOp, Finding, Span } from "../../model/types.js";
 
@@ -75,8 +75,16 @@ export function crossFileRules(input: CrossFileInput): Finding[] {
   }
 
   const seen = new Map<string, ChangeTouch[]>();
+  /** ADDED requirements that clash with a living one, and the living requirements each change renames or removes. */
+  const added: Array<{ t: ChangeTouch; clash: RequirementSummary }> = [];
+  const vacated = new Set<string>();
   for (const t of input.touches) {
     const reqs = input.living.get(t.capability) ?? [];
+    if (t.op === "ADDED") {
+      const clash = reqs.find((r) => (t.id !== null && r.id === t.id) || r.title.trim() === t.title.trim());
+      if (clash) added.push({ t, clash });
+      continue;
+    }
     const target = t.id
       ? reqs.find((r) => r.id === t.id)
       : reqs.find((r) => r.title.trim() === t.title.trim());
@@ -95,10 +103,25 @@ export function crossFileRules(input: CrossFileInput): Finding[] {
       });
       continue;
     }
+    if (t.op !== "MODIFIED") vacated.add(`${t.change}\u0000${t.capability}\u0000${target.id}`);
     const key = `${t.capability}\u0000${target.id}`;
     const list = seen.get(key) ?? [];
     list.push(t);
     seen.set(key, list);
+  }
+  for (const { t, clash } of added) {
+    // A change may add a title that it renames or removes away from the living spec.
+    if (vacated.has(`${t.change}\u0000${t.capability}\u0000${clash.id}`)) continue;
+    out.push({
+      rule: "xref/delta-target-exists",
+      severity: "error",
+      file: t.span.file,
+      line: t.span.start.line,
+      col: t.span.start.col,
+      message: `ADDED requirement "${t.id ?? t.title}" already exists in the living spec "${t.capability}" (${clash.id}, ${input.specFiles.get(t.capability) ?? t.capability}:${clash.line})`,
+      hint: "use MODIFIED to change the existing requirement, or give the new one another title and ID",
+      target: t.change,
+    });
   }
   for (const [key, list] of seen) {
     const changes = [...new Set(list.map((t) => t.change))];

@@ -352,6 +352,47 @@ describe("scenarios need an observable outcome (clarity/scenario-no-then)", () =
   });
 });
 
+// @verifies VAL-12
+describe("compound requirements (clarity/compound-requirement)", () => {
+  it("warns at the heading of a requirement that states two obligations, hinting to split it", () => {
+    const spec = INVOICES.replace(
+      "The system SHALL email each issued invoice to the customer.",
+      "The system SHALL email each issued invoice to the customer and MUST keep a copy for ten years.",
+    );
+    const root = project({ "keel/keel.yaml": CONFIG, "keel/specs/invoices/spec.md": spec });
+    const compound = byRule(validate(root).findings, "clarity/compound-requirement");
+    expect(compound.map((f) => [f.severity, f.file, f.line, f.col])).toEqual([
+      ["warning", "keel/specs/invoices/spec.md", lineOf(spec, "{#INV-2}"), 1],
+    ]);
+    expect(compound[0]?.message).toContain("2 obligations");
+    expect(compound[0]?.hint).toMatch(/^split it/);
+    // One obligation per requirement: nothing to report.
+    const single = project({ "keel/keel.yaml": CONFIG, "keel/specs/invoices/spec.md": INVOICES });
+    expect(byRule(validate(single).findings, "clarity/compound-requirement")).toEqual([]);
+  });
+});
+
+// @verifies VAL-13
+describe("open questions in approved specs (clarity/open-question)", () => {
+  const withQuestions = (status: string) =>
+    `---\nstatus: ${status}\n---\n${INVOICES}\n## Open Questions\n- [ ] Which currency?\n- [x] Which email sender? Resolved: billing@.\n`;
+
+  it("warns at each unchecked item of an approved spec, not at a resolved one", () => {
+    const spec = withQuestions("approved");
+    const root = project({ "keel/keel.yaml": CONFIG, "keel/specs/invoices/spec.md": spec });
+    const open = byRule(validate(root).findings, "clarity/open-question");
+    expect(open.map((f) => [f.severity, f.file, f.line])).toEqual([
+      ["warning", "keel/specs/invoices/spec.md", lineOf(spec, "Which currency?")],
+    ]);
+    expect(open[0]?.message).toContain("Which currency?");
+  });
+
+  it("reports nothing for the same item in a draft spec", () => {
+    const root = project({ "keel/keel.yaml": CONFIG, "keel/specs/invoices/spec.md": withQuestions("draft") });
+    expect(byRule(validate(root).findings, "clarity/open-question")).toEqual([]);
+  });
+});
+
 const OPENSPEC_INVOICES = INVOICES.replace(/ \{#INV-\d\}/g, "");
 
 const OPENSPEC_MODIFY_NUMBERING = `## MODIFIED Requirements

@@ -2,7 +2,7 @@
 // it was, and never when one changed, appeared or vanished; claims filter it; a read-only state folder is no
 // obstacle. The racy window is 0 here so that files written a moment ago may be trusted, as old files are.
 // @verifies TSK-10
-import { readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -50,6 +50,17 @@ describe("cached ready queue", () => {
     expect(readyKeys()).toEqual(["shop/T1", "shop/T3"]);
     plantInCache();
     expect(readyKeys()).toEqual(["shop/T1", "shop/T3", "planted/T99"]);
+  });
+
+  it("writes no cache while a task file is within the racy window, which would refuse it anyway", () => {
+    const racy = { KEEL_RACY_WINDOW_MS: "600000" };
+    const run = keelWith(racy, root, "tasks", "ready", "--json");
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).ready.map((t: { key: string }) => t.key)).toEqual(["shop/T1", "shop/T3"]);
+    expect(existsSync(join(root, CACHE))).toBe(false);
+    // The same file outside the window (here: a window of 0): the queue is cached.
+    expect(readyKeys()).toEqual(["shop/T1", "shop/T3"]);
+    expect(existsSync(join(root, CACHE))).toBe(true);
   });
 
   it("prints the cached queue exactly as a fresh build prints it", () => {

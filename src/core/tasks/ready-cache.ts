@@ -54,6 +54,9 @@ function readyViews(root: string): TaskView[] {
   const writtenAt = Date.now();
   const graph = buildGraph(loadTasks(root, sources));
   const views = ready(graph).map((k) => taskView(graph, k));
+  // A file stamped within the racy window makes readCache refuse the cache anyway: while agents keep ticking
+  // checkboxes, writing (and flushing) it would only cost every call a write.
+  if (!files.every(([, , stamp]) => stamp < writtenAt - RACY_WINDOW_MS)) return views;
   try {
     mkdirSync(join(root, STATE_DIR), { recursive: true });
     const cache: ReadyCache = { build: BUILD_ID, writtenAt, files, ready: views };

@@ -1,8 +1,7 @@
 // One MCP server's link to the live event feed (core/live/events.ts): `keel serve`'s own feed, shared by
 // every session, or, over stdio, a feed this server starts for its first listener and closes with itself.
 // Resource subscriptions and log forwarding both listen through it, so a server watches the project once.
-import type { LiveEvent } from "../core/live/events.js";
-import { EventFeed } from "../core/live/events.js";
+import { EventFeed, type LiveEvent } from "../core/live/events.js";
 import { findProjectRoot } from "../workspace/root.js";
 
 /** A live event source: `EventFeed`, or anything that hands out its events the same way. */

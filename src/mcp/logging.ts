@@ -24,13 +24,13 @@ const LEVELS: readonly LoggingLevel[] = [
 /** Events that need someone's attention; `drift.checked` (a heartbeat of the drift watch) is only debug. */
 const WARNINGS = new Set(["task.expired", "change.conflicted", "drift.found"]);
 
-export function eventLevel(type: string): LoggingLevel {
+function eventLevel(type: string): LoggingLevel {
   if (WARNINGS.has(type)) return "warning";
   return type === "drift.checked" ? "debug" : "info";
 }
 
 /** One line a person can read in a client's log view; the event itself is sent beside it. */
-export function describeEvent(e: LiveEvent): string {
+function describeEvent(e: LiveEvent): string {
   const d = e.data;
   const str = (v: unknown) => (typeof v === "string" ? v : "");
   if (e.type === "spec.edited") return `${str(d.file)} edited`;

@@ -10,7 +10,7 @@ import { Claims } from "../src/core/claims.js";
 import { StateDb } from "../src/store/state-db.js";
 import { CLI, cliEnv, keelWith } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
-import { PAYMENTS_SPEC, PAYMENTS_TASKS_VERIFIED as TASKS } from "./support/fixtures.js";
+import { CORE_TOOLS, PAYMENTS_SPEC, PAYMENTS_TASKS_VERIFIED as TASKS } from "./support/fixtures.js";
 import { commitAll, gitInit } from "./support/git.js";
 
 const project = tempProjects("keel-mcp-");
@@ -83,17 +83,7 @@ afterAll(async () => {
 describe("keel mcp: tools", () => {
   it("lists a small core set of tools, each with an input and an output schema", async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual([
-      "keel_claim_task",
-      "keel_complete_task",
-      "keel_context",
-      "keel_heartbeat",
-      "keel_note",
-      "keel_propose_change",
-      "keel_ready_tasks",
-      "keel_requirement",
-      "keel_search",
-    ]);
+    expect(tools.map((t) => t.name).sort()).toEqual(CORE_TOOLS);
     expect(tools.length).toBeLessThanOrEqual(10);
     for (const t of tools) {
       expect(t.outputSchema?.type, t.name).toBe("object");

@@ -17,7 +17,9 @@ import { type Actor, actorLabel, resolveActor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import { KeelError, usageError } from "../workspace/errors.js";
 import { findProjectRoot, findTasksRoot, type ProjectRoot } from "../workspace/root.js";
+import type { ToolGroup } from "./tool-groups.js";
 import { findingInputs, findingOutputs, noteFinding, registerChangeTools } from "./tools-changes.js";
+import { registerOptInTools } from "./tools-opt-in.js";
 
 /** Where the server looks for the project, and who acts when a call names nobody. */
 export interface McpContext {
@@ -32,14 +34,19 @@ export interface McpContext {
   principal?: Actor;
 }
 
-const taskRef = z.string().min(1).max(200).describe("task key (scope/id) or bare id");
-const token = z.number().int().min(1).describe("fencing token returned by keel_claim_task");
+export const taskRef = z.string().min(1).max(200).describe("task key (scope/id) or bare id");
+export const token = z.number().int().min(1).describe("fencing token returned by keel_claim_task");
 const ttl = z
   .string()
   .regex(/^\d+(\.\d+)?(ms|s|m|h|d)?$/)
   .optional()
   .describe("lease length, e.g. 15m (default 15m)");
-const as = z.string().min(1).max(120).optional().describe("actor kind:name (default: the server's actor)");
+export const as = z
+  .string()
+  .min(1)
+  .max(120)
+  .optional()
+  .describe("actor kind:name (default: the server's actor)");
 
 const grantShape = {
   task: z.string(),
@@ -58,7 +65,7 @@ function tasksRootOf(ctx: McpContext): ProjectRoot {
   return findTasksRoot(ctx.root ?? ctx.cwd, ctx.root !== null);
 }
 
-const HINTS = {
+export const HINTS = {
   list: "list the ready tasks with keel_ready_tasks, or run `keel tasks list`",
   again: "call keel_complete_task again",
 };
@@ -89,7 +96,8 @@ export function guarded<A>(fn: (args: A) => Promise<CallToolResult>): (args: A) 
   };
 }
 
-export function registerTools(server: McpServer, ctx: McpContext): void {
+/** The core tools, and the opt-in groups named (`keel mcp --tools`). */
+export function registerTools(server: McpServer, ctx: McpContext, groups: readonly ToolGroup[] = []): void {
   const actorOf = (root: ProjectRoot, flag: string | undefined) => {
     const who = ctx.principal ?? resolveActor(loadConfig(root), { flag: flag ?? ctx.actor, cwd: ctx.cwd });
     const label = actorLabel(who);
@@ -430,4 +438,5 @@ export function registerTools(server: McpServer, ctx: McpContext): void {
   );
 
   registerChangeTools(server, ctx, actorOf);
+  registerOptInTools(server, ctx, actorOf, groups);
 }

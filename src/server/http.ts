@@ -13,6 +13,7 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EventFeed, type LiveEvent } from "../core/live/events.js";
+import type { ToolGroup } from "../mcp/tool-groups.js";
 import type { Actor } from "../workspace/actor.js";
 import { KeelError } from "../workspace/errors.js";
 import { type AuthOptions, Gatekeeper, isLoopback } from "./auth.js";
@@ -37,6 +38,8 @@ export interface ServeOptions {
   auth: AuthOptions;
   /** Host names (`name` or `name:port`) served besides loopback, for a non-loopback bind. */
   allowHosts?: string[];
+  /** The opt-in MCP tool groups every session offers besides the core tools (`--mcp-tools`). */
+  mcpTools?: readonly ToolGroup[];
 }
 
 export interface RunningServer {
@@ -81,7 +84,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
                 actor: opts.actor,
                 ...(principal ? { principal } : {}),
               },
-              { feed },
+              { feed, tools: opts.mcpTools ?? [] },
             ),
           onRefused: ({ reason, session, principal }) =>
             gate.recordRefusal({

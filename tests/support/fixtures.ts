@@ -35,3 +35,16 @@ export const PAYMENTS_TASKS_VERIFIED = PAYMENTS_TASKS.replace(
   "  - covers: PAY-1\n",
   "  - covers: PAY-1\n  - verify: `test -f refunds.ok`\n",
 );
+
+/** The core MCP tools, sorted: what `keel mcp` lists without `--tools`. */
+export const CORE_TOOLS = [
+  "keel_claim_task",
+  "keel_complete_task",
+  "keel_context",
+  "keel_heartbeat",
+  "keel_note",
+  "keel_propose_change",
+  "keel_ready_tasks",
+  "keel_requirement",
+  "keel_search",
+];

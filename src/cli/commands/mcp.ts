@@ -1,10 +1,11 @@
-// `keel mcp [--as kind:name]`: the MCP server over stdio (src/mcp/). The SDK is loaded here only, so other
+// `keel mcp [--as kind:name] [--tools groups]`: the MCP server over stdio (src/mcp/). The SDK is loaded here only, so other
 // commands never pay for it. Logs go to stderr: stdout carries the protocol.
+import { parseToolGroups } from "../../mcp/tool-groups.js";
 import { parseActor } from "../../workspace/actor.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { type Command, parseFlags } from "../command.js";
 
-const USAGE = "keel mcp [--as kind:name]";
+const USAGE = "keel mcp [--as kind:name] [--tools core|tasks|changes|trace|specs|all,…]";
 
 /** Who acts when a tool call names nobody: `--as`, then KEEL_ACTOR, then `agent:mcp`. */
 export const DEFAULT_MCP_ACTOR = "agent:mcp";
@@ -14,15 +15,20 @@ const command: Command = {
   summary: "serve Keel to agents over MCP (stdio)",
   usage: USAGE,
   async run({ global, argv }): Promise<ExitCode> {
-    const { values, positionals } = parseFlags(argv, { as: { type: "string" } }, USAGE);
+    const { values, positionals } = parseFlags(
+      argv,
+      { as: { type: "string" }, tools: { type: "string" } },
+      USAGE,
+    );
     if (positionals.length > 0) throw usageError("mcp takes no arguments", `usage: ${USAGE}`);
     const actor = values.as ?? process.env.KEEL_ACTOR ?? DEFAULT_MCP_ACTOR;
     parseActor(actor, values.as !== undefined ? "flag" : "env"); // a bad actor fails now, not on every call
+    const tools = parseToolGroups(values.tools);
     const [{ createServer }, { StdioServerTransport }] = await Promise.all([
       import("../../mcp/server.js"),
       import("@modelcontextprotocol/sdk/server/stdio.js"),
     ]);
-    const server = createServer({ root: global.root, cwd: global.cwd, actor });
+    const server = createServer({ root: global.root, cwd: global.cwd, actor }, { tools });
     const transport = new StdioServerTransport();
     const closed = new Promise<void>((resolve) => {
       transport.onclose = resolve;

@@ -4,6 +4,7 @@
 // SIGINT and SIGTERM close the server cleanly.
 
 import { liveTokenCount } from "../../core/auth/tokens.js";
+import { parseToolGroups } from "../../mcp/tool-groups.js";
 import { DEFAULT_RATE_PER_MINUTE, isLoopback } from "../../server/auth.js";
 import { StateDb } from "../../store/state-db.js";
 import { parseActor } from "../../workspace/actor.js";
@@ -13,7 +14,7 @@ import { type Command, parseFlags } from "../command.js";
 import { DEFAULT_MCP_ACTOR } from "./mcp.js";
 
 const USAGE =
-  "keel serve [--port N] [--host ADDRESS] [--auth] [--allow-host NAME]… [--rate N] [--as kind:name]";
+  "keel serve [--port N] [--host ADDRESS] [--auth] [--allow-host NAME]… [--rate N] [--as kind:name] [--mcp-tools groups]";
 export const DEFAULT_PORT = 4840;
 
 function liveTokens(root: string): number {
@@ -39,6 +40,7 @@ const command: Command = {
         auth: { type: "boolean" },
         "allow-host": { type: "string", multiple: true },
         rate: { type: "string" },
+        "mcp-tools": { type: "string" },
       },
       USAGE,
     );
@@ -70,10 +72,20 @@ const command: Command = {
     const required = values.auth === true || !isLoopback(host);
     const actor = values.as ?? process.env.KEEL_ACTOR ?? DEFAULT_MCP_ACTOR;
     parseActor(actor, values.as !== undefined ? "flag" : "env");
+    const mcpTools = parseToolGroups(values["mcp-tools"], "--mcp-tools");
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
     const { startServer } = await import("../../server/http.js");
     const auth = { required, ratePerMinute: Number(rateText) };
-    const server = await startServer({ host, port, root: project.root, global, actor, auth, allowHosts });
+    const server = await startServer({
+      host,
+      port,
+      root: project.root,
+      global,
+      actor,
+      auth,
+      allowHosts,
+      mcpTools,
+    });
     // Listening for the stop signals before the URL is printed: whoever reads the URL may stop us at once.
     const stopped = new Promise<void>((resolve) => {
       const stop = () => {

@@ -647,8 +647,9 @@ async function runFanOut({ sdk, server, project, root, subscribers, rounds, log 
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// What the tool list costs an agent's context: Keel's tools against Taskmaster's MCP server (its default core
-// set, and all 44 tools), as the JSON of tools/list counted with the cl100k_base tokenizer.
+// What the tool list costs an agent's context: Keel's tools (the core set, and with --tools all) against
+// Taskmaster's MCP server (its default core set, and all 44 tools), as the JSON of tools/list counted with the
+// cl100k_base tokenizer.
 
 async function toolListTokens(sdk, command, args, cwd, env) {
   const { encode } = await import("gpt-tokenizer/encoding/cl100k_base");
@@ -669,7 +670,10 @@ async function toolListTokens(sdk, command, args, cwd, env) {
 
 async function runToolListComparison({ sdk, keel, root, log }) {
   const out = {
-    keel: await toolListTokens(sdk, process.execPath, [keel, "mcp"], root, ENV),
+    keel: {
+      core: await toolListTokens(sdk, process.execPath, [keel, "mcp"], root, ENV),
+      all: await toolListTokens(sdk, process.execPath, [keel, "mcp", "--tools", "all"], root, ENV),
+    },
     taskmaster: null,
   };
   const bin = taskmaster(log, { install: false });
@@ -690,7 +694,7 @@ async function runToolListComparison({ sdk, keel, root, log }) {
   const k = out.keel;
   const tm = out.taskmaster;
   log(
-    `  tool list: keel ${k.tools} tools (${k.withOutputSchema} with output schemas), ${k.tokens} tokens` +
+    `  tool list: keel ${k.core.tools} tools ${k.core.tokens} tokens (default), ${k.all.tools} tools ${k.all.tokens} tokens (--tools all), ${k.all.withOutputSchema} with output schemas` +
       (tm
         ? `; task-master ${tm.core.tools} tools ${tm.core.tokens} tokens (default), ${tm.all.tools} tools ${tm.all.tokens} tokens (all)`
         : ""),

@@ -681,8 +681,8 @@ function printServe({ load, fanOut, ready, toolList, server }) {
   const k = toolList.keel;
   const tml = toolList.taskmaster;
   console.log(
-    `        tool list in an agent's context (tools/list JSON, cl100k tokens): keel ${k.tools} tools, ${k.tokens} ` +
-      `tokens (${k.withOutputSchema} with output schemas); ` +
+    `        tool list in an agent's context (tools/list JSON, cl100k tokens): keel default ${k.core.tools} tools, ` +
+      `${k.core.tokens} tokens; --tools all ${k.all.tools} tools, ${k.all.tokens} tokens (${k.all.withOutputSchema} with output schemas); ` +
       (tml === null
         ? "task-master: skipped"
         : `task-master ${tml.version} MCP: default ${tml.core.tools} tools, ${tml.core.tokens} tokens; all ${tml.all.tools} tools, ${tml.all.tokens} tokens`),

@@ -157,6 +157,16 @@ export class Claims {
     return rows.map((r) => view(r, now.getTime()));
   }
 
+  /** Tasks no one may take now: claimed under a live lease, done or blocked (the complement of `free`). */
+  heldKeys(now: Date): string[] {
+    const rows = this.state.db
+      .prepare(
+        "SELECT task_id FROM claims WHERE status IN ('done', 'blocked') OR (status = 'claimed' AND lease_until > ?)",
+      )
+      .all(now.getTime()) as Array<{ task_id: string }>;
+    return rows.map((r) => r.task_id);
+  }
+
   /** Handoff notes on a task, oldest first. */
   notes(taskId: string): ClaimNote[] {
     return this.state.db

@@ -29,12 +29,7 @@ export function claimedKeys(root: string, now: Date): IsClaimed {
   if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return () => false;
   const state = StateDb.open(root);
   try {
-    const held = new Set(
-      new Claims(state, root)
-        .list(now)
-        .filter((c) => c.live || c.status === "done" || c.status === "blocked")
-        .map((c) => c.taskId),
-    );
+    const held = new Set(new Claims(state, root).heldKeys(now));
     return (key) => held.has(key);
   } finally {
     state.close();

@@ -26,21 +26,27 @@ function signature(sources: FoundTaskSource[]): ReadyCache["files"] {
   return sources.map((s) => [s.file, s.size, s.stamp]);
 }
 
-function readCache(root: string, files: ReadyCache["files"]): TaskView[] | null {
-  let cache: ReadyCache;
+/** The cache as last read or written by this process, per project: a server need not parse it on every call. */
+const inProcess = new Map<string, ReadyCache>();
+
+function readCache(root: string): ReadyCache | null {
   try {
-    cache = JSON.parse(readFileSync(join(root, STATE_DIR, CACHE_FILE), "utf8")) as ReadyCache;
+    return JSON.parse(readFileSync(join(root, STATE_DIR, CACHE_FILE), "utf8")) as ReadyCache;
   } catch {
     return null;
   }
-  if (cache.build !== BUILD_ID || cache.files.length !== files.length) return null;
+}
+
+/** The cache holds for these task files: same build, same files, and each file older than the racy window. */
+function holds(cache: ReadyCache, files: ReadyCache["files"]): boolean {
+  if (cache.build !== BUILD_ID || cache.files.length !== files.length) return false;
   const trusted = cache.writtenAt - RACY_WINDOW_MS;
   for (let i = 0; i < files.length; i++) {
     const [file, size, stamp] = files[i] as ReadyCache["files"][number];
     const had = cache.files[i] as ReadyCache["files"][number];
-    if (had[0] !== file || had[1] !== size || had[2] !== stamp || stamp >= trusted) return null;
+    if (had[0] !== file || had[1] !== size || had[2] !== stamp || stamp >= trusted) return false;
   }
-  return cache.ready;
+  return true;
 }
 
 /** Claim-free ready tasks in file order, from the cache when every task file is as it was. */
@@ -49,17 +55,23 @@ function readyViews(root: string): TaskView[] {
   // run sees the difference and rebuilds.
   const sources = findTaskSources(root);
   const files = signature(sources);
-  const cached = readCache(root, files);
-  if (cached) return cached;
+  const known = inProcess.get(root);
+  if (known && holds(known, files)) return known.ready;
+  const stored = readCache(root);
+  if (stored && holds(stored, files)) {
+    inProcess.set(root, stored);
+    return stored.ready;
+  }
   const writtenAt = Date.now();
   const graph = buildGraph(loadTasks(root, sources));
   const views = ready(graph).map((k) => taskView(graph, k));
-  // A file stamped within the racy window makes readCache refuse the cache anyway: while agents keep ticking
+  // A file stamped within the racy window makes the cache refused anyway: while agents keep ticking
   // checkboxes, writing (and flushing) it would only cost every call a write.
-  if (!files.every(([, , stamp]) => stamp < writtenAt - RACY_WINDOW_MS)) return views;
+  const cache: ReadyCache = { build: BUILD_ID, writtenAt, files, ready: views };
+  if (!holds(cache, files)) return views;
+  inProcess.set(root, cache);
   try {
     mkdirSync(join(root, STATE_DIR), { recursive: true });
-    const cache: ReadyCache = { build: BUILD_ID, writtenAt, files, ready: views };
     writeFileAtomic(join(root, STATE_DIR, CACHE_FILE), JSON.stringify(cache));
   } catch {
     // A read-only checkout: the queue is still right, only not cached.

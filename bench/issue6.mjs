@@ -647,6 +647,69 @@ async function runFanOut({ sdk, server, project, root, subscribers, rounds, log 
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Claim throughput: a fresh copy of the project on its own server, and 32 clients claiming the next ready task
+// through REST (POST /api/tasks/claim-next) as fast as they are answered, until no task is ready. Every grant
+// must name a task no other grant named.
+
+async function runClaimBurst({ keel, tmp, clients, log }) {
+  const root = join(tmp, "claims");
+  const project = writeServeProject(root);
+  const ready = project.graph.filter((t) => t.deps.length === 0).length;
+  // The files were just written: wait out the racy window, as a project edited a while ago would be.
+  await new Promise((done) => setTimeout(done, 2100));
+  const server = await startServe(keel, root);
+  try {
+    const latencies = [];
+    const granted = new Map();
+    let errors = 0;
+    const claimer = async () => {
+      for (;;) {
+        const sent = performance.now();
+        const res = await fetch(`${server.url}/api/tasks/claim-next`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ ttl: "1h" }),
+        });
+        const body = await res.json();
+        latencies.push(performance.now() - sent);
+        if (!res.ok) {
+          errors++;
+          if (errors > 100) return;
+          continue;
+        }
+        if (body.result === null) return;
+        granted.set(body.result.taskId, (granted.get(body.result.taskId) ?? 0) + 1);
+      }
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: clients }, claimer));
+    const seconds = (performance.now() - started) / 1000;
+    const grants = [...granted.values()].reduce((a, b) => a + b, 0);
+    const doubles = [...granted.values()].filter((n) => n > 1).length;
+    const result = {
+      what: `${clients} REST clients claiming the next ready task until none is left (${ready} ready)`,
+      clients,
+      ready,
+      grants,
+      doubleGrants: doubles,
+      errors,
+      seconds,
+      perSecond: grants / seconds,
+      latency: summarize(latencies),
+      pass: errors === 0 && doubles === 0 && grants === ready,
+    };
+    log(
+      `  claims: ${grants}/${ready} ready tasks claimed by ${clients} clients in ${seconds.toFixed(1)} s ` +
+        `(${result.perSecond.toFixed(0)} claims/s), p50 ${result.latency.p50.toFixed(1)} ms, p99 ${result.latency.p99.toFixed(1)} ms; ` +
+        `${errors} errors, ${doubles} tasks granted twice`,
+    );
+    return result;
+  } finally {
+    await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // What the tool list costs an agent's context: Keel's tools (the core set, and with --tools all) against
 // Taskmaster's MCP server (its default core set, and all 44 tools), as the JSON of tools/list counted with the
 // cl100k_base tokenizer.
@@ -773,7 +836,8 @@ export async function runServeBench({
     const code = await server.stop();
     server = null;
     log(`  server peak RSS ${peakRssMb === null ? "not measured (no /proc)" : `${peakRssMb.toFixed(1)} MB`}`);
-    return { load, fanOut, ready, toolList, server: { peakRssMb, exitCode: code } };
+    const claims = await runClaimBurst({ keel, tmp, clients, log });
+    return { load, fanOut, ready, toolList, claims, server: { peakRssMb, exitCode: code } };
   } finally {
     if (server) await server.stop();
     rmSync(tmp, { recursive: true, force: true });

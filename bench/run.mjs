@@ -648,7 +648,7 @@ function printTrace(t) {
   );
 }
 
-function printServe({ load, fanOut, ready, toolList, server }) {
+function printServe({ load, fanOut, ready, toolList, claims, server }) {
   console.log("\nServe (issue #6):");
   const pct = (s) => `p50 ${fmtMs(s.p50)} ms, p99 ${fmtMs(s.p99)} ms`;
   console.log(
@@ -689,6 +689,11 @@ function printServe({ load, fanOut, ready, toolList, server }) {
   );
   console.log(
     `        server peak RSS: ${server.peakRssMb === null ? "not measured (no /proc)" : `${fmtMb(server.peakRssMb)} MB`}`,
+  );
+  console.log(
+    `  ${claims.pass ? "PASS" : "FAIL"}  ${claims.what}: ${claims.grants} claims in ${claims.seconds.toFixed(1)} s, ` +
+      `${claims.perSecond.toFixed(0)} claims/s, ${pct(claims.latency)}; ${claims.errors} errors, ` +
+      `${claims.doubleGrants} tasks granted twice`,
   );
 }
 

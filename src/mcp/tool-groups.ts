@@ -9,8 +9,8 @@ const GROUP_NAMES = ["tasks", "changes", "trace", "specs"] as const;
 export type ToolGroup = (typeof GROUP_NAMES)[number];
 
 /**
- * The groups a `--tools` (`--mcp-tools`) value enables: a comma-separated list of group names, `core` (the default, always on)
- * or `all`. Anything else is a usage error naming the groups.
+ * The groups a `--tools` (`--mcp-tools`) value enables: a comma-separated list of group names, `core` (the
+ * default, always on) or `all`. Anything else is a usage error naming the groups.
  */
 export function parseToolGroups(value: string | undefined, flag = "--tools"): ToolGroup[] {
   if (value === undefined) return [];

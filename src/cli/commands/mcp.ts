@@ -1,5 +1,5 @@
-// `keel mcp [--as kind:name] [--tools groups]`: the MCP server over stdio (src/mcp/). The SDK is loaded here only, so other
-// commands never pay for it. Logs go to stderr: stdout carries the protocol.
+// `keel mcp [--as kind:name] [--tools groups]`: the MCP server over stdio (src/mcp/). The SDK is loaded here
+// only, so other commands never pay for it. Logs go to stderr: stdout carries the protocol.
 import { parseToolGroups } from "../../mcp/tool-groups.js";
 import { parseActor } from "../../workspace/actor.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";

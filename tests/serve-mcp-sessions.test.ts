@@ -11,6 +11,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
   LATEST_PROTOCOL_VERSION,
+  LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -77,6 +78,36 @@ describe("keel serve: MCP sessions", () => {
       await transport.terminateSession();
       const after = await rawPost(new URL(`${base}/mcp`), listTools(2), { "mcp-session-id": sessionId });
       expect(after.status).toBe(404);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+// @verifies SRF-17
+describe("keel serve: MCP logging", () => {
+  it("sends a session that set a level the server's live events as log messages, over its GET stream", async () => {
+    const client = new Client({ name: "keel-logging-http-test", version: "1.0.0" });
+    const messages: Array<{ level: string; data: { type: string; message: string } }> = [];
+    let edited: () => void = () => {};
+    const seen = new Promise<void>((resolve) => {
+      edited = resolve;
+    });
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      const m = n.params as (typeof messages)[number];
+      messages.push(m);
+      if (m.data.type === "spec.edited") edited();
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)));
+    try {
+      expect(client.getServerCapabilities()?.logging).toEqual({});
+      await client.setLoggingLevel("info");
+      writeFileSync(join(root, "keel/specs/payments/spec.md"), PAYMENTS_SPEC.replace("Taking", "Handling"));
+      await seen;
+      const spec = messages.find((m) => m.data.type === "spec.edited");
+      expect(spec).toMatchObject({ level: "info", data: { message: "keel/specs/payments/spec.md edited" } });
+      // keel serve judges drift after every spec edit; its heartbeat (drift.checked) is debug, below the level.
+      expect(messages.filter((m) => m.level === "debug")).toEqual([]);
     } finally {
       await client.close();
     }

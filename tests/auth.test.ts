@@ -67,6 +67,18 @@ async function mcpAs(bearer: string): Promise<Client> {
   return c;
 }
 
+/** A raw JSON-RPC `tools/list` POST on /mcp, with these headers besides the JSON-RPC ones. */
+function rawToolsList(id: number, headers: Record<string, string>) {
+  return httpRequest(served.port, "POST", "/mcp", {
+    body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/list" }),
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      ...headers,
+    },
+  });
+}
+
 function text(r: CallToolResult): string {
   return r.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
 }
@@ -154,12 +166,9 @@ describe("keel serve --auth", () => {
     });
     expect(junk.status).toBe(401);
     expect(junk.json.error.code).toBe("token_malformed");
-    const mcp = await httpRequest(served.port, "POST", "/mcp", {
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
-    });
+    const mcp = await rawToolsList(1, {});
     expect(mcp.status).toBe(401);
-    // A write without a token: refused before it runs.
+    // A write with a malformed token: refused before it runs.
     const claim = await httpRequest(served.port, "POST", "/api/tasks/payments%2F1.2/claim", {
       body: "{}",
       headers: { "content-type": "application/json", authorization: "Bearer x" },
@@ -241,15 +250,7 @@ describe("keel serve --auth", () => {
       const transport = client.transport as StreamableHTTPClientTransport;
       const session = transport.sessionId as string;
       expect(session).toBeTruthy();
-      const stolen = await httpRequest(served.port, "POST", "/mcp", {
-        body: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/list" }),
-        headers: {
-          authorization: `Bearer ${theirs}`,
-          "mcp-session-id": session,
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-        },
-      });
+      const stolen = await rawToolsList(7, { authorization: `Bearer ${theirs}`, "mcp-session-id": session });
       expect(stolen.status).toBe(403);
       expect(stolen.json.error.message).toContain("belongs to another principal");
       expect(audit("mcp.session.refused").at(-1)).toMatchObject({
@@ -259,15 +260,7 @@ describe("keel serve --auth", () => {
       });
       // Another token of the very same actor and role is still another principal.
       const twin = token("agent", "agent:session-owner");
-      const twinned = await httpRequest(served.port, "POST", "/mcp", {
-        body: JSON.stringify({ jsonrpc: "2.0", id: 8, method: "tools/list" }),
-        headers: {
-          authorization: `Bearer ${twin}`,
-          "mcp-session-id": session,
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-        },
-      });
+      const twinned = await rawToolsList(8, { authorization: `Bearer ${twin}`, "mcp-session-id": session });
       expect(twinned.status).toBe(403);
       // The owner's session still works.
       expect((await client.listTools()).tools.length).toBeGreaterThan(0);

@@ -12,7 +12,7 @@ import { jsonOut, keel, keelWith } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
 import { PAYMENTS_SPEC } from "./support/fixtures.js";
 import { type ReplyChecker, startRestServers } from "./support/openapi.js";
-import { httpRequest, type Reply, type Served, startServe } from "./support/serve.js";
+import { httpRequest, type Reply, type Served, startServe, withoutIndex } from "./support/serve.js";
 
 const project = tempProjects("keel-rest-");
 
@@ -33,13 +33,6 @@ let checker: ReplyChecker;
 /** A request whose answer must be documented and valid against the document. */
 function call(...args: Parameters<ReplyChecker["send"]>): Promise<Reply> {
   return checker.send(...args);
-}
-
-/** The CLI's --json answer without the index stats (they say how much work a run did, not what is there). */
-// biome-ignore lint/suspicious/noExplicitAny: JSON
-function withoutIndex(v: any): any {
-  const { index: _index, ...rest } = v;
-  return rest;
 }
 
 /** What must not move when a write is refused: the tasks file, the task's claim and notes, the change folders. */

@@ -1,12 +1,10 @@
 // MCP over Streamable HTTP with sessions: the SDK client on `keel serve` gets a session, subscribes to a spec
 // and is notified on its GET stream when the file changes; the session layer (src/server/mcp-http.ts) binds
 // a session to the principal that opened it, caps open sessions and expires idle ones.
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
@@ -18,14 +16,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer } from "../src/mcp/server.js";
 import { McpSessions } from "../src/server/mcp-http.js";
 import type { Actor } from "../src/workspace/actor.js";
-import { CLI, cliEnv } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
 import { PAYMENTS_SPEC } from "./support/fixtures.js";
+import { type Served, startServe } from "./support/serve.js";
 
 const project = tempProjects("keel-serve-mcp-");
 
 let root: string;
-let serve: ChildProcessWithoutNullStreams;
+let served: Served;
 let base: string;
 
 beforeAll(async () => {
@@ -34,22 +32,12 @@ beforeAll(async () => {
     "keel/specs/payments/spec.md": PAYMENTS_SPEC,
     "keel/specs/payments/tasks.md": "## 1. Refunds\n- [ ] 1.1 Make refunds idempotent\n  - covers: PAY-1\n",
   });
-  serve = spawn(process.execPath, [CLI, "serve", "--port", "0"], { cwd: root, env: cliEnv() });
-  const first = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: serve.stdout }).once("line", resolve);
-    serve.once("exit", (code) => reject(new Error(`keel serve exited with ${code}`)));
-  });
-  const m = first.match(/(http:\/\/127\.0\.0\.1:\d+)$/);
-  expect(m, first).not.toBeNull();
-  base = (m as RegExpMatchArray)[1] as string;
+  served = await startServe(root);
+  base = served.base;
 });
 
 afterAll(async () => {
-  if (serve && serve.exitCode === null) {
-    const exited = new Promise((resolve) => serve.once("exit", resolve));
-    serve.kill("SIGTERM");
-    await exited;
-  }
+  expect(await served?.stop()).toBe(0);
 });
 
 // @verifies SRF-9

@@ -11,7 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOut, keel, keelAsync } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
 import { PAYMENTS_SPEC, PAYMENTS_TASKS as TASKS } from "./support/fixtures.js";
-import { httpRequest, type Reply, type Served, startServe, subscribeEvents } from "./support/serve.js";
+import {
+  httpRequest,
+  type Reply,
+  type Served,
+  startServe,
+  subscribeEvents,
+  withoutIndex,
+} from "./support/serve.js";
 
 const project = tempProjects("keel-serve-");
 
@@ -26,13 +33,6 @@ function http(
   opts: { host?: string; body?: Buffer | string; headers?: Record<string, string> } = {},
 ): Promise<Reply> {
   return httpRequest(port, method, path, opts);
-}
-
-/** The CLI's --json answer without the index stats (they say how much work this run did, not what is there). */
-// biome-ignore lint/suspicious/noExplicitAny: JSON
-function withoutIndex(v: any): any {
-  const { index: _index, ...rest } = v;
-  return rest;
 }
 
 beforeAll(async () => {

@@ -21,8 +21,6 @@ import type { HttpRoute } from "./operation.js";
 import { restRoutes } from "./routes.js";
 import { fromKeelError, HttpError, MAX_BODY, readBody, sendError, sendJson, tooLarge } from "./wire.js";
 
-export { MAX_BODY };
-
 /** SSE comment lines keep idle connections (and proxies) from timing out. */
 const KEEPALIVE_MS = 15_000;
 

@@ -11,8 +11,8 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import { type Actor, actorLabel } from "../workspace/actor.js";
 
-export const DEFAULT_MAX_SESSIONS = 64;
-export const DEFAULT_IDLE_MS = 10 * 60_000;
+const DEFAULT_MAX_SESSIONS = 64;
+const DEFAULT_IDLE_MS = 10 * 60_000;
 
 export interface McpSessionOptions {
   /** A new MCP server for a session, acting as its principal (undefined in single-user mode). */
@@ -34,7 +34,7 @@ interface Session {
 }
 
 /** The same caller: both anonymous, or the same actor with the same role, authenticated by the same token. */
-export function samePrincipal(a: Actor | undefined, b: Actor | undefined): boolean {
+function samePrincipal(a: Actor | undefined, b: Actor | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return actorLabel(a) === actorLabel(b) && a.role === b.role && a.tokenId === b.tokenId;
 }

@@ -21,6 +21,10 @@ import { HttpError } from "./wire.js";
 const taskParams = z.strictObject({ task: S.TaskRef });
 const changeParams = z.strictObject({ id: z.string().min(1).max(200).describe("change ID") });
 const bool = z.enum(["true", "false"]);
+const listQuery = z.strictObject({
+  capability: z.string().min(1).max(200).optional(),
+  status: z.string().optional(),
+});
 
 const REST_HINTS = {
   list: "list the tasks with GET /api/tasks, or `keel tasks list`",
@@ -50,10 +54,7 @@ export const OPERATIONS: Operation[] = [
     path: "/api/specs",
     operationId: "listSpecs",
     summary: "The capability specs (keel list specs --json)",
-    query: z.strictObject({
-      capability: z.string().min(1).max(200).optional(),
-      status: z.string().optional(),
-    }),
+    query: listQuery,
     status: 200,
     response: S.SpecsAnswer,
     errors: [400],
@@ -64,10 +65,7 @@ export const OPERATIONS: Operation[] = [
     path: "/api/requirements",
     operationId: "listRequirements",
     summary: "The living requirements (keel list requirements --json)",
-    query: z.strictObject({
-      capability: z.string().min(1).max(200).optional(),
-      status: z.string().optional(),
-    }),
+    query: listQuery,
     status: 200,
     response: S.RequirementsAnswer,
     errors: [400],

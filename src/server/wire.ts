@@ -51,7 +51,7 @@ export function sendError(res: ServerResponse, e: HttpError, headers: Record<str
  * A Keel refusal as an HTTP status: bad input 400, refused by policy or role 403, an unknown task 404, a refusal
  * of the task queue, of backpressure or of an overlapping edit 409, project unreadable 500, anything else 409.
  */
-export function httpStatusOf(e: KeelError): number {
+function httpStatusOf(e: KeelError): number {
   if (e.code === CLAIM_ERRORS.unknown) return 404;
   switch (e.exitCode) {
     case EXIT.usage:

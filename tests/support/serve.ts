@@ -102,6 +102,13 @@ export function httpRequest(
   });
 }
 
+/** A CLI --json answer (or its REST twin) without the index stats: they say how much work a run did, not what is there. */
+// biome-ignore lint/suspicious/noExplicitAny: JSON
+export function withoutIndex(v: any): any {
+  const { index: _index, ...rest } = v;
+  return rest;
+}
+
 export interface SseEvent {
   type: string;
   /** The `id:` line (the audit sequence number of an audit event), or null. */

@@ -15,7 +15,7 @@ import { DEFAULT_MCP_ACTOR } from "./mcp.js";
 
 const USAGE =
   "keel serve [--port N] [--host ADDRESS] [--auth] [--allow-host NAME]… [--rate N] [--as kind:name] [--mcp-tools groups]";
-export const DEFAULT_PORT = 4840;
+const DEFAULT_PORT = 4840;
 
 function liveTokens(root: string): number {
   const state = StateDb.open(root);

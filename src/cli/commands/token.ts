@@ -1,6 +1,13 @@
 // `keel token create|list|revoke`: bearer tokens for `keel serve --auth` (core/auth/tokens.ts). The token is
 // printed once, on stdout alone, so `TOKEN=$(keel token create …)` captures it; everything else goes to stderr.
-import { createToken, listTokens, parseRole, revokeToken, type TokenInfo } from "../../core/auth/tokens.js";
+import {
+  createToken,
+  listTokens,
+  parseRole,
+  revokeToken,
+  type TokenInfo,
+  tokenState,
+} from "../../core/auth/tokens.js";
 import { parseDuration } from "../../core/claims.js";
 import { StateDb } from "../../store/state-db.js";
 import { resolveActor } from "../../workspace/actor.js";
@@ -12,13 +19,7 @@ import { type Io, paint, printJson } from "../output.js";
 
 const USAGE =
   "keel token create --role owner|reviewer|agent|read --name <name> [--expires 90d|never] [--as kind:name] | list [--json] | revoke <name|id>";
-export const DEFAULT_TOKEN_LIFETIME = "90d";
-
-function state(tokenInfo: TokenInfo, now: Date): string {
-  if (tokenInfo.revokedAt !== null) return "revoked";
-  if (tokenInfo.expiresAt !== null && Date.parse(tokenInfo.expiresAt) <= now.getTime()) return "expired";
-  return "live";
-}
+const DEFAULT_TOKEN_LIFETIME = "90d";
 
 function printList(io: Io, tokens: TokenInfo[]): void {
   const now = new Date();
@@ -27,7 +28,7 @@ function printList(io: Io, tokens: TokenInfo[]): void {
     return;
   }
   for (const t of tokens) {
-    const s = state(t, now);
+    const s = tokenState(t, now);
     io.out(
       `${t.id}  ${paint(io, s === "live" ? "green" : "dim", s.padEnd(7))} ${t.name.padEnd(16)} ${t.actor.padEnd(22)} ${t.role.padEnd(9)} expires ${t.expiresAt ?? "never"}`,
     );

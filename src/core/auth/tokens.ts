@@ -11,7 +11,7 @@ import { usageError } from "../../workspace/errors.js";
 import { appendEvent } from "../audit.js";
 import { authorizeGrant, enforceDecision } from "../policy.js";
 
-export const TOKEN_PREFIX = "keel_";
+const TOKEN_PREFIX = "keel_";
 /** `keel_<12 hex id>_<43 base64url secret>` */
 const TOKEN_SHAPE = /^keel_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
@@ -52,6 +52,16 @@ function info(r: Row): TokenInfo {
   };
 }
 
+/** Whether a token authenticates at `now`: a revoked token is revoked even once it has also expired. */
+export function tokenState(
+  t: Pick<TokenInfo, "revokedAt" | "expiresAt">,
+  now: Date,
+): "live" | "revoked" | "expired" {
+  if (t.revokedAt !== null) return "revoked";
+  if (t.expiresAt !== null && Date.parse(t.expiresAt) <= now.getTime()) return "expired";
+  return "live";
+}
+
 function digest(secret: string): Buffer {
   return createHash("sha256").update(secret, "utf8").digest();
 }
@@ -68,7 +78,7 @@ export function parseRole(text: string): Role {
  * The actor a token acts as: `--name` may be `kind:name`; a bare name is an agent for the agent role and a
  * human otherwise (owners and reviewers are people; a read token is usually a person's dashboard).
  */
-export function tokenActor(name: string, role: Role): Omit<Actor, "role" | "source"> {
+function tokenActor(name: string, role: Role): Omit<Actor, "role" | "source"> {
   const parsed = parseActor(
     name.includes(":") ? name : `${role === "agent" ? "agent" : "human"}:${name}`,
     "flag",
@@ -219,13 +229,13 @@ export function checkToken(state: StateDb, presented: string, now = new Date()):
   const row = state.db.prepare("SELECT * FROM tokens WHERE id = ?").get(id) as Row | undefined;
   if (!row || !timingSafeEqual(Buffer.from(row.secret_hash, "hex"), digest(secret)))
     return { ok: false, reason: "unknown", tokenId: id };
-  if (row.revoked_at !== null) return { ok: false, reason: "revoked", tokenId: id };
-  if (row.expires_at !== null && Date.parse(row.expires_at) <= now.getTime())
-    return { ok: false, reason: "expired", tokenId: id };
+  const token = info(row);
+  const status = tokenState(token, now);
+  if (status !== "live") return { ok: false, reason: status, tokenId: id };
   const who = parseActor(row.actor, "flag");
   return {
     ok: true,
-    token: info(row),
+    token,
     actor: { name: who.name, kind: who.kind, role: row.role as Role, source: "token", tokenId: row.id },
   };
 }

@@ -38,7 +38,7 @@ function param(value: string | string[] | undefined, uri: string): string {
 }
 
 /** A KeelError from the core (no project, unreadable index) as a protocol error with its code and hint. */
-async function answering(fn: () => Promise<ReadResourceResult>): Promise<ReadResourceResult> {
+async function answering<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
@@ -49,14 +49,8 @@ async function answering(fn: () => Promise<ReadResourceResult>): Promise<ReadRes
 }
 
 /** A list callback's answer; a KeelError (no project, unreadable index) becomes a protocol error. */
-async function listing(fn: () => Promise<ListResourcesResult["resources"]>): Promise<ListResourcesResult> {
-  try {
-    return { resources: await fn() };
-  } catch (e) {
-    if (e instanceof KeelError)
-      throw new McpError(ErrorCode.InternalError, `error [${e.code}]: ${e.message} (hint: ${e.hint})`);
-    throw e;
-  }
+function listing(fn: () => Promise<ListResourcesResult["resources"]>): Promise<ListResourcesResult> {
+  return answering(async () => ({ resources: await fn() }));
 }
 
 /** A value for a `{+var}` template variable: percent-encoded, with `/` kept. */

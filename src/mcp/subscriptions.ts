@@ -37,7 +37,7 @@ interface Watched {
 const URI = /^keel:\/\/(constitution|spec|requirement|task)(?:\/(.+))?$/;
 
 /** The resource a `keel://` URI names, or an invalid-params error an agent can act on. */
-export function parseResourceUri(uri: string): Target {
+function parseResourceUri(uri: string): Target {
   const m = URI.exec(uri);
   const kind = m?.[1];
   let rest: string | null = null;
@@ -88,12 +88,7 @@ export class ResourceSubscriptions {
     });
   }
 
-  /** The URIs subscribed to now. */
-  uris(): string[] {
-    return [...this.watched.keys()];
-  }
-
-  async add(uri: string): Promise<void> {
+  private async add(uri: string): Promise<void> {
     const target = parseResourceUri(uri);
     if (this.closed) return;
     const w: Watched = { target, files: new Set(), tasks: new Set(), unresolved: false };

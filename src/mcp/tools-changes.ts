@@ -8,18 +8,15 @@ import * as z from "zod";
 import { proposeChange } from "../core/changes/propose.js";
 import { proposeInput, proposeOptions } from "../core/changes/propose-input.js";
 import { FINDING_SEVERITIES, type FindingSeverity, recordFinding } from "../core/findings.js";
-import { withQueryIndex } from "../core/query.js";
 import { StateDb } from "../store/state-db.js";
 import type { Actor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import { usageError } from "../workspace/errors.js";
-import { findProjectRoot, type ProjectRoot } from "../workspace/root.js";
-import { guarded, type McpContext, ok } from "./tools.js";
+import type { ProjectRoot } from "../workspace/root.js";
+import { as, guarded, type McpContext, ok, projectOf, requireRequirement } from "./tools.js";
 
 /** Who acts for a call: the connection's principal, or the server's actor (or `as`, when unauthenticated). */
 export type ActorOf = (root: ProjectRoot, flag: string | undefined) => { who: Actor; label: string };
-
-const _ids = (what: string) => z.array(z.string().min(1).max(200)).max(100).optional().describe(what);
 
 export function registerChangeTools(server: McpServer, ctx: McpContext, actorOf: ActorOf): void {
   server.registerTool(
@@ -29,7 +26,7 @@ export function registerChangeTools(server: McpServer, ctx: McpContext, actorOf:
         "Propose a change: scaffold it, or write the given proposal and delta specs once they validate.",
       inputSchema: {
         ...proposeInput,
-        as: z.string().min(1).max(120).optional().describe("actor kind:name (default: the server's actor)"),
+        as,
       },
       outputSchema: {
         change: z.string(),
@@ -43,7 +40,7 @@ export function registerChangeTools(server: McpServer, ctx: McpContext, actorOf:
       },
     },
     guarded(async (args) => {
-      const project = findProjectRoot(ctx.root ?? ctx.cwd, ctx.root !== null);
+      const project = projectOf(ctx);
       const { who } = actorOf(project, args.as);
       const r = proposeChange(project, loadConfig(project), who, proposeOptions(args));
       const warnings = r.warnings.map((f) => ({
@@ -95,20 +92,12 @@ export async function noteFinding(
   if (args.severity === undefined)
     throw usageError("a finding needs a severity", `pass severity: one of ${FINDING_SEVERITIES.join(", ")}`);
   const requirement = args.requirement;
-  if (requirement !== undefined) {
-    const project = findProjectRoot(ctx.root ?? ctx.cwd, ctx.root !== null);
-    const shown = await withQueryIndex(project, { check: "answer" }, async (q) => {
-      const r = await q.show(requirement);
-      return { kind: r?.kind ?? null, suggestions: r?.kind === "requirement" ? [] : q.suggest(requirement) };
-    });
-    if (shown.kind !== "requirement")
-      throw usageError(
-        `unknown requirement: ${requirement}`,
-        shown.suggestions.length > 0
-          ? `did you mean ${shown.suggestions.join(", ")}?`
-          : "find requirements with keel_search, or leave out requirement",
-      );
-  }
+  if (requirement !== undefined)
+    await requireRequirement(
+      projectOf(ctx),
+      requirement,
+      "find requirements with keel_search, or leave out requirement",
+    );
   const state = StateDb.open(tasksRoot.root);
   try {
     const f = recordFinding(

@@ -8,7 +8,7 @@ import * as z from "zod";
 import { type TaskWrite, writeTask } from "../core/api/tasks.js";
 import type { ClaimView } from "../core/claims.js";
 import { buildContextPack, DEFAULT_BUDGET } from "../core/context/index.js";
-import { withQueryIndex } from "../core/query.js";
+import { type RequirementRecord, withQueryIndex } from "../core/query.js";
 import { claimedKeys, resolveTaskKey } from "../core/tasks/claim-ops.js";
 import { buildGraph, loadTasks, readyQueue, takeOrder } from "../core/tasks/index.js";
 import { taskLookupError } from "../core/tasks/lookup.js";
@@ -57,7 +57,7 @@ const grantShape = {
 
 const linkShape = z.object({ file: z.string(), line: z.number(), kind: z.string(), state: z.string() });
 
-function projectOf(ctx: McpContext): ProjectRoot {
+export function projectOf(ctx: McpContext): ProjectRoot {
   return findProjectRoot(ctx.root ?? ctx.cwd, ctx.root !== null);
 }
 
@@ -94,6 +94,24 @@ export function guarded<A>(fn: (args: A) => Promise<CallToolResult>): (args: A) 
       return errorResult(e);
     }
   };
+}
+
+/** The living requirement with this ID; unknown, a usage error with near IDs (or `hint` when there are none). */
+export async function requireRequirement(
+  project: ProjectRoot,
+  id: string,
+  hint: string,
+): Promise<RequirementRecord> {
+  const shown = await withQueryIndex(project, { check: "answer" }, async (q) => {
+    const r = await q.show(id);
+    return { r, suggestions: r?.kind === "requirement" ? [] : q.suggest(id) };
+  });
+  if (shown.r?.kind !== "requirement")
+    throw usageError(
+      `unknown requirement: ${id}`,
+      shown.suggestions.length > 0 ? `did you mean ${shown.suggestions.join(", ")}?` : hint,
+    );
+  return shown.r.item;
 }
 
 /** The core tools, and the opt-in groups named (`keel mcp --tools`). */
@@ -234,18 +252,7 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
     },
     guarded(async ({ id }) => {
       const project = projectOf(ctx);
-      const shown = await withQueryIndex(project, { check: "answer" }, async (q) => {
-        const r = await q.show(id);
-        return { r, suggestions: r?.kind === "requirement" ? [] : q.suggest(id) };
-      });
-      if (shown.r?.kind !== "requirement")
-        throw usageError(
-          `unknown requirement: ${id}`,
-          shown.suggestions.length > 0
-            ? `did you mean ${shown.suggestions.join(", ")}?`
-            : "find requirements with keel_search",
-        );
-      const req = shown.r.item;
+      const req = await requireRequirement(project, id, "find requirements with keel_search");
       const traced = await traceProject(project.root, true);
       const t = traced.report.requirements.find((r) => r.id === req.id);
       const link = (l: { file: string; line: number; kind: string; state: string }) => ({

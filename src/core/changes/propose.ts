@@ -5,7 +5,7 @@
 // @req SRF-7, CHG-1
 import { parseChange } from "../../format/change.js";
 import { slug } from "../../model/ids.js";
-import type { Finding, Layout, Spec } from "../../model/types.js";
+import type { DeltaSpec, Finding, Layout, Spec } from "../../model/types.js";
 import type { Actor } from "../../workspace/actor.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import { EXIT, KeelError, usageError } from "../../workspace/errors.js";
@@ -37,12 +37,16 @@ const REQUIRED_IN_PROPOSAL = new Set([
 /** Error code of content that does not pass the change rules. */
 export const INVALID_CONTENT = "invalid-change-content";
 
-/** Findings of the content, each at the file and line the change would have; nothing is read or written. */
-export function checkChangeContent(
+/**
+ * Findings of the content, each at the file and line the change would have, and its parsed delta specs (in the
+ * order given); only the living specs the deltas name are read, and nothing is written.
+ */
+function checkChangeContent(
   project: ProjectRoot,
+  living: LivingSpecs,
   name: string,
   content: ChangeContent,
-): { layout: Layout; findings: Finding[] } {
+): { layout: Layout; findings: Finding[]; deltas: DeltaSpec[] } {
   const id = slug(name);
   const layout: Layout = project.layouts[0] ?? "keel";
   const dir = `${changesDir(layout)}/${id}`;
@@ -71,7 +75,6 @@ export function checkChangeContent(
     deltas,
   });
   const findings = diagnostics.map((d) => fromDiagnostic(d, id));
-  const living = new LivingSpecs(project);
   const specs = new Map<string, Spec>();
   for (const d of deltas) {
     const spec = living.get(layout, d.capability).spec;
@@ -84,11 +87,11 @@ export function checkChangeContent(
     findings.push(REQUIRED_IN_PROPOSAL.has(f.rule) ? { ...f, severity: "error" } : f);
   }
   findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
-  return { layout, findings };
+  return { layout, findings, deltas: change.deltas };
 }
 
 /** `file:line:col: message (rule)`, one line per finding. */
-export function findingLines(findings: Finding[]): string {
+function findingLines(findings: Finding[]): string {
   return findings.map((f) => `${f.file}:${f.line}:${f.col}: ${f.message} (${f.rule})`).join("\n");
 }
 
@@ -100,7 +103,8 @@ export function proposeChange(
   options: Omit<NewChangeOptions, "content"> & { content?: ChangeContent },
 ): ProposeResult {
   const content = options.content ?? {};
-  const { layout, findings } = checkChangeContent(project, options.name, content);
+  const living = new LivingSpecs(project);
+  const { layout, findings, deltas: parsed } = checkChangeContent(project, living, options.name, content);
   const errors = findings.filter((f) => f.severity === "error");
   if (errors.length > 0) {
     const first = errors[0] as Finding;
@@ -116,20 +120,8 @@ export function proposeChange(
   const modify = [...(options.modify ?? [])];
   const remove = [...(options.remove ?? [])];
   const named = new Set([...modify, ...remove]);
-  const living = new LivingSpecs(project);
-  const dir = `${changesDir(layout)}/${slug(options.name)}`;
-  for (const d of content.deltas ?? []) {
-    const parsed = parseChange({
-      id: slug(options.name),
-      dir,
-      archived: false,
-      layout,
-      proposal: null,
-      tasks: null,
-      meta: null,
-      deltas: [{ file: `${dir}/specs/${d.capability}/spec.md`, text: d.markdown, capability: d.capability }],
-    }).change.deltas[0];
-    for (const sec of parsed?.sections ?? []) {
+  for (const d of parsed) {
+    for (const sec of d.sections) {
       const ids =
         sec.op === "MODIFIED"
           ? sec.requirements.map((r) => r.id)

@@ -17,7 +17,6 @@ import { startServe } from "./support/serve.js";
 
 const EXAMPLE = join(import.meta.dirname, "..", "examples", "acme-invoicing");
 
-const CORE = CORE_TOOLS;
 const OPT_IN = {
   tasks: ["keel_block_task", "keel_release_task", "keel_show_task"],
   changes: ["keel_approve_change", "keel_list_changes", "keel_show_change"],
@@ -90,12 +89,12 @@ function cli(...args: string[]): any {
 
 describe("keel mcp --tools", () => {
   it("lists only the core tools by default, and the named groups besides them", async () => {
-    expect(await toolNames(await stdioClient())).toEqual(CORE);
+    expect(await toolNames(await stdioClient())).toEqual(CORE_TOOLS);
     expect(await toolNames(await stdioClient("--tools", "core,trace"))).toEqual(
-      [...CORE, ...OPT_IN.trace].sort(),
+      [...CORE_TOOLS, ...OPT_IN.trace].sort(),
     );
     expect(await toolNames(await stdioClient("--tools", "all"))).toEqual(
-      [...CORE, ...Object.values(OPT_IN).flat()].sort(),
+      [...CORE_TOOLS, ...Object.values(OPT_IN).flat()].sort(),
     );
   });
 
@@ -197,7 +196,7 @@ describe("keel serve --mcp-tools", () => {
       const c = new Client({ name: "keel-opt-in-http", version: "1.0.0" });
       await c.connect(new StreamableHTTPClientTransport(new URL(`${served.base}/mcp`)));
       clients.push(c);
-      expect(await toolNames(c)).toEqual([...CORE, ...OPT_IN.specs].sort());
+      expect(await toolNames(c)).toEqual([...CORE_TOOLS, ...OPT_IN.specs].sort());
       expect(structured(await call(c, "keel_status")).specs).toEqual(cli("status").specs);
     } finally {
       await served.stop();

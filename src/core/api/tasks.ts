@@ -10,7 +10,6 @@ import { treeState } from "../../workspace/git-tree.js";
 import { type ClaimView, type Grant, parseDuration } from "../claims.js";
 import {
   type ClaimOp,
-  claimedKeys,
   type GateOverride,
   holdsClaim,
   refuseOverride,
@@ -99,7 +98,7 @@ export async function writeTask(
         op: "claim",
         key: w.task === null ? null : key(w.task),
         // Evaluated under the lock, so readiness and the claim see the same state.
-        candidates: () => takeOrder(readyQueue(root, claimedKeys(root, now))).map((v) => v.key),
+        candidates: (isClaimed) => takeOrder(readyQueue(root, isClaimed)).map((v) => v.key),
         holder: label,
         ttlMs: parseDuration(w.ttl ?? "15m"),
       };

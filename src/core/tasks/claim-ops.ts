@@ -29,11 +29,15 @@ export function claimedKeys(root: string, now: Date): IsClaimed {
   if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return () => false;
   const state = StateDb.open(root);
   try {
-    const held = new Set(new Claims(state, root).heldKeys(now));
-    return (key) => held.has(key);
+    return heldBy(new Claims(state, root), now);
   } finally {
     state.close();
   }
+}
+
+function heldBy(claims: Claims, now: Date): IsClaimed {
+  const held = new Set(claims.heldKeys(now));
+  return (key) => held.has(key);
 }
 
 /** Whether `token` is the current token of a live-or-expired claim on `key`, i.e. `done` would pass the fence. */
@@ -97,7 +101,14 @@ export function refuseOverride(root: string, key: string, override: GateOverride
 export type LocateTask = (key: string) => Pick<LoadedTask, "file" | "id" | "line"> | undefined;
 
 export type ClaimOp =
-  | { op: "claim"; key: string | null; candidates: () => string[]; holder: string; ttlMs: number }
+  | {
+      op: "claim";
+      key: string | null;
+      /** Ready tasks in order of preference, given the claimed ones (read under the lock, on its connection). */
+      candidates: (isClaimed: IsClaimed) => string[];
+      holder: string;
+      ttlMs: number;
+    }
   | { op: "heartbeat"; key: string; token: number; ttlMs: number }
   | { op: "release"; key: string; token: number }
   | { op: "done"; key: string; token: number; override?: GateOverride }
@@ -126,7 +137,7 @@ export function runClaimOp(
         case "claim": {
           const grant = op.key
             ? claims.claim(op.key, op.holder, op.ttlMs, now)
-            : claims.claimNext(op.candidates, op.holder, op.ttlMs, now);
+            : claims.claimNext(() => op.candidates(heldBy(claims, now)), op.holder, op.ttlMs, now);
           return grant;
         }
         case "heartbeat":

@@ -159,8 +159,8 @@ export class PastFingerprints {
     try {
       blobs = fileAtRevisions(this.root, spec.file, missing);
     } catch {
-      // No git, or a commit git no longer has: nothing to compare with, and nothing worth keeping.
-      for (const commit of missing) this.cache.set(`${commit}:${spec.file}`, new Map());
+      // No git, or a commit git no longer has: nothing to compare with (`at` answers null), and nothing is
+      // kept, so a later save does not write these commits down as holding no requirement.
       return;
     }
     const byOid = new Map<string, Map<string, string>>();

@@ -224,6 +224,17 @@ describe("keel agents remove", () => {
     delete b["keel/keel.yaml"];
     expect(a).toEqual(b);
   });
+
+  it("takes the project back to its original bytes when reached through a symbolic link", () => {
+    const root = project();
+    const link = `${root}-link`;
+    symlinkSync(root, link);
+    dirs.push(link);
+    const before = snapshot(root);
+    expect(keel(root, "-C", link, "agents", "add", "cursor").code).toBe(0);
+    expect(keel(root, "-C", link, "agents", "remove", "cursor").code).toBe(0);
+    expect(snapshot(root)).toEqual(before);
+  });
 });
 
 describe("refusals", () => {
@@ -244,6 +255,17 @@ describe("refusals", () => {
     const run = keel(root, "agents", "add", "codex");
     expect(run.code).toBe(3);
     expect(run.stderr).toContain(".codex/config.toml:2:");
+    expect(snapshot(root)).toEqual(before);
+  });
+
+  it("remove with broken markers in CLAUDE.md is refused with its line, exit 3, and nothing is changed", () => {
+    const root = project();
+    expect(keel(root, "agents", "add", "claude").code).toBe(0);
+    put(root, "CLAUDE.md", read(root, "CLAUDE.md").replace("<!-- keel:end -->", ""));
+    const before = snapshot(root);
+    const run = keel(root, "agents", "remove", "claude");
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("CLAUDE.md:1:");
     expect(snapshot(root)).toEqual(before);
   });
 

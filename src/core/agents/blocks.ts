@@ -1,8 +1,8 @@
 // Marked blocks in Markdown files: `<!-- keel:begin -->` … `<!-- keel:end -->`. Keel owns what is between
 // the markers (markers included); everything outside them is the user's and kept byte for byte.
 
-export const BEGIN = "<!-- keel:begin -->";
-export const END = "<!-- keel:end -->";
+const BEGIN = "<!-- keel:begin -->";
+const END = "<!-- keel:end -->";
 
 export interface BlockSpan {
   /** Offset of the begin marker. */
@@ -19,15 +19,21 @@ export function findBlock(
 ): BlockSpan | { error: string; line: number } | null {
   const start = text.indexOf(begin);
   const endAt = text.indexOf(endMarker, Math.max(start, 0));
-  if (start < 0 && text.indexOf(endMarker) < 0) return null;
+  if (start < 0 && endAt < 0) return null;
   if (start < 0 || endAt < 0) {
-    const at = start < 0 ? text.indexOf(endMarker) : start;
+    const at = start < 0 ? endAt : start;
     return { error: `unpaired ${start < 0 ? endMarker : begin} marker`, line: lineOf(text, at) };
   }
   let end = endAt + endMarker.length;
   if (text.startsWith("\r\n", end)) end += 2;
   else if (text.startsWith("\n", end)) end += 1;
   return { start, end };
+}
+
+/** `text` without the block at `span` and, when it is still there, the separator `sep` Keel put before it. */
+export function cutBlock(text: string, span: BlockSpan, sep: string): string {
+  const from = sep !== "" && text.endsWith(sep, span.start) ? span.start - sep.length : span.start;
+  return text.slice(0, from) + text.slice(span.end);
 }
 
 export function renderBlock(body: string, eol = "\n"): string {

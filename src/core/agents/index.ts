@@ -4,7 +4,6 @@
 // @req SRF-6
 
 import {
-  existsSync,
   lstatSync,
   readdirSync,
   readFileSync,
@@ -17,7 +16,7 @@ import { dirname, join, resolve } from "node:path";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { projectError, usageError } from "../../workspace/errors.js";
 import { isWithin, realpathOrNull } from "../../workspace/paths.js";
-import { findBlock, renderBlock, separatorFor } from "./blocks.js";
+import { cutBlock, findBlock, renderBlock, separatorFor } from "./blocks.js";
 import {
   MANIFEST,
   type Manifest,
@@ -88,7 +87,7 @@ class Project {
   path(rel: string): string {
     const abs = join(this.root, rel);
     let probe = abs;
-    while (!existsSync(probe) && lstatOrNull(probe) === null) probe = dirname(probe);
+    while (lstatOrNull(probe) === null) probe = dirname(probe);
     const real = realpathOrNull(probe);
     if (real === null || !isWithin(this.real, real)) {
       throw projectError(
@@ -122,7 +121,8 @@ class Project {
   delete(rel: string): void {
     const abs = this.path(rel);
     unlinkSync(abs);
-    for (let dir = dirname(abs); dir !== this.root && isWithin(this.root, dir); dir = dirname(dir)) {
+    // `abs` is a real path (the file exists), so the walk stops at the project's real root.
+    for (let dir = dirname(abs); dir !== this.real && isWithin(this.real, dir); dir = dirname(dir)) {
       if (readdirSync(dir).length > 0) break;
       rmdirSync(dir);
     }
@@ -263,41 +263,46 @@ export function addAgents(rootArg: string, agents: AgentName[]): AgentsReport {
 // ---------------------------------------------------------------------------------------------------------
 // remove
 
-function removeOne(project: Project, t: Target, entry: ManifestEntry | undefined): FileReport {
+interface PlannedRemoval {
+  report: FileReport;
+  /** The file's new text; null to delete it; absent to leave it as it is. */
+  next?: string | null;
+}
+
+function planRemove(project: Project, t: Target, entry: ManifestEntry | undefined): PlannedRemoval {
   const path = t.path;
   const text = project.read(path);
-  if (text === null) return { path, action: "unchanged", reason: "not there" };
+  if (text === null) return { report: { path, action: "unchanged", reason: "not there" } };
+  const removed: FileReport = { path, action: "removed" };
   if (t.kind === "file") {
-    if (entry?.sha256 === undefined) return { path, action: "kept", reason: "not written by Keel" };
-    if (sha256(text) !== entry.sha256) return { path, action: "kept", reason: "edited since Keel wrote it" };
-    project.delete(path);
-    return { path, action: "removed" };
+    if (entry?.sha256 === undefined) {
+      return { report: { path, action: "kept", reason: "not written by Keel" } };
+    }
+    if (sha256(text) !== entry.sha256) {
+      return { report: { path, action: "kept", reason: "edited since Keel wrote it" } };
+    }
+    return { report: removed, next: null };
   }
   let next: string | null;
   if (t.kind === "block") {
     const span = findBlock(text);
-    if (span === null) return { path, action: "unchanged", reason: "no Keel block in it" };
+    if (span === null) return { report: { path, action: "unchanged", reason: "no Keel block in it" } };
     if ("error" in span) {
       throw badMarkers(path, span);
     }
-    const sep = entry?.sep ?? "";
-    const from =
-      sep !== "" && text.slice(span.start - sep.length, span.start) === sep
-        ? span.start - sep.length
-        : span.start;
-    next = text.slice(0, from) + text.slice(span.end);
+    next = cutBlock(text, span, entry?.sep ?? "");
   } else {
-    if (!entry) return { path, action: "kept", reason: "Keel's entry there was not written by Keel" };
+    if (!entry) {
+      return { report: { path, action: "kept", reason: "Keel's entry there was not written by Keel" } };
+    }
     try {
       next = removeEntry(text, t.format, t.key, entry.parent === true, entry.sep ?? "", entry.created);
     } catch (e) {
       parseRefusal(path, e);
     }
-    if (next === null) return { path, action: "unchanged", reason: "no Keel entry in it" };
+    if (next === null) return { report: { path, action: "unchanged", reason: "no Keel entry in it" } };
   }
-  if (next === "" && entry?.created) project.delete(path);
-  else project.write(path, next);
-  return { path, action: "removed" };
+  return { report: removed, next: next === "" && entry?.created ? null : next };
 }
 
 export function removeAgents(rootArg: string, agents: AgentName[]): AgentsReport {
@@ -306,24 +311,17 @@ export function removeAgents(rootArg: string, agents: AgentName[]): AgentsReport
   const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
   const remaining = manifest.agents.filter((a) => !agents.includes(a));
   const keep = new Set(uniqueTargets(remaining).map((t) => t.path));
-  const targets = uniqueTargets(agents).filter((t) => !keep.has(t.path));
-  // Refuse before changing anything when an MCP file Keel must edit does not parse.
-  for (const t of targets) {
-    if (t.kind !== "mcp") continue;
-    const text = project.read(t.path);
-    const entry = byPath.get(t.path);
-    if (text === null || !entry) continue;
-    try {
-      removeEntry(text, t.format, t.key, entry.parent === true, entry.sep ?? "", entry.created);
-    } catch (e) {
-      parseRefusal(t.path, e);
-    }
+  // Every file is planned before any is changed: one that does not parse, or whose markers are broken, refuses
+  // the command with nothing changed.
+  const plans = uniqueTargets(agents)
+    .filter((t) => !keep.has(t.path))
+    .map((t) => planRemove(project, t, byPath.get(t.path)));
+  for (const { report, next } of plans) {
+    if (next === null) project.delete(report.path);
+    else if (next !== undefined) project.write(report.path, next);
+    byPath.delete(report.path);
   }
-  const files = targets.map((t) => {
-    const r = removeOne(project, t, byPath.get(t.path));
-    byPath.delete(t.path);
-    return r;
-  });
+  const files = plans.map((p) => p.report);
   if (manifestText !== null) {
     if (remaining.length === 0) {
       project.delete(MANIFEST);

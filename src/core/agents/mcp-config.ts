@@ -13,11 +13,11 @@ import {
   printParseErrorCode,
 } from "jsonc-parser/lib/esm/main.js";
 import { parse as parseToml, TomlError } from "smol-toml";
-import { findBlock, lineOf, separatorFor } from "./blocks.js";
+import { cutBlock, findBlock, lineOf, separatorFor } from "./blocks.js";
 import type { McpFormat } from "./registry.js";
 
-export const TOML_BEGIN = "# keel:begin";
-export const TOML_END = "# keel:end";
+const TOML_BEGIN = "# keel:begin";
+const TOML_END = "# keel:end";
 
 export class ConfigParseError extends Error {
   constructor(
@@ -40,7 +40,7 @@ function isObject(v: unknown): v is Json {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-export function deepEqual(a: unknown, b: unknown): boolean {
+function deepEqual(a: unknown, b: unknown): boolean {
   return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
 }
 
@@ -62,7 +62,7 @@ function lineCol(text: string, offset: number): { line: number; col: number } {
 }
 
 /** The parsed document; a file that does not parse, or whose root is not an object, is refused. */
-export function parseConfig(text: string, format: McpFormat): Json {
+function parseConfig(text: string, format: McpFormat): Json {
   if (format === "toml") {
     try {
       return parseToml(text) as Json;
@@ -154,7 +154,7 @@ export function mergeEntry(
     return { kind: "write", text: next, createdParent: false, sep };
   }
   if (deepEqual(current, value)) return { kind: "unchanged" };
-  if (text === null || existing.trim() === "") {
+  if (existing.trim() === "") {
     return {
       kind: "write",
       text: `${JSON.stringify({ [key[0]]: { [key[1]]: value } }, null, 2)}\n`,
@@ -200,11 +200,7 @@ export function removeEntry(
     const span = findBlock(text, TOML_BEGIN, TOML_END);
     if (!span) return null;
     if ("error" in span) throw new ConfigParseError(span.error, span.line, 1);
-    const from =
-      sep !== "" && text.slice(span.start - sep.length, span.start) === sep
-        ? span.start - sep.length
-        : span.start;
-    return text.slice(0, from) + text.slice(span.end);
+    return cutBlock(text, span, sep);
   }
   const container = doc[key[0]];
   if (!isObject(container) || container[key[1]] === undefined) return null;

@@ -10,9 +10,6 @@ export function isAgentName(s: string): s is AgentName {
   return (AGENT_NAMES as readonly string[]).includes(s);
 }
 
-/** The command Keel's MCP entry runs in every tool. */
-export const MCP_COMMAND = { command: "npx", args: ["keel", "mcp"] } as const;
-
 export type McpFormat = "json" | "jsonc" | "toml";
 
 export type Target =
@@ -34,7 +31,8 @@ function commandFiles(agent: AgentName, dir: string, suffix: string): Target[] {
 /** Every target of `agent`, in the order they are written and reported. */
 export function targetsOf(agent: AgentName): Target[] {
   const agentsMd: Target = { kind: "block", path: "AGENTS.md", block: "agents", shared: true };
-  const stdio = { command: MCP_COMMAND.command, args: [...MCP_COMMAND.args] };
+  /** The command Keel's MCP entry runs in every tool. */
+  const stdio = { command: "npx", args: ["keel", "mcp"] };
   switch (agent) {
     case "claude":
       return [

@@ -6,7 +6,7 @@ export const PHASES = ["specify", "clarify", "plan", "tasks", "implement", "revi
 export type Phase = (typeof PHASES)[number];
 
 /** The first words of the line that marks a command file as Keel's. */
-export const FILE_MARKER = "Written by Keel (keel agents add).";
+const FILE_MARKER = "Written by Keel (keel agents add).";
 
 export const AGENTS_BLOCK = `## Keel: spec-driven workflow
 

@@ -25,7 +25,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { buildCorpus, renderCorpus } from "./gen.mjs";
+import { buildCorpus, writeCorpus } from "./gen.mjs";
 import { writeTaskmasterTasks } from "./gen-tasks.mjs";
 import { TASKMASTER_VERSION, taskmaster } from "./issue4.mjs";
 import { commitTree } from "./issue5.mjs";
@@ -80,7 +80,7 @@ function writeFile(root, rel, text) {
 /** Writes the Keel project (specs, constitution, tasks, annotated code; one commit) and returns what the workload needs to name. */
 export function writeServeProject(root) {
   const corpus = buildCorpus({ caps: CAPS, reqs: REQS, seed: 6, changes: 0 });
-  for (const [rel, text] of renderCorpus(corpus, "keel")) writeFile(root, rel, text);
+  writeCorpus(corpus, "keel", root);
   writeFile(
     root,
     "keel/constitution.md",
@@ -221,7 +221,7 @@ function refusalCode(result) {
   return /^error \[([^\]]+)\]/.exec(textOf(result))?.[1] ?? null;
 }
 
-export function percentile(sorted, p) {
+function percentile(sorted, p) {
   if (sorted.length === 0) return null;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i];
@@ -256,17 +256,17 @@ async function agentLoop({ client, index, project, deadline, record }) {
       return null;
     }
   };
-  const tool = (kind, name, args) => call(kind, () => client.callTool({ name, arguments: args }));
+  const tool = (name, args) => call(name, () => client.callTool({ name, arguments: args }));
   const read = async (kind, n) => {
     switch (kind) {
       case "ready":
-        return tool("keel_ready_tasks", "keel_ready_tasks", { limit: 20 });
+        return tool("keel_ready_tasks", { limit: 20 });
       case "search":
-        return tool("keel_search", "keel_search", { query: pick(project.words, n), limit: 10 });
+        return tool("keel_search", { query: pick(project.words, n), limit: 10 });
       case "requirement":
-        return tool("keel_requirement", "keel_requirement", { id: pick(project.requirements, n) });
+        return tool("keel_requirement", { id: pick(project.requirements, n) });
       case "context":
-        return tool("keel_context", "keel_context", { task: pick(project.taskKeys, n), budget: 4000 });
+        return tool("keel_context", { task: pick(project.taskKeys, n), budget: 4000 });
       default: {
         const uris = [
           "keel://constitution",
@@ -284,17 +284,17 @@ async function agentLoop({ client, index, project, deadline, record }) {
     if (performance.now() >= deadline && held === null) break;
     if (phase === 1 && performance.now() < deadline) {
       const sent = performance.now();
-      const r = await tool("keel_claim_task", "keel_claim_task", { next: true, as, ttl: "10m" });
+      const r = await tool("keel_claim_task", { next: true, as, ttl: "10m" });
       const s = r?.structuredContent;
       if (s?.claimed) {
         held = { task: s.task, token: s.token, holder: s.holder, sent, granted: performance.now(), as };
         record.grant(held);
       }
     } else if (phase === 3 && held) {
-      await tool("keel_heartbeat", "keel_heartbeat", { task: held.task, token: held.token, ttl: "10m" });
+      await tool("keel_heartbeat", { task: held.task, token: held.token, ttl: "10m" });
     } else if (phase === 6 && held) {
       const sent = performance.now();
-      const r = await tool("keel_complete_task", "keel_complete_task", {
+      const r = await tool("keel_complete_task", {
         task: held.task,
         token: held.token,
       });

@@ -421,7 +421,7 @@ describe("keel status", () => {
     expect(run.stderr).toBe("");
     const lines = run.stdout.trimEnd().split("\n");
     expect(lines.length).toBeLessThanOrEqual(24);
-    expect(lines[0]).toBe("acme-shop  (keel layout)");
+    expect(lines[0]).toBe("acme-shop  (Keel layout)");
     expect(run.stdout).toMatch(/^specs\s+2 specs · 4 requirements$/m);
     expect(run.stdout).toMatch(/^ {2}by status\s+approved 2 · draft 1 · none 1$/m);
     expect(run.stdout).toMatch(/^changes\s+2 open · 1 archived · 2 overlaps$/m);

@@ -184,7 +184,9 @@ describe("exit codes", () => {
     mkdirSync(empty, { recursive: true });
     const run = keel(tmp, "validate", "--root", empty);
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/^error: no Keel or OpenSpec project found in /);
+    expect(run.stderr).toMatch(
+      /^error: no Keel, OpenSpec, Spec Kit, Kiro, Task Master or Beads project found in /,
+    );
     expect(run.stderr).toContain("hint: run `keel init`");
     expectNoStack(run);
   });

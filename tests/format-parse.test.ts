@@ -327,6 +327,12 @@ describe("EARS patterns", () => {
     ["While offline, when a payment arrives, the system shall queue it.", "complex"],
     ["Where SSO is enabled, if the IdP is down, then the system shall allow password login.", "complex"],
     ["The system MUST refuse an empty key.", "ubiquitous"],
+    // Kiro's criteria close the clause with THEN or an upper-case THE instead of a comma.
+    ["WHEN a user adds an item THEN the system SHALL store it.", "event"],
+    ["WHEN the list loads THE SYSTEM SHALL show expiry dates.", "event"],
+    ["WHILE the device is offline THE app SHALL queue edits.", "state"],
+    ["WHEN an item expires AND alerts are on THEN the system SHALL notify the member.", "event"],
+    ["When the user logs in the system shall log it.", "ubiquitous"],
     ["Payments reduce what customers owe.", null],
     ["", null],
   ] as const)("%s → %s", (sentence, pattern) => {

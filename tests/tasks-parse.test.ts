@@ -161,20 +161,23 @@ describe("bad input", () => {
       ].join("\n"),
     );
     expect(tasks).toHaveLength(5);
+    expect(tasks.slice(0, 2).map((t) => t.id)).toEqual(["T001", "T001@2"]);
     expect(diagnostics.map((d) => [d.rule, d.line])).toEqual([
+      ["tasks/duplicate-id", 1],
       ["tasks/duplicate-id", 2],
       ["tasks/self-dependency", 4],
       ["tasks/bad-dependency", 6],
       ["tasks/bad-field", 7],
       ["tasks/empty-title", 8],
     ]);
-    expect(diagnostics[0]?.message).toContain("first on line 1");
+    expect(diagnostics[0]?.message).toContain("also on line 2");
+    expect(diagnostics[1]?.message).toContain("also on line 1");
     expect(tasks.find((t) => t.id === "T002")?.dependsOn).toEqual([]);
   });
 
-  it("gives a task without an ID one from its line, and handles CRLF", () => {
+  it("gives a task without an ID one from its title, and handles CRLF", () => {
     const { tasks } = parseTasks("# T\r\n\r\n- [ ] Just do it\r\n");
-    expect(tasks).toEqual([expect.objectContaining({ id: "L3", title: "Just do it", line: 3 })]);
+    expect(tasks).toEqual([expect.objectContaining({ id: "_just-do-it", title: "Just do it", line: 3 })]);
   });
 
   it("never throws, whatever the text", () => {

@@ -140,15 +140,19 @@ describe("task rules in keel validate", () => {
     const at = (needle: string) => lineOf(PAY_TASKS, needle);
     expect(f.map(({ rule, severity, line, col }) => ({ rule, severity, line, col }))).toEqual([
       { rule: "tasks/cycle", severity: "error", line: at("1.4 First"), col: 1 },
+      { rule: "tasks/duplicate-id", severity: "error", line: at("1.7 Orphan"), col: 1 },
       { rule: "tasks/unknown-dependency", severity: "error", line: at("1.7 Orphan"), col: 1 },
       { rule: "tasks/self-dependency", severity: "error", line: at("1.8 Selfish"), col: 3 },
       { rule: "tasks/duplicate-id", severity: "error", line: at("1.7 Again"), col: 1 },
       { rule: "tasks/bad-dependency", severity: "error", line: at("depends-on: 1.1 1.2"), col: 5 },
     ]);
     expect(f[0]?.message).toBe("dependency cycle: pay/1.4 → pay/1.6 → pay/1.5 → pay/1.4");
-    expect(f[1]?.message).toBe("task pay/1.7 depends on unknown task 9.9");
-    expect(f[3]?.message).toContain(`first on line ${at("1.7 Orphan")}`);
-    expect(f[4]?.message).toBe('cannot read dependency "1.1 1.2" of task 1.9');
+    // A repeated ID is an error at both of its lines, each naming the other; the second task is kept as 1.7@2.
+    expect(f[1]?.message).toContain(`also on line ${at("1.7 Again")}`);
+    expect(f[2]?.message).toBe("task pay/1.7 depends on unknown task 9.9");
+    expect(f[4]?.message).toContain(`also on line ${at("1.7 Orphan")}`);
+    expect(f[4]?.message).toContain("keyed 1.7@2");
+    expect(f[5]?.message).toBe('cannot read dependency "1.1 1.2" of task 1.9');
     for (const x of f) expect(x.target).toBe("pay");
   });
 
@@ -194,8 +198,9 @@ describe("task rules in keel validate", () => {
   it("counts the findings against the spec (capability tasks) and the change (its tasks)", () => {
     const items = report(run).items as Array<{ id: string; errors: number; warnings: number }>;
     const pay = items.find((i) => i.id === "pay");
-    // pay: 6 graph and cover errors in its tasks.md; the uncovered and deprecated warnings.
-    expect(pay).toMatchObject({ errors: 6, warnings: 2 });
+    // pay: 7 graph and cover errors in its tasks.md (the repeated 1.7 at both lines); the uncovered and
+    // deprecated warnings.
+    expect(pay).toMatchObject({ errors: 7, warnings: 2 });
     expect(items.find((i) => i.id === "add-limits")).toMatchObject({ errors: 0 });
   });
 

@@ -9,8 +9,17 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { structuredPatch } from "diff";
+import { parseSpecOf } from "../format/layouts/index.js";
 import { parseSpec } from "../format/spec.js";
-import type { Change, Layout, Origin, Provenance, RequirementStatus, Spec } from "../model/types.js";
+import type {
+  Change,
+  Layout,
+  NativeLayout,
+  Origin,
+  Provenance,
+  RequirementStatus,
+  Spec,
+} from "../model/types.js";
 import { usageError } from "../workspace/errors.js";
 import { readSource } from "../workspace/read.js";
 import { LAYOUT_DIR } from "../workspace/root.js";
@@ -114,7 +123,7 @@ function snapshotsOf(
   layout: Layout,
   only?: Set<string>,
 ): Map<string, Snapshot> {
-  const { spec } = parseSpec(text, file, capability, layout, { fingerprints: false });
+  const { spec } = parseSpecOf(layout, text, file, capability, { fingerprints: false });
   return snapshotMap(spec, only);
 }
 
@@ -453,7 +462,7 @@ function toVersions(
 function specFileFor(loaded: LoadedProject, capability: string): { file: string; layout: Layout } {
   const spec = loaded.specs.find((s) => s.capability === capability);
   if (spec) return { file: spec.file, layout: spec.layout };
-  const layout = loaded.project.layouts[0] ?? "keel";
+  const layout: NativeLayout = loaded.project.native[0] ?? "keel";
   return { file: `${LAYOUT_DIR[layout]}/specs/${capability}/spec.md`, layout };
 }
 

@@ -1,7 +1,6 @@
 // Loads a whole project into the model: every spec, the constitution and every change, with parse diagnostics.
 import { parseChange, type SourceFile } from "../format/change.js";
-import { parseConstitution } from "../format/constitution.js";
-import { parseSpec } from "../format/spec.js";
+import { parseConstitutionOf, parseSpecOf } from "../format/layouts/index.js";
 import type { Change, Constitution, Diagnostic, Spec } from "../model/types.js";
 import { type KeelConfig, loadConfig } from "../workspace/config.js";
 import { type Discovery, discover, type SourceEntry } from "../workspace/discover.js";
@@ -28,8 +27,8 @@ export interface LoadOptions {
 }
 
 /** Specs and constitutions parsed by this process, reused while unchanged (see FileMemo). */
-const parsedSpecs = new FileMemo<ReturnType<typeof parseSpec>>();
-const parsedConstitutions = new FileMemo<ReturnType<typeof parseConstitution>>();
+const parsedSpecs = new FileMemo<ReturnType<typeof parseSpecOf>>();
+const parsedConstitutions = new FileMemo<ReturnType<typeof parseConstitutionOf>>();
 
 /** Parses a file with `parse`, or reuses what this process parsed from it while it is unchanged. */
 function memoized<T>(memo: FileMemo<T>, entry: SourceEntry, parse: () => T | null): T | null {
@@ -79,7 +78,7 @@ export function loadProject(start: string, options: LoadOptions = {}): LoadedPro
     if (entry.role === "spec") {
       const parsed = memoized(parsedSpecs, entry, () => {
         const src = read(entry);
-        return src && parseSpec(src.text, src.file, entry.capability as string, entry.layout);
+        return src && parseSpecOf(entry.layout, src.text, src.file, entry.capability as string);
       });
       if (!parsed) continue;
       specs.push(parsed.spec);
@@ -87,10 +86,11 @@ export function loadProject(start: string, options: LoadOptions = {}): LoadedPro
     } else if (entry.role === "constitution") {
       const parsed = memoized(parsedConstitutions, entry, () => {
         const src = read(entry);
-        return src && parseConstitution(src.text, src.file);
+        return src && parseConstitutionOf(entry.layout, src.text, src.file);
       });
       if (!parsed) continue;
-      constitution = parsed.constitution;
+      // Keel's own constitution wins over a toolkit's (Spec Kit's), which is read when it is the only one.
+      if (constitution === null || entry.layout === "keel") constitution = parsed.constitution;
       diagnostics.push(...parsed.diagnostics);
     }
   }

@@ -1,7 +1,7 @@
 // A change folder (proposal, tasks, metadata, delta specs) read into one Change. Pure: the caller reads files.
 // @req FMT-9, OSC-3
 import { parseDocument } from "yaml";
-import type { Change, ChangeStatus, DeltaSpec, Diagnostic, Layout, Section } from "../model/types.js";
+import type { Change, ChangeStatus, DeltaSpec, Diagnostic, NativeLayout, Section } from "../model/types.js";
 import { parseDeltaSpec } from "./delta.js";
 import { MAX_YAML_CHARS } from "./frontmatter.js";
 import { lineSpan, linesSpan, lineText, scan } from "./scan.js";
@@ -16,7 +16,7 @@ export interface ChangeSources {
   id: string;
   dir: string;
   archived: boolean;
-  layout: Layout;
+  layout: NativeLayout;
   proposal: SourceFile | null;
   tasks: SourceFile | null;
   meta: SourceFile | null;

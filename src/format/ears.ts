@@ -4,11 +4,14 @@ import type { EarsPattern } from "../model/types.js";
 
 // A trigger word followed, before the next full stop, by a comma (or, for "if", by "then"). Tested by
 // `followedBy` in linear time: the regex forms (`/\bwhile\b[^.]*?,/`) rescan the rest of the sentence for
-// every trigger word, which is quadratic on a long sentence repeating it.
+// every trigger word, which is quadratic on a long sentence repeating it. Kiro writes its criteria without the
+// comma, `WHEN x THEN the system SHALL y` or `WHEN x THE SYSTEM SHALL y`: a "then", or an upper-case "THE",
+// closes the clause too.
+const CLAUSE_END = /,|\b(?:then|Then|THEN|THE)\b/;
 const CLAUSES: ReadonlyArray<[EarsPattern, RegExp, RegExp]> = [
-  ["state", /\bwhile\b/gi, /,/],
-  ["event", /\bwhen\b/gi, /,/],
-  ["optional", /\bwhere\b/gi, /,/],
+  ["state", /\bwhile\b/gi, CLAUSE_END],
+  ["event", /\bwhen\b/gi, CLAUSE_END],
+  ["optional", /\bwhere\b/gi, CLAUSE_END],
 ];
 const UNWANTED: [RegExp, RegExp] = [/\bif\b/gi, /then\b/i];
 

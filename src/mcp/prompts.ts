@@ -10,7 +10,7 @@ import * as z from "zod";
 import { type Phase, phaseText } from "../core/agents/templates.js";
 import { changeFolders } from "../core/changes/load.js";
 import { loadTasks } from "../core/tasks/index.js";
-import { findProjectRoot, findTasksRoot } from "../workspace/root.js";
+import { findProjectRoot } from "../workspace/root.js";
 import { completing } from "./complete.js";
 import type { McpContext } from "./tools.js";
 
@@ -27,7 +27,7 @@ export function registerPrompts(server: McpServer, ctx: McpContext): void {
     completing(typed ?? "", async () => changeFolders(findProjectRoot(start, explicit)).map((c) => c.id));
   const taskKeys = (typed: string | undefined) =>
     completing(typed ?? "", async () =>
-      loadTasks(findTasksRoot(start, explicit).root).tasks.map((t) => t.key),
+      loadTasks(findProjectRoot(start, explicit).root).tasks.map((t) => t.key),
     );
   const change = completable(z.string().min(1).max(120).describe("change id, e.g. add-refunds"), changeIds);
 

@@ -16,7 +16,7 @@ import { withQueryIndex } from "../core/query.js";
 import { claimedKeys } from "../core/tasks/claim-ops.js";
 import { buildGraph, findTask, loadTasks, taskView } from "../core/tasks/index.js";
 import { KeelError } from "../workspace/errors.js";
-import { findProjectRoot, findTasksRoot } from "../workspace/root.js";
+import { findProjectRoot } from "../workspace/root.js";
 import { completing } from "./complete.js";
 import type { McpContext } from "./tools.js";
 
@@ -84,7 +84,7 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
     withQueryIndex(findProjectRoot(start, explicit), { check: "answer" }, (q) => q.listSpecs({}));
   const requirementsOf = () =>
     withQueryIndex(findProjectRoot(start, explicit), { check: "answer" }, (q) => q.listRequirements({}));
-  const tasksOf = () => loadTasks(findTasksRoot(start, explicit).root).tasks;
+  const tasksOf = () => loadTasks(findProjectRoot(start, explicit).root).tasks;
 
   server.registerResource(
     "spec",
@@ -167,7 +167,7 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
     (uri, vars) =>
       answering(async () => {
         const ref = param(vars.key, uri.href);
-        const root = findTasksRoot(start, explicit).root;
+        const root = findProjectRoot(start, explicit).root;
         const graph = buildGraph(loadTasks(root));
         const found = findTask(graph, ref);
         if (found === null || "ambiguous" in found)

@@ -15,7 +15,7 @@ import type { LiveEvent } from "../core/live/events.js";
 import { loadProject } from "../core/project.js";
 import { withQueryIndex } from "../core/query.js";
 import { buildGraph, findTask, loadTasks } from "../core/tasks/index.js";
-import { findProjectRoot, findTasksRoot } from "../workspace/root.js";
+import { findProjectRoot } from "../workspace/root.js";
 import type { LiveLink } from "./live.js";
 import type { McpContext } from "./tools.js";
 
@@ -145,7 +145,7 @@ export class ResourceSubscriptions {
           for (const dir of ["keel", "openspec"])
             files.add(join(project.root, dir, "specs", t.capability, "spec.md"));
       } else {
-        const root = findTasksRoot(this.start, this.explicit).root;
+        const root = findProjectRoot(this.start, this.explicit).root;
         const graph = buildGraph(loadTasks(root));
         const found = findTask(graph, t.ref);
         if (found !== null && !("ambiguous" in found)) {

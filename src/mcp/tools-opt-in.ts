@@ -17,7 +17,7 @@ import { approveChange } from "../core/approve.js";
 import { requireChange } from "../core/changes/load.js";
 import { taskLookupError } from "../core/tasks/lookup.js";
 import { loadConfig } from "../workspace/config.js";
-import { findProjectRoot, findTasksRoot } from "../workspace/root.js";
+import { findProjectRoot } from "../workspace/root.js";
 import type { ToolGroup } from "./tool-groups.js";
 import { as, guarded, HINTS, type McpContext, taskRef, token } from "./tools.js";
 import type { ActorOf } from "./tools-changes.js";
@@ -41,9 +41,8 @@ export function registerOptInTools(
   const start = ctx.root ?? ctx.cwd;
   const explicit = ctx.root !== null;
   const project = () => findProjectRoot(start, explicit);
-  const tasksRoot = () => findTasksRoot(start, explicit);
   const taskWrite = async (w: TaskWrite) => {
-    const p = tasksRoot();
+    const p = project();
     const { who } = actorOf(p, undefined);
     return answer((await writeTask(p.root, loadConfig(p), who, w, HINTS)).answer);
   };
@@ -58,7 +57,7 @@ export function registerOptInTools(
         outputSchema: A.TaskAnswer,
       },
       guarded(async ({ task }) => {
-        const shown = taskShowAnswer(tasksRoot().root, task);
+        const shown = taskShowAnswer(project().root, task);
         if ("lookup" in shown) throw taskLookupError(task, shown.lookup, HINTS.list);
         return answer(shown);
       }),

@@ -16,7 +16,7 @@ import { traceProject } from "../core/trace/project.js";
 import { type Actor, actorLabel, resolveActor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import { KeelError, usageError } from "../workspace/errors.js";
-import { findProjectRoot, findTasksRoot, type ProjectRoot } from "../workspace/root.js";
+import { findProjectRoot, type ProjectRoot } from "../workspace/root.js";
 import type { ToolGroup } from "./tool-groups.js";
 import { findingInputs, findingOutputs, noteFinding, registerChangeTools } from "./tools-changes.js";
 import { registerOptInTools } from "./tools-opt-in.js";
@@ -59,10 +59,6 @@ const linkShape = z.object({ file: z.string(), line: z.number(), kind: z.string(
 
 export function projectOf(ctx: McpContext): ProjectRoot {
   return findProjectRoot(ctx.root ?? ctx.cwd, ctx.root !== null);
-}
-
-function tasksRootOf(ctx: McpContext): ProjectRoot {
-  return findTasksRoot(ctx.root ?? ctx.cwd, ctx.root !== null);
 }
 
 export const HINTS = {
@@ -155,7 +151,7 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
       },
     },
     guarded(async ({ task, budget }) => {
-      const project = tasksRootOf(ctx);
+      const project = projectOf(ctx);
       const result = await buildContextPack(project.root, task, budget ?? DEFAULT_BUDGET);
       if ("lookup" in result) throw taskLookupError(task, result.lookup, HINTS.list);
       const p = result.pack;
@@ -308,7 +304,7 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
       },
     },
     guarded(async ({ limit }) => {
-      const root = tasksRootOf(ctx).root;
+      const root = projectOf(ctx).root;
       const queue = takeOrder(readyQueue(root, claimedKeys(root, new Date())));
       const tasks = queue.slice(0, limit ?? 50).map((v) => ({
         key: v.key,
@@ -345,7 +341,7 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
     guarded(async (args) => {
       if ((args.task === undefined) === (args.next !== true))
         throw usageError("name a task, or pass next: true (not both)", "e.g. { task: 'payments/1.1' }");
-      const project = tasksRootOf(ctx);
+      const project = projectOf(ctx);
       const { who, label } = actorOf(project, args.as);
       const w: TaskWrite = { op: "claim", task: args.task ?? null, ttl: args.ttl };
       const grant = (await writeTask(project.root, loadConfig(project), who, w, HINTS)).answer.result;
@@ -375,7 +371,7 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
       outputSchema: grantShape,
     },
     guarded(async (args) => {
-      const project = tasksRootOf(ctx);
+      const project = projectOf(ctx);
       const w: TaskWrite = { op: "heartbeat", task: args.task, token: args.token, ttl: args.ttl };
       const { who } = actorOf(project, undefined);
       const view = (await writeTask(project.root, loadConfig(project), who, w, HINTS)).answer.result;
@@ -407,7 +403,7 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
       },
     },
     guarded(async (args) => {
-      const project = tasksRootOf(ctx);
+      const project = projectOf(ctx);
       const w: TaskWrite = { op: "done", task: args.task, token: args.token };
       const { who } = actorOf(project, undefined);
       const { answer } = await writeTask(project.root, loadConfig(project), who, w, HINTS);
@@ -426,7 +422,7 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
       outputSchema: { task: z.string(), author: z.string(), text: z.string(), ...findingOutputs },
     },
     guarded(async (args) => {
-      const project = tasksRootOf(ctx);
+      const project = projectOf(ctx);
       const graph = buildGraph(loadTasks(project.root));
       const key = resolveTaskKey(graph, args.task, HINTS.list);
       const { who, label } = actorOf(project, args.as);

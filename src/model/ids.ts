@@ -1,7 +1,13 @@
 // Requirement identity. Explicit IDs are written by people (`{#AUTH-1}`); derived IDs are a pure function of
 // the capability and title so that every reader of the same file computes the same ID.
 
-export const EXPLICIT_ID = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+/**
+ * `PAY-4`; or qualified by its scope, `001-photo-albums/FR-001` or `user-auth/1.2`: toolkits that number every
+ * feature from one (Spec Kit, Kiro) keep their IDs as written under the feature's name, which may start with a
+ * digit, as may an ID under a scope. An unqualified ID starts with a letter, so `{#4PAY}` stays a mistake.
+ */
+export const EXPLICIT_ID =
+  /^(?:[A-Za-z][A-Za-z0-9_.-]*|(?:[A-Za-z0-9][A-Za-z0-9_.-]*\/)+[A-Za-z0-9][A-Za-z0-9_.-]*)$/;
 // @req FMT-3
 /**
  * Splits `Title {#ID}` into its title and explicit ID. Done by hand rather than with an unanchored

@@ -82,6 +82,13 @@ export interface Requirement {
   headingSpan: Span;
   /** Capability that owns the requirement (the spec's folder name). */
   capability: string;
+  /**
+   * The ID exactly as its author wrote it (`FR-001`, `US1`, `1.2`), when `id` qualifies it with its feature
+   * because the toolkit numbers every feature from one (Spec Kit, Kiro). Absent for Keel and OpenSpec.
+   */
+  written?: string;
+  /** Priority as written (`P1`), where the layout holds one (Spec Kit user stories). */
+  priority?: string;
 }
 
 /** Any `## ` section of a spec, kept so the renderer and validators see everything a human wrote. */
@@ -130,6 +137,19 @@ export interface Spec {
   /** The spec's own status, from front matter (`status:`), if any. */
   status: RequirementStatus | null;
   layout: Layout;
+  /** Elements a foreign layout holds beside its requirements (Spec Kit's edge cases, key entities, …). */
+  notes?: SpecNote[];
+}
+
+export type SpecNoteKind = "edge-case" | "clarification" | "entity" | "user-story" | "introduction";
+
+/** A non-normative element of a spec, with its exact text and position. */
+export interface SpecNote {
+  kind: SpecNoteKind;
+  text: string;
+  span: Span;
+  /** The requirement it belongs to, when it belongs to one (a Kiro user story to its criteria's group). */
+  requirement?: string;
 }
 
 export interface Principle {
@@ -200,10 +220,17 @@ export interface Change {
   /** Parsed `.openspec.yaml` / `change.yaml` metadata, if present. */
   meta: Record<string, unknown> | null;
   status: ChangeStatus;
-  layout: Layout;
+  layout: NativeLayout;
 }
 
-export type Layout = "keel" | "openspec";
+/**
+ * A toolkit's project layout. Keel and OpenSpec hold changes; the others are read as they are
+ * (format/layouts/, one adapter each).
+ */
+export const LAYOUTS = ["keel", "openspec", "speckit", "kiro", "taskmaster", "beads"] as const;
+export type Layout = (typeof LAYOUTS)[number];
+/** Layouts with Keel's `specs/` + `changes/` structure under one folder. */
+export type NativeLayout = "keel" | "openspec";
 
 /** A problem found in the input. Parsers never throw on bad Markdown; they report these instead. */
 export interface Diagnostic {

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import * as z from "zod";
 import { type Actor, resolveActor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
-import { findProjectRoot, findTasksRoot, type ProjectRoot } from "../workspace/root.js";
+import { findProjectRoot, type ProjectRoot } from "../workspace/root.js";
 import { HttpError } from "./wire.js";
 
 /** What every operation needs of the server: the project root, and who acts when no token names anyone. */
@@ -85,10 +85,6 @@ export const COMMON_ERRORS = [401, 403, 429, 500];
 
 export function project(ctx: RestContext): ProjectRoot {
   return findProjectRoot(ctx.root, true);
-}
-
-export function tasksRoot(ctx: RestContext): string {
-  return findTasksRoot(ctx.root, true).root;
 }
 
 /** Who a write acts as: the authenticated caller, else the server's own actor (single-user mode). */

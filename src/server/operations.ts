@@ -13,8 +13,8 @@ import { taskLookupError } from "../core/tasks/lookup.js";
 import { slug } from "../model/ids.js";
 import type { Actor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
-import { findTasksRoot, type ProjectRoot } from "../workspace/root.js";
-import { actingAs, notFound, type Operation, op, project, type RestContext, tasksRoot } from "./operation.js";
+import { findProjectRoot, type ProjectRoot } from "../workspace/root.js";
+import { actingAs, notFound, type Operation, op, project, type RestContext } from "./operation.js";
 import * as S from "./schemas.js";
 import { HttpError } from "./wire.js";
 
@@ -32,7 +32,7 @@ const REST_HINTS = {
 };
 
 async function taskWrite(i: { principal: Actor | undefined; ctx: RestContext }, w: TaskWrite) {
-  const p = findTasksRoot(i.ctx.root, true);
+  const p = findProjectRoot(i.ctx.root, true);
   const outcome = await writeTask(p.root, loadConfig(p), actingAs(p, i.principal, i.ctx), w, REST_HINTS);
   return outcome.answer;
 }
@@ -129,7 +129,7 @@ export const OPERATIONS: Operation[] = [
     status: 200,
     response: S.TasksAnswer,
     errors: [],
-    run: async ({ ctx }) => taskListAnswer(tasksRoot(ctx)),
+    run: async ({ ctx }) => taskListAnswer(project(ctx).root),
   }),
   op({
     method: "GET",
@@ -139,7 +139,7 @@ export const OPERATIONS: Operation[] = [
     status: 200,
     response: S.ReadyAnswer,
     errors: [],
-    run: async ({ ctx }) => taskReadyAnswer(tasksRoot(ctx)),
+    run: async ({ ctx }) => taskReadyAnswer(project(ctx).root),
   }),
   op({
     method: "POST",
@@ -162,7 +162,7 @@ export const OPERATIONS: Operation[] = [
     response: S.TaskAnswer,
     errors: [400, 404],
     run: async ({ ctx, params }) => {
-      const shown = taskShowAnswer(tasksRoot(ctx), params.task);
+      const shown = taskShowAnswer(project(ctx).root, params.task);
       if ("lookup" in shown) {
         const refused = taskLookupError(params.task, shown.lookup, "GET /api/tasks lists the tasks");
         throw "unknown" in shown.lookup ? notFound(refused.message, refused.hint) : refused;

@@ -1,12 +1,22 @@
 // Discovers the project's intent files for each layout, without following any path out of the project.
 // @req OSC-2, OSC-3, OSC-5
-import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
-import { join, relative, sep } from "node:path";
-import type { Layout } from "../model/types.js";
+import { type Dirent, existsSync, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
+import type { Layout, NativeLayout } from "../model/types.js";
 import { isWithin, realpathOrNull } from "./paths.js";
 import { LAYOUT_DIR, type ProjectRoot } from "./root.js";
 
-export type FileRole = "spec" | "constitution" | "proposal" | "tasks" | "design" | "change-meta" | "delta";
+export type FileRole =
+  | "spec"
+  | "constitution"
+  | "proposal"
+  | "tasks"
+  | "design"
+  | "change-meta"
+  | "delta"
+  | "contract"
+  | "checklist"
+  | "steering";
 
 export interface ChangeRef {
   id: string;
@@ -22,14 +32,10 @@ export interface SourceEntry {
   layout: Layout;
   /**
    * For specs and deltas: the capability (folder path under specs/, joined with "/"). For a capability's
-   * `tasks.md` (role "tasks", no change): that capability; for a Spec Kit or Kiro `tasks.md`: the feature folder.
+   * `tasks.md` (role "tasks", no change): that capability; for a Spec Kit or Kiro feature's files: the feature
+   * folder; for Task Master's and Beads' task files: the layout's name (Task Master's tags scope its tasks).
    */
   capability?: string;
-  /**
-   * Set on the `tasks.md` of a Spec Kit feature (`specs/<feature>/`) or a Kiro spec (`.kiro/specs/<feature>/`),
-   * which belong to no layout (their `layout` is "keel" and means nothing).
-   */
-  taskDialect?: ForeignTaskDialect;
   change?: ChangeRef;
   size: number;
   /** Change stamp: the later of mtime and ctime (see `changeStamp`). */
@@ -46,7 +52,7 @@ export interface DiscoveryProblem {
 export interface Discovery {
   files: SourceEntry[];
   /** Change folders, including ones with no files yet, so an empty change is still seen. */
-  changes: Array<ChangeRef & { layout: Layout }>;
+  changes: Array<ChangeRef & { layout: NativeLayout }>;
   problems: DiscoveryProblem[];
   /**
    * Every folder read, with its mtime. A folder's mtime moves when an entry is added, removed or renamed
@@ -55,30 +61,52 @@ export interface Discovery {
   dirs: Array<{ rel: string; mtimeMs: number }>;
 }
 
-export type ForeignTaskDialect = "speckit" | "kiro";
-
 /**
- * Folders of other toolkits whose `<feature>/tasks.md` Keel reads, relative to the project root. They are
- * walked only when they exist; whether they exist is part of the validation cache's signature
- * (`foreignTaskRoots`), so creating one is seen without watching the project root itself.
+ * The files of a feature folder of Spec Kit (`specs/<feature>/`) and Kiro (`.kiro/specs/<feature>/`), by name;
+ * `folders` are walked whole (Spec Kit's `contracts/` and `checklists/`).
  */
-export const FOREIGN_TASK_DIRS: ReadonlyArray<{ dir: string; dialect: ForeignTaskDialect }> = [
-  { dir: "specs", dialect: "speckit" },
-  { dir: ".kiro/specs", dialect: "kiro" },
-];
-
-/** Which of FOREIGN_TASK_DIRS exist, as a short signature ("" when none): one stat each. */
-export function foreignTaskRoots(root: string): string {
-  return FOREIGN_TASK_DIRS.filter(({ dir }) => {
-    try {
-      return statSync(join(root, dir)).isDirectory();
-    } catch {
-      return false;
-    }
-  })
-    .map((d) => d.dialect)
-    .join(",");
+interface FeatureLayout {
+  base: string;
+  files: Record<string, FileRole>;
+  folders: Record<string, FileRole>;
 }
+
+const FEATURE_LAYOUTS: Partial<Record<Layout, FeatureLayout>> = {
+  speckit: {
+    base: "specs",
+    files: {
+      "spec.md": "spec",
+      "tasks.md": "tasks",
+      "plan.md": "design",
+      "research.md": "design",
+      "data-model.md": "design",
+      "quickstart.md": "design",
+    },
+    folders: { contracts: "contract", checklists: "checklist" },
+  },
+  kiro: {
+    base: ".kiro/specs",
+    files: { "requirements.md": "spec", "design.md": "design", "tasks.md": "tasks" },
+    folders: {},
+  },
+};
+
+/** Single files of a layout, the first that exists of each list (Spec Kit's newer path before its older one). */
+const LAYOUT_FILES: Partial<Record<Layout, Array<{ paths: string[]; role: FileRole; capability?: string }>>> =
+  {
+    speckit: [{ paths: [".specify/memory/constitution.md", "memory/constitution.md"], role: "constitution" }],
+    taskmaster: [
+      {
+        paths: [".taskmaster/tasks/tasks.json", "tasks/tasks.json"],
+        role: "tasks",
+        capability: "taskmaster",
+      },
+    ],
+    beads: [{ paths: [".beads/issues.jsonl"], role: "tasks", capability: "beads" }],
+  };
+
+/** Kiro's steering files: every Markdown file of the folder. */
+const STEERING_DIR = ".kiro/steering";
 
 const CHANGE_FILES: Record<string, FileRole> = {
   "proposal.md": "proposal",
@@ -91,7 +119,7 @@ const CHANGE_FILES: Record<string, FileRole> = {
 export function discover(project: ProjectRoot): Discovery {
   const walker = new Walker(project.root);
   const out: Discovery = { files: [], changes: [], problems: walker.problems, dirs: walker.dirs };
-  for (const layout of project.layouts) {
+  for (const layout of project.native) {
     const base = join(project.root, LAYOUT_DIR[layout]);
     // The fixed paths are checked like every other entry: a link out of the project is reported, not read.
     if (!walker.followable(base)) continue;
@@ -115,26 +143,11 @@ export function discover(project: ProjectRoot): Discovery {
       } else walker.walkChange(join(changesDir, entry.name), entry.name, false, layout, out);
     }
   }
-  for (const { dir, dialect } of FOREIGN_TASK_DIRS) {
-    const base = join(project.root, dir);
-    // Absent (the common case) costs a failed stat or two; nothing is recorded then. Each folder on the way
-    // (`.kiro`, then `.kiro/specs`) must not be a link out of the project.
-    const parts = dir.split("/");
-    if (!parts.every((_, i) => walker.followable(join(project.root, ...parts.slice(0, i + 1))))) continue;
-    for (const feature of walker.list(base)) {
-      if (feature.name.startsWith(".") || !walker.isDir(base, feature)) continue;
-      const featureDir = join(base, feature.name);
-      // Listed rather than probed, so the folder's mtime is recorded and a tasks.md added later is seen.
-      for (const entry of walker.list(featureDir)) {
-        if (entry.name !== "tasks.md") continue;
-        if (entry.isSymbolicLink() && !walker.followable(join(featureDir, entry.name))) continue;
-        walker.addFile(
-          join(featureDir, entry.name),
-          { role: "tasks", layout: "keel", capability: feature.name, taskDialect: dialect },
-          out.files,
-        );
-      }
-    }
+  for (const layout of project.layouts) {
+    const features = FEATURE_LAYOUTS[layout];
+    if (features) walker.walkFeatures(features, layout, out.files);
+    for (const file of LAYOUT_FILES[layout] ?? []) walker.addFirst(file, layout, out.files);
+    if (layout === "kiro") walker.walkFlat(STEERING_DIR, "steering", layout, out.files);
   }
   out.files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return out;
@@ -250,7 +263,7 @@ class Walker {
 
   addFile(
     abs: string,
-    meta: Pick<SourceEntry, "role" | "layout" | "capability" | "change" | "taskDialect">,
+    meta: Pick<SourceEntry, "role" | "layout" | "capability" | "change">,
     into: SourceEntry[],
     optional = false,
   ): void {
@@ -330,7 +343,84 @@ class Walker {
     }
   }
 
-  walkChange(dir: string, id: string, archived: boolean, layout: Layout, out: Discovery): void {
+  /** The path (project-relative) as an absolute one, if every folder on the way may be entered; else null. */
+  private reachable(rel: string): string | null {
+    const parts = rel.split("/");
+    for (let i = 1; i <= parts.length; i++) {
+      if (!this.followable(join(this.root, ...parts.slice(0, i)))) return null;
+    }
+    return join(this.root, ...parts);
+  }
+
+  /** Each feature folder below `layout.base`, its known files and folders. */
+  walkFeatures(layout: FeatureLayout, name: Layout, into: SourceEntry[]): void {
+    const base = this.reachable(layout.base);
+    if (!base) return;
+    for (const feature of this.list(base)) {
+      if (feature.name.startsWith(".") || !this.isDir(base, feature)) continue;
+      const dir = join(base, feature.name);
+      // Listed rather than probed, so the folder's mtime is recorded and a file added later is seen.
+      for (const entry of this.list(dir)) {
+        const role = layout.files[entry.name];
+        const folderRole = layout.folders[entry.name];
+        if (role && !entry.isDirectory()) {
+          if (entry.isSymbolicLink() && !this.checkLink(join(dir, entry.name))) continue;
+          this.addFile(join(dir, entry.name), { role, layout: name, capability: feature.name }, into);
+        } else if (folderRole && this.isDir(dir, entry)) {
+          this.walkTree(join(dir, entry.name), folderRole, name, feature.name, into);
+        }
+      }
+    }
+  }
+
+  /** Every file below `dir` (a contracts or checklists folder), hidden ones excepted. */
+  private walkTree(
+    dir: string,
+    role: FileRole,
+    layout: Layout,
+    capability: string,
+    into: SourceEntry[],
+  ): void {
+    for (const entry of this.list(dir)) {
+      if (entry.name.startsWith(".")) continue;
+      const abs = join(dir, entry.name);
+      if (this.isDir(dir, entry)) this.walkTree(abs, role, layout, capability, into);
+      else if (!entry.isSymbolicLink() || this.checkLink(abs))
+        this.addFile(abs, { role, layout, capability }, into);
+    }
+  }
+
+  /** The Markdown files directly in a folder (Kiro's steering). */
+  walkFlat(rel: string, role: FileRole, layout: Layout, into: SourceEntry[]): void {
+    const dir = this.reachable(rel);
+    if (!dir) return;
+    for (const entry of this.list(dir)) {
+      if (entry.name.startsWith(".") || !entry.name.endsWith(".md")) continue;
+      if (entry.isSymbolicLink() && !this.checkLink(join(dir, entry.name))) continue;
+      this.addFile(join(dir, entry.name), { role, layout }, into);
+    }
+  }
+
+  /** The first of `file.paths` that exists, as a source; the folders holding each are recorded. */
+  addFirst(
+    file: { paths: string[]; role: FileRole; capability?: string },
+    layout: Layout,
+    into: SourceEntry[],
+  ): void {
+    for (const rel of file.paths) {
+      const abs = this.reachable(rel);
+      if (!abs) continue;
+      // The folder is recorded, so the file appearing (or its older path giving way to the newer) is seen.
+      this.recordDir(dirname(abs));
+      if (!existsSync(abs)) continue;
+      const meta: Pick<SourceEntry, "role" | "layout" | "capability"> = { role: file.role, layout };
+      if (file.capability) meta.capability = file.capability;
+      this.addFile(abs, meta, into);
+      return;
+    }
+  }
+
+  walkChange(dir: string, id: string, archived: boolean, layout: NativeLayout, out: Discovery): void {
     const ref: ChangeRef = { id, dir: this.rel(dir), archived };
     out.changes.push({ ...ref, layout });
     for (const entry of this.list(dir)) {

@@ -1,39 +1,53 @@
-// Finding the project: the nearest folder (upwards) that holds Keel's or OpenSpec's layout.
-// @req OSC-1
-import { existsSync, statSync } from "node:fs";
+// Finding the project: the nearest folder (upwards) that holds any layout Keel reads — its own, OpenSpec's,
+// Spec Kit's, Kiro's, Task Master's or Beads' — in any mix.
+// @req OSC-1, LAY-1
+import { readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import type { Layout } from "../model/types.js";
+import type { Layout, NativeLayout } from "../model/types.js";
 import { projectError } from "./errors.js";
 
 export interface ProjectRoot {
   root: string;
-  /** Layouts present, Keel's first. A project may hold both while it migrates. */
+  /** Every layout found, in the order of LAYOUT_PROBES (Keel's first). A project may hold several. */
   layouts: Layout[];
+  /** The layouts with Keel's `specs/` + `changes/` structure, where changes are proposed and applied. */
+  native: NativeLayout[];
 }
 
-export const LAYOUT_DIR: Record<Layout, string> = { keel: "keel", openspec: "openspec" };
+/** The folder of each native layout. */
+export const LAYOUT_DIR: Record<NativeLayout, string> = { keel: "keel", openspec: "openspec" };
+
+/**
+ * How each layout is recognised, with stats only (and, for Spec Kit without `.specify/`, one listing of
+ * `specs/`). The rules are documented in docs/layouts.md.
+ */
+const LAYOUT_PROBES: ReadonlyArray<{ layout: Layout; present: (dir: string) => boolean }> = [
+  { layout: "keel", present: (d) => isFile(join(d, "keel", "keel.yaml")) || isDir(join(d, "keel", "specs")) },
+  {
+    layout: "openspec",
+    present: (d) => isDir(join(d, "openspec", "specs")) || isDir(join(d, "openspec", "changes")),
+  },
+  { layout: "speckit", present: (d) => isDir(join(d, ".specify")) || hasSpeckitFeature(join(d, "specs")) },
+  { layout: "kiro", present: (d) => isDir(join(d, ".kiro", "specs")) || isDir(join(d, ".kiro", "steering")) },
+  {
+    layout: "taskmaster",
+    present: (d) =>
+      isFile(join(d, ".taskmaster", "tasks", "tasks.json")) ||
+      (isFile(join(d, ".taskmasterconfig")) && isFile(join(d, "tasks", "tasks.json"))),
+  },
+  { layout: "beads", present: (d) => isFile(join(d, ".beads", "issues.jsonl")) },
+];
 
 export function detectLayouts(dir: string): Layout[] {
-  const out: Layout[] = [];
-  if (existsSync(join(dir, "keel", "keel.yaml")) || isDir(join(dir, "keel", "specs"))) out.push("keel");
-  if (isDir(join(dir, "openspec", "specs")) || isDir(join(dir, "openspec", "changes"))) out.push("openspec");
-  return out;
+  return LAYOUT_PROBES.filter((p) => p.present(dir)).map((p) => p.layout);
+}
+
+function isNative(layout: Layout): layout is NativeLayout {
+  return layout === "keel" || layout === "openspec";
 }
 
 /** Walks up from `start` to the first folder with a layout. With `explicit`, `start` itself must be one. */
 export function findProjectRoot(start: string, explicit = false): ProjectRoot {
-  return walkUp(start, explicit);
-}
-
-/**
- * Where task files are read: a Keel or OpenSpec project, or else a project of a peer that keeps only tasks
- * Keel reads natively — Spec Kit's (`.specify/`) or Kiro's (`.kiro/specs/`). Such a root has no layouts.
- */
-export function findTasksRoot(start: string, explicit = false): ProjectRoot {
-  return walkUp(start, explicit, (dir) => isDir(join(dir, ".specify")) || isDir(join(dir, ".kiro", "specs")));
-}
-
-function walkUp(start: string, explicit: boolean, foreign?: (dir: string) => boolean): ProjectRoot {
   let dir = resolve(start);
   if (!isDir(dir)) {
     throw projectError(
@@ -43,22 +57,45 @@ function walkUp(start: string, explicit: boolean, foreign?: (dir: string) => boo
   }
   for (;;) {
     const layouts = detectLayouts(dir);
-    if (layouts.length > 0 || foreign?.(dir)) return { root: dir, layouts };
+    if (layouts.length > 0) return { root: dir, layouts, native: layouts.filter(isNative) };
     const parent = dirname(dir);
     if (explicit || parent === dir) break;
     dir = parent;
   }
   throw projectError(
-    `no Keel or OpenSpec project found in ${resolve(start)}${explicit ? "" : " or any parent folder"}`,
-    foreign
-      ? "run Keel inside a project that has keel/, openspec/, .specify/ (Spec Kit) or .kiro/specs/ (Kiro)"
-      : "run `keel init` to create keel/, or run Keel inside a project that has keel/ or openspec/",
+    `no Keel, OpenSpec, Spec Kit, Kiro, Task Master or Beads project found in ${resolve(start)}${explicit ? "" : " or any parent folder"}`,
+    "run `keel init` to create keel/, or run Keel inside a project that has keel/, openspec/, .specify/ (Spec Kit, or its older specs/NNN-feature/), .kiro/ (Kiro), .taskmaster/ (Task Master) or .beads/ (Beads)",
+  );
+}
+
+/**
+ * A Spec Kit project without `.specify/` (the older layout): `specs/<NNN-feature>/` holding spec.md or tasks.md.
+ * Spec Kit numbers every feature folder; the number keeps `keel/` itself (`keel/specs/<capability>/spec.md`)
+ * and other toolkits' `specs/` folders from passing for one.
+ */
+function hasSpeckitFeature(specs: string): boolean {
+  let names: string[];
+  try {
+    names = readdirSync(specs);
+  } catch {
+    return false;
+  }
+  return names.some(
+    (n) => /^\d+-/.test(n) && (isFile(join(specs, n, "spec.md")) || isFile(join(specs, n, "tasks.md"))),
   );
 }
 
 function isDir(p: string): boolean {
   try {
     return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
   } catch {
     return false;
   }

@@ -11,7 +11,8 @@ const USAGE = "keel analyze [--fail-on error|warning] [--json]";
 // @req TSK-11
 const command: Command = {
   name: "analyze",
-  summary: "cross-artifact report: coverage gaps, unwired gates, missing files, inconsistent terms",
+  summary:
+    "cross-artifact report: coverage gaps, unwired gates, missing files, inconsistent terms, unread headings",
   usage: USAGE,
   run({ io, global, argv }) {
     const { values, positionals } = parseFlags(argv, { "fail-on": { type: "string" } }, USAGE);
@@ -31,6 +32,7 @@ const LABEL: Record<(typeof CATEGORIES)[number], string> = {
   "unwired-gates": "unwired gates",
   "missing-files": "missing files",
   "inconsistent-terms": "inconsistent terms",
+  "unread-headings": "unread headings",
 };
 
 function printHuman(io: Io, report: AnalyzeReport): void {

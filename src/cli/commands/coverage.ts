@@ -17,7 +17,7 @@ const command: Command = {
     if (positionals.length > 0) throw usageError("coverage takes no arguments", `usage: ${USAGE}`);
     const answer = await coverageAnswer(global.root ?? global.cwd, global.root !== null);
     if (global.json) printJson(io, answer);
-    else io.out(coverageMarkdown(answer.capabilities));
+    else io.out(coverageMarkdown(answer.capabilities, answer.requirements));
     return EXIT.ok;
   },
 };

@@ -1,4 +1,4 @@
-import { statusAnswer } from "../../core/api/status.js";
+import { type StatusAnswer, statusAnswer } from "../../core/api/status.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
@@ -25,38 +25,7 @@ const command: Command = {
   },
 };
 
-type Status = {
-  project: { name: string; layouts: string[] };
-  specs: {
-    count: number;
-    requirements: number;
-    byStatus: Record<string, number>;
-    byOrigin: Record<string, number>;
-  };
-  constitution: { file: string; principles: number; gates: number } | null;
-  changes: {
-    open: number;
-    archived: number;
-    overlaps: number;
-    items: Array<{
-      id: string;
-      status: string;
-      tasks: { done: number; total: number };
-      deltas: { added: number; modified: number; removed: number; renamed: number };
-      overlaps: number;
-    }>;
-  };
-  validation: { ok: boolean; strict: boolean; errors: number; warnings: number; info: number };
-  index: {
-    checked: number;
-    walked: boolean;
-    parsed: number;
-    removed: number;
-    rebuilt: boolean;
-    persistent: boolean;
-    refreshedAt: string | null;
-  };
-};
+type Status = StatusAnswer;
 
 function ago(at: number): string {
   const s = Math.max(0, Math.round((Date.now() - at) / 1000));
@@ -71,12 +40,25 @@ function breakdown(counts: Record<string, number>): string {
   return entries.length === 0 ? "-" : entries.map(([k, n]) => `${k} ${n}`).join(" · ");
 }
 
+/** One line per layout found, saying once what its files cannot hold and whether Keel writes into them. */
+function layoutLines(io: Io, s: Status): string[] {
+  const head = (label: string) => paint(io, "bold", label.padEnd(13));
+  return s.layouts.map((l, i) => {
+    const notes = [
+      l.lacks.length > 0 ? `holds no ${l.lacks.join(" or ")}: read as draft, not attributed` : "",
+      l.writesTasks ? "" : "read only",
+    ].filter((n) => n !== "");
+    return `${head(i === 0 ? "layouts" : "")}${l.label} (${l.where})${notes.length > 0 ? paint(io, "dim", ` · ${notes.join(" · ")}`) : ""}`;
+  });
+}
+
 function render(io: Io, s: Status): string {
   const head = (label: string) => paint(io, "bold", label.padEnd(13));
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
   const lines = [
-    `${paint(io, "bold", s.project.name)}  ${paint(io, "dim", `(${s.project.layouts.join(" + ")} layout)`)}`,
+    `${paint(io, "bold", s.project.name)}  ${paint(io, "dim", `(${s.layouts.map((l) => l.label).join(" + ")} layout)`)}`,
     "",
+    ...layoutLines(io, s),
     `${head("specs")}${plural(s.specs.count, "spec")} · ${plural(s.specs.requirements, "requirement")}`,
     `${head("  by status")}${breakdown(s.specs.byStatus)}`,
     `${head("  by origin")}${breakdown(s.specs.byOrigin)}`,

@@ -8,7 +8,7 @@ import { describeFailures, describeTree } from "../../core/verify/index.js";
 import { actorLabel, resolveActor } from "../../workspace/actor.js";
 import { loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
-import { findTasksRoot } from "../../workspace/root.js";
+import { findProjectRoot } from "../../workspace/root.js";
 import type { CommandContext } from "../command.js";
 import { LIST_TASKS } from "../hints.js";
 import { type Io, printJson } from "../output.js";
@@ -80,7 +80,7 @@ export async function claimCommand(
   values: ClaimFlags,
 ): Promise<ExitCode> {
   const w = requested(sub, args, values);
-  const project = findTasksRoot(global.root ?? global.cwd, global.root !== null);
+  const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
   const config = loadConfig(project);
   const who = resolveActor(config, { flag: values.as, cwd: global.cwd });
   const actor = actorLabel(who);

@@ -21,7 +21,7 @@ import {
 } from "../../core/tasks/index.js";
 import { taskLookupError } from "../../core/tasks/lookup.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
-import { findTasksRoot } from "../../workspace/root.js";
+import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, type CommandContext, parseFlags } from "../command.js";
 import { LIST_TASKS } from "../hints.js";
 import { type Io, paint, printJson } from "../output.js";
@@ -69,7 +69,7 @@ const command: Command = {
         sub === "show" ? "tasks show needs one task id" : `tasks ${sub} takes no arguments`,
         `usage: ${USAGE}`,
       );
-    const project = findTasksRoot(global.root ?? global.cwd, global.root !== null);
+    const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
     const isClaimed = claimedKeys(project.root, new Date());
     // The queue views need no graph: they read the cached ready set (core/tasks/ready-cache.ts).
     if (sub === "ready" || sub === "next") return queueCommand(io, global, sub, project.root, isClaimed);

@@ -1,6 +1,6 @@
 import { analyseProject } from "../../core/validate/engine.js";
 import { compareFindings } from "../../core/validate/finding.js";
-import { buildReport, type Profile, type ValidationReport } from "../../core/validate/report.js";
+import { buildReport, PROFILES, type Profile, type ValidationReport } from "../../core/validate/report.js";
 import { resolveTarget } from "../../core/validate/target.js";
 import { loadConfig } from "../../workspace/config.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
@@ -9,7 +9,7 @@ import { type Command, parseFlags } from "../command.js";
 import { findingLines } from "../findings.js";
 import { type Io, paint, printJson } from "../output.js";
 
-const USAGE = "keel validate [path|id] [--strict] [--profile keel|openspec] [--json]";
+const USAGE = "keel validate [path|id] [--strict] [--profile keel|openspec|speckit|kiro] [--json]";
 
 // @req VAL-1, VAL-17, VAL-18
 const command: Command = {
@@ -24,10 +24,10 @@ const command: Command = {
     );
     if (positionals.length > 1) throw usageError("validate takes at most one path or ID", `usage: ${USAGE}`);
     const profile = (values.profile ?? "keel") as Profile;
-    if (profile !== "keel" && profile !== "openspec") {
+    if (!PROFILES.includes(profile)) {
       throw usageError(
         `unknown profile "${values.profile}"`,
-        "use --profile keel (default) or --profile openspec",
+        `use --profile keel (default), or one of ${PROFILES.filter((p) => p !== "keel").join(", ")}`,
       );
     }
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);

@@ -1,10 +1,11 @@
 // Coverage gaps between requirements and tasks: requirements (approved or proposed) that no task covers, and
-// tasks tied to no requirement.
+// tasks tied to no requirement. A change's tasks that name no `covers` cover what the change adds or modifies
+// (tasks/coverage.ts), so they are neither gaps nor leave the change's requirements without a task.
 
 import { derivedRequirementId } from "../../model/ids.js";
 import { effectiveStatus } from "../../model/status.js";
 import type { Change, Finding, Spec } from "../../model/types.js";
-import { type CoverableRequirement, computeCoverage, coversChecked } from "../tasks/coverage.js";
+import { type CoverableRequirement, computeCoverage, defaultCoversByTasksFile } from "../tasks/coverage.js";
 import type { TaskGraph, TaskNode } from "../tasks/graph.js";
 
 export const REQUIREMENT_WITHOUT_TASK = "analyze/requirement-without-task";
@@ -55,10 +56,12 @@ export function coverageGaps(
       }
     }
   }
-  const coverage = computeCoverage(graph, livingRequirements(specs), pending);
-  const coveredIds = new Set<string>();
-  for (const n of graph.nodes.values())
-    if (coversChecked(n.task)) for (const id of n.task.covers) coveredIds.add(id);
+  const coverage = computeCoverage(
+    graph,
+    livingRequirements(specs),
+    pending,
+    defaultCoversByTasksFile(changes),
+  );
   const requirementFinding = (r: CoverableRequirement, where: string) => {
     if (r.status !== "approved" && r.status !== "proposed") return;
     out.push({
@@ -73,7 +76,8 @@ export function coverageGaps(
     });
   };
   for (const r of coverage.uncovered) requirementFinding(r, "");
-  for (const r of added) if (!coveredIds.has(r.id)) requirementFinding(r, `, added by an open change,`);
+  for (const r of added)
+    if (!coverage.coveredBy.has(r.id)) requirementFinding(r, `, added by an open change,`);
 
   for (const { task, unknownCovers } of coverage.unlinked) {
     // A parent's work is its subtasks: they are judged, not the parent.

@@ -1,7 +1,9 @@
 // `keel analyze`: a deterministic cross-artifact report — Spec Kit's /analyze, computed rather than prompted.
-// Five categories, each its own module: coverage gaps both ways (coverage-gaps.ts), constitution gates nothing
-// runs (gates.ts), referenced files that do not exist (references.ts), and one term written several ways
-// between specs and tasks (terms.ts). Findings have validate's shape and are ranked by severity, then location.
+// Six categories, each its own module: coverage gaps both ways (coverage-gaps.ts), constitution gates nothing
+// runs (gates.ts), referenced files that do not exist (references.ts), one term written several ways between
+// specs and tasks (terms.ts), and requirement-like headings the layout does not read (unread.ts), without which
+// the rest would be a report over less than the project holds. Findings have validate's shape and are ranked by
+// severity, then location.
 // @req TSK-11
 import type { Finding } from "../../model/types.js";
 import type { KeelConfig } from "../../workspace/config.js";
@@ -11,8 +13,15 @@ import { type FailOn, rankFindings, tally } from "../validate/finding.js";
 import { coverageGaps, REQUIREMENT_WITHOUT_TASK, TASK_WITHOUT_REQUIREMENT } from "./coverage-gaps.js";
 import { GATE_NOT_WIRED, gateFindings, PRINCIPLE_WITHOUT_GATE } from "./gates.js";
 import { MISSING_FILE, missingFiles } from "./references.js";
-import { readSources } from "./sources.js";
+import { type AnalyzeSources, readSources } from "./sources.js";
 import { INCONSISTENT_TERM, termFindings } from "./terms.js";
+import {
+  readsRequirementHeadings,
+  UNREAD_HEADING,
+  type UnreadHeading,
+  unreadFindings,
+  unreadHeadings,
+} from "./unread.js";
 
 export const CATEGORIES = [
   "requirements-without-tasks",
@@ -20,6 +29,7 @@ export const CATEGORIES = [
   "unwired-gates",
   "missing-files",
   "inconsistent-terms",
+  "unread-headings",
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
@@ -30,6 +40,7 @@ const CATEGORY_OF: Record<string, Category> = {
   [PRINCIPLE_WITHOUT_GATE]: "unwired-gates",
   [MISSING_FILE]: "missing-files",
   [INCONSISTENT_TERM]: "inconsistent-terms",
+  [UNREAD_HEADING]: "unread-headings",
 };
 
 export type { FailOn };
@@ -57,7 +68,9 @@ export function analyzeProject(
 ): AnalyzeReport {
   const src = readSources(project, config);
   const graph = buildGraph(src.tasks);
+  const unread = sourceUnreadHeadings(src);
   const findings = [
+    ...unreadFindings(unread),
     ...coverageGaps(graph, src.specs, src.changes),
     ...gateFindings(project.root, src.constitution, src.config),
     ...missingFiles(project.root, src.files, src.tasks),
@@ -83,4 +96,15 @@ export function analyzeProject(
     },
     findings,
   };
+}
+
+/** The unread headings of the specs and open changes' delta specs read for the report, in path order. */
+function sourceUnreadHeadings(src: AnalyzeSources): UnreadHeading[] {
+  const layoutOf = new Map(src.specs.map((s) => [s.file, s.layout]));
+  return src.files
+    .filter(
+      (f) =>
+        f.kind === "delta" || (f.kind === "spec" && readsRequirementHeadings(layoutOf.get(f.rel) ?? "keel")),
+    )
+    .flatMap((f) => unreadHeadings(f.text, f.rel, f.kind === "delta" ? "delta" : "spec"));
 }

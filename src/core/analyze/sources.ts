@@ -2,8 +2,7 @@
 // design, delta specs, tasks) and the other task files — parsed into the model and kept as text for the text
 // checks. Files that cannot be read are skipped here; `keel validate` reports them.
 import { type ChangeSources, parseChange, type SourceFile } from "../../format/change.js";
-import { parseConstitution } from "../../format/constitution.js";
-import { parseSpec } from "../../format/spec.js";
+import { parseConstitutionOf, parseSpecOf } from "../../format/layouts/index.js";
 import type { Change, Constitution, Spec } from "../../model/types.js";
 import { type KeelConfig, loadConfig } from "../../workspace/config.js";
 import { discover, type SourceEntry } from "../../workspace/discover.js";
@@ -12,6 +11,9 @@ import type { ProjectRoot } from "../../workspace/root.js";
 import { changeSources } from "../change-sources.js";
 import { taskSourceOf } from "../tasks/discovered.js";
 import { type LoadedTasks, tasksFromText } from "../tasks/load.js";
+
+/** Layouts whose files sit in one folder per feature, where a bare file name names a file beside it. */
+const FEATURE_FOLDER_LAYOUTS = new Set(["speckit", "kiro"]);
 
 export type TextKind = "spec" | "delta" | "proposal" | "design" | "tasks" | "constitution";
 
@@ -70,11 +72,12 @@ export function readSources(project: ProjectRoot, config: KeelConfig = loadConfi
       rel: entry.rel,
       text: src.text,
       kind,
-      inWorkFolder: entry.change !== undefined || entry.taskDialect !== undefined,
+      inWorkFolder: entry.change !== undefined || FEATURE_FOLDER_LAYOUTS.has(entry.layout),
     });
     if (kind === "spec")
-      specs.push(parseSpec(src.text, src.file, entry.capability as string, entry.layout).spec);
-    else if (kind === "constitution") constitution = parseConstitution(src.text, src.file).constitution;
+      specs.push(parseSpecOf(entry.layout, src.text, src.file, entry.capability as string).spec);
+    else if (kind === "constitution" && (constitution === null || entry.layout === "keel"))
+      constitution = parseConstitutionOf(entry.layout, src.text, src.file).constitution;
     const source = taskSourceOf(entry);
     if (source) {
       const one = tasksFromText(source, src.text);

@@ -8,9 +8,12 @@
 // against those, never collected on their own; a term must occur both in a spec (living or a change's delta)
 // and in a task file; and code (fenced or inline), link targets, URLs, IDs, marker lines and task fields
 // (boundaries, verify…) are not prose. Case alone (a capital at the start of a sentence) and number alone
-// ("key" / "keys") never make a variant.
+// ("key" / "keys") never make a variant. Nor does English hyphenation: a hyphenated compound modifier ("a
+// transitory-entity lookup", also when the noun it modifies is on the next line of the paragraph, or
+// when it is one of a series, "context-file, reference and root fields") and the open noun phrase ("a
+// transitory entity") are the same term written correctly (see `modifier`).
 import type { Finding } from "../../model/types.js";
-import { proseLines, withoutCode } from "./prose.js";
+import { type ProseLine, proseLines, withoutCode } from "./prose.js";
 import type { TextFile } from "./sources.js";
 
 export const INCONSISTENT_TERM = "analyze/inconsistent-term";
@@ -59,10 +62,12 @@ export function termFindings(files: readonly TextFile[]): Finding[] {
     const side: Side | null =
       file.kind === "spec" || file.kind === "delta" ? "spec" : file.kind === "tasks" ? "tasks" : null;
     if (side === null) continue;
-    for (const { line, text } of proseLines(file.text)) {
+    const lines = proseLines(file.text);
+    for (const [i, { line, text }] of lines.entries()) {
       if (FIELD_LINE.test(text) || MARKER_LINE.test(text)) continue;
       const words: Word[] = [];
       const plain = prose(text);
+      const follows = continuation(lines, i);
       for (const t of tokens(plain)) {
         const form = classify(t.text);
         if (form === null) {
@@ -78,7 +83,10 @@ export function termFindings(files: readonly TextFile[]): Finding[] {
           });
           continue;
         }
-        if (form.style !== "hyphenated" || !(names.has(t.text.toLowerCase()) || modifier(plain, t, form.raw)))
+        if (
+          form.style !== "hyphenated" ||
+          !(names.has(t.text.toLowerCase()) || modifier(plain, t, form.parts, follows))
+        )
           add(keyOf(form.parts), form.style, { file: file.rel, line, col: t.start + 1, text: t.text, side });
         words.push({ text: t.text, start: t.start, end: t.start + t.text.length, part: null });
       }
@@ -205,18 +213,61 @@ function classify(token: string): { parts: string[]; raw: string[]; style: Style
  * Whether a hyphenated token may be a compound modifier rather than a name: English hyphenates a compound before
  * the noun it modifies ("a single-change workflow", "backward-compatible output", "first-run `--json` call") and
  * not elsewhere, so such a hyphen is grammar, not a second spelling. A hyphenated token counts as a form of the
- * term only where it cannot modify what follows: at the end of the line, before punctuation, or before a stop
- * word other than a conjunction ("single-change and bulk archive" is still a modifier). A keyword in capitals
- * ("REMOVED-only") is never a form.
+ * term only where it cannot modify anything:
+ * - not before a word other than a stop word (a conjunction still may join a second modifier: "single-change
+ *   and bulk archive"), the next line of the paragraph included, since prose is wrapped anywhere;
+ * - not before a comma in a sentence that goes on with a conjunction: one of a series of modifiers sharing the
+ *   noun at its end ("apply state, context-file, reference, and root fields");
+ * - not ending in a word that makes a compound an adjective ("config-only", "schema-aware"), which the open
+ *   words ("create config only when") never are.
+ * A keyword in capitals ("REMOVED-only") is never a form either.
  */
-function modifier(line: string, token: { text: string; start: number }, raw: readonly string[]): boolean {
-  if (raw.some((p) => p.length > 1 && p === p.toUpperCase())) return true;
-  const rest = line.slice(token.start + token.text.length);
-  if (/^\s*$/.test(rest) || /^[.,;:!?)"']/.test(rest)) return false;
+function modifier(
+  line: string,
+  token: { text: string; start: number },
+  parts: readonly string[],
+  follows: string,
+): boolean {
+  if (token.text.split("-").some((p) => p.length > 1 && p === p.toUpperCase())) return true;
+  if (ADJECTIVE_HEADS.has(parts[parts.length - 1] as string)) return true;
+  const after = line.slice(token.start + token.text.length);
+  const rest = follows === "" ? after : `${after.trimEnd()} ${follows.trimStart()}`;
+  if (/^\s*,/.test(rest)) return /\b(?:and|or|nor)\b/i.test(sentenceOf(rest));
+  if (/^\s*$/.test(rest) || /^[.;:!?)"']/.test(rest)) return false;
   const next = /^ ([A-Za-z]+)\b/.exec(rest);
   if (next === null) return true;
   const word = (next[1] as string).toLowerCase();
   return !STOP.has(word) || word === "and" || word === "or" || word === "nor";
+}
+
+/** Last words that make a hyphenated compound an adjective (or adverb), whatever precedes them. */
+const ADJECTIVE_HEADS = new Set(
+  (
+    "only based aware free safe specific wide like ready friendly driven scoped compatible agnostic " +
+    "dependent independent sensitive insensitive facing oriented centric proof bound"
+  ).split(" "),
+);
+
+/** Text up to the end of its sentence (a full stop, semicolon, colon, question or exclamation mark). */
+function sentenceOf(text: string): string {
+  const end = text.search(/[.;:!?](?:\s|$)/);
+  return end === -1 ? text : text.slice(0, end);
+}
+
+/** Markdown lines that start a block of their own rather than continue the paragraph above them. */
+const BLOCK_START = /^\s*(?:[-*+]\s|\d+[.)]\s|#{1,6}(?:\s|$)|>|\|)/;
+
+/**
+ * The prose that continues line `i`'s paragraph on the next line (with code and links blanked), or "" when the
+ * paragraph ends there: a blank line, a new block (list item, heading, quote, table row) or the file's end.
+ */
+function continuation(lines: readonly ProseLine[], i: number): string {
+  const here = lines[i] as ProseLine;
+  const next = lines[i + 1];
+  if (next === undefined || next.line !== here.line + 1) return "";
+  if (/^\s{0,3}#{1,6}(?:\s|$)/.test(here.text) || /^\s*\|/.test(here.text)) return "";
+  if (BLOCK_START.test(next.text) || FIELD_LINE.test(next.text) || MARKER_LINE.test(next.text)) return "";
+  return prose(next.text);
 }
 
 /** Folder names of capabilities, changes and features: slugs such as `change-creation` name things, not terms. */

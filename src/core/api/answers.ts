@@ -41,11 +41,23 @@ const ChangeListItem = z.object({
 export const StatusAnswer = z.object({
   version: z.literal(1),
   project: z.object({ name: z.string(), layouts: z.array(z.string()) }),
+  /** Each layout found, what its files cannot hold, and whether Keel writes task state back into them. */
+  layouts: z.array(
+    z.object({
+      name: z.string(),
+      label: z.string(),
+      where: z.string(),
+      writesTasks: z.boolean(),
+      lacks: z.array(z.string()),
+    }),
+  ),
   specs: z.object({
     count,
     requirements: count,
     byStatus: z.record(z.string(), count),
     byOrigin: z.record(z.string(), count),
+    /** Requirement-like headings the layout does not read (so not in `requirements`), and the first ones. */
+    unread: z.object({ headings: count, first: z.array(z.string()).describe("file:line") }),
   }),
   constitution: z.object({ file: z.string(), principles: count, gates: count }).nullable(),
   changes: z.object({
@@ -380,4 +392,10 @@ export const DriftAnswer = z.object({
   ),
 });
 
-export const CoverageAnswer = z.object({ version: z.literal(1), capabilities: z.array(Coverage) });
+export const CoverageAnswer = z.object({
+  version: z.literal(1),
+  /** One row per capability of the project, those with no approved requirement included. */
+  capabilities: z.array(Coverage),
+  /** Every requirement, and the approved ones the rows count. */
+  requirements: z.object({ total: count, approved: count }),
+});

@@ -1,8 +1,10 @@
 // The answer of `keel status --json`, built once for the CLI and the REST API (GET /api/status).
 // @req QRY-4, QRY-5, SRF-10
 import { basename } from "node:path";
+import { LAYOUT_ADAPTERS, lacking } from "../../format/layouts/index.js";
 import { loadConfig } from "../../workspace/config.js";
 import type { ProjectRoot } from "../../workspace/root.js";
+import { projectUnreadHeadings, summariseUnread } from "../analyze/unread.js";
 import { withQueryIndex } from "../query.js";
 import { analyseProject } from "../validate/engine.js";
 import { buildReport } from "../validate/report.js";
@@ -32,11 +34,17 @@ export async function statusAnswer(project: ProjectRoot) {
   return {
     version: 1 as const,
     project: { name: config.project ?? basename(project.root), layouts: project.layouts },
+    layouts: project.layouts.map((name) => {
+      const a = LAYOUT_ADAPTERS[name];
+      return { name, label: a.label, where: a.where, writesTasks: a.writesTasks, lacks: lacking(name) };
+    }),
     specs: {
       count: q.summary.specs,
       requirements: q.summary.requirements,
       byStatus: q.summary.byStatus,
       byOrigin: q.summary.byOrigin,
+      /** Requirement-like headings the layout does not read, so missing from `requirements`. */
+      unread: summariseUnread(projectUnreadHeadings(project)),
     },
     constitution: q.summary.constitution
       ? {

@@ -27,8 +27,16 @@ export async function driftAnswer(start: string, explicit: boolean, failOn: Fail
   return { answer: { version: 1 as const, ok, failOn, summary, findings }, tally: t };
 }
 
-/** `keel coverage --json`: per capability, approved requirements implemented, tested and verified. */
+/**
+ * `keel coverage --json`: per capability, approved requirements implemented, tested and verified; and how many
+ * requirements there are in all, so that rows of zeros on a project that approves few read for what they are.
+ */
 export async function coverageAnswer(start: string, explicit: boolean) {
   const { report } = await traceProject(start, explicit);
-  return { version: 1 as const, capabilities: report.coverage };
+  const approved = report.coverage.reduce((n, c) => n + c.approved, 0);
+  return {
+    version: 1 as const,
+    capabilities: report.coverage,
+    requirements: { total: report.requirements.length, approved },
+  };
 }

@@ -2,7 +2,7 @@
 import { lstatSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseSpec } from "../../format/spec.js";
-import type { Layout, Requirement, Spec } from "../../model/types.js";
+import type { NativeLayout, Requirement, Spec } from "../../model/types.js";
 import { LAYOUT_DIR, type ProjectRoot } from "../../workspace/root.js";
 import { livingSpecRel, readText } from "./load.js";
 
@@ -16,7 +16,7 @@ export class LivingSpecs {
   private readonly cache = new Map<string, LivingSpec>();
   constructor(private readonly project: ProjectRoot) {}
 
-  get(layout: Layout, capability: string): LivingSpec {
+  get(layout: NativeLayout, capability: string): LivingSpec {
     const key = `${layout}\u0000${capability}`;
     let hit = this.cache.get(key);
     if (!hit) {
@@ -29,7 +29,7 @@ export class LivingSpecs {
   }
 
   /** Every capability with a living spec in the layout (folder path below specs/). */
-  capabilities(layout: Layout): string[] {
+  capabilities(layout: NativeLayout): string[] {
     const root = join(this.project.root, LAYOUT_DIR[layout], "specs");
     const out: string[] = [];
     const walk = (abs: string, cap: string) => {
@@ -51,7 +51,7 @@ export class LivingSpecs {
   }
 
   /** The living requirement with this ID in the layout, with its capability; null when there is none. */
-  findRequirement(layout: Layout, id: string): { capability: string; req: Requirement } | null {
+  findRequirement(layout: NativeLayout, id: string): { capability: string; req: Requirement } | null {
     for (const cap of this.capabilities(layout)) {
       const req = this.get(layout, cap).spec?.requirements.find((r) => r.id === id);
       if (req) return { capability: cap, req };

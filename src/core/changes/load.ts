@@ -5,7 +5,7 @@ import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from "nod
 import { join } from "node:path";
 import { parseChange, type SourceFile } from "../../format/change.js";
 import { contentHash } from "../../model/fingerprint.js";
-import type { Change, Diagnostic, Layout } from "../../model/types.js";
+import type { Change, Diagnostic, NativeLayout } from "../../model/types.js";
 import { projectError, usageError } from "../../workspace/errors.js";
 import { isWithin } from "../../workspace/paths.js";
 import { readSource } from "../../workspace/read.js";
@@ -23,7 +23,7 @@ export interface DeltaFile {
 
 export interface LoadedChange {
   id: string;
-  layout: Layout;
+  layout: NativeLayout;
   /** Project-relative folder. */
   dir: string;
   abs: string;
@@ -38,11 +38,11 @@ export interface LoadedChange {
   hash: string;
 }
 
-export function changesDir(layout: Layout): string {
+export function changesDir(layout: NativeLayout): string {
   return `${LAYOUT_DIR[layout]}/changes`;
 }
 
-export function livingSpecRel(layout: Layout, capability: string): string {
+export function livingSpecRel(layout: NativeLayout, capability: string): string {
   return `${LAYOUT_DIR[layout]}/specs/${capability}/spec.md`;
 }
 
@@ -109,7 +109,7 @@ export function readText(project: ProjectRoot, rel: string): string | null {
 
 export interface ChangeRefOnDisk {
   id: string;
-  layout: Layout;
+  layout: NativeLayout;
   dir: string;
   archived: boolean;
 }
@@ -118,7 +118,7 @@ export interface ChangeRefOnDisk {
 export function changeFolders(project: ProjectRoot, archived = false): ChangeRefOnDisk[] {
   const open: ChangeRefOnDisk[] = [];
   const done: ChangeRefOnDisk[] = [];
-  for (const layout of project.layouts) {
+  for (const layout of project.native) {
     const base = changesDir(layout);
     const abs = join(project.root, base);
     if (!isDir(abs) || !inside(project.root, abs)) continue;

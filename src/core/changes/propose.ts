@@ -5,7 +5,7 @@
 // @req SRF-7, CHG-1
 import { parseChange } from "../../format/change.js";
 import { slug } from "../../model/ids.js";
-import type { DeltaSpec, Finding, Layout, Spec } from "../../model/types.js";
+import type { DeltaSpec, Finding, NativeLayout, Spec } from "../../model/types.js";
 import type { Actor } from "../../workspace/actor.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import { EXIT, KeelError, usageError } from "../../workspace/errors.js";
@@ -46,9 +46,9 @@ function checkChangeContent(
   living: LivingSpecs,
   name: string,
   content: ChangeContent,
-): { layout: Layout; findings: Finding[]; deltas: DeltaSpec[] } {
+): { layout: NativeLayout; findings: Finding[]; deltas: DeltaSpec[] } {
   const id = slug(name);
-  const layout: Layout = project.layouts[0] ?? "keel";
+  const layout: NativeLayout = project.native[0] ?? "keel";
   const dir = `${changesDir(layout)}/${id}`;
   const seen = new Set<string>();
   for (const d of content.deltas ?? []) {

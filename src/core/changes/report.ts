@@ -2,7 +2,7 @@
 // base and whether the living requirement moved since, and the overlap between open changes (two changes
 // touching one requirement), long before either is applied. Missing bases are recorded here (audited).
 import { join } from "node:path";
-import type { DeltaOp, Layout } from "../../model/types.js";
+import type { DeltaOp, NativeLayout } from "../../model/types.js";
 import { StateDb } from "../../store/state-db.js";
 import { type Actor, actorLabel } from "../../workspace/actor.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
@@ -46,7 +46,7 @@ export interface OverlapReport {
 export interface ChangeReport {
   id: string;
   dir: string;
-  layout: Layout;
+  layout: NativeLayout;
   status: string;
   author: string | null;
   created: string | null;

@@ -5,7 +5,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { slug } from "../../model/ids.js";
-import type { Layout, Requirement } from "../../model/types.js";
+import type { NativeLayout, Requirement } from "../../model/types.js";
 import { StateDb } from "../../store/state-db.js";
 import { type Actor, actorLabel } from "../../workspace/actor.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
@@ -41,7 +41,7 @@ export interface NewChangeOptions {
 
 export interface NewChangeResult {
   change: string;
-  layout: Layout;
+  layout: NativeLayout;
   dir: string;
   files: string[];
   /** Requirements whose base was recorded, by capability. */
@@ -73,7 +73,7 @@ export function newChange(
     );
   }
   checkChangeId(id);
-  const layout: Layout = project.layouts[0] ?? "keel";
+  const layout: NativeLayout = project.native[0] ?? "keel";
   const dir = `${changesDir(layout)}/${id}`;
   const why = options.why?.trim() || null;
   if (why !== null && /[\r\n]/.test(why) && why.split(/\r?\n/).some((l) => /^#{1,6}\s/.test(l))) {

@@ -1,4 +1,5 @@
-// Gathers what one task needs, as plain data: the task, the requirements it covers (with fingerprints), its
+// Gathers what one task needs, as plain data: the task, the requirements it covers (with fingerprints; for a
+// change's task that names none, what the change adds, modifies or renames — tasks/coverage.ts), its
 // boundaries, verification and dependencies, the handoff notes left on it, the constitution, related design
 // notes, referenced files and requirements, and related tasks. Reads only: the state database is opened
 // read-only, and not at all when it does not exist. Nothing here depends on the clock, so the same project
@@ -6,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { posix } from "node:path/posix";
+import { derivedRequirementId } from "../../model/ids.js";
 import { effectiveStatus } from "../../model/status.js";
 import type { Change, Principle, Requirement, Spec } from "../../model/types.js";
 import { STATE_DIR } from "../../store/index-db.js";
@@ -15,6 +17,7 @@ import { readSource } from "../../workspace/read.js";
 import { type ClaimNote, Claims } from "../claims.js";
 import { type TaskFinding, taskFindings } from "../findings.js";
 import { loadProject } from "../project.js";
+import { defaultCoversByTasksFile, defaultCoversOf } from "../tasks/coverage.js";
 import { buildGraph, isDone, loadTasks, type TaskGraph, type TaskNode } from "../tasks/index.js";
 import { pathReferences, resolveInProject, resolveReference } from "./refs.js";
 
@@ -93,6 +96,11 @@ export interface ContextData {
     verification: string[];
   };
   covered: CoveredRequirement[];
+  /**
+   * The change whose delta requirements the task covers by default, when neither it nor an ancestor writes
+   * `covers`; null when the covered requirements are the ones written.
+   */
+  coveredByDefault: string | null;
   dependencies: TaskRef[];
   notes: ClaimNote[];
   /** Findings recorded on the task (severity, requirement), oldest first. */
@@ -144,7 +152,8 @@ function view(r: Requirement, file: string, status: string | null, origin: strin
 
 /**
  * Requirement lookup: the task's own change first (its version is the intent being built), then the living
- * specs, then other open changes.
+ * specs, then other open changes. A change's RENAMED requirement that it does not also modify is found under
+ * its new ID, with the living text (what the rename keeps).
  */
 function requirementIndex(
   specs: Spec[],
@@ -167,6 +176,19 @@ function requirementIndex(
               view(r, delta.file, r.markers?.status ?? null, `${section.op} by change ${change.id}`),
             );
       }
+    for (const delta of change.deltas)
+      for (const section of delta.sections)
+        for (const rename of section.renames) {
+          const to = rename.toId ?? derivedRequirementId(delta.capability, rename.to);
+          const from = living.get(rename.fromId ?? derivedRequirementId(delta.capability, rename.from));
+          if (from && !out.has(to))
+            out.set(to, {
+              ...from,
+              id: to,
+              title: rename.to,
+              origin: `RENAMED by change ${change.id} from ${from.id}`,
+            });
+        }
     return out;
   };
   const own = ownChange ? proposed(ownChange) : new Map<string, RequirementView>();
@@ -290,6 +312,8 @@ export function gatherContext(root: string, graph: TaskGraph, key: string): Cont
   };
   cover(t.covers, null);
   for (const p of [...parents].reverse()) cover((graph.nodes.get(p.key) as TaskNode).task.covers, p.key);
+  const byDefault = defaultCoversOf(graph, key, defaultCoversByTasksFile(project.changes));
+  if (byDefault) cover(byDefault.ids, null);
 
   const dependencies = node.deps.filter((d) => d.kind === "blocks").map((d) => taskRef(graph, d.key));
   const related = node.deps.filter((d) => d.kind === "related").map((d) => taskRef(graph, d.key));
@@ -379,6 +403,7 @@ export function gatherContext(root: string, graph: TaskGraph, key: string): Cont
       verification: t.verification,
     },
     covered,
+    coveredByDefault: byDefault?.change ?? null,
     dependencies,
     notes: notes?.notes ?? [],
     findings: notes?.findings ?? [],

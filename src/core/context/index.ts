@@ -16,6 +16,8 @@ export interface ContextPack {
   task: string;
   budget: number;
   tokenizer: string;
+  /** The change whose delta requirements the task covers by default (it names no `covers`), else null. */
+  coveredByDefault: string | null;
   sections: {
     kind: SectionKind;
     ref: string;
@@ -50,6 +52,7 @@ export async function buildContextPack(root: string, ref: string, budget: number
       task: found.found,
       budget,
       tokenizer: tok.name,
+      coveredByDefault: data.coveredByDefault,
       sections: fitted.sections.map((s) => ({
         kind: s.item.kind,
         ref: s.item.ref,

@@ -107,13 +107,23 @@ export function contextItems(data: ContextData): ContextItem[] {
   if (t.details.length > 0) head.push("- details:", ...t.details.map((d) => `  - ${d}`));
   items.push({ kind: "task", ref: t.key, rank: 1, head, body: [], tail: [], keep: "whole", fenced: false });
 
-  const coveredHead = ["## Covered requirements", ""];
+  const byDefault = data.coveredByDefault;
+  const coveredHead = byDefault
+    ? [
+        "## Covered requirements",
+        `- by default: the task names no \`covers\`, so it covers what change ${byDefault} adds, modifies or renames`,
+        "",
+      ]
+    : ["## Covered requirements", ""];
   if (data.covered.length === 0) {
+    const none = byDefault
+      ? `- none: the task names no \`covers\`, and change ${byDefault} adds, modifies or renames no requirement`
+      : "- none: the task covers no requirement";
     items.push({
       kind: "requirement",
       ref: t.key,
       rank: 2,
-      head: ["## Covered requirements", "- none: the task covers no requirement"],
+      head: ["## Covered requirements", none],
       body: [],
       tail: [],
       keep: "head",

@@ -18,10 +18,11 @@ export interface LiveEvent {
 }
 
 /**
- * Folders watched for edits, relative to the project root, where they exist: Keel's and OpenSpec's layouts,
- * and the Spec Kit and Kiro folders whose task files Keel reads too.
+ * Folders watched for edits, relative to the project root, where they exist: the folders of every layout Keel
+ * reads (format/layouts/): its own, OpenSpec's, Spec Kit's (newer and older), Kiro's, Task Master's (not its legacy
+ * `tasks/`, a name too common to watch) and Beads'.
  */
-const WATCHED = ["keel", "openspec", "specs", ".specify", ".kiro/specs"];
+const WATCHED = ["keel", "openspec", "specs", ".specify", "memory", ".kiro", ".taskmaster", ".beads"];
 export const DEBOUNCE_MS = 100;
 export const AUDIT_POLL_MS = 250;
 

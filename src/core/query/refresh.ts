@@ -8,8 +8,7 @@
 // @req IDX-2, IDX-3, IDX-5, QRY-6
 
 import { parseChange, type SourceFile } from "../../format/change.js";
-import { parseConstitution } from "../../format/constitution.js";
-import { parseSpec } from "../../format/spec.js";
+import { parseConstitutionOf, parseSpecOf } from "../../format/layouts/index.js";
 import { contentHash } from "../../model/fingerprint.js";
 import type { QueryStore, SourceKind, SourceRow } from "../../store/query-index.js";
 import { type Discovery, discover, type SourceEntry } from "../../workspace/discover.js";
@@ -126,7 +125,7 @@ function apply(store: QueryStore, discovery: Discovery, p: Plan): RefreshCounts 
     if (kind === "spec") {
       const capability = entry.capability as string;
       if (read.ok) {
-        const { spec } = parseSpec(read.text, entry.rel, capability, entry.layout);
+        const { spec } = parseSpecOf(entry.layout, read.text, entry.rel, capability);
         store.putSpecFile(
           specRow(spec),
           spec.requirements.map((r) => requirementRow(requirementRecord(spec, r))),
@@ -140,7 +139,7 @@ function apply(store: QueryStore, discovery: Discovery, p: Plan): RefreshCounts 
         );
       }
     } else if (read.ok) {
-      const { constitution } = parseConstitution(read.text, entry.rel);
+      const { constitution } = parseConstitutionOf(entry.layout, read.text, entry.rel);
       const record: ConstitutionRecord = {
         file: entry.rel,
         principles: constitution.principles.map((x) => ({

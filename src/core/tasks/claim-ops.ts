@@ -179,7 +179,11 @@ export function runClaimOp(
   }
 }
 
-/** Sets the checkbox of one task to `mark`, re-reading its file under the lock. */
+/**
+ * Sets the checkbox of one task to `mark`, re-reading its file under the lock. The task is found by its ID in the
+ * file, which names one task only (a repeated ID is keyed `<ID>@2`…) and comes from no line number, so lines
+ * added or removed meanwhile do not send the mark to another task; IDs do not depend on the dialect.
+ */
 function mirror(root: string, locate: LocateTask, key: string, mark: string): void {
   const where = locate(key);
   if (!where) return;

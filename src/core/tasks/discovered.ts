@@ -1,5 +1,5 @@
 // Task files as discovery (workspace/discover.ts) sees them: a capability's or a change's `tasks.md` in Keel's or
-// OpenSpec's layout, and Spec Kit's and Kiro's feature `tasks.md`. Validation and analysis read tasks this way,
+// OpenSpec's layout, Spec Kit's and Kiro's feature `tasks.md`, Task Master's tasks.json and Beads' issues.jsonl. Validation and analysis read tasks this way,
 // so that the files they read are the files the validation cache watches.
 import type { SourceEntry } from "../../workspace/discover.js";
 import type { TaskSource } from "./load.js";
@@ -12,5 +12,5 @@ export function taskSourceOf(entry: SourceEntry): TaskSource | null {
     return { file: entry.rel, scope: entry.change.id, dialect: entry.layout };
   }
   if (entry.capability === undefined) return null;
-  return { file: entry.rel, scope: entry.capability, dialect: entry.taskDialect ?? entry.layout };
+  return { file: entry.rel, scope: entry.capability, dialect: entry.layout };
 }

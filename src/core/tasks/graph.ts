@@ -9,6 +9,8 @@ export interface ResolvedDependency {
   key: string;
   kind: Exclude<DependencyKind, "parent-child">;
   line: number;
+  /** Present when derived from the file's structure (Spec Kit's phases, Kiro's numbering), not written. */
+  derived?: true;
 }
 
 export interface TaskNode {
@@ -50,24 +52,46 @@ function resolver(tasks: LoadedTask[]): (scope: string, target: string) => strin
   };
 }
 
+/**
+ * A task whose key another task already has (two files of one scope) is kept, under the first free
+ * `<key>@<n>` (n ≥ 2), as a copy: the loaded task may be shared by later loads. Reported at both positions when
+ * the files differ (a file's own repeats are keyed apart and reported by its reader).
+ */
+function keyApart(
+  task: LoadedTask,
+  nodes: Map<string, TaskNode>,
+  diagnostics: TaskFileDiagnostic[],
+): LoadedTask {
+  const first = nodes.get(task.key);
+  if (!first) return task;
+  let n = 2;
+  while (nodes.has(`${task.key}@${n}`)) n++;
+  const key = `${task.key}@${n}`;
+  if (first.task.file !== task.file) {
+    const report = (at: LoadedTask, message: string) =>
+      diagnostics.push({
+        rule: "tasks/duplicate-id",
+        severity: "error",
+        message,
+        line: at.line,
+        col: 1,
+        file: at.file,
+      });
+    report(first.task, `duplicate task ${task.key} (also in ${task.file}:${task.line}, keyed ${key} there)`);
+    report(
+      task,
+      `duplicate task ${task.key} (also in ${first.task.file}:${first.task.line}); this one is keyed ${key}`,
+    );
+  }
+  return { ...task, key };
+}
+
 export function buildGraph(loaded: LoadedTasks): TaskGraph {
   const diagnostics: TaskFileDiagnostic[] = [...loaded.diagnostics];
   const nodes = new Map<string, TaskNode>();
   const order: string[] = [];
-  for (const task of loaded.tasks) {
-    const first = nodes.get(task.key);
-    if (first) {
-      if (first.task.file !== task.file)
-        diagnostics.push({
-          rule: "tasks/duplicate-id",
-          severity: "error",
-          message: `duplicate task ${task.key} (also in ${first.task.file}:${first.task.line})`,
-          line: task.line,
-          col: 1,
-          file: task.file,
-        });
-      continue;
-    }
+  for (const written of loaded.tasks) {
+    const task = keyApart(written, nodes, diagnostics);
     nodes.set(task.key, { task, deps: [], parent: null, children: [] });
     order.push(task.key);
   }
@@ -102,7 +126,11 @@ export function buildGraph(loaded: LoadedTasks): TaskGraph {
         continue;
       }
       if (!node.deps.some((x) => x.key === target && x.kind === d.kind))
-        node.deps.push({ key: target, kind: d.kind, line: d.line });
+        node.deps.push(
+          d.derived
+            ? { key: target, kind: d.kind, line: d.line, derived: true }
+            : { key: target, kind: d.kind, line: d.line },
+        );
     }
     if (t.parent !== null) {
       const parent = resolve(t.scope, t.parent);

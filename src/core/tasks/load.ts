@@ -1,15 +1,20 @@
-// Finding and reading every tasks.md of a project: Keel's (specs and changes), OpenSpec's changes, Spec Kit's
-// feature folders (`specs/<feature>/tasks.md`) and Kiro's (`.kiro/specs/<feature>/tasks.md`).
-// @req TSK-1
+// Finding and reading every task file of a project: Keel's tasks.md (specs and changes), OpenSpec's changes,
+// Spec Kit's feature folders (`specs/<feature>/tasks.md`), Kiro's (`.kiro/specs/<feature>/tasks.md`), Task
+// Master's tasks.json and Beads' issues.jsonl, each read by its layout's reader into the one task model.
+// @req TSK-1, LAY-5, LAY-6
 import { type Dirent, lstatSync, readdirSync, type Stats, statSync } from "node:fs";
 import { join } from "node:path";
-import { type ParsedTask, parseTasks, type TaskDiagnostic } from "../../format/tasks.js";
+import { parseBeads } from "../../format/layouts/beads.js";
+import { parseTaskmaster } from "../../format/layouts/taskmaster.js";
+import { type ParsedTask, type ParsedTaskFile, parseTasks, type TaskDiagnostic } from "../../format/tasks.js";
+import type { Layout } from "../../model/types.js";
 import { changeStamp } from "../../workspace/discover.js";
 import { FileMemo } from "../../workspace/file-memo.js";
 import { isWithin, realpathOrNull } from "../../workspace/paths.js";
 import { readSource } from "../../workspace/read.js";
 
-export type TaskDialect = "keel" | "openspec" | "speckit" | "kiro";
+/** The layout whose reader a task file needs. */
+export type TaskDialect = Layout;
 
 export interface TaskSource {
   /** Project-relative, `/`-separated. */
@@ -44,6 +49,16 @@ const LOCATIONS: { dir: string[]; dialect: TaskDialect; skip?: string; nested?: 
   { dir: ["openspec", "changes"], dialect: "openspec", skip: "archive" },
   { dir: ["specs"], dialect: "speckit" },
   { dir: [".kiro", "specs"], dialect: "kiro" },
+];
+
+/**
+ * Task files at fixed paths: Task Master's (its newer path before the legacy one, which counts only beside a
+ * `.taskmasterconfig`) and Beads' JSONL export.
+ */
+const FIXED_FILES: { paths: string[][]; dialect: TaskDialect; requires?: string[] }[] = [
+  { paths: [[".taskmaster", "tasks", "tasks.json"]], dialect: "taskmaster" },
+  { paths: [["tasks", "tasks.json"]], dialect: "taskmaster", requires: [".taskmasterconfig"] },
+  { paths: [[".beads", "issues.jsonl"]], dialect: "beads" },
 ];
 
 /** A source as found on disk, with the size and change stamp it had when found (before it is read). */
@@ -94,6 +109,18 @@ export function findTaskSources(root: string): FoundTaskSource[] {
     const base = realpathOrNull(join(root, ...loc.dir));
     if (base !== null && isWithin(rootReal, base)) visit(loc, loc.dir, []);
   }
+  const taken = new Set<TaskDialect>();
+  for (const fixed of FIXED_FILES) {
+    if (taken.has(fixed.dialect)) continue;
+    if (fixed.requires && taskFileStat(join(root, ...fixed.requires), rootReal) === null) continue;
+    for (const path of fixed.paths) {
+      const st = taskFileStat(join(root, ...path), rootReal);
+      if (!st) continue;
+      taken.add(fixed.dialect);
+      const file = path.join("/");
+      out.push({ file, scope: fixed.dialect, dialect: fixed.dialect, size: st.size, stamp: changeStamp(st) });
+    }
+  }
   return out;
 }
 
@@ -122,23 +149,72 @@ function taskFileStat(abs: string, rootReal: string): Stats | null {
   }
 }
 
-/** Parses one file's text into project tasks; never throws. */
+/** Parses one file's text into project tasks, with its layout's reader; never throws. */
 export function tasksFromText(source: TaskSource, text: string): LoadedTasks {
-  const parsed = parseTasks(text);
+  const groups = parseByDialect(source, text);
+  const tasks: LoadedTask[] = [];
+  for (const group of groups.scopes) {
+    for (const t of group.tasks) {
+      if (QUALIFIED_COVERS.has(source.dialect)) qualifyCovers(t, group.scope, source.dialect);
+      // Extended in place: the parsed tasks are this call's own, and a spread copy of 10,000 of them costs more
+      // than parsing them.
+      tasks.push(
+        Object.assign(t, {
+          key: `${group.scope}/${t.id}`,
+          scope: group.scope,
+          file: source.file,
+          dialect: source.dialect,
+        }),
+      );
+    }
+  }
   return {
     sources: [source],
-    // Extended in place: the parsed tasks are this call's own, and a spread copy of 10,000 of them costs more
-    // than parsing them.
-    tasks: parsed.tasks.map((t) =>
-      Object.assign(t, {
-        key: `${source.scope}/${t.id}`,
-        scope: source.scope,
-        file: source.file,
-        dialect: source.dialect,
-      }),
-    ),
-    diagnostics: parsed.diagnostics.map((d) => ({ ...d, file: source.file })),
+    tasks,
+    diagnostics: groups.diagnostics.map((d) => ({ ...d, file: source.file })),
   };
+}
+
+/** A file's tasks by scope: one scope for a Markdown file, one per tag for Task Master's tasks.json. */
+function parseByDialect(
+  source: TaskSource,
+  text: string,
+): { scopes: Array<{ scope: string; tasks: ParsedTask[] }>; diagnostics: TaskDiagnostic[] } {
+  if (source.dialect === "taskmaster") {
+    const parsed = parseTaskmaster(text);
+    return {
+      scopes: parsed.tags.map((t) => ({ scope: t.tag, tasks: t.tasks })),
+      diagnostics: parsed.diagnostics,
+    };
+  }
+  const parsed: ParsedTaskFile =
+    source.dialect === "beads" ? parseBeads(text) : parseTasks(text, { dialect: source.dialect });
+  return { scopes: [{ scope: source.scope, tasks: parsed.tasks }], diagnostics: parsed.diagnostics };
+}
+
+/** Layouts that number requirements per feature, so a task's mentions name requirements of its own feature. */
+const QUALIFIED_COVERS: ReadonlySet<TaskDialect> = new Set(["speckit", "kiro"]);
+
+/** Spec Kit's `FR-001` / `SC-001` written in a task's text. */
+const SPECKIT_MENTION = /\b(?:FR|SC)-\d+\b/g;
+
+/**
+ * Qualifies what a Spec Kit or Kiro task covers with its feature: `1.2` (Kiro's `_Requirements: 1.2_`), the
+ * story tag `[US1]` and `FR-001` mentions (Spec Kit) become `<feature>/1.2`, `<feature>/US1`, `<feature>/FR-001`,
+ * the IDs its feature's requirements have (format/layouts/). A cover already naming a feature is kept.
+ */
+function qualifyCovers(task: ParsedTask, feature: string, dialect: TaskDialect): void {
+  const written = [...task.covers];
+  if (dialect === "speckit") {
+    if (task.story) written.push(task.story);
+    for (const text of [task.title, ...task.details]) written.push(...(text.match(SPECKIT_MENTION) ?? []));
+  }
+  const covers: string[] = [];
+  for (const id of written) {
+    const qualified = id.includes("/") ? id : `${feature}/${id}`;
+    if (!covers.includes(qualified)) covers.push(qualified);
+  }
+  task.covers = covers;
 }
 
 /** Task files parsed by this process, reused while unchanged (a server answers many calls from one parse). */

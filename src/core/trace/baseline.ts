@@ -6,7 +6,7 @@
 // (history/git.ts) returns a spec at every commit needed.
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseSpec } from "../../format/spec.js";
+import { parseSpecOf } from "../../format/layouts/index.js";
 import { contentHash } from "../../model/fingerprint.js";
 import type { Layout } from "../../model/types.js";
 import { BUILD_ID } from "../../model/version.js";
@@ -171,7 +171,7 @@ export class PastFingerprints {
         const parsed = byOid.get(blob.oid);
         if (parsed) ids = parsed;
         else {
-          for (const r of parseSpec(blob.text, spec.file, spec.capability, spec.layout).spec.requirements)
+          for (const r of parseSpecOf(spec.layout, blob.text, spec.file, spec.capability).spec.requirements)
             if (!ids.has(r.id)) ids.set(r.id, r.fingerprint);
           byOid.set(blob.oid, ids);
         }

@@ -4,7 +4,7 @@
 // @req TRC-10
 import { changedFiles } from "../../workspace/git-tree.js";
 import type { LoadedProject } from "../project.js";
-import { computeCoverage } from "../tasks/coverage.js";
+import { computeCoverage, defaultCoversByTasksFile } from "../tasks/coverage.js";
 import { buildGraph, findTask, isDone, type TaskGraph, type TaskNode } from "../tasks/graph.js";
 import { loadTasks } from "../tasks/load.js";
 import { type Evidence, listEvidence } from "../verify/evidence.js";
@@ -94,6 +94,7 @@ export function buildTrace(
       col: 1,
     })),
     targets.pending,
+    defaultCoversByTasksFile(project.changes),
   );
 
   const runs = latestRunsByRequirement(listEvidence(root));
@@ -161,7 +162,10 @@ export function buildTrace(
   return {
     requirements,
     dangling,
-    coverage: coverageByCapability(requirements),
+    coverage: coverageByCapability(
+      requirements,
+      project.specs.map((s) => s.capability),
+    ),
     taskCommits,
     scan: { files: scan.files, filesWithLinks: scan.filesWithLinks, problems: scan.problems },
   };
@@ -223,22 +227,31 @@ function evidenceStatus(
   return { status: "verified", note: `${runs.length} gate(s) passed on the current text` };
 }
 
-function coverageByCapability(requirements: RequirementTrace[]): CapabilityCoverage[] {
+/**
+ * One row per capability of the project, including those with no approved requirement (their row says so with
+ * zeros rather than leaving the capability out, which on a project without statuses left only a total).
+ */
+function coverageByCapability(
+  requirements: RequirementTrace[],
+  capabilities: readonly string[],
+): CapabilityCoverage[] {
   const out = new Map<string, CapabilityCoverage>();
+  const row = (capability: string): CapabilityCoverage => {
+    let c = out.get(capability);
+    if (!c) {
+      c = { capability, approved: 0, implemented: 0, tested: 0, verified: 0 };
+      out.set(capability, c);
+    }
+    return c;
+  };
+  for (const capability of capabilities) row(capability);
   for (const r of requirements) {
+    const c = row(r.capability);
     if (r.status !== "approved") continue;
-    const c = out.get(r.capability) ?? {
-      capability: r.capability,
-      approved: 0,
-      implemented: 0,
-      tested: 0,
-      verified: 0,
-    };
     c.approved++;
     if (r.implementations.some((l) => SOUND.has(l.state))) c.implemented++;
     if (r.tests.some((l) => SOUND.has(l.state))) c.tested++;
     if (r.evidenceStatus === "verified") c.verified++;
-    out.set(r.capability, c);
   }
   return [...out.values()].sort((a, b) => (a.capability < b.capability ? -1 : 1));
 }

@@ -4,8 +4,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
-import { parseConstitution } from "../../format/constitution.js";
-import { parseSpec } from "../../format/spec.js";
+import { parseConstitutionOf, parseSpecOf } from "../../format/layouts/index.js";
 import { contentHash } from "../../model/fingerprint.js";
 import { effectiveStatus } from "../../model/status.js";
 import type { Finding, Layout } from "../../model/types.js";
@@ -14,7 +13,7 @@ import { RACY_WINDOW_MS, type SourceEntry } from "../../workspace/discover.js";
 import { readSource } from "../../workspace/read.js";
 import { clarityRules, vagueTermMatcher } from "./clarity.js";
 import { fromDiagnostic } from "./finding.js";
-import { openspecSpecRules } from "./openspec-rules.js";
+import { type Clarification, clarificationsOf, layoutSpecRules } from "./layout-rules.js";
 import type { RequirementSummary } from "./xref.js";
 
 /** Set by the bundler: the worker entry, relative to the chunk this module is bundled into. */
@@ -30,6 +29,8 @@ export interface SpecPayload {
   findings: Finding[];
   requirements: RequirementSummary[];
   references: Array<{ id: string; line: number; col: number }>;
+  /** Spec Kit: the `[NEEDS CLARIFICATION]` markers, for the rule that needs the feature's plan. */
+  clarifications?: Clarification[];
 }
 
 export interface OtherPayload {
@@ -125,19 +126,19 @@ function workerEntry(): URL | null {
 
 function analyseFile(entry: SourceEntry, text: string, vague: ReturnType<typeof vagueTermMatcher>): Payload {
   if (entry.role === "constitution") {
-    const { diagnostics } = parseConstitution(text, entry.rel);
+    const { diagnostics } = parseConstitutionOf(entry.layout, text, entry.rel);
     return { kind: "other", findings: diagnostics.map((d) => fromDiagnostic(d)) };
   }
   const capability = entry.capability as string;
-  const { spec, diagnostics, scan } = parseSpec(text, entry.rel, capability, entry.layout, {
+  const { spec, diagnostics, scan } = parseSpecOf(entry.layout, text, entry.rel, capability, {
     fingerprints: false,
   });
   const findings = [
     ...diagnostics.map((d) => fromDiagnostic(d, capability)),
-    ...openspecSpecRules(spec),
+    ...layoutSpecRules(spec),
     ...clarityRules(spec, scan, vague),
   ];
-  return {
+  const payload: SpecPayload = {
     kind: "spec",
     capability,
     layout: entry.layout,
@@ -153,4 +154,7 @@ function analyseFile(entry: SourceEntry, text: string, vague: ReturnType<typeof 
     })),
     references: spec.references.map((r) => ({ id: r.id, line: r.span.start.line, col: r.span.start.col })),
   };
+  const clarifications = clarificationsOf(spec);
+  if (clarifications && clarifications.length > 0) payload.clarifications = clarifications;
+  return payload;
 }

@@ -8,7 +8,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, sep } from "node:path";
 import { parseChange, type SourceFile } from "../../format/change.js";
-import { parseSpec } from "../../format/spec.js";
+import { parseSpecOf } from "../../format/layouts/index.js";
 import { contentHash } from "../../model/fingerprint.js";
 import { derivedRequirementId } from "../../model/ids.js";
 import type { Change, Finding, RequirementStatus, Spec } from "../../model/types.js";
@@ -19,7 +19,6 @@ import {
   changeStamp,
   type Discovery,
   discover,
-  foreignTaskRoots,
   RACY_WINDOW_MS,
   type SourceEntry,
 } from "../../workspace/discover.js";
@@ -32,6 +31,7 @@ import { taskSourceOf } from "../tasks/discovered.js";
 import { type LoadedTasks, tasksFromText } from "../tasks/load.js";
 import { analyseEntries, type Payload, type WorkItem } from "./analyse-file.js";
 import { compareFindings, finding, fromDiagnostic, unreadableFinding } from "./finding.js";
+import { clarificationAfterPlan } from "./layout-rules.js";
 import { openspecChangeRules, openspecTaskRules } from "./openspec-rules.js";
 import { type ChangePlan, taskRules } from "./task-rules.js";
 import { type ChangeTouch, crossFileRules, type RequirementSummary } from "./xref.js";
@@ -84,10 +84,8 @@ export interface RunStats {
 }
 
 export function analyseProject(project: ProjectRoot, config: KeelConfig = loadConfig(project)): Analysis {
-  // Spec Kit's and Kiro's folders are walked only when present, so their presence is part of the signature.
-  const configSignature = contentHash(
-    JSON.stringify([ENGINE_VERSION, config, project.layouts, foreignTaskRoots(project.root)]),
-  );
+  // Each layout's files are walked only when the layout is present, so the layouts are part of the signature.
+  const configSignature = contentHash(JSON.stringify([ENGINE_VERSION, config, project.layouts]));
   let index: IndexDb | null = null;
   try {
     index = IndexDb.open(project.root);
@@ -218,6 +216,8 @@ function analyseAll(
     const references: Array<{ id: string; file: string; line: number; col: number }> = [];
     let requirements = 0;
     const requirementIds: RequirementIds = [];
+    /** Every discovered path, made when a Spec Kit spec asks whether its plan exists. */
+    let discovered: Set<string> | undefined;
     for (const entry of discovery.files) {
       const payload = payloads.get(entry.rel);
       if (!payload) continue;
@@ -234,6 +234,14 @@ function analyseAll(
         requirements += payload.requirements.length;
         requirementIds.push([payload.capability, payload.requirements.map((r) => r.id)]);
         for (const r of payload.references) references.push({ ...r, file: entry.rel });
+        if (payload.clarifications) {
+          discovered ??= new Set(discovery.files.map((f) => f.rel));
+          const plan = entry.rel.replace(/spec\.md$/, "plan.md");
+          if (discovered.has(plan))
+            items[items.length - 1]?.findings.push(
+              ...clarificationAfterPlan(entry.rel, payload.capability, payload.clarifications, plan),
+            );
+        }
       } else projectFindings.push(...payload.findings);
     }
 
@@ -336,9 +344,9 @@ function analyseAll(
       loaded.diagnostics.push(...one.diagnostics);
       const owner = entry.change
         ? changeItem.get(entry.change.id)
-        : entry.taskDialect
-          ? undefined
-          : itemByFile.get(entry.rel.replace(/tasks\.md$/, "spec.md"));
+        : entry.layout === "keel"
+          ? itemByFile.get(entry.rel.replace(/tasks\.md$/, "spec.md"))
+          : undefined;
       if (owner) taskOwner.set(entry.rel, owner);
     }
     const taskFindings = taskRules({
@@ -416,7 +424,7 @@ function analyseChange(
     const entry = specEntries.get(`${ref.layout}:${d.capability}`);
     if (!entry || livingSpecs.has(d.capability)) continue;
     const r = readSource(entry.abs, entry.size);
-    if (r.ok) livingSpecs.set(d.capability, parseSpec(r.text, entry.rel, d.capability, entry.layout).spec);
+    if (r.ok) livingSpecs.set(d.capability, parseSpecOf(entry.layout, r.text, entry.rel, d.capability).spec);
   }
   findings.push(...openspecChangeRules(change, livingSpecs, { projectSchemas }));
   if (tasks) findings.push(...openspecTaskRules(change, tasks.text));

@@ -4,10 +4,19 @@ import type { Finding } from "../../model/types.js";
 import type { RuleSetting } from "../../workspace/config.js";
 import type { FullResult, ItemVerdict } from "./engine.js";
 
-export type Profile = "keel" | "openspec";
+export const PROFILES = ["keel", "openspec", "speckit", "kiro"] as const;
+export type Profile = (typeof PROFILES)[number];
 
-/** Rule families that OpenSpec itself checks; `--profile openspec` reports only these. */
-const OPENSPEC_FAMILIES = ["openspec/", "format/", "input/"];
+/**
+ * The rule families each toolkit profile reports (the `keel` profile reports every rule): OpenSpec's own checks;
+ * for Spec Kit and Kiro, which have no validator of their own, their structural rules (docs/layouts.md), the
+ * task graph's, duplicate IDs and the clarity lint.
+ */
+const PROFILE_FAMILIES: Readonly<Record<Exclude<Profile, "keel">, readonly string[]>> = {
+  openspec: ["openspec/", "format/", "input/"],
+  speckit: ["speckit/", "tasks/", "xref/duplicate-id", "clarity/", "format/", "input/"],
+  kiro: ["kiro/", "tasks/", "xref/duplicate-id", "clarity/", "format/", "input/"],
+};
 
 export interface ReportOptions {
   strict: boolean;
@@ -48,7 +57,8 @@ export interface ValidationReport {
 // @req VAL-17
 export function buildReport(result: FullResult, options: ReportOptions): ValidationReport {
   const keep = (f: Finding): Finding | null => {
-    if (options.profile === "openspec" && !OPENSPEC_FAMILIES.some((p) => f.rule.startsWith(p))) return null;
+    const families = options.profile === "keel" ? null : PROFILE_FAMILIES[options.profile];
+    if (families && !families.some((p) => f.rule.startsWith(p))) return null;
     const setting = options.rules[f.rule];
     if (setting === "off") return null;
     return setting ? { ...f, severity: setting } : f;

@@ -20,7 +20,7 @@ import {
 } from "../../workspace/config.js";
 import { changedFiles, resolveCommit } from "../../workspace/git-tree.js";
 import { readSource } from "../../workspace/read.js";
-import { findTasksRoot } from "../../workspace/root.js";
+import { findProjectRoot } from "../../workspace/root.js";
 import { normaliseCommand } from "../analyze/gates.js";
 import { type LoadedProject, loadProject } from "../project.js";
 import { buildGraph, loadTasks, type TaskGraph, type TaskNode } from "../tasks/index.js";
@@ -86,39 +86,35 @@ export interface GateContextOptions {
 }
 
 export function loadGateContext(start: string, options: GateContextOptions = {}): GateContext {
-  const project = findTasksRoot(start, options.explicitRoot ?? false);
+  const project = findProjectRoot(start, options.explicitRoot ?? false);
   const config = loadConfig(project);
   const requirements = new Map<string, RequirementInfo>();
   const changeRequirements = new Map<string, Map<string, RequirementInfo>>();
   const capabilities = new Set<string>();
-  let constitution: Constitution | null = null;
-  // A Spec Kit or Kiro project without keel/ or openspec/ has tasks but no specs Keel reads.
-  if (project.layouts.length > 0) {
-    const loaded = options.loaded ?? loadProject(project.root, { explicitRoot: true });
-    constitution = loaded.constitution;
-    for (const spec of loaded.specs) {
-      capabilities.add(spec.capability);
-      for (const r of spec.requirements) {
-        const status = effectiveStatus(r, spec);
-        if (!requirements.has(r.id)) requirements.set(r.id, info(r, status === "deprecated"));
-      }
+  const loaded = options.loaded ?? loadProject(project.root, { explicitRoot: true });
+  const constitution = loaded.constitution;
+  for (const spec of loaded.specs) {
+    capabilities.add(spec.capability);
+    for (const r of spec.requirements) {
+      const status = effectiveStatus(r, spec);
+      if (!requirements.has(r.id)) requirements.set(r.id, info(r, status === "deprecated"));
     }
-    for (const change of loaded.changes) {
-      if (change.archived) continue;
-      const own = new Map<string, RequirementInfo>();
-      for (const delta of change.deltas) {
-        capabilities.add(delta.capability);
-        for (const section of delta.sections) {
-          if (section.op !== "ADDED" && section.op !== "MODIFIED") continue;
-          for (const r of section.requirements) {
-            const ri = info(r, r.markers?.status === "deprecated");
-            if (!own.has(r.id)) own.set(r.id, ri);
-            if (!requirements.has(r.id)) requirements.set(r.id, ri);
-          }
+  }
+  for (const change of loaded.changes) {
+    if (change.archived) continue;
+    const own = new Map<string, RequirementInfo>();
+    for (const delta of change.deltas) {
+      capabilities.add(delta.capability);
+      for (const section of delta.sections) {
+        if (section.op !== "ADDED" && section.op !== "MODIFIED") continue;
+        for (const r of section.requirements) {
+          const ri = info(r, r.markers?.status === "deprecated");
+          if (!own.has(r.id)) own.set(r.id, ri);
+          if (!requirements.has(r.id)) requirements.set(r.id, ri);
         }
       }
-      changeRequirements.set(change.dir, own);
     }
+    changeRequirements.set(change.dir, own);
   }
   let graph: TaskGraph | null = options.graph ?? null;
   return {

@@ -26,6 +26,7 @@ import { runChangesBench } from "./issue3.mjs";
 import { runTasksBench } from "./issue4.mjs";
 import { runTraceBench } from "./issue5.mjs";
 import { runServeBench } from "./issue6.mjs";
+import { runLayoutsBench } from "./issue11.mjs";
 import { measure } from "./measure.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -46,7 +47,7 @@ const GENERATED = {
   "10k": { caps: 1000, reqs: 10, runs: 5, label: "10k reqs" },
   "100k": { caps: 10000, reqs: 10, runs: 3, label: "100k reqs" },
 };
-const ALL = ["startup", "openspec", "10k", "100k", "changes", "tasks", "trace", "serve"];
+const ALL = ["startup", "openspec", "10k", "100k", "changes", "tasks", "trace", "serve", "layouts"];
 
 // Same environment for both tools; OpenSpec's telemetry and version check stay off the network.
 const ENV = { ...process.env, OPENSPEC_TELEMETRY: "0", DO_NOT_TRACK: "1", NO_COLOR: "1" };
@@ -466,7 +467,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
     console.log(
-      "usage: node bench/run.mjs [--quick] [--only startup|openspec|10k|100k|changes|tasks|trace|serve[,...]] [--runs K] [--keel PATH]",
+      "usage: node bench/run.mjs [--quick] [--only startup|openspec|10k|100k|changes|tasks|trace|serve|layouts[,...]] [--runs K] [--keel PATH]",
     );
     return;
   }
@@ -558,6 +559,11 @@ async function main() {
     if (keelBuilt) serve = await runServeBench({ keel: KEEL, log, quick: opts.quick });
     else log("serve: skipped, dist/keel.mjs not found (run npm run build)");
   }
+  let layouts = null;
+  if (selected.includes("layouts")) {
+    if (keelBuilt) layouts = await runLayoutsBench({ keel: KEEL, log, quick: opts.quick });
+    else log("layouts: skipped, dist/keel.mjs not found (run npm run build)");
+  }
 
   addRatios();
   const targets = evaluateTargets();
@@ -579,6 +585,7 @@ async function main() {
   if (tasks) printTasks(tasks);
   if (trace) printTrace(trace);
   if (serve) printServe(serve);
+  if (layouts) printLayouts(layouts);
   console.log(
     `\nTotal bench time ${totalS.toFixed(0)} s. Wall = median of the runs; RSS = max ru_maxrss over the runs.`,
   );
@@ -598,6 +605,7 @@ async function main() {
     tasks,
     trace,
     serve,
+    layouts,
   };
   writeFileSync(join(CORPORA, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`Results written to ${relative(ROOT, join(CORPORA, "results.json"))}`);
@@ -695,6 +703,41 @@ function printServe({ load, fanOut, ready, toolList, claims, server }) {
       `${claims.perSecond.toFixed(0)} claims/s, ${pct(claims.latency)}; ${claims.errors} errors, ` +
       `${claims.doubleGrants} tasks granted twice`,
   );
+}
+
+function printLayouts({ features, nodeStartMs, targets, validate, ready }) {
+  console.log(`\nLayouts (issue #11), node -e 0: ${fmtMs(nodeStartMs)} ms:`);
+  const verdict = (pass) => (pass === null || pass === undefined ? "n/a " : pass ? "PASS" : "FAIL");
+  const run = (s) => (s.failed ? `failed (${s.failed})` : `${fmtMs(s.ms)} ms, ${fmtMb(s.rssMb)} MB`);
+  for (const v of validate) {
+    const ratios =
+      v.layout === "keel"
+        ? ""
+        : ` → ${v.coldRatio?.toFixed(2) ?? "-"}× cold, ${v.warmRatio?.toFixed(2) ?? "-"}× warm of the Keel layout, target ≤ ${targets.validateRatio}×`;
+    console.log(
+      `  ${v.layout === "keel" ? "    " : verdict(v.pass)}  keel validate, ${v.label}, ${features.toLocaleString("en")} features ` +
+        `(${v.files} files, ${v.requirements ?? "?"} of ${v.expectedRequirements} requirements read, ${v.errors ?? "?"} errors, ${v.warnings ?? "?"} warnings): ` +
+        `cold ${run(v.cold)}; warm ${run(v.warm)}${ratios}`,
+    );
+  }
+  for (const r of ready) {
+    const k = r.keel;
+    const p = r.peer;
+    const peer = p.reason
+      ? `${p.name}: not measured, ${p.reason}`
+      : p.failed
+        ? `${p.name} ${p.version}: failed (${p.failed})`
+        : `${p.name} ${p.version}: ${fmtMs(p.ms)} ms, ${fmtMb(p.rssMb)} MB → Keel ${r.peerRatio?.toFixed(1) ?? "-"}× faster warm, ${r.peerColdRatio?.toFixed(1) ?? "-"}× cold`;
+    console.log(
+      `  ${verdict(r.pass)}  keel tasks ready, ${r.what}: warm ${run(k.warm)}; cold ${run(k.cold)} (${verdict(r.coldPass).trim()}); ` +
+        `${k.warm.ready ?? "?"} ready (${r.expectedReady} by the graph) → target < ${r.targetMs} ms`,
+    );
+    console.log(`        ${peer}`);
+    if (r.keelLayout)
+      console.log(
+        `        the same graph in Keel's layout (keel/changes/*/tasks.md): warm ${run(r.keelLayout.warm)}; cold ${run(r.keelLayout.cold)}`,
+      );
+  }
 }
 
 main().catch((err) => {

@@ -129,6 +129,20 @@ const DELTA = [
 
 const PROPOSAL = "## Why\nRefunds need limits.\n\n## What Changes\n- Add PAY-10, see `design.md`.\n";
 const SPECKIT = "## Phase 1\n- [ ] T001 [US1] Export CSV\n- [ ] T002 Set up lint\n";
+const SPECKIT_SPEC = [
+  "# Feature Specification: Export",
+  "",
+  "## User Scenarios & Testing",
+  "",
+  "### User Story 1 - Export to a spreadsheet (Priority: P1)",
+  "",
+  "An accountant downloads the month's invoices as one CSV file.",
+  "",
+  "**Acceptance Scenarios**:",
+  "",
+  "1. **Given** invoices of March, **When** the accountant downloads March, **Then** the file lists them",
+  "",
+].join("\n");
 
 const GAPS: Record<string, string> = {
   "keel/keel.yaml": "version: 1\ngates:\n  migrations: npm run test:migrations\n",
@@ -142,6 +156,8 @@ const GAPS: Record<string, string> = {
   "keel/changes/add-refunds/specs/payments/spec.md": DELTA,
   "keel/changes/add-refunds/tasks.md": "- [ ] 1.1 Enforce the cap\n  - covers: PAY-10\n",
   "specs/001-export/tasks.md": SPECKIT,
+  // The feature's spec, so that the story tag `[US1]` names a requirement (001-export/US1).
+  "specs/001-export/spec.md": SPECKIT_SPEC,
 };
 
 const SPEC_FILE = "keel/specs/payments/spec.md";
@@ -170,7 +186,7 @@ describe("keel analyze on a project with every kind of gap", () => {
         "inconsistent-terms": 3,
         "unread-headings": 0,
       },
-      requirements: 4,
+      requirements: 5,
       tasks: 11,
     });
     for (const f of out.findings as Finding[]) {
@@ -322,7 +338,7 @@ describe("keel analyze on a project with every kind of gap", () => {
       "requirements without tasks: 3 · tasks without requirements: 3 · unwired gates: 2 · missing files: 3 · inconsistent terms: 3 · unread headings: 0",
     );
     expect(lines.at(-1)).toBe(
-      "failed (--fail-on error): 1 error, 10 warnings, 3 info over 4 requirements and 11 tasks",
+      "failed (--fail-on error): 1 error, 10 warnings, 3 info over 5 requirements and 11 tasks",
     );
   });
 

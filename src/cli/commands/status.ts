@@ -45,7 +45,9 @@ function layoutLines(io: Io, s: Status): string[] {
   const head = (label: string) => paint(io, "bold", label.padEnd(13));
   return s.layouts.map((l, i) => {
     const notes = [
-      l.lacks.length > 0 ? `holds no ${l.lacks.join(" or ")}: read as draft, not attributed` : "",
+      l.lacks.length > 0
+        ? `holds no ${l.lacks.map((h) => h.replace("-", " ")).join(" or ")} (keel import ${l.name} moves them into keel/, which does)`
+        : "",
       l.writesTasks ? "" : "read only",
     ].filter((n) => n !== "");
     return `${head(i === 0 ? "layouts" : "")}${l.label} (${l.where})${notes.length > 0 ? paint(io, "dim", ` · ${notes.join(" · ")}`) : ""}`;
@@ -62,6 +64,11 @@ function render(io: Io, s: Status): string {
     `${head("specs")}${plural(s.specs.count, "spec")} · ${plural(s.specs.requirements, "requirement")}`,
     `${head("  by status")}${breakdown(s.specs.byStatus)}`,
     `${head("  by origin")}${breakdown(s.specs.byOrigin)}`,
+    ...(s.specs.unread.headings > 0
+      ? [
+          `${head("  unread")}${paint(io, "yellow", plural(s.specs.unread.headings, "requirement-like heading"))} not read: ${s.specs.unread.first.join(", ")} (keel validate)`,
+        ]
+      : []),
     `${head("constitution")}${
       s.constitution
         ? `${plural(s.constitution.principles, "principle")} (${s.constitution.gates} with a gate)`

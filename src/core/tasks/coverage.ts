@@ -43,14 +43,17 @@ export interface Coverage {
   /** `covers` entries naming a deprecated requirement. */
   deprecated: Array<CoverRef & { requirement: CoverableRequirement }>;
   /**
-   * Tasks tied to no requirement: none of their own `covers` names a known requirement (Kiro and Spec Kit: no
-   * `covers` and no story tag) and no ancestor is tied to one. `unknownCovers` lists what they name in vain.
+   * Tasks tied to no requirement: none of their own `covers` names a known requirement (Task Master and Beads:
+   * no `covers`) and no ancestor is tied to one. `unknownCovers` lists what they name in vain.
    */
   unlinked: Array<{ task: LoadedTask; unknownCovers: string[] }>;
 }
 
-/** Dialects whose `covers` name Keel requirement IDs. */
-const CHECKED: ReadonlySet<TaskDialect> = new Set(["keel", "openspec"]);
+/**
+ * Dialects whose `covers` name requirement IDs: Keel's and OpenSpec's as written, Spec Kit's and Kiro's qualified
+ * with their feature by the loader (`[US1]`, `FR-001`, `_Requirements: 1.2_`). Task Master and Beads name none.
+ */
+const CHECKED: ReadonlySet<TaskDialect> = new Set(["keel", "openspec", "speckit", "kiro"]);
 
 export function coversChecked(task: LoadedTask): boolean {
   return CHECKED.has(task.dialect);
@@ -129,7 +132,7 @@ export function computeCoverage(
   for (const key of graph.order) {
     const task = (graph.nodes.get(key) as TaskNode).task;
     if (!coversChecked(task)) {
-      ownLink.set(key, task.covers.length > 0 || (task.dialect === "speckit" && task.story !== null));
+      ownLink.set(key, task.covers.length > 0);
       continue;
     }
     const byDefault = defaultCoversOf(graph, key, defaults);

@@ -1,15 +1,15 @@
 // Beads' issues.jsonl read into Keel's task model: counts checked against JSON.parse of each fixture line,
 // positions against the line text, and bad lines against positioned diagnostics.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import fc from "fast-check";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { buildGraph } from "../src/core/tasks/graph.js";
 import type { LoadedTask } from "../src/core/tasks/load.js";
-import { detectBeads, parseBeads } from "../src/format/layouts/beads.js";
+import { parseBeads } from "../src/format/layouts/beads.js";
 import type { ParsedTask, TaskStatus } from "../src/format/tasks.js";
 import { REPO } from "./format-support.js";
+import { JSON_FUZZ_TOKENS, positionInText } from "./support/json-fuzz.js";
 
 const DIR = resolve(REPO, "tests/fixtures/layouts/beads");
 const JSONL = readFileSync(join(DIR, ".beads/issues.jsonl"), "utf8");
@@ -112,12 +112,18 @@ describe("parseBeads on the fixture", () => {
     }
   });
 
-  it("keeps acceptance criteria as verification and assignee, labels and type in details", () => {
+  it("keeps acceptance criteria, assignee, labels and type in details, and runs no prose as a check", () => {
     const lines = (s: string | undefined) => (s ?? "").split("\n").filter((l) => l.trim() !== "");
     for (const { issue } of LIVE) {
       const task = tasks.get(issue.id) as ParsedTask;
       expect(task.title).toBe(issue.title);
-      expect(task.verification).toEqual(lines(issue.acceptance_criteria));
+      // Verification is what `keel tasks done` runs as shell commands; acceptance criteria are prose.
+      expect(task.verification).toEqual([]);
+      const criteria = lines(issue.acceptance_criteria);
+      if (criteria.length > 0) {
+        const at = task.details.indexOf("Acceptance criteria:");
+        expect(task.details.slice(at + 1, at + 1 + criteria.length)).toEqual(criteria);
+      } else expect(task.details).not.toContain("Acceptance criteria:");
       expect(task.details.slice(0, lines(issue.description).length)).toEqual(lines(issue.description));
       if (issue.assignee) expect(task.details).toContain(`assignee: ${issue.assignee}`);
       if (issue.labels) expect(task.details).toContain(`labels: ${issue.labels.join(", ")}`);
@@ -257,32 +263,7 @@ describe("parseBeads on bad input", () => {
   });
 });
 
-describe("detectBeads", () => {
-  const scratch = mkdtempSync(join(tmpdir(), "keel-beads-"));
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-  it("finds .beads/issues.jsonl and nothing elsewhere", () => {
-    expect(detectBeads(DIR)).toBe(".beads/issues.jsonl");
-    expect(detectBeads(scratch)).toBeNull();
-  });
-});
-
-const TOKENS = [
-  "{",
-  "}",
-  "[",
-  "]",
-  ",",
-  ":",
-  '"',
-  "\\",
-  "\n",
-  "\r\n",
-  "null",
-  "tombstone",
-  "parent-child",
-  "😀",
-];
+const TOKENS = [...JSON_FUZZ_TOKENS, "tombstone", "parent-child", "😀"];
 
 describe("parseBeads fuzzing", () => {
   it("never throws on mutated files, and every position lies in the text", () => {
@@ -298,9 +279,7 @@ describe("parseBeads fuzzing", () => {
             return t.slice(0, i) + token + t.slice(replace ? i + 1 : i);
           }, JSONL);
           const parsed = parseBeads(text);
-          const rows = text.split("\n");
-          const inText = (line: number, col: number) =>
-            line >= 1 && line <= rows.length && col >= 1 && col <= (rows[line - 1]?.length ?? 0) + 1;
+          const inText = positionInText(text);
           for (const d of parsed.diagnostics) expect(inText(d.line, d.col), JSON.stringify(d)).toBe(true);
           for (const t of parsed.tasks) expect(inText(t.line, t.checkboxCol)).toBe(true);
         },

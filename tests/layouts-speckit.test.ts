@@ -6,16 +6,9 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  detectSpeckit,
-  parseSpeckitConstitution,
-  parseSpeckitSpec,
-  SPECKIT_PLAN_FILES,
-  speckitPlanRole,
-} from "../src/format/layouts/speckit.js";
+import { parseSpeckitConstitution, parseSpeckitSpec } from "../src/format/layouts/speckit.js";
 import type { Diagnostic, Requirement, Span } from "../src/model/types.js";
 import { checkSpans } from "./format-support.js";
-import { tempProjects } from "./support/files.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures", "layouts");
 const ROOTS = { current: join(FIXTURES, "speckit"), legacy: join(FIXTURES, "speckit-legacy") };
@@ -288,6 +281,14 @@ describe("parseSpeckitSpec on what it cannot read", () => {
     expect(p.spec.strayHeadings.map((h) => h.text)).toEqual(["Acceptance Scenarios"]);
   });
 
+  it("reads [[id]] references outside code, each at its text", () => {
+    const text = "- **FR-001**: System MUST follow [[photo-albums/FR-002]], not `[[quoted]]`\n";
+    const refs = parse(text).spec.references;
+    expect(refs.map((r) => [r.id, slice(text, r.span)])).toEqual([
+      ["photo-albums/FR-002", "[[photo-albums/FR-002]]"],
+    ]);
+  });
+
   it("reports an unclosed clarification marker", () => {
     const p = parse("- **FR-001**: System MUST [NEEDS CLARIFICATION: which one?\n");
     expect(rules(p.diagnostics)).toEqual([["speckit/clarification-unclosed", "warning", 1]]);
@@ -463,51 +464,3 @@ describe("parseSpeckitConstitution", () => {
     );
   });
 });
-
-describe("Spec Kit layout", () => {
-  const project = tempProjects("keel-speckit-");
-
-  it("tells the current layout from the older one", () => {
-    expect(detectSpeckit(ROOTS.current)).toEqual({ present: true, generation: "current" });
-    expect(detectSpeckit(ROOTS.legacy)).toEqual({ present: true, generation: "legacy" });
-    expect(detectSpeckit(project({ "specs/001-a/spec.md": "# A\n" }))).toEqual({
-      present: true,
-      generation: "legacy",
-    });
-    expect(detectSpeckit(project({ "README.md": "# Not Spec Kit\n" })).present).toBe(false);
-    expect(detectSpeckit(project({ "specs/notes.md": "x\n" })).present).toBe(false);
-  });
-
-  it("names the role of every plan artifact of the fixtures' feature folders", () => {
-    for (const fx of SPECS.filter((s) => s.root === ROOTS.current)) {
-      const dir = join(fx.root, "specs", fx.feature);
-      const files = walk(dir).map((f) => relative(dir, f).split("\\").join("/"));
-      for (const f of files) {
-        const expected = f.startsWith("contracts/")
-          ? "contract"
-          : f.startsWith("checklists/")
-            ? "checklist"
-            : f === "spec.md" || f === "tasks.md"
-              ? null
-              : "design";
-        expect([f, speckitPlanRole(f)]).toEqual([f, expected]);
-      }
-    }
-    expect(speckitPlanRole("contracts/v2/api.yaml")).toBeNull();
-    expect(speckitPlanRole("checklists/notes.txt")).toBeNull();
-    expect(SPECKIT_PLAN_FILES.map((f) => f.role)).toEqual([
-      "design",
-      "design",
-      "design",
-      "design",
-      "contract",
-      "checklist",
-    ]);
-  });
-});
-
-function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
-  );
-}

@@ -165,7 +165,8 @@ export function collectRequirements(
   }
 }
 
-function toSection(s: Scan, sec: TopSection): Section {
+/** A `## ` section as the model keeps it: its raw text and the spans of the section and its heading. */
+export function toSection(s: Scan, sec: TopSection): Section {
   const span = linesSpan(s, sec.heading.lineIndex, sec.endLine);
   return {
     title: sec.heading.text,
@@ -181,8 +182,9 @@ function specStatus(value: unknown): RequirementStatus | null {
     : null;
 }
 
+/** `[[id]]` references outside code, each with its span. */
 // @req FMT-7
-function findReferences(s: Scan): Reference[] {
+export function findReferences(s: Scan): Reference[] {
   const refs: Reference[] = [];
   if (!s.text.includes("[[")) return refs;
   for (let i = 0; i < s.lines.length; i++) {

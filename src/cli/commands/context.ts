@@ -1,5 +1,6 @@
 // `keel context <task-id> [--budget N]`: the context pack an agent needs to do one task, within a token budget.
-// Markdown by default (to paste into an agent), the sections with their token counts under --json.
+// Markdown by default (to paste into an agent), the sections with their token counts under --json. `--steering`
+// names a Kiro steering file (manual or auto inclusion) to add to the pack's guidance.
 // @req TSK-12
 import { buildContextPack, DEFAULT_BUDGET } from "../../core/context/index.js";
 import { taskLookupError } from "../../core/tasks/lookup.js";
@@ -9,14 +10,18 @@ import { type Command, parseFlags } from "../command.js";
 import { LIST_TASKS } from "../hints.js";
 import { printJson } from "../output.js";
 
-const USAGE = "keel context <task-id> [--budget <tokens>] [--json]";
+const USAGE = "keel context <task-id> [--budget <tokens>] [--steering <name>]... [--json]";
 
 const command: Command = {
   name: "context",
   summary: "the context pack for one task",
   usage: USAGE,
   async run({ io, global, argv }): Promise<ExitCode> {
-    const { values, positionals } = parseFlags(argv, { budget: { type: "string" } }, USAGE);
+    const { values, positionals } = parseFlags(
+      argv,
+      { budget: { type: "string" }, steering: { type: "string", multiple: true } },
+      USAGE,
+    );
     if (positionals.length !== 1)
       throw usageError(
         positionals.length === 0 ? "context needs a task id" : "context takes one task id",
@@ -31,7 +36,7 @@ const command: Command = {
     const budget = Number(raw);
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
     const ref = positionals[0] as string;
-    const result = await buildContextPack(project.root, ref, budget);
+    const result = await buildContextPack(project.root, ref, budget, { steering: values.steering ?? [] });
     if ("lookup" in result)
       throw taskLookupError(ref, result.lookup, LIST_TASKS, (key) => `\`keel context ${key}\``);
     const pack = result.pack;

@@ -1,18 +1,21 @@
 // Gathers what one task needs, as plain data: the task, the requirements it covers (with fingerprints; for a
 // change's task that names none, what the change adds, modifies or renames — tasks/coverage.ts), its
-// boundaries, verification and dependencies, the handoff notes left on it, the constitution, related design
-// notes, referenced files and requirements, and related tasks. Reads only: the state database is opened
+// boundaries, verification and dependencies, the handoff notes left on it, the constitution, the project
+// guidance that applies (Kiro's steering), related design notes, referenced files and requirements, and
+// related tasks. Reads only: the state database is opened
 // read-only, and not at all when it does not exist. Nothing here depends on the clock, so the same project
 // gives the same data.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { posix } from "node:path/posix";
+import { parseSteering, type SteeringInclusion, steeringApplies } from "../../format/layouts/kiro.js";
 import { derivedRequirementId } from "../../model/ids.js";
 import { effectiveStatus } from "../../model/status.js";
 import type { Change, Principle, Requirement, Spec } from "../../model/types.js";
 import { STATE_DIR } from "../../store/index-db.js";
 import { sqliteDriver } from "../../store/sqlite.js";
 import { STATE_FILE, type StateDb } from "../../store/state-db.js";
+import type { Discovery } from "../../workspace/discover.js";
 import { readSource } from "../../workspace/read.js";
 import { type ClaimNote, Claims } from "../claims.js";
 import { type TaskFinding, taskFindings } from "../findings.js";
@@ -80,6 +83,20 @@ export interface FileContent {
   from: string[];
 }
 
+/** A steering file that applies to the task: its body (front matter left out) and why it applies. */
+export interface GuidanceContent {
+  path: string;
+  text: string;
+  inclusion: SteeringInclusion;
+  /** For a fileMatch file: its patterns, one of which matched. */
+  patterns: string[];
+}
+
+export interface GatherOptions {
+  /** Steering files asked for by name (`api-standards` or `api-standards.md`): the manual and auto ones. */
+  steering?: readonly string[];
+}
+
 export interface ContextData {
   task: {
     key: string;
@@ -106,6 +123,7 @@ export interface ContextData {
   /** Findings recorded on the task (severity, requirement), oldest first. */
   findings: TaskFinding[];
   constitution: { file: string; principles: Principle[] } | null;
+  guidance: GuidanceContent[];
   design: FileContent[];
   files: FileContent[];
   references: RequirementView[];
@@ -113,8 +131,13 @@ export interface ContextData {
   omitted: Omission[];
 }
 
-/** Files in the task's folder read as its design notes, in this order. */
+/** Files in a Keel or OpenSpec task's folder read as its design notes, in this order. */
 const DESIGN_FILES = ["design.md", "proposal.md", "plan.md", "data-model.md"];
+/**
+ * Discovery roles that are a feature folder's design notes, in the pack's order: Spec Kit's plan artifacts and
+ * Kiro's design.md ("design"), then Spec Kit's contracts. Checklists are for reviewers, not the implementer.
+ */
+const FEATURE_DESIGN_ROLES = ["design", "contract"] as const;
 /** Referenced files larger than this are named, not included: no budget would hold them. */
 export const MAX_REFERENCED_BYTES = 1024 * 1024;
 
@@ -283,7 +306,69 @@ function readProjectFile(root: string, rel: string, kind: string, omitted: Omiss
   return read.text;
 }
 
-export function gatherContext(root: string, graph: TaskGraph, key: string): ContextData {
+/**
+ * The design notes of a task: for a Spec Kit or Kiro feature's task, the feature folder's files discovery
+ * gives the design roles, in role order and then by path; for Keel's and OpenSpec's, the known names in the
+ * task's folder (a capability folder's notes are not discovered).
+ */
+function designNotes(
+  root: string,
+  task: TaskNode["task"],
+  discovery: Discovery,
+  omitted: Omission[],
+): FileContent[] {
+  const out: FileContent[] = [];
+  const add = (rel: string) => {
+    const text = readProjectFile(root, rel, "design", omitted);
+    if (text !== null) out.push({ path: rel, text, from: [] });
+  };
+  if (task.dialect === "keel" || task.dialect === "openspec") {
+    const taskDir = posix.dirname(task.file);
+    for (const name of DESIGN_FILES) add(posix.join(taskDir, name));
+    return out;
+  }
+  for (const role of FEATURE_DESIGN_ROLES)
+    for (const entry of discovery.files)
+      if (entry.role === role && entry.layout === task.dialect && entry.capability === task.scope)
+        add(entry.rel);
+  return out;
+}
+
+/**
+ * The steering files that apply to the task, as Kiro would include them: `always` ones, `fileMatch` ones whose
+ * pattern matches a boundary or a path the task mentions, and `manual` or `auto` ones only when asked for by
+ * name. For a task of any layout: steering is the project's guidance, not a Kiro feature's.
+ */
+function applicableGuidance(
+  root: string,
+  task: TaskNode["task"],
+  discovery: Discovery,
+  askedFor: readonly string[],
+  omitted: Omission[],
+): GuidanceContent[] {
+  const files = [
+    ...task.boundaries,
+    ...pathReferences([task.title, ...task.details].join("\n"), task.file).flatMap((r) => r.candidates),
+  ];
+  const out: GuidanceContent[] = [];
+  for (const entry of discovery.files) {
+    if (entry.role !== "steering") continue;
+    const text = readProjectFile(root, entry.rel, "guidance", omitted);
+    if (text === null) continue;
+    const { steering } = parseSteering(text, entry.rel);
+    if (!steeringApplies(steering, files, askedFor)) continue;
+    const patterns = steering.inclusion === "fileMatch" ? steering.fileMatchPatterns : [];
+    out.push({ path: entry.rel, text: steering.body, inclusion: steering.inclusion, patterns });
+  }
+  return out;
+}
+
+export function gatherContext(
+  root: string,
+  graph: TaskGraph,
+  key: string,
+  options: GatherOptions = {},
+): ContextData {
   const node = graph.nodes.get(key) as TaskNode;
   const t = node.task;
   const project = loadProject(root, { explicitRoot: true });
@@ -327,14 +412,10 @@ export function gatherContext(root: string, graph: TaskGraph, key: string): Cont
   if (constitution) included.add(constitution.file);
   for (const c of covered) if (c.requirement) included.add(c.requirement.file);
 
-  const design: FileContent[] = [];
-  for (const name of DESIGN_FILES) {
-    const rel = posix.join(taskDir, name);
-    const text = readProjectFile(root, rel, "design", omitted);
-    if (text === null) continue;
-    design.push({ path: rel, text, from: [] });
-    included.add(rel);
-  }
+  const guidance = applicableGuidance(root, t, project.discovery, options.steering ?? [], omitted);
+  for (const g of guidance) included.add(g.path);
+  const design = designNotes(root, t, project.discovery, omitted);
+  for (const d of design) included.add(d.path);
 
   const files: FileContent[] = [];
   const byPath = new Map<string, FileContent>();
@@ -408,6 +489,7 @@ export function gatherContext(root: string, graph: TaskGraph, key: string): Cont
     notes: notes?.notes ?? [],
     findings: notes?.findings ?? [],
     constitution,
+    guidance,
     design,
     files,
     references,

@@ -2,12 +2,18 @@
 // (render.ts), fitted into the token budget (trim.ts), counted with a real tokenizer (tokens.ts).
 // @req TSK-12
 import { lookupTask, type TaskLookup } from "../tasks/index.js";
-import { type ContextData, gatherContext, loadTaskGraph, type Omission } from "./gather.js";
+import {
+  type ContextData,
+  type GatherOptions,
+  gatherContext,
+  loadTaskGraph,
+  type Omission,
+} from "./gather.js";
 import { contextItems, renderFooter, type SectionKind } from "./render.js";
 import { loadTokenizer } from "./tokens.js";
 import { fitPack } from "./trim.js";
 
-export type { Omission, SectionKind };
+export type { GatherOptions, Omission, SectionKind };
 
 /** Budget when none is given: room for a task, its requirements and the constitution, well inside any agent's window. */
 export const DEFAULT_BUDGET = 8000;
@@ -37,11 +43,16 @@ export interface ContextPack {
 
 export type ContextResult = { pack: ContextPack } | { lookup: Exclude<TaskLookup, { found: string }> };
 
-export async function buildContextPack(root: string, ref: string, budget: number): Promise<ContextResult> {
+export async function buildContextPack(
+  root: string,
+  ref: string,
+  budget: number,
+  options: GatherOptions = {},
+): Promise<ContextResult> {
   const graph = loadTaskGraph(root);
   const found = lookupTask(graph, ref);
   if (!("found" in found)) return { lookup: found };
-  const data: ContextData = gatherContext(root, graph, found.found);
+  const data: ContextData = gatherContext(root, graph, found.found, options);
   const tok = await loadTokenizer();
   const fitted = fitPack(contextItems(data), budget, tok, (omitted, over) =>
     renderFooter(found.found, budget, tok.name, [...omitted, ...data.omitted], over),

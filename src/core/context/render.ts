@@ -1,7 +1,14 @@
 // The context pack as Markdown: the gathered data becomes items in order of relevance (each a heading, lines
 // that may be cut from the end, and a closing part), and the kept items plus a footer become the pack.
 // Deterministic: no clock, no machine paths, only what the project holds.
-import type { ContextData, FileContent, Omission, RequirementView, TaskRef } from "./gather.js";
+import type {
+  ContextData,
+  FileContent,
+  GuidanceContent,
+  Omission,
+  RequirementView,
+  TaskRef,
+} from "./gather.js";
 
 export type SectionKind =
   | "task"
@@ -12,6 +19,7 @@ export type SectionKind =
   | "notes"
   | "findings"
   | "principle"
+  | "guidance"
   | "design"
   | "file"
   | "reference"
@@ -20,7 +28,10 @@ export type SectionKind =
 export interface ContextItem {
   kind: SectionKind;
   ref: string;
-  /** Relevance, 1 (the task) to 7 (related tasks): the trimmer leaves out the highest first. */
+  /**
+   * Relevance, 1 (the task) to 7 (related tasks): the trimmer leaves out the highest first. The constitution
+   * and the project's guidance are 5; design notes, referenced files and requirements 6.
+   */
   rank: number;
   /** Always kept with the item. */
   head: string[];
@@ -75,21 +86,41 @@ function requirementItem(
 
 const LANGUAGES: Record<string, string> = { md: "markdown", yml: "yaml", mjs: "js", cjs: "js", mts: "ts" };
 
-function fileItem(f: FileContent, kind: "design" | "file", groupHead: string[]): ContextItem {
+/** A file's text in a code fence longer than any backtick run inside it; `note` follows its path. */
+function fileItem(
+  f: { path: string; text: string },
+  kind: "guidance" | "design" | "file",
+  groupHead: string[],
+  note: string,
+): ContextItem {
   const longest = Math.max(0, ...[...f.text.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = "`".repeat(Math.max(3, longest + 1));
   const ext = /\.([A-Za-z0-9]+)$/.exec(f.path)?.[1]?.toLowerCase() ?? "";
-  const from = f.from.length > 0 ? ` (referenced by ${f.from.join(", ")})` : "";
   return {
     kind,
     ref: f.path,
-    rank: 6,
-    head: [...groupHead, `### ${f.path}${from}`, `${fence}${LANGUAGES[ext] ?? ext}`],
+    rank: kind === "guidance" ? 5 : 6,
+    head: [
+      ...groupHead,
+      `### ${f.path}${note === "" ? "" : ` (${note})`}`,
+      `${fence}${LANGUAGES[ext] ?? ext}`,
+    ],
     body: lines(f.text),
     tail: [fence],
     keep: "none",
     fenced: true,
   };
+}
+
+function referencedBy(f: FileContent): string {
+  return f.from.length > 0 ? `referenced by ${f.from.join(", ")}` : "";
+}
+
+/** Why a steering file is in the pack, in Kiro's terms. */
+function guidanceNote(g: GuidanceContent): string {
+  if (g.inclusion === "always") return "steering, included always";
+  if (g.inclusion === "fileMatch") return `steering, matches ${g.patterns.map((p) => `\`${p}\``).join(", ")}`;
+  return `steering, ${g.inclusion}, asked for by name`;
 }
 
 /** The pack's items, most relevant first. */
@@ -225,11 +256,14 @@ export function contextItems(data: ContextData): ContextItem[] {
     });
   });
 
+  data.guidance.forEach((g, i) => {
+    items.push(fileItem(g, "guidance", i === 0 ? ["## Guidance", ""] : [], guidanceNote(g)));
+  });
   data.design.forEach((f, i) => {
-    items.push(fileItem(f, "design", i === 0 ? ["## Design notes", ""] : []));
+    items.push(fileItem(f, "design", i === 0 ? ["## Design notes", ""] : [], ""));
   });
   data.files.forEach((f, i) => {
-    items.push(fileItem(f, "file", i === 0 ? ["## Referenced files", ""] : []));
+    items.push(fileItem(f, "file", i === 0 ? ["## Referenced files", ""] : [], referencedBy(f)));
   });
   data.references.forEach((r, i) => {
     items.push(requirementItem(r, "reference", i === 0 ? ["## Referenced requirements", ""] : [], null));

@@ -6,10 +6,9 @@
 // and the JSONL is an export it rewrites on every sync and re-imports on pull; a line Keel wrote would race bd's
 // own export and be overwritten, or be imported over a newer database row. Status changes go through `bd`.
 // @req LAY-2, LAY-6
-import { statSync } from "node:fs";
-import { join } from "node:path";
-import { type Node, type ParseError, parseTree, printParseErrorCode } from "jsonc-parser/lib/esm/main.js";
+import { type Node, printParseErrorCode } from "jsonc-parser/lib/esm/main.js";
 import type { DependencyKind, ParsedTask, ParsedTaskFile, TaskDiagnostic, TaskStatus } from "../tasks.js";
+import { jsonTask, parseStrictJson, properties, proseLines, stringValue as str } from "./json-tasks.js";
 
 const STATUS_MAP: Record<string, TaskStatus> = {
   open: "open",
@@ -32,48 +31,8 @@ const TOMBSTONE = "tombstone";
 const BLOCKING = new Set(["blocks", "conditional-blocks", "waits-for"]);
 const PARENT_CHILD = "parent-child";
 
-/** Keel's checkbox characters, so a task read from JSON looks like the same task read from Markdown. */
-const CHECKBOX: Record<TaskStatus, string> = {
-  open: " ",
-  in_progress: "-",
-  done: "x",
-  deferred: "~",
-  blocked: "!",
-};
-
 /** Keel's lowest priority; Beads has one more (P4, "backlog"), which Keel reads as P3. */
 const LOWEST_PRIORITY = 3;
-
-/** `.beads/issues.jsonl` when the project has one (a cheap stat), else null. */
-export function detectBeads(root: string): string | null {
-  try {
-    return statSync(join(root, ".beads", "issues.jsonl")).isFile() ? ".beads/issues.jsonl" : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The value node of each property; a repeated key keeps its last value, as Go's encoding/json does. */
-function properties(obj: Node): Map<string, Node> {
-  const out = new Map<string, Node>();
-  for (const prop of obj.children ?? []) {
-    const [key, value] = prop.children ?? [];
-    if (key?.type === "string" && value) out.set(String(key.value), value);
-  }
-  return out;
-}
-
-function str(node: Node | undefined): string | null {
-  return node?.type === "string" ? String(node.value) : null;
-}
-
-/** Non-empty lines of a prose field, right-trimmed. */
-function proseLines(node: Node | undefined): string[] {
-  return (str(node) ?? "")
-    .split(/\r?\n/)
-    .map((l) => l.trimEnd())
-    .filter((l) => l.trim() !== "");
-}
 
 interface Edge {
   target: string;
@@ -101,8 +60,7 @@ class BeadsReader {
   readLine(raw: string, line: number): void {
     const text = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
     if (text.trim() === "") return;
-    const errors: ParseError[] = [];
-    const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+    const { root, errors } = parseStrictJson(text);
     const error = errors[0];
     if (error) {
       this.diag(
@@ -139,26 +97,16 @@ class BeadsReader {
     const title = (str(props.get("title")) ?? "").replace(/\s+/g, " ").trim();
     if (!title) this.diag("missing-field", `issue ${id} has no title`, line, startCol);
     const status = this.status(id, statusNode, rawStatus, line);
-    const task: ParsedTask = {
+    const task = jsonTask({
       id,
       title,
       status,
-      checkbox: CHECKBOX[status],
-      parallel: false,
-      optional: false,
-      story: null,
-      phase: null,
       priority: this.priority(id, props.get("priority"), line),
-      dependsOn: [],
-      covers: [],
-      boundaries: [],
-      // Acceptance criteria are prose ("PDFs render in under 2 seconds"), the closest Beads has to a check.
-      verification: proseLines(props.get("acceptance_criteria")),
       parent: null,
       details: details(props),
       line,
       checkboxCol: col,
-    };
+    });
     const issue: Issue = { task, edges: [], explicitParent: false };
     this.edges(issue, props.get("dependencies"), line);
     this.issues.push(issue);
@@ -293,7 +241,10 @@ function hierarchicalParent(id: string, known: Map<string, ParsedTask>): string 
   return m && known.has(m[1] as string) ? (m[1] as string) : null;
 }
 
-/** Description, design and notes as written, then the fields Keel has no place for, one `key: value` each. */
+/**
+ * Description, design, notes and acceptance criteria as written, then the fields Keel has no place for, one
+ * `key: value` each.
+ */
 function details(props: Map<string, Node>): string[] {
   const out = [...proseLines(props.get("description"))];
   const section = (label: string, key: string) => {
@@ -302,6 +253,7 @@ function details(props: Map<string, Node>): string[] {
   };
   section("Design", "design");
   section("Notes", "notes");
+  section("Acceptance criteria", "acceptance_criteria");
   const type = str(props.get("issue_type"));
   if (type) out.push(`type: ${type}`);
   const assignee = str(props.get("assignee"));

@@ -4,53 +4,16 @@
 // so each criterion N.M is one Keel requirement, `<feature>/N.M`; the user story is a note of its group.
 // Reading never throws: what cannot be read becomes a positioned diagnostic.
 // @req LAY-2, LAY-4, LAY-7
-import { statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import picomatch from "picomatch";
 import { requirementFingerprint } from "../../model/fingerprint.js";
-import type {
-  Diagnostic,
-  FrontMatter,
-  Position,
-  Requirement,
-  Section,
-  Span,
-  Spec,
-  SpecNote,
-} from "../../model/types.js";
+import type { Diagnostic, FrontMatter, Requirement, Span, Spec, SpecNote } from "../../model/types.js";
 import { earsPattern } from "../ears.js";
 import { parseFrontMatter } from "../frontmatter.js";
 import { type ParseOptions, trimmedRegion } from "../requirement.js";
 import { type Heading, lineSpan, linesSpan, lineText, type Scan, scan } from "../scan.js";
-import { type SpecParse, type TopSection, topSections } from "../spec.js";
-
-/** What a file of a Kiro project is to Keel (the discovery roles of the same names). */
-export type KiroRole = "spec" | "design" | "tasks" | "steering";
-
-/** Where Kiro keeps its specs (one folder per feature) and its steering files, project-relative. */
-export const KIRO_SPECS_DIR = ".kiro/specs";
-export const KIRO_STEERING_DIR = ".kiro/steering";
-
-/** The files of a spec folder `.kiro/specs/<feature>/` by name, and the folder of steering files. */
-export const KIRO_SPEC_FILES: Readonly<Record<string, KiroRole>> = {
-  "requirements.md": "spec",
-  "design.md": "design",
-  "tasks.md": "tasks",
-  [KIRO_STEERING_DIR]: "steering",
-};
-
-/** Whether `root` holds a Kiro project: two stats, no listing. */
-export function detectKiro(root: string): boolean {
-  return isDir(join(root, ".kiro", "specs")) || isDir(join(root, ".kiro", "steering"));
-}
-
-function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
+import { findReferences, type SpecParse, type TopSection, topSections, toSection } from "../spec.js";
+import { positionAt } from "./positions.js";
 
 // ---------------------------------------------------------------------------------------------------------
 // requirements.md
@@ -125,7 +88,7 @@ export function parseKiroRequirements(
     openQuestions: [],
     orphans: [],
     strayHeadings: strayHeadings(s, sections),
-    references: [],
+    references: findReferences(s),
     status: null,
     layout: "kiro",
     notes,
@@ -502,16 +465,6 @@ function strayHeadings(s: Scan, sections: TopSection[]): Spec["strayHeadings"] {
   return out;
 }
 
-function toSection(s: Scan, sec: TopSection): Section {
-  const span = linesSpan(s, sec.heading.lineIndex, sec.endLine);
-  return {
-    title: sec.heading.text,
-    raw: s.text.slice(span.start.offset, span.end.offset),
-    span,
-    headingSpan: lineSpan(s, sec.heading.lineIndex),
-  };
-}
-
 function isBlank(s: Scan, i: number): boolean {
   return lineText(s.text, s.lines[i]!).trim() === "";
 }
@@ -537,19 +490,6 @@ function trimmedSlice(s: Scan, from: number, to: number): { text: string; span: 
     text,
     span: { file: s.file, start: positionAt(s, start), end: positionAt(s, start + text.length) },
   };
-}
-
-function positionAt(s: Scan, offset: number): Position {
-  let lo = 0;
-  let hi = s.lines.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (s.lines[mid]!.start <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  const line = s.lines[lo];
-  if (!line) return { line: 1, col: 1, offset };
-  return { line: lo + 1, col: offset - line.start + 1, offset };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -4,23 +4,18 @@
 // root, before Spec Kit 0.0.29). Spec Kit numbers every feature's items from one, so each ID is qualified by the
 // feature folder (`001-photo-albums/FR-001`) and the ID as written is kept beside it.
 // @req LAY-2, LAY-3, LAY-7, LAY-10
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
-import picomatch from "picomatch";
 import { requirementFingerprint } from "../../model/fingerprint.js";
 import { derivedRequirementId } from "../../model/ids.js";
 import {
   type Constitution,
   type Diagnostic,
   type OpenQuestion,
-  type Position,
   type Principle,
   REQUIREMENT_STATUSES,
   type Requirement,
   type RequirementStatus,
   type Scenario,
   type ScenarioStep,
-  type Section,
   type Span,
   type Spec,
   type SpecNote,
@@ -30,81 +25,8 @@ import { earsPattern } from "../ears.js";
 import { parseFrontMatter } from "../frontmatter.js";
 import { type ParseOptions, trimmedRegion } from "../requirement.js";
 import { type Heading, lineSpan, linesSpan, lineText, type Scan, scan } from "../scan.js";
-import { type SpecParse, type TopSection, topSections } from "../spec.js";
-
-// ---------------------------------------------------------------------------------------------------------------
-// Layout: plan artifacts and detection
-
-/** What a plan artifact of a feature folder is to Keel (the discovery roles of the same names). */
-export type SpeckitPlanRole = "design" | "contract" | "checklist";
-
-/**
- * The plan artifacts of a feature folder, as `/speckit.plan` and `/speckit.checklist` write them, by glob
- * relative to `specs/<feature>/`. spec.md and tasks.md are not among them: they are read as spec and tasks.
- */
-export const SPECKIT_PLAN_FILES: ReadonlyArray<{ glob: string; role: SpeckitPlanRole }> = [
-  { glob: "plan.md", role: "design" },
-  { glob: "research.md", role: "design" },
-  { glob: "data-model.md", role: "design" },
-  { glob: "quickstart.md", role: "design" },
-  { glob: "contracts/*", role: "contract" },
-  { glob: "checklists/*.md", role: "checklist" },
-];
-
-const PLAN_MATCHERS = SPECKIT_PLAN_FILES.map((f) => ({ test: picomatch(f.glob), role: f.role }));
-
-/** The role of a file of a feature folder (path relative to `specs/<feature>/`, forward slashes), or null. */
-export function speckitPlanRole(relPath: string): SpeckitPlanRole | null {
-  return PLAN_MATCHERS.find((m) => m.test(relPath))?.role ?? null;
-}
-
-export interface SpeckitDetection {
-  present: boolean;
-  /**
-   * "legacy": the layout before Spec Kit 0.0.29, with `memory/constitution.md` (and `scripts/`, `templates/`)
-   * at the project root; "current": `.specify/` holding `memory/`, `scripts/` and `templates/`.
-   */
-  generation: "current" | "legacy";
-}
-
-/** Whether `root` holds a Spec Kit project, and which generation, from a few stats and one listing of specs/. */
-export function detectSpeckit(root: string): SpeckitDetection {
-  const dotSpecify = isDir(join(root, ".specify"));
-  const rootConstitution = isFile(join(root, "memory", "constitution.md"));
-  const present = dotSpecify || rootConstitution || hasFeatureSpec(join(root, "specs"));
-  // A root memory/ is the older layout unless .specify/ holds a constitution of its own, which Spec Kit reads
-  // first. With neither constitution, only the older layout had no .specify/.
-  const legacy = rootConstitution
-    ? !isFile(join(root, ".specify", "memory", "constitution.md"))
-    : !dotSpecify;
-  return { present, generation: legacy ? "legacy" : "current" };
-}
-
-function hasFeatureSpec(specs: string): boolean {
-  let names: string[];
-  try {
-    names = readdirSync(specs);
-  } catch {
-    return false;
-  }
-  return names.some((n) => !n.startsWith(".") && isFile(join(specs, n, "spec.md")));
-}
-
-function isDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
+import { findReferences, type SpecParse, type TopSection, topSections, toSection } from "../spec.js";
+import { positionAt } from "./positions.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // spec.md
@@ -178,7 +100,7 @@ export function parseSpeckitSpec(
     orphans: [],
     strayHeadings: ctx.stray,
     // Spec Kit has no cross-reference syntax of its own; Keel's `[[ID]]` is read by parseSpec for its layouts.
-    references: [],
+    references: findReferences(s),
     status: readStatus(ctx, sections[0]?.heading.lineIndex ?? s.lines.length),
     layout: "speckit",
     notes,
@@ -762,20 +684,6 @@ function spanAt(s: Scan, start: number, end: number): Span {
   return { file: s.file, start: positionAt(s, start), end: positionAt(s, end) };
 }
 
-/** Position of an offset that lies in (or at the end of) a line's content. */
-function positionAt(s: Scan, offset: number): Position {
-  let lo = 0;
-  let hi = s.lines.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (s.lines[mid]!.start <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  const line = s.lines[lo];
-  if (!line) return { line: 1, col: 1, offset };
-  return { line: lo + 1, col: offset - line.start + 1, offset };
-}
-
 function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
   const groups = new Map<string, T[]>();
   for (const item of items) {
@@ -790,16 +698,6 @@ function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
 function lineList(lines: number[]): string {
   const shown = lines.slice(0, 5).join(", ");
   return lines.length > 5 ? `${shown} and ${lines.length - 5} more` : shown;
-}
-
-function toSection(s: Scan, sec: TopSection): Section {
-  const span = linesSpan(s, sec.heading.lineIndex, sec.endLine);
-  return {
-    title: sec.heading.text,
-    raw: s.text.slice(span.start.offset, span.end.offset),
-    span,
-    headingSpan: lineSpan(s, sec.heading.lineIndex),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -5,18 +5,15 @@
 // "standard" for the flat file; Keel follows the order in which they appeared.) Subtasks become tasks with the
 // ID `<parent>.<sub>`. Reading never throws; what cannot be read becomes a positioned diagnostic.
 // @req LAY-2, LAY-5
-import { statSync } from "node:fs";
-import { join } from "node:path";
 import {
   applyEdits,
   type FormattingOptions,
   modify,
   type Node,
-  type ParseError,
-  parseTree,
   printParseErrorCode,
 } from "jsonc-parser/lib/esm/main.js";
 import type { ParsedTask, TaskDependency, TaskDiagnostic, TaskStatus } from "../tasks.js";
+import { jsonTask, parseStrictJson as parseJson, properties, proseLines } from "./json-tasks.js";
 
 export type TaskmasterFormat = "tagged" | "legacy";
 
@@ -32,7 +29,7 @@ export interface TaskmasterParse {
 }
 
 /** The tag Task Master reads a flat (legacy) file as, and the default tag of a tagged one. */
-export const TASKMASTER_DEFAULT_TAG = "master";
+const TASKMASTER_DEFAULT_TAG = "master";
 
 /** The statuses Task Master's `set-status` accepts. */
 export const TASKMASTER_STATUSES = [
@@ -69,15 +66,6 @@ const FROM_KEEL: Record<TaskStatus, (typeof TASKMASTER_STATUSES)[number]> = {
   blocked: "blocked",
 };
 
-/** Keel's checkbox characters, so a task read from JSON looks like the same task read from Markdown. */
-const CHECKBOX: Record<TaskStatus, string> = {
-  open: " ",
-  in_progress: "-",
-  done: "x",
-  deferred: "~",
-  blocked: "!",
-};
-
 const PRIORITIES: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 /** Task Master's own rule (dependency-manager fix/validate): a bare number below 100 in a subtask's
@@ -86,24 +74,6 @@ const SIBLING_LIMIT = 100;
 
 export function keelStatusToTaskmaster(status: TaskStatus): string {
   return FROM_KEEL[status];
-}
-
-/** Where the tasks file of a Task Master project is, by cheap stats only; null when there is none. */
-export function detectTaskmaster(root: string): { file: string; format: TaskmasterFormat } | null {
-  if (isFile(join(root, ".taskmaster", "tasks", "tasks.json")))
-    return { file: ".taskmaster/tasks/tasks.json", format: "tagged" };
-  // `tasks/tasks.json` is a common name; it is Task Master's only when the pre-0.16 config sits beside it.
-  if (isFile(join(root, ".taskmasterconfig")) && isFile(join(root, "tasks", "tasks.json")))
-    return { file: "tasks/tasks.json", format: "legacy" };
-  return null;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** 1-based line and column of every offset, from the line starts of the text. */
@@ -126,23 +96,9 @@ class Positions {
   }
 }
 
-/** The value node of each property; a repeated key keeps its last value, as JSON.parse (Task Master) does. */
-function properties(obj: Node): Map<string, Node> {
-  const out = new Map<string, Node>();
-  for (const prop of obj.children ?? []) {
-    const [key, value] = prop.children ?? [];
-    if (key?.type === "string" && value) out.set(String(key.value), value);
-  }
-  return out;
-}
-
-/** Non-empty lines of a prose field, right-trimmed. */
-function proseLines(node: Node | undefined): string[] {
-  if (node?.type !== "string") return [];
-  return String(node.value)
-    .split(/\r?\n/)
-    .map((l) => l.trimEnd())
-    .filter((l) => l.trim() !== "");
+/** A prose field under its label line, or nothing when it is empty. */
+function labelled(label: string, lines: string[]): string[] {
+  return lines.length > 0 ? [`${label}:`, ...lines] : [];
 }
 
 function idOf(node: Node | undefined): string | null {
@@ -212,26 +168,20 @@ class TaskmasterReader {
     const title = titleNode?.type === "string" ? String(titleNode.value).replace(/\s+/g, " ").trim() : "";
     if (!title) this.diag("missing-field", `task ${id} in tag ${tag} has no title`, node.offset);
     const status = this.status(id, statusNode);
-    const task: ParsedTask = {
+    const task = jsonTask({
       id,
       title,
       status,
-      checkbox: CHECKBOX[status],
-      parallel: false,
-      optional: false,
-      story: null,
-      phase: null,
       priority: this.priority(id, props.get("priority")),
-      dependsOn: [],
-      covers: [],
-      boundaries: [],
-      // testStrategy is prose ("Golden-file comparison of rendered PDFs"), not a command to run.
-      verification: proseLines(props.get("testStrategy")),
       parent,
-      details: [...proseLines(props.get("description")), ...proseLines(props.get("details"))],
+      details: [
+        ...proseLines(props.get("description")),
+        ...proseLines(props.get("details")),
+        ...labelled("Test strategy", proseLines(props.get("testStrategy"))),
+      ],
       line: anchor.line,
       checkboxCol: anchor.col,
-    };
+    });
     this.dependencies(task, props.get("dependencies"), parent, deps);
     out.push(task);
     const subtasks = props.get("subtasks");
@@ -328,13 +278,6 @@ function dependencyTarget(item: Node, parent: string | null): string | null {
   if (parent === null || raw.includes(".")) return raw;
   const n = Number(raw);
   return Number.isInteger(n) && n < SIBLING_LIMIT ? `${parent}.${n}` : raw;
-}
-
-function parseJson(text: string): { root: Node | undefined; errors: ParseError[] } {
-  const errors: ParseError[] = [];
-  // Task Master reads the file with JSON.parse: comments and trailing commas are errors there too.
-  const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
-  return { root, errors };
 }
 
 function tasksArray(container: Node | undefined): Node | undefined {

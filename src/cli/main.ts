@@ -21,6 +21,14 @@ const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean
     load: () => import("./commands/search.js"),
   },
   status: { summary: "one-screen summary of the project", load: () => import("./commands/status.js") },
+  import: {
+    summary: "write a Keel layout from a Spec Kit, Kiro, Task Master or Beads project",
+    load: () => import("./commands/import.js"),
+  },
+  export: {
+    summary: "write the specs in Spec Kit's or OpenSpec's layout",
+    load: () => import("./commands/export.js"),
+  },
   change: {
     summary: "change proposals: new, list, show, diff, status, approve, apply, reject, revert, resolve",
     load: () => import("./commands/change.js"),

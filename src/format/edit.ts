@@ -202,7 +202,7 @@ export function addRequirement(source: string, spec: SpecRef, requirement: NewRe
   if (requirement.id !== undefined && !EXPLICIT_ID.test(requirement.id)) {
     throw new EditError(
       "invalid-id",
-      `"${requirement.id}" is not a valid requirement ID: it must match [A-Za-z][A-Za-z0-9_.-]*, e.g. PAY-4`,
+      `"${requirement.id}" is not a valid requirement ID: it must match [A-Za-z][A-Za-z0-9_.-]*, e.g. PAY-4, or be qualified by its scope, e.g. 001-photo-albums/FR-001 or user-auth/1.2`,
     );
   }
   const id = requirement.id ?? derivedRequirementId(ctx.capability, title);

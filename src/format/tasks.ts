@@ -121,6 +121,15 @@ const CHECKBOX_STATUS: Record<string, TaskStatus> = {
   "!": "blocked",
 };
 
+/** The checkbox each status is written with (the reverse of CHECKBOX_STATUS, `x` for done). */
+export const STATUS_CHECKBOX: Readonly<Record<TaskStatus, string>> = {
+  open: " ",
+  in_progress: "-",
+  done: "x",
+  deferred: "~",
+  blocked: "!",
+};
+
 const PRIORITY_WORDS: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 export function parsePriority(raw: string): number | null {

@@ -1,19 +1,7 @@
 // What the JSON task readers (Task Master's tasks.json, Beads' issues.jsonl) share: strict parsing to a node
 // tree that keeps offsets, property lookup, prose fields, and the checkbox a task read from JSON is shown with.
 import { type Node, type ParseError, parseTree } from "jsonc-parser/lib/esm/main.js";
-import type { ParsedTask, TaskStatus } from "../tasks.js";
-
-/**
- * Keel's checkbox characters, so a task read from JSON looks like the same task read from Markdown.
- * (The reverse of tasks.ts's reading of a checkbox.)
- */
-const CHECKBOX: Record<TaskStatus, string> = {
-  open: " ",
-  in_progress: "-",
-  done: "x",
-  deferred: "~",
-  blocked: "!",
-};
+import { type ParsedTask, STATUS_CHECKBOX } from "../tasks.js";
 
 /** What a JSON task reader fills in itself; the rest has no place in either toolkit's task. */
 export type JsonTaskFields = Pick<
@@ -25,7 +13,7 @@ export type JsonTaskFields = Pick<
 export function jsonTask(fields: JsonTaskFields): ParsedTask {
   return {
     ...fields,
-    checkbox: CHECKBOX[fields.status],
+    checkbox: STATUS_CHECKBOX[fields.status],
     parallel: false,
     optional: false,
     story: null,

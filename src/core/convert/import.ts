@@ -1,0 +1,157 @@
+// `keel import <layout>`: a Spec Kit, Kiro, Task Master or Beads project written as a Keel layout beside it.
+// Specs become keel/specs/<feature>/spec.md, Spec Kit's constitution keel/constitution.md (when keel/ has none),
+// tasks keel/specs/<scope>/tasks.md; keel/keel.yaml is created when missing. Every file is planned and checked
+// before any is written, and none that exists is overwritten.
+// @req LAY-12
+import { lstatSync } from "node:fs";
+import { basename, join } from "node:path";
+import { parseConstitutionOf, parseSpecOf } from "../../format/layouts/index.js";
+import type { Layout } from "../../model/types.js";
+import { CONFIG_FILE } from "../../workspace/config.js";
+import { discover, type SourceEntry } from "../../workspace/discover.js";
+import { projectError, usageError } from "../../workspace/errors.js";
+import { readSource } from "../../workspace/read.js";
+import { findProjectRoot } from "../../workspace/root.js";
+import { configTemplate } from "../init.js";
+import { findTaskSources, type LoadedTask, loadTasks } from "../tasks/load.js";
+import { keelConstitutionText } from "./keel-constitution.js";
+import { keelSpecText } from "./keel-spec.js";
+import { keelTasksText } from "./keel-tasks.js";
+import { checkTargets, type PlannedFile, writePlanned } from "./plan.js";
+
+export const IMPORT_LAYOUTS = ["speckit", "kiro", "taskmaster", "beads"] as const;
+export type ImportLayout = (typeof IMPORT_LAYOUTS)[number];
+
+export const KEEL_CONSTITUTION = "keel/constitution.md";
+
+export interface ImportReport {
+  version: 1;
+  layout: ImportLayout;
+  root: string;
+  dryRun: boolean;
+  /** Files written (or, with --dry-run, that would be), in the order written. */
+  files: Array<Omit<PlannedFile, "content">>;
+  /** Files of the source left where they are, with why. */
+  kept: Array<{ file: string; reason: string }>;
+  counts: { specs: number; requirements: number; principles: number; taskFiles: number; tasks: number };
+}
+
+export interface ImportOptions {
+  /** Treat `start` as the project root rather than searching upwards. */
+  explicitRoot: boolean;
+  dryRun: boolean;
+}
+
+export function importLayout(start: string, layout: ImportLayout, options: ImportOptions): ImportReport {
+  const project = findProjectRoot(start, options.explicitRoot);
+  if (!project.layouts.includes(layout)) {
+    throw usageError(
+      `no ${layout} project in ${project.root} (found: ${project.layouts.join(", ")})`,
+      "run keel import in the project's folder, or name the layout it has",
+    );
+  }
+  const { root } = project;
+  const entries = discover(project).files.filter((e) => e.layout === layout && !e.change);
+  const kept: ImportReport["kept"] = [];
+  const files: PlannedFile[] = [
+    ...entries.filter((e) => e.role === "spec").map(specFile),
+    ...constitutionFile(root, entries, kept),
+    ...taskFiles(root, layout),
+  ];
+  if (files.length === 0) {
+    throw projectError(
+      `the ${layout} project in ${root} has no spec, constitution or task that Keel reads; nothing to import`,
+      "check the layout's files with `keel status`",
+    );
+  }
+  if (!exists(join(root, CONFIG_FILE))) {
+    files.unshift({ file: CONFIG_FILE, kind: "config", count: 0, content: configTemplate(basename(root)) });
+  }
+  if (options.dryRun) checkTargets(root, files, "keel import");
+  else writePlanned(root, files, "keel import");
+  const count = (kind: PlannedFile["kind"]) => files.filter((f) => f.kind === kind);
+  return {
+    version: 1,
+    layout,
+    root,
+    dryRun: options.dryRun,
+    files: files.map(({ content: _content, ...rest }) => rest),
+    kept,
+    counts: {
+      specs: count("spec").length,
+      requirements: sum(count("spec")),
+      principles: sum(count("constitution")),
+      taskFiles: count("tasks").length,
+      tasks: sum(count("tasks")),
+    },
+  };
+}
+
+function specFile(entry: SourceEntry): PlannedFile {
+  const parsed = parseSpecOf(entry.layout, readText(entry), entry.rel, entry.capability as string);
+  return {
+    file: `keel/specs/${entry.capability as string}/spec.md`,
+    kind: "spec",
+    from: entry.rel,
+    count: parsed.spec.requirements.length,
+    content: keelSpecText(parsed),
+  };
+}
+
+/** The layout's constitution, unless keel/ has its own: Keel's wins, and it is never overwritten. */
+function constitutionFile(root: string, entries: SourceEntry[], kept: ImportReport["kept"]): PlannedFile[] {
+  const entry = entries.find((e) => e.role === "constitution");
+  if (!entry) return [];
+  if (exists(join(root, KEEL_CONSTITUTION))) {
+    kept.push({ file: entry.rel, reason: `${KEEL_CONSTITUTION} exists; Keel's own constitution is kept` });
+    return [];
+  }
+  const text = readText(entry);
+  const { constitution } = parseConstitutionOf(entry.layout, text, entry.rel);
+  return [
+    {
+      file: KEEL_CONSTITUTION,
+      kind: "constitution",
+      from: entry.rel,
+      count: constitution.principles.length,
+      content: keelConstitutionText(constitution, text),
+    },
+  ];
+}
+
+/** One tasks.md per scope (a feature, a Task Master tag, `beads`), in the order the sources list them. */
+function taskFiles(root: string, layout: Layout): PlannedFile[] {
+  const sources = findTaskSources(root).filter((s) => s.dialect === layout);
+  const byScope = new Map<string, LoadedTask[]>();
+  for (const t of loadTasks(root, sources).tasks) byScope.set(t.scope, [...(byScope.get(t.scope) ?? []), t]);
+  return [...byScope].map(([scope, tasks]) => ({
+    file: `keel/specs/${scope}/tasks.md`,
+    kind: "tasks" as const,
+    from: (tasks[0] as LoadedTask).file,
+    count: tasks.length,
+    content: keelTasksText(scope, tasks),
+  }));
+}
+
+function readText(entry: SourceEntry): string {
+  const read = readSource(entry.abs, entry.size);
+  if (read.ok) return read.text;
+  throw projectError(`cannot import ${entry.rel}: ${read.problem.message}`, read.problem.hint, {
+    file: entry.rel,
+    line: read.problem.line,
+    col: read.problem.col,
+  });
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sum(files: PlannedFile[]): number {
+  return files.reduce((n, f) => n + f.count, 0);
+}

@@ -108,6 +108,25 @@ describe("annotations in comments", () => {
     ]);
   });
 
+  it("read every task key shape: letter suffixes, title keys, repeat numbers, nested scopes", async () => {
+    const line = "// @task T105a 3.8@2 _write-the-parser billing/tax/_write-docs@3 shop/T2b then prose 1.2";
+    const root = repo({
+      "src/a.ts": `${line}\n// @task: 3.8@2. Done\n// @task 3.8@2x, _1st-step\n// @task _ words\n`,
+    });
+    const col = (id: string) => line.indexOf(id) + 1;
+    expect(brief((await scan(root)).links)).toEqual([
+      `src/a.ts:1:${col("T105a")} implements task T105a`,
+      `src/a.ts:1:${col("3.8@2")} implements task 3.8@2`,
+      `src/a.ts:1:${col("_write-the-parser")} implements task _write-the-parser`,
+      `src/a.ts:1:${col("billing/tax/")} implements task billing/tax/_write-docs@3`,
+      `src/a.ts:1:${col("shop/T2b")} implements task shop/T2b`,
+      // A sentence may end right after a repeat number; `@2x` is not one, so the ID stops before it.
+      "src/a.ts:2:11 implements task 3.8@2",
+      "src/a.ts:3:10 implements task 3.8",
+      // A lone `_` starts no key.
+    ]);
+  });
+
   it("count columns in UTF-16 code units after a byte order mark, and read CRLF files", async () => {
     const root = repo({ "src/é.ts": "\uFEFF// @req PAY-1\r\nconst s = 'é😀'; // @req PAY-2\r\n" });
     const r = await scan(root);
@@ -298,6 +317,13 @@ describe("commit trailers", () => {
       },
     ]);
     expect((await scanRepository(root, { commits: false })).links).toEqual([]);
+  });
+
+  it("take every task key shape: letter suffixes, title keys, repeat numbers, nested scopes", async () => {
+    const keys = ["T105a", "_write-the-parser", "3.8@2", "billing/tax/_write-docs@3"];
+    const root = repo({ "a.txt": "a\n" }, `Add refunds\n\nTask: ${keys.join(", ")}\n`);
+    const trailers = (await scanRepository(root)).links.filter((l) => l.source === "trailer");
+    expect(trailers.map((l) => [l.targetType, l.target])).toEqual(keys.map((k) => ["task", k]));
   });
 
   it("are none outside git or before the first commit", async () => {

@@ -167,6 +167,14 @@ export class Claims {
     return rows.map((r) => r.task_id);
   }
 
+  /** Tasks a claim closed, done or blocked, with that status. */
+  closed(): Map<string, "done" | "blocked"> {
+    const rows = this.state.db
+      .prepare("SELECT task_id, status FROM claims WHERE status IN ('done', 'blocked') ORDER BY task_id")
+      .all() as Array<{ task_id: string; status: "done" | "blocked" }>;
+    return new Map(rows.map((r) => [r.task_id, r.status]));
+  }
+
   /** Handoff notes on a task, oldest first. */
   notes(taskId: string): ClaimNote[] {
     return this.state.db

@@ -51,7 +51,7 @@ export function decodeSource(bytes: Buffer): ReadResult {
       problem: {
         rule: "input/binary",
         message: "file is binary (contains a NUL byte), not Markdown",
-        hint: "move binary files out of the specs folder, or restore the file from git",
+        hint: "move binary files out of the intent folders, or restore the file from git",
         line,
         col,
       },
@@ -80,7 +80,7 @@ function tooLarge(size: number): ReadResult {
     problem: {
       rule: "input/too-large",
       message: `file is ${(size / 1048576).toFixed(1)} MB; the limit is ${MAX_SOURCE_BYTES / 1048576} MB`,
-      hint: "split the capability into several specs",
+      hint: "split it: a spec into several capabilities, a task file into several (Task Master: tags)",
       line: 1,
       col: 1,
     },

@@ -1,10 +1,18 @@
-// Claims on tasks of the graph, with the task's status mirrored into its Markdown checkbox so progress shows
-// in git. The checkbox write happens in the same locked transaction as the claim change: if the file cannot
-// be written, the claim change is rolled back, and a concurrent edit of the file is never overwritten
-// (the file is re-read and re-parsed under the lock, and only the one checkbox character changes).
-// @req TSK-8
+// Claims on tasks of the graph, with the task's status mirrored into its file so progress shows in git: the
+// checkbox of a Markdown task, the `status` value of a Task Master task. The write happens in the same locked
+// transaction as the claim change: if the file cannot be written, the claim change is rolled back, and a
+// concurrent edit of the file is never overwritten (the file is re-read and re-parsed under the lock, and only
+// the one checkbox character or status value changes). A layout Keel does not write (Beads) keeps the state in
+// Keel's own store only.
+// @req TSK-8, LAY-5, LAY-6
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { LAYOUT_ADAPTERS } from "../../format/layouts/index.js";
+import {
+  keelStatusToTaskmaster,
+  parseTaskmaster,
+  setTaskmasterStatus,
+} from "../../format/layouts/taskmaster.js";
 import { parseTasks } from "../../format/tasks.js";
 import { STATE_DIR } from "../../store/index-db.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
@@ -19,10 +27,13 @@ import type { LoadedTask } from "./load.js";
 import { lookupTask, taskLookupError } from "./lookup.js";
 
 /**
- * The checkbox of each lasting state. A claim itself is not written: it is transient (a lease), writing it
- * would churn the file on every claim, and a `[-]` left by an expired lease would keep the task from ready.
+ * The checkbox of each lasting state, the states written into task files. A claim itself is not written: it is
+ * transient (a lease), writing it would churn the file on every claim, and a `[-]` (or Task Master's
+ * `in-progress`) left by an expired lease would keep the task from ready, since Keel reads it back as in progress.
  */
 const MARK = { done: "x", blocked: "!" } as const;
+
+type LastingStatus = keyof typeof MARK;
 
 /** Tasks held under a live lease, or closed by a claim (done or blocked), as of `now`. */
 export function claimedKeys(root: string, now: Date): IsClaimed {
@@ -30,6 +41,20 @@ export function claimedKeys(root: string, now: Date): IsClaimed {
   const state = StateDb.open(root);
   try {
     return heldBy(new Claims(state, root), now);
+  } finally {
+    state.close();
+  }
+}
+
+/**
+ * Tasks closed (done or blocked) in Keel's state, for the layouts Keel never writes (Beads): there the file
+ * cannot say so, so the state is the task's status. Empty when there is no state database.
+ */
+export function keelClosed(root: string): Map<string, "done" | "blocked"> {
+  if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return new Map();
+  const state = StateDb.open(root);
+  try {
+    return new Claims(state, root).closed();
   } finally {
     state.close();
   }
@@ -97,8 +122,13 @@ export function refuseOverride(root: string, key: string, override: GateOverride
   );
 }
 
-/** Where a task is written (from a graph built before the lock; the file is re-read under it). */
-export type LocateTask = (key: string) => Pick<LoadedTask, "file" | "id" | "line"> | undefined;
+/**
+ * Where a task is written (from a graph built before the lock; the file is re-read under it), and in which
+ * layout: the layout says whether Keel writes the file and how, the scope names a Task Master task's tag.
+ */
+export type LocateTask = (
+  key: string,
+) => Pick<LoadedTask, "file" | "id" | "line" | "dialect" | "scope"> | undefined;
 
 export type ClaimOp =
   | {
@@ -146,7 +176,7 @@ export function runClaimOp(
           return claims.release(op.key, op.token, now);
         case "done": {
           const view = claims.done(op.key, op.token, now);
-          mirror(root, locate, op.key, MARK.done);
+          mirror(root, locate, op.key, "done");
           if (op.override) {
             const o = op.override;
             appendEvent(
@@ -167,7 +197,7 @@ export function runClaimOp(
         }
         case "block": {
           const view = claims.block(op.key, op.token, op.reason, now);
-          mirror(root, locate, op.key, MARK.blocked);
+          mirror(root, locate, op.key, "blocked");
           return view;
         }
         case "note":
@@ -180,30 +210,64 @@ export function runClaimOp(
 }
 
 /**
- * Sets the checkbox of one task to `mark`, re-reading its file under the lock. The task is found by its ID in the
- * file, which names one task only (a repeated ID is keyed `<ID>@2`…) and comes from no line number, so lines
- * added or removed meanwhile do not send the mark to another task; IDs do not depend on the dialect.
+ * Writes a task's lasting status into its file, re-reading the file under the lock. The task is found by its ID
+ * in the file, which names one task only (a repeated ID is keyed `<ID>@2`…) and comes from no line number, so
+ * lines added or removed meanwhile do not send the status to another task. A layout whose files Keel does not
+ * write (Beads: bd owns its export) is left as it is: the status lives in Keel's state only.
  */
-function mirror(root: string, locate: LocateTask, key: string, mark: string): void {
+function mirror(root: string, locate: LocateTask, key: string, status: LastingStatus): void {
   const where = locate(key);
-  if (!where) return;
+  if (!where || !LAYOUT_ADAPTERS[where.dialect].writesTasks) return;
   const path = join(root, where.file);
   const text = readFileSync(path, "utf8");
+  const next =
+    where.dialect === "taskmaster"
+      ? withTaskmasterStatus(text, where, key, status)
+      : withCheckbox(text, where, key, MARK[status]);
+  if (next !== text) writeFileAtomic(path, next);
+}
+
+type Located = NonNullable<ReturnType<LocateTask>>;
+
+/** The refusal when the task is no longer where the graph (built before the lock) found it. */
+function taskMoved(key: string, where: Located): KeelError {
+  return new KeelError(
+    `task ${key} is no longer in ${where.file}`,
+    1,
+    "the file changed meanwhile: run the command again",
+    { file: where.file, line: where.line, col: 1 },
+    "task-moved",
+  );
+}
+
+/** The Markdown text with the one checkbox character of the task set to `mark`. */
+function withCheckbox(text: string, where: Located, key: string, mark: string): string {
+  // IDs do not depend on the Markdown dialect (it only adds derived dependencies).
   const task = parseTasks(text).tasks.find((t) => t.id === where.id);
-  if (!task) {
-    throw new KeelError(
-      `task ${key} is no longer in ${where.file}`,
-      1,
-      "the file changed meanwhile: run the command again",
-      { file: where.file, line: where.line, col: 1 },
-      "task-moved",
-    );
-  }
+  if (!task) throw taskMoved(key, where);
   let offset = 0;
   for (let l = 1; l < task.line; l++) offset = text.indexOf("\n", offset) + 1;
   const at = offset + task.checkboxCol; // the character after `[`
-  if (text[at - 1] !== "[" || text[at] === mark) return;
-  writeFileAtomic(path, text.slice(0, at) + mark + text.slice(at + 1));
+  if (text[at - 1] !== "[" || text[at] === mark) return text;
+  return text.slice(0, at) + mark + text.slice(at + 1);
+}
+
+/** The tasks.json text with only the `status` value of the task (in its tag, the task's scope) changed. */
+function withTaskmasterStatus(text: string, where: Located, key: string, status: LastingStatus): string {
+  const tag = parseTaskmaster(text).tags.find((t) => t.tag === where.scope);
+  if (!tag?.tasks.some((t) => t.id === where.id)) throw taskMoved(key, where);
+  try {
+    return setTaskmasterStatus(text, where.scope, where.id, keelStatusToTaskmaster(status));
+  } catch (e) {
+    // Invalid JSON or an ID written twice: no one edit is right, so nothing is written and the task stays claimed.
+    throw new KeelError(
+      `task ${key} cannot be written into ${where.file}: ${(e as Error).message}`,
+      1,
+      "fix the file (keel validate shows where), then run the command again",
+      { file: where.file, line: where.line, col: 1 },
+      "task-not-written",
+    );
+  }
 }
 
 /**

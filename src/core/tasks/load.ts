@@ -5,6 +5,7 @@
 import { type Dirent, lstatSync, readdirSync, type Stats, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseBeads } from "../../format/layouts/beads.js";
+import { LAYOUT_ADAPTERS } from "../../format/layouts/index.js";
 import { parseTaskmaster } from "../../format/layouts/taskmaster.js";
 import { type ParsedTask, type ParsedTaskFile, parseTasks, type TaskDiagnostic } from "../../format/tasks.js";
 import type { Layout } from "../../model/types.js";
@@ -12,6 +13,7 @@ import { changeStamp } from "../../workspace/discover.js";
 import { FileMemo } from "../../workspace/file-memo.js";
 import { isWithin, realpathOrNull } from "../../workspace/paths.js";
 import { readSource } from "../../workspace/read.js";
+import { keelClosed } from "./claim-ops.js";
 
 /** The layout whose reader a task file needs. */
 export type TaskDialect = Layout;
@@ -255,5 +257,26 @@ export function loadTasks(root: string, sources: TaskSource[] = findTaskSources(
     all.tasks.push(...one.tasks);
     all.diagnostics.push(...one.diagnostics);
   }
+  return withKeelClosed(root, all);
+}
+
+/** Whether Keel writes task state into this dialect's files (not into Beads': bd owns them). */
+export function writesTasks(dialect: TaskDialect): boolean {
+  return LAYOUT_ADAPTERS[dialect].writesTasks;
+}
+
+/**
+ * A task of a layout Keel never writes (Beads) that a claim closed, done or blocked, has that status: its file
+ * cannot say so, so Keel's state does, and its dependents become ready as they would in any other layout.
+ * Copies, not edits: the parsed tasks are shared with the next call.
+ */
+function withKeelClosed(root: string, all: LoadedTasks): LoadedTasks {
+  if (all.sources.every((s) => writesTasks(s.dialect))) return all;
+  const closed = keelClosed(root);
+  if (closed.size === 0) return all;
+  all.tasks = all.tasks.map((t) => {
+    const status = writesTasks(t.dialect) ? undefined : closed.get(t.key);
+    return status && status !== t.status ? { ...t, status } : t;
+  });
   return all;
 }

@@ -5,12 +5,14 @@
 // @req TSK-10
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { contentHash } from "../../model/fingerprint.js";
 import { BUILD_ID } from "../../model/version.js";
 import { STATE_DIR } from "../../store/index-db.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { RACY_WINDOW_MS } from "../../workspace/discover.js";
+import { keelClosed } from "./claim-ops.js";
 import { buildGraph, type IsClaimed, ready } from "./graph.js";
-import { type FoundTaskSource, findTaskSources, loadTasks } from "./load.js";
+import { type FoundTaskSource, findTaskSources, loadTasks, writesTasks } from "./load.js";
 import { type TaskView, taskView } from "./view.js";
 
 const CACHE_FILE = "tasks-ready.json";
@@ -22,8 +24,17 @@ interface ReadyCache {
   ready: TaskView[];
 }
 
-function signature(sources: FoundTaskSource[]): ReadyCache["files"] {
-  return sources.map((s) => [s.file, s.size, s.stamp]);
+/**
+ * The task files by path, size and stamp; and, where a layout Keel never writes is read (Beads), the tasks Keel's
+ * state closed, which change readiness there as a checkbox does elsewhere (see `withKeelClosed` in load.ts).
+ */
+function signature(root: string, sources: FoundTaskSource[]): ReadyCache["files"] {
+  const files: ReadyCache["files"] = sources.map((s) => [s.file, s.size, s.stamp]);
+  if (sources.some((s) => !writesTasks(s.dialect))) {
+    const closed = [...keelClosed(root)].join(";");
+    files.push([`keel-state:${contentHash(closed)}`, closed.length, 0]);
+  }
+  return files;
 }
 
 /** The cache as last read or written by this process, per project: a server need not parse it on every call. */
@@ -54,7 +65,7 @@ function readyViews(root: string): TaskView[] {
   // Stat before reading: a file that changes after its stat is recorded with the older stamp, so the next
   // run sees the difference and rebuilds.
   const sources = findTaskSources(root);
-  const files = signature(sources);
+  const files = signature(root, sources);
   const known = inProcess.get(root);
   if (known && holds(known, files)) return known.ready;
   const stored = readCache(root);

@@ -14,8 +14,19 @@ export interface KnownIds {
 export const ID_SHAPE = /^[A-Z][A-Z0-9]*-\d+$/;
 /** `CAP-N`-shaped tokens in running text, not part of a longer word. */
 export const ID_SHAPE_IN_TEXT = /(?<![A-Za-z0-9_./-])[A-Z][A-Z0-9]*-\d+(?![A-Za-z0-9_])/g;
-/** A space-separated follow-up task ID: `T003`, `1.2`, optionally scoped (`add-refunds/1.2`). */
-const TASK_SHAPE = /^(?:[A-Za-z0-9][A-Za-z0-9_.-]*\/)?(?:T\d+|\d+(?:\.\d+)*)$/;
+/**
+ * A task key as docs/format.md "Task keys" defines it: an ID as written or `_` and a title's slug, then a repeat
+ * number (`3.8@2`), optionally scoped (`add-refunds/1.2`, `billing/tax/_write-the-parser`).
+ */
+export const TASK_KEY = /^(?:[A-Za-z0-9][A-Za-z0-9_.-]*\/)*_?[A-Za-z0-9][A-Za-z0-9_.-]*(?:@[1-9]\d*)?$/;
+/**
+ * A space-separated follow-up task ID: a conventional written ID (`T003`, Spec Kit's `T105a`, `1.2`) or a title
+ * key (`_write-the-parser`), with its repeat number and scope as in TASK_KEY. A prose word has none of these shapes.
+ */
+const TASK_SHAPE =
+  /^(?:[A-Za-z0-9][A-Za-z0-9_.-]*\/)*(?:T\d+[A-Za-z]?|\d+(?:\.\d+)*|_[a-z0-9][a-z0-9-]*)(?:@[1-9]\d*)?$/;
+/** The repeat number that may end a task key (`@2`), right after the ID. */
+const REPEAT = /@[1-9]\d*/y;
 
 export function knownIds(ids: Iterable<string> = []): KnownIds {
   const all = new Set(ids);
@@ -45,11 +56,21 @@ function isIdChar(c: number): boolean {
   );
 }
 
-/** End of the ID token starting at `i` (a trailing `.`, `/` or `-` is dropped: "PAY-1." ends a sentence), or -1. */
+function isAlnum(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+}
+
+/**
+ * End of the ID token starting at `i` (a trailing `.`, `/` or `-` is dropped: "PAY-1." ends a sentence), or -1.
+ * A task key may also begin with `_` (a title key) and end with a repeat number (`3.8@2`).
+ */
 function tokenEnd(text: string, i: number, end: number, type: TargetType): number {
+  if (i >= end) return -1;
   const c = text.charCodeAt(i);
   const letter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
-  if (i >= end || !(letter || (type === "task" && c >= 48 && c <= 57))) return -1;
+  const task = type === "task";
+  const titleKey = task && c === 95 && i + 1 < end && isAlnum(text.charCodeAt(i + 1));
+  if (!(letter || (task && c >= 48 && c <= 57) || titleKey)) return -1;
   let j = i + 1;
   while (j < end && isIdChar(text.charCodeAt(j))) j++;
   while (j > i) {
@@ -57,7 +78,16 @@ function tokenEnd(text: string, i: number, end: number, type: TargetType): numbe
     if (last !== 46 && last !== 47 && last !== 45) break;
     j--;
   }
-  return j > i ? j : -1;
+  if (j === i) return -1;
+  if (task) {
+    REPEAT.lastIndex = j;
+    const repeat = REPEAT.exec(text);
+    const after = repeat ? j + repeat[0].length : j;
+    // `3.8@2x` is no repeat number; `3.8@2.` ends a sentence.
+    if (repeat && after <= end && !(isAlnum(text.charCodeAt(after)) || text.charCodeAt(after) === 95))
+      j = after;
+  }
+  return j;
 }
 
 function skipBlanks(text: string, i: number, end: number): number {
@@ -68,7 +98,8 @@ function skipBlanks(text: string, i: number, end: number): number {
 /**
  * The IDs after an annotation keyword ending at `from`, up to `end`. The keyword is followed by `:` or a blank,
  * then IDs: any ID first and after a comma; after blanks only, a token continues the list only when it has the
- * conventional shape (`PAY-2`, a known ID, or for tasks `T004` / `1.3`), so prose after the IDs is not read as one.
+ * conventional shape (`PAY-2`, a known ID, or for tasks `T004`, `T105a`, `1.3`, `_a-title`), so prose after the
+ * IDs is not read as one.
  */
 export function readIdList(
   text: string,

@@ -3,6 +3,7 @@
 // keys matched without regard to case); a --grep keeps commits without one out of the output.
 import { gitOutputAsync } from "../../../workspace/git.js";
 import type { RawLink } from "../types.js";
+import { TASK_KEY } from "./ids.js";
 
 const KEYS = ["Implements", "Verifies", "Task"] as const;
 
@@ -10,7 +11,6 @@ const FIELD = "\x1f";
 const RECORD = "\x1e";
 const VALUE = "\x1d";
 const REQ_ID = /^[A-Za-z][A-Za-z0-9_./-]*$/;
-const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_./-]*$/;
 
 export function trailerArgs(): string[] {
   const fields = KEYS.map((k) => `%(trailers:key=${k},valueonly,separator=%x1d)`).join("%x1f");
@@ -45,7 +45,7 @@ export function parseTrailers(out: string): RawLink[] {
       const type = key === "Task" ? "task" : "req";
       for (const token of value.split(new RegExp(`[${VALUE},;\\s]+`))) {
         const id = token.replace(/[./-]+$/, "");
-        if (id === "" || !(type === "task" ? TASK_ID : REQ_ID).test(id)) continue;
+        if (id === "" || !(type === "task" ? TASK_KEY : REQ_ID).test(id)) continue;
         links.push({
           kind: "commit",
           source: "trailer",

@@ -373,3 +373,42 @@ describe("what a target cannot hold", () => {
     expect(written).toContain("- **FR-001**: The system SHALL email a receipt.");
   });
 });
+
+// @verifies LAY-12
+describe("after keel import, Keel reads keel/'s copy and not the toolkit's files", () => {
+  it("records the layout in keel.yaml, keeping the file as written, and reads every ID once", () => {
+    const root = copyOf(join(FIXTURES, "speckit-legacy"));
+    const config = "# our settings\nversion: 1\nproject: kanban # the board\n";
+    mkdirSync(join(root, "keel"), { recursive: true });
+    writeFileSync(join(root, "keel", "keel.yaml"), config);
+    const before = json<{ specs: { requirements: number } }>(root, "status").specs.requirements;
+    expect(keel(root, "import", "speckit").code).toBe(0);
+    const after = readFileSync(join(root, "keel", "keel.yaml"), "utf8");
+    expect(after.startsWith(config)).toBe(true);
+    expect(after.slice(config.length)).toMatch(/\nimported: \[speckit\]\n$/);
+    const status = json<{
+      project: { layouts: string[]; imported: string[] };
+      specs: { requirements: number };
+    }>(root, "status");
+    expect(status.project).toMatchObject({ layouts: ["keel"], imported: ["speckit"] });
+    expect(status.specs.requirements).toBe(before);
+    const report = JSON.parse(keel(root, "validate", "--json").stdout) as {
+      findings: Array<{ rule: string }>;
+    };
+    expect(report.findings.filter((f) => f.rule.endsWith("duplicate-id"))).toEqual([]);
+    const tasks = json<{ tasks: Array<{ file: string }> }>(root, "tasks", "list").tasks;
+    expect(tasks.length).toBeGreaterThan(0);
+    expect(tasks.every((t) => t.file.startsWith("keel/"))).toBe(true);
+    expect(keel(root, "status").stdout).toMatch(/^imported\s+Spec Kit\b/m);
+  });
+
+  it("refuses an imported: entry that names no layout, at its line", () => {
+    const root = copyOf(join(FIXTURES, "beads"));
+    mkdirSync(join(root, "keel"), { recursive: true });
+    writeFileSync(join(root, "keel", "keel.yaml"), "version: 1\nimported:\n  - beads\n  - jira\n");
+    const run = keel(root, "validate");
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("`imported[1]` names no layout keel import converts");
+    expect(run.stderr).toContain("keel/keel.yaml:4");
+  });
+});

@@ -10,6 +10,11 @@ export interface Io {
 
 export function stdio(): Io {
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  // A reader that stops early (`keel tasks list | head`) closes the pipe: that ends the output, not in a crash.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
   return {
     out: (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`),
     err: (s) => process.stderr.write(s.endsWith("\n") ? s : `${s}\n`),

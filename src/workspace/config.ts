@@ -6,7 +6,7 @@ import type { Severity } from "../model/types.js";
 import { KeelError, projectError } from "./errors.js";
 import { isWithin } from "./paths.js";
 import { decodeSource } from "./read.js";
-import type { ProjectRoot } from "./root.js";
+import { IMPORTABLE, type ProjectRoot } from "./root.js";
 
 export type RuleSetting = Severity | "off";
 
@@ -186,10 +186,21 @@ export function parseConfig(text: string): KeelConfig {
   const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
   const config = defaultConfig();
   for (const key of Object.keys(raw)) {
-    if (!["version", "project", "validate", "actors", "policy", "gates", "acceptance"].includes(key))
+    if (
+      !["version", "project", "validate", "actors", "policy", "gates", "acceptance", "imported"].includes(key)
+    )
       bad([key], "is not a known key");
   }
   if (raw.version !== undefined && raw.version !== 1) bad(["version"], "must be 1");
+  // Read by workspace/root.ts when the project is found; checked here so that a mistake is reported.
+  if (raw.imported !== undefined && raw.imported !== null) {
+    if (!Array.isArray(raw.imported))
+      bad(["imported"], `must be a list of layouts (${IMPORTABLE.join(", ")})`);
+    (raw.imported as unknown[]).forEach((l, i) => {
+      if (!(IMPORTABLE as readonly unknown[]).includes(l))
+        bad(["imported", i], `names no layout keel import converts (${IMPORTABLE.join(", ")})`);
+    });
+  }
   if (raw.project !== undefined && raw.project !== null) {
     if (typeof raw.project !== "string") bad(["project"], "must be a string");
     config.project = raw.project as string;
@@ -372,4 +383,22 @@ function parsePolicy(
     });
   }
   return policy;
+}
+
+/**
+ * keel.yaml's text with `layout` added to its `imported:` list (`keel import` records what it converted, so that
+ * Keel reads keel/'s copy and not the toolkit's files). Without the key, it is appended with a comment and the
+ * rest of the file is untouched; with it, the list is edited in place.
+ */
+export function configWithImported(text: string, layout: string): string {
+  const doc = parseDocument(text);
+  const current = doc.get("imported");
+  if (current === undefined || current === null) {
+    const sep = text === "" || text.endsWith("\n") ? "" : "\n";
+    return `${text}${sep}\n# Layouts converted into keel/ by \`keel import\`: Keel reads keel/'s copy, not their files.\nimported: [${layout}]\n`;
+  }
+  const list = doc.toJS().imported as unknown[];
+  if (list.includes(layout)) return text;
+  doc.set("imported", doc.createNode([...list, layout], { flow: true }));
+  return doc.toString();
 }

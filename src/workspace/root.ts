@@ -1,8 +1,9 @@
 // Finding the project: the nearest folder (upwards) that holds any layout Keel reads — its own, OpenSpec's,
 // Spec Kit's, Kiro's, Task Master's or Beads' — in any mix.
 // @req OSC-1, LAY-1
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { parse } from "yaml";
 import type { Layout, NativeLayout } from "../model/types.js";
 import { projectError } from "./errors.js";
 
@@ -12,6 +13,11 @@ export interface ProjectRoot {
   layouts: Layout[];
   /** The layouts with Keel's `specs/` + `changes/` structure, where changes are proposed and applied. */
   native: NativeLayout[];
+  /**
+   * Layouts present but not read: `keel import` converted them into `keel/` and listed them under `imported:`
+   * in keel.yaml, so Keel reads its own copy and not the toolkit's files (which would be every ID twice).
+   */
+  imported: Layout[];
 }
 
 /** The folder of each native layout. */
@@ -42,6 +48,38 @@ export function detectLayouts(dir: string): Layout[] {
   return LAYOUT_PROBES.filter((p) => p.present(dir)).map((p) => p.layout);
 }
 
+/** The layouts Keel reads in `dir` (found, less those keel.yaml lists as imported) and the imported ones. */
+export function readLayouts(dir: string): { layouts: Layout[]; imported: Layout[] } {
+  const found = detectLayouts(dir);
+  // Only a project with keel/ beside a toolkit's files can have imported them: one parse, only then.
+  const imported = found.includes("keel") && !found.every(isNative) ? importedLayouts(dir) : [];
+  return {
+    layouts: found.filter((l) => !imported.includes(l)),
+    imported: found.filter((l) => imported.includes(l)),
+  };
+}
+
+/**
+ * keel.yaml's `imported:` list, read leniently: a keel.yaml that cannot be read is reported, with its line, by
+ * the config loader of the command that runs; here it only means nothing was imported.
+ */
+function importedLayouts(dir: string): Layout[] {
+  try {
+    const value = (
+      parse(readFileSync(join(dir, "keel", "keel.yaml"), "utf8")) as { imported?: unknown } | null
+    )?.imported;
+    return Array.isArray(value)
+      ? value.filter((v): v is Layout => (IMPORTABLE as readonly unknown[]).includes(v))
+      : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The layouts `keel import` converts into keel/. */
+export const IMPORTABLE = ["speckit", "kiro", "taskmaster", "beads"] as const satisfies readonly Layout[];
+export type ImportableLayout = (typeof IMPORTABLE)[number];
+
 function isNative(layout: Layout): layout is NativeLayout {
   return layout === "keel" || layout === "openspec";
 }
@@ -56,8 +94,8 @@ export function findProjectRoot(start: string, explicit = false): ProjectRoot {
     );
   }
   for (;;) {
-    const layouts = detectLayouts(dir);
-    if (layouts.length > 0) return { root: dir, layouts, native: layouts.filter(isNative) };
+    const { layouts, imported } = readLayouts(dir);
+    if (layouts.length > 0) return { root: dir, layouts, native: layouts.filter(isNative), imported };
     const parent = dirname(dir);
     if (explicit || parent === dir) break;
     dir = parent;

@@ -1,14 +1,10 @@
-import {
-  IMPORT_LAYOUTS,
-  type ImportLayout,
-  type ImportReport,
-  importLayout,
-} from "../../core/convert/index.js";
+import { type ImportReport, importLayout } from "../../core/convert/index.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
+import { IMPORTABLE, type ImportableLayout } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
 
-const USAGE = `keel import <${IMPORT_LAYOUTS.join("|")}> [--dry-run] [--json]`;
+const USAGE = `keel import <${IMPORTABLE.join("|")}> [--dry-run] [--json]`;
 
 // @req LAY-12
 const command: Command = {
@@ -19,11 +15,11 @@ const command: Command = {
     const { values, positionals } = parseFlags(argv, { "dry-run": { type: "boolean" } }, USAGE);
     const [layout, ...extra] = positionals;
     if (layout === undefined) throw usageError("import needs the layout to read", `usage: ${USAGE}`);
-    if (!(IMPORT_LAYOUTS as readonly string[]).includes(layout)) {
+    if (!(IMPORTABLE as readonly string[]).includes(layout)) {
       throw usageError(`"${layout}" is not a layout keel import reads`, `usage: ${USAGE}`);
     }
     if (extra.length > 0) throw usageError(`import takes one layout (got "${extra[0]}")`, `usage: ${USAGE}`);
-    const report = importLayout(global.root ?? global.cwd, layout as ImportLayout, {
+    const report = importLayout(global.root ?? global.cwd, layout as ImportableLayout, {
       explicitRoot: global.root !== null,
       dryRun: values["dry-run"] === true,
     });
@@ -46,7 +42,9 @@ function printHuman(io: Io, r: ImportReport): void {
   const c = r.counts;
   lines.push(
     `${c.specs} specs · ${c.requirements} requirements · ${c.principles} principles · ${c.tasks} tasks in ${c.taskFiles} files`,
-    "the source files are left as they are; Keel reads both until you remove them",
+    r.dryRun
+      ? "nothing was written (--dry-run)"
+      : `the source files are left as they are; keel/keel.yaml lists ${r.layout} under imported:, so Keel now reads keel/'s copy instead (take it off the list to read them again)`,
   );
   io.out(lines.join("\n"));
 }

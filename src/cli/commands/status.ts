@@ -1,4 +1,6 @@
 import { type StatusAnswer, statusAnswer } from "../../core/api/status.js";
+import { LAYOUT_ADAPTERS } from "../../format/layouts/index.js";
+import type { Layout } from "../../model/types.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
@@ -43,15 +45,22 @@ function breakdown(counts: Record<string, number>): string {
 /** One line per layout found, saying once what its files cannot hold and whether Keel writes into them. */
 function layoutLines(io: Io, s: Status): string[] {
   const head = (label: string) => paint(io, "bold", label.padEnd(13));
-  return s.layouts.map((l, i) => {
-    const notes = [
-      l.lacks.length > 0
-        ? `holds no ${l.lacks.map((h) => h.replace("-", " ")).join(" or ")} (keel import ${l.name} moves them into keel/, which does)`
-        : "",
-      l.writesTasks ? "" : "read only",
-    ].filter((n) => n !== "");
-    return `${head(i === 0 ? "layouts" : "")}${l.label} (${l.where})${notes.length > 0 ? paint(io, "dim", ` · ${notes.join(" · ")}`) : ""}`;
-  });
+  const imported = s.project.imported.map(
+    (name) =>
+      `${head("imported")}${LAYOUT_ADAPTERS[name as Layout].label} ${paint(io, "dim", "· converted into keel/ by keel import; its files are not read (keel.yaml imported:)")}`,
+  );
+  return [
+    ...s.layouts.map((l, i) => {
+      const notes = [
+        l.lacks.length > 0
+          ? `holds no ${l.lacks.map((h) => h.replace("-", " ")).join(" or ")} (keel import ${l.name} moves them into keel/, which does)`
+          : "",
+        l.writesTasks ? "" : "read only",
+      ].filter((n) => n !== "");
+      return `${head(i === 0 ? "layouts" : "")}${l.label} (${l.where})${notes.length > 0 ? paint(io, "dim", ` · ${notes.join(" · ")}`) : ""}`;
+    }),
+    ...imported,
+  ];
 }
 
 function render(io: Io, s: Status): string {

@@ -40,7 +40,8 @@ const ChangeListItem = z.object({
 
 export const StatusAnswer = z.object({
   version: z.literal(1),
-  project: z.object({ name: z.string(), layouts: z.array(z.string()) }),
+  /** `imported`: layouts present that `keel import` converted into keel/, and so are not read. */
+  project: z.object({ name: z.string(), layouts: z.array(z.string()), imported: z.array(z.string()) }),
   /** Each layout found, what its files cannot hold, and whether Keel writes task state back into them. */
   layouts: z.array(
     z.object({

@@ -33,7 +33,11 @@ export async function statusAnswer(project: ProjectRoot) {
   const open = q.changes.filter((c) => !c.archived);
   return {
     version: 1 as const,
-    project: { name: config.project ?? basename(project.root), layouts: project.layouts },
+    project: {
+      name: config.project ?? basename(project.root),
+      layouts: project.layouts,
+      imported: project.imported,
+    },
     layouts: project.layouts.map((name) => {
       const a = LAYOUT_ADAPTERS[name];
       return { name, label: a.label, where: a.where, writesTasks: a.writesTasks, lacks: lacking(name) };

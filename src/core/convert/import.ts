@@ -3,15 +3,17 @@
 // tasks keel/specs/<scope>/tasks.md; keel/keel.yaml is created when missing. Every file is planned and checked
 // before any is written, and none that exists is overwritten.
 // @req LAY-12
-import { lstatSync } from "node:fs";
+import { lstatSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { parseDocument } from "yaml";
 import { parseConstitutionOf, parseSpecOf } from "../../format/layouts/index.js";
 import type { Layout } from "../../model/types.js";
-import { CONFIG_FILE } from "../../workspace/config.js";
+import { writeFileAtomic } from "../../workspace/atomic.js";
+import { CONFIG_FILE, configWithImported } from "../../workspace/config.js";
 import { discover, type SourceEntry } from "../../workspace/discover.js";
 import { projectError, usageError } from "../../workspace/errors.js";
 import { readSource } from "../../workspace/read.js";
-import { findProjectRoot } from "../../workspace/root.js";
+import { findProjectRoot, type ImportableLayout } from "../../workspace/root.js";
 import { configTemplate } from "../init.js";
 import { findTaskSources, type LoadedTask, loadTasks } from "../tasks/load.js";
 import { keelConstitutionText } from "./keel-constitution.js";
@@ -19,14 +21,11 @@ import { keelSpecText } from "./keel-spec.js";
 import { keelTasksText } from "./keel-tasks.js";
 import { checkTargets, type PlannedFile, writePlanned } from "./plan.js";
 
-export const IMPORT_LAYOUTS = ["speckit", "kiro", "taskmaster", "beads"] as const;
-export type ImportLayout = (typeof IMPORT_LAYOUTS)[number];
-
 export const KEEL_CONSTITUTION = "keel/constitution.md";
 
 export interface ImportReport {
   version: 1;
-  layout: ImportLayout;
+  layout: ImportableLayout;
   root: string;
   dryRun: boolean;
   /** Files written (or, with --dry-run, that would be), in the order written. */
@@ -42,7 +41,7 @@ export interface ImportOptions {
   dryRun: boolean;
 }
 
-export function importLayout(start: string, layout: ImportLayout, options: ImportOptions): ImportReport {
+export function importLayout(start: string, layout: ImportableLayout, options: ImportOptions): ImportReport {
   const project = findProjectRoot(start, options.explicitRoot);
   if (!project.layouts.includes(layout)) {
     throw usageError(
@@ -64,11 +63,23 @@ export function importLayout(start: string, layout: ImportLayout, options: Impor
       "check the layout's files with `keel status`",
     );
   }
-  if (!exists(join(root, CONFIG_FILE))) {
-    files.unshift({ file: CONFIG_FILE, kind: "config", count: 0, content: configTemplate(basename(root)) });
+  // keel.yaml records the layout as imported, so that Keel then reads keel/'s copy and not the toolkit's files
+  // (every ID would be there twice). It is the one file import edits rather than creates: one key is added.
+  const configPath = join(root, CONFIG_FILE);
+  const existing = exists(configPath) ? readConfigText(configPath) : null;
+  if (existing === null) {
+    files.unshift({
+      file: CONFIG_FILE,
+      kind: "config",
+      count: 0,
+      content: configWithImported(configTemplate(basename(root)), layout),
+    });
   }
   if (options.dryRun) checkTargets(root, files, "keel import");
-  else writePlanned(root, files, "keel import");
+  else {
+    writePlanned(root, files, "keel import");
+    if (existing !== null) writeFileAtomic(configPath, configWithImported(existing, layout));
+  }
   const count = (kind: PlannedFile["kind"]) => files.filter((f) => f.kind === kind);
   return {
     version: 1,
@@ -154,4 +165,17 @@ function exists(path: string): boolean {
 
 function sum(files: PlannedFile[]): number {
   return files.reduce((n, f) => n + f.count, 0);
+}
+
+/** keel.yaml's text, refused (nothing written) when it is not YAML: import adds a key to it. */
+function readConfigText(path: string): string {
+  const text = readFileSync(path, "utf8");
+  if (parseDocument(text).errors.length > 0) {
+    throw projectError(
+      `${CONFIG_FILE} is not valid YAML; keel import records the import there, so nothing was written`,
+      "fix keel/keel.yaml (keel validate names the line), then run keel import again",
+      { file: CONFIG_FILE, line: 1, col: 1 },
+    );
+  }
+  return text;
 }

@@ -2,4 +2,4 @@
 // OpenSpec). See docs/layouts.md, "Converting".
 // @req LAY-12
 export { EXPORT_TARGETS, type ExportReport, type ExportTarget, exportLayout } from "./export.js";
-export { IMPORT_LAYOUTS, type ImportLayout, type ImportReport, importLayout } from "./import.js";
+export { type ImportReport, importLayout } from "./import.js";

@@ -13,6 +13,7 @@ import { changeStamp } from "../../workspace/discover.js";
 import { FileMemo } from "../../workspace/file-memo.js";
 import { isWithin, realpathOrNull } from "../../workspace/paths.js";
 import { readSource } from "../../workspace/read.js";
+import { readLayouts } from "../../workspace/root.js";
 import { keelClosed } from "./claim-ops.js";
 
 /** The layout whose reader a task file needs. */
@@ -106,14 +107,19 @@ export function findTaskSources(root: string): FoundTaskSource[] {
       if (loc.nested) visit(loc, [...rel, e.name], [...scope, e.name]);
     }
   };
+  // A toolkit's task files count where its layout is read: found, and not imported into keel/ (workspace/root.ts).
+  const { layouts } = readLayouts(root);
+  const read = (dialect: TaskDialect) =>
+    dialect === "keel" || dialect === "openspec" || layouts.includes(dialect);
   for (const loc of LOCATIONS) {
+    if (!read(loc.dialect)) continue;
     // The location itself (`keel/specs`, `.kiro`) must not lead out of the project either.
     const base = realpathOrNull(join(root, ...loc.dir));
     if (base !== null && isWithin(rootReal, base)) visit(loc, loc.dir, []);
   }
   const taken = new Set<TaskDialect>();
   for (const fixed of FIXED_FILES) {
-    if (taken.has(fixed.dialect)) continue;
+    if (taken.has(fixed.dialect) || !read(fixed.dialect)) continue;
     if (fixed.requires && taskFileStat(join(root, ...fixed.requires), rootReal) === null) continue;
     for (const path of fixed.paths) {
       const st = taskFileStat(join(root, ...path), rootReal);

@@ -1,6 +1,7 @@
 // Every command on every layout, as a user runs it in a project of another toolkit: no keel/ folder, no
 // conversion step. Expected IDs and titles are read from the fixture files themselves, not from Keel.
-import { cpSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -183,5 +184,29 @@ describe("a repository holding several layouts at once", () => {
     expect(ids).toContain("pantry-inventory/1.1");
     const tasks = jsonOut(keel(root, "tasks", "list", "--json"));
     expect(tasks.tasks.some((t: { key: string }) => t.key === `beads/${BEADS_FIRST.id}`)).toBe(true);
+  });
+});
+
+describe("a reader that stops early", () => {
+  it("ends the output without a crash when the pipe closes (keel tasks list | head)", async () => {
+    const root = copy("beads");
+    // Enough output to outlast the pipe's buffer: the same issues many times under new IDs.
+    const line = fixtureText("beads", ".beads/issues.jsonl").split("\n")[0] as string;
+    const issues = Array.from({ length: 3000 }, (_, i) =>
+      line
+        .replace(/"id":"[^"]+"/, `"id":"bd-x${i}"`)
+        .replace(/"dependencies":\[[^\]]*\]/, '"dependencies":[]'),
+    );
+    writeFileSync(join(root, ".beads", "issues.jsonl"), `${issues.join("\n")}\n`);
+    const child = spawn(process.execPath, [CLI, "tasks", "list"], { cwd: root, env: cliEnv() });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    // Read one chunk, then close the read end, as `head` does.
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).not.toContain("EPIPE");
+    expect(code).toBe(0);
   });
 });

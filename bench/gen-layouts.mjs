@@ -16,10 +16,10 @@
 //   node bench/gen-layouts.mjs --layout beads|taskmaster --out DIR [--issues N]
 
 import { createHash } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { rmSync } from "node:fs";
+import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { buildCorpus, makeRng, slug, writeCorpus } from "./gen.mjs";
+import { buildCorpus, makeRng, slug, writeCorpus, writeFiles } from "./gen.mjs";
 import { buildTaskGraph, writeTaskmasterTasks } from "./gen-tasks.mjs";
 
 /** Bump when the output changes. */
@@ -42,22 +42,6 @@ function lcfirst(s) {
 
 function isoDate(day) {
   return new Date(FIRST_DAY + day * 86_400_000).toISOString().slice(0, 10);
-}
-
-/** Writes [relative path, content] pairs under root; returns the file count and bytes. */
-function writeFiles(root, files) {
-  const made = new Set();
-  let bytes = 0;
-  for (const [rel, content] of files) {
-    const dir = join(root, rel, "..");
-    if (!made.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      made.add(dir);
-    }
-    writeFileSync(join(root, rel), content);
-    bytes += Buffer.byteLength(content);
-  }
-  return { files: files.length, bytes };
 }
 
 // ---------------------------------------------------------------------------------------------------------

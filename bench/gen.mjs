@@ -794,16 +794,20 @@ export function renderCorpus(corpus, layout) {
 export function writeCorpus(corpus, layout, outDir) {
   const root = layout === "keel" ? "keel" : "openspec";
   rmSync(join(outDir, root), { recursive: true, force: true });
-  const files = renderCorpus(corpus, layout);
+  return writeFiles(outDir, renderCorpus(corpus, layout));
+}
+
+/** Writes [relative path, content] pairs under root; returns the file count and bytes. */
+export function writeFiles(root, files) {
   const made = new Set();
   let bytes = 0;
   for (const [rel, content] of files) {
-    const dir = join(outDir, rel, "..");
+    const dir = join(root, rel, "..");
     if (!made.has(dir)) {
       mkdirSync(dir, { recursive: true });
       made.add(dir);
     }
-    writeFileSync(join(outDir, rel), content);
+    writeFileSync(join(root, rel), content);
     bytes += Buffer.byteLength(content);
   }
   return { files: files.length, bytes };

@@ -1,12 +1,6 @@
-// Broken toolkit task files, each through the real CLI in a temporary project: `keel validate` fails with a
-// finding at the file, line and column of the defect, `keel tasks list` still lists the tasks of the other files,
-// and neither command writes anything.
-import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { keel } from "./support/cli.js";
-import { tempProjects } from "./support/files.js";
+import { tempProjects, treeDigests } from "./support/files.js";
 
 const project = tempProjects("keel-layouts-bad-input-");
 
@@ -15,24 +9,6 @@ const BEADS = ".beads/issues.jsonl";
 /** A second layout beside the broken file: its tasks must still be listed. */
 const KEEL_TASKS = { "keel/specs/x/tasks.md": "- [ ] 1.1 Write the parser\n- [ ] 1.2 Write the docs\n" };
 const KEEL_KEYS = ["x/1.1", "x/1.2"];
-
-/**
- * The SHA-256 of every file of the project but Keel's own state folder, by project-relative path (digests, not
- * contents: a deep comparison of a 50 MB buffer runs byte by byte).
- */
-function tree(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const abs = join(dir, e.name);
-      if (e.isDirectory()) {
-        if (relative(root, abs) !== ".keel") walk(abs);
-      } else out.set(relative(root, abs), createHash("sha256").update(readFileSync(abs)).digest("hex"));
-    }
-  };
-  walk(root);
-  return out;
-}
 
 interface Finding {
   rule: string;
@@ -56,7 +32,7 @@ function positionOf(text: string, needle: string, after?: string): { line: numbe
  * holds every key of `listed`, and no file changed.
  */
 function checkBroken(root: string, expected: Array<Partial<Finding>>, listed: string[]): Finding[] {
-  const before = tree(root);
+  const before = treeDigests(root);
   const validate = keel(root, "validate", "--json");
   expect(validate.code).toBe(1);
   const findings = JSON.parse(validate.stdout).findings as Finding[];
@@ -66,7 +42,7 @@ function checkBroken(root: string, expected: Array<Partial<Finding>>, listed: st
   expect(list.code).toBe(0);
   const keys = (JSON.parse(list.stdout).tasks as Array<{ key: string }>).map((t) => t.key);
   expect(keys).toEqual(expect.arrayContaining(listed));
-  expect(tree(root)).toEqual(before);
+  expect(treeDigests(root)).toEqual(before);
   return findings;
 }
 

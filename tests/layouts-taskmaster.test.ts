@@ -2,7 +2,6 @@
 // positions against the fixture text, write-back against a line diff, and bad input against diagnostics.
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { diffLines } from "diff";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildGraph } from "../src/core/tasks/graph.js";
@@ -15,6 +14,7 @@ import {
 } from "../src/format/layouts/taskmaster.js";
 import type { ParsedTask, TaskStatus } from "../src/format/tasks.js";
 import { REPO } from "./format-support.js";
+import { changedLines } from "./support/files.js";
 import { JSON_FUZZ_TOKENS, positionInText } from "./support/json-fuzz.js";
 
 const TAGGED_DIR = resolve(REPO, "tests/fixtures/layouts/taskmaster");
@@ -69,18 +69,6 @@ function tagTasks(text: string, tag: string): ParsedTask[] {
   const found = parseTaskmaster(text).tags.find((t) => t.tag === tag);
   if (!found) throw new Error(`no tag ${tag}`);
   return found.tasks;
-}
-
-/** Lines removed and added between two texts. */
-function changedLines(a: string, b: string): { removed: string[]; added: string[] } {
-  const removed: string[] = [];
-  const added: string[] = [];
-  for (const part of diffLines(a, b)) {
-    const lines = part.value.replace(/\n$/, "").split("\n");
-    if (part.removed) removed.push(...lines);
-    if (part.added) added.push(...lines);
-  }
-  return { removed, added };
 }
 
 // @verifies LAY-5, LAY-2

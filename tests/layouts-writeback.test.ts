@@ -1,12 +1,11 @@
 // Task state written back into a toolkit's own task files, through the real CLI: Task Master's tasks.json gets the
 // one status value of the task changed and nothing else; Beads' issues.jsonl is never written (bd owns it), the
 // state stays in Keel's own store.
-import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
-import { diffLines } from "diff";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { jsonOut, keel } from "./support/cli.js";
-import { tempProjects } from "./support/files.js";
+import { changedLines, tempProjects, treeDigests } from "./support/files.js";
 
 const FIXTURES = resolve(import.meta.dirname, "fixtures", "layouts");
 const TAGGED_FILE = ".taskmaster/tasks/tasks.json";
@@ -22,34 +21,8 @@ function fixtureProject(name: string): string {
   return root;
 }
 
-/** Every file of the project but Keel's own state folder, by project-relative path. */
-function tree(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const abs = join(dir, e.name);
-      if (e.isDirectory()) {
-        if (relative(root, abs) !== ".keel") walk(abs);
-      } else out.set(relative(root, abs), readFileSync(abs, "latin1"));
-    }
-  };
-  walk(root);
-  return out;
-}
-
 function claim(root: string, key: string, as = "agent:a1"): number {
   return jsonOut(keel(root, "tasks", "claim", key, "--as", as, "--json")).claim.token;
-}
-
-function changedLines(a: string, b: string): { removed: string[]; added: string[] } {
-  const removed: string[] = [];
-  const added: string[] = [];
-  for (const part of diffLines(a, b)) {
-    const lines = part.value.replace(/\n$/, "").split("\n");
-    if (part.removed) removed.push(...lines);
-    if (part.added) added.push(...lines);
-  }
-  return { removed, added };
 }
 
 /** The `"status": …` line of the task titled `title`, found in the text: the first status line after its title. */
@@ -128,11 +101,11 @@ describe("task state written back into a toolkit's files", () => {
 
   it("Task Master: a claim, a heartbeat and a release write nothing (a lease is not a lasting status)", () => {
     const root = fixtureProject("taskmaster");
-    const before = tree(root);
+    const before = treeDigests(root);
     const token = String(claim(root, "feature-billing/3"));
     expect(keel(root, "tasks", "heartbeat", "feature-billing/3", "--token", token).code).toBe(0);
     expect(keel(root, "tasks", "release", "feature-billing/3", "--token", token).code).toBe(0);
-    expect(tree(root)).toEqual(before);
+    expect(treeDigests(root)).toEqual(before);
   });
 
   it("Task Master: the file is re-read under the lock, so an edit made after the claim is kept", () => {
@@ -190,7 +163,7 @@ describe("task state written back into a toolkit's files", () => {
 
   it("Beads: claim, done and block live in Keel's state; issues.jsonl and every other file stay byte-identical", () => {
     const root = fixtureProject("beads");
-    const before = tree(root);
+    const before = treeDigests(root);
     const issues = readFileSync(join(root, BEADS_FILE), "utf8")
       .split("\n")
       .filter((l) => l.trim() !== "")
@@ -216,7 +189,7 @@ describe("task state written back into a toolkit's files", () => {
       keel(root, "tasks", "block", `beads/${toBlock}`, "--token", token, "--reason", "waits on bd").code,
     ).toBe(0);
 
-    expect(tree(root)).toEqual(before);
+    expect(treeDigests(root)).toEqual(before);
     // Keel's state says so: both tasks are held (closed by a claim), not ready, and not claimable again.
     const listed = new Map(
       (

@@ -1,7 +1,17 @@
 // Writing test projects: files by project-relative path, folders made as needed.
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
+import { diffLines } from "diff";
 import { afterAll } from "vitest";
 
 export function writeFile(root: string, rel: string, data: string | Buffer): void {
@@ -28,4 +38,34 @@ export function tempProjects(prefix: string): (files: Record<string, string | Bu
     writeFiles(root, files);
     return root;
   };
+}
+
+/**
+ * The SHA-256 of every file of a project but Keel's own state folder, by project-relative path: what a refusal
+ * must leave as it was (digests, not contents: a deep comparison of a 50 MB buffer runs byte by byte).
+ */
+export function treeDigests(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const abs = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (relative(root, abs) !== ".keel") walk(abs);
+      } else out.set(relative(root, abs), createHash("sha256").update(readFileSync(abs)).digest("hex"));
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** Lines removed and added between two texts. */
+export function changedLines(a: string, b: string): { removed: string[]; added: string[] } {
+  const removed: string[] = [];
+  const added: string[] = [];
+  for (const part of diffLines(a, b)) {
+    const lines = part.value.replace(/\n$/, "").split("\n");
+    if (part.removed) removed.push(...lines);
+    if (part.added) added.push(...lines);
+  }
+  return { removed, added };
 }

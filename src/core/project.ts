@@ -1,12 +1,14 @@
 // Loads a whole project into the model: every spec, the constitution and every change, with parse diagnostics.
 import { parseChange, type SourceFile } from "../format/change.js";
 import { parseConstitutionOf, parseSpecOf } from "../format/layouts/index.js";
+import { withSidecar } from "../format/layouts/sidecar.js";
 import type { Change, Constitution, Diagnostic, Spec } from "../model/types.js";
 import { type KeelConfig, loadConfig } from "../workspace/config.js";
 import { type Discovery, discover, type SourceEntry } from "../workspace/discover.js";
 import { FileMemo } from "../workspace/file-memo.js";
 import { readSource } from "../workspace/read.js";
 import { findProjectRoot, type ProjectRoot } from "../workspace/root.js";
+import { loadSidecars } from "../workspace/sidecars.js";
 import { changeSources } from "./change-sources.js";
 
 export interface LoadedProject {
@@ -64,6 +66,8 @@ export function loadProject(start: string, options: LoadOptions = {}): LoadedPro
     return null;
   };
 
+  const sidecars = loadSidecars(project);
+  diagnostics.push(...sidecars.diagnostics);
   const specs: Spec[] = [];
   let constitution: Constitution | null = null;
   const changeFiles = new Map<string, SourceEntry[]>();
@@ -81,7 +85,7 @@ export function loadProject(start: string, options: LoadOptions = {}): LoadedPro
         return src && parseSpecOf(entry.layout, src.text, src.file, entry.capability as string);
       });
       if (!parsed) continue;
-      specs.push(parsed.spec);
+      specs.push(withSidecar(parsed.spec, sidecars.byLayout.get(entry.layout)));
       diagnostics.push(...parsed.diagnostics);
     } else if (entry.role === "constitution") {
       const parsed = memoized(parsedConstitutions, entry, () => {

@@ -18,7 +18,8 @@ import {
 } from "../store/query-index.js";
 import { projectError, usageError } from "../workspace/errors.js";
 import type { ProjectRoot } from "../workspace/root.js";
-import { filesUnchanged, QUERY_FORMAT, replay } from "./query/fresh.js";
+import { loadSidecars, type Sidecars } from "../workspace/sidecars.js";
+import { filesUnchanged, queryFormat, replay } from "./query/fresh.js";
 import { matchRanges, parseQuery, type Snippet, snippet, type Term } from "./query/fts.js";
 import {
   type ChangeRecord,
@@ -127,6 +128,8 @@ export interface QueryOptions {
 export class QuerySession {
   readonly stats: IndexStats;
   private refreshed = false;
+  /** The side files, read once per session (workspace/sidecars.ts). */
+  private loadedSidecars: Sidecars | null = null;
 
   constructor(
     readonly project: ProjectRoot,
@@ -146,6 +149,16 @@ export class QuerySession {
     };
   }
 
+  private sidecars(): Sidecars {
+    this.loadedSidecars ??= loadSidecars(this.project);
+    return this.loadedSidecars;
+  }
+
+  /** The row format the index must be in for this project (fresh.ts, queryFormat). */
+  private format(): string {
+    return queryFormat(this.sidecars());
+  }
+
   /**
    * Checks every file and refreshes what changed; at most once per session. When nothing changed this is
    * one stat per folder and indexed file; the walk and the parsers are loaded only when something did.
@@ -154,13 +167,13 @@ export class QuerySession {
     if (this.refreshed) return;
     this.refreshed = true;
     this.stats.check = "full";
-    const unchanged = this.forceRebuild ? null : replay(this.project, this.store);
+    const unchanged = this.forceRebuild ? null : replay(this.project, this.store, this.format());
     if (unchanged !== null) {
       this.stats.checked = unchanged;
       return;
     }
     const { walkAndRefresh } = await import("./query/refresh.js");
-    const counts = walkAndRefresh(this.project, this.store, this.forceRebuild);
+    const counts = walkAndRefresh(this.project, this.store, this.sidecars(), this.forceRebuild);
     this.stats.checked = counts.checked;
     this.stats.walked = true;
     this.stats.parsed += counts.parsed;
@@ -170,7 +183,7 @@ export class QuerySession {
 
   /** The answer to `query`, confirmed against the files as the session's check mode says. */
   private async answer<T>(query: () => T, files: (t: T) => string[] | null): Promise<T> {
-    if (this.options.check === "full" || this.store.getState("format") !== QUERY_FORMAT) {
+    if (this.options.check === "full" || this.store.getState("format") !== this.format()) {
       await this.refreshAll();
       return query();
     }

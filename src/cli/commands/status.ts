@@ -1,8 +1,9 @@
 import { type StatusAnswer, statusAnswer } from "../../core/api/status.js";
-import { LAYOUT_ADAPTERS } from "../../format/layouts/index.js";
+import { LAYOUT_INFO } from "../../format/layouts/info.js";
 import type { Layout } from "../../model/types.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
+import { sidecarFile } from "../../workspace/sidecars.js";
 import { type Command, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
 import { deltaSummary, table } from "./list.js";
@@ -47,13 +48,13 @@ function layoutLines(io: Io, s: Status): string[] {
   const head = (label: string) => paint(io, "bold", label.padEnd(13));
   const imported = s.project.imported.map(
     (name) =>
-      `${head("imported")}${LAYOUT_ADAPTERS[name as Layout].label} ${paint(io, "dim", "· converted into keel/ by keel import; its files are not read (keel.yaml imported:)")}`,
+      `${head("imported")}${LAYOUT_INFO[name as Layout].label} ${paint(io, "dim", "· converted into keel/ by keel import; its files are not read (keel.yaml imported:)")}`,
   );
   return [
     ...s.layouts.map((l, i) => {
       const notes = [
         l.lacks.length > 0
-          ? `holds no ${l.lacks.map((h) => h.replace("-", " ")).join(" or ")} (keel import ${l.name} moves them into keel/, which does)`
+          ? `holds no ${l.lacks.map((h) => h.replace("-", " ")).join(" or ")}: Keel keeps them in ${sidecarFile(l.name as Layout)}`
           : "",
         l.writesTasks ? "" : "read only",
       ].filter((n) => n !== "");

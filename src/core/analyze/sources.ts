@@ -3,11 +3,13 @@
 // checks. Files that cannot be read are skipped here; `keel validate` reports them.
 import { type ChangeSources, parseChange, type SourceFile } from "../../format/change.js";
 import { parseConstitutionOf, parseSpecOf } from "../../format/layouts/index.js";
+import { withSidecar } from "../../format/layouts/sidecar.js";
 import type { Change, Constitution, Spec } from "../../model/types.js";
 import { type KeelConfig, loadConfig } from "../../workspace/config.js";
 import { discover, type SourceEntry } from "../../workspace/discover.js";
 import { readSource } from "../../workspace/read.js";
 import type { ProjectRoot } from "../../workspace/root.js";
+import { loadSidecars } from "../../workspace/sidecars.js";
 import { changeSources } from "../change-sources.js";
 import { taskSourceOf } from "../tasks/discovered.js";
 import { type LoadedTasks, tasksFromText } from "../tasks/load.js";
@@ -42,6 +44,7 @@ export interface AnalyzeSources {
 
 export function readSources(project: ProjectRoot, config: KeelConfig = loadConfig(project)): AnalyzeSources {
   const discovery = discover(project);
+  const sidecars = loadSidecars(project);
   const texts = new Map<string, string>();
   const read = (entry: SourceEntry): SourceFile | null => {
     const cached = texts.get(entry.rel);
@@ -74,9 +77,10 @@ export function readSources(project: ProjectRoot, config: KeelConfig = loadConfi
       kind,
       inWorkFolder: entry.change !== undefined || FEATURE_FOLDER_LAYOUTS.has(entry.layout),
     });
-    if (kind === "spec")
-      specs.push(parseSpecOf(entry.layout, src.text, src.file, entry.capability as string).spec);
-    else if (kind === "constitution" && (constitution === null || entry.layout === "keel"))
+    if (kind === "spec") {
+      const { spec } = parseSpecOf(entry.layout, src.text, src.file, entry.capability as string);
+      specs.push(withSidecar(spec, sidecars.byLayout.get(entry.layout)));
+    } else if (kind === "constitution" && (constitution === null || entry.layout === "keel"))
       constitution = parseConstitutionOf(entry.layout, src.text, src.file).constitution;
     const source = taskSourceOf(entry);
     if (source) {

@@ -1,7 +1,7 @@
 // The answer of `keel status --json`, built once for the CLI and the REST API (GET /api/status).
 // @req QRY-4, QRY-5, SRF-10
 import { basename } from "node:path";
-import { LAYOUT_ADAPTERS, lacking } from "../../format/layouts/index.js";
+import { LAYOUT_INFO, lacking } from "../../format/layouts/info.js";
 import { loadConfig } from "../../workspace/config.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import { projectUnreadHeadings, summariseUnread } from "../analyze/unread.js";
@@ -39,7 +39,7 @@ export async function statusAnswer(project: ProjectRoot) {
       imported: project.imported,
     },
     layouts: project.layouts.map((name) => {
-      const a = LAYOUT_ADAPTERS[name];
+      const a = LAYOUT_INFO[name];
       return { name, label: a.label, where: a.where, writesTasks: a.writesTasks, lacks: lacking(name) };
     }),
     specs: {

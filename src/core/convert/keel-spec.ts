@@ -3,7 +3,7 @@
 // kept as a section, so nothing written in the source is lost.
 // @req LAY-12
 import { addRequirement, EditError, type NewRequirement, type NewScenario } from "../../format/edit.js";
-import { LAYOUT_ADAPTERS } from "../../format/layouts/index.js";
+import { LAYOUT_INFO } from "../../format/layouts/info.js";
 import { parseSpec, type SpecParse } from "../../format/spec.js";
 import type { Requirement, Section, Spec, SpecNote } from "../../model/types.js";
 import { projectError } from "../../workspace/errors.js";
@@ -114,7 +114,7 @@ function keptSections(spec: Spec): Section[] {
 function renamedSection(sec: Section, spec: Spec): string {
   const raw = lf(sec.raw).trimEnd();
   if (!READ_SECTIONS.has(sec.title.toLowerCase())) return raw;
-  const label = LAYOUT_ADAPTERS[spec.layout].label;
+  const label = LAYOUT_INFO[spec.layout].label;
   const nl = raw.indexOf("\n");
   const rest = nl === -1 ? "" : raw.slice(nl);
   return `## ${sec.title} (from ${label})${rest}`;
@@ -128,7 +128,7 @@ function newRequirement(spec: Spec, r: Requirement): NewRequirement {
     title: requirementTitle(r),
     text: r.text,
     scenarios: r.scenarios.map((sc) => newScenario(spec, r, sc)),
-    // A layout without statuses is read as draft (LAYOUT_ADAPTERS' `lacking`); the marker line says so.
+    // A layout without statuses is read as draft (LAYOUT_INFO' `lacking`); the marker line says so.
     status: r.markers?.status ?? spec.status ?? "draft",
     provenance: r.markers?.provenance ?? {},
     extra: { ...(r.markers?.extra ?? {}), ...extra },

@@ -6,9 +6,18 @@ import { BUILD_ID } from "../../model/version.js";
 import type { QueryStore, SourceRow } from "../../store/query-index.js";
 import { changeStamp, RACY_WINDOW_MS } from "../../workspace/discover.js";
 import type { ProjectRoot } from "../../workspace/root.js";
+import type { Sidecars } from "../../workspace/sidecars.js";
 
 /** Rows written by another parser version are dropped and rebuilt. Bump the suffix when the rows change. */
-export const QUERY_FORMAT = `${BUILD_ID}/q2`;
+const QUERY_FORMAT = `${BUILD_ID}/q2`;
+
+/**
+ * The format the rows are in: the parser version, and the side files' statuses (workspace/sidecars.ts), which
+ * change rows of spec files that did not move; a side file edited is a rebuild (they change rarely).
+ */
+export function queryFormat(sidecars: Sidecars): string {
+  return sidecars.signature === "" ? QUERY_FORMAT : `${QUERY_FORMAT}/${sidecars.signature.slice(0, 16)}`;
+}
 
 /** The folders of the last walk, stored in the index to check later without walking again. */
 export interface StoredTree {
@@ -38,8 +47,8 @@ export function isCurrent(row: SourceRow | undefined | null, size: number, mtime
  * may have. One stat per folder (its mtime moves when an entry is added, removed or renamed in it) and one
  * per indexed file (its size or mtime moves when it is written).
  */
-export function replay(project: ProjectRoot, store: QueryStore): number | null {
-  if (store.getState("format") !== QUERY_FORMAT) return null;
+export function replay(project: ProjectRoot, store: QueryStore, format: string): number | null {
+  if (store.getState("format") !== format) return null;
   const text = store.getState("tree");
   const tree = text ? (JSON.parse(text) as StoredTree | null) : null;
   if (!tree || tree.layouts.join() !== project.layouts.join()) return null;

@@ -9,13 +9,15 @@
 
 import { parseChange, type SourceFile } from "../../format/change.js";
 import { parseConstitutionOf, parseSpecOf } from "../../format/layouts/index.js";
+import { withSidecar } from "../../format/layouts/sidecar.js";
 import { contentHash } from "../../model/fingerprint.js";
 import type { QueryStore, SourceKind, SourceRow } from "../../store/query-index.js";
 import { type Discovery, discover, type SourceEntry } from "../../workspace/discover.js";
 import { readSource } from "../../workspace/read.js";
 import type { ProjectRoot } from "../../workspace/root.js";
+import type { Sidecars } from "../../workspace/sidecars.js";
 import { changeSources } from "../change-sources.js";
-import { isCurrent, QUERY_FORMAT, type StoredTree } from "./fresh.js";
+import { isCurrent, queryFormat, type StoredTree } from "./fresh.js";
 import {
   type ConstitutionRecord,
   changeRecord,
@@ -53,8 +55,14 @@ interface Plan {
   goneChanges: string[];
 }
 
-function plan(store: QueryStore, discovery: Discovery, forceRebuild: boolean): Plan {
-  const rebuild = forceRebuild || store.getState("format") !== QUERY_FORMAT;
+/** The side files of the project, and the row format they make (fresh.ts, queryFormat). */
+interface Overlay {
+  sidecars: Sidecars;
+  format: string;
+}
+
+function plan(store: QueryStore, discovery: Discovery, overlay: Overlay, forceRebuild: boolean): Plan {
+  const rebuild = forceRebuild || store.getState("format") !== overlay.format;
   const known = rebuild ? new Map<string, SourceRow>() : store.sources();
   const changeHashes = rebuild ? new Map<string, string>() : store.changeHashes();
   const candidates: SourceEntry[] = [];
@@ -88,17 +96,23 @@ function isEmpty(p: Plan): boolean {
 }
 
 /** Brings the query tables in step with `discovery`. Writes nothing when nothing changed. */
-export function refresh(store: QueryStore, discovery: Discovery, forceRebuild = false): RefreshCounts {
-  if (isEmpty(plan(store, discovery, forceRebuild))) return { parsed: 0, removed: 0, rebuilt: false };
+export function refresh(
+  store: QueryStore,
+  discovery: Discovery,
+  overlay: Overlay,
+  forceRebuild = false,
+): RefreshCounts {
+  if (isEmpty(plan(store, discovery, overlay, forceRebuild)))
+    return { parsed: 0, removed: 0, rebuilt: false };
   return store.write(() => {
     // Again under the write lock: another process may have done (some of) the work meanwhile.
-    const p = plan(store, discovery, forceRebuild);
+    const p = plan(store, discovery, overlay, forceRebuild);
     if (isEmpty(p)) return { parsed: 0, removed: 0, rebuilt: false };
-    return apply(store, discovery, p);
+    return apply(store, discovery, p, overlay);
   });
 }
 
-function apply(store: QueryStore, discovery: Discovery, p: Plan): RefreshCounts {
+function apply(store: QueryStore, discovery: Discovery, p: Plan, overlay: Overlay): RefreshCounts {
   if (p.rebuild) store.clear();
   const now = Date.now();
   let parsed = 0;
@@ -125,7 +139,10 @@ function apply(store: QueryStore, discovery: Discovery, p: Plan): RefreshCounts 
     if (kind === "spec") {
       const capability = entry.capability as string;
       if (read.ok) {
-        const { spec } = parseSpecOf(entry.layout, read.text, entry.rel, capability);
+        const spec = withSidecar(
+          parseSpecOf(entry.layout, read.text, entry.rel, capability).spec,
+          overlay.sidecars.byLayout.get(entry.layout),
+        );
         store.putSpecFile(
           specRow(spec),
           spec.requirements.map((r) => requirementRow(requirementRecord(spec, r))),
@@ -192,7 +209,7 @@ function apply(store: QueryStore, discovery: Discovery, p: Plan): RefreshCounts 
     }
   }
 
-  store.setState("format", QUERY_FORMAT);
+  store.setState("format", overlay.format);
   store.setState("refreshed_at", String(now));
   return { parsed, removed: p.vanished.length, rebuilt: p.rebuild };
 }
@@ -206,10 +223,15 @@ export interface WalkResult extends RefreshCounts {
  * Walks the project's folders and brings the whole index up to date, then records the folders walked so
  * that the next check (`replay` in fresh.ts) can tell whether anything changed without walking.
  */
-export function walkAndRefresh(project: ProjectRoot, store: QueryStore, forceRebuild: boolean): WalkResult {
+export function walkAndRefresh(
+  project: ProjectRoot,
+  store: QueryStore,
+  sidecars: Sidecars,
+  forceRebuild: boolean,
+): WalkResult {
   const at = Date.now();
   const discovery = discover(project);
-  const counts = refresh(store, discovery, forceRebuild);
+  const counts = refresh(store, discovery, { sidecars, format: queryFormat(sidecars) }, forceRebuild);
   // A walk that met unreadable folders or bad links is not replayed: fixing those moves no mtime.
   const tree: StoredTree | null =
     discovery.problems.length > 0

@@ -7,7 +7,7 @@
 // @req TSK-8, LAY-5, LAY-6
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { LAYOUT_ADAPTERS } from "../../format/layouts/index.js";
+import { LAYOUT_INFO } from "../../format/layouts/info.js";
 import {
   keelStatusToTaskmaster,
   parseTaskmaster,
@@ -217,7 +217,7 @@ export function runClaimOp(
  */
 function mirror(root: string, locate: LocateTask, key: string, status: LastingStatus): void {
   const where = locate(key);
-  if (!where || !LAYOUT_ADAPTERS[where.dialect].writesTasks) return;
+  if (!where || !LAYOUT_INFO[where.dialect].writesTasks) return;
   const path = join(root, where.file);
   const text = readFileSync(path, "utf8");
   const next =

@@ -5,7 +5,7 @@
 import { type Dirent, lstatSync, readdirSync, type Stats, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseBeads } from "../../format/layouts/beads.js";
-import { LAYOUT_ADAPTERS } from "../../format/layouts/index.js";
+import { LAYOUT_INFO } from "../../format/layouts/info.js";
 import { parseTaskmaster } from "../../format/layouts/taskmaster.js";
 import { type ParsedTask, type ParsedTaskFile, parseTasks, type TaskDiagnostic } from "../../format/tasks.js";
 import type { Layout } from "../../model/types.js";
@@ -268,7 +268,7 @@ export function loadTasks(root: string, sources: TaskSource[] = findTaskSources(
 
 /** Whether Keel writes task state into this dialect's files (not into Beads': bd owns them). */
 export function writesTasks(dialect: TaskDialect): boolean {
-  return LAYOUT_ADAPTERS[dialect].writesTasks;
+  return LAYOUT_INFO[dialect].writesTasks;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
 import { projectFiles } from "../../workspace/files.js";
 import { readSource } from "../../workspace/read.js";
 import type { ProjectRoot } from "../../workspace/root.js";
+import { loadSidecars, type Sidecars, sidecarFile } from "../../workspace/sidecars.js";
 import { changeSources } from "../change-sources.js";
 import type { CoverableRequirement } from "../tasks/coverage.js";
 import { taskSourceOf } from "../tasks/discovered.js";
@@ -84,8 +85,12 @@ export interface RunStats {
 }
 
 export function analyseProject(project: ProjectRoot, config: KeelConfig = loadConfig(project)): Analysis {
-  // Each layout's files are walked only when the layout is present, so the layouts are part of the signature.
-  const configSignature = contentHash(JSON.stringify([ENGINE_VERSION, config, project.layouts]));
+  // Each layout's files are walked only when the layout is present, so the layouts are part of the signature; the
+  // side files' statuses change findings of specs whose files did not move, so they are part of it too.
+  const sidecars = loadSidecars(project);
+  const configSignature = contentHash(
+    JSON.stringify([ENGINE_VERSION, config, project.layouts, sidecars.signature]),
+  );
   let index: IndexDb | null = null;
   try {
     index = IndexDb.open(project.root);
@@ -95,7 +100,7 @@ export function analyseProject(project: ProjectRoot, config: KeelConfig = loadCo
   try {
     const replayed = index ? replay(index, project, configSignature) : null;
     if (replayed) return replayed;
-    return analyseAll(project, config, index, configSignature);
+    return analyseAll(project, config, index, configSignature, sidecars);
   } finally {
     index?.close();
   }
@@ -150,6 +155,7 @@ function analyseAll(
   config: KeelConfig,
   index: IndexDb | null,
   configSignature: string,
+  sidecars: Sidecars,
 ): Analysis {
   const discovery = discover(project);
   {
@@ -202,6 +208,7 @@ function analyseAll(
     }
 
     const items: ItemVerdict[] = [];
+    applySidecars(payloads, sidecars);
     const projectFindings: Finding[] = discovery.problems.map((p) => ({
       rule: p.rule,
       severity: "error" as const,
@@ -312,6 +319,7 @@ function analyseAll(
       }
     }
 
+    projectFindings.push(...sidecarFindings(sidecars, requirementIds));
     const specFiles = new Map([...specEntries.values()].map((e) => [e.capability as string, e.rel]));
     const xref = crossFileRules({ living, references, touches, specFiles });
     const itemByFile = new Map(items.map((i) => [i.file, i]));
@@ -460,6 +468,44 @@ function livingRequirements(discovery: Discovery, payloads: Map<string, Payload>
         line: r.line,
         col: r.col,
       });
+    }
+  }
+  return out;
+}
+
+/**
+ * A side file's status stands in for the marker line a toolkit's spec cannot hold (format/layouts/sidecar.ts).
+ * The payloads are this run's own parsed copies, so they are changed in place.
+ */
+function applySidecars(payloads: Map<string, Payload>, sidecars: Sidecars): void {
+  if (sidecars.byLayout.size === 0) return;
+  for (const payload of payloads.values()) {
+    const entries = payload.kind === "spec" ? sidecars.byLayout.get(payload.layout) : undefined;
+    if (!entries || payload.kind !== "spec") continue;
+    for (const r of payload.requirements) {
+      const status = entries.get(r.id)?.status;
+      if (status) r.status = status;
+    }
+  }
+}
+
+/** The side files' own problems, and each ID they name that no requirement has. */
+function sidecarFindings(sidecars: Sidecars, ids: RequirementIds): Finding[] {
+  const out = sidecars.diagnostics.map((d) => fromDiagnostic(d));
+  if (sidecars.byLayout.size === 0) return out;
+  const known = new Set(ids.flatMap(([, list]) => list));
+  for (const [layout, entries] of sidecars.byLayout) {
+    for (const [id, markers] of entries) {
+      if (known.has(id)) continue;
+      out.push(
+        finding(
+          "layout/side-file-unknown",
+          "warning",
+          markers.span,
+          `${sidecarFile(layout)} names ${id}, which no requirement has`,
+          "fix the ID (a Spec Kit or Kiro ID is qualified by its feature, e.g. 001-photo-albums/FR-001) or remove the entry",
+        ),
+      );
     }
   }
   return out;

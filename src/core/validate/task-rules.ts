@@ -113,10 +113,16 @@ function coverageRules(graph: TaskGraph, input: TaskRuleInput): Finding[] {
     );
   }
   // A plan is judged against what it plans: a capability's own tasks.md against the capability's approved
-  // requirements, a change's tasks.md (once it uses `covers`) against what the change adds or modifies.
+  // requirements (a Spec Kit or Kiro feature's tasks.md against its feature's), a change's tasks.md (once it
+  // uses `covers`) against what the change adds or modifies.
   const planned = new Set(
     input.loaded.sources
-      .filter((s) => s.dialect === "keel" && s.file.startsWith("keel/specs/"))
+      .filter(
+        (s) =>
+          (s.dialect === "keel" && s.file.startsWith("keel/specs/")) ||
+          s.dialect === "speckit" ||
+          s.dialect === "kiro",
+      )
       .map((s) => s.scope),
   );
   for (const r of coverage.uncovered) {

@@ -77,4 +77,22 @@ describe("the side file of a layout that cannot hold status or provenance", () =
     writeFileSync(join(root, SIDE), "requirements: {}\n");
     expect(uncoveredOf(keel(root, "validate", "--json"))).toEqual([]);
   });
+
+  it("is carried into keel/ by keel import, as the imported requirement's marker line", () => {
+    const root = project({});
+    cpSync(join(FIXTURES, "speckit-legacy"), root, { recursive: true });
+    writeFile(
+      root,
+      SIDE,
+      "requirements:\n  001-kanban-board/FR-001: { status: approved, origin: human, actor: alice }\n",
+    );
+    expect(keel(root, "import", "speckit").code).toBe(0);
+    const spec = readFileSync(join(root, "keel/specs/001-kanban-board/spec.md"), "utf8");
+    const block = spec.slice(spec.indexOf("{#001-kanban-board/FR-001}"));
+    expect(block.split("\n")[1]).toMatch(
+      /^> status: approved · origin: human · actor: alice · imported-from: speckit:/,
+    );
+    const shown = jsonOut(keel(root, "show", "001-kanban-board/FR-001", "--json"));
+    expect(shown.item).toMatchObject({ status: "approved", file: "keel/specs/001-kanban-board/spec.md" });
+  });
 });

@@ -7,6 +7,7 @@ import { lstatSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseDocument } from "yaml";
 import { parseConstitutionOf, parseSpecOf } from "../../format/layouts/index.js";
+import { type SidecarEntries, withSidecar } from "../../format/layouts/sidecar.js";
 import type { Layout } from "../../model/types.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { CONFIG_FILE, configWithImported } from "../../workspace/config.js";
@@ -14,6 +15,7 @@ import { discover, type SourceEntry } from "../../workspace/discover.js";
 import { projectError, usageError } from "../../workspace/errors.js";
 import { readSource } from "../../workspace/read.js";
 import { findProjectRoot, type ImportableLayout } from "../../workspace/root.js";
+import { loadSidecars } from "../../workspace/sidecars.js";
 import { configTemplate } from "../init.js";
 import { findTaskSources, type LoadedTask, loadTasks } from "../tasks/load.js";
 import { keelConstitutionText } from "./keel-constitution.js";
@@ -51,9 +53,10 @@ export function importLayout(start: string, layout: ImportableLayout, options: I
   }
   const { root } = project;
   const entries = discover(project).files.filter((e) => e.layout === layout && !e.change);
+  const sidecars = loadSidecars(project);
   const kept: ImportReport["kept"] = [];
   const files: PlannedFile[] = [
-    ...entries.filter((e) => e.role === "spec").map(specFile),
+    ...entries.filter((e) => e.role === "spec").map((e) => specFile(e, sidecars.byLayout.get(layout))),
     ...constitutionFile(root, entries, kept),
     ...taskFiles(root, layout),
   ];
@@ -98,8 +101,10 @@ export function importLayout(start: string, layout: ImportableLayout, options: I
   };
 }
 
-function specFile(entry: SourceEntry): PlannedFile {
-  const parsed = parseSpecOf(entry.layout, readText(entry), entry.rel, entry.capability as string);
+/** One spec, with the status and provenance Keel kept for it in its side file (workspace/sidecars.ts). */
+function specFile(entry: SourceEntry, entries: SidecarEntries | undefined): PlannedFile {
+  const read = parseSpecOf(entry.layout, readText(entry), entry.rel, entry.capability as string);
+  const parsed = { ...read, spec: withSidecar(read.spec, entries) };
   return {
     file: `keel/specs/${entry.capability as string}/spec.md`,
     kind: "spec",

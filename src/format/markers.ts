@@ -42,10 +42,8 @@ export function isMarkerLine(line: string): boolean {
 
 export function parseMarkerLine(line: string, span: Span): ParsedMarkers {
   const body = (MARKER_LINE.exec(line)?.[1] ?? "").trim();
-  const provenance: Provenance = {};
-  const extra: Record<string, string> = {};
+  const markers: Markers = { provenance: {}, extra: {}, span, raw: line };
   const problems: MarkerProblem[] = [];
-  let status: RequirementStatus | undefined;
   let searchFrom = 0;
   for (const rawField of body.split(SEPARATOR)) {
     const field = rawField.trim();
@@ -53,71 +51,66 @@ export function parseMarkerLine(line: string, span: Span): ParsedMarkers {
     const fieldAt = line.indexOf(field, searchFrom);
     searchFrom = fieldAt + field.length;
     if (field === "explicit" || field === "inferred") {
-      provenance.basis = field;
+      markers.provenance.basis = field;
       continue;
     }
     const colon = field.indexOf(":");
     if (colon <= 0) {
-      extra[field] = "";
+      markers.extra[field] = "";
       continue;
     }
     const key = field.slice(0, colon).trim().toLowerCase();
     const value = field.slice(colon + 1).trim();
-    const at = fieldAt + field.indexOf(value, colon + 1);
-    switch (key) {
-      case "status":
-        if ((REQUIREMENT_STATUSES as readonly string[]).includes(value)) status = value as RequirementStatus;
-        else
-          problems.push({
-            message: `unknown status "${value}"`,
-            hint: `use one of: ${REQUIREMENT_STATUSES.join(", ")}`,
-            at,
-            length: value.length,
-          });
-        break;
-      case "origin":
-        if ((ORIGINS as readonly string[]).includes(value)) provenance.origin = value as Origin;
-        else
-          problems.push({
-            message: `unknown origin "${value}"`,
-            hint: `use one of: ${ORIGINS.join(", ")}`,
-            at,
-            length: value.length,
-          });
-        break;
-      case "basis":
-        if (value === "explicit" || value === "inferred") provenance.basis = value;
-        else
-          problems.push({
-            message: `unknown basis "${value}"`,
-            hint: "use explicit or inferred",
-            at,
-            length: value.length,
-          });
-        break;
-      case "actor":
-      case "by":
-        provenance.actor = value;
-        break;
-      case "tool":
-        provenance.tool = value;
-        break;
-      case "model":
-        provenance.model = value;
-        break;
-      case "change":
-        provenance.change = value;
-        break;
-      case "at":
-        provenance.at = value;
-        break;
-      default:
-        extra[key] = value;
-    }
+    const refused = applyMarkerField(markers, key, value);
+    if (refused)
+      problems.push({ ...refused, at: fieldAt + field.indexOf(value, colon + 1), length: value.length });
   }
-  const markers: Markers = { provenance, extra, span, raw: line };
-  if (status) markers.status = status;
   return { markers, problems };
+}
+
+/**
+ * Reads one `key: value` field into `markers` (an unknown key is kept in `extra`); returns why a value was
+ * refused, or null. The marker line and Keel's side files (format/layouts/sidecar.ts) share it.
+ */
+export function applyMarkerField(
+  markers: Markers,
+  key: string,
+  value: string,
+): { message: string; hint: string } | null {
+  const provenance = markers.provenance;
+  switch (key) {
+    case "status":
+      if (!(REQUIREMENT_STATUSES as readonly string[]).includes(value))
+        return {
+          message: `unknown status "${value}"`,
+          hint: `use one of: ${REQUIREMENT_STATUSES.join(", ")}`,
+        };
+      markers.status = value as RequirementStatus;
+      return null;
+    case "origin":
+      if (!(ORIGINS as readonly string[]).includes(value))
+        return { message: `unknown origin "${value}"`, hint: `use one of: ${ORIGINS.join(", ")}` };
+      provenance.origin = value as Origin;
+      return null;
+    case "basis":
+      if (value !== "explicit" && value !== "inferred")
+        return { message: `unknown basis "${value}"`, hint: "use explicit or inferred" };
+      provenance.basis = value;
+      return null;
+    case "actor":
+    case "by":
+      provenance.actor = value;
+      return null;
+    case "tool":
+    case "model":
+    case "change":
+    case "at":
+      provenance[key] = value;
+      return null;
+    default:
+      markers.extra[key] = value;
+      return null;
+  }
 }
 
 /** Renders markers in canonical field order. Used only when an edit creates or changes a marker line. */

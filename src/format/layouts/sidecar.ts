@@ -3,22 +3,11 @@
 // toolkit's files. Reading never throws; what cannot be read is a positioned diagnostic.
 // @req LAY-13
 import { isMap, isScalar, LineCounter, type Pair, parseDocument, type YAMLMap } from "yaml";
-import {
-  type Diagnostic,
-  type Markers,
-  ORIGINS,
-  type Origin,
-  type Provenance,
-  REQUIREMENT_STATUSES,
-  type RequirementStatus,
-  type Span,
-  type Spec,
-} from "../../model/types.js";
+import type { Diagnostic, Markers, Span, Spec } from "../../model/types.js";
+import { applyMarkerField } from "../markers.js";
 
 /** What the side file says of one requirement, as the marker line of a Keel requirement would. */
 export type SidecarEntries = Map<string, Markers>;
-
-const PROVENANCE_KEYS = ["actor", "tool", "model", "change", "at"] as const;
 
 export function parseSidecar(
   text: string,
@@ -63,24 +52,11 @@ function readEntry(value: unknown, span: Span, bad: (message: string) => void): 
     bad("must be a mapping of status and provenance fields");
     return null;
   }
-  const fields = (value as YAMLMap).toJSON() as Record<string, unknown>;
-  const provenance: Provenance = {};
-  const markers: Markers = { provenance, extra: {}, span, raw: "" };
-  for (const [key, v] of Object.entries(fields)) {
+  const markers: Markers = { provenance: {}, extra: {}, span, raw: "" };
+  for (const [key, v] of Object.entries((value as YAMLMap).toJSON() as Record<string, unknown>)) {
     const text = v === null || v === undefined ? "" : v instanceof Date ? v.toISOString() : String(v);
-    if (key === "status") {
-      if ((REQUIREMENT_STATUSES as readonly string[]).includes(text))
-        markers.status = text as RequirementStatus;
-      else bad(`unknown status "${text}" (use ${REQUIREMENT_STATUSES.join(", ")})`);
-    } else if (key === "origin") {
-      if ((ORIGINS as readonly string[]).includes(text)) provenance.origin = text as Origin;
-      else bad(`unknown origin "${text}" (use ${ORIGINS.join(", ")})`);
-    } else if (key === "basis") {
-      if (text === "explicit" || text === "inferred") provenance.basis = text;
-      else bad(`unknown basis "${text}" (use explicit or inferred)`);
-    } else if ((PROVENANCE_KEYS as readonly string[]).includes(key)) {
-      provenance[key as (typeof PROVENANCE_KEYS)[number]] = text;
-    } else markers.extra[key] = text;
+    const refused = applyMarkerField(markers, key, text);
+    if (refused) bad(`${refused.message} (${refused.hint})`);
   }
   return markers;
 }

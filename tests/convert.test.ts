@@ -8,7 +8,7 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadProject } from "../src/core/project.js";
 import { keel } from "./support/cli.js";
-import { tempProjects } from "./support/files.js";
+import { tempProjects, treeDigests } from "./support/files.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures", "layouts");
 const project = tempProjects("keel-convert-");
@@ -18,20 +18,6 @@ function copyOf(from: string, only?: string): string {
   const root = project({});
   cpSync(only ? join(from, only) : from, only ? join(root, only) : root, { recursive: true });
   return root;
-}
-
-/** Every file under `dir` with its bytes, so a refusal can be shown to have changed nothing. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const abs = join(d, name);
-      if (statSync(abs).isDirectory()) walk(abs);
-      else out[relative(dir, abs)] = readFileSync(abs).toString("base64");
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 function json<T>(cwd: string, ...args: string[]): T {
@@ -282,11 +268,11 @@ describe("never overwrite", () => {
     const root = copyOf(join(FIXTURES, "speckit-legacy"));
     mkdirSync(join(root, "keel", "specs", "001-kanban-board"), { recursive: true });
     writeFileSync(join(root, "keel", "specs", "001-kanban-board", "spec.md"), "# Mine\n");
-    const before = tree(root);
+    const before = treeDigests(root);
     const r = keel(root, "import", "speckit");
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("keel/specs/001-kanban-board/spec.md exists");
-    expect(tree(root)).toEqual(before);
+    expect(treeDigests(root)).toEqual(before);
   });
 
   it("refuses a spec with an ID written twice, naming both lines, and writes nothing", () => {
@@ -294,16 +280,16 @@ describe("never overwrite", () => {
     const text = readFileSync(join(root, "specs", "002-album-sharing", "spec.md"), "utf8");
     const lines = text.split("\n").flatMap((l, i) => (l.startsWith("- **FR-003**") ? [i + 1] : []));
     expect(lines.length).toBe(2);
-    const before = tree(root);
+    const before = treeDigests(root);
     const r = keel(root, "import", "speckit");
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`002-album-sharing/FR-003 is written 2 times (lines ${lines.join(", ")})`);
-    expect(tree(root)).toEqual(before);
+    expect(treeDigests(root)).toEqual(before);
   });
 
   it("--dry-run lists what would be written and writes nothing", () => {
     const root = copyOf(join(FIXTURES, "beads"));
-    const before = tree(root);
+    const before = treeDigests(root);
     const r = json<{
       dryRun: boolean;
       files: Array<{ file: string; count: number }>;
@@ -312,17 +298,17 @@ describe("never overwrite", () => {
     expect(r.dryRun).toBe(true);
     expect(r.files.map((f) => f.file)).toEqual(["keel/keel.yaml", "keel/specs/beads/tasks.md"]);
     expect(r.counts.tasks).toBe(taskCount.beads?.(root));
-    expect(tree(root)).toEqual(before);
+    expect(treeDigests(root)).toEqual(before);
   });
 
   it("refuses an export into a folder that already holds the files", () => {
     const first = importToKeel(copyOf(join(FIXTURES, "speckit-legacy")), "speckit");
     const out = project({});
     expect(keel(first, "export", "speckit", "--out", out).code).toBe(0);
-    const before = tree(out);
+    const before = treeDigests(out);
     const r = keel(first, "export", "speckit", "--out", out);
     expect(r.code).toBe(3);
-    expect(tree(out)).toEqual(before);
+    expect(treeDigests(out)).toEqual(before);
   });
 
   it("rejects an unknown layout as a usage error", () => {

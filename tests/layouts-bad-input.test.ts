@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Finding } from "../src/model/types.js";
 import { keel } from "./support/cli.js";
 import { tempProjects, treeDigests } from "./support/files.js";
 
@@ -9,14 +10,6 @@ const BEADS = ".beads/issues.jsonl";
 /** A second layout beside the broken file: its tasks must still be listed. */
 const KEEL_TASKS = { "keel/specs/x/tasks.md": "- [ ] 1.1 Write the parser\n- [ ] 1.2 Write the docs\n" };
 const KEEL_KEYS = ["x/1.1", "x/1.2"];
-
-interface Finding {
-  rule: string;
-  severity: string;
-  file: string;
-  line: number;
-  col: number;
-}
 
 /** 1-based line and column of the first `needle` in `text` (after the line holding `after`, when given). */
 function positionOf(text: string, needle: string, after?: string): { line: number; col: number } {

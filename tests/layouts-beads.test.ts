@@ -248,7 +248,7 @@ describe("parseBeads on bad input", () => {
       ["beads/bad-field", 3],
     ]);
     expect(parsed.tasks.map((t) => [t.id, t.status, t.priority])).toEqual([
-      ["L1", "open", 2],
+      ["_no-id", "open", 2],
       ["bd-0001", "open", 2],
       ["bd-0002", "blocked", 3],
     ]);

@@ -1,14 +1,11 @@
 // The deterministic validator Spec Kit and Kiro lack: their structural rules through `keel validate`, and the
 // `--profile speckit|kiro` rulesets that report only those (plus the task graph's, duplicate IDs and clarity).
 import { describe, expect, it } from "vitest";
+import type { Finding } from "../src/model/types.js";
 import { jsonOut, keel } from "./support/cli.js";
-import { tempProjects } from "./support/files.js";
+import { lineOf, tempProjects } from "./support/files.js";
 
 const project = tempProjects("keel-layouts-profiles-");
-
-function lineOf(text: string, needle: string): number {
-  return text.slice(0, text.indexOf(needle)).split("\n").length;
-}
 
 const SPEC = [
   "# Feature Specification: Albums",
@@ -64,12 +61,6 @@ const KIRO = [
   "2. Items are shown in a list",
   "",
 ].join("\n");
-
-interface Finding {
-  rule: string;
-  file: string;
-  line: number;
-}
 
 // @verifies LAY-11
 describe("Spec Kit and Kiro rules in keel validate", () => {

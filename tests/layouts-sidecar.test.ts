@@ -4,8 +4,9 @@
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { Finding } from "../src/model/types.js";
 import { jsonOut, keel } from "./support/cli.js";
-import { tempProjects, treeDigests, writeFile } from "./support/files.js";
+import { lineOf, tempProjects, treeDigests, writeFile } from "./support/files.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures", "layouts");
 const project = tempProjects("keel-layouts-sidecar-");
@@ -15,16 +16,6 @@ function speckit(): string {
   const root = project({});
   cpSync(join(FIXTURES, "speckit"), root, { recursive: true });
   return root;
-}
-
-function lineOf(text: string, needle: string): number {
-  return text.slice(0, text.indexOf(needle)).split("\n").length;
-}
-
-interface Finding {
-  rule: string;
-  file: string;
-  line: number;
 }
 
 // @verifies LAY-13

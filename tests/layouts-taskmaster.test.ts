@@ -345,7 +345,7 @@ describe("parseTaskmaster on bad input", () => {
     const read = parseTaskmaster(noId);
     expect(read.diagnostics.map((d) => d.rule)).toEqual(["taskmaster/missing-field"]);
     const anonymous = read.tags[0]?.tasks.find((t) => t.title === "Email invoices to customers");
-    expect(anonymous?.id).toBe(`L${anonymous?.line}`);
+    expect(anonymous?.id).toBe("_email-invoices-to-customers");
     expect(allCount(noId)).toBe(total);
   });
 

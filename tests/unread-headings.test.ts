@@ -173,7 +173,7 @@ describe("every kind of unread heading, in a Keel project's spec and change", ()
   it("analyze reports each, in path order, and not the heading inside a code fence nor the read ones", () => {
     const out = jsonOut(keel(root, "analyze", "--json"));
     const unread = (out.findings as Finding[]).filter((f) => f.rule === RULE);
-    expect(unread.map((f) => `${f.file}:${f.line}`).sort()).toEqual([...expected].sort());
+    expect(unread.map((f) => `${f.file}:${f.line}`)).toEqual(expected);
     // Read: PAY-1 in the spec (the one requirement counted), PAY-3 in the delta.
     expect(out.summary.requirements).toBe(1);
     const why = new Map(unread.map((f) => [`${f.file}:${f.line}`, f.message]));

@@ -5,7 +5,7 @@ import { cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { jsonOut, keel } from "./support/cli.js";
-import { tempProjects } from "./support/files.js";
+import { lineOf, tempProjects } from "./support/files.js";
 import { commitAll, git, gitInit } from "./support/git.js";
 
 const project = tempProjects("keel-validate-rules-");
@@ -31,14 +31,6 @@ function validate(root: string, ...extra: string[]): { code: number | null; find
 
 function byRule(findings: Finding[], rule: string): Finding[] {
   return findings.filter((f) => f.rule === rule);
-}
-
-/** The 1-based line of the only line of `text` that contains `needle`. */
-function lineOf(text: string, needle: string): number {
-  const lines = text.split("\n");
-  const hits = lines.flatMap((l, i) => (l.includes(needle) ? [i + 1] : []));
-  expect(hits, `"${needle}" should occur on exactly one line`).toHaveLength(1);
-  return hits[0] as number;
 }
 
 /** The 1-based column of `needle` on its only line of `text`. */

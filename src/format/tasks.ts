@@ -273,7 +273,7 @@ export function parseTasks(text: string, options: ParseTasksOptions = {}): Parse
     if (heading) {
       stack = [];
       headings.push({ level: (heading[1] as string).length, text: heading[2] as string });
-      phase = (heading[2] as string).replace(/^Phase\s+\d+\s*:\s*/i, "").trim() || null;
+      phase = (heading[2] as string).replace(SPECKIT_PHASE, "").trim() || null;
       if ((heading[1] as string).length === 1) phase = null;
       continue;
     }
@@ -326,6 +326,14 @@ export function parseTasks(text: string, options: ParseTasksOptions = {}): Parse
 }
 
 /**
+ * The ID of a task written without one: `_` and the slug of its title (`_` cannot begin a written ID, so the two
+ * never meet). Shared by the JSON task readers (format/layouts/), for a task whose file gives it no ID.
+ */
+export function titleKey(title: string): string {
+  return `_${slug(title) || "untitled"}`;
+}
+
+/**
  * Gives a task its ID: the one written, else `_` and the slug of its title (`_` cannot begin a written ID, so the
  * two never meet). The n-th task with the same such ID (n ≥ 2) is `<ID>@<n>`: `@` is in no written ID or slug.
  * Nothing depends on a line number, so an edit elsewhere in the file moves no ID.
@@ -335,7 +343,7 @@ function assignId(
   written: string | null,
   byBase: Map<string, { task: ParsedTask; written: boolean }[]>,
 ): void {
-  const base = written ?? `_${slug(task.title) || "untitled"}`;
+  const base = written ?? titleKey(task.title);
   const same = byBase.get(base) ?? [];
   same.push({ task, written: written !== null });
   byBase.set(base, same);

@@ -24,28 +24,56 @@ export interface ProjectRoot {
 export const LAYOUT_DIR: Record<NativeLayout, string> = { keel: "keel", openspec: "openspec" };
 
 /**
- * How each layout is recognised, with stats only (and, for Spec Kit without `.specify/`, one listing of
- * `specs/`). The rules are documented in docs/layouts.md.
+ * How each layout is recognised: `entries` are the top-level names it needs one of, `present` the stats that
+ * confirm it (and, for Spec Kit without `.specify/`, one listing of `specs/`). The rules are documented in
+ * docs/layouts.md.
  */
-const LAYOUT_PROBES: ReadonlyArray<{ layout: Layout; present: (dir: string) => boolean }> = [
-  { layout: "keel", present: (d) => isFile(join(d, "keel", "keel.yaml")) || isDir(join(d, "keel", "specs")) },
-  {
-    layout: "openspec",
-    present: (d) => isDir(join(d, "openspec", "specs")) || isDir(join(d, "openspec", "changes")),
-  },
-  { layout: "speckit", present: (d) => isDir(join(d, ".specify")) || hasSpeckitFeature(join(d, "specs")) },
-  { layout: "kiro", present: (d) => isDir(join(d, ".kiro", "specs")) || isDir(join(d, ".kiro", "steering")) },
-  {
-    layout: "taskmaster",
-    present: (d) =>
-      isFile(join(d, ".taskmaster", "tasks", "tasks.json")) ||
-      (isFile(join(d, ".taskmasterconfig")) && isFile(join(d, "tasks", "tasks.json"))),
-  },
-  { layout: "beads", present: (d) => isFile(join(d, ".beads", "issues.jsonl")) },
-];
+const LAYOUT_PROBES: ReadonlyArray<{ layout: Layout; entries: string[]; present: (dir: string) => boolean }> =
+  [
+    {
+      layout: "keel",
+      entries: ["keel"],
+      present: (d) => isFile(join(d, "keel", "keel.yaml")) || isDir(join(d, "keel", "specs")),
+    },
+    {
+      layout: "openspec",
+      entries: ["openspec"],
+      present: (d) => isDir(join(d, "openspec", "specs")) || isDir(join(d, "openspec", "changes")),
+    },
+    {
+      layout: "speckit",
+      entries: [".specify", "specs"],
+      present: (d) => isDir(join(d, ".specify")) || hasSpeckitFeature(join(d, "specs")),
+    },
+    {
+      layout: "kiro",
+      entries: [".kiro"],
+      present: (d) => isDir(join(d, ".kiro", "specs")) || isDir(join(d, ".kiro", "steering")),
+    },
+    {
+      layout: "taskmaster",
+      entries: [".taskmaster", ".taskmasterconfig"],
+      present: (d) =>
+        isFile(join(d, ".taskmaster", "tasks", "tasks.json")) ||
+        (isFile(join(d, ".taskmasterconfig")) && isFile(join(d, "tasks", "tasks.json"))),
+    },
+    { layout: "beads", entries: [".beads"], present: (d) => isFile(join(d, ".beads", "issues.jsonl")) },
+  ];
 
+/**
+ * The layouts in `dir`. The folder is listed once, and only the probes whose top-level names it holds run their
+ * stats: a folder of none of them (every parent on the way up, usually) costs one call.
+ */
 export function detectLayouts(dir: string): Layout[] {
-  return LAYOUT_PROBES.filter((p) => p.present(dir)).map((p) => p.layout);
+  let names: Set<string>;
+  try {
+    names = new Set(readdirSync(dir));
+  } catch {
+    return [];
+  }
+  return LAYOUT_PROBES.filter((p) => p.entries.some((e) => names.has(e)) && p.present(dir)).map(
+    (p) => p.layout,
+  );
 }
 
 /** The layouts Keel reads in `dir` (found, less those keel.yaml lists as imported) and the imported ones. */

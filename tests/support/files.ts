@@ -12,7 +12,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { diffLines } from "diff";
-import { afterAll } from "vitest";
+import { afterAll, expect } from "vitest";
 
 export function writeFile(root: string, rel: string, data: string | Buffer): void {
   mkdirSync(dirname(join(root, rel)), { recursive: true });
@@ -68,4 +68,12 @@ export function changedLines(a: string, b: string): { removed: string[]; added: 
     if (part.added) added.push(...lines);
   }
   return { removed, added };
+}
+
+/** The 1-based line of `needle` in `text`, which must hold it on exactly one line (else the test fails). */
+export function lineOf(text: string, needle: string): number {
+  const lines = text.split("\n");
+  const hits = lines.flatMap((l, i) => (l.includes(needle) ? [i + 1] : []));
+  expect(hits, `"${needle}" should occur on exactly one line`).toHaveLength(1);
+  return hits[0] as number;
 }

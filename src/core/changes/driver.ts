@@ -10,7 +10,7 @@ import { actorLabel, resolveActor } from "../../workspace/actor.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { loadConfig } from "../../workspace/config.js";
 import { decodeSource } from "../../workspace/read.js";
-import { detectLayouts, findProjectRoot } from "../../workspace/root.js";
+import { findProjectRoot, type ProjectRoot } from "../../workspace/root.js";
 import { appendEvent } from "../audit.js";
 import { blockCore, lf } from "./blocks.js";
 import { GIT_MERGE, listConflicts, recordConflict, setConflictStatus } from "./conflicts.js";
@@ -120,13 +120,14 @@ function recordMergeConflicts(
   warnings: string[],
 ): string[] {
   const root = join(cwd, prefix);
-  if (detectLayouts(root).length === 0) {
-    warnings.push(`no Keel project at ${prefix || "."}: the conflicts are not recorded`);
-    return [];
-  }
   let state: StateDb | null = null;
   try {
-    const project = findProjectRoot(root, true);
+    // The spec merged is a Keel or OpenSpec one (SPEC_PATH): only such a layout records its conflicts.
+    const project = nativeProject(root);
+    if (!project) {
+      warnings.push(`no Keel project at ${prefix || "."}: the conflicts are not recorded`);
+      return [];
+    }
     const config = loadConfig(project);
     const actor = resolveActor(config, { cwd: project.root });
     state = StateDb.open(project.root);
@@ -161,6 +162,16 @@ function recordMergeConflicts(
     return [];
   } finally {
     state?.close();
+  }
+}
+
+/** The project at `root` when it holds Keel's or OpenSpec's layout, else null. */
+function nativeProject(root: string): ProjectRoot | null {
+  try {
+    const project = findProjectRoot(root, true);
+    return project.native.length > 0 ? project : null;
+  } catch {
+    return null;
   }
 }
 

@@ -127,11 +127,16 @@ function exportedSpecs(specs: Spec[], target: ExportTarget, kept: ExportReport["
   });
 }
 
-/** A spec as Keel text and model: Keel's and OpenSpec's files as written, a toolkit's as `keel import` writes it. */
+/**
+ * A spec as Keel text and model: Keel's and OpenSpec's files as written, a toolkit's as `keel import` writes it,
+ * with the status and provenance the project model gave it from the side file (`spec` is loadProject's).
+ */
 function keelModel(root: string, spec: Spec): { text: string; spec: Spec } {
   const source = readOrThrow(root, spec.file);
   const native = spec.layout === "keel" || spec.layout === "openspec";
-  const text = native ? source : keelSpecText(parseSpecOf(spec.layout, source, spec.file, spec.capability));
+  const text = native
+    ? source
+    : keelSpecText({ ...parseSpecOf(spec.layout, source, spec.file, spec.capability), spec });
   return { text, spec: parseSpec(text, spec.file, spec.capability).spec };
 }
 

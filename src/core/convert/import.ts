@@ -139,7 +139,11 @@ function constitutionFile(root: string, entries: SourceEntry[], kept: ImportRepo
 function taskFiles(root: string, layout: Layout): PlannedFile[] {
   const sources = findTaskSources(root).filter((s) => s.dialect === layout);
   const byScope = new Map<string, LoadedTask[]>();
-  for (const t of loadTasks(root, sources).tasks) byScope.set(t.scope, [...(byScope.get(t.scope) ?? []), t]);
+  for (const t of loadTasks(root, sources).tasks) {
+    const list = byScope.get(t.scope);
+    if (list) list.push(t);
+    else byScope.set(t.scope, [t]);
+  }
   return [...byScope].map(([scope, tasks]) => ({
     file: `keel/specs/${scope}/tasks.md`,
     kind: "tasks" as const,

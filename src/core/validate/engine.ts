@@ -229,13 +229,14 @@ function analyseAll(
       const payload = payloads.get(entry.rel);
       if (!payload) continue;
       if (payload.kind === "spec") {
-        items.push({
+        const item: ItemVerdict = {
           id: payload.capability,
           type: "spec",
           file: entry.rel,
           findings: [...payload.findings],
           requirements: payload.requirements.length,
-        });
+        };
+        items.push(item);
         living.set(payload.capability, [...(living.get(payload.capability) ?? []), ...payload.requirements]);
         specEntries.set(`${entry.layout}:${payload.capability}`, entry);
         requirements += payload.requirements.length;
@@ -245,7 +246,7 @@ function analyseAll(
           discovered ??= new Set(discovery.files.map((f) => f.rel));
           const plan = entry.rel.replace(/spec\.md$/, "plan.md");
           if (discovered.has(plan))
-            items[items.length - 1]?.findings.push(
+            item.findings.push(
               ...clarificationAfterPlan(entry.rel, payload.capability, payload.clarifications, plan),
             );
         }
@@ -480,8 +481,9 @@ function livingRequirements(discovery: Discovery, payloads: Map<string, Payload>
 function applySidecars(payloads: Map<string, Payload>, sidecars: Sidecars): void {
   if (sidecars.byLayout.size === 0) return;
   for (const payload of payloads.values()) {
-    const entries = payload.kind === "spec" ? sidecars.byLayout.get(payload.layout) : undefined;
-    if (!entries || payload.kind !== "spec") continue;
+    if (payload.kind !== "spec") continue;
+    const entries = sidecars.byLayout.get(payload.layout);
+    if (!entries) continue;
     for (const r of payload.requirements) {
       const status = entries.get(r.id)?.status;
       if (status) r.status = status;

@@ -7,7 +7,14 @@
 // own export and be overwritten, or be imported over a newer database row. Status changes go through `bd`.
 // @req LAY-2, LAY-6
 import { type Node, printParseErrorCode } from "jsonc-parser/lib/esm/main.js";
-import type { DependencyKind, ParsedTask, ParsedTaskFile, TaskDiagnostic, TaskStatus } from "../tasks.js";
+import {
+  type DependencyKind,
+  type ParsedTask,
+  type ParsedTaskFile,
+  type TaskDiagnostic,
+  type TaskStatus,
+  titleKey,
+} from "../tasks.js";
 import { jsonTask, parseStrictJson, properties, proseLines, stringValue as str } from "./json-tasks.js";
 
 const STATUS_MAP: Record<string, TaskStatus> = {
@@ -93,8 +100,9 @@ class BeadsReader {
       return;
     }
     if (ownId === null) this.diag("missing-field", "issue has no id", line, startCol);
-    const id = ownId ?? `L${line}`;
     const title = (str(props.get("title")) ?? "").replace(/\s+/g, " ").trim();
+    // Keyed by its title, as a Markdown task without an ID is, never by its line: lines move with every edit.
+    const id = ownId ?? titleKey(title);
     if (!title) this.diag("missing-field", `issue ${id} has no title`, line, startCol);
     const status = this.status(id, statusNode, rawStatus, line);
     const task = jsonTask({

@@ -18,7 +18,6 @@ export type Holding =
   | "guidance";
 
 export interface LayoutInfo {
-  name: Layout;
   /** The toolkit's own name, as people write it. */
   label: string;
   /** Where its files are, project-relative, for messages. */
@@ -30,7 +29,6 @@ export interface LayoutInfo {
 
 export const LAYOUT_INFO: Readonly<Record<Layout, LayoutInfo>> = {
   keel: {
-    name: "keel",
     label: "Keel",
     where: "keel/",
     holds: [
@@ -47,7 +45,6 @@ export const LAYOUT_INFO: Readonly<Record<Layout, LayoutInfo>> = {
     writesTasks: true,
   },
   openspec: {
-    name: "openspec",
     label: "OpenSpec",
     where: "openspec/",
     // Keel's marker line is a Markdown blockquote OpenSpec ignores, so status and provenance fit in its files.
@@ -63,7 +60,6 @@ export const LAYOUT_INFO: Readonly<Record<Layout, LayoutInfo>> = {
     writesTasks: true,
   },
   speckit: {
-    name: "speckit",
     label: "Spec Kit",
     where: "specs/<feature>/, .specify/",
     holds: [
@@ -78,21 +74,18 @@ export const LAYOUT_INFO: Readonly<Record<Layout, LayoutInfo>> = {
     writesTasks: true,
   },
   kiro: {
-    name: "kiro",
     label: "Kiro",
     where: ".kiro/specs/<feature>/, .kiro/steering/",
     holds: ["requirements", "tasks", "task-dependencies", "design-notes", "guidance"],
     writesTasks: true,
   },
   taskmaster: {
-    name: "taskmaster",
     label: "Task Master",
     where: ".taskmaster/tasks/tasks.json",
     holds: ["tasks", "task-dependencies"],
     writesTasks: true,
   },
   beads: {
-    name: "beads",
     label: "Beads",
     where: ".beads/issues.jsonl",
     holds: ["tasks", "task-dependencies"],

@@ -12,7 +12,13 @@ import {
   type Node,
   printParseErrorCode,
 } from "jsonc-parser/lib/esm/main.js";
-import type { ParsedTask, TaskDependency, TaskDiagnostic, TaskStatus } from "../tasks.js";
+import {
+  type ParsedTask,
+  type TaskDependency,
+  type TaskDiagnostic,
+  type TaskStatus,
+  titleKey,
+} from "../tasks.js";
 import { jsonTask, parseStrictJson as parseJson, properties, proseLines } from "./json-tasks.js";
 
 export type TaskmasterFormat = "tagged" | "legacy";
@@ -162,10 +168,11 @@ class TaskmasterReader {
     const anchor = this.pos.at(statusNode?.offset ?? node.offset);
     const ownId = idOf(props.get("id"));
     if (ownId === null) this.diag("missing-field", `a ${what} in tag ${tag} has no id`, node.offset);
-    const local = ownId ?? `L${anchor.line}`;
-    const id = parent === null ? local : `${parent}.${local}`;
     const titleNode = props.get("title");
     const title = titleNode?.type === "string" ? String(titleNode.value).replace(/\s+/g, " ").trim() : "";
+    // Keyed by its title, as a Markdown task without an ID is, never by its line: lines move with every edit.
+    const local = ownId ?? titleKey(title);
+    const id = parent === null ? local : `${parent}.${local}`;
     if (!title) this.diag("missing-field", `task ${id} in tag ${tag} has no title`, node.offset);
     const status = this.status(id, statusNode);
     const task = jsonTask({

@@ -3,8 +3,8 @@
 // dependency edges as Keel reads them from the source; nothing is ever overwritten. Counts are checked against
 // regular expressions over the fixtures' own text or JSON.parse of their task files.
 // @verifies LAY-12
-import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadProject } from "../src/core/project.js";
 import { keel } from "./support/cli.js";

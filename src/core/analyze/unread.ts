@@ -16,9 +16,6 @@ import { REQUIREMENT_HEADING } from "../../format/requirement.js";
 import { type Heading, lineText, type Scan, scan } from "../../format/scan.js";
 import { type TopSection, topSections } from "../../format/spec.js";
 import type { Finding, Layout } from "../../model/types.js";
-import { discover } from "../../workspace/discover.js";
-import { readSource } from "../../workspace/read.js";
-import type { ProjectRoot } from "../../workspace/root.js";
 
 export const UNREAD_HEADING = "analyze/unread-heading";
 
@@ -97,33 +94,5 @@ export function unreadFindings(list: readonly UnreadHeading[]): Finding[] {
   }));
 }
 
-/** How many, and where the first ones are, for one-line summaries. */
-export interface UnreadSummary {
-  headings: number;
-  /** `file:line` of the first few, in path order. */
-  first: string[];
-}
-
-const SHOWN = 3;
-
-export function summariseUnread(list: readonly UnreadHeading[]): UnreadSummary {
-  return { headings: list.length, first: list.slice(0, SHOWN).map((u) => `${u.file}:${u.line}`) };
-}
-
-/**
- * Every unread heading of a project's living specs and open changes' delta specs, in path order. Reads and
- * scans the files only (no requirement is parsed), so `keel status` can afford it; unreadable files are
- * `keel validate`'s to report.
- */
-export function projectUnreadHeadings(project: ProjectRoot): UnreadHeading[] {
-  const out: UnreadHeading[] = [];
-  for (const entry of discover(project).files) {
-    if (!readsRequirementHeadings(entry.layout) || entry.change?.archived) continue;
-    const kind: HeadingFileKind | null =
-      entry.role === "spec" ? "spec" : entry.role === "delta" ? "delta" : null;
-    if (kind === null) continue;
-    const r = readSource(entry.abs, entry.size);
-    if (r.ok) out.push(...unreadHeadings(r.text, entry.rel, kind));
-  }
-  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
-}
+/** How many unread headings `keel status` names by `file:line` (it counts them all). */
+export const UNREAD_SHOWN = 3;

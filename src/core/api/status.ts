@@ -4,7 +4,7 @@ import { basename } from "node:path";
 import { LAYOUT_INFO, lacking } from "../../format/layouts/info.js";
 import { loadConfig } from "../../workspace/config.js";
 import type { ProjectRoot } from "../../workspace/root.js";
-import { projectUnreadHeadings, summariseUnread } from "../analyze/unread.js";
+import { UNREAD_SHOWN } from "../analyze/unread.js";
 import { withQueryIndex } from "../query.js";
 import { analyseProject } from "../validate/engine.js";
 import { buildReport } from "../validate/report.js";
@@ -48,7 +48,7 @@ export async function statusAnswer(project: ProjectRoot) {
       byStatus: q.summary.byStatus,
       byOrigin: q.summary.byOrigin,
       /** Requirement-like headings the layout does not read, so missing from `requirements`. */
-      unread: summariseUnread(projectUnreadHeadings(project)),
+      unread: { headings: result.unread.length, first: result.unread.slice(0, UNREAD_SHOWN) },
     },
     constitution: q.summary.constitution
       ? {

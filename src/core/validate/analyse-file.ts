@@ -11,6 +11,7 @@ import type { Finding, Layout } from "../../model/types.js";
 import type { IndexedFile } from "../../store/index-db.js";
 import { RACY_WINDOW_MS, type SourceEntry } from "../../workspace/discover.js";
 import { readSource } from "../../workspace/read.js";
+import { readsRequirementHeadings, unreadHeadings } from "../analyze/unread.js";
 import { clarityRules, vagueTermMatcher } from "./clarity.js";
 import { fromDiagnostic } from "./finding.js";
 import { type Clarification, clarificationsOf, layoutSpecRules } from "./layout-rules.js";
@@ -31,6 +32,8 @@ export interface SpecPayload {
   references: Array<{ id: string; line: number; col: number }>;
   /** Spec Kit: the `[NEEDS CLARIFICATION]` markers, for the rule that needs the feature's plan. */
   clarifications?: Clarification[];
+  /** Lines of requirement-like headings the layout does not read (core/analyze/unread.ts), for `keel status`. */
+  unread?: number[];
 }
 
 export interface OtherPayload {
@@ -156,5 +159,9 @@ function analyseFile(entry: SourceEntry, text: string, vague: ReturnType<typeof 
   };
   const clarifications = clarificationsOf(spec);
   if (clarifications && clarifications.length > 0) payload.clarifications = clarifications;
+  if (readsRequirementHeadings(entry.layout)) {
+    const unread = unreadHeadings(text, entry.rel, "spec").map((u) => u.line);
+    if (unread.length > 0) payload.unread = unread;
+  }
   return payload;
 }

@@ -26,6 +26,7 @@ import { projectFiles } from "../../workspace/files.js";
 import { readSource } from "../../workspace/read.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import { loadSidecars, type Sidecars, sidecarFile } from "../../workspace/sidecars.js";
+import { unreadHeadings } from "../analyze/unread.js";
 import { changeSources } from "../change-sources.js";
 import type { CoverableRequirement } from "../tasks/coverage.js";
 import { taskSourceOf } from "../tasks/discovered.js";
@@ -51,6 +52,11 @@ export interface ItemVerdict {
 /** Everything validation computes, before profile and target filtering. Stored in the index as one value. */
 export interface FullResult {
   items: ItemVerdict[];
+  /**
+   * `file:line` of every requirement-like heading the layout does not read, in path order: counted by `keel
+   * status` from here, so that it replays with the rest (core/analyze/unread.ts says which headings).
+   */
+  unread: string[];
   /** Findings that belong to no spec or change (constitution, unreadable folders, config). */
   projectFindings: Finding[];
   requirements: number;
@@ -223,6 +229,7 @@ function analyseAll(
     const references: Array<{ id: string; file: string; line: number; col: number }> = [];
     let requirements = 0;
     const requirementIds: RequirementIds = [];
+    const unread: string[] = [];
     /** Every discovered path, made when a Spec Kit spec asks whether its plan exists. */
     let discovered: Set<string> | undefined;
     for (const entry of discovery.files) {
@@ -242,6 +249,7 @@ function analyseAll(
         requirements += payload.requirements.length;
         requirementIds.push([payload.capability, payload.requirements.map((r) => r.id)]);
         for (const r of payload.references) references.push({ ...r, file: entry.rel });
+        for (const line of payload.unread ?? []) unread.push(`${entry.rel}:${line}`);
         if (payload.clarifications) {
           discovered ??= new Set(discovery.files.map((f) => f.rel));
           const plan = entry.rel.replace(/spec\.md$/, "plan.md");
@@ -261,13 +269,14 @@ function analyseAll(
     for (const ref of discovery.changes) {
       if (ref.archived) continue;
       const files = openChangeFiles.get(ref.dir) ?? [];
-      const { change, findings, tasks } = analyseChange(
+      const { change, findings, tasks, unreadDelta } = analyseChange(
         ref,
         files,
         specEntries,
         ref.layout === "openspec" ? openspecSchemas(project) : undefined,
       );
       parsed += files.length;
+      unread.push(...unreadDelta);
       if (tasks) taskTexts.set(tasks.file, tasks.text);
       const plan: ChangePlan | null = tasks
         ? { change: change.id, tasksFile: tasks.file, requirements: [] }
@@ -375,7 +384,8 @@ function analyseAll(
     items.sort((a, b) =>
       a.type === b.type ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.type === "spec" ? -1 : 1,
     );
-    const result: FullResult = { items, projectFindings, requirements };
+    unread.sort(compareLocations);
+    const result: FullResult = { items, projectFindings, requirements, unread };
 
     if (index) {
       const present = new Set(discovery.files.map((f) => f.rel));
@@ -415,7 +425,7 @@ function analyseChange(
   files: SourceEntry[],
   specEntries: Map<string, SourceEntry>,
   projectSchemas: readonly string[] | undefined,
-): { change: Change; findings: Finding[]; tasks: SourceFile | null } {
+): { change: Change; findings: Finding[]; tasks: SourceFile | null; unreadDelta: string[] } {
   const findings: Finding[] = [];
   const read = (entry: SourceEntry): SourceFile | null => {
     const r = readSource(entry.abs, entry.size);
@@ -425,6 +435,9 @@ function analyseChange(
   };
   const sources = changeSources(ref, files, read);
   const tasks = sources.tasks;
+  const unreadDelta = sources.deltas.flatMap((d) =>
+    unreadHeadings(d.text, d.file, "delta").map((u) => `${d.file}:${u.line}`),
+  );
   const { change, diagnostics } = parseChange(sources);
   findings.push(...diagnostics.map((d) => fromDiagnostic(d, ref.id)));
   // The change rules compare deltas with the living specs they touch; only those are parsed again.
@@ -450,7 +463,7 @@ function analyseChange(
       ),
     );
   }
-  return { change, findings, tasks };
+  return { change, findings, tasks, unreadDelta };
 }
 
 /** The living specs' requirements with their effective status, for the coverage rules. */
@@ -511,6 +524,18 @@ function sidecarFindings(sidecars: Sidecars, ids: RequirementIds): Finding[] {
     }
   }
   return out;
+}
+
+/** `file:line` strings in path order, then line order (not string order: line 10 after line 9). */
+function compareLocations(a: string, b: string): number {
+  const [fa, la] = splitLocation(a);
+  const [fb, lb] = splitLocation(b);
+  return fa < fb ? -1 : fa > fb ? 1 : la - lb;
+}
+
+function splitLocation(at: string): [string, number] {
+  const colon = at.lastIndexOf(":");
+  return [at.slice(0, colon), Number(at.slice(colon + 1))];
 }
 
 /** Folder names under `openspec/schemas/`: the project's own workflow schemas. */

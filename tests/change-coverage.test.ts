@@ -301,3 +301,62 @@ describe.skipIf(!HAVE_CORPUS)("the OpenSpec corpus", () => {
     expect(requirements.every((s) => /^[0-9a-f]{16}$/.test(s.fingerprint ?? ""))).toBe(true);
   });
 });
+
+// @verifies LAY-9
+describe("keel validate agrees with analyze on a change's default covers", () => {
+  it("does not call an approved requirement uncovered when an open change's tasks cover it by default", () => {
+    const spec = [
+      "# Auth",
+      "",
+      "## Purpose",
+      "Sign-in for every user of the workspace.",
+      "",
+      "## Requirements",
+      "",
+      "### Requirement: Login {#AUTH-1}",
+      "> status: approved · origin: human · explicit",
+      "The system SHALL let a user log in with a password.",
+      "",
+      "#### Scenario: Good password",
+      "- **WHEN** a user logs in with the right password",
+      "- **THEN** a session starts",
+      "",
+      "### Requirement: Logout {#AUTH-2}",
+      "> status: approved · origin: human · explicit",
+      "The system SHALL let a user log out.",
+      "",
+      "#### Scenario: Logout",
+      "- **WHEN** a user logs out",
+      "- **THEN** the session ends",
+      "",
+    ].join("\n");
+    const root = project({
+      "keel/keel.yaml": "version: 1\n",
+      "keel/specs/auth/spec.md": spec,
+      // The capability's own plan covers AUTH-2 only; AUTH-1 is the open change's work.
+      "keel/specs/auth/tasks.md": "- [ ] 1 Logout button\n  - covers: AUTH-2\n",
+      "keel/changes/add-2fa/proposal.md":
+        "## Why\nPasswords alone are weak.\n\n## What Changes\n- Two-factor login.\n",
+      "keel/changes/add-2fa/specs/auth/spec.md": [
+        "## MODIFIED Requirements",
+        "",
+        "### Requirement: Login {#AUTH-1}",
+        "The system SHALL let a user log in with a password and a one-time code.",
+        "",
+        "#### Scenario: Good password and code",
+        "- **WHEN** a user logs in with the right password and code",
+        "- **THEN** a session starts",
+        "",
+      ].join("\n"),
+      "keel/changes/add-2fa/tasks.md": "- [ ] 1.1 Ask for the code after the password\n",
+    });
+    const uncovered = (JSON.parse(keel(root, "validate", "--json").stdout).findings as Finding[])
+      .filter((f) => f.rule === "tasks/uncovered-requirement")
+      .map((f) => f.message);
+    expect(uncovered.filter((m) => m.includes("AUTH-1"))).toEqual([]);
+    const gaps = jsonOut(keel(root, "analyze", "--json")).findings as Finding[];
+    expect(
+      gaps.filter((f) => f.rule === "analyze/requirement-without-task" && f.message.includes("AUTH-1")),
+    ).toEqual([]);
+  });
+});

@@ -28,7 +28,7 @@ import type { ProjectRoot } from "../../workspace/root.js";
 import { loadSidecars, type Sidecars, sidecarFile } from "../../workspace/sidecars.js";
 import { unreadHeadings } from "../analyze/unread.js";
 import { changeSources } from "../change-sources.js";
-import type { CoverableRequirement } from "../tasks/coverage.js";
+import { type CoverableRequirement, defaultCoversByTasksFile } from "../tasks/coverage.js";
 import { taskSourceOf } from "../tasks/discovered.js";
 import { type LoadedTasks, tasksFromText } from "../tasks/load.js";
 import { analyseEntries, type Payload, type WorkItem } from "./analyse-file.js";
@@ -266,6 +266,7 @@ function analyseAll(
     const taskTexts = new Map<string, string>();
     const pendingIds: string[] = [];
     const changePlans: ChangePlan[] = [];
+    const openChanges: Change[] = [];
     for (const ref of discovery.changes) {
       if (ref.archived) continue;
       const files = openChangeFiles.get(ref.dir) ?? [];
@@ -276,6 +277,7 @@ function analyseAll(
         ref.layout === "openspec" ? openspecSchemas(project) : undefined,
       );
       parsed += files.length;
+      openChanges.push(change);
       unread.push(...unreadDelta);
       if (tasks) taskTexts.set(tasks.file, tasks.text);
       const plan: ChangePlan | null = tasks
@@ -371,6 +373,7 @@ function analyseAll(
       loaded,
       requirements: () => livingRequirements(discovery, payloads),
       pending: () => pendingIds,
+      defaults: () => defaultCoversByTasksFile(openChanges),
       changePlans: () => changePlans,
       files: () => projectFiles(project.root),
     });

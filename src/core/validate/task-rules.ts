@@ -3,7 +3,7 @@
 // approved requirements no task covers) and parallel tasks whose boundaries overlap. Keel profile only.
 // @req TSK-4
 import type { Finding, Severity } from "../../model/types.js";
-import { type CoverableRequirement, computeCoverage } from "../tasks/coverage.js";
+import { type CoverableRequirement, computeCoverage, type DefaultCovers } from "../tasks/coverage.js";
 import { buildGraph, type TaskGraph } from "../tasks/graph.js";
 import type { LoadedTasks } from "../tasks/load.js";
 import { parallelOverlaps } from "../tasks/overlap.js";
@@ -14,6 +14,8 @@ export interface TaskRuleInput {
   requirements: () => CoverableRequirement[];
   /** Requirement IDs open changes add or rename to. */
   pending: () => Iterable<string>;
+  /** What open changes' tasks cover when they name nothing (the one rule analyze, trace and context use). */
+  defaults: () => DefaultCovers;
   /** The project's files, sorted, or null (see workspace/files.ts); asked for only when needed. */
   files: () => readonly string[] | null;
   /** Each open change's tasks.md with the requirements the change adds or modifies, at their delta headings. */
@@ -84,7 +86,7 @@ function coverageRules(graph: TaskGraph, input: TaskRuleInput): Finding[] {
   let anyCovers = false;
   for (const n of graph.nodes.values()) if (n.task.covers.length > 0) anyCovers = true;
   if (!anyCovers) return [];
-  const coverage = computeCoverage(graph, input.requirements(), input.pending());
+  const coverage = computeCoverage(graph, input.requirements(), input.pending(), input.defaults());
   const out: Finding[] = [];
   for (const { task, id } of coverage.unknown) {
     out.push(

@@ -232,7 +232,11 @@ const parsedFiles = new FileMemo<LoadedTasks>();
  * Reads the given sources, or every one found; a source that cannot be read becomes a diagnostic. A source found
  * on disk (with its size and stamp) that this process parsed before, unchanged since, is not read again.
  */
-export function loadTasks(root: string, sources: TaskSource[] = findTaskSources(root)): LoadedTasks {
+export function loadTasks(
+  root: string,
+  sources: TaskSource[] = findTaskSources(root),
+  closed?: ReadonlyMap<string, "done" | "blocked">,
+): LoadedTasks {
   const all: LoadedTasks = { tasks: [], diagnostics: [], sources: [] };
   for (const source of sources) {
     const abs = join(root, source.file);
@@ -263,7 +267,7 @@ export function loadTasks(root: string, sources: TaskSource[] = findTaskSources(
     all.tasks.push(...one.tasks);
     all.diagnostics.push(...one.diagnostics);
   }
-  return withKeelClosed(root, all);
+  return withKeelClosed(root, all, closed);
 }
 
 /** Whether Keel writes task state into this dialect's files (not into Beads': bd owns them). */
@@ -276,9 +280,13 @@ export function writesTasks(dialect: TaskDialect): boolean {
  * cannot say so, so Keel's state does, and its dependents become ready as they would in any other layout.
  * Copies, not edits: the parsed tasks are shared with the next call.
  */
-function withKeelClosed(root: string, all: LoadedTasks): LoadedTasks {
+function withKeelClosed(
+  root: string,
+  all: LoadedTasks,
+  known?: ReadonlyMap<string, "done" | "blocked">,
+): LoadedTasks {
   if (all.sources.every((s) => writesTasks(s.dialect))) return all;
-  const closed = keelClosed(root);
+  const closed = known ?? keelClosed(root);
   if (closed.size === 0) return all;
   all.tasks = all.tasks.map((t) => {
     const status = writesTasks(t.dialect) ? undefined : closed.get(t.key);

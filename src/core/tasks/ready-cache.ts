@@ -28,11 +28,14 @@ interface ReadyCache {
  * The task files by path, size and stamp; and, where a layout Keel never writes is read (Beads), the tasks Keel's
  * state closed, which change readiness there as a checkbox does elsewhere (see `withKeelClosed` in load.ts).
  */
-function signature(root: string, sources: FoundTaskSource[]): ReadyCache["files"] {
+function signature(
+  sources: FoundTaskSource[],
+  closed: ReadonlyMap<string, string> | undefined,
+): ReadyCache["files"] {
   const files: ReadyCache["files"] = sources.map((s) => [s.file, s.size, s.stamp]);
-  if (sources.some((s) => !writesTasks(s.dialect))) {
-    const closed = [...keelClosed(root)].join(";");
-    files.push([`keel-state:${contentHash(closed)}`, closed.length, 0]);
+  if (closed) {
+    const text = [...closed].join(";");
+    files.push([`keel-state:${contentHash(text)}`, text.length, 0]);
   }
   return files;
 }
@@ -65,7 +68,9 @@ function readyViews(root: string): TaskView[] {
   // Stat before reading: a file that changes after its stat is recorded with the older stamp, so the next
   // run sees the difference and rebuilds.
   const sources = findTaskSources(root);
-  const files = signature(root, sources);
+  // Read once, for the signature and for the graph (loadTasks would read it again).
+  const closed = sources.some((s) => !writesTasks(s.dialect)) ? keelClosed(root) : undefined;
+  const files = signature(sources, closed);
   const known = inProcess.get(root);
   if (known && holds(known, files)) return known.ready;
   const stored = readCache(root);
@@ -74,7 +79,7 @@ function readyViews(root: string): TaskView[] {
     return stored.ready;
   }
   const writtenAt = Date.now();
-  const graph = buildGraph(loadTasks(root, sources));
+  const graph = buildGraph(loadTasks(root, sources, closed));
   const views = ready(graph).map((k) => taskView(graph, k));
   // A file stamped within the racy window makes the cache refused anyway: while agents keep ticking
   // checkboxes, writing (and flushing) it would only cost every call a write.

@@ -8,7 +8,6 @@ import { basename, join } from "node:path";
 import { parseDocument } from "yaml";
 import { parseConstitutionOf, parseSpecOf } from "../../format/layouts/index.js";
 import { type SidecarEntries, withSidecar } from "../../format/layouts/sidecar.js";
-import type { Layout } from "../../model/types.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { CONFIG_FILE, configWithImported } from "../../workspace/config.js";
 import { discover, type SourceEntry } from "../../workspace/discover.js";
@@ -17,7 +16,8 @@ import { readSource } from "../../workspace/read.js";
 import { findProjectRoot, type ImportableLayout } from "../../workspace/root.js";
 import { loadSidecars } from "../../workspace/sidecars.js";
 import { configTemplate } from "../init.js";
-import { findTaskSources, type LoadedTask, loadTasks } from "../tasks/load.js";
+import { taskSourceOf } from "../tasks/discovered.js";
+import { type LoadedTask, loadTasks } from "../tasks/load.js";
 import { keelConstitutionText } from "./keel-constitution.js";
 import { keelSpecText } from "./keel-spec.js";
 import { keelTasksText } from "./keel-tasks.js";
@@ -58,7 +58,7 @@ export function importLayout(start: string, layout: ImportableLayout, options: I
   const files: PlannedFile[] = [
     ...entries.filter((e) => e.role === "spec").map((e) => specFile(e, sidecars.byLayout.get(layout))),
     ...constitutionFile(root, entries, kept),
-    ...taskFiles(root, layout),
+    ...taskFiles(root, entries),
   ];
   if (files.length === 0) {
     throw projectError(
@@ -136,8 +136,9 @@ function constitutionFile(root: string, entries: SourceEntry[], kept: ImportRepo
 }
 
 /** One tasks.md per scope (a feature, a Task Master tag, `beads`), in the order the sources list them. */
-function taskFiles(root: string, layout: Layout): PlannedFile[] {
-  const sources = findTaskSources(root).filter((s) => s.dialect === layout);
+/** The layout's task files, from the entries discovery found (the files the rest of the import reads). */
+function taskFiles(root: string, entries: readonly SourceEntry[]): PlannedFile[] {
+  const sources = entries.flatMap((e) => taskSourceOf(e) ?? []);
   const byScope = new Map<string, LoadedTask[]>();
   for (const t of loadTasks(root, sources).tasks) {
     const list = byScope.get(t.scope);

@@ -8,14 +8,11 @@ import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Finding } from "../src/model/types.js";
+import { OPENSPEC_CORPUS as CORPUS, hasOpenSpecCorpus, REPO } from "./format-support.js";
 import { jsonOut, keel } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
 
-const REPO = join(import.meta.dirname, "..");
-const CORPUS = join(REPO, "..", "shared", "corpora", "openspec");
-const HAVE_CORPUS = existsSync(join(CORPUS, "openspec", "changes"));
-if (!HAVE_CORPUS)
-  console.warn(`change-coverage: corpus tests SKIPPED, the OpenSpec corpus is missing (${CORPUS})`);
+const HAVE_CORPUS = hasOpenSpecCorpus("change-coverage");
 
 const project = tempProjects("keel-change-coverage-");
 

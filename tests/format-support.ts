@@ -69,10 +69,10 @@ function* walk(dir: string): Generator<string> {
   }
 }
 
-export function hasOpenSpecCorpus(): boolean {
+/** Whether the OpenSpec corpus is beside the repository; when not, says so once for `who`'s skipped tests. */
+export function hasOpenSpecCorpus(who = "format tests"): boolean {
   const present = existsSync(OPENSPEC_CORPUS);
-  if (!present)
-    console.log(`[format tests] OpenSpec corpus not found at ${OPENSPEC_CORPUS}: corpus tests skipped`);
+  if (!present) console.log(`[${who}] OpenSpec corpus not found at ${OPENSPEC_CORPUS}: corpus tests skipped`);
   return present;
 }
 

@@ -7,21 +7,13 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { describe, expect, it } from "vitest";
 import { CLI, cliEnv, jsonOut, keel } from "./support/cli.js";
-import { tempProjects } from "./support/files.js";
+import { LAYOUT_FIXTURES, layoutFixture, tempProjects } from "./support/files.js";
 import { startServe } from "./support/serve.js";
 
-const FIXTURES = join(import.meta.dirname, "fixtures", "layouts");
 const project = tempProjects("keel-layouts-commands-");
 
-/** A fresh copy of a fixture project, so that no run sees another's `.keel/`. */
-function copy(name: string): string {
-  const root = project({});
-  cpSync(join(FIXTURES, name), root, { recursive: true });
-  return root;
-}
-
 function fixtureText(name: string, rel: string): string {
-  return readFileSync(join(FIXTURES, name, rel), "utf8");
+  return readFileSync(join(LAYOUT_FIXTURES, name, rel), "utf8");
 }
 
 interface Case {
@@ -84,7 +76,7 @@ const CASES: Case[] = [
 
 // @verifies LAY-1
 describe.each(CASES)("every command in a $layout project, as it is", (c) => {
-  const root = copy(c.fixture);
+  const root = layoutFixture(project, c.fixture);
 
   it("status names the layout and what its files cannot hold", () => {
     const status = jsonOut(keel(root, "status", "--json"));
@@ -174,9 +166,9 @@ describe.each(CASES)("every command in a $layout project, as it is", (c) => {
 // @verifies LAY-1
 describe("a repository holding several layouts at once", () => {
   it("reads them all and names each", () => {
-    const root = copy("speckit");
-    cpSync(join(FIXTURES, "kiro"), root, { recursive: true });
-    cpSync(join(FIXTURES, "beads"), root, { recursive: true });
+    const root = layoutFixture(project, "speckit");
+    cpSync(join(LAYOUT_FIXTURES, "kiro"), root, { recursive: true });
+    cpSync(join(LAYOUT_FIXTURES, "beads"), root, { recursive: true });
     const status = jsonOut(keel(root, "status", "--json"));
     expect(status.project.layouts).toEqual(["speckit", "kiro", "beads"]);
     const listed = jsonOut(keel(root, "list", "requirements", "--json"));
@@ -190,7 +182,7 @@ describe("a repository holding several layouts at once", () => {
 
 describe("a reader that stops early", () => {
   it("ends the output without a crash when the pipe closes (keel tasks list | head)", async () => {
-    const root = copy("beads");
+    const root = layoutFixture(project, "beads");
     // Enough output to outlast the pipe's buffer: the same issues many times under new IDs.
     const line = fixtureText("beads", ".beads/issues.jsonl").split("\n")[0] as string;
     const issues = Array.from({ length: 3000 }, (_, i) =>

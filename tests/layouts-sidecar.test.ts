@@ -1,27 +1,28 @@
 // Keel's side file for what Spec Kit's and Kiro's files cannot hold: a requirement's status and provenance, kept
 // in keel/layouts/<layout>.yaml and never written into the toolkit's files. Read by every command, with its
 // problems positioned, and part of both caches' signatures so an edit is seen at once.
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Finding } from "../src/model/types.js";
 import { jsonOut, keel } from "./support/cli.js";
-import { lineOf, tempProjects, treeDigests, writeFile } from "./support/files.js";
+import {
+  LAYOUT_FIXTURES,
+  layoutFixture,
+  lineOf,
+  tempProjects,
+  treeDigests,
+  writeFile,
+} from "./support/files.js";
 
-const FIXTURES = join(import.meta.dirname, "fixtures", "layouts");
+const _FIXTURES = LAYOUT_FIXTURES;
 const project = tempProjects("keel-layouts-sidecar-");
 const SIDE = "keel/layouts/speckit.yaml";
-
-function speckit(): string {
-  const root = project({});
-  cpSync(join(FIXTURES, "speckit"), root, { recursive: true });
-  return root;
-}
 
 // @verifies LAY-13
 describe("the side file of a layout that cannot hold status or provenance", () => {
   it("gives a Spec Kit requirement its status and provenance in show, status and list", () => {
-    const root = speckit();
+    const root = layoutFixture(project, "speckit");
     const before = treeDigests(root);
     // The query index is built first, so the side file written next must be seen by its format check.
     expect(jsonOut(keel(root, "status", "--json")).specs.byStatus.approved).toBeUndefined();
@@ -44,7 +45,7 @@ describe("the side file of a layout that cannot hold status or provenance", () =
   });
 
   it("counts in validate at once when edited, and reports its own problems at their lines", () => {
-    const root = speckit();
+    const root = layoutFixture(project, "speckit");
     // The feature's tasks cover FR-001? Approve one they do not cover, and see the coverage rule fire.
     const tasks = readFileSync(join(root, "specs/001-photo-albums/tasks.md"), "utf8");
     const uncovered = ["FR-008", "SC-003", "FR-006"].find((id) => !tasks.includes(id)) as string;
@@ -70,8 +71,7 @@ describe("the side file of a layout that cannot hold status or provenance", () =
   });
 
   it("is carried into keel/ by keel import, as the imported requirement's marker line", () => {
-    const root = project({});
-    cpSync(join(FIXTURES, "speckit-legacy"), root, { recursive: true });
+    const root = layoutFixture(project, "speckit-legacy");
     writeFile(
       root,
       SIDE,

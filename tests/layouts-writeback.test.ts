@@ -1,25 +1,18 @@
 // Task state written back into a toolkit's own task files, through the real CLI: Task Master's tasks.json gets the
 // one status value of the task changed and nothing else; Beads' issues.jsonl is never written (bd owns it), the
 // state stays in Keel's own store.
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { jsonOut, keel } from "./support/cli.js";
-import { changedLines, tempProjects, treeDigests } from "./support/files.js";
+import { changedLines, LAYOUT_FIXTURES, layoutFixture, tempProjects, treeDigests } from "./support/files.js";
 
-const FIXTURES = resolve(import.meta.dirname, "fixtures", "layouts");
+const _FIXTURES = LAYOUT_FIXTURES;
 const TAGGED_FILE = ".taskmaster/tasks/tasks.json";
 const LEGACY_FILE = "tasks/tasks.json";
 const BEADS_FILE = ".beads/issues.jsonl";
 
 const project = tempProjects("keel-layouts-writeback-");
-
-/** A temporary project holding a copy of the named fixture. */
-function fixtureProject(name: string): string {
-  const root = project({});
-  cpSync(join(FIXTURES, name), root, { recursive: true });
-  return root;
-}
 
 function claim(root: string, key: string, as = "agent:a1"): number {
   return jsonOut(keel(root, "tasks", "claim", key, "--as", as, "--json")).claim.token;
@@ -52,7 +45,7 @@ function rawTask(tasks: RawTask[], id: string): RawTask {
 // @verifies LAY-5, LAY-6
 describe("task state written back into a toolkit's files", () => {
   it("Task Master: done and block change only their task's status value; unknown fields survive", () => {
-    const root = fixtureProject("taskmaster");
+    const root = layoutFixture(project, "taskmaster");
     const file = join(root, TAGGED_FILE);
     const original = readFileSync(file, "utf8");
     const raw = JSON.parse(original) as RawTagged;
@@ -100,7 +93,7 @@ describe("task state written back into a toolkit's files", () => {
   });
 
   it("Task Master: a claim, a heartbeat and a release write nothing (a lease is not a lasting status)", () => {
-    const root = fixtureProject("taskmaster");
+    const root = layoutFixture(project, "taskmaster");
     const before = treeDigests(root);
     const token = String(claim(root, "feature-billing/3"));
     expect(keel(root, "tasks", "heartbeat", "feature-billing/3", "--token", token).code).toBe(0);
@@ -109,7 +102,7 @@ describe("task state written back into a toolkit's files", () => {
   });
 
   it("Task Master: the file is re-read under the lock, so an edit made after the claim is kept", () => {
-    const root = fixtureProject("taskmaster");
+    const root = layoutFixture(project, "taskmaster");
     const file = join(root, TAGGED_FILE);
     const token = claim(root, "master/5");
     // Task Master (or a person) edits another task while the claim is held.
@@ -127,7 +120,7 @@ describe("task state written back into a toolkit's files", () => {
   });
 
   it("Task Master: a task whose ID is written twice is refused, nothing is written, the task stays claimed", () => {
-    const root = fixtureProject("taskmaster");
+    const root = layoutFixture(project, "taskmaster");
     const file = join(root, TAGGED_FILE);
     const raw = JSON.parse(readFileSync(file, "utf8")) as RawTagged;
     const billing = raw["feature-billing"] as { tasks: RawTask[] };
@@ -147,7 +140,7 @@ describe("task state written back into a toolkit's files", () => {
   });
 
   it("Task Master's flat file: done is written into tasks/tasks.json, tag master", () => {
-    const root = fixtureProject("taskmaster-legacy");
+    const root = layoutFixture(project, "taskmaster-legacy");
     const file = join(root, LEGACY_FILE);
     const original = readFileSync(file, "utf8");
     const raw = JSON.parse(original) as { tasks: RawTask[] };
@@ -162,7 +155,7 @@ describe("task state written back into a toolkit's files", () => {
   });
 
   it("Beads: claim, done and block live in Keel's state; issues.jsonl and every other file stay byte-identical", () => {
-    const root = fixtureProject("beads");
+    const root = layoutFixture(project, "beads");
     const before = treeDigests(root);
     const issues = readFileSync(join(root, BEADS_FILE), "utf8")
       .split("\n")

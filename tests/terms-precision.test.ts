@@ -4,18 +4,15 @@
 // term written correctly, not two spellings. A hyphenated compound standing as a noun ("a duplicate
 // refund-key") still is. Sentences from OpenSpec's own changes, and the `keel analyze` counts on its corpus.
 // @verifies TSK-11
-import { cpSync, existsSync } from "node:fs";
+import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Finding } from "../src/model/types.js";
+import { OPENSPEC_CORPUS as CORPUS, hasOpenSpecCorpus } from "./format-support.js";
 import { jsonOut, keel } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
 
-const REPO = join(import.meta.dirname, "..");
-const CORPUS = join(REPO, "..", "shared", "corpora", "openspec");
-const HAVE_CORPUS = existsSync(join(CORPUS, "openspec", "specs"));
-if (!HAVE_CORPUS)
-  console.warn(`terms-precision: corpus test SKIPPED, the OpenSpec corpus is missing (${CORPUS})`);
+const HAVE_CORPUS = hasOpenSpecCorpus("terms-precision");
 
 const project = tempProjects("keel-terms-");
 const RULE = "analyze/inconsistent-term";

@@ -4,18 +4,15 @@
 // `keel status` counts them and names the first. Through the real CLI; expected lines found in the fixture
 // text, and checked against `keel validate`, which explains each.
 // @verifies TSK-11, QRY-4
-import { cpSync, existsSync } from "node:fs";
+import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Finding } from "../src/model/types.js";
+import { OPENSPEC_CORPUS as CORPUS, hasOpenSpecCorpus } from "./format-support.js";
 import { jsonOut, keel } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";
 
-const REPO = join(import.meta.dirname, "..");
-const CORPUS = join(REPO, "..", "shared", "corpora", "openspec");
-const HAVE_CORPUS = existsSync(join(CORPUS, "openspec", "specs"));
-if (!HAVE_CORPUS)
-  console.warn(`unread-headings: corpus test SKIPPED, the OpenSpec corpus is missing (${CORPUS})`);
+const HAVE_CORPUS = hasOpenSpecCorpus("unread-headings");
 
 const project = tempProjects("keel-unread-");
 const RULE = "analyze/unread-heading";

@@ -1,6 +1,7 @@
 // Writing test projects: files by project-relative path, folders made as needed.
 import { createHash } from "node:crypto";
 import {
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -76,4 +77,14 @@ export function lineOf(text: string, needle: string): number {
   const hits = lines.flatMap((l, i) => (l.includes(needle) ? [i + 1] : []));
   expect(hits, `"${needle}" should occur on exactly one line`).toHaveLength(1);
   return hits[0] as number;
+}
+
+/** The toolkit fixtures: projects laid out as Spec Kit, Kiro, Task Master and Beads write them. */
+export const LAYOUT_FIXTURES = join(import.meta.dirname, "..", "fixtures", "layouts");
+
+/** A new temporary project (from `make`, a tempProjects maker) holding a copy of the layout fixture `name`. */
+export function layoutFixture(make: (files: Record<string, string>) => string, name: string): string {
+  const root = make({});
+  cpSync(join(LAYOUT_FIXTURES, name), root, { recursive: true });
+  return root;
 }

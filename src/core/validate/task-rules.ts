@@ -86,7 +86,9 @@ function coverageRules(graph: TaskGraph, input: TaskRuleInput): Finding[] {
   let anyCovers = false;
   for (const n of graph.nodes.values()) if (n.task.covers.length > 0) anyCovers = true;
   if (!anyCovers) return [];
-  const coverage = computeCoverage(graph, input.requirements(), input.pending(), input.defaults());
+  const requirements = input.requirements();
+  const pending = [...input.pending()];
+  const coverage = computeCoverage(graph, requirements, pending, input.defaults());
   const out: Finding[] = [];
   for (const { task, id } of coverage.unknown) {
     out.push(
@@ -140,10 +142,13 @@ function coverageRules(graph: TaskGraph, input: TaskRuleInput): Finding[] {
   }
   const filesUsingCovers = new Set<string>();
   for (const n of graph.nodes.values()) if (n.task.covers.length > 0) filesUsingCovers.add(n.task.file);
-  for (const plan of input.changePlans()) {
-    if (!filesUsingCovers.has(plan.tasksFile)) continue;
+  const plans = input.changePlans().filter((p) => filesUsingCovers.has(p.tasksFile));
+  // A change's plan that writes covers is held to what it writes: a task of it that names none is about the
+  // change as a whole (its default covers), not a trace of each requirement.
+  const written = plans.length > 0 ? computeCoverage(graph, requirements, pending).coveredBy : null;
+  for (const plan of plans) {
     for (const r of plan.requirements) {
-      if (coverage.coveredBy.has(r.id)) continue;
+      if (written?.has(r.id)) continue;
       out.push(
         uncovered(
           r,

@@ -60,7 +60,26 @@ export interface KeelConfig {
    * `keel verify --req` and `--task` for the requirements concerned.
    */
   acceptance: Record<string, GateSpec[]>;
+  /** keel.yaml `security:`: what the untrusted-text scanner allows and looks for (see core/scan/policy.ts). */
+  security: SecurityConfig;
 }
+
+/** The `security:` section as written; the scanner adds its built-in hosts and patterns. */
+export interface SecurityConfig {
+  /** Hosts added to the built-in allow-list (`acme.com` allows it and its subdomains). */
+  allowedHosts: string[];
+  /** Instruction-like patterns (JavaScript regexes, case-insensitive) added to the built-in list. */
+  instructionPatterns: string[];
+  /** False (`default_instruction_patterns: false`): the built-in patterns are dropped, only these are used. */
+  defaultInstructionPatterns: boolean;
+  trustHumanApproved: boolean;
+}
+
+/**
+ * The flags every instruction-like pattern is compiled with, here so that a bad one is refused at load. Not `u`:
+ * V8 runs these case-insensitive word patterns 6 to 15 times slower in Unicode mode, and the phrases are ASCII.
+ */
+export const INSTRUCTION_PATTERN_FLAGS = "gi";
 
 /** How one gate runs: a `gates:` entry, an `acceptance:` command, or (with the defaults) any other command. */
 export interface GateSpec {
@@ -118,6 +137,12 @@ export function defaultConfig(): KeelConfig {
     gates: {},
     gateSpecs: {},
     acceptance: {},
+    security: {
+      allowedHosts: [],
+      instructionPatterns: [],
+      defaultInstructionPatterns: true,
+      trustHumanApproved: true,
+    },
   };
 }
 
@@ -187,7 +212,17 @@ export function parseConfig(text: string): KeelConfig {
   const config = defaultConfig();
   for (const key of Object.keys(raw)) {
     if (
-      !["version", "project", "validate", "actors", "policy", "gates", "acceptance", "imported"].includes(key)
+      ![
+        "version",
+        "project",
+        "validate",
+        "actors",
+        "policy",
+        "gates",
+        "acceptance",
+        "imported",
+        "security",
+      ].includes(key)
     )
       bad([key], "is not a known key");
   }
@@ -287,7 +322,66 @@ export function parseConfig(text: string): KeelConfig {
       );
     }
   }
+  if (raw.security !== undefined && raw.security !== null) {
+    config.security = parseSecurity(raw.security, bad);
+  }
   return config;
+}
+
+// @req TRU-1, TRU-3
+function parseSecurity(
+  s: unknown,
+  bad: (path: Array<string | number>, what: string) => never,
+): SecurityConfig {
+  if (typeof s !== "object" || Array.isArray(s)) bad(["security"], "must be a mapping");
+  const so = s as Record<string, unknown>;
+  const known = [
+    "allowed_hosts",
+    "instruction_patterns",
+    "default_instruction_patterns",
+    "trust_human_approved",
+  ];
+  for (const key of Object.keys(so)) if (!known.includes(key)) bad(["security", key], "is not a known key");
+  const security = defaultConfig().security;
+  const strings = (key: string): string[] => {
+    const value = so[key];
+    if (value === undefined || value === null) return [];
+    if (!Array.isArray(value)) bad(["security", key], "must be a list of strings");
+    return (value as unknown[]).map((item, i) => {
+      if (typeof item !== "string" || item.trim() === "")
+        bad(["security", key, i], "must be a non-empty string");
+      return (item as string).trim();
+    });
+  };
+  security.allowedHosts = strings("allowed_hosts").map((host, i) => {
+    // A host, optionally with a leading dot for a suffix: no scheme, path or port, which would never match.
+    if (!/^\.?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$|^\[[0-9a-f:.]+\]$/iu.test(host))
+      bad(
+        ["security", "allowed_hosts", i],
+        `is not a host name (${JSON.stringify(host)}); write e.g. docs.acme.com`,
+      );
+    return host.toLowerCase();
+  });
+  security.instructionPatterns = strings("instruction_patterns");
+  security.instructionPatterns.forEach((pattern, i) => {
+    try {
+      new RegExp(pattern, INSTRUCTION_PATTERN_FLAGS);
+    } catch (e) {
+      bad(
+        ["security", "instruction_patterns", i],
+        `is not a valid regular expression: ${(e as Error).message}`,
+      );
+    }
+  });
+  for (const [key, field] of [
+    ["default_instruction_patterns", "defaultInstructionPatterns"],
+    ["trust_human_approved", "trustHumanApproved"],
+  ] as const) {
+    if (so[key] === undefined || so[key] === null) continue;
+    if (typeof so[key] !== "boolean") bad(["security", key], "must be true or false");
+    security[field] = so[key] as boolean;
+  }
+  return security;
 }
 
 /** A gate as written: a command, or `{ run, timeout, parallel, cwd }`. */

@@ -28,8 +28,8 @@ export type Trust = "trusted" | "untrusted";
 /** What the delivery side did to a piece of text before handing it to an agent. */
 export interface SanitizeAction {
   rule: ScanRule;
-  /** escaped | fenced | redacted */
-  action: "escaped" | "fenced" | "redacted";
+  /** escaped (hidden characters) | fenced (instruction-like text) | redacted (secrets) | annotated (links) */
+  action: "escaped" | "fenced" | "redacted" | "annotated";
   /** Where it happened: a requirement ID, a file path, … */
   target: string;
   count: number;

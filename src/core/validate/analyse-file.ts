@@ -12,9 +12,17 @@ import type { IndexedFile } from "../../store/index-db.js";
 import { RACY_WINDOW_MS, type SourceEntry } from "../../workspace/discover.js";
 import { readSource } from "../../workspace/read.js";
 import { readsRequirementHeadings, unreadHeadings } from "../analyze/unread.js";
+import { untrustedBecause } from "../scan/index.js";
 import { clarityRules, vagueTermMatcher } from "./clarity.js";
 import { fromDiagnostic } from "./finding.js";
 import { type Clarification, clarificationsOf, layoutSpecRules } from "./layout-rules.js";
+import {
+  requirementParts,
+  type SecurityScanner,
+  type SecuritySettings,
+  scanFileFindings,
+  securityScanner,
+} from "./security-rules.js";
 import type { RequirementSummary } from "./xref.js";
 
 /** Set by the bundler: the worker entry, relative to the chunk this module is bundled into. */
@@ -57,19 +65,25 @@ export interface WorkResult {
   parsed: boolean;
 }
 
+/** What the file-local rules are configured with: plain data, handed to the worker thread as it is. */
+export interface FileRuleSettings {
+  vagueTerms: readonly string[];
+  security: SecuritySettings;
+}
+
 /** Analyses every item, sharing the work with a worker thread when there is enough of it. */
-export function analyseEntries(work: WorkItem[], now: number, vagueTerms: readonly string[]): WorkResult[] {
+export function analyseEntries(work: WorkItem[], now: number, settings: FileRuleSettings): WorkResult[] {
   const workerUrl = workerEntry();
-  if (!workerUrl || work.length < PARALLEL_THRESHOLD) return analyseChunk(work, now, vagueTerms);
+  if (!workerUrl || work.length < PARALLEL_THRESHOLD) return analyseChunk(work, now, settings);
   const half = work.length >> 1;
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(workerUrl, {
-    workerData: { work: work.slice(half), now, vagueTerms, signal, port: port2 },
+    workerData: { work: work.slice(half), now, settings, signal, port: port2 },
     transferList: [port2],
   });
   worker.unref();
-  const mine = analyseChunk(work.slice(0, half), now, vagueTerms);
+  const mine = analyseChunk(work.slice(0, half), now, settings);
   // Block until the worker is done: keeps validation synchronous for every caller.
   Atomics.wait(signal, 0, 0);
   const message = receiveMessageOnPort(port1)?.message as
@@ -79,21 +93,29 @@ export function analyseEntries(work: WorkItem[], now: number, vagueTerms: readon
   void worker.terminate();
   if (!message?.results) {
     // The worker failed (it reports why); analyse its share here rather than lose it.
-    return [...mine, ...analyseChunk(work.slice(half), now, vagueTerms)];
+    return [...mine, ...analyseChunk(work.slice(half), now, settings)];
   }
   return [...mine, ...message.results];
 }
 
-export function analyseChunk(work: WorkItem[], now: number, vagueTerms: readonly string[]): WorkResult[] {
-  const vague = vagueTermMatcher(vagueTerms);
-  return work.map(({ entry, hit }) => analyseOne(entry, hit, now, vague));
+export function analyseChunk(work: WorkItem[], now: number, settings: FileRuleSettings): WorkResult[] {
+  const rules: FileRules = {
+    vague: vagueTermMatcher(settings.vagueTerms),
+    security: securityScanner(settings.security),
+  };
+  return work.map(({ entry, hit }) => analyseOne(entry, hit, now, rules));
+}
+
+interface FileRules {
+  vague: ReturnType<typeof vagueTermMatcher>;
+  security: SecurityScanner;
 }
 
 function analyseOne(
   entry: SourceEntry,
   hit: IndexedFile | undefined,
   now: number,
-  vague: ReturnType<typeof vagueTermMatcher>,
+  rules: FileRules,
 ): WorkResult {
   const read = readSource(entry.abs, entry.size);
   // Hashing is needed only to compare with a stored row, or to vouch for a file whose mtime is too
@@ -103,7 +125,7 @@ function analyseOne(
   if (hit && hit.hash !== "" && hit.hash === hash)
     return { entry, payload: hit.payload, hash, parsed: false };
   const payload: Payload = read.ok
-    ? analyseFile(entry, read.text, vague)
+    ? analyseFile(entry, read.text, rules)
     : {
         kind: "other",
         findings: [
@@ -127,7 +149,7 @@ function workerEntry(): URL | null {
   return existsSync(fileURLToPath(url)) ? url : null;
 }
 
-function analyseFile(entry: SourceEntry, text: string, vague: ReturnType<typeof vagueTermMatcher>): Payload {
+function analyseFile(entry: SourceEntry, text: string, rules: FileRules): Payload {
   if (entry.role === "constitution") {
     const { diagnostics } = parseConstitutionOf(entry.layout, text, entry.rel);
     return { kind: "other", findings: diagnostics.map((d) => fromDiagnostic(d)) };
@@ -139,7 +161,19 @@ function analyseFile(entry: SourceEntry, text: string, vague: ReturnType<typeof 
   const findings = [
     ...diagnostics.map((d) => fromDiagnostic(d, capability)),
     ...layoutSpecRules(spec),
-    ...clarityRules(spec, scan, vague),
+    ...clarityRules(spec, scan, rules.vague),
+    // @req TRU-1, TRU-3
+    ...scanFileFindings(
+      {
+        text,
+        file: entry.rel,
+        untrusted: untrustedBecause({}, rules.security.policy),
+        target: capability,
+        parts: requirementParts(spec.requirements, rules.security.policy, (r) => effectiveStatus(r, spec)),
+        lines: scan,
+      },
+      rules.security,
+    ),
   ];
   const payload: SpecPayload = {
     kind: "spec",

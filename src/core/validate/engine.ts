@@ -7,7 +7,7 @@
 
 import { readdirSync, statSync } from "node:fs";
 import { join, sep } from "node:path";
-import { parseChange, type SourceFile } from "../../format/change.js";
+import { type ChangeSources, parseChange, type SourceFile } from "../../format/change.js";
 import { parseSpecOf } from "../../format/layouts/index.js";
 import { contentHash } from "../../model/fingerprint.js";
 import { derivedRequirementId } from "../../model/ids.js";
@@ -28,6 +28,8 @@ import type { ProjectRoot } from "../../workspace/root.js";
 import { loadSidecars, type Sidecars, sidecarFile } from "../../workspace/sidecars.js";
 import { unreadHeadings } from "../analyze/unread.js";
 import { changeSources } from "../change-sources.js";
+import { splitActorLabel } from "../changes/meta.js";
+import { untrustedBecause } from "../scan/index.js";
 import { type CoverableRequirement, defaultCoversByTasksFile } from "../tasks/coverage.js";
 import { taskSourceOf } from "../tasks/discovered.js";
 import { type LoadedTasks, tasksFromText } from "../tasks/load.js";
@@ -35,6 +37,13 @@ import { analyseEntries, type Payload, type WorkItem } from "./analyse-file.js";
 import { compareFindings, finding, fromDiagnostic, unreadableFinding } from "./finding.js";
 import { clarificationAfterPlan } from "./layout-rules.js";
 import { openspecChangeRules, openspecTaskRules } from "./openspec-rules.js";
+import {
+  requirementParts,
+  type SecurityScanner,
+  scanFileFindings,
+  securityScanner,
+  securitySettings,
+} from "./security-rules.js";
 import { type ChangePlan, taskRules } from "./task-rules.js";
 import { type ChangeTouch, crossFileRules, type RequirementSummary } from "./xref.js";
 
@@ -197,7 +206,9 @@ function analyseAll(
       }
       work.push({ entry, hit });
     }
-    for (const done of analyseEntries(work, now, config.validate.vagueTerms)) {
+    const security = securitySettings(config);
+    const scanner = securityScanner(security);
+    for (const done of analyseEntries(work, now, { vagueTerms: config.validate.vagueTerms, security })) {
       const { entry } = done;
       if (done.parsed) parsed++;
       // Keep the parsed copy, not the original: the original's strings are slices of the file's text and
@@ -275,6 +286,7 @@ function analyseAll(
         files,
         specEntries,
         ref.layout === "openspec" ? openspecSchemas(project) : undefined,
+        scanner,
       );
       parsed += files.length;
       openChanges.push(change);
@@ -346,6 +358,7 @@ function analyseAll(
     // and Kiro's to none. Nothing here runs for a project without task files.
     const taskOwner = new Map<string, ItemVerdict>();
     const loaded: LoadedTasks = { tasks: [], diagnostics: [], sources: [] };
+    const taskScanFindings: Finding[] = [];
     for (const entry of discovery.files) {
       const source = taskSourceOf(entry);
       if (!source) continue;
@@ -358,6 +371,20 @@ function analyseAll(
       }
       // A change's unreadable tasks.md is already reported by the change rules.
       if (text === undefined) continue;
+      // A change's tasks were scanned with the change; the others are scanned here, as their specs are.
+      if (!entry.change)
+        taskScanFindings.push(
+          ...scanFileFindings(
+            {
+              text,
+              file: entry.rel,
+              untrusted: untrustedBecause({}, scanner.policy),
+              target: entry.rel,
+              parts: [],
+            },
+            scanner,
+          ),
+        );
       const one = tasksFromText(source, text);
       loaded.sources.push(...one.sources);
       loaded.tasks.push(...one.tasks);
@@ -377,7 +404,7 @@ function analyseAll(
       changePlans: () => changePlans,
       files: () => projectFiles(project.root),
     });
-    for (const f of taskFindings) {
+    for (const f of [...taskFindings, ...taskScanFindings]) {
       const owner = taskOwner.get(f.file) ?? itemByFile.get(f.file);
       if (owner) owner.findings.push(f);
       else projectFindings.push(f);
@@ -428,6 +455,7 @@ function analyseChange(
   files: SourceEntry[],
   specEntries: Map<string, SourceEntry>,
   projectSchemas: readonly string[] | undefined,
+  scanner: SecurityScanner,
 ): { change: Change; findings: Finding[]; tasks: SourceFile | null; unreadDelta: string[] } {
   const findings: Finding[] = [];
   const read = (entry: SourceEntry): SourceFile | null => {
@@ -453,6 +481,7 @@ function analyseChange(
   }
   findings.push(...openspecChangeRules(change, livingSpecs, { projectSchemas }));
   if (tasks) findings.push(...openspecTaskRules(change, tasks.text));
+  findings.push(...changeSecurityFindings(sources, change, scanner));
   if (!change.proposalFile) {
     // OpenSpec's validate never reads proposal.md; Keel asks for one because reviewers need the why.
     findings.push(
@@ -467,6 +496,39 @@ function analyseChange(
     );
   }
   return { change, findings, tasks, unreadDelta };
+}
+
+// @req TRU-1, TRU-3
+/**
+ * The untrusted-text rules over a change's proposal, delta specs and tasks. A change whose author is an agent
+ * (change.yaml `author: agent:…`) is untrusted as a whole; otherwise each delta requirement's own provenance
+ * decides, as in a living spec.
+ */
+function changeSecurityFindings(sources: ChangeSources, change: Change, scanner: SecurityScanner): Finding[] {
+  const author = typeof change.meta?.author === "string" ? change.meta.author : null;
+  const untrusted =
+    author && splitActorLabel(author).kind === "agent"
+      ? `proposed by ${author}`
+      : untrustedBecause({}, scanner.policy);
+  const requirementsOf = (file: string) =>
+    change.deltas
+      .filter((d) => d.file === file)
+      .flatMap((d) => d.sections.flatMap((sec) => sec.requirements));
+  const files = [sources.proposal, sources.tasks, ...sources.deltas].filter(
+    (f): f is SourceFile => f !== null,
+  );
+  return files.flatMap((f) =>
+    scanFileFindings(
+      {
+        text: f.text,
+        file: f.file,
+        untrusted,
+        target: change.id,
+        parts: requirementParts(requirementsOf(f.file), scanner.policy),
+      },
+      scanner,
+    ),
+  );
 }
 
 /** The living specs' requirements with their effective status, for the coverage rules. */

@@ -1,18 +1,18 @@
 // Worker-thread entry for cold validation: analyses its share of files and hands the results back
 // through a port the main thread reads synchronously (see analyseEntries).
 import { type MessagePort, workerData } from "node:worker_threads";
-import { analyseChunk, type WorkItem } from "./analyse-file.js";
+import { analyseChunk, type FileRuleSettings, type WorkItem } from "./analyse-file.js";
 
 const data = workerData as {
   work: WorkItem[];
   now: number;
-  vagueTerms: string[];
+  settings: FileRuleSettings;
   signal: Int32Array;
   port: MessagePort;
 };
 
 try {
-  data.port.postMessage({ results: analyseChunk(data.work, data.now, data.vagueTerms) });
+  data.port.postMessage({ results: analyseChunk(data.work, data.now, data.settings) });
 } catch (e) {
   data.port.postMessage({ error: e instanceof Error ? e.message : String(e) });
 } finally {

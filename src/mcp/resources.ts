@@ -1,7 +1,9 @@
 // The MCP resources: the constitution, a spec, a requirement and a task, each by URI. A URI names an ID that
 // is looked up in the project's model; it is never joined into a path, so `keel://spec/../../x` is simply an
-// unknown capability. The files read are the ones discovery found inside the project.
-// @req SRF-3
+// unknown capability. The files read are the ones discovery found inside the project. Their text is delivered
+// as an agent may receive it (core/scan/deliver.ts): a Markdown resource opens with a note of what was done,
+// a JSON one carries `sanitized`; both say it in the content's `_meta` under `keel/sanitized` too.
+// @req SRF-3, TRU-2
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
@@ -13,10 +15,15 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { loadProject } from "../core/project.js";
 import { withQueryIndex } from "../core/query.js";
+import { type DeliveryLog, deliveryLog } from "../core/scan/deliver.js";
+import { securityPolicy } from "../core/scan/policy.js";
+import { deliverDocument, deliverRequirement, deliverTask, sanitizedNote } from "../core/scan/records.js";
+import type { SanitizeAction } from "../core/scan/types.js";
 import { claimedKeys } from "../core/tasks/claim-ops.js";
 import { buildGraph, findTask, loadTasks, taskView } from "../core/tasks/index.js";
+import { loadConfig } from "../workspace/config.js";
 import { KeelError } from "../workspace/errors.js";
-import { findProjectRoot } from "../workspace/root.js";
+import { findProjectRoot, type ProjectRoot } from "../workspace/root.js";
 import { completing } from "./complete.js";
 import type { McpContext } from "./tools.js";
 
@@ -58,8 +65,27 @@ function reserved(value: string): string {
   return encodeURIComponent(value).replace(/%2F/gi, "/");
 }
 
-function json(uri: string, value: unknown): ReadResourceResult {
-  return { contents: [{ uri, mimeType: "application/json", text: JSON.stringify(value, null, 2) }] };
+function logFor(project: ProjectRoot): DeliveryLog {
+  return deliveryLog(securityPolicy(loadConfig(project)));
+}
+
+function meta(sanitized: SanitizeAction[]): { _meta?: Record<string, unknown> } {
+  return sanitized.length > 0 ? { _meta: { "keel/sanitized": sanitized } } : {};
+}
+
+/** A JSON resource whose text fields went through `log`: `sanitized` added to the value. */
+function json(uri: string, value: Record<string, unknown>, log: DeliveryLog): ReadResourceResult {
+  const sanitized = log.actions();
+  const text = JSON.stringify({ ...value, sanitized }, null, 2);
+  return { contents: [{ uri, mimeType: "application/json", text, ...meta(sanitized) }] };
+}
+
+/** A Markdown resource delivered: a note of what was done opens it (a quote block, so it reads as Keel's). */
+function markdown(uri: string, text: string, log: DeliveryLog): ReadResourceResult {
+  const sanitized = log.actions();
+  const note = sanitizedNote(sanitized);
+  const quoted = note === null ? "" : `${note.replace(/^/gmu, "> ")}\n\n`;
+  return { contents: [{ uri, mimeType: "text/markdown", text: quoted + text, ...meta(sanitized) }] };
 }
 
 export function registerResources(server: McpServer, ctx: McpContext): void {
@@ -75,8 +101,9 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
         const loaded = loadProject(start, { explicitRoot: explicit });
         const file = loaded.constitution?.file;
         if (!file) throw notFound(uri.href, "this project has no constitution");
-        const text = readFileSync(join(loaded.project.root, file), "utf8");
-        return { contents: [{ uri: uri.href, mimeType: "text/markdown", text }] };
+        const log = deliveryLog(securityPolicy(loaded.config));
+        const text = log.block(readFileSync(join(loaded.project.root, file), "utf8"), `constitution ${file}`);
+        return markdown(uri.href, text, log);
       }),
   );
 
@@ -111,8 +138,22 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
         const project = findProjectRoot(start, explicit);
         const shown = await withQueryIndex(project, { check: "answer" }, (q) => q.show(capability));
         if (shown?.kind !== "spec") throw notFound(uri.href, `no capability named ${capability}`);
-        const text = readFileSync(join(project.root, shown.item.file), "utf8");
-        return { contents: [{ uri: uri.href, mimeType: "text/markdown", text }] };
+        const file = shown.item.file;
+        const loaded = loadProject(project.root, { explicitRoot: true });
+        const log = deliveryLog(securityPolicy(loaded.config));
+        const raw = readFileSync(join(project.root, file), "utf8");
+        // Each requirement with its own provenance (where its span is its text in this file, as read); the
+        // rest of the file as the spec's.
+        const parts = (loaded.specs.find((s) => s.file === file)?.requirements ?? [])
+          .filter((r) => raw.slice(r.span.start.offset, r.span.end.offset) === r.raw)
+          .map((r) => ({
+            start: r.span.start.offset,
+            end: r.span.end.offset,
+            target: `requirement ${r.id}`,
+            provenance: r.markers?.provenance ?? {},
+            status: r.markers?.status ?? null,
+          }));
+        return markdown(uri.href, deliverDocument(raw, parts, `spec ${capability}`, log), log);
       }),
   );
 
@@ -138,11 +179,11 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
     (uri, vars) =>
       answering(async () => {
         const id = param(vars.id, uri.href);
-        const shown = await withQueryIndex(findProjectRoot(start, explicit), { check: "answer" }, (q) =>
-          q.show(id),
-        );
+        const project = findProjectRoot(start, explicit);
+        const shown = await withQueryIndex(project, { check: "answer" }, (q) => q.show(id));
         if (shown?.kind !== "requirement") throw notFound(uri.href, `no requirement has the ID ${id}`);
-        return json(uri.href, shown.item);
+        const log = logFor(project);
+        return json(uri.href, { ...deliverRequirement(shown.item, log) }, log);
       }),
   );
 
@@ -167,7 +208,8 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
     (uri, vars) =>
       answering(async () => {
         const ref = param(vars.key, uri.href);
-        const root = findProjectRoot(start, explicit).root;
+        const project = findProjectRoot(start, explicit);
+        const root = project.root;
         const graph = buildGraph(loadTasks(root));
         const found = findTask(graph, ref);
         if (found === null || "ambiguous" in found)
@@ -175,7 +217,12 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
             uri.href,
             found === null ? `no task ${ref}` : `ambiguous: ${found.ambiguous.join(", ")}`,
           );
-        return json(uri.href, taskView(graph, found.key, claimedKeys(root, new Date())));
+        const log = logFor(project);
+        return json(
+          uri.href,
+          deliverTask(taskView(graph, found.key, claimedKeys(root, new Date())), log),
+          log,
+        );
       }),
   );
 }

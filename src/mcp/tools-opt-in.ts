@@ -15,14 +15,23 @@ import { type TaskWrite, writeTask } from "../core/api/tasks.js";
 import { coverageAnswer, driftAnswer } from "../core/api/trace-queries.js";
 import { approveChange } from "../core/approve.js";
 import { requireChange } from "../core/changes/load.js";
+import type { DeliveryLog } from "../core/scan/deliver.js";
+import { deliverChangeAnswer, deliverTask } from "../core/scan/records.js";
+import type { SanitizeAction } from "../core/scan/types.js";
 import { taskLookupError } from "../core/tasks/lookup.js";
 import { loadConfig } from "../workspace/config.js";
 import { findProjectRoot } from "../workspace/root.js";
 import type { ToolGroup } from "./tool-groups.js";
-import { as, guarded, HINTS, type McpContext, taskRef, token } from "./tools.js";
+import { as, deliveryFor, guarded, HINTS, type McpContext, taskRef, token } from "./tools.js";
 import type { ActorOf } from "./tools-changes.js";
 
 const changeId = z.string().min(1).max(200).describe("change ID");
+
+/** The answer with `sanitized` when delivery of its text (core/scan/deliver.ts) did anything. */
+function saying<T extends object>(a: T, log: DeliveryLog): T & { sanitized?: SanitizeAction[] } {
+  const sanitized = log.actions();
+  return sanitized.length > 0 ? { ...a, sanitized } : a;
+}
 
 /** The answer as structured content, and as compact JSON for clients that read only text. */
 function answer(structured: object): CallToolResult {
@@ -57,9 +66,11 @@ export function registerOptInTools(
         outputSchema: A.TaskAnswer,
       },
       guarded(async ({ task }) => {
-        const shown = taskShowAnswer(project().root, task);
+        const p = project();
+        const shown = taskShowAnswer(p.root, task);
         if ("lookup" in shown) throw taskLookupError(task, shown.lookup, HINTS.list);
-        return answer(shown);
+        const log = deliveryFor(p);
+        return answer(saying({ ...shown, task: deliverTask(shown.task, log) }, log));
       }),
     );
     server.registerTool(
@@ -102,7 +113,10 @@ export function registerOptInTools(
       },
       guarded(async ({ id }) => {
         const p = project();
-        return answer(changeShowAnswer(p, requireChange(p, id)).answer);
+        const log = deliveryFor(p);
+        return answer(
+          saying(deliverChangeAnswer(changeShowAnswer(p, requireChange(p, id)).answer, log), log),
+        );
       }),
     );
     server.registerTool(

@@ -1,3 +1,9 @@
+// The REST operations. Requirement and change answers follow one rule for spec text (docs/security.md): by
+// default they carry it delivered as an agent receives it through MCP (core/scan/deliver.ts), with `sanitized`
+// saying what was done when anything was; with `?raw=true`, a person's tool (the web app, which marks the flags
+// on the real text) gets the text as written with `security`: what the scanner flags, by field, with offsets.
+// An agent's token is refused the raw text.
+// @req SRF-10, TRU-2
 import * as z from "zod";
 import { changeListAnswer, changeShowAnswer } from "../core/api/changes.js";
 import { listAnswer, searchAnswer, showAnswer } from "../core/api/queries.js";
@@ -9,6 +15,17 @@ import { approveChange } from "../core/approve.js";
 import { checkChangeId, findChangeFolder, loadChange } from "../core/changes/load.js";
 import { proposeChange } from "../core/changes/propose.js";
 import { proposeOptions } from "../core/changes/propose-input.js";
+import { deliveryLog } from "../core/scan/deliver.js";
+import { securityPolicy } from "../core/scan/policy.js";
+import {
+  changeHits,
+  deliverChangeAnswer,
+  deliverRequirement,
+  requirementHits,
+  SanitizedSchema,
+  SecurityAnnotationSchema,
+} from "../core/scan/records.js";
+import type { SanitizeAction } from "../core/scan/types.js";
 import { taskLookupError } from "../core/tasks/lookup.js";
 import { slug } from "../model/ids.js";
 import type { Actor } from "../workspace/actor.js";
@@ -30,6 +47,29 @@ const REST_HINTS = {
   list: "list the tasks with GET /api/tasks, or `keel tasks list`",
   again: 'the same request again; a human may override with {"override":{"reason":"…"}}',
 };
+
+const annotated = { security: SecurityAnnotationSchema.optional(), sanitized: SanitizedSchema.optional() };
+const rawQuery = z.strictObject({
+  raw: bool.optional().describe("true: the text as written, with `security` (not for an agent's token)"),
+});
+
+/** Whether the caller asked for the raw text, and may have it. */
+function wantsRaw(raw: string | undefined, principal: Actor | undefined): boolean {
+  if (raw !== "true") return false;
+  if (principal?.kind === "agent")
+    throw new HttpError(
+      403,
+      "raw_text_refused",
+      "an agent's token is given spec text delivered, never raw",
+      "leave out raw=true: the answer's text is then delivered, and `sanitized` says what was done",
+    );
+  return true;
+}
+
+/** `sanitized`, in an answer only when delivery did anything (so that a clean answer is the CLI's). */
+function saying(actions: SanitizeAction[]): { sanitized?: SanitizeAction[] } {
+  return actions.length > 0 ? { sanitized: actions } : {};
+}
 
 async function taskWrite(i: { principal: Actor | undefined; ctx: RestContext }, w: TaskWrite) {
   const p = findProjectRoot(i.ctx.root, true);
@@ -77,10 +117,11 @@ export const OPERATIONS: Operation[] = [
     operationId: "getRequirement",
     summary: "One requirement (keel show --json) with its trace (keel trace <id> --json)",
     params: z.strictObject({ id: z.string().min(1).max(200).describe("requirement ID, URL-encoded") }),
+    query: rawQuery,
     status: 200,
-    response: S.RequirementAnswer,
-    errors: [400, 404],
-    run: async ({ ctx, params }) => {
+    response: S.RequirementAnswer.extend(annotated),
+    errors: [400, 403, 404],
+    run: async ({ ctx, params, query, principal }) => {
       const p = project(ctx);
       const { answer, found, suggestions } = await showAnswer(p, params.id);
       const hint =
@@ -95,7 +136,12 @@ export const OPERATIONS: Operation[] = [
         );
       const trace = await traceAnswer(p.root, true, found.item.id);
       if (trace === null) throw notFound(`no requirement "${params.id}"`, hint);
-      return { ...answer, trace };
+      const policy = securityPolicy(loadConfig(p));
+      if (wantsRaw(query.raw, principal))
+        return { ...answer, trace, security: requirementHits(found.item, policy) };
+      const log = deliveryLog(policy);
+      const item = deliverRequirement(found.item, log);
+      return { ...answer, item, trace, ...saying(log.actions()) };
     },
   }),
   op({
@@ -289,13 +335,18 @@ export const OPERATIONS: Operation[] = [
     operationId: "getChange",
     summary: "A change's deltas, bases, overlaps, problems and conflicts (keel change show --json)",
     params: changeParams,
+    query: rawQuery,
     status: 200,
-    response: S.ChangeAnswer,
-    errors: [400, 404],
-    run: async ({ ctx, params }) => {
+    response: S.ChangeAnswer.extend(annotated),
+    errors: [400, 403, 404],
+    run: async ({ ctx, params, query, principal }) => {
       const p = project(ctx);
       const ref = existingChange(p, params.id);
-      return changeShowAnswer(p, loadChange(p, ref)).answer;
+      const answer = changeShowAnswer(p, loadChange(p, ref)).answer;
+      const policy = securityPolicy(loadConfig(p));
+      if (wantsRaw(query.raw, principal)) return { ...answer, security: changeHits(answer, policy) };
+      const log = deliveryLog(policy);
+      return { ...deliverChangeAnswer(answer, log), ...saying(log.actions()) };
     },
   }),
   op({

@@ -1,7 +1,9 @@
 // `keel context <task-id> [--budget N]`: the context pack an agent needs to do one task, within a token budget.
 // Markdown by default (to paste into an agent), the sections with their token counts under --json. `--steering`
-// names a Kiro steering file (manual or auto inclusion) to add to the pack's guidance.
-// @req TSK-12
+// names a Kiro steering file (manual or auto inclusion) to add to the pack's guidance. Flagged text reaches the
+// pack delivered (core/context/sanitize.ts); the pack's "Untrusted content" section, and `sanitized` under
+// --json, say what was done.
+// @req TSK-12, TRU-2
 import { buildContextPack, DEFAULT_BUDGET } from "../../core/context/index.js";
 import { taskLookupError } from "../../core/tasks/lookup.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";

@@ -1,5 +1,13 @@
+// `keel show <id>`: a requirement, spec or change, for a person in a terminal or a script (--json). Its text is
+// delivered as an agent receives it (core/scan/deliver.ts): whoever runs it, a terminal must never render a
+// bidi override or print a secret, and an agent running the command is told what is untrusted. The flags are
+// painted where the terminal has colour, and the output ends with what was done (`sanitized` under --json).
 import { showAnswer } from "../../core/api/queries.js";
 import type { ChangeRecord, RequirementRecord, ShowResult, SpecRecord } from "../../core/query.js";
+import { type DeliveryLog, deliveryLog } from "../../core/scan/deliver.js";
+import { securityPolicy } from "../../core/scan/policy.js";
+import { deliverChangeRecord, deliverRequirement, sanitizedNote } from "../../core/scan/records.js";
+import { loadConfig } from "../../workspace/config.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
@@ -7,7 +15,7 @@ import { type Io, paint, printJson } from "../output.js";
 
 const USAGE = "keel show <id> [--json]   (a requirement ID, a capability, or a change ID)";
 
-// @req QRY-2, QRY-5
+// @req QRY-2, QRY-5, TRU-2
 const command: Command = {
   name: "show",
   summary: "show a spec, change or requirement by id",
@@ -28,12 +36,43 @@ const command: Command = {
           : "run `keel list requirements` for requirement IDs, `keel list` for specs and changes",
       );
     }
+    const log = deliveryLog(securityPolicy(loadConfig(project)));
+    const shown = deliverShown(found, log);
+    const sanitized = log.actions();
     if (global.json) {
-      printJson(io, answer);
-    } else io.out(render(io, found));
+      // `sanitized` only when delivery did anything: a clean answer is REST's `GET /api/requirements/{id}`.
+      printJson(io, { ...answer, item: shown.item, ...(sanitized.length > 0 ? { sanitized } : {}) });
+      return EXIT.ok;
+    }
+    const note = sanitizedNote(sanitized);
+    io.out(markFlags(io, note === null ? render(io, shown) : `${render(io, shown)}\n\n${note}`));
     return EXIT.ok;
   },
 };
+
+function deliverShown(found: ShowResult, log: DeliveryLog): ShowResult {
+  if (found.kind === "requirement") return { ...found, item: deliverRequirement(found.item, log) };
+  if (found.kind === "change") return { ...found, item: deliverChangeRecord(found.item, log) };
+  const s = found.item;
+  const target = `spec ${s.capability}`;
+  const line = (t: string) => log.inline(t, target);
+  const item: SpecRecord = {
+    ...s,
+    title: s.title === null ? null : line(s.title),
+    purpose: s.purpose === null ? null : log.block(s.purpose, target),
+    requirements: s.requirements.map((r) => ({ ...r, title: log.inline(r.title, `requirement ${r.id}`) })),
+    openQuestions: s.openQuestions.map((q) => ({ ...q, text: line(q.text) })),
+  };
+  return { ...found, item };
+}
+
+/** What delivery put in the text, painted so that a reader's eye finds it: escapes, redactions, fences. */
+const FLAG_MARKS =
+  /⟦[^⟧\n]*⟧|\[REDACTED: [^\]\n]*\]|<<(?:end of )?untrusted content [0-9a-f]{16}[^\n]*?>>(?=\n|$)/gu;
+
+function markFlags(io: Io, text: string): string {
+  return io.color ? text.replace(FLAG_MARKS, (m) => paint(io, "yellow", m)) : text;
+}
 
 function render(io: Io, found: ShowResult): string {
   const body =

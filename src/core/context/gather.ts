@@ -11,13 +11,13 @@ import { posix } from "node:path/posix";
 import { parseSteering, type SteeringInclusion, steeringApplies } from "../../format/layouts/kiro.js";
 import { derivedRequirementId } from "../../model/ids.js";
 import { effectiveStatus } from "../../model/status.js";
-import type { Change, Principle, Requirement, Spec } from "../../model/types.js";
+import type { Change, Principle, Provenance, Requirement, Spec } from "../../model/types.js";
 import { STATE_DIR } from "../../store/index-db.js";
 import { sqliteDriver } from "../../store/sqlite.js";
-import { STATE_FILE, type StateDb } from "../../store/state-db.js";
+import { STATE_FILE, StateDb } from "../../store/state-db.js";
 import type { Discovery } from "../../workspace/discover.js";
 import { readSource } from "../../workspace/read.js";
-import { type ClaimNote, Claims } from "../claims.js";
+import { type ClaimNote, Claims } from "../tasks/claims.js";
 import { type TaskFinding, taskFindings } from "../findings.js";
 import { loadProject } from "../project.js";
 import { defaultCoversByTasksFile, defaultCoversOf } from "../tasks/coverage.js";
@@ -56,6 +56,8 @@ export interface RequirementView {
   scenarios: string[];
   /** Where the requirement is not (yet) living: `ADDED by change add-refunds`. */
   origin: string | null;
+  /** Who wrote it, from its marker line: delivery decides from it how far the text is trusted. */
+  provenance: Provenance;
   raw: string;
 }
 
@@ -169,6 +171,7 @@ function view(r: Requirement, file: string, status: string | null, origin: strin
     text: r.text,
     scenarios: r.scenarios.map((s) => s.raw.replace(/\s+$/, "")),
     origin,
+    provenance: r.markers?.provenance ?? {},
     raw: r.raw,
   };
 }
@@ -268,13 +271,7 @@ function handoffNotes(root: string, key: string): { notes: ClaimNote[]; findings
       .get();
     if (!hasNotes) return { notes: [], findings: [] };
     // Claims only reads through `db` here; a read-only handle cannot take the write lock, and is never asked to.
-    const readOnly: StateDb = {
-      db,
-      close: () => db.close(),
-      exclusive: () => {
-        throw new Error("the context pack reads the state database read-only");
-      },
-    };
+    const readOnly = StateDb.readOnlyView(db, path);
     return { notes: new Claims(readOnly, root).notes(key), findings: taskFindings(db, key) };
   } catch {
     return null;

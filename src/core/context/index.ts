@@ -1,6 +1,11 @@
 // `keel context`: the context pack for one task — gathered (gather.ts), laid out as items in order of relevance
-// (render.ts), fitted into the token budget (trim.ts), counted with a real tokenizer (tokens.ts).
-// @req TSK-12
+// (render.ts), fitted into the token budget (trim.ts), counted with a real tokenizer (tokens.ts). Between
+// gathering and layout, every text is delivered as an agent may receive it (sanitize.ts).
+// @req TSK-12, TRU-2
+import { loadConfig } from "../../workspace/config.js";
+import { findProjectRoot } from "../../workspace/root.js";
+import { securityPolicy } from "../scan/policy.js";
+import type { SanitizeAction } from "../scan/types.js";
 import { lookupTask, type TaskLookup } from "../tasks/index.js";
 import {
   type ContextData,
@@ -10,6 +15,7 @@ import {
   type Omission,
 } from "./gather.js";
 import { contextItems, renderFooter, type SectionKind } from "./render.js";
+import { sanitizeContext } from "./sanitize.js";
 import { loadTokenizer } from "./tokens.js";
 import { fitPack } from "./trim.js";
 
@@ -35,6 +41,8 @@ export interface ContextPack {
   }[];
   /** Everything left out: over the budget, or referenced but not includable. */
   omitted: Omission[];
+  /** What delivery did to flagged text (escaped, fenced, redacted, annotated), by target; empty when nothing. */
+  sanitized: SanitizeAction[];
   footer: string;
   /** The Markdown pack: the sections' texts and the footer, a blank line between each. */
   text: string;
@@ -52,9 +60,11 @@ export async function buildContextPack(
   const graph = loadTaskGraph(root);
   const found = lookupTask(graph, ref);
   if (!("found" in found)) return { lookup: found };
-  const data: ContextData = gatherContext(root, graph, found.found, options);
+  const gathered: ContextData = gatherContext(root, graph, found.found, options);
+  const policy = securityPolicy(loadConfig(findProjectRoot(root, true)));
+  const { data, actions } = sanitizeContext(gathered, policy);
   const tok = await loadTokenizer();
-  const fitted = fitPack(contextItems(data), budget, tok, (omitted, over) =>
+  const fitted = fitPack(contextItems(data, actions), budget, tok, (omitted, over) =>
     renderFooter(found.found, budget, tok.name, [...omitted, ...data.omitted], over),
   );
   const omitted = [...fitted.omitted, ...data.omitted];
@@ -73,6 +83,7 @@ export async function buildContextPack(
         text: s.text,
       })),
       omitted,
+      sanitized: actions,
       footer: fitted.footer,
       text: fitted.text,
       totals: {

@@ -1,6 +1,8 @@
 // The context pack as Markdown: the gathered data becomes items in order of relevance (each a heading, lines
 // that may be cut from the end, and a closing part), and the kept items plus a footer become the pack.
 // Deterministic: no clock, no machine paths, only what the project holds.
+import { FENCE_NOTE, summarizeActions } from "../scan/deliver.js";
+import type { SanitizeAction } from "../scan/types.js";
 import type {
   ContextData,
   FileContent,
@@ -12,6 +14,7 @@ import type {
 
 export type SectionKind =
   | "task"
+  | "security"
   | "requirement"
   | "boundaries"
   | "verification"
@@ -123,8 +126,30 @@ function guidanceNote(g: GuidanceContent): string {
   return `steering, ${g.inclusion}, asked for by name`;
 }
 
-/** The pack's items, most relevant first. */
-export function contextItems(data: ContextData): ContextItem[] {
+/**
+ * What delivery did to the pack's text, right after the task and never cut: an agent reads how to take the
+ * fences before it meets one. Absent when nothing was flagged.
+ */
+function securityItem(key: string, sanitized: readonly SanitizeAction[]): ContextItem {
+  return {
+    kind: "security",
+    ref: key,
+    rank: 1,
+    head: [
+      "## Untrusted content",
+      "Keel flagged text in this pack and changed it before handing it over:",
+      ...summarizeActions(sanitized).map((l) => `- ${l}`),
+      FENCE_NOTE,
+    ],
+    body: [],
+    tail: [],
+    keep: "whole",
+    fenced: false,
+  };
+}
+
+/** The pack's items, most relevant first; `sanitized` is what delivery did to the data's text (sanitize.ts). */
+export function contextItems(data: ContextData, sanitized: readonly SanitizeAction[] = []): ContextItem[] {
   const items: ContextItem[] = [];
   const t = data.task;
   const facts = [`status: ${t.status}`];
@@ -137,6 +162,7 @@ export function contextItems(data: ContextData): ContextItem[] {
     head.push(`- parents: ${t.parents.map((p) => `${p.key} ${p.title}`).join(" › ")}`);
   if (t.details.length > 0) head.push("- details:", ...t.details.map((d) => `  - ${d}`));
   items.push({ kind: "task", ref: t.key, rank: 1, head, body: [], tail: [], keep: "whole", fenced: false });
+  if (sanitized.length > 0) items.push(securityItem(t.key, sanitized));
 
   const byDefault = data.coveredByDefault;
   const coveredHead = byDefault

@@ -1,5 +1,6 @@
 // Output conventions shared by every command: JSON on --json, colour only on a TTY, errors without stack traces.
 import { styleText } from "node:util";
+import { storeErrorOf } from "../store/guard.js";
 import { EXIT, type ExitCode, KeelError } from "../workspace/errors.js";
 
 export interface Io {
@@ -34,7 +35,9 @@ export function printJson(io: Io, value: unknown): void {
 
 // @req VAL-19
 /** Prints an error the way every command does and returns its exit code. */
-export function reportError(io: Io, e: unknown, json: boolean): ExitCode {
+export function reportError(io: Io, thrown: unknown, json: boolean): ExitCode {
+  // SQLite's report of a damaged file names no file: it is told as the store's refusal, not as a Keel bug.
+  const e = storeErrorOf(thrown) ?? thrown;
   if (e instanceof KeelError) {
     if (json) {
       printJson(io, {

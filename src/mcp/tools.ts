@@ -1,18 +1,25 @@
 // The MCP tools: a small core set, each thin over the same core modules the CLI calls. Input and output are
 // described with zod (the SDK turns them into JSON Schema and validates both); a refusal of the core (a
 // KeelError) becomes a tool result with `isError`, its code, message and hint, so an agent knows what to do.
-// @req SRF-1, SRF-2, TSK-6, TSK-7, TSK-8, TSK-12
+// Repository text in an answer (requirements, task titles, search snippets, the context pack) is delivered as
+// an agent may receive it (core/scan/deliver.ts): the structured content says what was done in `sanitized`,
+// the text content in a short note.
+// @req SRF-1, SRF-2, TSK-6, TSK-7, TSK-8, TSK-12, TRU-2
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod";
 import { type TaskWrite, writeTask } from "../core/api/tasks.js";
-import type { ClaimView } from "../core/claims.js";
+import type { ClaimView } from "../core/tasks/claims.js";
 import { buildContextPack, DEFAULT_BUDGET } from "../core/context/index.js";
 import { type RequirementRecord, withQueryIndex } from "../core/query.js";
+import { type DeliveryLog, deliveryLog } from "../core/scan/deliver.js";
+import { securityPolicy } from "../core/scan/policy.js";
+import { deliverRequirement, SanitizedSchema, sanitizedNote } from "../core/scan/records.js";
 import { claimedKeys, resolveTaskKey } from "../core/tasks/claim-ops.js";
 import { buildGraph, loadTasks, readyQueue, takeOrder } from "../core/tasks/index.js";
 import { taskLookupError } from "../core/tasks/lookup.js";
 import { traceProject } from "../core/trace/project.js";
+import { storeErrorOf } from "../store/guard.js";
 import { type Actor, actorLabel, resolveActor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import { KeelError, usageError } from "../workspace/errors.js";
@@ -67,7 +74,8 @@ export const HINTS = {
 };
 
 /** A refusal an agent can act on: the error code, the message and what to do next. */
-export function errorResult(e: unknown): CallToolResult {
+export function errorResult(thrown: unknown): CallToolResult {
+  const e = storeErrorOf(thrown) ?? thrown;
   if (e instanceof KeelError)
     return {
       isError: true,
@@ -79,6 +87,22 @@ export function errorResult(e: unknown): CallToolResult {
 
 export function ok<T extends Record<string, unknown>>(text: string, structured: T): CallToolResult {
   return { content: [{ type: "text", text }], structuredContent: structured };
+}
+
+/** A delivery log with the project's scanning policy (keel.yaml `security:`). */
+export function deliveryFor(project: ProjectRoot): DeliveryLog {
+  return deliveryLog(securityPolicy(loadConfig(project)));
+}
+
+/** `ok` for an answer whose repository text went through `log`: `sanitized` added, and a note when non-empty. */
+export function delivered<T extends Record<string, unknown>>(
+  text: string,
+  structured: T,
+  log: DeliveryLog,
+): CallToolResult {
+  const sanitized = log.actions();
+  const note = sanitizedNote(sanitized);
+  return ok(note === null ? text : `${text}\n\n${note}`, { ...structured, sanitized });
 }
 
 /** Runs a handler, turning a thrown KeelError into an `isError` result. */
@@ -147,6 +171,7 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
           z.object({ kind: z.string(), ref: z.string(), tokens: z.number(), truncated: z.boolean() }),
         ),
         omitted: z.array(z.object({ kind: z.string(), ref: z.string(), reason: z.string() })),
+        sanitized: SanitizedSchema,
         text: z.string(),
       },
     },
@@ -167,6 +192,8 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
           truncated: s.truncated,
         })),
         omitted: p.omitted.map((o) => ({ kind: o.kind, ref: o.ref, reason: o.reason })),
+        // The pack's own "Untrusted content" section says what was done; its text needs no second note.
+        sanitized: p.sanitized,
         text: p.text,
       });
     }),
@@ -194,22 +221,26 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
             snippet: z.string(),
           }),
         ),
+        sanitized: SanitizedSchema,
       },
     },
     guarded(async ({ query, limit }) => {
-      const out = await withQueryIndex(projectOf(ctx), { check: "full" }, (q) =>
-        q.search(query, limit ?? 10),
-      );
-      const results = out.results.map((h) => ({
-        kind: h.kind,
-        id: h.id,
-        title: h.title,
-        capability: h.capability,
-        status: h.status,
-        file: h.file,
-        line: h.line,
-        snippet: h.snippet,
-      }));
+      const project = projectOf(ctx);
+      const out = await withQueryIndex(project, { check: "full" }, (q) => q.search(query, limit ?? 10));
+      const log = deliveryFor(project);
+      const results = out.results.map((h) => {
+        const target = `${h.kind} ${h.id}`;
+        return {
+          kind: h.kind,
+          id: h.id,
+          title: log.inline(h.title, target),
+          capability: h.capability,
+          status: h.status,
+          file: h.file,
+          line: h.line,
+          snippet: log.inline(h.snippet, target),
+        };
+      });
       const text =
         results.length === 0
           ? "no matches"
@@ -217,7 +248,7 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
               ...results.map((r) => `${r.id}  ${r.title}  (${r.file}:${r.line})`),
               `${out.total} match(es)`,
             ].join("\n");
-      return ok(text, { total: out.total, results });
+      return delivered(text, { total: out.total, results }, log);
     }),
   );
 
@@ -244,11 +275,16 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
           evidenceStatus: z.string(),
           evidenceNote: z.string(),
         }),
+        sanitized: SanitizedSchema,
       },
     },
     guarded(async ({ id }) => {
       const project = projectOf(ctx);
-      const req = await requireRequirement(project, id, "find requirements with keel_search");
+      const log = deliveryFor(project);
+      const req = deliverRequirement(
+        await requireRequirement(project, id, "find requirements with keel_search"),
+        log,
+      );
       const traced = await traceProject(project.root, true);
       const t = traced.report.requirements.find((r) => r.id === req.id);
       const link = (l: { file: string; line: number; kind: string; state: string }) => ({
@@ -269,7 +305,7 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
         steps: s.steps.map((st) => (st.keyword ? `${st.keyword} ${st.text}` : st.text)),
       }));
       const text = `${req.id} — ${req.title} (${req.status ?? "no status"})\n${req.text}\ntasks: ${trace.tasks.map((k) => k.key).join(", ") || "none"} · code: ${trace.implementations.length} · tests: ${trace.tests.length} · evidence: ${trace.evidenceStatus}`;
-      return ok(text, {
+      const answer = {
         id: req.id,
         title: req.title,
         capability: req.capability,
@@ -280,7 +316,8 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
         text: req.text,
         scenarios,
         trace,
-      });
+      };
+      return delivered(text, answer, log);
     }),
   );
 
@@ -301,14 +338,17 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
             line: z.number(),
           }),
         ),
+        sanitized: SanitizedSchema,
       },
     },
     guarded(async ({ limit }) => {
-      const root = projectOf(ctx).root;
+      const project = projectOf(ctx);
+      const root = project.root;
+      const log = deliveryFor(project);
       const queue = takeOrder(readyQueue(root, claimedKeys(root, new Date())));
       const tasks = queue.slice(0, limit ?? 50).map((v) => ({
         key: v.key,
-        title: v.title,
+        title: log.inline(v.title, `task ${v.key}`),
         priority: v.priority,
         covers: v.covers,
         file: v.file,
@@ -316,7 +356,7 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
       }));
       const text =
         tasks.length === 0 ? "no task is ready" : tasks.map((t) => `${t.key}  ${t.title}`).join("\n");
-      return ok(text, { total: queue.length, tasks });
+      return delivered(text, { total: queue.length, tasks }, log);
     }),
   );
 

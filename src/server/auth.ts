@@ -1,14 +1,18 @@
 // Who may use `keel serve`, and how often. In single-user mode (loopback, no `--auth`) every request acts as
-// the server's actor and nothing here runs. Otherwise every request must carry `Authorization: Bearer <token>`
-// (core/auth/tokens.ts); a missing, malformed, unknown, revoked or expired token is refused with 401, a token
-// over its rate with 429, and every refusal is written to the audit log. The caller's role is not checked
-// here: the core checks it on every operation (policy.ts), whichever surface asked.
-// @req SRF-12, SRF-15
+// the server's actor. Otherwise every request must carry `Authorization: Bearer <token>` (core/auth/tokens.ts);
+// a missing, malformed, unknown, revoked or expired token is refused with 401, a token over its rate with 429.
+// Refusals are limited per client address before any token is looked up (an address that keeps sending bad
+// tokens gets 429 without costing a lookup), and audited in aggregate (refusals.ts), so a flood cannot grow the
+// log without bound. In every mode the server holds the store it started with: deleted or replaced, it is
+// refused (503) rather than started over. The caller's role is not checked here: the core checks it on every
+// operation (policy.ts), whichever surface asked.
+// @req SRF-12, SRF-15, TRU-8, TRU-10
 import type { IncomingMessage } from "node:http";
-import { appendEvent } from "../core/audit.js";
+import { appendEvent } from "../core/audit/log.js";
 import { checkToken } from "../core/auth/tokens.js";
 import { StateDb } from "../store/state-db.js";
 import { type Actor, actorLabel } from "../workspace/actor.js";
+import { RateBuckets, RefusalLog, type Tally } from "./refusals.js";
 
 export const DEFAULT_RATE_PER_MINUTE = 600;
 
@@ -44,29 +48,62 @@ const REASONS = {
   expired: "the bearer token has expired",
 } as const;
 
-interface Bucket {
-  tokens: number;
-  at: number;
-}
+/** Refused requests per minute one client address may make before it is answered 429 without a token lookup. */
+export const REFUSALS_PER_MINUTE = 30;
 
 export class Gatekeeper {
-  private state: StateDb | null = null;
-  private readonly buckets = new Map<string, Bucket>();
+  private state: StateDb | null;
+  /** Requests per token, for good tokens. */
+  private readonly tokenRate: RateBuckets;
+  /** Refused requests per client address, checked before any token is looked up. */
+  private readonly refusalRate = new RateBuckets(REFUSALS_PER_MINUTE);
+  /** Refusals by client address and rate-limited tokens, audited in aggregate. */
+  private readonly refused: RefusalLog;
+  private readonly limited: RefusalLog;
+  /** Who each rate-limited token acts as, for its aggregated audit event. */
+  private readonly limitedActors = new Map<string, Actor>();
 
   constructor(
     private readonly root: string,
     readonly options: AuthOptions,
-  ) {}
+  ) {
+    // Opened at start, so that the server holds the store that was there when it started: one deleted or
+    // replaced later is noticed (assertUnchanged), never silently started over.
+    this.state = StateDb.open(root);
+    this.tokenRate = new RateBuckets(options.ratePerMinute);
+    this.refused = new RefusalLog((remote, tally) =>
+      this.auditTally("auth.refused", `client ${remote}`, undefined, { remote }, tally),
+    );
+    this.limited = new RefusalLog((token, tally) =>
+      this.auditTally("auth.rate-limited", `token ${token}`, this.limitedActors.get(token), { token }, tally),
+    );
+  }
 
-  /** Admits a request (returning who it acts as) or refuses it, auditing the refusal. */
+  /**
+   * Admits a request (returning who it acts as) or refuses it, counting the refusal for the audit. Throws the
+   * store's refusal (answered 503) when the store the server opened was deleted or replaced: no request is
+   * served, and no token accepted, from a store that is gone.
+   */
   admit(req: IncomingMessage, now = Date.now()): Admission {
+    this.db().assertUnchanged();
     if (!this.options.required) return { ok: true, principal: undefined };
+    const remote = req.socket.remoteAddress ?? "unknown";
+    const target = `${req.method ?? "?"} ${(req.url ?? "/").split("?")[0]}`;
+    const throttled = this.refusalRate.wait(remote, now);
+    if (throttled > 0) {
+      this.refused.add(remote, { reason: "throttled", target }, new Date(now));
+      return tooMany(
+        `${remote} sent too many refused requests (over ${REFUSALS_PER_MINUTE} a minute)`,
+        throttled,
+      );
+    }
     const header = req.headers.authorization ?? "";
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const check = m ? checkToken(this.db(), m[1] as string, new Date(now)) : null;
     if (check === null || !check.ok) {
       const reason = check === null ? "missing" : check.reason;
-      this.refusal(req, undefined, "auth.refused", reason, check?.tokenId ?? null);
+      this.refusalRate.take(remote, now);
+      this.refused.add(remote, { reason, target }, new Date(now));
       return {
         ok: false,
         status: 401,
@@ -79,45 +116,29 @@ export class Gatekeeper {
         headers: { "www-authenticate": 'Bearer realm="keel"' },
       };
     }
-    const wait = this.take(check.token.id, now);
+    const wait = this.tokenRate.take(check.token.id, now);
     if (wait > 0) {
-      this.refusal(req, check.actor, "auth.rate-limited", "rate", check.token.id);
-      const retryAfterS = Math.ceil(wait / 1000);
-      return {
-        ok: false,
-        status: 429,
-        code: "rate_limited",
-        message: `token ${check.token.id} is over its limit of ${this.options.ratePerMinute} requests per minute`,
-        hint: `retry after ${retryAfterS} s`,
-        headers: { "retry-after": String(retryAfterS) },
-      };
+      this.limitedActors.set(check.token.id, check.actor);
+      this.limited.add(check.token.id, { reason: "rate", target }, new Date(now));
+      return tooMany(
+        `token ${check.token.id} is over its limit of ${this.options.ratePerMinute} requests per minute`,
+        wait,
+      );
     }
     return { ok: true, principal: check.actor };
   }
 
+  /** Writes the refusals still being counted, then closes the store. */
   close(): void {
+    this.refused.close();
+    this.limited.close();
     this.state?.close();
     this.state = null;
   }
 
   private db(): StateDb {
-    this.state ??= StateDb.open(this.root);
+    if (this.state === null) throw new Error("the gatekeeper is closed");
     return this.state;
-  }
-
-  /** Takes one request from the token's bucket; returns 0, or the ms until one is available. */
-  private take(id: string, now: number): number {
-    const size = this.options.ratePerMinute;
-    const perMs = size / 60_000;
-    const b = this.buckets.get(id) ?? { tokens: size, at: now };
-    b.tokens = Math.min(size, b.tokens + (now - b.at) * perMs);
-    b.at = now;
-    this.buckets.set(id, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return (1 - b.tokens) / perMs;
   }
 
   /** Writes a refusal to the audit log: who (anonymous when unknown), what was refused, and why. */
@@ -141,19 +162,45 @@ export class Gatekeeper {
     );
   }
 
-  private refusal(
-    req: IncomingMessage,
-    actor: Actor | undefined,
+  /** One audit event for a tally of refusals. Called from a timer too, so a failure is reported, not thrown. */
+  private auditTally(
     action: string,
-    reason: string,
-    token: string | null,
-  ) {
-    this.recordRefusal({
-      action,
-      reason,
-      actor,
-      target: `${req.method ?? "?"} ${(req.url ?? "/").split("?")[0]}`,
-      data: { token, remote: req.socket.remoteAddress ?? null },
-    });
+    target: string,
+    actor: Actor | undefined,
+    key: Record<string, string>,
+    t: Tally,
+  ): void {
+    try {
+      this.recordRefusal({
+        action,
+        target,
+        actor,
+        reason: Object.keys(t.reasons).sort().join(", "),
+        data: {
+          ...key,
+          count: t.count,
+          reasons: t.reasons,
+          targets: t.targets,
+          first: t.first.toISOString(),
+          last: t.last.toISOString(),
+        },
+      });
+    } catch (e) {
+      process.stderr.write(
+        `keel serve: ${t.count} refused request(s) could not be audited: ${e instanceof Error ? e.message : String(e)}\n`,
+      );
+    }
   }
+}
+
+function tooMany(message: string, waitMs: number): Admission {
+  const retryAfterS = Math.ceil(waitMs / 1000);
+  return {
+    ok: false,
+    status: 429,
+    code: "rate_limited",
+    message,
+    hint: `retry after ${retryAfterS} s`,
+    headers: { "retry-after": String(retryAfterS) },
+  };
 }

@@ -3,8 +3,9 @@
 // over Streamable HTTP (with sessions, mcp-http.ts), and `/events` is a Server-Sent Events stream
 // (core/live). Safe by default: loopback unless told otherwise, a token on every request off loopback or with
 // --auth (auth.ts), only known Host headers (DNS rebinding), no CORS headers, capped bodies, and no route
-// reads a file by path.
-// @req SRF-4
+// reads a file by path. The server holds the store it started with: deleted or replaced under it, every
+// request is answered 503 (auth.ts), and SQLite's damage reports are answered as the store's, not as bugs.
+// @req SRF-4, TRU-8
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -14,6 +15,7 @@ import {
 import type { AddressInfo } from "node:net";
 import { EventFeed, type LiveEvent } from "../core/live/events.js";
 import type { ToolGroup } from "../mcp/tool-groups.js";
+import { storeErrorOf } from "../store/guard.js";
 import type { Actor } from "../workspace/actor.js";
 import { KeelError } from "../workspace/errors.js";
 import { type AuthOptions, Gatekeeper, isLoopback } from "./auth.js";
@@ -187,7 +189,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }
 
   const server: Server = createHttpServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
+    handle(req, res).catch((thrown: unknown) => {
+      const e = storeErrorOf(thrown) ?? thrown;
       const err =
         e instanceof HttpError
           ? e

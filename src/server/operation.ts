@@ -77,11 +77,12 @@ export const ERROR_TEXT: Record<number, string> = {
   409: "refused by the task queue (held, closed, stale token), by backpressure (gates not passing) or by state",
   413: "request body over 1 MiB",
   415: "a request body that is not application/json",
-  429: "rate limit of the token exceeded (see Retry-After)",
+  429: "rate limit of the token, or of refused requests from the address, exceeded (see Retry-After)",
   500: "the project could not be read, or a bug",
+  503: "the state database is damaged, or was deleted or replaced while the server ran (restart it)",
 };
 /** Answered by the dispatcher for any route. */
-export const COMMON_ERRORS = [401, 403, 429, 500];
+export const COMMON_ERRORS = [401, 403, 429, 500, 503];
 
 export function project(ctx: RestContext): ProjectRoot {
   return findProjectRoot(ctx.root, true);

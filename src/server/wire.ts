@@ -3,7 +3,8 @@
 // (routes.ts) both use these, so an error thrown by a route is answered like any other.
 // @req SRF-4, SRF-10
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { CLAIM_ERRORS } from "../core/claims.js";
+import { CLAIM_ERRORS } from "../core/tasks/claims.js";
+import { STORE_REPLACED, STORE_UNREADABLE } from "../store/guard.js";
 import { EXIT, type KeelError } from "../workspace/errors.js";
 
 export const MAX_BODY = 1024 * 1024;
@@ -49,10 +50,12 @@ export function sendError(res: ServerResponse, e: HttpError, headers: Record<str
 
 /**
  * A Keel refusal as an HTTP status: bad input 400, refused by policy or role 403, an unknown task 404, a refusal
- * of the task queue, of backpressure or of an overlapping edit 409, project unreadable 500, anything else 409.
+ * of the task queue, of backpressure or of an overlapping edit 409, a store that cannot be used (damaged, deleted or
+ * replaced under the server) 503, project unreadable 500, anything else 409.
  */
 function httpStatusOf(e: KeelError): number {
   if (e.code === CLAIM_ERRORS.unknown) return 404;
+  if (e.code === STORE_UNREADABLE || e.code === STORE_REPLACED) return 503;
   switch (e.exitCode) {
     case EXIT.usage:
       return 400;

@@ -1,6 +1,9 @@
 // The SQLite driver, loaded on first use: the native addon costs more to load than most commands take to
 // run, so commands that never open a database never pay for it.
+import { randomBytes } from "node:crypto";
+import { existsSync, linkSync, renameSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { basename, dirname, join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 
 let sqlite: typeof BetterSqlite3 | null = null;
@@ -21,11 +24,13 @@ export function openDatabase(
   path: string,
   timeoutMs: number,
   init: (db: BetterSqlite3.Database) => void,
+  /** Open only a file that exists: SQLite would otherwise create an empty one where a store vanished. */
+  options: { mustExist?: boolean } = {},
 ): BetterSqlite3.Database {
   const Driver = sqliteDriver();
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; ; attempt++) {
-    const db = new Driver(path, { timeout: timeoutMs });
+    const db = new Driver(path, { timeout: timeoutMs, fileMustExist: options.mustExist ?? false });
     try {
       init(db);
       return db;
@@ -35,6 +40,38 @@ export function openDatabase(
     }
     // Up to 100 ms between attempts, with jitter so that processes that collided do not collide again.
     pause(Math.min(100, 2 ** attempt) * (0.5 + Math.random()));
+  }
+}
+
+/**
+ * Creates a database at `path` without ever showing a half-made file there: it is built and prepared under a
+ * temporary name, then hard-linked into place, which fails if another process got there first (whose file
+ * is then used). So an empty file at `path` is always a truncated database, never one being created.
+ */
+export function createDatabase(
+  path: string,
+  timeoutMs: number,
+  init: (db: BetterSqlite3.Database) => void,
+): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    openDatabase(tmp, timeoutMs, init).close();
+    linkInto(tmp, path);
+  } finally {
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(tmp + suffix, { force: true });
+  }
+}
+
+function linkInto(tmp: string, path: string): void {
+  try {
+    linkSync(tmp, path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return;
+    // File systems without hard links (FAT, some network shares): a rename, which loses only a creation race.
+    if ((code === "EPERM" || code === "ENOTSUP" || code === "ENOSYS") && !existsSync(path))
+      renameSync(tmp, path);
+    else throw e;
   }
 }
 

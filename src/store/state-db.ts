@@ -2,15 +2,31 @@
 // not a cache — it is the local record of what happened — so it is never deleted or rebuilt on its own.
 // Its write transaction doubles as the project's write lock (see workspace/lock.ts's callers in core/):
 // SQLite releases it when a process dies, so a killed writer can never leave the project locked.
-import { mkdirSync } from "node:fs";
+// A file that is not a sound Keel store, or a missing one where the audit segment says one existed, is refused
+// (guard.ts), and an open store checks before each write that its file is still the one it opened.
+// @req TRU-6, TRU-8
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
+import { EXIT, KeelError } from "../workspace/errors.js";
+import { establishIdentity, stateExisted } from "./anchor.js";
+import {
+  assertKeelSchema,
+  type FileIdentity,
+  identityOf,
+  inspectStoreFile,
+  isSqliteDamage,
+  rememberOpened,
+  sameFile,
+  storeRefusal,
+  storeReplaced,
+} from "./guard.js";
 import { STATE_DIR } from "./index-db.js";
-import { openDatabase } from "./sqlite.js";
+import { createDatabase, openDatabase } from "./sqlite.js";
 
 export const STATE_FILE = "state.db";
 /** Bump with a migration below; an older file is migrated in place, never dropped. */
-export const STATE_SCHEMA_VERSION = 4;
+export const STATE_SCHEMA_VERSION = 5;
 
 type Database = BetterSqlite3.Database;
 
@@ -47,7 +63,7 @@ const MIGRATIONS: Record<number, string> = {
       resolved_at TEXT
     );
   `,
-  // Task claims with leases (core/claims.ts). One row per task ever claimed; `token` is the fencing token of
+  // Task claims with leases (core/tasks/claims.ts). One row per task ever claimed; `token` is the fencing token of
   // the latest claim, drawn from the project-wide `fencing` counter so tokens only ever grow.
   2: `
     CREATE TABLE claims (
@@ -118,21 +134,72 @@ const MIGRATIONS: Record<number, string> = {
     );
     CREATE UNIQUE INDEX tokens_live_name ON tokens (name) WHERE revoked_at IS NULL;
   `,
+  // The store's identity (store/anchor.ts): `store_id` names its audit segment, `keel/audit/<store_id>.jsonl`.
+  // Set by establishIdentity when the migration runs, with the events of an older store written into the segment.
+  5: `
+    CREATE TABLE meta (
+      key TEXT PRIMARY KEY,
+      value TEXT NOT NULL
+    );
+  `,
 };
 
-export class StateDb {
-  private constructor(readonly db: Database) {}
+/** Every table a migration above creates: a store holding any other table is not Keel's. */
+const KEEL_TABLES: ReadonlySet<string> = new Set(
+  Object.values(MIGRATIONS).flatMap((sql) =>
+    [...sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/g)].map((m) => m[1] as string),
+  ),
+);
 
-  static open(projectRoot: string): StateDb {
+/** A writer waits up to 60 s for the lock: under heavy contention (many agents) a wait beats a failure. */
+const LOCK_TIMEOUT_MS = 60_000;
+
+export interface OpenOptions {
+  /**
+   * Create the store even where the audit segment says one existed: for `keel store repair` and `reset`, which
+   * move the old file aside first. A file that is there is still checked and refused when unsound.
+   */
+  allowFresh?: boolean;
+  /** The ID a store created now takes (`keel store repair` continues the segment of the store it rebuilds). */
+  storeId?: string;
+}
+
+export class StateDb {
+  private constructor(
+    readonly db: Database,
+    private readonly path: string,
+    private readonly identity: FileIdentity | null,
+    private readonly writable = true,
+  ) {}
+
+  /** How deep `exclusive` calls are nested here, and the hooks to run before the outermost one commits. */
+  private depth = 0;
+  private readonly beforeCommitHooks: Array<() => void> = [];
+
+  /** A view over a connection opened read-only elsewhere (the context pack): it reads, and refuses to write. */
+  static readOnlyView(db: Database, path: string): StateDb {
+    return new StateDb(db, path, identityOf(path), false);
+  }
+
+  static open(projectRoot: string, options: OpenOptions = {}): StateDb {
     const dir = join(projectRoot, STATE_DIR);
-    mkdirSync(dir, { recursive: true });
-    // A writer waits up to 60 s for the lock: under heavy contention (many agents) a wait beats a failure.
-    const db = openDatabase(join(dir, STATE_FILE), 60_000, (db) => {
-      db.pragma("journal_mode = WAL");
-      db.pragma("synchronous = FULL");
-      migrate(db);
-    });
-    return new StateDb(db);
+    const path = join(dir, STATE_FILE);
+    if (inspectStoreFile(path) === "missing") {
+      const existed = options.allowFresh ? null : stateExisted(projectRoot);
+      if (existed !== null) throw storeRefusal("missing", existed.reason);
+      mkdirSync(dir, { recursive: true });
+      createDatabase(path, LOCK_TIMEOUT_MS, (db) => prepare(db, projectRoot, options.storeId));
+    }
+    // The identity is taken before the connection is made: if the file is swapped in between, the first
+    // check refuses, rather than vouching for a file this connection does not read.
+    const identity = identityOf(path);
+    const db = openExisting(path, projectRoot);
+    rememberOpened(path);
+    if (identity === null) {
+      db.close();
+      throw storeRefusal("missing");
+    }
+    return new StateDb(db, path, identity);
   }
 
   close(): void {
@@ -140,27 +207,98 @@ export class StateDb {
   }
 
   /**
+   * Refuses when the file at `.keel/state.db` is no longer the one this connection reads: deleted (its
+   * connection would go on writing to an unlinked file) or replaced. A long-running process asks before
+   * trusting what it reads; one stat, so it is cheap enough for every write and every token check.
+   */
+  assertUnchanged(): void {
+    if (this.identity === null || !sameFile(this.identity, identityOf(this.path))) throw storeReplaced();
+  }
+
+  /**
    * Runs `fn` holding the project's write lock (an IMMEDIATE transaction on this database). Everything
    * `fn` records here commits with it; files it writes must be written atomically before it returns.
    */
   exclusive<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    if (!this.writable) throw new Error(`${this.path} was opened read-only`);
+    const mark = this.beforeCommitHooks.length;
+    this.depth++;
+    try {
+      return this.db
+        .transaction(() => {
+          // Checked under the lock: the file may have been replaced while this process waited for it.
+          this.assertUnchanged();
+          const result = fn();
+          if (this.depth === 1) for (const hook of this.beforeCommitHooks.splice(0)) hook();
+          return result;
+        })
+        .immediate();
+    } catch (e) {
+      this.beforeCommitHooks.length = mark;
+      throw e;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /**
+   * Runs `hook` at the end of the outermost `exclusive` transaction: still holding the lock, after all the work
+   * of that transaction, and only if it did not throw (a rolled-back transaction drops its hooks). Outside a
+   * transaction it runs at once. The audit log appends to its segment this way (core/audit/log.ts), so an event
+   * rolled back never reaches the segment, and concurrent writers append in the order they commit.
+   */
+  beforeCommit(hook: () => void): void {
+    if (this.depth === 0) hook();
+    else this.beforeCommitHooks.push(hook);
   }
 }
 
-function migrate(db: Database): void {
+function prepare(db: Database, projectRoot: string, storeId?: string): void {
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  migrate(db, projectRoot, storeId);
+}
+
+/** Opens a store file that exists, refusing one that is foreign or damaged without writing to it. */
+function openExisting(path: string, projectRoot: string): Database {
+  try {
+    return openDatabase(
+      path,
+      LOCK_TIMEOUT_MS,
+      (db) => {
+        // Before any pragma that writes (journal_mode rewrites the header): a foreign file stays untouched.
+        const version = db.pragma("user_version", { simple: true }) as number;
+        if (version <= STATE_SCHEMA_VERSION) assertKeelSchema(db, version, KEEL_TABLES);
+        prepare(db, projectRoot);
+      },
+      { mustExist: true },
+    );
+  } catch (e) {
+    if (isSqliteDamage(e)) throw storeRefusal("damaged", (e as Error).message);
+    if ((e as { code?: unknown }).code === "SQLITE_CANTOPEN" && !existsSync(path))
+      throw storeRefusal("missing");
+    throw e;
+  }
+}
+
+function migrate(db: Database, projectRoot: string, storeId?: string): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current === STATE_SCHEMA_VERSION) return;
   db.transaction(() => {
     // Re-read under the lock: another process may have migrated meanwhile.
     let version = db.pragma("user_version", { simple: true }) as number;
     if (version > STATE_SCHEMA_VERSION) {
-      throw new Error(`.keel/${STATE_FILE} was written by a newer Keel (schema ${version}); upgrade Keel`);
+      throw new KeelError(
+        `.keel/${STATE_FILE} was written by a newer Keel (schema ${version})`,
+        EXIT.unreadable,
+        "upgrade Keel to the version that wrote it",
+      );
     }
     while (version < STATE_SCHEMA_VERSION) {
       version++;
       db.exec(MIGRATIONS[version] as string);
     }
     db.pragma(`user_version = ${version}`);
+    establishIdentity(db, projectRoot, storeId);
   }).immediate();
 }

@@ -1,14 +1,16 @@
 // `keel serve`: REST, Server-Sent Events and MCP over HTTP (src/server/). Single-user loopback mode is the
 // default; `--auth`, or any address that is not loopback, asks every request for a bearer token. The first
 // line on stdout is `keel serve: <url>`, so tools (and tests) can read the port that `--port 0` picked.
-// SIGINT and SIGTERM close the server cleanly.
+// SIGINT and SIGTERM close the server cleanly. It warns when git would commit `.keel/`.
 
 import { liveTokenCount } from "../../core/auth/tokens.js";
 import { parseToolGroups } from "../../mcp/tool-groups.js";
 import { DEFAULT_RATE_PER_MINUTE, isLoopback } from "../../server/auth.js";
-import { StateDb } from "../../store/state-db.js";
+import { STATE_DIR } from "../../store/index-db.js";
+import { STATE_FILE, StateDb } from "../../store/state-db.js";
 import { parseActor } from "../../workspace/actor.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
+import { gitOutput } from "../../workspace/git.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
 import { DEFAULT_MCP_ACTOR } from "./mcp.js";
@@ -24,6 +26,14 @@ function liveTokens(root: string): number {
   } finally {
     state.close();
   }
+}
+
+// @req TRU-9
+/** Inside a git work tree whose ignore rules (any .gitignore, info/exclude, the global file) miss `.keel/`. */
+function keelNotIgnored(root: string): boolean {
+  if (gitOutput(root, ["rev-parse", "--is-inside-work-tree"])?.trim() !== "true") return false;
+  // --no-index: a store committed by mistake is still reported, not hidden by being tracked.
+  return gitOutput(root, ["check-ignore", "--no-index", "-q", `${STATE_DIR}/${STATE_FILE}`]) === null;
 }
 
 const command: Command = {
@@ -100,6 +110,10 @@ const command: Command = {
     io.err(
       `serving ${project.root} — REST /api, events /events, MCP /mcp; ${required ? `bearer tokens required (keel token create), ${auth.ratePerMinute} requests per minute each` : "single-user mode, no token needed"}; Ctrl-C stops`,
     );
+    if (keelNotIgnored(project.root))
+      io.err(
+        "warning: .keel/ is not ignored by git, so `git add -A` would commit the local store (token hashes, claims); add the line `.keel/` to .gitignore",
+      );
     if (required && liveTokens(project.root) === 0)
       io.err(
         "warning: no live token exists, so every request will be refused; create one with `keel token create --role agent --name <name>`",

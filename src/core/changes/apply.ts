@@ -2,27 +2,35 @@
 // lock. The change and the specs are read again under the lock and the specs compared (compare-and-swap)
 // right before they are written, so two writers can never both "win": each apply either lands on the specs as
 // they are when it runs, or is refused as a conflict. Refusals are audited; nothing else is written then.
-// @req CHG-3, CHG-9
-import { existsSync, mkdirSync, renameSync } from "node:fs";
-import { dirname, join } from "node:path";
+// The writes are journalled first (journal.ts), so a crash in the middle is finished by the next command.
+// @req CHG-3, CHG-9, TRU-12
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { contentHash } from "../../model/fingerprint.js";
 import { StateDb } from "../../store/state-db.js";
 import { type Actor, actorLabel } from "../../workspace/actor.js";
-import { writeFileAtomic } from "../../workspace/atomic.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import { EXIT, KeelError, projectError, usageError } from "../../workspace/errors.js";
 import type { ProjectRoot } from "../../workspace/root.js";
-import { appendEvent } from "../audit.js";
+import { type AuditInput, appendEvent } from "../audit/log.js";
 import { changeContext, enforce } from "../policy.js";
 import { BaseResolver } from "./base.js";
-import {
-  type ConflictRecord,
-  listConflicts,
-  recordConflict,
-  setConflictStatus,
-  usableResolution,
-} from "./conflicts.js";
+import { type ConflictRecord, listConflicts, recordConflict, usableResolution } from "./conflicts.js";
 import { invalidChange } from "./errors.js";
+import {
+  type ApplyJournal,
+  closeJournal,
+  finishInterruptedApplies,
+  type Interrupted,
+  inspect,
+  newJournalId,
+  rollBack,
+  rolledBackError,
+  rollForward,
+  unsettledError,
+  writeJournal,
+} from "./journal.js";
+import { JOURNAL_DIR } from "./journal-dir.js";
 import {
   changeStatus,
   changesDir,
@@ -53,7 +61,10 @@ export interface ConflictResult {
   conflicts: Array<ConflictRecord & { parts: string[]; op: string }>;
 }
 
-export type ApplyResult = AppliedResult | ConflictResult;
+export type ApplyResult = (AppliedResult | ConflictResult) & {
+  /** Applies a crash had interrupted, settled before this one ran (journal.ts). */
+  interrupted?: Interrupted[];
+};
 
 export interface ApplyOptions {
   now?: Date;
@@ -94,6 +105,13 @@ export function applyChange(
   id: string,
   options: ApplyOptions = {},
 ): ApplyResult {
+  // An apply a crash interrupted is settled first: this one must not plan on half-applied specs.
+  const interrupted = finishInterruptedApplies(project, { actor: actorLabel(actor), actorKind: actor.kind });
+  const stuck = interrupted.find((i) => i.outcome === "pending");
+  if (stuck) throw unsettledError(stuck);
+  const own = interrupted.find((i) => i.change === id);
+  if (own?.outcome === "rolled-back") throw rolledBackError(own);
+  if (own?.result) return withInterrupted(own.result, interrupted);
   const first = requireChange(project, id);
   const state = StateDb.open(project.root);
   try {
@@ -119,7 +137,7 @@ export function applyChange(
       target: first.id,
       reason: options.reason ?? null,
     });
-    const outcome = state.exclusive((): ApplyResult | KeelError => {
+    const outcome = state.exclusive((): Journalled | ConflictResult | KeelError => {
       const now = options.now ?? new Date();
       const ref = findChangeFolder(project, first.id);
       if (!ref) {
@@ -211,95 +229,149 @@ export function applyChange(
       if (lc.metaText === null) patch.unshift({ path: ["id"], value: lc.id });
       const metaText = patchMeta(lc.metaText, patch);
 
-      // Writes: the specs, the change's metadata, then the folder into the archive.
+      const journal = journalOf(state, lc, plan, actor, options, { archive, metaText, now });
+      // Journalled (see journal.ts): a crash from here on is finished, or rolled back, by the next command.
+      writeJournal(project.root, journal);
       try {
-        for (const f of plan.files) writeFileAtomic(join(project.root, f.rel), f.after);
-        writeFileAtomic(join(lc.abs, META_FILE), metaText);
-        mkdirSync(dirname(join(project.root, archive)), { recursive: true });
-        renameSync(lc.abs, join(project.root, archive));
+        rollForward(state, project.root, journal, inspect(project.root, journal));
       } catch (e) {
-        throw projectError(
-          `applying "${lc.id}" failed while writing (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
-          "check permissions; every file written so far is complete (each write is atomic)",
-        );
+        throw writeFailure(project.root, journal, e);
       }
-      for (const r of plan.resolutions) setConflictStatus(state, r, "applied");
-      for (const c of listConflicts(state, { change: lc.id, status: ["open", "resolved"] })) {
-        setConflictStatus(state, c.id, "superseded");
-      }
-      const common = { actor: label, actorKind: actor.kind } as const;
-      const extra = {
-        ...(actor.tool ? { tool: actor.tool } : {}),
-        ...(actor.model ? { model: actor.model } : {}),
-      };
-      for (const r of plan.requirements) {
-        if (r.how === "kept") continue;
-        appendEvent(
-          state,
-          project.root,
-          {
-            ...common,
-            action: EVENT_OF[r.op] as string,
-            target: r.id,
-            before: r.beforeFingerprint,
-            after: r.how === "removed" ? null : r.afterFingerprint,
-            reason: options.reason ?? lc.change.why?.split("\n")[0] ?? null,
-            data: {
-              change: lc.id,
-              capability: r.capability,
-              requirement: r.id,
-              op: r.op,
-              how: r.how,
-              file: livingSpecRel(lc.layout, r.capability),
-              ...(r.from ? { from: r.from } : {}),
-              ...(r.block !== null ? { block: r.block } : {}),
-              ...(r.base ? { base: r.base.source, moved: r.base.moved } : {}),
-              ...(r.resolution ? { resolution: r.resolution } : {}),
-              ...extra,
-            },
-          },
-          now,
-        );
-      }
-      appendEvent(
-        state,
-        project.root,
-        {
-          ...common,
-          action: "change.apply",
-          target: lc.id,
-          before: lc.hash.slice(0, 16),
-          after: contentHash(metaText).slice(0, 16),
-          reason: options.reason ?? null,
-          data: {
-            archive,
-            files: plan.files.map((f) => f.rel),
-            touched: plan.requirements.map((r) => ({
-              id: r.id,
-              op: r.op,
-              how: r.how,
-              capability: r.capability,
-            })),
-            ...extra,
-          },
-        },
-        now,
-      );
-      return {
-        kind: "applied",
-        change: lc.id,
-        archive,
-        files: plan.files.map((f) => f.rel),
-        requirements: plan.requirements,
-        at: now.toISOString(),
-        by,
-      };
+      return { kind: "journalled", journal } as const;
     });
     if (outcome instanceof KeelError) throw outcome;
-    return outcome;
+    if (outcome.kind === "conflict") return withInterrupted(outcome, interrupted);
+    closeJournal(project.root, outcome.journal);
+    return withInterrupted(outcome.journal.result, interrupted);
   } finally {
     state.close();
   }
+}
+
+function withInterrupted<T extends AppliedResult | ConflictResult>(
+  r: T,
+  interrupted: Interrupted[],
+): ApplyResult {
+  return interrupted.length > 0 ? { ...r, interrupted } : r;
+}
+
+/** An apply done but for removing its journal, which waits for the commit. */
+type Journalled = { kind: "journalled"; journal: ApplyJournal };
+
+type ApplyPlan = Extract<Plan, { kind: "ok" }>;
+
+/** Everything the apply is about to do, for the journal: checked and planned, nothing written yet. */
+function journalOf(
+  state: StateDb,
+  lc: LoadedChange,
+  plan: ApplyPlan,
+  actor: Actor,
+  options: ApplyOptions,
+  at: { archive: string; metaText: string; now: Date },
+): ApplyJournal {
+  const id = newJournalId();
+  const by = actorLabel(actor);
+  const open = listConflicts(state, { change: lc.id, status: ["open", "resolved"] }).map((c) => c.id);
+  return {
+    version: 1,
+    id,
+    change: lc.id,
+    startedAt: at.now.toISOString(),
+    by,
+    files: [
+      ...plan.files.map((f) => ({ file: f.rel, before: f.before, after: f.after })),
+      { file: `${lc.dir}/${META_FILE}`, before: lc.metaText, after: at.metaText },
+    ],
+    archive: { from: lc.dir, to: at.archive },
+    conflicts: { applied: plan.resolutions, superseded: open.filter((c) => !plan.resolutions.includes(c)) },
+    events: applyEvents(lc, plan, actor, options, { ...at, journal: id }).map((input) => ({
+      at: at.now.toISOString(),
+      input,
+    })),
+    result: {
+      kind: "applied",
+      change: lc.id,
+      archive: at.archive,
+      files: plan.files.map((f) => f.rel),
+      requirements: plan.requirements,
+      at: at.now.toISOString(),
+      by,
+    },
+  };
+}
+
+/** The audit events of an apply: one per requirement it touched, then `change.apply`. */
+function applyEvents(
+  lc: LoadedChange,
+  plan: ApplyPlan,
+  actor: Actor,
+  options: ApplyOptions,
+  at: { archive: string; metaText: string; journal: string },
+): AuditInput[] {
+  const common = { actor: actorLabel(actor), actorKind: actor.kind } as const;
+  const extra = {
+    ...(actor.tool ? { tool: actor.tool } : {}),
+    ...(actor.model ? { model: actor.model } : {}),
+  };
+  const touched: AuditInput[] = plan.requirements
+    .filter((r) => r.how !== "kept")
+    .map((r) => ({
+      ...common,
+      action: EVENT_OF[r.op] as string,
+      target: r.id,
+      before: r.beforeFingerprint,
+      after: r.how === "removed" ? null : r.afterFingerprint,
+      reason: options.reason ?? lc.change.why?.split("\n")[0] ?? null,
+      data: {
+        change: lc.id,
+        capability: r.capability,
+        requirement: r.id,
+        op: r.op,
+        how: r.how,
+        file: livingSpecRel(lc.layout, r.capability),
+        ...(r.from ? { from: r.from } : {}),
+        ...(r.block !== null ? { block: r.block } : {}),
+        ...(r.base ? { base: r.base.source, moved: r.base.moved } : {}),
+        ...(r.resolution ? { resolution: r.resolution } : {}),
+        ...extra,
+      },
+    }));
+  return [
+    ...touched,
+    {
+      ...common,
+      action: "change.apply",
+      target: lc.id,
+      before: lc.hash.slice(0, 16),
+      after: contentHash(at.metaText).slice(0, 16),
+      reason: options.reason ?? null,
+      data: {
+        archive: at.archive,
+        files: plan.files.map((f) => f.rel),
+        touched: plan.requirements.map((r) => ({ id: r.id, op: r.op, how: r.how, capability: r.capability })),
+        journal: at.journal,
+        ...extra,
+      },
+    },
+  ];
+}
+
+/** A write of the apply failed: what was written is undone where that works, so nothing stays half-applied. */
+function writeFailure(root: string, journal: ApplyJournal, e: unknown): KeelError {
+  const code = (e as NodeJS.ErrnoException).code ?? String(e);
+  try {
+    rollBack(root, journal, inspect(root, journal));
+    closeJournal(root, journal);
+  } catch {
+    return projectError(
+      `applying "${journal.change}" failed while writing (${code}), and undoing it failed too`,
+      `fix the cause (permissions, disk space), then run any keel command: it finishes the apply journalled in ${JOURNAL_DIR}/`,
+    );
+  }
+  return projectError(
+    `applying "${journal.change}" failed while writing (${code}); what was written is undone, nothing is applied`,
+    "check permissions and disk space, then apply again",
+  );
 }
 
 function statusRefusal(

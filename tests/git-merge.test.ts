@@ -1,12 +1,16 @@
-// The git merge driver under real `git merge`, and its registration by `keel init`.
+// The git merge driver under real `git merge`, and its registration by `keel init`: the command that starts
+// the Keel that ran `keel init`, however it was installed, checked by `keel init` and `keel check`.
 // @verifies CHG-10
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { initProject, MERGE_DRIVER } from "../src/core/init.js";
+import { DRIVER_ARGS, driverCommand, PLAIN_DRIVER, shellWord } from "../src/core/changes/driver-command.js";
+import { initProject } from "../src/core/init.js";
 import { parseSpec } from "../src/format/spec.js";
+import type { Finding } from "../src/model/types.js";
 import {
+  CLI,
   cleanup,
   commit,
   env,
@@ -15,11 +19,13 @@ import {
   json,
   keel,
   keelOnPath,
+  PAYMENTS,
   project,
   read,
   tempRoot,
   write,
 } from "./changes-support.js";
+import { envWithoutKeel, keelFoundBy, layOutLocalInstall } from "./support/install.js";
 
 afterAll(cleanup);
 
@@ -39,28 +45,36 @@ function merge(root: string, e: NodeJS.ProcessEnv, branch: string) {
 }
 
 /** Two branches from main, each editing the spec; returns to the first branch. */
-function branches(root: string, a: (t: string) => string, b: (t: string) => string): void {
+function branches(root: string, a: (t: string) => string, b: (t: string) => string, spec = SPEC): void {
   git(root, "checkout", "-q", "-b", "a");
-  write(root, SPEC, a(read(root, SPEC)));
+  write(root, spec, a(read(root, spec)));
   commit(root, "a");
   git(root, "checkout", "-q", "main");
   git(root, "checkout", "-q", "-b", "b");
-  write(root, SPEC, b(read(root, SPEC)));
+  write(root, spec, b(read(root, spec)));
   commit(root, "b");
   git(root, "checkout", "-q", "a");
 }
 
+/** This checkout's bundle, run by the Node running the tests: neither on PATH nor in a node_modules folder. */
+const CHECKOUT = { node: process.execPath, script: CLI };
+const ABSOLUTE_DRIVER = `${shellWord(process.execPath)} ${shellWord(CLI)} ${DRIVER_ARGS}`;
+/** A shell's environment without `keel` on PATH, as git has it where Keel is not installed globally. */
+const noKeel = envWithoutKeel();
+
 describe("keel init registers the merge driver", () => {
   it("writes .gitattributes and git config in a git repository, idempotently", () => {
     const root = project();
-    const first = initProject(root);
+    const first = initProject(root, { keel: CHECKOUT, env: noKeel });
     expect(first.created).toContain(".gitattributes");
     expect(first.updated).toContain("git config merge.keel");
+    expect(first.warnings).toEqual([]);
+    expect(first.mergeDriver).toBe(ABSOLUTE_DRIVER);
     expect(read(root, ".gitattributes")).toContain("\nkeel/specs/**/spec.md merge=keel\n");
-    expect(git(root, "config", "--get", "merge.keel.driver").trim()).toBe(MERGE_DRIVER);
+    expect(git(root, "config", "--get", "merge.keel.driver").trim()).toBe(ABSOLUTE_DRIVER);
     expect(git(root, "check-attr", "merge", SPEC).trim()).toBe(`${SPEC}: merge: keel`);
     const before = read(root, ".gitattributes");
-    const again = initProject(root);
+    const again = initProject(root, { keel: CHECKOUT, env: noKeel });
     expect(again.kept).toEqual(expect.arrayContaining([".gitattributes", "git config merge.keel"]));
     expect(again.updated).toEqual([]);
     expect(read(root, ".gitattributes")).toBe(before);
@@ -72,15 +86,24 @@ describe("keel init registers the merge driver", () => {
       "openspec/specs/auth/spec.md": "# Auth\n\n## Purpose\nAuth.\n\n## Requirements\n",
     });
     git(root, "config", "merge.keel.driver", "my-own-driver %O %A %B");
-    const report = initProject(root);
+    const report = initProject(root, { keel: CHECKOUT, env: noKeel });
     expect(report.updated).toContain(".gitattributes");
     expect(read(root, ".gitattributes")).toBe(
       "*.png binary\r\nkeel/specs/**/spec.md merge=union\r\nopenspec/specs/**/spec.md merge=keel\r\n",
     );
+    // Left as the user set it, and reported when git cannot start it.
     expect(report.warnings).toEqual([
+      {
+        file: "git config merge.keel",
+        message: 'merge.keel.driver is already set to "my-own-driver %O %A %B"; left alone',
+        hint: `Keel's driver is \`${ABSOLUTE_DRIVER}\`; unset the key and run \`keel init\` again to use it`,
+      },
       expect.objectContaining({
         file: "git config merge.keel",
-        message: expect.stringContaining("my-own-driver"),
+        message: expect.stringMatching(
+          /^git cannot start the merge driver `my-own-driver %O %A %B` \(sh could not start it: .*not found\)/,
+        ),
+        hint: expect.stringContaining("git config --unset merge.keel.driver"),
       }),
     ]);
     expect(git(root, "config", "--get", "merge.keel.driver").trim()).toBe("my-own-driver %O %A %B");
@@ -220,5 +243,185 @@ describe("git merge with the driver", () => {
     expect(read(dir, "A")).toContain("<<<<<<< ours\n### Requirement: Charges are authorised {#PAY-5}");
     expect(keel(root, ["merge-driver", "only-one"]).code).toBe(2);
     expect(keel(root, ["help"]).stdout).not.toContain("merge-driver");
+  });
+});
+
+// @verifies TRU-11
+describe("the merge driver starts the Keel that registered it", () => {
+  const driverOf = (root: string) => git(root, "config", "--get", "merge.keel.driver").trim();
+  let n = 0;
+  const folder = (name: string) => {
+    const dir = join(tempRoot(), `${name}-${++n}`);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  };
+
+  it("picks node_modules/.bin/keel inside the work tree, plain keel for the Keel on PATH, else an absolute command", () => {
+    expect(keelFoundBy(noKeel, tempRoot())).toBeNull();
+    const top = folder("forms");
+    const bin = layOutLocalInstall(top);
+    expect(driverCommand(top, { node: process.execPath, script: bin }, noKeel)).toBe(
+      `node_modules/.bin/keel ${DRIVER_ARGS}`,
+    );
+    // A monorepo: Keel is a dependency of a package below the top, where git runs the driver.
+    const app = join(top, "packages", "my app");
+    const appBin = layOutLocalInstall(app);
+    expect(driverCommand(top, { node: process.execPath, script: appBin }, noKeel)).toBe(
+      `'packages/my app/node_modules/.bin/keel' ${DRIVER_ARGS}`,
+    );
+    // Installed outside the work tree: not relative to the top.
+    expect(driverCommand(join(top, "packages"), { node: process.execPath, script: bin }, noKeel)).toBe(
+      `${shellWord(process.execPath)} ${shellWord(join(top, "node_modules/keel/dist/keel.mjs"))} ${DRIVER_ARGS}`,
+    );
+    // `keel` on PATH is the running Keel (a link to it, as a global install makes): plain keel.
+    const global = folder("global-bin");
+    symlinkSync(CLI, join(global, "keel"));
+    const withGlobal = { ...noKeel, PATH: `${global}${delimiter}${noKeel.PATH}` };
+    expect(driverCommand(top, CHECKOUT, withGlobal)).toBe(PLAIN_DRIVER);
+    // Another `keel` on PATH (a wrapper script) is not known to be this Keel.
+    const other = folder("other-bin");
+    writeFileSync(join(other, "keel"), "#!/bin/sh\nexit 0\n");
+    chmodSync(join(other, "keel"), 0o755);
+    expect(driverCommand(top, CHECKOUT, { ...noKeel, PATH: `${other}${delimiter}${noKeel.PATH}` })).toBe(
+      ABSOLUTE_DRIVER,
+    );
+  });
+
+  it("does not count the node_modules/.bin folders npx puts on PATH, which git will not have", () => {
+    const elsewhere = folder("parent");
+    const linked = join(elsewhere, "node_modules", ".bin");
+    mkdirSync(linked, { recursive: true });
+    symlinkSync(CLI, join(linked, "keel"));
+    const path = `${linked}${delimiter}${noKeel.PATH}`;
+    const top = folder("project");
+    expect(driverCommand(top, CHECKOUT, { ...noKeel, PATH: path })).toBe(PLAIN_DRIVER);
+    expect(driverCommand(top, CHECKOUT, { ...noKeel, PATH: path, npm_command: "exec" })).toBe(
+      ABSOLUTE_DRIVER,
+    );
+    expect(
+      driverCommand(top, CHECKOUT, { ...noKeel, PATH: path, npm_config_user_agent: "pnpm/9.0.0 node/v20" }),
+    ).toBe(ABSOLUTE_DRIVER);
+  });
+
+  it("merges cleanly with Keel a dependency of a monorepo package, run through npx, and no keel on PATH", () => {
+    const top = folder("monorepo");
+    const app = join(top, "packages", "app");
+    const spec = "packages/app/keel/specs/payments/spec.md";
+    write(top, "packages/app/package.json", '{ "name": "app", "private": true }\n');
+    write(top, "packages/app/keel/keel.yaml", "version: 1\n");
+    write(top, spec, PAYMENTS);
+    write(top, ".gitignore", "node_modules/\n.keel/\n");
+    layOutLocalInstall(app);
+    git(top, "init", "-q", "-b", "main");
+    git(top, "config", "user.name", "tester");
+    git(top, "config", "user.email", "tester@example.com");
+    git(top, "config", "commit.gpgsign", "false");
+    const init = spawnSync("npx", ["--no-install", "keel", "--json", "init", "--root", "."], {
+      cwd: app,
+      env: noKeel,
+      encoding: "utf8",
+    });
+    expect(init.status, init.stderr).toBe(0);
+    const report = JSON.parse(init.stdout);
+    expect(report.warnings).toEqual([]);
+    expect(report.mergeDriver).toBe(`packages/app/node_modules/.bin/keel ${DRIVER_ARGS}`);
+    expect(driverOf(top)).toBe(report.mergeDriver);
+    commit(top, "keel init");
+    branches(
+      top,
+      (t) => t.replace("Refunds are logged.", "Refunds are logged daily."),
+      (t) => t.replace("each charge before capture", "every charge before capture"),
+      spec,
+    );
+    // git runs the driver from the top of the work tree, wherever `git merge` is typed.
+    const r = merge(join(app, "keel"), noKeel, "b");
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const text = read(top, spec);
+    expect(text).toContain("Refunds are logged daily.");
+    expect(text).toContain("every charge before capture");
+    expect(text).not.toContain("<<<<<<<");
+    expect(git(top, "status", "--porcelain")).toBe("");
+  });
+
+  it("replaces the plain driver of an older keel init that no longer starts, and keeps one that starts", () => {
+    const olderInit = (root: string) => {
+      git(root, "config", "merge.keel.driver", PLAIN_DRIVER);
+      git(root, "config", "merge.keel.name", "Keel: merge specs requirement by requirement");
+      return root;
+    };
+    const stale = olderInit(project());
+    const upgraded = json<{ updated: string[]; warnings: unknown[]; mergeDriver: string }>(
+      keel(stale, ["--json", "init"], { PATH: noKeel.PATH }),
+    );
+    expect(upgraded.updated).toContain("git config merge.keel");
+    expect(upgraded.warnings).toEqual([]);
+    expect(upgraded.mergeDriver).toBe(ABSOLUTE_DRIVER);
+    expect(driverOf(stale)).toBe(ABSOLUTE_DRIVER);
+
+    const working = olderInit(project());
+    const kept = json<{ kept: string[]; updated: string[]; warnings: unknown[] }>(
+      keel(working, ["--json", "init"], { PATH: `${keelOnPath()}${delimiter}${noKeel.PATH}` }),
+    );
+    expect(kept.kept).toContain("git config merge.keel");
+    expect(kept.updated).not.toContain("git config merge.keel");
+    expect(kept.warnings).toEqual([]);
+    expect(driverOf(working)).toBe(PLAIN_DRIVER);
+  });
+
+  it("keel init warns when the driver it registers cannot start", () => {
+    const root = project();
+    // A library caller names no running Keel, so the driver is plain `keel`, which this PATH lacks.
+    const report = initProject(root, { env: noKeel });
+    expect(report.mergeDriver).toBe(PLAIN_DRIVER);
+    expect(report.warnings).toEqual([
+      {
+        file: "git config merge.keel",
+        message: expect.stringMatching(
+          /^git cannot start the merge driver `keel merge-driver %O %A %B %P` \(sh could not start it: .*keel: not found\), so it merges spec files line by line$/,
+        ),
+        hint: "install Keel as a project dependency (`npm install --save-dev keel`) and run `npx keel init`, or put `keel` on PATH and run `keel init` again",
+      },
+    ]);
+  });
+
+  it("keel check reports a registered driver git cannot start, and keel init repairs Keel's", () => {
+    const { root } = repo();
+    type Check = { mergeDriver: { command: string; problem: string | null } | null; findings: Finding[] };
+    const check = (...flags: string[]) => keel(root, ["--json", "check", ...flags], { PATH: noKeel.PATH });
+    const driverFindings = (r: Check) => r.findings.filter((f) => f.rule === "check/merge-driver");
+    const healthy = json<Check>(check());
+    expect(healthy.mergeDriver).toEqual({ command: ABSOLUTE_DRIVER, problem: null });
+    expect(driverFindings(healthy)).toEqual([]);
+
+    // Keel moved away since `keel init`: the absolute command it wrote no longer starts.
+    const moved = `${shellWord(process.execPath)} ${shellWord(join(tempRoot(), "gone", "keel.mjs"))} ${DRIVER_ARGS}`;
+    git(root, "config", "merge.keel.driver", moved);
+    const broken = check();
+    expect(broken.code).toBe(0);
+    expect(driverFindings(json<Check>(broken))).toEqual([
+      {
+        rule: "check/merge-driver",
+        severity: "warning",
+        file: ".gitattributes",
+        line: 2,
+        col: 1,
+        message: expect.stringMatching(
+          /^git cannot start the merge driver `.*\/gone\/keel\.mjs merge-driver %O %A %B %P` \(it exited with 1: Error: Cannot find module .*\), so it merges spec files line by line$/,
+        ),
+        hint: "run `keel init` again the way you run Keel (`npx keel init` for a project dependency) to register a driver that starts, or put `keel` on PATH",
+      },
+    ]);
+    expect(check("--fail-on", "warning").code).toBe(1);
+    expect(keel(root, ["init"], { PATH: noKeel.PATH }).code).toBe(0);
+    expect(driverOf(root)).toBe(ABSOLUTE_DRIVER);
+    expect(driverFindings(json<Check>(check()))).toEqual([]);
+
+    // The user's own driver is theirs to fix: `keel init` leaves it, `keel check` says it cannot start.
+    git(root, "config", "merge.keel.driver", "no-such-merge-tool %O %A %B");
+    const theirs = driverFindings(json<Check>(check()));
+    expect(theirs).toMatchObject([
+      { rule: "check/merge-driver", message: expect.stringContaining("not found") },
+    ]);
+    expect(theirs[0]?.hint).toContain("git config --unset merge.keel.driver");
   });
 });

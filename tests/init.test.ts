@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
@@ -17,6 +18,7 @@ import {
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DRIVER_ARGS, shellWord } from "../src/core/changes/driver-command.js";
 import {
   configTemplate,
   constitutionTemplate,
@@ -29,7 +31,8 @@ import {
 import { parseConstitution } from "../src/format/constitution.js";
 import { DEFAULT_VAGUE_TERMS, defaultConfig, parseConfig } from "../src/workspace/config.js";
 import { KeelError } from "../src/workspace/errors.js";
-import { keel } from "./support/cli.js";
+import { CLI, keel, keelWith } from "./support/cli.js";
+import { pathWithoutKeel } from "./support/install.js";
 
 /** Every path with its type, mode and content hash (links by target, never followed). */
 function snapshot(root: string): Record<string, string> {
@@ -454,6 +457,22 @@ describe("keel init (CLI)", () => {
     expect(second.stdout).toContain("  kept     keel/keel.yaml (already there, left alone)");
     expect(second.stdout).toContain("  kept     .gitignore (already there, left alone)");
     expect(second.stdout).toContain("nothing to do: the project is set up");
+  });
+
+  // @verifies TRU-11
+  it("registers the merge driver of the Keel that runs it, says which, and finds that it starts", () => {
+    const root = repo({}, false);
+    execFileSync("git", ["init", "-q", root]);
+    const driver = `${shellWord(process.execPath)} ${shellWord(CLI)} ${DRIVER_ARGS}`;
+    // As from a shell where no `keel` is on PATH: the checkout's bundle is then started by its absolute path.
+    const noKeel = { PATH: pathWithoutKeel() };
+    const first = keelWith(noKeel, root, "init");
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toBe("");
+    expect(first.stdout).toContain(`  updated  git config merge.keel (driver: ${driver})\n`);
+    const again = JSON.parse(keelWith(noKeel, root, "init", "--json").stdout);
+    expect(again).toMatchObject({ mergeDriver: driver, updated: [], warnings: [] });
+    expect(again.kept).toContain("git config merge.keel");
   });
 
   it("initialises the folder given with --root, not the git root", () => {

@@ -1,10 +1,13 @@
-// `keel check`, the one command CI runs: validation, drift, and the latest status of every project and
-// constitution gate on the tree as it is. It runs no gate itself (`keel verify` does, and records evidence):
-// a CI job runs `keel verify` and then `keel check`, and `keel check` alone tells whether intent, code and
-// evidence agree.
-// @req TRC-9
+// `keel check`, the one command CI runs: validation, drift, the latest status of every project and
+// constitution gate on the tree as it is, and whether git can start the merge driver registered in this
+// clone. It runs no gate itself (`keel verify` does, and records evidence): a CI job runs `keel verify` and
+// then `keel check`, and `keel check` alone tells whether intent, code and evidence agree.
+// @req TRC-9, TRU-11
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Finding } from "../model/types.js";
 import { treeState } from "../workspace/git-tree.js";
+import { type DriverStatus, isKeelDriver, registeredDriver } from "./changes/driver-command.js";
 import { driftFindings } from "./trace/drift.js";
 import { traceProject } from "./trace/project.js";
 import { analyseProject } from "./validate/engine.js";
@@ -25,6 +28,8 @@ export interface CheckReport {
     gates: { passed: number; failed: number; missing: number };
   };
   gates: GateStatus[];
+  /** The merge driver git runs for spec files in this clone, checked by running it; null when none is set up. */
+  mergeDriver: DriverStatus | null;
   /** Every finding of the three parts, ranked by severity. */
   findings: Finding[];
 }
@@ -54,6 +59,33 @@ function gateFinding(s: GateStatus): Finding | null {
   };
 }
 
+/** A registered merge driver git cannot start, where the spec files are sent to it (`.gitattributes`). */
+function driverFinding(root: string, driver: DriverStatus | null): Finding | null {
+  if (driver === null || driver.problem === null) return null;
+  return {
+    rule: "check/merge-driver",
+    severity: "warning",
+    file: ".gitattributes",
+    line: attributeLine(root),
+    col: 1,
+    message: `git cannot start the merge driver \`${driver.command}\` (${driver.problem}), so it merges spec files line by line`,
+    hint: isKeelDriver(driver.command)
+      ? "run `keel init` again the way you run Keel (`npx keel init` for a project dependency) to register a driver that starts, or put `keel` on PATH"
+      : "fix merge.keel.driver in git config, or unset it (`git config --unset merge.keel.driver`) and run `keel init` again",
+  };
+}
+
+/** The line of `.gitattributes` that sends spec files to `merge=keel`; 1 when it is not at the project root. */
+function attributeLine(root: string): number {
+  try {
+    const lines = readFileSync(join(root, ".gitattributes"), "utf8").split(/\r?\n|\r/);
+    const at = lines.findIndex((l) => /\smerge=keel(\s|$)/.test(l));
+    return at === -1 ? 1 : at + 1;
+  } catch {
+    return 1;
+  }
+}
+
 export async function runCheck(start: string, explicitRoot: boolean, failOn: FailOn): Promise<CheckReport> {
   const traced = await traceProject(start, explicitRoot);
   const project = traced.project.project;
@@ -72,7 +104,9 @@ export async function runCheck(start: string, explicitRoot: boolean, failOn: Fai
   });
   const gates = gateStatuses(ctx, selectAll(ctx).gates, await treeState(project.root));
   const gateFindings = gates.map(gateFinding).filter((f): f is Finding => f !== null);
-  const findings = [...validation.findings, ...drift, ...gateFindings].sort(rankFindings);
+  const mergeDriver = registeredDriver(project.root);
+  const setup = [driverFinding(project.root, mergeDriver)].filter((f): f is Finding => f !== null);
+  const findings = [...validation.findings, ...drift, ...gateFindings, ...setup].sort(rankFindings);
   // Validation keeps its own strictness (`validate.strict` in keel.yaml): a strict project fails on warnings.
   const total = tally(findings, failOn);
   const ok = total.ok && validation.ok;
@@ -91,6 +125,7 @@ export async function runCheck(start: string, explicitRoot: boolean, failOn: Fai
       },
     },
     gates,
+    mergeDriver,
     findings,
   };
 }

@@ -1,7 +1,7 @@
 // `keel init`: lays out keel/ in a repository. Idempotent, and it never overwrites or degrades a file that
 // exists: what is there is kept (and checked), only what is missing is created, and `.gitignore` only ever
 // gains one line. Every write is atomic.
-// @req INIT-1, INIT-5, INIT-6
+// @req INIT-1, INIT-5, INIT-6, TRU-11
 
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
@@ -12,6 +12,14 @@ import { KeelError, projectError } from "../workspace/errors.js";
 import { gitOutput } from "../workspace/git.js";
 import { isWithin } from "../workspace/paths.js";
 import { decodeSource } from "../workspace/read.js";
+import {
+  driverCommand,
+  driverProblem,
+  isKeelDriver,
+  PLAIN_DRIVER,
+  type RunningKeel,
+  shellWord,
+} from "./changes/driver-command.js";
 
 export interface InitWarning {
   /** Project-relative path the warning is about. */
@@ -31,6 +39,8 @@ export interface InitReport {
   kept: string[];
   updated: string[];
   warnings: InitWarning[];
+  /** The `merge.keel.driver` command git runs for spec files; only in a git work tree. */
+  mergeDriver?: string;
 }
 
 // @req INIT-1
@@ -47,7 +57,17 @@ export function findInitRoot(cwd: string): string {
   }
 }
 
-export function initProject(rootArg: string): InitReport {
+export interface InitOptions {
+  /**
+   * The Keel that runs `keel init`, whose merge driver is registered (see `driverCommand`). Without it (a
+   * library caller that is not Keel's CLI) the driver is plain `keel`, for a Keel on PATH.
+   */
+  keel?: RunningKeel;
+  /** The environment the driver is looked for and tried in, as git will run it; process.env by default. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export function initProject(rootArg: string, options: InitOptions = {}): InitReport {
   const root = resolve(rootArg);
   if (!isDirectory(root)) {
     throw projectError(
@@ -80,7 +100,7 @@ export function initProject(rootArg: string): InitReport {
   ensureFolder(root, "keel/specs", report, inside);
   ensureFolder(root, "keel/changes", report, inside);
   ensureGitignore(root, report, inside);
-  ensureMergeDriver(root, report, inside);
+  ensureMergeDriver(root, report, inside, options);
   return report;
 }
 
@@ -206,7 +226,6 @@ function ensureGitignore(root: string, report: InitReport, inside: (abs: string)
   report.updated.push(rel);
 }
 
-export const MERGE_DRIVER = "keel merge-driver %O %A %B %P";
 export const MERGE_DRIVER_NAME = "Keel: merge specs requirement by requirement";
 
 function git(root: string, args: string[]): string | null {
@@ -226,9 +245,14 @@ export function mergeAttributeLines(root: string): string[] {
 /**
  * In a git work tree, registers Keel's merge driver for spec files: a `.gitattributes` line per layout (a
  * pattern that already names a merge driver is left as the user set it) and `merge.keel.driver` / `.name` in
- * the repository's git config (an existing, different value is kept, with a warning). Outside git: nothing.
+ * the repository's git config (`ensureDriverConfig`). Outside git: nothing.
  */
-function ensureMergeDriver(root: string, report: InitReport, inside: (abs: string) => boolean): void {
+function ensureMergeDriver(
+  root: string,
+  report: InitReport,
+  inside: (abs: string) => boolean,
+  options: InitOptions,
+): void {
   if (git(root, ["rev-parse", "--is-inside-work-tree"]) !== "true") return;
   const rel = ".gitattributes";
   const abs = join(root, rel);
@@ -275,35 +299,68 @@ function ensureMergeDriver(root: string, report: InitReport, inside: (abs: strin
       report.updated.push(rel);
     }
   }
-  const config = "git config merge.keel";
-  let changed = false;
-  let conflicting = false;
-  for (const [key, value] of [
-    ["merge.keel.driver", MERGE_DRIVER],
-    ["merge.keel.name", MERGE_DRIVER_NAME],
-  ] as const) {
-    const current = git(root, ["config", "--get", key]);
-    if (current === null || current === "") {
-      if (git(root, ["config", key, value]) === null) {
-        report.warnings.push({
-          file: config,
-          message: `could not set ${key} in the repository's git config`,
-          hint: `run \`git config ${key} "${value}"\` by hand`,
-        });
-        return;
-      }
-      changed = true;
-    } else if (current !== value && key === "merge.keel.driver") {
-      conflicting = true;
-      report.warnings.push({
-        file: config,
-        message: `${key} is already set to "${current}"; left alone`,
-        hint: `Keel's driver is \`${value}\`; unset the key and run \`keel init\` again to use it`,
-      });
-    }
+  ensureDriverConfig(root, report, options);
+}
+
+const DRIVER_CONFIG = "git config merge.keel";
+
+// @req TRU-11
+/**
+ * Sets `merge.keel.driver` (the command for the running Keel, see `driverCommand`) and `merge.keel.name` in
+ * the repository's own git config, then runs the driver once to see that git can start it. An existing
+ * driver is kept: one of the user's is left as they set it (with a warning), and one Keel wrote earlier is
+ * kept while it starts and replaced when it cannot (e.g. a plain `keel` with Keel now only a project
+ * dependency), so a working setup is never degraded and a broken one is repaired.
+ */
+function ensureDriverConfig(root: string, report: InitReport, options: InitOptions): void {
+  const { keel, env = process.env } = options;
+  const top = git(root, ["rev-parse", "--show-toplevel"]) ?? root;
+  const wanted = keel ? driverCommand(top, keel, env) : PLAIN_DRIVER;
+  const set = (key: string, value: string): boolean => {
+    if (git(root, ["config", key, value]) !== null) return true;
+    report.warnings.push({
+      file: DRIVER_CONFIG,
+      message: `could not set ${key} in the repository's git config`,
+      hint: `run \`git config ${key} ${shellWord(value)}\` by hand`,
+    });
+    return false;
+  };
+  const current = git(root, ["config", "--get", "merge.keel.driver"]) || null;
+  const earlierKeel = current !== null && current !== wanted && isKeelDriver(current);
+  // Probed before it is replaced, so that a Keel driver that starts is kept (and not probed twice).
+  const earlierProblem = earlierKeel ? driverProblem(top, current, env) : null;
+  const driver = current === null || earlierProblem !== null ? wanted : current;
+  if (current !== null && current !== wanted && !earlierKeel) {
+    report.warnings.push({
+      file: DRIVER_CONFIG,
+      message: `merge.keel.driver is already set to "${current}"; left alone`,
+      hint: `Keel's driver is \`${wanted}\`; unset the key and run \`keel init\` again to use it`,
+    });
   }
-  if (changed) report.updated.push(config);
-  else if (!conflicting) report.kept.push(config);
+  let changed = false;
+  if (driver !== current) {
+    if (!set("merge.keel.driver", driver)) return;
+    changed = true;
+  }
+  if (!git(root, ["config", "--get", "merge.keel.name"])) {
+    if (!set("merge.keel.name", MERGE_DRIVER_NAME)) return;
+    changed = true;
+  }
+  report.mergeDriver = driver;
+  if (changed) report.updated.push(DRIVER_CONFIG);
+  else if (driver === wanted || isKeelDriver(driver)) report.kept.push(DRIVER_CONFIG);
+  const problem = earlierKeel && driver === current ? null : driverProblem(top, driver, env);
+  if (problem !== null) report.warnings.push(driverWarning(driver, problem));
+}
+
+function driverWarning(driver: string, problem: string): InitWarning {
+  return {
+    file: DRIVER_CONFIG,
+    message: `git cannot start the merge driver \`${driver}\` (${problem}), so it merges spec files line by line`,
+    hint: isKeelDriver(driver)
+      ? "install Keel as a project dependency (`npm install --save-dev keel`) and run `npx keel init`, or put `keel` on PATH and run `keel init` again"
+      : "fix merge.keel.driver, or unset it (`git config --unset merge.keel.driver`) and run `keel init` again to register Keel's",
+  };
 }
 
 /**
@@ -425,6 +482,19 @@ policy:
   default: propose-only
   # Areas, first match wins, e.g. - { match: "docs-*", agents: auto-approve-inferred }
   areas: []
+
+# The untrusted-text scanner (rules security/*; see docs/security.md). Severities go in validate.rules.
+security:
+  # Hosts a URL in agent-written or inferred text may point to without a security/external-url finding;
+  # an entry allows its subdomains, a leading dot a whole suffix. Added to the built-in list
+  # (example.com/.net/.org, .example, .test, .invalid, localhost, 127.0.0.1, [::1]). Default: [].
+  allowed_hosts: []
+  # Extra instruction-like patterns (JavaScript regexes, case-insensitive). Default: [].
+  instruction_patterns: []
+  # When false, only instruction_patterns are used, not the built-in list. Default: true.
+  default_instruction_patterns: true
+  # Whether human-written (and unattributed) text is trusted; false treats all text as untrusted. Default: true.
+  trust_human_approved: true
 
 # Verification gates by name, each the shell command it runs, e.g. \`test: npm test\`, or a mapping
 # { run, timeout (default 10m), parallel (default true), cwd }. \`keel verify\` runs them and \`keel tasks done\`

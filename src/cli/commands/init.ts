@@ -20,7 +20,9 @@ const command: Command = {
     const root = global.root !== null ? resolve(global.cwd, global.root) : findInitRoot(global.cwd);
     // Names are checked before anything is written, so a bad --agents leaves the folder untouched.
     const agents = values.agents !== undefined ? parseAgentNames([values.agents]) : null;
-    const report = initProject(root);
+    // The script this process started from (`node_modules/.bin/keel` under `npx keel`, resolved by
+    // `driverCommand`): the merge driver git runs must be this Keel, however it was installed.
+    const report = initProject(root, { keel: { node: process.execPath, script: process.argv[1] ?? "" } });
     const agentsReport = agents ? addAgents(root, agents) : null;
     if (global.json) printJson(io, agentsReport ? { ...report, agents: agentsReport } : report);
     else {
@@ -31,12 +33,17 @@ const command: Command = {
   },
 };
 
+function updateNote(report: InitReport, rel: string): string {
+  if (rel === ".gitignore") return " (added .keel/)";
+  return rel === "git config merge.keel" && report.mergeDriver ? ` (driver: ${report.mergeDriver})` : "";
+}
+
 // @req INIT-7
 function printHuman(io: Io, report: InitReport): void {
   const lines = [`keel init in ${report.root}`];
   for (const rel of report.created) lines.push(`  ${paint(io, "green", "created")}  ${rel}`);
   for (const rel of report.updated) {
-    lines.push(`  ${paint(io, "yellow", "updated")}  ${rel}${rel === ".gitignore" ? " (added .keel/)" : ""}`);
+    lines.push(`  ${paint(io, "yellow", "updated")}  ${rel}${updateNote(report, rel)}`);
   }
   for (const rel of report.kept)
     lines.push(`  ${paint(io, "dim", "kept   ")}  ${rel} (already there, left alone)`);

@@ -11,7 +11,7 @@ import { writeFileAtomic } from "../../workspace/atomic.js";
 import { loadConfig } from "../../workspace/config.js";
 import { decodeSource } from "../../workspace/read.js";
 import { findProjectRoot, type ProjectRoot } from "../../workspace/root.js";
-import { appendEvent } from "../audit.js";
+import { appendEvent } from "../audit/log.js";
 import { blockCore, lf } from "./blocks.js";
 import { GIT_MERGE, listConflicts, recordConflict, setConflictStatus } from "./conflicts.js";
 import { merge3, mergeSpec } from "./merge.js";

@@ -2,10 +2,10 @@
 // better-sqlite3 directly, then `keel audit verify` (the real CLI) must name the first bad event. Also the
 // reading side: `keel audit log` filters and `keel audit export` JSONL that re-verifies on its own.
 // @verifies CHG-8
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuditEvent, appendEvent, type EventRow, eventHash, GENESIS } from "../src/core/audit.js";
+import { type AuditEvent, appendEvent, type EventRow, eventHash, GENESIS } from "../src/core/audit/log.js";
 import { StateDb } from "../src/store/state-db.js";
 import { Database, json, keel, type TempRoot, tempRoot } from "./provenance-support.js";
 
@@ -45,6 +45,11 @@ function projectWithEvents(n: number): string {
     state.close();
   }
   return root;
+}
+
+/** The project's own segment, project-relative: `keel/audit/<store id>.jsonl`. */
+function segmentOf(root: string): string {
+  return json(keel(root, ["audit", "verify", "--json"])).store.segment;
 }
 
 function db(root: string) {
@@ -111,10 +116,25 @@ describe("keel audit verify", () => {
     const root = projectWithEvents(6);
     const { code, out } = verify(root);
     expect(code).toBe(0);
-    expect(out).toEqual({ version: 1, ok: true, events: 6, firstBad: null });
+    expect(out).toMatchObject({ version: 1, ok: true, events: 6, firstBad: null, problems: [], notes: [] });
+    expect(out.store).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{16}$/),
+      segment: expect.any(String),
+      state: "present",
+    });
+    expect(out.segments).toEqual([
+      {
+        id: out.store.id,
+        segment: `keel/audit/${out.store.id}.jsonl`,
+        events: 6,
+        own: true,
+        commits: 0,
+        ok: true,
+      },
+    ]);
     const text = keel(root, ["audit", "verify"]);
     expect(text.code).toBe(0);
-    expect(text.stdout).toContain("audit log intact: 6 events");
+    expect(text.stdout).toContain("audit log intact: 6 events, matching keel/audit/");
   });
 
   it("accepts a project with no log yet, and creates nothing", () => {
@@ -228,15 +248,26 @@ describe("keel audit verify", () => {
     expect(out.firstBad.seq).toBe(1);
   });
 
-  it("catches the head record removed to hide a deletion at the end", () => {
+  it("catches the segment (the head record) removed to hide a deletion at the end", () => {
     const root = projectWithEvents(4);
     const d = db(root);
     d.prepare("DELETE FROM events WHERE seq = 4").run();
     d.close();
-    rmSync(join(root, ".keel", "audit-head"));
+    rmSync(join(root, segmentOf(root)));
     const { code, out } = verify(root);
     expect(code).toBe(1);
-    expect(out.firstBad.problem).toMatch(/head record .* is missing/);
+    expect(out.firstBad.problem).toMatch(/segment \(keel\/audit\/[0-9a-f]+\.jsonl\) is missing/);
+  });
+
+  it("still reads the head file of a store written before segments, when it disagrees with the log", () => {
+    const root = projectWithEvents(4);
+    const d = db(root);
+    const last = row(d, 4);
+    d.close();
+    writeFileSync(join(root, ".keel", "audit-head"), `5 ${last.hash}\n`);
+    const { code, out } = verify(root);
+    expect(code).toBe(1);
+    expect(out.firstBad.problem).toMatch(/\.keel\/audit-head records event 5 \(deleted from the end\)/);
   });
 
   it("names an event appended by hand after the last one Keel wrote, even with a correct hash", () => {

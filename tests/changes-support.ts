@@ -14,7 +14,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AuditEvent, listEvents, verifyChain } from "../src/core/audit.js";
+import { type AuditEvent, listEvents, verifyChain } from "../src/core/audit/log.js";
 import { StateDb } from "../src/store/state-db.js";
 import { CLI, cliEnv, keelWith, type Run } from "./support/cli.js";
 
@@ -127,7 +127,9 @@ export function snapshot(root: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (dir: string, rel: string) => {
     for (const name of readdirSync(dir).sort()) {
-      if (rel === "" && (name === ".keel" || name === ".git")) continue;
+      // Keel's state, git's, and the audit segments (see NOT_PROJECT_FILES in support/files.ts).
+      if ((rel === "" && (name === ".keel" || name === ".git")) || (rel === "keel" && name === "audit"))
+        continue;
       const abs = join(dir, name);
       const r = rel ? `${rel}/${name}` : name;
       if (statSync(abs).isDirectory()) walk(abs, r);

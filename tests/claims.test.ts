@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { listEvents, verifyChain } from "../src/core/audit.js";
-import { CLAIM_ERRORS, Claims, parseDuration } from "../src/core/claims.js";
+import { listEvents, verifyChain } from "../src/core/audit/log.js";
+import { CLAIM_ERRORS, Claims, parseDuration } from "../src/core/tasks/claims.js";
 import { STATE_SCHEMA_VERSION, StateDb } from "../src/store/state-db.js";
 import { KeelError } from "../src/workspace/errors.js";
 
@@ -267,7 +267,7 @@ describe("state migration", () => {
   it("migrates a schema-1 state file in place, keeping its audit events", () => {
     claims.note("T1", "before the upgrade", "alice", at(0));
     state.db.exec(
-      "DROP TABLE claims; DROP TABLE claim_notes; DROP TABLE counters; DROP TABLE evidence; DROP TABLE tokens;",
+      "DROP TABLE claims; DROP TABLE claim_notes; DROP TABLE counters; DROP TABLE evidence; DROP TABLE tokens; DROP TABLE meta;",
     );
     state.db.pragma("user_version = 1");
     state.close();

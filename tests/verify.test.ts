@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Claims } from "../src/core/claims.js";
+import { Claims } from "../src/core/tasks/claims.js";
 import {
   evidenceForRequirement,
   evidenceForTask,
@@ -560,7 +560,7 @@ describe("evidence store", () => {
     const root = project({});
     let state = StateDb.open(root);
     const grant = new Claims(state, root).claim("T1", "agent:a", 60_000, new Date());
-    state.db.exec("DROP TABLE evidence; DROP TABLE tokens;");
+    state.db.exec("DROP TABLE evidence; DROP TABLE tokens; DROP TABLE meta;");
     state.db.pragma("user_version = 2");
     state.close();
     // A reader never creates the table, nor fails without it.

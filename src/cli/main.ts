@@ -88,7 +88,17 @@ const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean
     summary: "bearer tokens for keel serve --auth: create, list, revoke",
     load: () => import("./commands/token.js"),
   },
+  store: {
+    summary: "the local state store: status, repair (rebuild from keel/audit/), reset",
+    load: () => import("./commands/store.js"),
+  },
 };
+
+/**
+ * Commands that do not settle an interrupted apply first (cli/interrupted.ts): `change` does it per subcommand,
+ * and the merge driver, run by git in the middle of a merge, must not write specs.
+ */
+const SKIP_SETTLING = new Set(["change", "merge-driver"]);
 
 const HELP = `keel — the coordination layer for agentic software development
 
@@ -154,6 +164,8 @@ export async function main(argv: string[]): Promise<number> {
   if (help) return printCommandHelp(io, name);
   try {
     const command = (await entry.load()).default;
+    // An apply a crash interrupted is finished (or rolled back) before the command reads the specs.
+    if (!SKIP_SETTLING.has(name)) await (await import("./interrupted.js")).finishInterrupted(io, global);
     return await command.run({ io, global, argv: rest });
   } catch (e) {
     return reportError(io, e, global.json);

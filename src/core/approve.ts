@@ -12,7 +12,7 @@ import { writeFileAtomic } from "../workspace/atomic.js";
 import type { KeelConfig } from "../workspace/config.js";
 import { type KeelError, projectError, usageError } from "../workspace/errors.js";
 import type { ProjectRoot } from "../workspace/root.js";
-import { appendEvent } from "./audit.js";
+import { appendEvent } from "./audit/log.js";
 import { changeStatus, readText, requireChange } from "./changes/load.js";
 import { META_FILE, OPENSPEC_META_FILE } from "./changes/meta.js";
 import { authorize, changeContext, refusalError } from "./policy.js";

@@ -6,7 +6,7 @@
 import type { StateDb } from "../store/state-db.js";
 import { type Actor, actorLabel } from "../workspace/actor.js";
 import { usageError } from "../workspace/errors.js";
-import { appendEvent } from "./audit.js";
+import { appendEvent } from "./audit/log.js";
 import { enforce } from "./policy.js";
 
 export const FINDING_SEVERITIES = ["error", "warning", "info"] as const;

@@ -23,7 +23,7 @@ import type {
 import { usageError } from "../workspace/errors.js";
 import { readSource } from "../workspace/read.js";
 import { LAYOUT_DIR } from "../workspace/root.js";
-import type { AuditEvent } from "./audit.js";
+import type { AuditEvent } from "./audit/log.js";
 import { fileAtRevisions, fileLog, type GitCommit, insideGit } from "./history/git.js";
 import {
   type ChangeInfo,

@@ -10,7 +10,7 @@ import type { Actor } from "../workspace/actor.js";
 import { actorLabel } from "../workspace/actor.js";
 import { CONFIG_FILE, type PolicyConfig, type PolicyLevel, type Role } from "../workspace/config.js";
 import { EXIT, KeelError } from "../workspace/errors.js";
-import { appendEvent } from "./audit.js";
+import { appendEvent } from "./audit/log.js";
 
 /** `work`: claiming, heartbeating, completing, blocking and noting tasks. */
 export type Action = "propose" | "approve" | "apply" | "reject" | "revert" | "resolve" | "edit" | "work";

@@ -8,8 +8,11 @@ import { createReadStream } from "node:fs";
 import { join, posix } from "node:path";
 import { GIT_ENV, gitOutput as git, gitOutputAsync } from "./git.js";
 
-/** Every path of the repository except the project's `.keel/` (pathspecs relative to the project root). */
-const PATHSPEC = [":(top)", ":(exclude).keel"];
+/**
+ * Every path of the repository except the project's `.keel/` and its audit segments (`keel/audit/`, which every
+ * audited command appends to, recording evidence included), as pathspecs relative to the project root.
+ */
+const PATHSPEC = [":(top)", ":(exclude).keel", ":(exclude)keel/audit"];
 
 export interface TreeState {
   /** Inside a git work tree. */

@@ -42,8 +42,15 @@ export function tempProjects(prefix: string): (files: Record<string, string | Bu
 }
 
 /**
- * The SHA-256 of every file of a project but Keel's own state folder, by project-relative path: what a refusal
- * must leave as it was (digests, not contents: a deep comparison of a 50 MB buffer runs byte by byte).
+ * The folders a "nothing written" check leaves out: Keel's state folder, and the audit segments under
+ * `keel/audit/`, where every audited command (a claim, a refusal) appends its event. That append is the one
+ * write such a command makes; tests/audit-anchor.test.ts and the audit tests check what it holds.
+ */
+export const NOT_PROJECT_FILES = [".keel", join("keel", "audit")];
+
+/**
+ * The SHA-256 of every file of a project but those of NOT_PROJECT_FILES, by project-relative path: what a
+ * refusal must leave as it was (digests, not contents: a deep comparison of a 50 MB buffer runs byte by byte).
  */
 export function treeDigests(root: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -51,7 +58,7 @@ export function treeDigests(root: string): Map<string, string> {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const abs = join(dir, e.name);
       if (e.isDirectory()) {
-        if (relative(root, abs) !== ".keel") walk(abs);
+        if (!NOT_PROJECT_FILES.includes(relative(root, abs))) walk(abs);
       } else out.set(relative(root, abs), createHash("sha256").update(readFileSync(abs)).digest("hex"));
     }
   };

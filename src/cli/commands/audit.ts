@@ -1,17 +1,12 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import {
-  type AuditEvent,
-  type EventFilter,
-  exportJsonl,
-  listEvents,
-  type VerifyResult,
-  verifyChain,
-} from "../../core/audit.js";
+import { type AuditEvent, type EventFilter, exportJsonl, listEvents } from "../../core/audit/log.js";
+import { type AuditReport, verifyAudit } from "../../core/audit/anchor.js";
+import { STORE_UNREADABLE } from "../../store/guard.js";
 import { STATE_DIR } from "../../store/index-db.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
-import { EXIT, projectError, usageError } from "../../workspace/errors.js";
+import { EXIT, KeelError, projectError, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, type CommandContext, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
@@ -20,7 +15,7 @@ const USAGE = `keel audit log [--since <date|30m|12h|7d|2w>] [--actor <kind:name
        keel audit verify [--json]
        keel audit export [--output <file>] [--json]`;
 
-// @req CHG-8
+// @req CHG-8, TRU-5
 const command: Command = {
   name: "audit",
   summary: "read, verify and export the hash-chained audit log",
@@ -37,15 +32,25 @@ const command: Command = {
   },
 };
 
-/** The project's state store, or null when no state-changing command has run yet (nothing is created). */
-function openState(ctx: CommandContext): { root: string; state: StateDb | null } {
+/**
+ * The project's state store, or null when there is none: none is ever created here, so a store that is gone
+ * stays gone for `verify` to report. A store Keel refuses to open (empty, foreign, damaged) is an error, or,
+ * for `verify`, which reports it, `unreadable` says why.
+ */
+function openState(
+  ctx: CommandContext,
+  tolerant = false,
+): { root: string; state: StateDb | null; unreadable: string | null } {
   const project = findProjectRoot(ctx.global.root ?? ctx.global.cwd, ctx.global.root !== null);
   const root = project.root;
-  const has =
-    existsSync(join(root, STATE_DIR, STATE_FILE)) || existsSync(join(root, STATE_DIR, "audit-head"));
+  if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return { root, state: null, unreadable: null };
   try {
-    return { root, state: has ? StateDb.open(root) : null };
+    return { root, state: StateDb.open(root), unreadable: null };
   } catch (e) {
+    if (e instanceof KeelError && e.code === STORE_UNREADABLE && tolerant) {
+      return { root, state: null, unreadable: e.message };
+    }
+    if (e instanceof KeelError) throw e;
     throw projectError(
       `cannot open ${STATE_DIR}/${STATE_FILE}: ${(e as Error).message}`,
       "check the file's permissions; the audit log lives there",
@@ -110,21 +115,44 @@ function renderEvent(io: Io, e: AuditEvent): string {
 function verify(ctx: CommandContext, argv: string[]) {
   const { positionals } = parseFlags(argv, {}, USAGE);
   if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"`, `usage: ${USAGE}`);
-  const { root, state } = openState(ctx);
-  let result: VerifyResult;
+  const { root, state, unreadable } = openState(ctx, true);
+  let report: AuditReport;
   try {
-    result = state ? verifyChain(state, root) : { ok: true, events: 0, firstBad: null };
+    report = verifyAudit(root, state, unreadable);
   } finally {
     state?.close();
   }
-  if (ctx.global.json) printJson(ctx.io, { version: 1, ...result });
-  else if (result.ok) ctx.io.out(`audit log intact: ${result.events} event${result.events === 1 ? "" : "s"}`);
-  else
-    ctx.io.out(
-      `${paint(ctx.io, "red", "audit log broken")} at event ${result.firstBad?.seq}: ${result.firstBad?.problem}\n` +
-        `  ${result.events} event${result.events === 1 ? "" : "s"} in the log; events before ${result.firstBad?.seq} are intact`,
-    );
-  return result.ok ? EXIT.ok : EXIT.findings;
+  if (ctx.global.json) printJson(ctx.io, { version: 1, ...report });
+  else ctx.io.out(renderReport(ctx.io, report));
+  return report.ok ? EXIT.ok : EXIT.findings;
+}
+
+// @req TRU-5
+function renderReport(io: Io, r: AuditReport): string {
+  const plural = (n: number) => `${n} event${n === 1 ? "" : "s"}`;
+  const own = r.segments.find((s) => s.own);
+  const lines: string[] = [];
+  if (r.ok) {
+    lines.push(`audit log intact: ${plural(r.events)}${own ? `, matching ${own.segment}` : ""}`);
+  } else if (r.store.state !== "present") {
+    const first = r.problems[0];
+    lines.push(`${paint(io, "red", "audit log broken")}: ${first?.problem}`);
+    lines.push("  restore .keel/state.db from a backup, or rebuild it from the segment: keel store repair");
+  } else if (r.firstBad) {
+    lines.push(`${paint(io, "red", "audit log broken")} at event ${r.firstBad.seq}: ${r.firstBad.problem}`);
+    lines.push(`  ${plural(r.events)} in the log; events before ${r.firstBad.seq} are intact`);
+  }
+  const shown = new Set([
+    r.firstBad?.problem,
+    r.store.state !== "present" ? r.problems[0]?.problem : undefined,
+  ]);
+  for (const p of r.problems)
+    if (!shown.has(p.problem)) lines.push(`  ${paint(io, "red", "also")}: ${p.problem}`);
+  for (const s of r.segments.filter((x) => !x.own && x.ok)) {
+    lines.push(`${s.segment}: ${plural(s.events)} intact (another clone's or worktree's store)`);
+  }
+  for (const n of r.notes) lines.push(`  ${paint(io, "dim", `note: ${n}`)}`);
+  return lines.join("\n");
 }
 
 function exportLog(ctx: CommandContext, argv: string[]) {

@@ -12,11 +12,15 @@ import { type ChangeReport, recordMissingBases, reportChanges } from "../../core
 import { type Choice, resolveChangeConflict } from "../../core/changes/resolve.js";
 import { revertChange } from "../../core/changes/revert.js";
 import { newChange } from "../../core/changes/scaffold.js";
+import { deliveryLog } from "../../core/scan/deliver.js";
+import { securityPolicy } from "../../core/scan/policy.js";
+import { deliverChangeAnswer } from "../../core/scan/records.js";
 import { type Actor, resolveActor } from "../../workspace/actor.js";
 import { type KeelConfig, loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot, type ProjectRoot } from "../../workspace/root.js";
 import { type Command, type CommandContext, type Options, parseFlags } from "../command.js";
+import { finishInterrupted, interruptedLines } from "../interrupted.js";
 import { type Io, paint, printJson } from "../output.js";
 
 export interface ChangeSubcommand {
@@ -182,8 +186,13 @@ const showSub: ChangeSubcommand = {
     const lc = requireChange(project, id);
     const { answer, report, conflicts } = changeShowAnswer(project, lc);
     const { io } = ctx;
-    if (ctx.global.json) printJson(io, answer);
-    else io.out(renderReport(io, report, conflicts));
+    if (ctx.global.json) {
+      // The JSON is what an agent reads: its prose delivered as REST and MCP deliver it (docs/security.md).
+      const log = deliveryLog(securityPolicy(loadConfig(project)));
+      const delivered = deliverChangeAnswer(answer, log);
+      const sanitized = log.actions();
+      printJson(io, sanitized.length > 0 ? { ...delivered, sanitized } : delivered);
+    } else io.out(renderReport(io, report, conflicts));
     return EXIT.ok;
   },
 };
@@ -266,10 +275,12 @@ const STATUS_USAGE = `keel change status ${ACTOR_USAGE} [--json]`;
 const statusSub: ChangeSubcommand = {
   summary: "every open change: base drift and overlaps with other open changes",
   usage: STATUS_USAGE,
-  run(ctx, argv) {
+  async run(ctx, argv) {
     const { values, positionals } = parseFlags(argv, ACTOR_FLAGS, STATUS_USAGE);
     if (positionals.length > 0)
       throw usageError("change status takes no arguments", `usage: ${STATUS_USAGE}`);
+    // @req TRU-12
+    const interrupted = await finishInterrupted(ctx.io, ctx.global, { quiet: true });
     const { project, config } = openProject(ctx);
     const before = openChanges(project);
     const recorded =
@@ -283,8 +294,8 @@ const statusSub: ChangeSubcommand = {
     const changes = recorded.length > 0 ? openChanges(project) : before;
     const reports = reportChanges(project, changes);
     const { io } = ctx;
-    if (ctx.global.json) printJson(io, { version: 1, changes: reports, recorded });
-    else if (reports.length === 0) io.out("no open changes");
+    if (ctx.global.json) printJson(io, { version: 1, changes: reports, recorded, interrupted });
+    else if (reports.length === 0 && interrupted.length === 0) io.out("no open changes");
     else {
       const blocks = reports.map((r) => {
         const head = `${paint(io, "bold", r.id)}  ${r.status}  ${r.targets.length} target(s)`;
@@ -308,6 +319,7 @@ const statusSub: ChangeSubcommand = {
         }
         return lines.join("\n");
       });
+      blocks.unshift(...interrupted.map((i) => interruptedLines(io, i).join("\n")));
       for (const r of recorded) {
         blocks.push(
           `${paint(io, "dim", "recorded base")} ${r.change}: ${r.capability}/${r.requirement} from ${r.source === "git" ? `git ${r.commit?.slice(0, 8)}` : `the living spec now (${r.note})`}`,
@@ -368,6 +380,8 @@ const applySub: ChangeSubcommand = {
     const r = applyChange(project, config, actorOf(project, config, values), id, {
       reason: values.reason ?? null,
     });
+    if (!ctx.global.json)
+      for (const i of r.interrupted ?? []) ctx.io.err(`keel: ${interruptedLines(ctx.io, i)[0]}`);
     if (ctx.global.json) printJson(ctx.io, { version: 1, ok: r.kind === "applied", ...r });
     else if (r.kind === "conflict") ctx.io.err(renderApply(ctx.io, r));
     else ctx.io.out(renderApply(ctx.io, r));
@@ -528,7 +542,7 @@ const command: Command = {
   get usage() {
     return usage();
   },
-  run(ctx) {
+  async run(ctx) {
     const [name, ...rest] = ctx.argv;
     if (name === undefined) throw usageError("change needs a subcommand", usage());
     const sub = SUBCOMMANDS[name];
@@ -537,6 +551,9 @@ const command: Command = {
       ctx.io.out(`usage: ${sub.usage}\n\nsee docs/cli.md#change`);
       return EXIT.ok;
     }
+    // An apply a crash interrupted is settled first (cli/interrupted.ts); `status` shows what it settled, and
+    // `apply` settles it in the core, so that its answer can say so.
+    if (name !== "status" && name !== "apply") await finishInterrupted(ctx.io, ctx.global);
     return sub.run(ctx, rest);
   },
 };

@@ -7,7 +7,7 @@
 import { type Actor, actorLabel } from "../../workspace/actor.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import { treeState } from "../../workspace/git-tree.js";
-import { type ClaimView, type Grant, parseDuration } from "../claims.js";
+import { type ClaimView, type Grant, parseDuration } from "../tasks/claims.js";
 import {
   type ClaimOp,
   type GateOverride,

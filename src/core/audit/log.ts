@@ -1,17 +1,30 @@
 // The audit log: an append-only, hash-chained record of every state-changing operation, in the local store.
 // Each event's hash covers its fields and the previous event's hash, so editing, deleting, inserting or
-// reordering events breaks the chain at the first event touched. The newest (seq, hash) is also kept in
-// `.keel/audit-head`, so dropping events from the end is caught too.
-// @req CHG-8
+// reordering events breaks the chain at the first event touched. Every event is also appended to the store's
+// segment in the working tree (`keel/audit/<store-id>.jsonl`, store/anchor.ts), which git carries: its last
+// line is the head record that catches events dropped from the end, and it outlives the local store.
+// @req CHG-8, TRU-4, TRU-5
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { STATE_DIR } from "../store/index-db.js";
-import type { StateDb } from "../store/state-db.js";
-import { writeFileAtomic } from "../workspace/atomic.js";
+import {
+  AUDIT_DIR,
+  appendSegment,
+  type EventRow,
+  eventOfRow,
+  readLegacyHead,
+  readSegmentTail,
+  type SegmentEvent,
+  segmentLine,
+  segmentPath,
+  storeIdOf,
+  syncLocalStoreId,
+} from "../../store/anchor.js";
+import { STORE_UNREADABLE } from "../../store/guard.js";
+import type { StateDb } from "../../store/state-db.js";
+import { EXIT, KeelError } from "../../workspace/errors.js";
+
+export type { EventRow } from "../../store/anchor.js";
 
 export const GENESIS = "0".repeat(64);
-const HEAD_FILE = "audit-head";
 
 export type ActorKind = "human" | "agent" | "system";
 
@@ -27,35 +40,9 @@ export interface AuditInput {
   data?: Record<string, unknown> | null;
 }
 
-export interface AuditEvent {
-  seq: number;
-  at: string;
-  actor: string;
+/** An event as the log holds it: a segment line's fields, with the actor's kind checked. */
+export interface AuditEvent extends Omit<SegmentEvent, "actorKind"> {
   actorKind: ActorKind;
-  action: string;
-  target: string;
-  before: string | null;
-  after: string | null;
-  reason: string | null;
-  data: Record<string, unknown> | null;
-  prevHash: string;
-  hash: string;
-}
-
-/** An event as stored in `.keel/state.db` (the tamper tests write these directly). */
-export interface EventRow {
-  seq: number;
-  at: string;
-  actor: string;
-  actor_kind: string;
-  action: string;
-  target: string;
-  before: string | null;
-  after: string | null;
-  reason: string | null;
-  data: string | null;
-  prev_hash: string;
-  hash: string;
 }
 
 export function eventHash(e: Omit<AuditEvent, "hash">): string {
@@ -90,9 +77,11 @@ function canonicalJson(value: unknown): string {
 }
 
 /**
- * Appends one event. Call inside `state.exclusive(...)` together with the change it records, as the last step
- * (after the files are written): the head file is written here, so a transaction rolled back after this call
- * would leave the head one event ahead, which `verifyChain` reports as a deleted event.
+ * Appends one event. Call inside `state.exclusive(...)` together with the change it records. The event's line
+ * is appended to the store's segment just before that transaction commits (`StateDb.beforeCommit`), so an
+ * event rolled back never reaches the segment, and the segment grows in the order events are written.
+ * A store older than its own segment (restored from an old backup, or with events deleted) is refused: an
+ * event written there would take a number the segment already holds.
  */
 export function appendEvent(
   state: StateDb,
@@ -103,6 +92,8 @@ export function appendEvent(
   const last = state.db.prepare("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").get() as
     | { seq: number; hash: string }
     | undefined;
+  const storeId = storeIdOf(state.db) as string;
+  refuseIfBehindSegment(projectRoot, storeId, last?.seq ?? 0);
   const base = {
     seq: (last?.seq ?? 0) + 1,
     at: now.toISOString(),
@@ -117,27 +108,85 @@ export function appendEvent(
     prevHash: last?.hash ?? GENESIS,
   };
   const event: AuditEvent = { ...base, hash: eventHash(base) };
+  const row: EventRow = {
+    seq: event.seq,
+    at: event.at,
+    actor: event.actor,
+    actor_kind: event.actorKind,
+    action: event.action,
+    target: event.target,
+    before: event.before,
+    after: event.after,
+    reason: event.reason,
+    data: event.data === null ? null : canonicalJson(event.data),
+    prev_hash: event.prevHash,
+    hash: event.hash,
+  };
+  insertEvent(state, row);
+  state.beforeCommit(() => writeToSegment(state, projectRoot, storeId, row));
+  return event;
+}
+
+/** Stores one event row as it is (appendEvent's, or one re-imported from a segment by `keel store repair`). */
+export function insertEvent(state: StateDb, row: EventRow): void {
   state.db
     .prepare(
       `INSERT INTO events (seq, at, actor, actor_kind, action, target, before, after, reason, data, prev_hash, hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (@seq, @at, @actor, @actor_kind, @action, @target, @before, @after, @reason, @data, @prev_hash, @hash)`,
     )
-    .run(
-      event.seq,
-      event.at,
-      event.actor,
-      event.actorKind,
-      event.action,
-      event.target,
-      event.before,
-      event.after,
-      event.reason,
-      event.data === null ? null : canonicalJson(event.data),
-      event.prevHash,
-      event.hash,
-    );
-  writeFileAtomic(join(projectRoot, STATE_DIR, HEAD_FILE), `${event.seq} ${event.hash}\n`);
-  return event;
+    .run(row);
+}
+
+/** The row of an event read from a segment (its data as the canonical text its hash covers). */
+export function rowOfEvent(e: AuditEvent): EventRow {
+  return {
+    seq: e.seq,
+    at: e.at,
+    actor: e.actor,
+    actor_kind: e.actorKind,
+    action: e.action,
+    target: e.target,
+    before: e.before,
+    after: e.after,
+    reason: e.reason,
+    data: e.data === null ? null : canonicalJson(e.data),
+    prev_hash: e.prevHash,
+    hash: e.hash,
+  };
+}
+
+function refuseIfBehindSegment(projectRoot: string, storeId: string, lastSeq: number): void {
+  const recorded = readSegmentTail(segmentPath(projectRoot, storeId))?.last?.seq ?? 0;
+  if (recorded <= lastSeq) return;
+  throw new KeelError(
+    `the store at .keel/state.db ends at event ${lastSeq}, but ${AUDIT_DIR}/${storeId}.jsonl records event ${recorded}: the local state is older than the repository's record of it (restored from an old backup, or events deleted)`,
+    EXIT.unreadable,
+    "run `keel audit verify` to see what differs, then rebuild the store from the segment with `keel store repair`",
+    undefined,
+    STORE_UNREADABLE,
+  );
+}
+
+/**
+ * Appends the event's line to the segment, first catching the segment up from the store when it lags (a branch
+ * checked out with an older copy of it, or a copy cut short): every version of a segment is then a prefix of
+ * the store's log, so any two of them, on any branches, agree where they overlap.
+ */
+function writeToSegment(state: StateDb, projectRoot: string, storeId: string, row: EventRow): void {
+  const path = segmentPath(projectRoot, storeId);
+  const tail = readSegmentTail(path);
+  const empty = tail === null || tail.size === tail.tornBytes;
+  // A last line that is not an event (edited by hand) says nothing of where the segment ends: left for verify.
+  const recorded = empty ? 0 : (tail.last?.seq ?? row.seq - 1);
+  const missing =
+    recorded < row.seq - 1
+      ? (state.db
+          .prepare("SELECT * FROM events WHERE seq > ? AND seq < ? ORDER BY seq")
+          .all(recorded, row.seq) as EventRow[])
+      : [];
+  const text = [...missing, row].map((r) => segmentLine(eventOfRow(r))).join("");
+  appendSegment(path, text, tail?.tornBytes ?? 0);
+  syncLocalStoreId(projectRoot, storeId);
 }
 
 export interface EventFilter {
@@ -200,31 +249,8 @@ export function eventsMentioning(state: StateDb, needles: string[]): AuditEvent[
   return rows.map(fromRow);
 }
 
-/** Stored data is JSON written by appendEvent; text edited into something else is kept, not thrown on. */
-function parseData(text: string): Record<string, unknown> {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v };
-  } catch {
-    return { unparseable: text };
-  }
-}
-
 function fromRow(r: EventRow): AuditEvent {
-  return {
-    seq: r.seq,
-    at: r.at,
-    actor: r.actor,
-    actorKind: r.actor_kind as ActorKind,
-    action: r.action,
-    target: r.target,
-    before: r.before,
-    after: r.after,
-    reason: r.reason,
-    data: r.data === null ? null : parseData(r.data),
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  };
+  return eventOfRow(r) as AuditEvent;
 }
 
 export interface VerifyResult {
@@ -240,15 +266,54 @@ function rowHash(r: EventRow, seq: number): string {
   return hashFields({ ...fields, seq }, r.data);
 }
 
+/** Where the chain is known to end: the last line of the store's segment (or the head file of an older Keel). */
+export interface HeadRecord {
+  seq: number;
+  hash: string;
+  /** Where it was read, as the user should see it. */
+  source: string;
+}
+
+/**
+ * Verifies the local log: its chain, against the head its segment records (a store whose segment is gone
+ * cannot rule out events deleted from the end), and against the head file of a Keel before segments.
+ */
+export function verifyChain(state: StateDb, projectRoot: string): VerifyResult {
+  const rows = state.db.prepare("SELECT * FROM events ORDER BY seq").all() as EventRow[];
+  const storeId = storeIdOf(state.db) as string;
+  const source = `${AUDIT_DIR}/${storeId}.jsonl`;
+  const tail = readSegmentTail(segmentPath(projectRoot, storeId));
+  const head = tail?.last ? { seq: tail.last.seq, hash: tail.last.hash, source } : null;
+  const walked = walkChain(rows, head);
+  if (!walked.ok) return walked;
+  const n = rows.length;
+  if (head === null && n > 0) {
+    return {
+      ok: false,
+      events: n,
+      firstBad: {
+        seq: n,
+        problem: `the log's segment (${source}) is ${tail === null ? "missing" : "empty"}, so events deleted from the end cannot be ruled out`,
+      },
+    };
+  }
+  // An older Keel's head file, kept when it disagreed with the log it was migrated from.
+  const legacy = readLegacyHead(projectRoot);
+  if (legacy === null) return walked;
+  const atLegacy = walkChain(rows.slice(0, Math.min(legacy.seq, n)), {
+    ...legacy,
+    source: ".keel/audit-head",
+  });
+  return atLegacy.ok ? walked : { ...atLegacy, events: n };
+}
+
 /**
  * Walks the chain from the start and names the first event that does not fit, saying what most likely
  * happened to it: edited, deleted, inserted or reordered. Each event's hash covers its own sequence number,
  * so an event moved to another place (renumbered) still tells where it was written.
  */
-export function verifyChain(state: StateDb, projectRoot: string): VerifyResult {
-  const rows = state.db.prepare("SELECT * FROM events ORDER BY seq").all() as EventRow[];
+export function walkChain(rows: EventRow[], head: HeadRecord | null): VerifyResult {
   const n = rows.length;
-  const head = readHead(projectRoot);
   // How many events the log holds beyond (or short of) the count Keel recorded: > 0 means some were
   // inserted, < 0 that some were deleted, 0 that they were edited or moved. Unknown without the head record.
   const surplus = head ? n - head.seq : null;
@@ -332,28 +397,21 @@ export function verifyChain(state: StateDb, projectRoot: string): VerifyResult {
       `event ${expected - 1} was edited and its hash recomputed: event ${expected} no longer follows it`,
     );
   }
-  if (!head) {
-    return n === 0
-      ? { ok: true, events: 0, firstBad: null }
-      : result(
-          n,
-          `the log's head record (${STATE_DIR}/${HEAD_FILE}) is missing, so events deleted from the end cannot be ruled out`,
-        );
-  }
+  if (!head) return { ok: true, events: n, firstBad: null };
   if (head.seq > n) {
     return result(
       n + 1,
-      `event ${n + 1} is missing: the log ends at event ${n} but event ${head.seq} was written (deleted from the end)`,
+      `event ${n + 1} is missing: the log ends at event ${n} but ${head.source} records event ${head.seq} (deleted from the end)`,
     );
   }
   if (head.seq < n) {
     return result(
       head.seq + 1,
-      `event ${head.seq + 1} was inserted: Keel's last recorded event is ${head.seq}, but the log goes on to ${n}`,
+      `event ${head.seq + 1} was inserted, or ${head.source} cut short: it ends at event ${head.seq}, but the log goes on to ${n}`,
     );
   }
   if (n > 0 && head.hash !== prev) {
-    return result(n, `event ${n} was replaced: its hash differs from the one recorded when it was written`);
+    return result(n, `event ${n} was replaced: its hash differs from the one ${head.source} records`);
   }
   return { ok: true, events: n, firstBad: null };
 }
@@ -365,17 +423,6 @@ function writtenAs(row: EventRow, count: number): number | null {
     if (row.seq - d >= 1 && rowHash(row, row.seq - d) === row.hash) return row.seq - d;
   }
   return null;
-}
-
-function readHead(projectRoot: string): { seq: number; hash: string } | null {
-  try {
-    const [seq, hash] = readFileSync(join(projectRoot, STATE_DIR, HEAD_FILE), "utf8")
-      .trim()
-      .split(" ");
-    return seq && hash ? { seq: Number(seq), hash } : null;
-  } catch {
-    return null;
-  }
 }
 
 /** One JSON object per line, oldest first: the chain can be re-verified from the export alone. */

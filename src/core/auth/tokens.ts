@@ -8,7 +8,7 @@ import type { StateDb } from "../../store/state-db.js";
 import { type Actor, actorLabel, parseActor } from "../../workspace/actor.js";
 import { ROLES, type Role } from "../../workspace/config.js";
 import { usageError } from "../../workspace/errors.js";
-import { appendEvent } from "../audit.js";
+import { appendEvent } from "../audit/log.js";
 import { authorizeGrant, enforceDecision } from "../policy.js";
 
 const TOKEN_PREFIX = "keel_";

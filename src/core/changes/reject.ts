@@ -8,7 +8,7 @@ import { writeFileAtomic } from "../../workspace/atomic.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import { KeelError, usageError } from "../../workspace/errors.js";
 import type { ProjectRoot } from "../../workspace/root.js";
-import { appendEvent } from "../audit.js";
+import { appendEvent } from "../audit/log.js";
 import { changeContext, enforce } from "../policy.js";
 import { invalidChange } from "./errors.js";
 import { changeStatus, findChangeFolder, loadChange, requireChange } from "./load.js";

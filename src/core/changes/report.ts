@@ -7,7 +7,7 @@ import { StateDb } from "../../store/state-db.js";
 import { type Actor, actorLabel } from "../../workspace/actor.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import type { ProjectRoot } from "../../workspace/root.js";
-import { appendEvent } from "../audit.js";
+import { appendEvent } from "../audit/log.js";
 import { type BaseInfo, BaseResolver } from "./base.js";
 import { LivingSpecs } from "./living.js";
 import { changeStatus, findChangeFolder, type LoadedChange, loadChange } from "./load.js";

@@ -6,7 +6,7 @@ import { type Actor, actorLabel } from "../../workspace/actor.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import { KeelError, usageError } from "../../workspace/errors.js";
 import type { ProjectRoot } from "../../workspace/root.js";
-import { appendEvent } from "../audit.js";
+import { appendEvent } from "../audit/log.js";
 import { changeContext, enforce, type PolicyContext } from "../policy.js";
 import { blockCore, parseBlock } from "./blocks.js";
 import { type ConflictRecord, GIT_MERGE, listConflicts, resolveConflict } from "./conflicts.js";

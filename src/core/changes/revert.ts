@@ -11,7 +11,7 @@ import { writeFileAtomic } from "../../workspace/atomic.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import { KeelError, usageError } from "../../workspace/errors.js";
 import type { ProjectRoot } from "../../workspace/root.js";
-import { appendEvent } from "../audit.js";
+import { appendEvent } from "../audit/log.js";
 import { enforce } from "../policy.js";
 import { blockCore, headingOf } from "./blocks.js";
 import { LivingSpecs } from "./living.js";

@@ -7,7 +7,7 @@ import { join, relative, sep } from "node:path";
 import { type FSWatcher, watch } from "chokidar";
 import { STATE_DIR } from "../../store/index-db.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
-import { type AuditEvent, eventsBetween, latestSeq } from "../audit.js";
+import { type AuditEvent, eventsBetween, latestSeq } from "../audit/log.js";
 import { DriftWatch } from "./drift-watch.js";
 
 export interface LiveEvent {

@@ -6,10 +6,10 @@
 // new fencing token. Tokens come from one project-wide counter, so they strictly increase. Any write that
 // carries a token other than the task's current one is refused, so a worker that lost its lease can never
 // overwrite its successor. Time is always passed in (`now`); nothing here reads the clock.
-// @req TSK-6
-import type { StateDb } from "../store/state-db.js";
-import { EXIT, KeelError } from "../workspace/errors.js";
-import { type ActorKind, appendEvent } from "./audit.js";
+// @req TSK-6, TRU-7
+import type { StateDb } from "../../store/state-db.js";
+import { EXIT, KeelError } from "../../workspace/errors.js";
+import { type ActorKind, appendEvent } from "../audit/log.js";
 
 export type ClaimStatus = "open" | "claimed" | "done" | "blocked" | "released";
 
@@ -254,7 +254,9 @@ export class Claims {
         target: taskId,
         before: prev?.status ?? "open",
         after: "claimed",
+        // The holder as given, the token and the lease end: `keel store repair` rebuilds the claim from these.
         data: {
+          holder,
           token,
           leaseUntil: new Date(leaseUntil).toISOString(),
           ...(expired ? { expiredHolder: prev.holder, expiredToken: prev.token } : {}),
@@ -416,7 +418,7 @@ export class Claims {
       appendEvent(
         this.state,
         this.projectRoot,
-        { ...actorOf(author), action: "task.note", target: taskId, data: { text } },
+        { ...actorOf(author), action: "task.note", target: taskId, data: { author, text } },
         now,
       );
       return { taskId, author, at, text };

@@ -6,7 +6,7 @@ import { StateDb } from "../../store/state-db.js";
 import type { Actor } from "../../workspace/actor.js";
 import { actorLabel } from "../../workspace/actor.js";
 import { EXIT, KeelError, usageError } from "../../workspace/errors.js";
-import { appendEvent } from "../audit.js";
+import { appendEvent } from "../audit/log.js";
 import { type Ack, readAcks, writeAcks } from "./acks.js";
 import type { TraceReport } from "./report.js";
 import type { JudgedLink } from "./state.js";

@@ -6,7 +6,7 @@ import { StateDb } from "../../store/state-db.js";
 import type { Actor } from "../../workspace/actor.js";
 import { actorLabel } from "../../workspace/actor.js";
 import { type TreeState, treeState } from "../../workspace/git-tree.js";
-import { appendEvent } from "../audit.js";
+import { appendEvent } from "../audit/log.js";
 import { type Evidence, recordEvidence } from "./evidence.js";
 import type { Gate, Selection } from "./gates.js";
 import { type GateRun, gateResult, passed, type RunOptions, runGates } from "./run.js";

@@ -89,7 +89,7 @@ describe("keel init registers the merge driver", () => {
     const report = initProject(root, { keel: CHECKOUT, env: noKeel });
     expect(report.updated).toContain(".gitattributes");
     expect(read(root, ".gitattributes")).toBe(
-      "*.png binary\r\nkeel/specs/**/spec.md merge=union\r\nopenspec/specs/**/spec.md merge=keel\r\n",
+      "*.png binary\r\nkeel/specs/**/spec.md merge=union\r\nkeel/audit/*.jsonl merge=keel\r\nopenspec/specs/**/spec.md merge=keel\r\n",
     );
     // Left as the user set it, and reported when git cannot start it.
     expect(report.warnings).toEqual([
@@ -243,6 +243,41 @@ describe("git merge with the driver", () => {
     expect(read(dir, "A")).toContain("<<<<<<< ours\n### Requirement: Charges are authorised {#PAY-5}");
     expect(keel(root, ["merge-driver", "only-one"]).code).toBe(2);
     expect(keel(root, ["help"]).stdout).not.toContain("merge-driver");
+  });
+
+  // @verifies TRU-4
+  it("merges two branches of one clone that both extended its audit segment into the longer, one chain", () => {
+    const { root, env: e } = repo();
+    write(root, "keel/specs/payments/tasks.md", "## 1. Build\n- [ ] 1.1 Schema\n- [ ] 1.2 API\n");
+    commit(root, "tasks");
+    const claim = (task: string) =>
+      expect(keel(root, ["tasks", "claim", task, "--as", "agent:w1", "--ttl", "1h"]).code).toBe(0);
+    git(root, "checkout", "-q", "-b", "a");
+    claim("payments/1.1");
+    commit(root, "a: one event");
+    git(root, "checkout", "-q", "main");
+    git(root, "checkout", "-q", "-b", "b");
+    claim("payments/1.2");
+    commit(root, "b: the segment brought up to date, then a second event");
+    git(root, "checkout", "-q", "a");
+    const r = merge(root, e, "b");
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    const verified = json(keel(root, ["audit", "verify", "--json"]));
+    expect(verified).toMatchObject({ ok: true, events: 2 });
+    const segment = verified.store.segment as string;
+    expect(read(root, segment).trimEnd().split("\n")).toHaveLength(2);
+
+    // Two copies where neither extends the other are a conflict for a person; ours is left as it was.
+    const dir = join(tempRoot(), "segments");
+    mkdirSync(dir, { recursive: true });
+    const [one, two] = read(root, segment).trimEnd().split("\n");
+    writeFileSync(join(dir, "O"), "");
+    writeFileSync(join(dir, "A"), `${one}\n`);
+    writeFileSync(join(dir, "B"), `${two}\n`);
+    const bad = keel(root, ["merge-driver", join(dir, "O"), join(dir, "A"), join(dir, "B"), segment]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("neither branch's copy of the audit segment extends the other's");
+    expect(read(dir, "A")).toBe(`${one}\n`);
   });
 });
 

@@ -232,9 +232,12 @@ function git(root: string, args: string[]): string | null {
   return gitOutput(root, args)?.trim() ?? null;
 }
 
-/** The `.gitattributes` lines that send spec files to Keel's merge driver, for the layouts present. */
+/**
+ * The `.gitattributes` lines that send spec files, for the layouts present, and audit segments (which a merge
+ * must keep one chain: core/changes/driver.ts) to Keel's merge driver.
+ */
 export function mergeAttributeLines(root: string): string[] {
-  const lines = ["keel/specs/**/spec.md merge=keel"];
+  const lines = ["keel/specs/**/spec.md merge=keel", "keel/audit/*.jsonl merge=keel"];
   if (isDirectory(join(root, "openspec", "specs")) || isDirectory(join(root, "openspec", "changes"))) {
     lines.push("openspec/specs/**/spec.md merge=keel");
   }
@@ -262,7 +265,7 @@ function ensureMergeDriver(
     write(
       abs,
       rel,
-      `# Spec files merge requirement by requirement (keel init; docs/cli.md#merge-driver)\n${wanted.join("\n")}\n`,
+      `# Spec files merge requirement by requirement, audit segments as one chain (keel init; docs/cli.md#merge-driver)\n${wanted.join("\n")}\n`,
     );
     report.created.push(rel);
   } else if (!isFile(abs) || !inside(abs)) {

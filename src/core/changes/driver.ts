@@ -38,6 +38,31 @@ export interface DriverResult {
 
 const SPEC_PATH = /^(?:(.*)\/)?(keel|openspec)\/specs\/(.+)\/spec\.md$/;
 
+// An audit segment (store/anchor.ts) only ever grows, and a store brings a stale copy up to date on its next
+// write, so two branches of one clone hold one log cut at two points: the longer one is the merge. Two copies
+// where neither extends the other mean that history was rewritten on a branch; that is a conflict for a
+// person, never a union of lines that would splice two chains into one.
+const SEGMENT_PATH = /^(?:.*\/)?keel\/audit\/[^/]+\.jsonl$/;
+
+function mergeSegment(input: DriverInput): DriverResult {
+  const ours = read(input.ours);
+  const theirs = read(input.theirs);
+  const result = { conflicts: [], otherConflicts: 0, fallback: null, warnings: [] };
+  if (ours !== null && theirs !== null && ours.startsWith(theirs)) return { clean: true, ...result };
+  if (ours !== null && theirs !== null && theirs.startsWith(ours)) {
+    writeFileAtomic(input.ours, theirs);
+    return { clean: true, ...result };
+  }
+  return {
+    clean: false,
+    ...result,
+    otherConflicts: 1,
+    warnings: [
+      `${input.path}: neither branch's copy of the audit segment extends the other's, so one of them rewrote history; ours is kept: run \`keel audit verify\` on each branch`,
+    ],
+  };
+}
+
 function read(path: string): string | null {
   const r = decodeSource(readFileSync(path));
   return r.ok ? r.text : null;
@@ -45,6 +70,7 @@ function read(path: string): string | null {
 
 export function runMergeDriver(input: DriverInput): DriverResult {
   const path = input.path.split("\\").join("/");
+  if (SEGMENT_PATH.test(path)) return mergeSegment(input);
   const m = SPEC_PATH.exec(path);
   const capability = m ? (m[3] as string) : "spec";
   const warnings: string[] = [];

@@ -264,7 +264,7 @@ describe("git merge with the driver", () => {
     expect(r.status, r.stderr + r.stdout).toBe(0);
     const verified = json(keel(root, ["audit", "verify", "--json"]));
     expect(verified).toMatchObject({ ok: true, events: 2 });
-    const segment = verified.store.segment as string;
+    const segment = (verified.store as { segment: string }).segment;
     expect(read(root, segment).trimEnd().split("\n")).toHaveLength(2);
 
     // Two copies where neither extends the other are a conflict for a person; ours is left as it was.

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type AuditEvent, type EventFilter, exportJsonl, listEvents } from "../../core/audit/log.js";
 import { type AuditReport, verifyAudit } from "../../core/audit/anchor.js";
+import { type AuditEvent, type EventFilter, exportJsonl, listEvents } from "../../core/audit/log.js";
 import { STORE_UNREADABLE } from "../../store/guard.js";
 import { STATE_DIR } from "../../store/index-db.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";

@@ -7,7 +7,6 @@
 import { type Actor, actorLabel } from "../../workspace/actor.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import { treeState } from "../../workspace/git-tree.js";
-import { type ClaimView, type Grant, parseDuration } from "../tasks/claims.js";
 import {
   type ClaimOp,
   type GateOverride,
@@ -16,6 +15,7 @@ import {
   resolveTaskKey,
   runClaimOp,
 } from "../tasks/claim-ops.js";
+import { type ClaimView, type Grant, parseDuration } from "../tasks/claims.js";
 import { buildGraph, loadTasks, readyQueue, type TaskGraph, takeOrder } from "../tasks/index.js";
 import {
   checkTaskGates,

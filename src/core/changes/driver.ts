@@ -48,10 +48,12 @@ function mergeSegment(input: DriverInput): DriverResult {
   const ours = read(input.ours);
   const theirs = read(input.theirs);
   const result = { conflicts: [], otherConflicts: 0, fallback: null, warnings: [] };
-  if (ours !== null && theirs !== null && ours.startsWith(theirs)) return { clean: true, ...result };
-  if (ours !== null && theirs !== null && theirs.startsWith(ours)) {
-    writeFileAtomic(input.ours, theirs);
-    return { clean: true, ...result };
+  if (ours !== null && theirs !== null) {
+    if (ours.startsWith(theirs)) return { clean: true, ...result };
+    if (theirs.startsWith(ours)) {
+      writeFileAtomic(input.ours, theirs);
+      return { clean: true, ...result };
+    }
   }
   return {
     clean: false,

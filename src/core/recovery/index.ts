@@ -19,8 +19,8 @@ import {
 import { STORE_UNREADABLE } from "../../store/guard.js";
 import { StateDb } from "../../store/state-db.js";
 import { EXIT, KeelError } from "../../workspace/errors.js";
-import { type ActorKind, type AuditEvent, appendEvent, insertEvent, rowOfEvent } from "../audit/log.js";
 import { segmentChainProblem, verifyAudit } from "../audit/anchor.js";
+import { type ActorKind, type AuditEvent, appendEvent, insertEvent, rowOfEvent } from "../audit/log.js";
 import { asideName, moveAside, storeFiles } from "./aside.js";
 import { replayClaims, writeClaims } from "./claims.js";
 

@@ -188,7 +188,8 @@ export class StateDb {
       const existed = options.allowFresh ? null : stateExisted(projectRoot);
       // A store is linked into place before its first event reaches the segment, so a segment seen after the
       // file was found missing may be the work of a process that created the store meanwhile: look again.
-      if (existed !== null && inspectStoreFile(path) === "missing") throw storeRefusal("missing", existed.reason);
+      if (existed !== null && inspectStoreFile(path) === "missing")
+        throw storeRefusal("missing", existed.reason);
       mkdirSync(dir, { recursive: true });
       createDatabase(path, LOCK_TIMEOUT_MS, (db) => prepare(db, projectRoot, options.storeId));
     }

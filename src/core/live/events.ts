@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { type FSWatcher, watch } from "chokidar";
+import { AUDIT_DIR } from "../../store/anchor.js";
 import { STATE_DIR } from "../../store/index-db.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
 import { type AuditEvent, eventsBetween, latestSeq } from "../audit/log.js";
@@ -82,6 +83,15 @@ function hidden(rel: string): boolean {
   return rel.split(sep).some((part) => part.startsWith(".") && part.length > 1 && part !== ".openspec.yaml");
 }
 
+/**
+ * The audit segments (`keel/audit/`, store/anchor.ts) are Keel's own log, appended on every event: the audit
+ * tail already reports what they record, and they are not intent.
+ */
+function isAuditSegment(rel: string): boolean {
+  const posix = rel.split(sep).join("/");
+  return posix === AUDIT_DIR || posix.startsWith(`${AUDIT_DIR}/`);
+}
+
 export class EventFeed {
   private readonly listeners = new Set<Listener>();
   private readonly watchers: FSWatcher[] = [];
@@ -109,7 +119,9 @@ export class EventFeed {
     for (const dir of WATCHED) {
       const abs = join(this.root, dir);
       if (!existsSync(abs)) continue;
-      const w = watch(abs, { ignoreInitial: true, ignored: (path) => hidden(relative(abs, path)) });
+      const ignored = (path: string) =>
+        hidden(relative(abs, path)) || isAuditSegment(relative(this.root, path));
+      const w = watch(abs, { ignoreInitial: true, ignored });
       const onFile = (path: string) => this.edited(`${dir}/${relative(abs, path).split(sep).join("/")}`);
       w.on("add", onFile).on("change", onFile).on("unlink", onFile);
       w.on("error", () => {}); // a folder removed under the watcher ends its events, not the server

@@ -206,10 +206,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         res.end();
         return;
       }
-      // What is left of a refused request's body is drained, not read; a refused Host or an oversized body
-      // also closes the connection.
+      // What is left of a refused request's body is drained, not read, and a refused Host closes the
+      // connection. An oversized body does not: closing while the client is still sending would reset the
+      // connection (unread data) and could destroy the 413 before the client reads it, so the rest is drained
+      // and discarded, as any unread body is (the server's request timeout bounds a client that never stops).
       req.resume();
-      sendError(res, err, err.status === 413 || err.status === 403 ? { connection: "close" } : {});
+      sendError(res, err, err.status === 403 ? { connection: "close" } : {});
     });
   });
 

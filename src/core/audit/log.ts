@@ -108,20 +108,7 @@ export function appendEvent(
     prevHash: last?.hash ?? GENESIS,
   };
   const event: AuditEvent = { ...base, hash: eventHash(base) };
-  const row: EventRow = {
-    seq: event.seq,
-    at: event.at,
-    actor: event.actor,
-    actor_kind: event.actorKind,
-    action: event.action,
-    target: event.target,
-    before: event.before,
-    after: event.after,
-    reason: event.reason,
-    data: event.data === null ? null : canonicalJson(event.data),
-    prev_hash: event.prevHash,
-    hash: event.hash,
-  };
+  const row = rowOfEvent(event);
   insertEvent(state, row);
   state.beforeCommit(() => writeToSegment(state, projectRoot, storeId, row));
   return event;

@@ -267,7 +267,7 @@ describe("state migration", () => {
   it("migrates a schema-1 state file in place, keeping its audit events", () => {
     claims.note("T1", "before the upgrade", "alice", at(0));
     state.db.exec(
-      "DROP TABLE claims; DROP TABLE claim_notes; DROP TABLE counters; DROP TABLE evidence; DROP TABLE tokens; DROP TABLE meta;",
+      "DROP TABLE claims; DROP TABLE claim_notes; DROP TABLE counters; DROP TABLE evidence; DROP TABLE tokens; DROP TABLE meta; DROP TABLE runs; DROP TABLE run_tasks; DROP TABLE run_attempts; DROP TABLE run_reviews; DROP TABLE hook_deliveries;",
     );
     state.db.pragma("user_version = 1");
     state.close();

@@ -45,14 +45,19 @@ describe("keel.yaml policy", () => {
     expect(POLICY.default).toBe("apply-approved");
     expect(POLICY.defaultLine).toBe(3);
     expect(POLICY.areas).toEqual([
-      { match: "docs-*", agents: "auto-approve-inferred", index: 0, line: 5 },
-      { match: "payments", agents: "propose-only", index: 1, line: 7 },
-      { match: "billing/**", agents: "auto-approve-inferred", index: 2, line: 9 },
+      { match: "docs-*", agents: "auto-approve-inferred", land: null, index: 0, line: 5 },
+      { match: "payments", agents: "propose-only", land: null, index: 1, line: 7 },
+      { match: "billing/**", agents: "auto-approve-inferred", land: null, index: 2, line: 9 },
     ]);
   });
 
   it("defaults to propose-only everywhere when keel.yaml says nothing", () => {
-    expect(defaultConfig().policy).toEqual({ default: "propose-only", defaultLine: null, areas: [] });
+    expect(defaultConfig().policy).toEqual({
+      default: "propose-only",
+      land: "auto",
+      defaultLine: null,
+      areas: [],
+    });
     expect(ruleFor(defaultConfig().policy, "docs-guide")).toMatchObject({
       level: "propose-only",
       rule: "policy.default",

@@ -41,7 +41,12 @@ const deny = (rule: string, reason: string, hint: string): Decision => ({
   hint,
 });
 
-export const DEFAULT_POLICY: PolicyConfig = { default: "propose-only", defaultLine: null, areas: [] };
+export const DEFAULT_POLICY: PolicyConfig = {
+  default: "propose-only",
+  land: "auto",
+  defaultLine: null,
+  areas: [],
+};
 
 /** The policy rule that governs agents in one capability. */
 export interface AreaRule {

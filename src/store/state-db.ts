@@ -26,7 +26,7 @@ import { createDatabase, openDatabase } from "./sqlite.js";
 
 export const STATE_FILE = "state.db";
 /** Bump with a migration below; an older file is migrated in place, never dropped. */
-export const STATE_SCHEMA_VERSION = 5;
+export const STATE_SCHEMA_VERSION = 6;
 
 type Database = BetterSqlite3.Database;
 
@@ -140,6 +140,69 @@ const MIGRATIONS: Record<number, string> = {
     CREATE TABLE meta (
       key TEXT PRIMARY KEY,
       value TEXT NOT NULL
+    );
+  `,
+  // The work loop (src/run/): a run, the task each worker holds with its worktree (what --resume takes back),
+  // every attempt with its outcome and cost (what `keel metrics` reads), the review queue, and the webhook
+  // deliveries already accepted (a replay is refused by its delivery ID).
+  6: `
+    CREATE TABLE runs (
+      id TEXT PRIMARY KEY,
+      started_at TEXT NOT NULL,
+      ended_at TEXT,
+      pid INTEGER NOT NULL,
+      options TEXT NOT NULL,
+      status TEXT NOT NULL
+    );
+    CREATE TABLE run_tasks (
+      task_id TEXT PRIMARY KEY,
+      run_id TEXT NOT NULL,
+      worker INTEGER NOT NULL,
+      token INTEGER NOT NULL,
+      branch TEXT NOT NULL,
+      worktree TEXT NOT NULL,
+      base TEXT NOT NULL,
+      phase TEXT NOT NULL,
+      attempt INTEGER NOT NULL,
+      started_at TEXT NOT NULL,
+      phase_at TEXT NOT NULL,
+      agent TEXT NOT NULL,
+      agent_pid INTEGER,
+      agent_started TEXT,
+      green_commit TEXT
+    );
+    CREATE TABLE run_attempts (
+      seq INTEGER PRIMARY KEY,
+      run_id TEXT NOT NULL,
+      task_id TEXT NOT NULL,
+      attempt INTEGER NOT NULL,
+      agent TEXT NOT NULL,
+      started_at TEXT NOT NULL,
+      ended_at TEXT NOT NULL,
+      outcome TEXT NOT NULL,
+      agent_ms INTEGER NOT NULL,
+      gate_ms INTEGER NOT NULL,
+      overhead_ms INTEGER NOT NULL,
+      cost_usd REAL,
+      input_tokens INTEGER,
+      output_tokens INTEGER,
+      capabilities TEXT NOT NULL,
+      feedback TEXT
+    );
+    CREATE INDEX run_attempts_task ON run_attempts (task_id, attempt);
+    CREATE TABLE run_reviews (
+      task_id TEXT PRIMARY KEY,
+      run_id TEXT NOT NULL,
+      token INTEGER NOT NULL,
+      branch TEXT NOT NULL,
+      commit_sha TEXT NOT NULL,
+      requested_at TEXT NOT NULL
+    );
+    CREATE TABLE hook_deliveries (
+      provider TEXT NOT NULL,
+      delivery TEXT NOT NULL,
+      received_at TEXT NOT NULL,
+      PRIMARY KEY (provider, delivery)
     );
   `,
 };

@@ -7,6 +7,14 @@ import { KeelError, projectError } from "./errors.js";
 import { isWithin } from "./paths.js";
 import { decodeSource } from "./read.js";
 import { IMPORTABLE, type ProjectRoot } from "./root.js";
+import {
+  type AgentEntry,
+  defaultRunConfig,
+  parseAgents,
+  parseRunConfig,
+  type RunConfig,
+} from "./run-config.js";
+import { defaultTriggers, parseTriggers, type TriggersConfig } from "./triggers-config.js";
 
 export type RuleSetting = Severity | "off";
 
@@ -21,10 +29,19 @@ export type Role = (typeof ROLES)[number];
 export const POLICY_LEVELS = ["propose-only", "apply-approved", "auto-approve-inferred"] as const;
 export type PolicyLevel = (typeof POLICY_LEVELS)[number];
 
+/**
+ * What happens to a task `keel run` got green in an area: it lands by itself (`auto`), or waits in the review queue
+ * for a human (`review`, see `keel run review`).
+ */
+export const LAND_LEVELS = ["auto", "review"] as const;
+export type LandLevel = (typeof LAND_LEVELS)[number];
+
 /** One `policy.areas` entry: a glob over capability names and what agents may do there. */
 export interface PolicyArea {
   match: string;
   agents: PolicyLevel;
+  /** Null: the policy's `land`. */
+  land: LandLevel | null;
   /** Position in `policy.areas` (0-based) and line in keel.yaml, so a refusal can name the rule. */
   index: number;
   line: number;
@@ -32,6 +49,8 @@ export interface PolicyArea {
 
 export interface PolicyConfig {
   default: PolicyLevel;
+  /** Whether green `keel run` work lands by itself where no area says otherwise. */
+  land: LandLevel;
   /** Line of `policy.default` in keel.yaml, or null when it is not written (the built-in default). */
   defaultLine: number | null;
   /** Checked in order; the first whose `match` fits the capability decides. */
@@ -62,6 +81,12 @@ export interface KeelConfig {
   acceptance: Record<string, GateSpec[]>;
   /** keel.yaml `security:`: what the untrusted-text scanner allows and looks for (see core/scan/policy.ts). */
   security: SecurityConfig;
+  /** keel.yaml `run:`: how `keel run` works the queue (src/run/). */
+  run: RunConfig;
+  /** keel.yaml `agents:`: the coding agents `keel run` can start, by name. */
+  agents: Record<string, AgentEntry>;
+  /** keel.yaml `triggers:`: the issue-tracker webhooks `keel serve` accepts. */
+  triggers: TriggersConfig;
 }
 
 /** The `security:` section as written; the scanner adds its built-in hosts and patterns. */
@@ -133,7 +158,7 @@ export function defaultConfig(): KeelConfig {
     project: null,
     validate: { strict: false, vagueTerms: [...DEFAULT_VAGUE_TERMS], rules: {} },
     actors: { default: null, roles: {} },
-    policy: { default: "propose-only", defaultLine: null, areas: [] },
+    policy: { default: "propose-only", land: "auto", defaultLine: null, areas: [] },
     gates: {},
     gateSpecs: {},
     acceptance: {},
@@ -143,6 +168,9 @@ export function defaultConfig(): KeelConfig {
       defaultInstructionPatterns: true,
       trustHumanApproved: true,
     },
+    run: defaultRunConfig(),
+    agents: {},
+    triggers: defaultTriggers(),
   };
 }
 
@@ -222,6 +250,9 @@ export function parseConfig(text: string): KeelConfig {
         "acceptance",
         "imported",
         "security",
+        "run",
+        "agents",
+        "triggers",
       ].includes(key)
     )
       bad([key], "is not a known key");
@@ -325,6 +356,9 @@ export function parseConfig(text: string): KeelConfig {
   if (raw.security !== undefined && raw.security !== null) {
     config.security = parseSecurity(raw.security, bad);
   }
+  if (raw.run != null) config.run = parseRunConfig(raw.run, bad);
+  if (raw.agents != null) config.agents = parseAgents(raw.agents, bad, lineOf);
+  if (raw.triggers != null) config.triggers = parseTriggers(raw.triggers, bad);
   return config;
 }
 
@@ -446,8 +480,15 @@ function parsePolicy(
     bad(["policy"], "must be a mapping with `default` and `areas`");
   const po = p as Record<string, unknown>;
   for (const key of Object.keys(po))
-    if (key !== "default" && key !== "areas") bad(["policy", key], "is not a known key");
-  const policy: PolicyConfig = { default: "propose-only", defaultLine: null, areas: [] };
+    if (key !== "default" && key !== "areas" && key !== "land") bad(["policy", key], "is not a known key");
+  const policy: PolicyConfig = { default: "propose-only", land: "auto", defaultLine: null, areas: [] };
+  const lands = `use one of ${LAND_LEVELS.join(", ")}`;
+  const landOf = (value: unknown, at: Array<string | number>): LandLevel => {
+    if (!(LAND_LEVELS as readonly unknown[]).includes(value))
+      bad(at, `has unknown value ${JSON.stringify(value)}; ${lands}`);
+    return value as LandLevel;
+  };
+  if (po.land != null) policy.land = landOf(po.land, ["policy", "land"]);
   if (po.default !== undefined && po.default !== null) {
     if (!(POLICY_LEVELS as readonly unknown[]).includes(po.default))
       bad(["policy", "default"], `has unknown value ${JSON.stringify(po.default)}; ${levels}`);
@@ -462,7 +503,7 @@ function parsePolicy(
         bad(at, "must be a mapping with `match` and `agents`");
       const ao = area as Record<string, unknown>;
       for (const key of Object.keys(ao))
-        if (key !== "match" && key !== "agents") bad([...at, key], "is not a known key");
+        if (key !== "match" && key !== "agents" && key !== "land") bad([...at, key], "is not a known key");
       if (typeof ao.match !== "string" || ao.match.trim() === "")
         bad(ao.match === undefined ? at : [...at, "match"], "needs `match`: a glob over capability names");
       if (ao.agents === undefined) bad(at, `needs \`agents\`; ${levels}`);
@@ -471,6 +512,7 @@ function parsePolicy(
       policy.areas.push({
         match: (ao.match as string).trim(),
         agents: ao.agents as PolicyLevel,
+        land: ao.land == null ? null : landOf(ao.land, [...at, "land"]),
         index,
         line: lineOf(at),
       });

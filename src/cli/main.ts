@@ -75,6 +75,14 @@ const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean
     summary: "implemented, tested, verified per capability",
     load: () => import("./commands/coverage.js"),
   },
+  run: {
+    summary: "the work loop: agents work ready tasks in worktrees, gated; status, review",
+    load: () => import("./commands/run.js"),
+  },
+  metrics: {
+    summary: "the work loop's track record: first-pass rate, rework, time to done, cost",
+    load: () => import("./commands/metrics.js"),
+  },
   mcp: { summary: "serve Keel to agents over MCP (stdio)", load: () => import("./commands/mcp.js") },
   agents: {
     summary: "set up coding agents: add, remove, list (AGENTS.md, commands, MCP config)",

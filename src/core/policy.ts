@@ -8,7 +8,13 @@ import type { Basis, Change } from "../model/types.js";
 import type { StateDb } from "../store/state-db.js";
 import type { Actor } from "../workspace/actor.js";
 import { actorLabel } from "../workspace/actor.js";
-import { CONFIG_FILE, type PolicyConfig, type PolicyLevel, type Role } from "../workspace/config.js";
+import {
+  CONFIG_FILE,
+  type LandLevel,
+  type PolicyConfig,
+  type PolicyLevel,
+  type Role,
+} from "../workspace/config.js";
 import { EXIT, KeelError } from "../workspace/errors.js";
 import { appendEvent } from "./audit/log.js";
 
@@ -89,6 +95,16 @@ export function ruleFor(policy: PolicyConfig, capability: string): AreaRule {
     where: policy.defaultLine === null ? "built-in default" : `${CONFIG_FILE}:${policy.defaultLine}`,
     match: null,
   };
+}
+
+/**
+ * Whether green `keel run` work in a capability lands by itself or waits for a human: the first matching area's
+ * `land`, else `policy.land`.
+ * @req RUN-9
+ */
+export function landFor(policy: PolicyConfig, capability: string): LandLevel {
+  const area = policy.areas.find((a) => matcher(a.match)(capability));
+  return area?.land ?? policy.land;
 }
 
 function describe(r: AreaRule): string {

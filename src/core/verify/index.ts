@@ -20,6 +20,13 @@ export interface VerifyOptions {
   actor: Actor;
   /** The task key the run is for (`--task`), recorded on every row. */
   task?: string | null;
+  /**
+   * The project whose store records the evidence, when the gates run in another checkout of it (`keel run` runs
+   * them in a task's worktree); default: `root`.
+   */
+  storeRoot?: string;
+  /** Extra environment for every gate. */
+  env?: NodeJS.ProcessEnv;
   /** Replaces every selected gate's timeout. */
   timeoutMs?: number | null;
   concurrency?: number;
@@ -53,11 +60,13 @@ export async function verify(
   const tree = await treeState(root);
   const run = randomUUID();
   const actor = actorLabel(options.actor);
-  const state = StateDb.open(root);
+  const storeRoot = options.storeRoot ?? root;
+  const state = StateDb.open(storeRoot);
   try {
     const evidence = new Map<Gate, Evidence>();
     const runs = await runGates(gates, {
       root,
+      ...(options.env ? { env: options.env } : {}),
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
       ...(options.onStart ? { onStart: options.onStart } : {}),
@@ -88,7 +97,7 @@ export async function verify(
     const results = runs.map((r) => ({ gate: r.gate, run: r, evidence: evidence.get(r.gate) as Evidence }));
     const ok = runs.every(passed);
     state.exclusive(() => {
-      appendEvent(state, root, {
+      appendEvent(state, storeRoot, {
         actor,
         actorKind: options.actor.kind,
         action: "verify.run",

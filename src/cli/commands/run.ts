@@ -1,0 +1,279 @@
+// `keel run`: the work loop (src/run/). `keel run [--workers N] [--agent NAME] [--change ID | --task KEY…]
+// [--until empty|N|DURATION] [--resume]` works the queue; `keel run status` shows the workers; `keel run review
+// [approve|reject KEY]` is the review queue.
+// @req RUN-1, RUN-9, RUN-12, RUN-14
+import type { Phase } from "../../run/state.js";
+import { resolveActor } from "../../workspace/actor.js";
+import { loadConfig, parseGateDuration } from "../../workspace/config.js";
+import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
+import { findProjectRoot } from "../../workspace/root.js";
+import { type Command, type CommandContext, parseFlags } from "../command.js";
+import { type Io, printJson } from "../output.js";
+
+const USAGE =
+  "keel run [--workers N] [--agent NAME] [--change ID | --task KEY…] [--until empty|N|DURATION] [--max-attempts N] [--budget D] [--stall D] [--sandbox auto|bwrap|none] [--strategy rebase|merge] [--integration-branch B] [--resume] [--json] | keel run status [--json] | keel run review [approve|reject KEY [--note TEXT]]";
+
+const FLAGS = {
+  workers: { type: "string" },
+  agent: { type: "string" },
+  change: { type: "string" },
+  task: { type: "string", multiple: true },
+  until: { type: "string" },
+  "max-attempts": { type: "string" },
+  budget: { type: "string" },
+  stall: { type: "string" },
+  lease: { type: "string" },
+  sandbox: { type: "string" },
+  strategy: { type: "string" },
+  "integration-branch": { type: "string" },
+  resume: { type: "boolean" },
+  note: { type: "string" },
+  as: { type: "string" },
+  plan: { type: "string" },
+  replace: { type: "boolean" },
+} as const;
+
+type Values = ReturnType<typeof parseFlags<typeof FLAGS>>["values"];
+
+function whole(text: string, flag: string, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max)
+    throw usageError(`--${flag} must be a whole number from 1 to ${max}`, `usage: ${USAGE}`);
+  return Number(text);
+}
+
+function dur(text: string, flag: string): number {
+  const ms = parseGateDuration(text);
+  if (ms === null) throw usageError(`--${flag} must be a duration such as 90s, 15m or 2h`, `usage: ${USAGE}`);
+  return ms;
+}
+
+/** The command line's settings over keel.yaml's. */
+function overrides(v: Values) {
+  const o: Record<string, unknown> = {};
+  if (v.workers) o.workers = whole(v.workers, "workers", 64);
+  if (v["max-attempts"]) o.maxAttempts = whole(v["max-attempts"], "max-attempts", 50);
+  if (v.budget) o.taskBudgetMs = dur(v.budget, "budget");
+  if (v.stall) o.stallMs = dur(v.stall, "stall");
+  if (v.lease) o.leaseMs = dur(v.lease, "lease");
+  if (v.sandbox) {
+    if (!["auto", "bwrap", "none"].includes(v.sandbox))
+      throw usageError("--sandbox must be auto, bwrap or none", `usage: ${USAGE}`);
+    o.sandbox = v.sandbox;
+  }
+  if (v.strategy) {
+    if (!["rebase", "merge"].includes(v.strategy))
+      throw usageError("--strategy must be rebase or merge", `usage: ${USAGE}`);
+    o.strategy = v.strategy;
+  }
+  if (v.change && v.task)
+    throw usageError("--change and --task select tasks two ways; pass one", `usage: ${USAGE}`);
+  if (v.change) o.change = v.change;
+  if (v.task) o.tasks = v.task;
+  if (v.until && v.until !== "empty") {
+    if (/^\d+$/.test(v.until)) o.untilTasks = whole(v.until, "until", 1_000_000);
+    else o.untilTime = Date.now() + dur(v.until, "until");
+  }
+  return o;
+}
+
+function elapsed(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+}
+
+interface WorkerLine {
+  task: string;
+  attempt: number;
+  phase: string;
+  since: number;
+}
+
+/** One live line per worker and a progress bar on a terminal; one plain line per step otherwise (none with --json). */
+function display(io: Io, json: boolean, total: () => number) {
+  const lines = new Map<number, WorkerLine>();
+  let done = 0;
+  let drawn = 0;
+  const tty = !json && (process.stderr as { isTTY?: boolean }).isTTY === true;
+  const bar = () => {
+    const n = Math.max(total(), done);
+    const width = 24;
+    const fill = n === 0 ? width : Math.round((done / n) * width);
+    return `[${"#".repeat(fill)}${"-".repeat(width - fill)}] ${done}/${n} done`;
+  };
+  const draw = () => {
+    const rows = [...lines.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([w, l]) => `w${w} ${l.task} attempt ${l.attempt} ${l.phase} ${elapsed(Date.now() - l.since)}`);
+    process.stderr.write(
+      `${drawn > 0 ? `\x1b[${drawn}A` : ""}${[...rows, bar()].map((r) => `\x1b[2K${r}\n`).join("")}`,
+    );
+    drawn = rows.length + 1;
+  };
+  const timer = tty ? setInterval(draw, 1000) : null;
+  timer?.unref();
+  return {
+    step(e: {
+      worker: number;
+      task: string;
+      attempt: number;
+      phase: Phase | "landed" | "blocked" | "released";
+      detail?: string;
+    }) {
+      if (e.phase === "landed" || e.phase === "blocked" || e.phase === "review") {
+        done++;
+        lines.delete(e.worker);
+      } else {
+        const prev = lines.get(e.worker);
+        lines.set(e.worker, {
+          task: e.task,
+          attempt: e.attempt || prev?.attempt || 0,
+          phase: e.phase,
+          since: prev?.task === e.task ? prev.since : Date.now(),
+        });
+      }
+      if (tty) draw();
+      else if (!json)
+        io.err(
+          `w${e.worker} ${e.task} attempt ${e.attempt} ${e.phase}${e.detail ? ` ${e.detail}` : ""} · ${done}/${Math.max(total(), done)} done`,
+        );
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      if (tty) draw();
+    },
+  };
+}
+
+async function work(ctx: CommandContext, v: Values): Promise<ExitCode> {
+  const { io, global } = ctx;
+  const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
+  const actor = { ...resolveActor(loadConfig(project), { flag: v.as, cwd: global.cwd }) };
+  const { newRunId, supervise } = await import("../../run/supervisor.js");
+  const { openRun } = await import("../../run/open.js");
+  const { readyQueue } = await import("../../core/tasks/ready-cache.js");
+  let stopping = false;
+  let total = 0;
+  const view = display(io, global.json, () => total);
+  const runActor = {
+    name: "keel-run",
+    kind: "system" as const,
+    role: "agent" as const,
+    source: actor.source,
+    tool: "keel-run",
+  };
+  const run = await openRun(
+    project.root,
+    newRunId(),
+    runActor,
+    { agent: v.agent ?? null, overrides: overrides(v), integrationBranch: v["integration-branch"] ?? null },
+    {
+      onStep: (e) => view.step(e),
+      stopping: () => stopping,
+    },
+  );
+  total = readyQueue(run.root, () => false).length;
+  const stop = () => {
+    stopping = true;
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  try {
+    const summary = await supervise(run, { resume: v.resume === true });
+    view.stop();
+    if (global.json) printJson(io, { version: 1, ...summary });
+    else
+      io.out(
+        `run ${summary.run}: ${summary.landed.length} landed, ${summary.blocked.length} blocked, ${summary.review.length} waiting for review${summary.stopped.length ? `, ${summary.stopped.length} stopped (keel run --resume)` : ""}`,
+      );
+    return summary.blocked.length > 0 ? EXIT.findings : EXIT.ok;
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+  }
+}
+
+async function status(ctx: CommandContext): Promise<ExitCode> {
+  const { io, global } = ctx;
+  const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
+  const { runStatus } = await import("../../run/status.js");
+  const s = runStatus(project.root);
+  if (global.json) {
+    printJson(io, { version: 1, ...s });
+    return EXIT.ok;
+  }
+  if (!s.run) {
+    io.out("no run yet: start one with keel run");
+    return EXIT.ok;
+  }
+  io.out(
+    `run ${s.run.id} ${s.run.alive ? "running" : s.run.status} since ${s.run.startedAt} · ${s.counts.landed} landed, ${s.counts.blocked} blocked, ${s.counts.review} in review`,
+  );
+  for (const w of s.workers)
+    io.out(`  w${w.worker} ${w.task} attempt ${w.attempt} ${w.phase} ${elapsed(w.elapsedMs)}`);
+  return EXIT.ok;
+}
+
+async function review(ctx: CommandContext, args: string[], v: Values): Promise<ExitCode> {
+  const { io, global } = ctx;
+  const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
+  const [sub, key] = args;
+  if (!sub || sub === "list") {
+    const { withState } = await import("../../run/context.js");
+    const { reviews } = await import("../../run/state.js");
+    const queue = withState(project.root, reviews);
+    if (global.json) printJson(io, { version: 1, reviews: queue });
+    else if (queue.length === 0) io.out("nothing waits for review");
+    else
+      for (const r of queue)
+        io.out(`${r.taskId}  ${r.commit.slice(0, 12)}  ${r.branch}  since ${r.requestedAt}`);
+    return EXIT.ok;
+  }
+  if ((sub !== "approve" && sub !== "reject") || !key)
+    throw usageError("keel run review approve|reject <task>", `usage: ${USAGE}`);
+  if (sub === "reject" && !v.note?.trim())
+    throw usageError("a rejection needs --note", 'say what the work should do differently: --note "…"');
+  const actor = resolveActor(loadConfig(project), { flag: v.as, cwd: global.cwd });
+  const { openRun } = await import("../../run/open.js");
+  const { approveReview, rejectReview } = await import("../../run/review.js");
+  const { withState } = await import("../../run/context.js");
+  const { reviews } = await import("../../run/state.js");
+  const rec = withState(project.root, reviews).find((r) => r.taskId === key);
+  const run = await openRun(
+    project.root,
+    rec?.runId ?? "review",
+    actor,
+    { agent: v.agent ?? null, overrides: { sandbox: "none" } },
+    { onStep: () => undefined, stopping: () => false },
+  );
+  if (sub === "reject") {
+    await rejectReview(run, key, (v.note as string).trim());
+    if (global.json) printJson(io, { version: 1, task: key, rejected: true });
+    else io.out(`${key} rejected: it is ready again, and its next attempt is told your note`);
+    return EXIT.ok;
+  }
+  const result = await approveReview(run, key);
+  if (global.json) printJson(io, { version: 1, task: key, ...result });
+  else
+    io.out(
+      result.landed
+        ? `${key} landed as ${result.commit?.slice(0, 12)}`
+        : `${key} did not land: ${result.feedback?.split("\n")[0]}; it is ready again`,
+    );
+  return result.landed ? EXIT.ok : EXIT.gates;
+}
+
+const command: Command = {
+  name: "run",
+  summary: "the work loop: coding agents work the ready tasks in worktrees, gated",
+  usage: USAGE,
+  async run(ctx) {
+    const { positionals, values } = parseFlags(ctx.argv, FLAGS, USAGE);
+    const [first, ...rest] = positionals;
+    if (first === "status") return status(ctx);
+    if (first === "review") return review(ctx, rest, values);
+    if (first !== undefined) throw usageError(`unknown run subcommand ${first}`, `usage: ${USAGE}`);
+    return work(ctx, values);
+  },
+};
+
+export default command;

@@ -1,0 +1,132 @@
+// `keel run --resume`: what a killed run left behind, put right before the new run starts. For each task a run
+// held: done already → only tidied; its lease still ours (the token is current) → taken back, with a green commit
+// already on the integration branch marked done (never run again), a green commit not yet landed sent to the merge
+// queue (never lost), anything else attempted again in the same worktree; not ours any more → its worktree removed.
+// Then every worktree and `keel/task/*` branch no record names is removed, and agents a killed run left running are
+// stopped (when their PID still names the process that was started).
+// @req RUN-12
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { Claims } from "../core/tasks/claims.js";
+import { killIfSame } from "./agent-process.js";
+import type { Held } from "./attempt.js";
+import { audit, type RunContext, WORKTREES_DIR, withState } from "./context.js";
+import { addWorktree, git, isAncestor, listWorktrees, removeWorktree, revParse, taskBranch } from "./git.js";
+import { dropRunTask, type RunTask, reviews, runTasks, updateRunTask } from "./state.js";
+import { finishLanded } from "./worker.js";
+
+export interface Recovered {
+  takeBack: Array<{ held: Held; attempt: number; green: string | null }>;
+  landed: string[];
+  released: string[];
+  removedWorktrees: string[];
+  removedBranches: string[];
+}
+
+async function landedAlready(ctx: RunContext, t: RunTask): Promise<boolean> {
+  const tip = `refs/heads/${ctx.settings.integrationBranch}`;
+  return (
+    t.greenCommit !== null &&
+    (await revParse(ctx.top, t.greenCommit)) !== null &&
+    (await isAncestor(ctx.top, t.greenCommit, tip))
+  );
+}
+
+async function takeBackOne(ctx: RunContext, t: RunTask, out: Recovered): Promise<void> {
+  const task = ctx.graph().nodes.get(t.taskId)?.task;
+  const held: Held | null = task
+    ? {
+        key: t.taskId,
+        token: t.token,
+        worker: t.worker,
+        worktree: t.worktree,
+        branch: t.branch,
+        base: t.base,
+        task,
+      }
+    : null;
+  if (held && (await landedAlready(ctx, t))) {
+    await finishLanded(ctx, held, t.greenCommit as string, t.attempt);
+    out.landed.push(t.taskId);
+    return;
+  }
+  if (!held) return release(ctx, t, out);
+  // The green commit (or, without one, the branch as the last attempt left it) is where work goes on.
+  const at = t.greenCommit ?? (await revParse(ctx.top, `refs/heads/${t.branch}`)) ?? t.base;
+  if (!existsSync(join(t.worktree, ".git"))) {
+    await removeWorktree(ctx.top, t.worktree, null);
+    await addWorktree(ctx.top, t.worktree, t.branch, at);
+  } else {
+    await git(t.worktree, ["reset", "--quiet", "--hard", at]);
+    await git(t.worktree, ["clean", "-q", "-fdx"]);
+  }
+  withState(ctx.root, (s) =>
+    updateRunTask(s, t.taskId, { runId: ctx.runId, phase: "claimed", agentPid: null, agentStarted: null }),
+  );
+  out.takeBack.push({ held, attempt: t.attempt + (t.greenCommit ? 0 : 1), green: t.greenCommit });
+}
+
+async function release(ctx: RunContext, t: RunTask, out: Recovered): Promise<void> {
+  await removeWorktree(ctx.top, t.worktree, t.branch);
+  withState(ctx.root, (s) => dropRunTask(s, t.taskId));
+  out.released.push(t.taskId);
+}
+
+export async function recover(ctx: RunContext): Promise<Recovered> {
+  const out: Recovered = {
+    takeBack: [],
+    landed: [],
+    released: [],
+    removedWorktrees: [],
+    removedBranches: [],
+  };
+  const now = new Date();
+  for (const t of withState(ctx.root, runTasks)) {
+    if (t.agentPid !== null) killIfSame(t.agentPid, t.agentStarted);
+    const claim = withState(ctx.root, (s) => new Claims(s, ctx.root).get(t.taskId, now));
+    if (claim?.status === "done") {
+      await removeWorktree(ctx.top, t.worktree, t.branch);
+      withState(ctx.root, (s) => dropRunTask(s, t.taskId));
+    } else if (claim?.status === "claimed" && claim.token === t.token) await takeBackOne(ctx, t, out);
+    else await release(ctx, t, out);
+  }
+  await removeOrphans(ctx, out);
+  audit(ctx, "run.resume", ctx.runId, {
+    takenBack: out.takeBack.map((t) => t.held.key),
+    landed: out.landed,
+    released: out.released,
+    removedWorktrees: out.removedWorktrees.length,
+    removedBranches: out.removedBranches.length,
+  });
+  return out;
+}
+
+/** Worktrees under .keel/run/worktrees and `keel/task/*` branches that no run task, review or block explains. */
+async function removeOrphans(ctx: RunContext, out: Recovered): Promise<void> {
+  const kept = withState(ctx.root, (s) => ({
+    tasks: runTasks(s),
+    reviews: reviews(s),
+    closed: new Claims(s, ctx.root).closed(),
+  }));
+  const keptPaths = new Set(kept.tasks.map((t) => t.worktree));
+  const dir = join(ctx.root, WORKTREES_DIR);
+  await git(ctx.top, ["worktree", "prune"]);
+  for (const w of await listWorktrees(ctx.top)) {
+    if (w.path.startsWith(`${dir}/`) && !keptPaths.has(w.path)) {
+      await removeWorktree(ctx.top, w.path, null);
+      out.removedWorktrees.push(w.path);
+    }
+  }
+  const keptBranches = new Set([...kept.tasks.map((t) => t.branch), ...kept.reviews.map((r) => r.branch)]);
+  const branches = (
+    await git(ctx.top, ["for-each-ref", "--format=%(refname:short)", "refs/heads/keel/task/"])
+  ).stdout
+    .split("\n")
+    .filter(Boolean);
+  const blocked = new Set([...kept.closed].filter(([, st]) => st === "blocked").map(([k]) => taskBranch(k)));
+  for (const b of branches) {
+    if (keptBranches.has(b) || blocked.has(b)) continue;
+    await git(ctx.top, ["branch", "-D", b]);
+    out.removedBranches.push(b);
+  }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// The test agent of `keel run`: a real program that reads its prompt (on stdin and from $KEEL_PACK_FILE) and acts
+// by a script in the fixture, `agent-script.json` at the top of its worktree, keyed by task ID, one step per attempt
+// (the last step repeats): `write` files ({path: content}), `append` to files, then `exit` with a code, or `hang`
+// (no output, no change, until stopped), or `crash` (killed by SIGSEGV). It logs what it saw — the task, attempt,
+// whether stdin and the file held the same prompt, and the feedback section — as one JSON line to
+// $KEEL_TEST_AGENT_LOG, so a test can check what each attempt was told.
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+const chunks = [];
+for await (const c of process.stdin) chunks.push(c);
+const stdin = Buffer.concat(chunks).toString("utf8");
+const file = readFileSync(process.env.KEEL_PACK_FILE, "utf8");
+const task = process.env.KEEL_TASK;
+const id = task.slice(task.lastIndexOf("/") + 1);
+const attempt = Number(process.env.KEEL_ATTEMPT);
+const script = JSON.parse(readFileSync("agent-script.json", "utf8"));
+const steps = script[id] ?? script["*"] ?? [{}];
+const step = steps[Math.min(attempt, steps.length) - 1] ?? {};
+const feedback = /## Feedback from attempt \d+\n\n([\s\S]*?)\n---\n/.exec(file)?.[1] ?? null;
+if (process.env.KEEL_TEST_AGENT_LOG) {
+  appendFileSync(
+    process.env.KEEL_TEST_AGENT_LOG,
+    `${JSON.stringify({ task, attempt, sameOnStdin: stdin === file, feedback, pack: file.length, token: process.env.KEEL_TOKEN })}\n`,
+  );
+}
+const expand = (text) => text.replaceAll("{attempt}", String(attempt)).replaceAll("{task}", task);
+for (const [path, content] of Object.entries(step.write ?? {})) {
+  mkdirSync(dirname(join(".", path)), { recursive: true });
+  writeFileSync(path, expand(content));
+}
+for (const [path, content] of Object.entries(step.append ?? {})) appendFileSync(path, expand(content));
+if (step.hang) {
+  setInterval(() => undefined, 1 << 30);
+} else if (step.crash) {
+  process.kill(process.pid, "SIGSEGV");
+} else {
+  console.log(`agent did ${task} attempt ${attempt}`);
+  process.exit(step.exit ?? 0);
+}

@@ -332,6 +332,8 @@ describe("every documented operation, against the document", () => {
 
   it("exercised every documented operation, each with its success status", () => {
     for (const [path, item] of Object.entries<Doc>(doc.paths)) {
+      // The webhooks need a configured secret: tests/run/triggers.test.ts drives them against this document.
+      if (path.startsWith("/hooks/")) continue;
       for (const method of METHODS) {
         const op = item[method];
         if (!op) continue;

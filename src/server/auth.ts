@@ -5,8 +5,9 @@
 // tokens gets 429 without costing a lookup), and audited in aggregate (refusals.ts), so a flood cannot grow the
 // log without bound. In every mode the server holds the store it started with: deleted or replaced, it is
 // refused (503) rather than started over. The caller's role is not checked here: the core checks it on every
-// operation (policy.ts), whichever surface asked.
-// @req SRF-12, SRF-15, TRU-8, TRU-10
+// operation (policy.ts), whichever surface asked. The webhook routes (/hooks/…) take no token: their signature
+// authenticates them (src/run/triggers), and a bad one is counted and throttled here as a bad token is.
+// @req SRF-12, SRF-15, TRU-8, TRU-10, RUN-13
 import type { IncomingMessage } from "node:http";
 import { appendEvent } from "../core/audit/log.js";
 import { checkToken } from "../core/auth/tokens.js";
@@ -87,16 +88,9 @@ export class Gatekeeper {
   admit(req: IncomingMessage, now = Date.now()): Admission {
     this.db().assertUnchanged();
     if (!this.options.required) return { ok: true, principal: undefined };
-    const remote = req.socket.remoteAddress ?? "unknown";
-    const target = `${req.method ?? "?"} ${(req.url ?? "/").split("?")[0]}`;
-    const throttled = this.refusalRate.wait(remote, now);
-    if (throttled > 0) {
-      this.refused.add(remote, { reason: "throttled", target }, new Date(now));
-      return tooMany(
-        `${remote} sent too many refused requests (over ${REFUSALS_PER_MINUTE} a minute)`,
-        throttled,
-      );
-    }
+    const { remote, target } = origin(req);
+    const throttled = this.throttled(remote, target, now);
+    if (throttled) return throttled;
     const header = req.headers.authorization ?? "";
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     const check = m ? checkToken(this.db(), m[1] as string, new Date(now)) : null;
@@ -126,6 +120,31 @@ export class Gatekeeper {
       );
     }
     return { ok: true, principal: check.actor };
+  }
+
+  /**
+   * Admits a request that authenticates by its own signature (a webhook, in every mode): no token is asked for,
+   * but an address that keeps sending bad signatures is throttled as one that keeps sending bad tokens is.
+   */
+  admitSigned(req: IncomingMessage, now = Date.now()): Admission {
+    this.db().assertUnchanged();
+    const { remote, target } = origin(req);
+    return this.throttled(remote, target, now) ?? { ok: true, principal: undefined };
+  }
+
+  /** Counts a refused signature against the request's address (see admitSigned), audited with the others. */
+  refuseSigned(req: IncomingMessage, reason: string, now = Date.now()): void {
+    const { remote, target } = origin(req);
+    this.refusalRate.take(remote, now);
+    this.refused.add(remote, { reason, target }, new Date(now));
+  }
+
+  /** The 429 of an address over its refusals, counted as one more; null while it is under. */
+  private throttled(remote: string, target: string, now: number): Admission | null {
+    const wait = this.refusalRate.wait(remote, now);
+    if (wait === 0) return null;
+    this.refused.add(remote, { reason: "throttled", target }, new Date(now));
+    return tooMany(`${remote} sent too many refused requests (over ${REFUSALS_PER_MINUTE} a minute)`, wait);
   }
 
   /** Writes the refusals still being counted, then closes the store. */
@@ -191,6 +210,14 @@ export class Gatekeeper {
       );
     }
   }
+}
+
+/** The client address a refusal is counted against, and the `METHOD /path` it asked for. */
+function origin(req: IncomingMessage): { remote: string; target: string } {
+  return {
+    remote: req.socket.remoteAddress ?? "unknown",
+    target: `${req.method ?? "?"} ${(req.url ?? "/").split("?")[0]}`,
+  };
 }
 
 function tooMany(message: string, waitMs: number): Admission {

@@ -1,11 +1,11 @@
 // `keel serve`: HTTP, thin over the same core as the CLI. REST routes (routes.ts) answer what the matching
 // `keel … --json` command prints (the same core function builds both), `/mcp` is the MCP server of src/mcp
 // over Streamable HTTP (with sessions, mcp-http.ts), and `/events` is a Server-Sent Events stream
-// (core/live). Safe by default: loopback unless told otherwise, a token on every request off loopback or with
+// (core/live), and `/hooks/github` and `/hooks/jira` take issue-tracker webhooks (hooks.ts). Safe by default: loopback unless told otherwise, a token on every request off loopback or with
 // --auth (auth.ts), only known Host headers (DNS rebinding), no CORS headers, capped bodies, and no route
 // reads a file by path. The server holds the store it started with: deleted or replaced under it, every
 // request is answered 503 (auth.ts), and SQLite's damage reports are answered as the store's, not as bugs.
-// @req SRF-4, TRU-8
+// @req SRF-4, TRU-8, RUN-13
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -15,10 +15,12 @@ import {
 import type { AddressInfo } from "node:net";
 import { EventFeed, type LiveEvent } from "../core/live/events.js";
 import type { ToolGroup } from "../mcp/tool-groups.js";
+import { type PlanSpawner, triggerWarnings } from "../run/triggers/index.js";
 import { storeErrorOf } from "../store/guard.js";
 import type { Actor } from "../workspace/actor.js";
 import { KeelError } from "../workspace/errors.js";
 import { type AuthOptions, Gatekeeper, isLoopback } from "./auth.js";
+import { handleHook } from "./hooks.js";
 import type { HttpRoute } from "./operation.js";
 import { restRoutes } from "./routes.js";
 import { fromKeelError, HttpError, MAX_BODY, readBody, sendError, sendJson, tooLarge } from "./wire.js";
@@ -40,11 +42,15 @@ export interface ServeOptions {
   allowHosts?: string[];
   /** The opt-in MCP tool groups every session offers besides the core tools (`--mcp-tools`). */
   mcpTools?: readonly ToolGroup[];
+  /** Starts `keel run --plan` for a triggered change (src/run/triggers/plan.ts); a test observes it here. */
+  spawnPlan?: PlanSpawner;
 }
 
 export interface RunningServer {
   url: string;
   port: number;
+  /** What `keel serve` warns of at start (a webhook configured without its secret). */
+  warnings: string[];
   close(): Promise<void>;
 }
 
@@ -68,6 +74,17 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     { method: "GET", pattern: /^\/mcp$/, handle: (_m, _u, req, res, who) => mcp(req, res, who) },
     { method: "DELETE", pattern: /^\/mcp$/, handle: (_m, _u, req, res, who) => mcp(req, res, who) },
     { method: "GET", pattern: /^\/events$/, handle: async (_m, _u, req, res) => events(req, res) },
+    {
+      method: "POST",
+      pattern: /^\/hooks\/(github|jira)$/,
+      signed: true,
+      handle: (m, _u, req, res) =>
+        handleHook(m[1] as "github" | "jira", req, res, {
+          root: opts.root,
+          gate,
+          ...(opts.spawnPlan ? { spawnPlan: opts.spawnPlan } : {}),
+        }),
+    },
   ];
 
   // MCP sessions (mcp-http.ts), made on the first /mcp request; their servers share this server's event feed.
@@ -157,13 +174,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
           : `use http://127.0.0.1:${boundPort}/ (only loopback Host headers are accepted)`,
       );
     }
-    const admitted = gate.admit(req);
+    const url = new URL(req.url ?? "/", `http://${host}`);
+    const signed = routes.some((r) => r.signed && r.pattern.test(url.pathname));
+    const admitted = signed ? gate.admitSigned(req) : gate.admit(req);
     if (!admitted.ok)
       throw new HttpError(admitted.status, admitted.code, admitted.message, admitted.hint, admitted.headers);
     const principal = admitted.principal;
     const length = Number(req.headers["content-length"] ?? 0);
     if (Number.isFinite(length) && length > MAX_BODY) throw tooLarge();
-    const url = new URL(req.url ?? "/", `http://${host}`);
     const matching = routes.filter((r) => r.pattern.test(url.pathname));
     if (matching.length === 0)
       throw new HttpError(
@@ -226,10 +244,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   boundPort = port;
   hosts = allowedHosts(port, opts.host, extraHosts);
   await feed.start();
+  const warnings = triggerWarnings(opts.root, process.env);
   const shownHost = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
   return {
     url: `http://${shownHost}:${port}`,
     port,
+    warnings,
     close: () =>
       new Promise<void>((resolve) => {
         feed.close();

@@ -78,9 +78,124 @@ function mcpOperation(operationId: string, summary: string, ok: Record<string, J
   };
 }
 
+const HOOK_HEADERS: Record<"github" | "jira", Array<[string, string]>> = {
+  github: [
+    ["X-Hub-Signature-256", "sha256=<hex>: HMAC-SHA256 of the raw body with the webhook's secret"],
+    ["X-GitHub-Delivery", "the delivery's GUID; a delivery is taken once"],
+    ["X-GitHub-Event", "issues (assigned, labeled) is handled; ping and others are ignored"],
+  ],
+  jira: [
+    ["X-Hub-Signature", "sha256=<hex>: HMAC-SHA256 of the raw body with the webhook's secret"],
+    ["X-Atlassian-Webhook-Identifier", "the delivery's ID, kept across retries; a delivery is taken once"],
+  ],
+};
+
+const HOOK_ANSWER = {
+  type: "object",
+  properties: {
+    version: { const: 1 },
+    ok: { const: true },
+    provider: { enum: ["github", "jira"] },
+    delivery: { type: "string" },
+    change: { type: "string", description: "the draft change opened from the ticket" },
+    dir: { type: "string" },
+    files: { type: "array", items: { type: "string" } },
+    ticket: { type: "string", description: "octo/repo#42, PROJ-7" },
+    source: { type: "string", description: "the ticket's page" },
+    author: { type: "string", description: "who wrote the ticket" },
+    event: { type: "string", description: "what happened: assigned to …, labeled …, moved … to …" },
+    plan: {
+      type: "object",
+      properties: {
+        started: { type: "boolean" },
+        reason: { type: "string" },
+        pid: { type: ["integer", "null"] },
+        log: { type: "string" },
+      },
+      required: ["started", "reason"],
+    },
+  },
+  required: [
+    "version",
+    "ok",
+    "provider",
+    "delivery",
+    "change",
+    "ticket",
+    "source",
+    "author",
+    "event",
+    "plan",
+  ],
+};
+
+const HOOK_IGNORED = {
+  type: "object",
+  properties: {
+    version: { const: 1 },
+    ok: { const: true },
+    provider: { enum: ["github", "jira"] },
+    delivery: { type: "string" },
+    ignored: { type: "string", description: "why the delivery does not count; nothing was written" },
+  },
+  required: ["version", "ok", "provider", "delivery", "ignored"],
+};
+
+const HOOK_ERRORS: Record<number, string> = {
+  400: "malformed JSON, a payload without the ticket's fields, or no delivery ID",
+  401: "no signature, or one that does not match the body and the secret",
+  409: "a replay: this delivery ID was already accepted",
+  413: "request body over 1 MiB",
+  503: "the provider is not configured in keel.yaml `triggers:`, or its secret variable is not set",
+};
+
+/** A webhook route: signed by the provider, never by a bearer token; nothing is written on any refusal. */
+function hookOperation(provider: "github" | "jira", summary: string): Json {
+  const error = (description: string) => ({
+    description,
+    content: { "application/json": { schema: ERROR_REF } },
+  });
+  const errors = errorResponses([403, 429, 500]);
+  for (const [status, text] of Object.entries(HOOK_ERRORS)) errors[status] = error(text);
+  return {
+    post: {
+      operationId: `hook${provider === "github" ? "GitHub" : "Jira"}`,
+      summary,
+      security: [{}],
+      parameters: HOOK_HEADERS[provider].map(([name, description]) => ({
+        name,
+        in: "header",
+        required: true,
+        description,
+        schema: { type: "string" },
+      })),
+      requestBody: {
+        required: true,
+        content: {
+          "application/json": { schema: { type: "object", description: `the ${provider} webhook payload` } },
+          ...(provider === "github"
+            ? { "application/x-www-form-urlencoded": { schema: { type: "object" } } }
+            : {}),
+        },
+      },
+      responses: {
+        "201": {
+          description: "the draft change opened from the ticket",
+          content: { "application/json": { schema: HOOK_ANSWER } },
+        },
+        "202": {
+          description: "ignored (another event or action, filtered out, or the ticket's change exists)",
+          content: { "application/json": { schema: HOOK_IGNORED } },
+        },
+        ...errors,
+      },
+    },
+  };
+}
+
 /**
  * Routes the dispatcher serves beside the REST table, described here so the document covers every route:
- * the live event stream and MCP over Streamable HTTP.
+ * the live event stream, MCP over Streamable HTTP and the issue-tracker webhooks.
  */
 const OTHER_PATHS: Record<string, Json> = {
   "/events": {
@@ -138,6 +253,14 @@ const OTHER_PATHS: Record<string, Json> = {
       },
     },
   },
+  "/hooks/github": hookOperation(
+    "github",
+    "GitHub issues webhook: an issue assigned or labeled opens a draft change",
+  ),
+  "/hooks/jira": hookOperation(
+    "jira",
+    "Jira issue_updated webhook: an issue assigned or transitioned opens a draft change",
+  ),
   "/openapi.json": {
     get: {
       operationId: "getOpenApi",

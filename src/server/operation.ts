@@ -20,6 +20,8 @@ export interface RestContext {
 export interface HttpRoute {
   method: "GET" | "POST" | "DELETE";
   pattern: RegExp;
+  /** The route authenticates by the request's own signature (a webhook), not by a bearer token. */
+  signed?: boolean;
   handle(
     m: RegExpMatchArray,
     url: URL,

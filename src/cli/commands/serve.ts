@@ -110,6 +110,7 @@ const command: Command = {
     io.err(
       `serving ${project.root} — REST /api, events /events, MCP /mcp; ${required ? `bearer tokens required (keel token create), ${auth.ratePerMinute} requests per minute each` : "single-user mode, no token needed"}; Ctrl-C stops`,
     );
+    for (const warning of server.warnings) io.err(`warning: ${warning}`);
     if (keelNotIgnored(project.root))
       io.err(
         "warning: .keel/ is not ignored by git, so `git add -A` would commit the local store (token hashes, claims); add the line `.keel/` to .gitignore",

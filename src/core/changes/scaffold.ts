@@ -37,6 +37,11 @@ export interface NewChangeOptions {
    * capability. A delta's capability is added to the change's capabilities.
    */
   content?: { proposal?: string; deltas?: Record<string, string> };
+  /**
+   * Runs under the change's write lock once the change is known to be new, just before its files are written:
+   * what it records commits with the change, and a throw leaves nothing written (a webhook's delivery ID, say).
+   */
+  alongside?: (state: StateDb, change: string) => void;
 }
 
 export interface NewChangeResult {
@@ -170,6 +175,7 @@ export function newChange(
           `${dir}/specs/${cap}/spec.md`,
           options.content?.deltas?.[cap] ?? deltaText(copied.get(cap) ?? []),
         ]);
+      options.alongside?.(state, id);
       try {
         for (const [rel, text] of files) writeFileAtomic(join(project.root, rel), text);
       } catch (e) {

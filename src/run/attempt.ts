@@ -47,6 +47,11 @@ export function passedEnv(passEnv: readonly string[]): NodeJS.ProcessEnv {
   return env;
 }
 
+/** Keel's state files, which neither an agent nor a gate may read or write. */
+function hiddenState(ctx: RunContext): string[] {
+  return [join(ctx.root, ".keel", "state.db"), join(ctx.root, ".keel", "index.db")];
+}
+
 /** The environment an agent gets: a small base, the variables its entry names, and Keel's coordinates. */
 function agentEnv(ctx: RunContext, held: Held, attempt: number, files: { prompt: string; scratch: string }) {
   const env = passedEnv(ctx.agent.passEnv);
@@ -145,7 +150,22 @@ export async function runTaskGates(
   const result = await verify(
     projectIn(ctx, held.worktree),
     { gates, scope: { kind: "task", target: held.key }, notes: [] },
-    { actor: ctx.actor, task: held.key, storeRoot: ctx.root, concurrency: 1 },
+    {
+      actor: ctx.actor,
+      task: held.key,
+      storeRoot: ctx.root,
+      concurrency: 1,
+      // Gates run code the agent wrote: in the same sandbox, the worktree their only writable place.
+      wrap: (argv, cwd) =>
+        ctx.sandbox.wrap({
+          argv,
+          cwd,
+          writable: [held.worktree],
+          hidden: hiddenState(ctx),
+          readOnly: [ctx.root],
+          network: ctx.settings.gateNetwork,
+        }),
+    },
   );
   const red = result.results.find((r) => !passed(r.run));
   return {
@@ -199,7 +219,7 @@ export async function runAttempt(
     sandbox: ctx.sandbox,
     network: ctx.agent.network,
     scratch,
-    hidden: [join(ctx.root, ".keel", "state.db"), join(ctx.root, ".keel", "index.db")],
+    hidden: hiddenState(ctx),
     readOnly: [ctx.root],
     writable: ctx.agent.stateDirs.map((d) => join(process.env.HOME ?? "/", d)).filter((d) => existsSync(d)),
     stallMs: ctx.settings.stallMs,

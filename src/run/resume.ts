@@ -8,12 +8,13 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Claims } from "../core/tasks/claims.js";
+import type { StateDb } from "../store/state-db.js";
 import { killIfSame } from "./agent-process.js";
 import type { Held } from "./attempt.js";
 import { audit, type RunContext, WORKTREES_DIR, withState } from "./context.js";
 import { addWorktree, git, isAncestor, listWorktrees, removeWorktree, revParse, taskBranch } from "./git.js";
-import { dropRunTask, type RunTask, reviews, runTasks, updateRunTask } from "./state.js";
-import { finishLanded } from "./worker.js";
+import { dropRunTask, type RunTask, recordAttempt, reviews, runTasks, updateRunTask } from "./state.js";
+import { capabilitiesOf, finishLanded } from "./worker.js";
 
 export interface Recovered {
   takeBack: Array<{ held: Held; attempt: number; green: string | null }>;
@@ -60,10 +61,33 @@ async function takeBackOne(ctx: RunContext, t: RunTask, out: Recovered): Promise
     await git(t.worktree, ["reset", "--quiet", "--hard", at]);
     await git(t.worktree, ["clean", "-q", "-fdx"]);
   }
-  withState(ctx.root, (s) =>
-    updateRunTask(s, t.taskId, { runId: ctx.runId, phase: "claimed", agentPid: null, agentStarted: null }),
-  );
+  withState(ctx.root, (s) => {
+    updateRunTask(s, t.taskId, { runId: ctx.runId, phase: "claimed", agentPid: null, agentStarted: null });
+    if (t.attempt > 0 && !t.greenCommit) recordInterrupted(s, t, capabilitiesOf(ctx, held));
+  });
   out.takeBack.push({ held, attempt: t.attempt + (t.greenCommit ? 0 : 1), green: t.greenCommit });
+}
+
+/** The attempt the kill cut short, so the record shows it and the attempt count goes on from it. */
+function recordInterrupted(state: StateDb, t: RunTask, capabilities: string[]): void {
+  const now = new Date().toISOString();
+  recordAttempt(state, {
+    runId: t.runId,
+    taskId: t.taskId,
+    attempt: t.attempt,
+    agent: t.agent,
+    startedAt: t.phaseAt,
+    endedAt: now,
+    outcome: "interrupted",
+    agentMs: 0,
+    gateMs: 0,
+    overheadMs: 0,
+    costUsd: null,
+    inputTokens: null,
+    outputTokens: null,
+    capabilities,
+    feedback: null,
+  });
 }
 
 async function release(ctx: RunContext, t: RunTask, out: Recovered): Promise<void> {

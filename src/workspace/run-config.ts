@@ -53,6 +53,8 @@ export interface RunConfig {
   sandbox: SandboxMode;
   /** A command run in each new worktree before the agent (installing dependencies, say). */
   setup: string | null;
+  /** Whether gates (which run code the agent wrote) may reach the network; off by default. */
+  gateNetwork: boolean;
 }
 
 export function defaultRunConfig(): RunConfig {
@@ -68,6 +70,7 @@ export function defaultRunConfig(): RunConfig {
     strategy: "rebase",
     sandbox: "auto",
     setup: null,
+    gateNetwork: false,
   };
 }
 
@@ -83,6 +86,7 @@ const RUN_KEYS = [
   "strategy",
   "sandbox",
   "setup",
+  "gate_network",
 ];
 
 function mapping(value: unknown, at: Array<string | number>, bad: Bad): Record<string, unknown> {
@@ -134,6 +138,10 @@ export function parseRunConfig(value: unknown, bad: Bad): RunConfig {
   if (r.strategy != null) config.strategy = oneOf(r.strategy, STRATEGIES, at("strategy"), bad);
   if (r.sandbox != null) config.sandbox = oneOf(r.sandbox, SANDBOX_MODES, at("sandbox"), bad);
   if (r.setup != null) config.setup = text(r.setup, at("setup"), bad);
+  if (r.gate_network != null) {
+    if (typeof r.gate_network !== "boolean") bad(at("gate_network"), "must be true or false");
+    config.gateNetwork = r.gate_network as boolean;
+  }
   return config;
 }
 

@@ -1,14 +1,27 @@
 // The loop's harder paths with the real test agent: a stalled agent, the review queue, an integration conflict, and
 // resume after SIGKILL at many points.
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Claims } from "../../src/core/tasks/claims.js";
+import { openSandbox } from "../../src/run/sandbox.js";
 import { StateDb } from "../../src/store/state-db.js";
 import { agentLog, git, KEEL, keel, type RunProject, runProject } from "../support/run-project.js";
 
 const RUN = ["run", "--sandbox", "none", "--json"];
+
+function bwrapProblem(): string | null {
+  try {
+    openSandbox("bwrap");
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+const NO_BWRAP = bwrapProblem();
+if (NO_BWRAP)
+  console.log(`[keel run tests] bubblewrap is not usable here (${NO_BWRAP}): the sandboxed run is skipped`);
 const md = (...t: string[]) => `## 1. Work\n\n${t.join("\n")}\n`;
 
 function claimOf(p: RunProject, key: string) {
@@ -91,6 +104,34 @@ describe("keel run, harder paths", () => {
     expect(readFileSync(join(p.root, "shared.txt"), "utf8")).toBe("theirs\n");
     expect(worktrees(p)).toEqual([]);
   });
+
+  // @verifies RUN-10
+  it.skipIf(NO_BWRAP !== null)(
+    "runs the agent and its gates in bubblewrap: writes into the main checkout fail",
+    () => {
+      // The worktree is .keel/run/worktrees/<task>: four levels below the main checkout.
+      const p = runProject(
+        md(
+          "- [ ] 1.1 Escape\n  - boundaries: src/**\n  - verify: `sh -c 'touch ../../../../gate-escaped; test -f src/ok'`",
+        ),
+        {
+          "1.1": [{ write: { "../../../../escaped.txt": "x" } }, { write: { "src/ok": "ok" } }],
+        },
+      );
+      // No agent log: the log's folder is outside what the sandbox lets the agent write.
+      const r = keel(p, ["run", "--sandbox", "bwrap", "--json"], { KEEL_TEST_AGENT_LOG: "" });
+      expect(r.code, r.stderr).toBe(0);
+      const state = StateDb.open(p.root);
+      const outcomes = state.db.prepare("SELECT outcome FROM run_attempts ORDER BY seq").all() as Array<{
+        outcome: string;
+      }>;
+      state.close();
+      expect(outcomes.map((o) => o.outcome)).toEqual(["crashed", "green"]);
+      expect(existsSync(join(p.root, "escaped.txt"))).toBe(false);
+      expect(existsSync(join(p.root, "gate-escaped"))).toBe(false);
+      expect(readFileSync(join(p.root, "src/ok"), "utf8")).toBe("ok");
+    },
+  );
 
   // @verifies RUN-12
   it("resumes after SIGKILL at 20 points: every task done exactly once, no worktree left, the audit chain intact", async () => {

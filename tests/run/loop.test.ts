@@ -111,4 +111,18 @@ describe("keel run", () => {
     expect(retried).toHaveLength(1);
     expect(retried[0]?.feedback).toContain("on top of the integration branch");
   });
+
+  // @verifies RUN-2
+  it("with --serve, gives the agent KEEL_MCP_URL to a live MCP server it can use", () => {
+    const p = runProject(tasksMd("- [ ] 1.1 Note\n  - boundaries: src/**"), {
+      "1.1": [{ write: { "src/n": "n" }, mcpNote: "found while working: the parser drops tabs" }],
+    });
+    const r = keel(p, [...RUN, "--serve"]);
+    expect(r.code, r.stderr).toBe(0);
+    const state = StateDb.open(p.root);
+    const notes = new Claims(state, p.root).notes("work/1.1");
+    state.close();
+    const note = notes.find((n) => n.text.includes("parser drops tabs"));
+    expect(note?.author).toBe("agent:test");
+  });
 });

@@ -11,7 +11,7 @@ import { type Command, type CommandContext, parseFlags } from "../command.js";
 import { type Io, printJson } from "../output.js";
 
 const USAGE =
-  "keel run [--workers N] [--agent NAME] [--change ID | --task KEY…] [--until empty|N|DURATION] [--max-attempts N] [--budget D] [--stall D] [--sandbox auto|bwrap|none] [--strategy rebase|merge] [--integration-branch B] [--resume] [--json] | keel run status [--json] | keel run review [approve|reject KEY [--note TEXT]]";
+  "keel run [--workers N] [--agent NAME] [--change ID | --task KEY…] [--until empty|N|DURATION] [--max-attempts N] [--budget D] [--stall D] [--sandbox auto|bwrap|none] [--strategy rebase|merge] [--integration-branch B] [--resume] [--serve] [--json] | keel run status [--json] | keel run review [approve|reject KEY [--note TEXT]]";
 
 const FLAGS = {
   workers: { type: "string" },
@@ -27,6 +27,7 @@ const FLAGS = {
   strategy: { type: "string" },
   "integration-branch": { type: "string" },
   resume: { type: "boolean" },
+  serve: { type: "boolean" },
   note: { type: "string" },
   as: { type: "string" },
   plan: { type: "string" },
@@ -154,6 +155,7 @@ async function work(ctx: CommandContext, v: Values): Promise<ExitCode> {
   let stopping = false;
   let total = 0;
   const view = display(io, global.json, () => total);
+  const server = v.serve ? await serveForAgents(project.root, global, v.agent ?? null) : null;
   const runActor = {
     name: "keel-run",
     kind: "system" as const,
@@ -165,7 +167,11 @@ async function work(ctx: CommandContext, v: Values): Promise<ExitCode> {
     project.root,
     newRunId(),
     runActor,
-    { agent: v.agent ?? null, overrides: overrides(v), integrationBranch: v["integration-branch"] ?? null },
+    {
+      agent: v.agent ?? null,
+      overrides: { ...overrides(v), ...(server ? { mcpUrl: `${server.url}/mcp` } : {}) },
+      integrationBranch: v["integration-branch"] ?? null,
+    },
     {
       onStep: (e) => view.step(e),
       stopping: () => stopping,
@@ -189,7 +195,26 @@ async function work(ctx: CommandContext, v: Values): Promise<ExitCode> {
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
+    await server?.close();
   }
+}
+
+/**
+ * `--serve`: Keel's MCP server for the run's agents, on loopback, so KEEL_MCP_URL reaches it; tool calls that name
+ * nobody act as the agent. An agent whose network is off (its own namespace) cannot reach it.
+ */
+async function serveForAgents(root: string, global: CommandContext["global"], agent: string | null) {
+  const { startServer } = await import("../../server/http.js");
+  const { chooseAgent } = await import("../../run/open.js");
+  const name = chooseAgent(loadConfig(findProjectRoot(root, true)), agent).name;
+  return startServer({
+    host: "127.0.0.1",
+    port: 0,
+    root,
+    global,
+    actor: `agent:${name}`,
+    auth: { required: false, ratePerMinute: 6000 },
+  });
 }
 
 async function status(ctx: CommandContext): Promise<ExitCode> {

@@ -50,7 +50,8 @@ export function eventTypes(e: AuditEvent): string[] {
     case "merge.conflict":
       return ["change.conflicted"];
     default:
-      return ["audit"];
+      // The work loop's steps (run.start, run.attempt, run.task.landed, …) keep their own names on the stream.
+      return e.action.startsWith("run.") ? [e.action] : ["audit"];
   }
 }
 

@@ -27,6 +27,7 @@ export interface VerifyOptions {
   storeRoot?: string;
   /** Extra environment for every gate. */
   env?: NodeJS.ProcessEnv;
+  wrap?: RunOptions["wrap"];
   /** Replaces every selected gate's timeout. */
   timeoutMs?: number | null;
   concurrency?: number;
@@ -67,6 +68,7 @@ export async function verify(
     const runs = await runGates(gates, {
       root,
       ...(options.env ? { env: options.env } : {}),
+      ...(options.wrap ? { wrap: options.wrap } : {}),
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
       ...(options.onStart ? { onStart: options.onStart } : {}),

@@ -93,6 +93,11 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   onStart?: (gate: Gate) => void;
   onFinish?: (run: GateRun) => void;
+  /**
+   * Turns the gate's command line into the one spawned, given the folder it runs in: `keel run` runs gates in the
+   * agent's sandbox, since they execute code an agent wrote.
+   */
+  wrap?: (argv: string[], cwd: string) => string[];
 }
 
 /** Process groups of gates running now, so that an interrupted `keel verify` leaves none behind. */
@@ -153,7 +158,9 @@ export function runGate(gate: Gate, options: RunOptions): Promise<GateRun> {
     try {
       // `exec 2>&1` first: one stream, in the order the command wrote it. `detached`: a new process group,
       // whose ID is the shell's PID, so the whole tree can be signalled at once.
-      child = spawn("sh", ["-c", `exec 2>&1\n${gate.command}`], {
+      const shell = ["sh", "-c", `exec 2>&1\n${gate.command}`];
+      const argv = options.wrap ? options.wrap(shell, where.dir) : shell;
+      child = spawn(argv[0] as string, argv.slice(1), {
         cwd: where.dir,
         detached: true,
         stdio: ["ignore", "pipe", "ignore"],

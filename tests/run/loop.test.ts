@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Claims } from "../../src/core/tasks/claims.js";
 import { StateDb } from "../../src/store/state-db.js";
-import { agentLog, git, keel, type RunProject, runProject, writeScript } from "../support/run-project.js";
+import { agentLog, git, keel, type RunProject, runProject } from "../support/run-project.js";
 
 const RUN = ["run", "--sandbox", "none", "--json"];
 

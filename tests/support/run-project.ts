@@ -1,7 +1,7 @@
 // A Keel project in a real git repository for `keel run` tests: tasks with boundaries and `verify:` gates, the test
 // agent (tests/support/run-agent.mjs) configured as a `command:` agent, and its script.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeFiles } from "./files.js";
@@ -67,8 +67,4 @@ export function agentLog(
   } catch {
     return [];
   }
-}
-
-export function writeScript(p: RunProject, script: Record<string, unknown>): void {
-  writeFileSync(join(p.root, "agent-script.json"), JSON.stringify(script));
 }

@@ -8,10 +8,11 @@ import { loadConfig, parseGateDuration } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, type CommandContext, parseFlags } from "../command.js";
+import { findingLines } from "../findings.js";
 import { type Io, printJson } from "../output.js";
 
 const USAGE =
-  "keel run [--workers N] [--agent NAME] [--change ID | --task KEY…] [--until empty|N|DURATION] [--max-attempts N] [--budget D] [--stall D] [--sandbox auto|bwrap|none] [--strategy rebase|merge] [--integration-branch B] [--resume] [--serve] [--json] | keel run status [--json] | keel run review [approve|reject KEY [--note TEXT]]";
+  "keel run [--workers N] [--agent NAME] [--change ID | --task KEY…] [--until empty|N|DURATION] [--max-attempts N] [--budget D] [--stall D] [--sandbox auto|bwrap|none] [--strategy rebase|merge] [--integration-branch B] [--resume] [--serve] [--json] | keel run --plan CHANGE [--replace] [--agent NAME] | keel run status [--json] | keel run review [approve|reject KEY [--note TEXT]]";
 
 const FLAGS = {
   workers: { type: "string" },
@@ -287,6 +288,36 @@ async function review(ctx: CommandContext, args: string[], v: Values): Promise<E
   return result.landed ? EXIT.ok : EXIT.gates;
 }
 
+/** `keel run --plan <change>`: the planner writes the change's tasks.md, checked until it validates (planner.ts). */
+async function plan(ctx: CommandContext, v: Values): Promise<ExitCode> {
+  const { io, global } = ctx;
+  const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
+  const actor = resolveActor(loadConfig(project), { flag: v.as, cwd: global.cwd });
+  const o = overrides(v) as { maxAttempts?: number; sandbox?: "auto" | "bwrap" | "none" };
+  const { planChange } = await import("../../run/planner.js");
+  const result = await planChange(project.root, v.plan as string, {
+    actor,
+    agent: v.agent ?? null,
+    maxAttempts: o.maxAttempts ?? null,
+    sandbox: o.sandbox ?? null,
+    replace: v.replace === true,
+    onAttempt: (a) => {
+      if (!global.json)
+        io.err(`plan ${v.plan} attempt ${a.attempt}: ${a.outcome} (${a.findings.length} findings)`);
+    },
+  });
+  if (global.json) printJson(io, { version: 1, ...result });
+  else if (!result.ok) {
+    io.out(`no valid plan for ${result.change}: ${result.reason}`);
+    for (const line of findingLines(io, result.attempts.at(-1)?.findings ?? [])) io.out(line);
+    io.out(`next: ${result.next}`);
+  } else
+    io.out(
+      `${result.file}: ${result.tasks} tasks, written by ${result.agent} in ${result.attempts.length} attempt(s) · ${result.accepted ? result.reason : `waits for a human (${result.rule}): ${result.next}`}`,
+    );
+  return result.ok ? EXIT.ok : EXIT.findings;
+}
+
 const command: Command = {
   name: "run",
   summary: "the work loop: coding agents work the ready tasks in worktrees, gated",
@@ -297,6 +328,7 @@ const command: Command = {
     if (first === "status") return status(ctx);
     if (first === "review") return review(ctx, rest, values);
     if (first !== undefined) throw usageError(`unknown run subcommand ${first}`, `usage: ${USAGE}`);
+    if (values.plan !== undefined) return plan(ctx, values);
     return work(ctx, values);
   },
 };

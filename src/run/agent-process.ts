@@ -9,25 +9,14 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OutputCapture } from "../core/verify/run.js";
 import { git } from "./git.js";
-
-export interface SandboxLike {
-  kind: string;
-  wrap(req: {
-    argv: string[];
-    cwd: string;
-    writable: string[];
-    hidden: string[];
-    readOnly?: string[];
-    network: boolean;
-  }): string[];
-}
+import type { Sandbox } from "./sandbox.js";
 
 export interface AgentRunRequest {
   argv: string[];
   stdin: string | null;
   cwd: string;
   env: NodeJS.ProcessEnv;
-  sandbox: SandboxLike;
+  sandbox: Sandbox;
   network: boolean;
   /** Writable besides the worktree: the attempt's folder (its prompt, feedback and nudge files). */
   scratch: string;

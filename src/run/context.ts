@@ -10,8 +10,8 @@ import { StateDb } from "../store/state-db.js";
 import { type Actor, actorLabel } from "../workspace/actor.js";
 import type { KeelConfig } from "../workspace/config.js";
 import type { RunConfig } from "../workspace/run-config.js";
-import type { SandboxLike } from "./agent-process.js";
 import type { AgentLaunch, AgentRequest, AgentUsage } from "./agents/types.js";
+import type { Sandbox } from "./sandbox.js";
 import type { Phase } from "./state.js";
 
 /** The agent as the loop uses it: how to start it, whether it needs the network, and how to read its cost. */
@@ -55,7 +55,7 @@ export interface RunContext {
   config: KeelConfig;
   settings: RunSettings;
   agent: LoopAgent;
-  sandbox: SandboxLike;
+  sandbox: Sandbox;
   actor: Actor;
   gates: () => GateContext;
   graph: () => TaskGraph;

@@ -20,7 +20,7 @@ import { writeFileAtomic } from "../workspace/atomic.js";
 import { usageError } from "../workspace/errors.js";
 import { readSource } from "../workspace/read.js";
 import type { SandboxMode } from "../workspace/run-config.js";
-import { type AgentRunResult, runAgent, type SandboxLike } from "./agent-process.js";
+import { type AgentRunResult, runAgent } from "./agent-process.js";
 import type { AgentUsage } from "./agents/types.js";
 import { passedEnv } from "./attempt.js";
 import { audit, type LoopAgent } from "./context.js";
@@ -28,7 +28,7 @@ import { chooseAgent } from "./open.js";
 import { checkPlan, planFile, plannedRequirements } from "./plan-check.js";
 import { PLAN_FILE, planFeedback, renderPlanPrompt } from "./plan-prompt.js";
 import { feedback } from "./prompt.js";
-import { openSandbox } from "./sandbox.js";
+import { openSandbox, type Sandbox } from "./sandbox.js";
 import { newRunId } from "./supervisor.js";
 
 export const PLAN_DIR = join(".keel", "run", "plan");
@@ -102,7 +102,7 @@ interface Session {
   loaded: LoadedChange;
   file: string;
   agent: LoopAgent;
-  sandbox: SandboxLike;
+  sandbox: Sandbox;
   runId: string;
   maxAttempts: number;
   /** The agent's working directory, where it writes tasks.md. */

@@ -13,7 +13,15 @@ import { killIfSame } from "./agent-process.js";
 import type { Held } from "./attempt.js";
 import { audit, type RunContext, WORKTREES_DIR, withState } from "./context.js";
 import { addWorktree, git, isAncestor, listWorktrees, removeWorktree, revParse, taskBranch } from "./git.js";
-import { dropRunTask, type RunTask, recordAttempt, reviews, runTasks, updateRunTask } from "./state.js";
+import {
+  bookkeepingAttempt,
+  dropRunTask,
+  type RunTask,
+  recordAttempt,
+  reviews,
+  runTasks,
+  updateRunTask,
+} from "./state.js";
 import { capabilitiesOf, finishLanded } from "./worker.js";
 
 export interface Recovered {
@@ -70,24 +78,20 @@ async function takeBackOne(ctx: RunContext, t: RunTask, out: Recovered): Promise
 
 /** The attempt the kill cut short, so the record shows it and the attempt count goes on from it. */
 function recordInterrupted(state: StateDb, t: RunTask, capabilities: string[]): void {
-  const now = new Date().toISOString();
-  recordAttempt(state, {
-    runId: t.runId,
-    taskId: t.taskId,
-    attempt: t.attempt,
-    agent: t.agent,
-    startedAt: t.phaseAt,
-    endedAt: now,
-    outcome: "interrupted",
-    agentMs: 0,
-    gateMs: 0,
-    overheadMs: 0,
-    costUsd: null,
-    inputTokens: null,
-    outputTokens: null,
-    capabilities,
-    feedback: null,
-  });
+  const { runId, taskId, attempt, agent, phaseAt: startedAt } = t;
+  recordAttempt(
+    state,
+    bookkeepingAttempt({
+      runId,
+      taskId,
+      attempt,
+      agent,
+      startedAt,
+      outcome: "interrupted",
+      capabilities,
+      feedback: null,
+    }),
+  );
 }
 
 async function release(ctx: RunContext, t: RunTask, out: Recovered): Promise<void> {

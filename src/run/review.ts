@@ -10,7 +10,14 @@ import { audit, type RunContext, withState, worktreePath } from "./context.js";
 import { addWorktree, removeWorktree } from "./git.js";
 import { MergeQueue } from "./merge-queue.js";
 import { feedback } from "./prompt.js";
-import { attemptsSoFar, dropReview, type ReviewRecord, recordAttempt, reviews } from "./state.js";
+import {
+  attemptsSoFar,
+  bookkeepingAttempt,
+  dropReview,
+  type ReviewRecord,
+  recordAttempt,
+  reviews,
+} from "./state.js";
 import { capabilitiesOf, finishLanded } from "./worker.js";
 
 function reviewOf(ctx: RunContext, key: string): ReviewRecord {
@@ -45,26 +52,21 @@ function recordReview(
   text: string | null,
 ) {
   const task = ctx.graph().nodes.get(r.taskId)?.task;
-  withState(ctx.root, (s) => {
-    const now = new Date().toISOString();
-    recordAttempt(s, {
-      runId: r.runId,
-      taskId: r.taskId,
-      attempt: attemptsSoFar(s, r.taskId),
-      agent: "review",
-      startedAt: now,
-      endedAt: now,
-      outcome,
-      agentMs: 0,
-      gateMs: 0,
-      overheadMs: 0,
-      costUsd: null,
-      inputTokens: null,
-      outputTokens: null,
-      capabilities: task ? capabilitiesOf(ctx, { task }) : [],
-      feedback: text,
-    });
-  });
+  withState(ctx.root, (s) =>
+    recordAttempt(
+      s,
+      bookkeepingAttempt({
+        runId: r.runId,
+        taskId: r.taskId,
+        attempt: attemptsSoFar(s, r.taskId),
+        agent: "review",
+        startedAt: new Date().toISOString(),
+        outcome,
+        capabilities: task ? capabilitiesOf(ctx, { task }) : [],
+        feedback: text,
+      }),
+    ),
+  );
 }
 
 /** Re-opens the task for the next run, telling it why: the reviewer's note, or the integrated gate's output. */

@@ -191,6 +191,27 @@ export function runTask(state: StateDb, taskId: string): RunTask | null {
   return row ? runTaskOf(row) : null;
 }
 
+/**
+ * An attempt row for a step no agent ran (a review's verdict, an attempt a kill cut short): no time, no cost.
+ */
+export function bookkeepingAttempt(
+  a: Pick<
+    AttemptRecord,
+    "runId" | "taskId" | "attempt" | "agent" | "startedAt" | "outcome" | "capabilities" | "feedback"
+  >,
+): AttemptRecord {
+  return {
+    ...a,
+    endedAt: new Date().toISOString(),
+    agentMs: 0,
+    gateMs: 0,
+    overheadMs: 0,
+    costUsd: null,
+    inputTokens: null,
+    outputTokens: null,
+  };
+}
+
 export function recordAttempt(state: StateDb, a: AttemptRecord): void {
   state.db
     .prepare(

@@ -5,20 +5,12 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Claims } from "../../src/core/tasks/claims.js";
-import { openSandbox } from "../../src/run/sandbox.js";
 import { StateDb } from "../../src/store/state-db.js";
 import { agentLog, git, KEEL, keel, type RunProject, runProject } from "../support/run-project.js";
+import { bwrapProblem } from "../support/sandbox.js";
 
 const RUN = ["run", "--sandbox", "none", "--json"];
 
-function bwrapProblem(): string | null {
-  try {
-    openSandbox("bwrap");
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
 const NO_BWRAP = bwrapProblem();
 if (NO_BWRAP)
   console.log(`[keel run tests] bubblewrap is not usable here (${NO_BWRAP}): the sandboxed run is skipped`);

@@ -181,7 +181,13 @@ describe("keel run --plan", () => {
     const f = setup([INVALID, VALID]);
     const r = keel(f.root, "run", "--plan", CHANGE, "--sandbox", "none", "--as", "human:alice", "--json");
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ version: 1, ok: true, file: TASKS, tasks: 2, accepted: false });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      version: 1,
+      ok: true,
+      file: TASKS,
+      tasks: 2,
+      accepted: false,
+    });
     expect(readFileSync(join(f.root, TASKS), "utf8")).toBe(VALID);
     const g = setup([INVALID]);
     const failed = keel(g.root, "run", "--plan", CHANGE, "--sandbox", "none", "--max-attempts", "1");

@@ -12,17 +12,10 @@ import { EXIT, KeelError } from "../../src/workspace/errors.js";
 import { runProcess } from "../support/cli.js";
 import { tempProjects, treeDigests, writeFile, writeFiles } from "../support/files.js";
 import { commitAll, git, gitInit } from "../support/git.js";
+import { bwrapProblem } from "../support/sandbox.js";
 
 const made = tempProjects("keel-sandbox-");
 
-function bwrapProblem(): string | null {
-  try {
-    openSandbox("bwrap");
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
 const PROBLEM = bwrapProblem();
 if (PROBLEM) console.log(`[sandbox tests] bubblewrap is not usable here (${PROBLEM}): sandbox runs skipped`);
 

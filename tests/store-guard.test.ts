@@ -219,10 +219,19 @@ describe("an open store", () => {
   });
 
   it("names the damaged store when SQLite reports damage mid-command, over MCP too", () => {
+    // Only the claims table's pages are overwritten: the header and schema can still be read, so the store
+    // opens; the claims table cannot be read.
+    const probe = StateDb.open(root);
+    const { rootpage } = probe.db
+      .prepare("SELECT rootpage FROM sqlite_master WHERE name = 'claims'")
+      .get() as {
+      rootpage: number;
+    };
+    const pageSize = probe.db.pragma("page_size", { simple: true }) as number;
+    probe.close();
     const bytes = readFileSync(store);
-    garbage(bytes.length - 4096).copy(bytes, 4096);
+    garbage(pageSize).copy(bytes, (rootpage - 1) * pageSize);
     writeFileSync(store, bytes);
-    // The header and schema can still be read, so the store opens; the claims table cannot be read.
     const db = StateDb.open(root);
     let thrown: unknown;
     try {

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { STATE_SCHEMA_VERSION } from "../src/store/state-db.js";
 import { Database, gitInit, json, keel, type TempRoot, tempRoot } from "./provenance-support.js";
 
 let tmp: TempRoot;
@@ -94,7 +95,7 @@ describe("keel store repair", () => {
     expect(status).toMatchObject({
       state: "sound",
       storeId: id,
-      schema: 5,
+      schema: STATE_SCHEMA_VERSION,
       events: 8,
       segmentEvents: 8,
       matches: true,

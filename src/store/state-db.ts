@@ -144,9 +144,10 @@ const MIGRATIONS: Record<number, string> = {
   `,
   // The work loop (src/run/): a run, the task each worker holds with its worktree (what --resume takes back),
   // every attempt with its outcome and cost (what `keel metrics` reads), the review queue, and the webhook
-  // deliveries already accepted (a replay is refused by its delivery ID).
+  // deliveries already accepted (a replay is refused by its delivery ID). Idempotent: a store whose version was set
+  // back by hand keeps its run records.
   6: `
-    CREATE TABLE runs (
+    CREATE TABLE IF NOT EXISTS runs (
       id TEXT PRIMARY KEY,
       started_at TEXT NOT NULL,
       ended_at TEXT,
@@ -154,7 +155,7 @@ const MIGRATIONS: Record<number, string> = {
       options TEXT NOT NULL,
       status TEXT NOT NULL
     );
-    CREATE TABLE run_tasks (
+    CREATE TABLE IF NOT EXISTS run_tasks (
       task_id TEXT PRIMARY KEY,
       run_id TEXT NOT NULL,
       worker INTEGER NOT NULL,
@@ -171,7 +172,7 @@ const MIGRATIONS: Record<number, string> = {
       agent_started TEXT,
       green_commit TEXT
     );
-    CREATE TABLE run_attempts (
+    CREATE TABLE IF NOT EXISTS run_attempts (
       seq INTEGER PRIMARY KEY,
       run_id TEXT NOT NULL,
       task_id TEXT NOT NULL,
@@ -189,8 +190,8 @@ const MIGRATIONS: Record<number, string> = {
       capabilities TEXT NOT NULL,
       feedback TEXT
     );
-    CREATE INDEX run_attempts_task ON run_attempts (task_id, attempt);
-    CREATE TABLE run_reviews (
+    CREATE INDEX IF NOT EXISTS run_attempts_task ON run_attempts (task_id, attempt);
+    CREATE TABLE IF NOT EXISTS run_reviews (
       task_id TEXT PRIMARY KEY,
       run_id TEXT NOT NULL,
       token INTEGER NOT NULL,
@@ -198,7 +199,7 @@ const MIGRATIONS: Record<number, string> = {
       commit_sha TEXT NOT NULL,
       requested_at TEXT NOT NULL
     );
-    CREATE TABLE hook_deliveries (
+    CREATE TABLE IF NOT EXISTS hook_deliveries (
       provider TEXT NOT NULL,
       delivery TEXT NOT NULL,
       received_at TEXT NOT NULL,

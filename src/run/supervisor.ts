@@ -4,8 +4,9 @@
 // dependents). `--resume` first takes back what a killed run left (resume.ts).
 // @req RUN-1, RUN-12, RUN-14
 import { randomUUID } from "node:crypto";
-import { runClaimOp } from "../core/tasks/claim-ops.js";
+import { keelClosed, runClaimOp } from "../core/tasks/claim-ops.js";
 import { CLAIM_ERRORS, type Grant } from "../core/tasks/claims.js";
+import { isDone } from "../core/tasks/graph.js";
 import { readyQueue, takeOrder } from "../core/tasks/ready-cache.js";
 import { KeelError } from "../workspace/errors.js";
 import type { Held } from "./attempt.js";
@@ -33,6 +34,22 @@ function selected(ctx: RunContext, key: string): boolean {
     return file.split("/").includes(s.change) && /(^|\/)changes\//.test(file);
   }
   return true;
+}
+
+/**
+ * The selected tasks still to do, ready or waiting on others: what the progress bar counts to. Not the done, the
+ * blocked or deferred ones (in their file or in Keel's state).
+ */
+export function pendingTasks(ctx: RunContext): number {
+  const closed = keelClosed(ctx.root);
+  const graph = ctx.graph();
+  return [...graph.nodes.keys()].filter(
+    (k) =>
+      selected(ctx, k) &&
+      !closed.has(k) &&
+      !isDone(graph, k) &&
+      !["blocked", "deferred"].includes(graph.nodes.get(k)?.task.status ?? ""),
+  ).length;
 }
 
 /** Claims the next ready task of the selection for a worker, or null when none is ready now. */

@@ -62,8 +62,12 @@ describe("keel run", () => {
     const p = runProject(tasksMd("- [ ] 1.1 Write a\n  - boundaries: src/a/**"), {
       "1.1": [{ write: { "src/a/a.txt": "a", "src/other/x.txt": "x" } }, { write: { "src/a/a.txt": "a" } }],
     });
-    const r = keel(p, RUN);
+    const r = keel(p, ["run", "--sandbox", "none"]);
     expect(r.code, r.stderr).toBe(0);
+    // Not a terminal: one plain line per step, counting done over the tasks to do.
+    expect(r.stderr).toMatch(/w1 work\/1\.1 attempt 1 boundaries · 0\/1 done/);
+    expect(r.stderr.trim().split("\n").at(-1)).toMatch(/landed [0-9a-f]{12} · 1\/1 done$/);
+    expect(r.stdout).toMatch(/^run run-\S+: 1 landed, 0 blocked, 0 waiting for review\n$/);
     const log = agentLog(p);
     expect(log[1]?.feedback).toContain("src/other/x.txt");
     expect(existsSync(join(p.root, "src/other/x.txt"))).toBe(false);

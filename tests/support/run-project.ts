@@ -1,6 +1,6 @@
 // A Keel project in a real git repository for `keel run` tests: tasks with boundaries and `verify:` gates, the test
 // agent (tests/support/run-agent.mjs) configured as a `command:` agent, and its script.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -43,17 +43,11 @@ export function runProject(
 }
 
 export function keel(p: RunProject, args: string[], env: NodeJS.ProcessEnv = {}) {
-  try {
-    const stdout = execFileSync(process.execPath, [KEEL, "-C", p.root, ...args], {
-      encoding: "utf8",
-      env: { ...process.env, KEEL_TEST_AGENT_LOG: p.log, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    return { code: 0, stdout, stderr: "" };
-  } catch (e) {
-    const err = e as { status: number; stdout: string; stderr: string };
-    return { code: err.status, stdout: err.stdout, stderr: err.stderr };
-  }
+  const r = spawnSync(process.execPath, [KEEL, "-C", p.root, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, KEEL_TEST_AGENT_LOG: p.log, ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function agentLog(

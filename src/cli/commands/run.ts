@@ -150,9 +150,8 @@ async function work(ctx: CommandContext, v: Values): Promise<ExitCode> {
   const { io, global } = ctx;
   const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
   const actor = { ...resolveActor(loadConfig(project), { flag: v.as, cwd: global.cwd }) };
-  const { newRunId, supervise } = await import("../../run/supervisor.js");
+  const { newRunId, pendingTasks, supervise } = await import("../../run/supervisor.js");
   const { openRun } = await import("../../run/open.js");
-  const { readyQueue } = await import("../../core/tasks/ready-cache.js");
   let stopping = false;
   let total = 0;
   const view = display(io, global.json, () => total);
@@ -178,7 +177,7 @@ async function work(ctx: CommandContext, v: Values): Promise<ExitCode> {
       stopping: () => stopping,
     },
   );
-  total = readyQueue(run.root, () => false).length;
+  total = pendingTasks(run);
   const stop = () => {
     stopping = true;
   };

@@ -28,6 +28,7 @@ import { runTraceBench } from "./issue5.mjs";
 import { runServeBench } from "./issue6.mjs";
 import { runLayoutsBench } from "./issue11.mjs";
 import { printTrust, runTrustBench } from "./issue12.mjs";
+import { printRunLoop, runLoopBench } from "./issue13.mjs";
 import { measure } from "./measure.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -48,7 +49,19 @@ const GENERATED = {
   "10k": { caps: 1000, reqs: 10, runs: 5, label: "10k reqs" },
   "100k": { caps: 10000, reqs: 10, runs: 3, label: "100k reqs" },
 };
-const ALL = ["startup", "openspec", "10k", "100k", "changes", "tasks", "trace", "serve", "layouts", "trust"];
+const ALL = [
+  "startup",
+  "openspec",
+  "10k",
+  "100k",
+  "changes",
+  "tasks",
+  "trace",
+  "serve",
+  "layouts",
+  "trust",
+  "run",
+];
 
 // Same environment for both tools; OpenSpec's telemetry and version check stay off the network.
 const ENV = { ...process.env, OPENSPEC_TELEMETRY: "0", DO_NOT_TRACK: "1", NO_COLOR: "1" };
@@ -468,7 +481,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
     console.log(
-      "usage: node bench/run.mjs [--quick] [--only startup|openspec|10k|100k|changes|tasks|trace|serve|layouts|trust[,...]] [--runs K] [--keel PATH]",
+      "usage: node bench/run.mjs [--quick] [--only startup|openspec|10k|100k|changes|tasks|trace|serve|layouts|trust|run[,...]] [--runs K] [--keel PATH]",
     );
     return;
   }
@@ -570,6 +583,11 @@ async function main() {
     if (keelBuilt) trust = runTrustBench({ keel: KEEL, quick: opts.quick });
     else log("trust: skipped, dist/keel.mjs not found (run npm run build)");
   }
+  let run = null;
+  if (selected.includes("run")) {
+    if (keelBuilt) run = await runLoopBench({ keel: KEEL, log, quick: opts.quick });
+    else log("run: skipped, dist/keel.mjs not found (run npm run build)");
+  }
 
   addRatios();
   const targets = evaluateTargets();
@@ -593,6 +611,7 @@ async function main() {
   if (serve) printServe(serve);
   if (layouts) printLayouts(layouts);
   if (trust) printTrust(trust);
+  if (run) printRunLoop(run);
   console.log(
     `\nTotal bench time ${totalS.toFixed(0)} s. Wall = median of the runs; RSS = max ru_maxrss over the runs.`,
   );
@@ -614,6 +633,7 @@ async function main() {
     serve,
     layouts,
     trust,
+    run,
   };
   writeFileSync(join(CORPORA, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`Results written to ${relative(ROOT, join(CORPORA, "results.json"))}`);

@@ -14,7 +14,7 @@ import { verify } from "../core/verify/index.js";
 import { passed } from "../core/verify/run.js";
 import { runAgent } from "./agent-process.js";
 import type { AgentUsage } from "./agents/types.js";
-import { ATTEMPTS_DIR, audit, projectIn, type RunContext, withState } from "./context.js";
+import { ATTEMPTS_DIR, audit, onState, projectIn, type RunContext } from "./context.js";
 import { commitAll, git, gitOk } from "./git.js";
 import { feedback, renderPrompt } from "./prompt.js";
 import { type Outcome, updateRunTask } from "./state.js";
@@ -27,6 +27,8 @@ export interface Held {
   branch: string;
   base: string;
   task: LoadedTask;
+  /** Whether an attempt committed on the branch already (the next one replaces that commit). */
+  committed?: boolean;
 }
 
 export interface AttemptResult {
@@ -74,7 +76,7 @@ function phase(
   attempt: number,
   p: Parameters<RunContext["onStep"]>[0]["phase"],
 ) {
-  withState(ctx.root, (s) =>
+  onState(ctx, (s) =>
     updateRunTask(s, held.key, { phase: p as never, attempt, phaseAt: new Date().toISOString() }),
   );
   ctx.onStep({ worker: held.worker, task: held.key, attempt, phase: p });
@@ -88,6 +90,7 @@ function heartbeat(ctx: RunContext, held: Held): void {
       { op: "heartbeat", key: held.key, token: held.token, ttlMs: ctx.settings.leaseMs },
       new Date(),
       ctx.actor,
+      ctx.state,
     );
   } catch {
     // A lost lease shows at the next fenced write (done, block), which is refused and reported there.
@@ -154,6 +157,7 @@ export async function runTaskGates(
       actor: ctx.actor,
       task: held.key,
       storeRoot: ctx.root,
+      state: ctx.state,
       concurrency: 1,
       // Gates run code the agent wrote: in the same sandbox, the worktree their only writable place.
       wrap: (argv, cwd) =>
@@ -227,7 +231,7 @@ export async function runAttempt(
     heartbeatMs: Math.max(50, Math.floor(ctx.settings.leaseMs / 3)),
     heartbeat: () => heartbeat(ctx, held),
     onStart: (pid, startTime) =>
-      withState(ctx.root, (s) => updateRunTask(s, held.key, { agentPid: pid, agentStarted: startTime })),
+      onState(ctx, (s) => updateRunTask(s, held.key, { agentPid: pid, agentStarted: startTime })),
     onNudge: () => audit(ctx, "run.nudge", held.key, { attempt, stallMs: ctx.settings.stallMs }),
   });
   const usage = ctx.agent.usage(run.stdout);
@@ -258,7 +262,13 @@ async function afterAgent(
 ): Promise<AttemptResult> {
   phase(ctx, held, attempt, "boundaries");
   // Keel owns the task's checkbox: whatever the agent did to its tasks.md is put back, so landing never collides.
-  await restore(held.worktree, held.base, [join(ctx.projectInTop, held.task.file)]);
+  await gitOk(held.worktree, [
+    "checkout",
+    "--quiet",
+    held.base,
+    "--",
+    join(ctx.projectInTop, held.task.file),
+  ]);
   const report = checkBoundaries(projectIn(ctx, held.worktree), held.task, held.base);
   if (report.violations.length > 0) {
     const files = report.violations.map((v) => v.path);
@@ -272,15 +282,9 @@ async function afterAgent(
   }
   phase(ctx, held, attempt, "committing");
   // One commit per task: a retry replaces the previous attempt's commit, so what lands is what passed.
-  await gitOk(held.worktree, ["reset", "--quiet", "--soft", held.base]);
-  const message = commitMessage(ctx, held, attempt, verifiedBy(gates));
-  const commit =
-    (await commitAll(held.worktree, message)) ??
-    (await gitOk(
-      held.worktree,
-      ["commit", "--quiet", "--allow-empty", "--no-verify", "-F", "-"],
-      message,
-    ).then(async () => (await gitOk(held.worktree, ["rev-parse", "HEAD"])).trim()));
+  if (held.committed) await gitOk(held.worktree, ["reset", "--quiet", "--soft", held.base]);
+  const commit = await commitAll(held.worktree, commitMessage(ctx, held, attempt, verifiedBy(gates)));
+  held.committed = true;
   phase(ctx, held, attempt, "gates");
   const checked = await runTaskGates(ctx, held, gates, feedback.gate);
   return {

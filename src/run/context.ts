@@ -56,6 +56,8 @@ export interface RunContext {
   settings: RunSettings;
   agent: LoopAgent;
   sandbox: Sandbox;
+  /** The project's store, open for the whole run: its operations are synchronous, so the workers share it. */
+  state: StateDb;
   actor: Actor;
   gates: () => GateContext;
   graph: () => TaskGraph;
@@ -92,15 +94,20 @@ export function withState<T>(root: string, fn: (state: StateDb) => T): T {
   }
 }
 
+/** Runs `fn` on the run's store. */
+export function onState<T>(ctx: Pick<RunContext, "state">, fn: (state: StateDb) => T): T {
+  return fn(ctx.state);
+}
+
 /** Records one step of the run in the audit log (and so on the live stream), as the run's actor. */
 export function audit(
-  ctx: Pick<RunContext, "root" | "actor" | "runId">,
+  ctx: Pick<RunContext, "root" | "actor" | "runId"> & { state?: StateDb },
   action: string,
   target: string,
   data: Record<string, unknown>,
   extra: { before?: string; after?: string; reason?: string } = {},
 ): void {
-  withState(ctx.root, (state) =>
+  const write = (state: StateDb) =>
     state.exclusive(() =>
       appendEvent(state, ctx.root, {
         actor: actorLabel(ctx.actor),
@@ -110,6 +117,7 @@ export function audit(
         ...extra,
         data: { run: ctx.runId, ...data },
       }),
-    ),
-  );
+    );
+  if (ctx.state) write(ctx.state);
+  else withState(ctx.root, write);
 }

@@ -116,16 +116,13 @@ export async function addWorktree(top: string, path: string, branch: string, bas
 /** Removes the worktree (even with changes in it) and its branch; a missing one is not an error. */
 export async function removeWorktree(top: string, path: string, branch: string | null): Promise<void> {
   await git(top, ["worktree", "remove", "--force", "--force", path]);
-  await git(top, ["worktree", "prune"]);
   if (branch) await git(top, ["branch", "-D", branch]);
 }
 
-/** Stages everything the agent changed and commits it; null when there was nothing to commit. */
-export async function commitAll(worktree: string, message: string): Promise<string | null> {
+/** Stages everything in the worktree and commits it (an empty commit when nothing changed): its hash. */
+export async function commitAll(worktree: string, message: string): Promise<string> {
   await gitOk(worktree, ["add", "-A"]);
-  const staged = await git(worktree, ["diff", "--cached", "--quiet"]);
-  if (staged.code === 0) return null;
-  await gitOk(worktree, ["commit", "--quiet", "--no-verify", "-F", "-"], message);
+  await gitOk(worktree, ["commit", "--quiet", "--allow-empty", "--no-verify", "-F", "-"], message);
   return (await gitOk(worktree, ["rev-parse", "HEAD"])).trim();
 }
 
@@ -206,8 +203,7 @@ export async function advanceBranch(
 ): Promise<{ ok: true } | { ok: false; reason: string }> {
   const checkedOut = (await listWorktrees(top)).find((w) => w.branch === branch);
   if (checkedOut) {
-    const head = (await gitOk(checkedOut.path, ["rev-parse", "HEAD"])).trim();
-    if (head !== from) return { ok: false, reason: `${branch} moved to ${head.slice(0, 12)}` };
+    // A fast-forward is the compare-and-swap here: it fails when the checkout holds a commit `to` lacks.
     const r = await git(checkedOut.path, ["merge", "--ff-only", "--quiet", to]);
     return r.code === 0 ? { ok: true } : { ok: false, reason: r.stderr.trim() || r.stdout.trim() };
   }

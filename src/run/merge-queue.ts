@@ -6,15 +6,25 @@
 // @req RUN-6
 import { recordConflict } from "../core/changes/conflicts.js";
 import { type Held, runTaskGates, taskGates } from "./attempt.js";
-import { type RunContext, withState } from "./context.js";
+import { onState, type RunContext } from "./context.js";
 import { advanceBranch, integrateOnto, revParse } from "./git.js";
 import { feedback } from "./prompt.js";
 import { updateRunTask } from "./state.js";
 
-export type Landing =
+type Outcome =
   | { landed: true; commit: string; gateMs: number }
   | { landed: false; outcome: "integration-failed"; feedback: string; gateMs: number }
-  | { landed: false; outcome: "conflict"; conflicts: string[]; files: string[]; detail: string };
+  | {
+      landed: false;
+      outcome: "conflict";
+      conflicts: string[];
+      files: string[];
+      detail: string;
+      gateMs: number;
+    };
+
+/** How the landing went, and how long the task waited behind others before its turn. */
+export type Landing = Outcome & { waitMs: number };
 
 /** Tries a few times when the branch moves under us (a person committing meanwhile): each try integrates afresh. */
 const MOVED_RETRIES = 5;
@@ -24,21 +34,29 @@ export class MergeQueue {
 
   /** Queues the task's work; resolves once it landed, or with why it did not. */
   land(ctx: RunContext, held: Held, verified: string): Promise<Landing> {
-    const turn = this.tail.then(() => integrate(ctx, held, verified));
+    const queued = Date.now();
+    const turn = this.tail.then(async () => {
+      const waitMs = Date.now() - queued;
+      return { ...(await integrate(ctx, held, verified)), waitMs };
+    });
     this.tail = turn.catch(() => undefined);
     return turn;
   }
 }
 
-async function integrate(ctx: RunContext, held: Held, verified: string): Promise<Landing> {
+async function integrate(ctx: RunContext, held: Held, verified: string): Promise<Outcome> {
   const branch = ctx.settings.integrationBranch;
   let gateMs = 0;
   for (let i = 0; i < MOVED_RETRIES; i++) {
     const tip = await revParse(ctx.top, `refs/heads/${branch}`);
     if (tip === null) throw new Error(`the integration branch ${branch} no longer exists`);
     const message = `Merge ${held.key} into ${branch}\n\nTask: ${held.key}\nKeel-Run: ${ctx.runId}\n`;
-    const merged = await integrateOnto(held.worktree, held.branch, tip, ctx.settings.strategy, message);
-    if (!merged.ok) return park(ctx, held, merged.conflicts, merged.detail);
+    // Nothing landed since the task's worktree was made: its commit is on top of the tip already.
+    const merged =
+      tip === held.base && verified
+        ? { ok: true as const, commit: verified }
+        : await integrateOnto(held.worktree, held.branch, tip, ctx.settings.strategy, message);
+    if (!merged.ok) return { ...park(ctx, held, merged.conflicts, merged.detail), gateMs };
     if (merged.commit !== verified) {
       const checked = await runTaskGates(ctx, held, taskGates(ctx, held.key), (g, code, _t, out) =>
         feedback.integrated(tip, g, code, out),
@@ -48,7 +66,7 @@ async function integrate(ctx: RunContext, held: Held, verified: string): Promise
         return { landed: false, outcome: "integration-failed", feedback: checked.feedback, gateMs };
     }
     // Recorded before the branch moves: a run killed right after finds the commit landed and only marks it done.
-    withState(ctx.root, (s) => updateRunTask(s, held.key, { greenCommit: merged.commit }));
+    onState(ctx, (s) => updateRunTask(s, held.key, { greenCommit: merged.commit }));
     const moved = await advanceBranch(ctx.top, branch, tip, merged.commit);
     if (moved.ok) return { landed: true, commit: merged.commit, gateMs };
     verified = merged.commit;
@@ -61,8 +79,8 @@ function park(
   held: Held,
   files: Array<{ path: string; base: string; ours: string; theirs: string }>,
   detail: string,
-): Landing {
-  const ids = withState(ctx.root, (state) =>
+): Omit<Extract<Outcome, { outcome: "conflict" }>, "gateMs"> {
+  const ids = onState(ctx, (state) =>
     state.exclusive(() =>
       files.map(
         (f) =>

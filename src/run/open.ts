@@ -6,6 +6,7 @@ import { relative } from "node:path";
 import { loadTaskGraph } from "../core/context/gather.js";
 import type { TaskGraph } from "../core/tasks/graph.js";
 import { type GateContext, loadGateContext } from "../core/verify/gates.js";
+import { StateDb } from "../store/state-db.js";
 import type { Actor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import { usageError } from "../workspace/errors.js";
@@ -78,6 +79,7 @@ export async function openRun(
     ...choices.overrides,
   };
   const sandbox = openSandbox(settings.sandbox);
+  const state = StateDb.open(project.root);
   let graph: TaskGraph | null = null;
   let gates: GateContext | null = null;
   return {
@@ -89,6 +91,7 @@ export async function openRun(
     settings,
     agent,
     sandbox,
+    state,
     actor,
     graph: () => {
       graph ??= loadTaskGraph(project.root);

@@ -11,7 +11,7 @@ import { Claims } from "../core/tasks/claims.js";
 import type { StateDb } from "../store/state-db.js";
 import { killIfSame } from "./agent-process.js";
 import type { Held } from "./attempt.js";
-import { audit, type RunContext, WORKTREES_DIR, withState } from "./context.js";
+import { audit, onState, type RunContext, WORKTREES_DIR } from "./context.js";
 import { addWorktree, git, isAncestor, listWorktrees, removeWorktree, revParse, taskBranch } from "./git.js";
 import {
   bookkeepingAttempt,
@@ -52,6 +52,8 @@ async function takeBackOne(ctx: RunContext, t: RunTask, out: Recovered): Promise
         branch: t.branch,
         base: t.base,
         task,
+        // A killed attempt may have committed already: the next one replaces that commit.
+        committed: true,
       }
     : null;
   if (held && (await landedAlready(ctx, t))) {
@@ -69,7 +71,7 @@ async function takeBackOne(ctx: RunContext, t: RunTask, out: Recovered): Promise
     await git(t.worktree, ["reset", "--quiet", "--hard", at]);
     await git(t.worktree, ["clean", "-q", "-fdx"]);
   }
-  withState(ctx.root, (s) => {
+  onState(ctx, (s) => {
     updateRunTask(s, t.taskId, { runId: ctx.runId, phase: "claimed", agentPid: null, agentStarted: null });
     if (t.attempt > 0 && !t.greenCommit) recordInterrupted(s, t, capabilitiesOf(ctx, held));
   });
@@ -96,7 +98,7 @@ function recordInterrupted(state: StateDb, t: RunTask, capabilities: string[]): 
 
 async function release(ctx: RunContext, t: RunTask, out: Recovered): Promise<void> {
   await removeWorktree(ctx.top, t.worktree, t.branch);
-  withState(ctx.root, (s) => dropRunTask(s, t.taskId));
+  onState(ctx, (s) => dropRunTask(s, t.taskId));
   out.released.push(t.taskId);
 }
 
@@ -109,12 +111,12 @@ export async function recover(ctx: RunContext): Promise<Recovered> {
     removedBranches: [],
   };
   const now = new Date();
-  for (const t of withState(ctx.root, runTasks)) {
+  for (const t of onState(ctx, runTasks)) {
     if (t.agentPid !== null) killIfSame(t.agentPid, t.agentStarted);
-    const claim = withState(ctx.root, (s) => new Claims(s, ctx.root).get(t.taskId, now));
+    const claim = onState(ctx, (s) => new Claims(s, ctx.root).get(t.taskId, now));
     if (claim?.status === "done") {
       await removeWorktree(ctx.top, t.worktree, t.branch);
-      withState(ctx.root, (s) => dropRunTask(s, t.taskId));
+      onState(ctx, (s) => dropRunTask(s, t.taskId));
     } else if (claim?.status === "claimed" && claim.token === t.token) await takeBackOne(ctx, t, out);
     else await release(ctx, t, out);
   }
@@ -131,7 +133,7 @@ export async function recover(ctx: RunContext): Promise<Recovered> {
 
 /** Worktrees under .keel/run/worktrees and `keel/task/*` branches that no run task, review or block explains. */
 async function removeOrphans(ctx: RunContext, out: Recovered): Promise<void> {
-  const kept = withState(ctx.root, (s) => ({
+  const kept = onState(ctx, (s) => ({
     tasks: runTasks(s),
     reviews: reviews(s),
     closed: new Claims(s, ctx.root).closed(),

@@ -6,7 +6,7 @@ import { runClaimOp } from "../core/tasks/claim-ops.js";
 import { actorLabel } from "../workspace/actor.js";
 import { EXIT, KeelError } from "../workspace/errors.js";
 import type { Held } from "./attempt.js";
-import { audit, type RunContext, withState, worktreePath } from "./context.js";
+import { audit, onState, type RunContext, worktreePath } from "./context.js";
 import { addWorktree, removeWorktree } from "./git.js";
 import { MergeQueue } from "./merge-queue.js";
 import { feedback } from "./prompt.js";
@@ -21,7 +21,7 @@ import {
 import { capabilitiesOf, finishLanded } from "./worker.js";
 
 function reviewOf(ctx: RunContext, key: string): ReviewRecord {
-  const r = withState(ctx.root, reviews).find((x) => x.taskId === key);
+  const r = onState(ctx, reviews).find((x) => x.taskId === key);
   if (!r)
     throw new KeelError(
       `task ${key} is not waiting for review`,
@@ -52,7 +52,7 @@ function recordReview(
   text: string | null,
 ) {
   const task = ctx.graph().nodes.get(r.taskId)?.task;
-  withState(ctx.root, (s) =>
+  onState(ctx, (s) =>
     recordAttempt(
       s,
       bookkeepingAttempt({
@@ -83,10 +83,18 @@ async function reopen(
     { op: "note", key: r.taskId, text, author: actorLabel(ctx.actor) },
     new Date(),
     ctx.actor,
+    ctx.state,
   );
-  runClaimOp(ctx.root, locate, { op: "release", key: r.taskId, token: r.token }, new Date(), ctx.actor);
+  runClaimOp(
+    ctx.root,
+    locate,
+    { op: "release", key: r.taskId, token: r.token },
+    new Date(),
+    ctx.actor,
+    ctx.state,
+  );
   recordReview(ctx, r, outcome, text);
-  withState(ctx.root, (s) => dropReview(s, r.taskId));
+  onState(ctx, (s) => dropReview(s, r.taskId));
   await removeWorktree(ctx.top, worktreePath(ctx, `review-${r.branch.slice("keel/task/".length)}`), r.branch);
 }
 
@@ -119,7 +127,7 @@ export async function approveReview(
   const landing = await new MergeQueue().land(ctx, held, r.commit);
   if (landing.landed) {
     recordReview(ctx, r, "green", null);
-    withState(ctx.root, (s) => dropReview(s, key));
+    onState(ctx, (s) => dropReview(s, key));
     audit(ctx, "run.review.approve", key, { commit: landing.commit });
     await finishLanded(ctx, held, landing.commit, attemptsSoFar0(ctx, key));
     return { landed: true, commit: landing.commit, feedback: null };
@@ -132,5 +140,5 @@ export async function approveReview(
 }
 
 function attemptsSoFar0(ctx: RunContext, key: string): number {
-  return withState(ctx.root, (s) => attemptsSoFar(s, key));
+  return onState(ctx, (s) => attemptsSoFar(s, key));
 }

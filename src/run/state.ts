@@ -74,8 +74,13 @@ export interface AttemptRecord {
   outcome: Outcome;
   agentMs: number;
   gateMs: number;
-  /** Keel's own time in the attempt: claim, pack, boundary check and bookkeeping (not agent, not gates). */
+  /**
+   * Keel's own time in the attempt: claim, isolation, pack, boundary check, commit, landing and bookkeeping — not
+   * the agent's, not the gates', not the wait behind other tasks in the merge queue.
+   */
   overheadMs: number;
+  /** Time waiting in the merge queue behind other tasks. */
+  queueMs: number;
   costUsd: number | null;
   inputTokens: number | null;
   outputTokens: number | null;
@@ -206,6 +211,7 @@ export function bookkeepingAttempt(
     agentMs: 0,
     gateMs: 0,
     overheadMs: 0,
+    queueMs: 0,
     costUsd: null,
     inputTokens: null,
     outputTokens: null,
@@ -216,8 +222,8 @@ export function recordAttempt(state: StateDb, a: AttemptRecord): void {
   state.db
     .prepare(
       `INSERT INTO run_attempts (run_id, task_id, attempt, agent, started_at, ended_at, outcome, agent_ms, gate_ms,
-         overhead_ms, cost_usd, input_tokens, output_tokens, capabilities, feedback)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         overhead_ms, queue_ms, cost_usd, input_tokens, output_tokens, capabilities, feedback)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       a.runId,
@@ -230,6 +236,7 @@ export function recordAttempt(state: StateDb, a: AttemptRecord): void {
       Math.round(a.agentMs),
       Math.round(a.gateMs),
       Math.round(a.overheadMs),
+      Math.round(a.queueMs),
       a.costUsd,
       a.inputTokens,
       a.outputTokens,
@@ -250,6 +257,7 @@ function attemptOf(r: Row): AttemptRecord {
     agentMs: r.agent_ms as number,
     gateMs: r.gate_ms as number,
     overheadMs: r.overhead_ms as number,
+    queueMs: r.queue_ms as number,
     costUsd: (r.cost_usd as number | null) ?? null,
     inputTokens: (r.input_tokens as number | null) ?? null,
     outputTokens: (r.output_tokens as number | null) ?? null,

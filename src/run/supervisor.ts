@@ -10,7 +10,7 @@ import { isDone } from "../core/tasks/graph.js";
 import { readyQueue, takeOrder } from "../core/tasks/ready-cache.js";
 import { KeelError } from "../workspace/errors.js";
 import type { Held } from "./attempt.js";
-import { audit, type RunContext, withState } from "./context.js";
+import { audit, onState, type RunContext } from "./context.js";
 import { revParse } from "./git.js";
 import { MergeQueue } from "./merge-queue.js";
 import { type Recovered, recover } from "./resume.js";
@@ -70,6 +70,7 @@ function claimNext(ctx: RunContext): { key: string; token: number } | null {
       },
       new Date(),
       ctx.actor,
+      ctx.state,
     );
     const g = grant as Grant | null;
     return g ? { key: g.taskId, token: g.token } : null;
@@ -89,7 +90,7 @@ export async function supervise(ctx: RunContext, options: { resume: boolean }): 
     stopped: [],
     recovered: null,
   };
-  withState(ctx.root, (s) =>
+  onState(ctx, (s) =>
     startRun(s, {
       id: ctx.runId,
       startedAt: new Date().toISOString(),
@@ -154,7 +155,7 @@ export async function supervise(ctx: RunContext, options: { resume: boolean }): 
       } else inFlight++;
       try {
         const { attemptsSoFar } = await import("./state.js");
-        const first = back?.attempt ?? withState(ctx.root, (s) => attemptsSoFar(s, (held as Held).key)) + 1;
+        const first = back?.attempt ?? onState(ctx, (s) => attemptsSoFar(s, (held as Held).key)) + 1;
         const end = await workTask(ctx, queue, held, {
           firstAttempt: first,
           feedback: back ? null : lastFeedback(ctx, held.key),
@@ -173,7 +174,7 @@ export async function supervise(ctx: RunContext, options: { resume: boolean }): 
     await Promise.all(Array.from({ length: ctx.settings.workers }, (_, i) => worker(i + 1)));
   } finally {
     const status = ctx.stopping() ? "stopped" : "finished";
-    withState(ctx.root, (s) => endRun(s, ctx.runId, status, new Date().toISOString()));
+    onState(ctx, (s) => endRun(s, ctx.runId, status, new Date().toISOString()));
     audit(ctx, "run.end", ctx.runId, {
       status,
       landed: summary.landed.length,
@@ -186,7 +187,7 @@ export async function supervise(ctx: RunContext, options: { resume: boolean }): 
 
 /** What the last attempt of an earlier run was told to do better (a reviewer's note, a red gate), if anything. */
 function lastFeedback(ctx: RunContext, key: string): string | null {
-  return withState(ctx.root, (s) => {
+  return onState(ctx, (s) => {
     const row = s.db
       .prepare("SELECT feedback FROM run_attempts WHERE task_id = ? ORDER BY seq DESC LIMIT 1")
       .get(key) as { feedback: string | null } | undefined;

@@ -7,7 +7,7 @@ import { existsSync, rmSync } from "node:fs";
 import { landFor } from "../core/policy.js";
 import { runClaimOp } from "../core/tasks/claim-ops.js";
 import { type AttemptResult, type Held, runAttempt } from "./attempt.js";
-import { audit, type RunContext, withState, worktreePath } from "./context.js";
+import { audit, onState, type RunContext, worktreePath } from "./context.js";
 import { addWorktree, gitOk, removeWorktree, taskBranch } from "./git.js";
 import type { MergeQueue } from "./merge-queue.js";
 import { dropRunTask, type Outcome, putReview, putRunTask, recordAttempt, updateRunTask } from "./state.js";
@@ -39,7 +39,7 @@ export async function isolate(
   const branch = taskBranch(grant.key);
   const worktree = worktreePath(ctx, branch.slice("keel/task/".length));
   const now = new Date().toISOString();
-  withState(ctx.root, (s) =>
+  onState(ctx, (s) =>
     putRunTask(s, {
       taskId: grant.key,
       runId: ctx.runId,
@@ -80,13 +80,13 @@ function record(
   held: Held,
   attempt: number,
   started: number,
-  r: AttemptResult,
+  r: AttemptResult & { queueMs?: number },
   outcome: Outcome,
   feedbackText: string | null,
   overheadExtra: number,
 ) {
   const ended = Date.now();
-  withState(ctx.root, (s) =>
+  onState(ctx, (s) =>
     recordAttempt(s, {
       runId: ctx.runId,
       taskId: held.key,
@@ -97,7 +97,8 @@ function record(
       outcome,
       agentMs: r.agentMs,
       gateMs: r.gateMs,
-      overheadMs: Math.max(0, ended - started - r.agentMs - r.gateMs + overheadExtra),
+      overheadMs: Math.max(0, ended - started - r.agentMs - r.gateMs - (r.queueMs ?? 0) + overheadExtra),
+      queueMs: r.queueMs ?? 0,
       costUsd: r.usage?.costUsd ?? null,
       inputTokens: r.usage?.inputTokens ?? null,
       outputTokens: r.usage?.outputTokens ?? null,
@@ -184,15 +185,14 @@ async function landOrReview(
     record(ctx, held, attempt, started, result, "green", null, extra);
     return { done: await toReview(ctx, held, commit) };
   }
-  withState(ctx.root, (s) =>
-    updateRunTask(s, held.key, { phase: "queued", phaseAt: new Date().toISOString() }),
-  );
+  onState(ctx, (s) => updateRunTask(s, held.key, { phase: "queued", phaseAt: new Date().toISOString() }));
   ctx.onStep({ worker: held.worker, task: held.key, attempt, phase: "queued" });
   const landing = await queue.land(ctx, held, commit);
-  const r = { ...result, gateMs: result.gateMs + ("gateMs" in landing ? landing.gateMs : 0) };
+  const r = { ...result, gateMs: result.gateMs + landing.gateMs, queueMs: landing.waitMs };
   if (landing.landed) {
-    record(ctx, held, attempt, started, r, "green", null, extra);
+    // Recorded once the task is done: closing the claim and tidying the worktree are Keel's time too.
     await finishLanded(ctx, held, landing.commit, attempt);
+    record(ctx, held, attempt, started, r, "green", null, extra);
     return { done: "landed" };
   }
   if (landing.outcome === "conflict") {
@@ -218,6 +218,7 @@ export async function finishLanded(
     { op: "done", key: held.key, token: held.token },
     new Date(),
     ctx.actor,
+    ctx.state,
   );
   audit(ctx, "run.task.landed", held.key, {
     commit,
@@ -225,7 +226,7 @@ export async function finishLanded(
     agent: ctx.agent.name,
     branch: ctx.settings.integrationBranch,
   });
-  withState(ctx.root, (s) => dropRunTask(s, held.key));
+  onState(ctx, (s) => dropRunTask(s, held.key));
   ctx.refresh();
   ctx.onStep({ worker: held.worker, task: held.key, attempt, phase: "landed", detail: commit.slice(0, 12) });
   await removeWorktree(ctx.top, held.worktree, held.branch);
@@ -238,8 +239,9 @@ async function toReview(ctx: RunContext, held: Held, commit: string): Promise<Ta
     { op: "heartbeat", key: held.key, token: held.token, ttlMs: REVIEW_LEASE_MS },
     new Date(),
     ctx.actor,
+    ctx.state,
   );
-  withState(ctx.root, (s) =>
+  onState(ctx, (s) =>
     s.exclusive(() => {
       putReview(s, {
         taskId: held.key,
@@ -268,6 +270,7 @@ async function block(ctx: RunContext, held: Held, tried: string[], reason: strin
     { op: "note", key: held.key, text: note, author: `${ctx.actor.kind}:${ctx.actor.name}` },
     new Date(),
     ctx.actor,
+    ctx.state,
   );
   runClaimOp(
     ctx.root,
@@ -275,9 +278,10 @@ async function block(ctx: RunContext, held: Held, tried: string[], reason: strin
     { op: "block", key: held.key, token: held.token, reason },
     new Date(),
     ctx.actor,
+    ctx.state,
   );
   audit(ctx, "run.task.blocked", held.key, { reason, tried, branch: held.branch });
-  withState(ctx.root, (s) => dropRunTask(s, held.key));
+  onState(ctx, (s) => dropRunTask(s, held.key));
   ctx.refresh();
   ctx.onStep({ worker: held.worker, task: held.key, attempt: 0, phase: "blocked", detail: reason });
   await removeWorktree(ctx.top, held.worktree, null);

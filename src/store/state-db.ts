@@ -184,6 +184,7 @@ const MIGRATIONS: Record<number, string> = {
       agent_ms INTEGER NOT NULL,
       gate_ms INTEGER NOT NULL,
       overhead_ms INTEGER NOT NULL,
+      queue_ms INTEGER NOT NULL,
       cost_usd REAL,
       input_tokens INTEGER,
       output_tokens INTEGER,

@@ -133,6 +133,7 @@ function attemptOf({ a, caps, cost }: (typeof ATTEMPTS)[number]): AttemptRecord 
     outcome,
     agentMs: Date.parse(endedAt) - Date.parse(startedAt),
     gateMs: 0,
+    queueMs: 0,
     overheadMs: 12,
     costUsd: cost?.[0] ?? null,
     inputTokens: cost?.[1] ?? null,

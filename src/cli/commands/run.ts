@@ -2,6 +2,7 @@
 // [--until empty|N|DURATION] [--resume]` works the queue; `keel run status` shows the workers; `keel run review
 // [approve|reject KEY]` is the review queue.
 // @req RUN-1, RUN-9, RUN-12, RUN-14
+import type { RunContext } from "../../run/context.js";
 import type { Phase } from "../../run/state.js";
 import { resolveActor } from "../../workspace/actor.js";
 import { loadConfig, parseGateDuration } from "../../workspace/config.js";
@@ -195,6 +196,7 @@ async function work(ctx: CommandContext, v: Values): Promise<ExitCode> {
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
+    run.state.close();
     await server?.close();
   }
 }
@@ -259,7 +261,6 @@ async function review(ctx: CommandContext, args: string[], v: Values): Promise<E
     throw usageError("a rejection needs --note", 'say what the work should do differently: --note "…"');
   const actor = resolveActor(loadConfig(project), { flag: v.as, cwd: global.cwd });
   const { openRun } = await import("../../run/open.js");
-  const { approveReview, rejectReview } = await import("../../run/review.js");
   const { withState } = await import("../../run/context.js");
   const { reviews } = await import("../../run/state.js");
   const rec = withState(project.root, reviews).find((r) => r.taskId === key);
@@ -270,14 +271,30 @@ async function review(ctx: CommandContext, args: string[], v: Values): Promise<E
     { agent: v.agent ?? null, overrides: { sandbox: "none" } },
     { onStep: () => undefined, stopping: () => false },
   );
+  try {
+    return await decide(io, global.json, run, sub, key, v.note);
+  } finally {
+    run.state.close();
+  }
+}
+
+async function decide(
+  io: Io,
+  json: boolean,
+  run: RunContext,
+  sub: "approve" | "reject",
+  key: string,
+  note: string | undefined,
+): Promise<ExitCode> {
+  const { approveReview, rejectReview } = await import("../../run/review.js");
   if (sub === "reject") {
-    await rejectReview(run, key, (v.note as string).trim());
-    if (global.json) printJson(io, { version: 1, task: key, rejected: true });
+    await rejectReview(run, key, (note as string).trim());
+    if (json) printJson(io, { version: 1, task: key, rejected: true });
     else io.out(`${key} rejected: it is ready again, and its next attempt is told your note`);
     return EXIT.ok;
   }
   const result = await approveReview(run, key);
-  if (global.json) printJson(io, { version: 1, task: key, ...result });
+  if (json) printJson(io, { version: 1, task: key, ...result });
   else
     io.out(
       result.landed

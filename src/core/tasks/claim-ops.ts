@@ -157,8 +157,10 @@ export function runClaimOp(
   op: ClaimOp,
   now: Date,
   actor: Actor,
+  /** A store the caller keeps open (a long run makes thousands of these calls); else one is opened here. */
+  open?: StateDb,
 ): Grant | ClaimView | { note: string } | null {
-  const state = StateDb.open(root);
+  const state = open ?? StateDb.open(root);
   try {
     enforce(state, root, actor, "work", {}, { action: `task.${op.op}`, target: op.key ?? "next" });
     const claims = new Claims(state, root);
@@ -205,7 +207,7 @@ export function runClaimOp(
       }
     });
   } finally {
-    state.close();
+    if (!open) state.close();
   }
 }
 

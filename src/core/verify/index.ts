@@ -28,6 +28,8 @@ export interface VerifyOptions {
   /** Extra environment for every gate. */
   env?: NodeJS.ProcessEnv;
   wrap?: RunOptions["wrap"];
+  /** The store of `storeRoot`, when the caller keeps it open. */
+  state?: StateDb;
   /** Replaces every selected gate's timeout. */
   timeoutMs?: number | null;
   concurrency?: number;
@@ -62,7 +64,7 @@ export async function verify(
   const run = randomUUID();
   const actor = actorLabel(options.actor);
   const storeRoot = options.storeRoot ?? root;
-  const state = StateDb.open(storeRoot);
+  const state = options.state ?? StateDb.open(storeRoot);
   try {
     const evidence = new Map<Gate, Evidence>();
     const runs = await runGates(gates, {
@@ -124,6 +126,6 @@ export async function verify(
     });
     return { run, tree, treeAfter: sameTree(tree, after) ? null : after, results, passed: ok };
   } finally {
-    state.close();
+    if (!options.state) state.close();
   }
 }

@@ -36,6 +36,8 @@ describe("keel run status and the live stream", () => {
       await new Promise<void>((resolve) => run.once("exit", () => resolve()));
       const landed = await feed.next((e) => e.type === "run.task.landed");
       expect(landed.data.target).toBe("work/1.1");
+      // The stream reads the audit log on its own beat: the last step arrives after the run exited.
+      await feed.next((e) => e.type === "run.end");
       const types = feed.seen.map((e) => e.type);
       for (const t of ["run.start", "run.attempt", "run.nudge", "run.end"]) expect(types).toContain(t);
       const done = JSON.parse(keel(p, ["run", "status", "--json"]).stdout);

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Claims } from "../core/tasks/claims.js";
 import type { StateDb } from "../store/state-db.js";
-import { killIfSame } from "./agent-process.js";
+import { killIfSame, pidAlive } from "./agent-process.js";
 import type { Held } from "./attempt.js";
 import { audit, onState, type RunContext, WORKTREES_DIR } from "./context.js";
 import { addWorktree, git, isAncestor, listWorktrees, removeWorktree, revParse, taskBranch } from "./git.js";
@@ -102,6 +102,15 @@ async function release(ctx: RunContext, t: RunTask, out: Recovered): Promise<voi
   out.released.push(t.taskId);
 }
 
+/** Runs whose supervisor still lives (its PID is alive and is not this process). */
+function liveRuns(ctx: RunContext): Set<string> {
+  const rows = ctx.state.db.prepare("SELECT id, pid FROM runs WHERE status = 'running'").all() as Array<{
+    id: string;
+    pid: number;
+  }>;
+  return new Set(rows.filter((r) => r.pid !== process.pid && pidAlive(r.pid)).map((r) => r.id));
+}
+
 export async function recover(ctx: RunContext): Promise<Recovered> {
   const out: Recovered = {
     takeBack: [],
@@ -111,7 +120,10 @@ export async function recover(ctx: RunContext): Promise<Recovered> {
     removedBranches: [],
   };
   const now = new Date();
+  const live = liveRuns(ctx);
   for (const t of onState(ctx, runTasks)) {
+    // A supervisor still running holds its tasks: a resume never takes them from it.
+    if (live.has(t.runId)) continue;
     if (t.agentPid !== null) killIfSame(t.agentPid, t.agentStarted);
     const claim = onState(ctx, (s) => new Claims(s, ctx.root).get(t.taskId, now));
     if (claim?.status === "done") {

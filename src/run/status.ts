@@ -6,17 +6,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { STATE_DIR } from "../store/index-db.js";
 import { STATE_FILE } from "../store/state-db.js";
+import { pidAlive } from "./agent-process.js";
 import { withState } from "./context.js";
 import { latestRun, listAttempts, reviews, runTasks } from "./state.js";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 export function runStatus(root: string) {
   const empty = { run: null, workers: [], counts: { landed: 0, blocked: 0, review: 0, attempts: 0 } };
@@ -32,7 +24,7 @@ export function runStatus(root: string) {
       .all(`%"run":"${run.id}"%`) as Array<{ action: string; n: number }>;
     const count = (a: string) => events.find((e) => e.action === a)?.n ?? 0;
     return {
-      run: { ...run, alive: run.status === "running" && alive(run.pid) },
+      run: { ...run, alive: run.status === "running" && pidAlive(run.pid) },
       workers: runTasks(s).map((t) => ({
         worker: t.worker,
         task: t.taskId,

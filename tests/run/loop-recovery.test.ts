@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Claims } from "../../src/core/tasks/claims.js";
 import { StateDb } from "../../src/store/state-db.js";
 import { agentLog, git, KEEL, keel, type RunProject, runProject } from "../support/run-project.js";
@@ -124,6 +124,40 @@ describe("keel run, harder paths", () => {
       expect(readFileSync(join(p.root, "src/ok"), "utf8")).toBe("ok");
     },
   );
+
+  // @verifies RUN-12
+  it("a resume leaves alone the tasks of a supervisor that is still running", async () => {
+    const p = runProject(md("- [ ] 1.1 Slow\n  - boundaries: src/**"), { "1.1": [{ hang: true }] });
+    const first = spawn(
+      process.execPath,
+      [KEEL, "-C", p.root, "run", "--sandbox", "none", "--stall", "10m"],
+      {
+        stdio: "ignore",
+        env: { ...process.env, KEEL_TEST_AGENT_LOG: p.log },
+      },
+    );
+    try {
+      await vi.waitFor(
+        () => {
+          const s = JSON.parse(keel(p, ["run", "status", "--json"]).stdout);
+          expect(s.workers[0]?.phase).toBe("agent");
+          return s;
+        },
+        { timeout: 30_000, interval: 100 },
+      );
+      const resumed = keel(p, [...RUN, "--resume"]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(JSON.parse(resumed.stdout).recovered).toMatchObject({ takeBack: [], released: [], landed: [] });
+      const after = JSON.parse(keel(p, ["run", "status", "--json"]).stdout);
+      expect(after.workers).toEqual([expect.objectContaining({ task: "work/1.1", phase: "agent" })]);
+      expect(claimOf(p, "work/1.1")?.status).toBe("claimed");
+      expect(agentLog(p)).toHaveLength(1);
+      expect(worktrees(p)).toHaveLength(1);
+      expect(first.exitCode).toBeNull();
+    } finally {
+      first.kill("SIGKILL");
+    }
+  });
 
   // @verifies RUN-12
   it("resumes after SIGKILL at 20 points: every task done exactly once, no worktree left, the audit chain intact", async () => {

@@ -1,7 +1,7 @@
 // Keel installed the way a user installs it: this checkout packed with `npm pack`, the tarball installed with
 // npm into a fresh project, and nothing else — no global keel, no `keel` on PATH, no path into the checkout.
 // From there: `npx keel init`, `npx keel validate`, a real `git merge` through Keel's merge driver, and
-// `npx keel mcp` listed by the MCP Inspector.
+// `npx keel run` with a `command:` agent, and `npx keel mcp` listed by the MCP Inspector.
 //
 // The install is real, so where better-sqlite3 (a native addon) cannot download its prebuilt binary it
 // compiles from source, as it does for a user without access to GitHub: about 1.5 minutes on two cores.
@@ -116,6 +116,29 @@ describe("Keel installed from its packed tarball, with no global keel", () => {
     expect(merged).not.toContain("<<<<<<<");
     expect(git("status", "--porcelain")).toBe("");
     expect(git("log", "-1", "--format=%P").trim().split(" ")).toHaveLength(2);
+  });
+
+  // @verifies RUN-1, RUN-5
+  it("runs npx keel run: a command: agent's work lands on main as a traced commit", () => {
+    writeFile(app, ".gitignore", "node_modules/\n.keel/\n");
+    writeFile(
+      app,
+      "keel/specs/payments/tasks.md",
+      "## 1. Work\n\n- [ ] 1.1 Write the receipt\n  - boundaries: src/**\n  - verify: `test -f src/receipt.txt`\n",
+    );
+    const config = read("keel/keel.yaml");
+    writeFile(
+      app,
+      "keel/keel.yaml",
+      `${config}\nagents:\n  shell:\n    command: mkdir -p src && echo ok > src/receipt.txt\n`,
+    );
+    git("add", "-A");
+    git("commit", "-q", "-m", "a task for keel run");
+    const r = npx("keel", "run", "--sandbox", "none", "--json");
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).landed).toEqual(["payments/1.1"]);
+    expect(git("log", "-1", "--format=%(trailers:key=Task,valueonly)", "main").trim()).toBe("payments/1.1");
+    expect(read("src/receipt.txt")).toBe("ok\n");
   });
 
   it.skipIf(!HAS_NODE22)("serves npx keel mcp, listed by the MCP Inspector", async () => {

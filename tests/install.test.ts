@@ -1,6 +1,6 @@
 // Keel installed the way a user installs it: this checkout packed with `npm pack`, the tarball installed with
 // npm into a fresh project, and nothing else — no global keel, no `keel` on PATH, no path into the checkout.
-// From there: `npx keel init`, `npx keel validate`, a real `git merge` through Keel's merge driver, and
+// From there: `npx keel init`, `npx keel validate`, a real `git merge` through Keel's merge driver,
 // `npx keel run` with a `command:` agent, and `npx keel mcp` listed by the MCP Inspector.
 //
 // The install is real, so where better-sqlite3 (a native addon) cannot download its prebuilt binary it

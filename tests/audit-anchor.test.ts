@@ -240,3 +240,23 @@ describe("keel/audit/ beside a toolkit's files", () => {
     }
   });
 });
+
+describe("a writer killed between the segment's fsync and the commit", () => {
+  // @verifies TRU-6, RUN-12
+  it("leaves lines that never committed, which the next writer drops instead of refusing the store", () => {
+    const root = repoWithClaims(2);
+    const seg = json(keel(root, ["audit", "verify", "--json"])).store.segment as string;
+    const before = readFileSync(join(root, seg), "utf8");
+    const killed = keel(root, ["tasks", "claim", "--next", "--as", "agent:w3", "--ttl", "1h"], {
+      KEEL_TEST_CRASH_AT: "audit:1",
+    });
+    expect(killed.code).toBeNull();
+    // The claim's line reached the segment; its transaction never committed.
+    expect(readFileSync(join(root, seg), "utf8").length).toBeGreaterThan(before.length);
+    const next = json(keel(root, ["tasks", "claim", "--next", "--as", "agent:w4", "--ttl", "1h", "--json"]));
+    expect(next.claim.token).toBe(3);
+    const verified = json(keel(root, ["audit", "verify", "--json"]));
+    expect(verified).toMatchObject({ ok: true, events: 3 });
+    expect(readFileSync(join(root, seg), "utf8")).toBe(keel(root, ["audit", "export"]).stdout);
+  });
+});

@@ -20,6 +20,8 @@ import {
   readSync,
   rmSync,
   statSync,
+  truncateSync,
+  writeFileSync,
   writeSync,
 } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
@@ -317,6 +319,64 @@ export function appendSegment(path: string, text: string, tornBytes: number): vo
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Lines a transaction appended to the segment before its commit. Each writing process keeps one marker while its
+ * transaction is between the segment's fsync and SQLite's commit: `.keel/audit-pending-<pid>`, holding the store's
+ * last event before the transaction and the segment's size then. A process killed in that window leaves its marker,
+ * so the next writer can tell a segment ahead of the store by lines that never committed (dropped) from a store
+ * older than the segment — restored from an old backup — which is refused.
+ */
+const PENDING_PREFIX = "audit-pending-";
+
+/** Whether this process's transaction in progress has written its marker (transactions never interleave here). */
+let marked = false;
+
+function pendingPath(projectRoot: string, pid = process.pid): string {
+  return join(projectRoot, STATE_DIR, `${PENDING_PREFIX}${pid}`);
+}
+
+/** Notes, before a transaction's first line reaches the segment, where the segment and the store stood. */
+export function markPending(projectRoot: string, segment: string, headSeq: number): void {
+  if (marked) return;
+  writeFileSync(pendingPath(projectRoot), `${headSeq} ${statOrNull(segment)?.size ?? 0}\n`);
+  marked = true;
+}
+
+/** The transaction committed: its lines are the store's. */
+export function clearPending(projectRoot: string): void {
+  if (!marked) return;
+  rmSync(pendingPath(projectRoot), { force: true });
+  marked = false;
+}
+
+/**
+ * Called under the store's write lock, with the store's last event: drops from the segment the lines a killed
+ * writer appended and never committed (its marker names the store's last event as where it started), and removes
+ * markers that no longer describe anything. True when lines were dropped.
+ */
+export function dropUncommittedTail(projectRoot: string, segment: string, lastSeq: number): boolean {
+  const dir = join(projectRoot, STATE_DIR);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.startsWith(PENDING_PREFIX));
+  } catch {
+    return false;
+  }
+  let dropped = false;
+  for (const name of names) {
+    const path = join(dir, name);
+    const [head, size] = readFileSync(path, "utf8").trim().split(" ").map(Number);
+    const now = statOrNull(segment)?.size ?? 0;
+    if (head === lastSeq && size !== undefined && Number.isSafeInteger(size) && now > size) {
+      truncateSync(segment, size);
+      dropped = true;
+    }
+    rmSync(path, { force: true });
+    if (name === `${PENDING_PREFIX}${process.pid}`) marked = false;
+  }
+  return dropped;
 }
 
 /**

@@ -239,6 +239,7 @@ export class StateDb {
 
   /** How deep `exclusive` calls are nested here, and the hooks to run before the outermost one commits. */
   private depth = 0;
+  private readonly afterCommitHooks: Array<() => void> = [];
   private readonly beforeCommitHooks: Array<() => void> = [];
 
   /** A view over a connection opened read-only elsewhere (the context pack): it reads, and refuses to write. */
@@ -290,9 +291,10 @@ export class StateDb {
   exclusive<T>(fn: () => T): T {
     if (!this.writable) throw new Error(`${this.path} was opened read-only`);
     const mark = this.beforeCommitHooks.length;
+    const outermost = this.depth === 0;
     this.depth++;
     try {
-      return this.db
+      const result = this.db
         .transaction(() => {
           // Checked under the lock: the file may have been replaced while this process waited for it.
           this.assertUnchanged();
@@ -301,12 +303,21 @@ export class StateDb {
           return result;
         })
         .immediate();
+      if (outermost) for (const hook of this.afterCommitHooks.splice(0)) hook();
+      return result;
     } catch (e) {
       this.beforeCommitHooks.length = mark;
+      if (outermost) this.afterCommitHooks.length = 0;
       throw e;
     } finally {
       this.depth--;
     }
+  }
+
+  /** Runs `hook` once the outermost `exclusive` transaction committed (at once outside a transaction). */
+  afterCommit(hook: () => void): void {
+    if (this.depth === 0) hook();
+    else this.afterCommitHooks.push(hook);
   }
 
   /**

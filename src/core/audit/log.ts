@@ -8,8 +8,11 @@ import { createHash } from "node:crypto";
 import {
   AUDIT_DIR,
   appendSegment,
+  clearPending,
+  dropUncommittedTail,
   type EventRow,
   eventOfRow,
+  markPending,
   readLegacyHead,
   readSegmentTail,
   type SegmentEvent,
@@ -20,6 +23,7 @@ import {
 } from "../../store/anchor.js";
 import { STORE_UNREADABLE } from "../../store/guard.js";
 import type { StateDb } from "../../store/state-db.js";
+import { crashPoint } from "../../workspace/crash-point.js";
 import { EXIT, KeelError } from "../../workspace/errors.js";
 
 export type { EventRow } from "../../store/anchor.js";
@@ -143,7 +147,11 @@ export function rowOfEvent(e: AuditEvent): EventRow {
 }
 
 function refuseIfBehindSegment(projectRoot: string, storeId: string, lastSeq: number): void {
-  const recorded = readSegmentTail(segmentPath(projectRoot, storeId))?.last?.seq ?? 0;
+  const path = segmentPath(projectRoot, storeId);
+  let recorded = readSegmentTail(path)?.last?.seq ?? 0;
+  // Lines a writer killed between the segment's fsync and its commit appended: they never happened.
+  if (recorded > lastSeq && dropUncommittedTail(projectRoot, path, lastSeq))
+    recorded = readSegmentTail(path)?.last?.seq ?? 0;
   if (recorded <= lastSeq) return;
   throw new KeelError(
     `the store at .keel/state.db ends at event ${lastSeq}, but ${AUDIT_DIR}/${storeId}.jsonl records event ${recorded}: the local state is older than the repository's record of it (restored from an old backup, or events deleted)`,
@@ -172,7 +180,11 @@ function writeToSegment(state: StateDb, projectRoot: string, storeId: string, ro
           .all(recorded, row.seq) as EventRow[])
       : [];
   const text = [...missing, row].map((r) => segmentLine(eventOfRow(r))).join("");
+  // Until the commit, the line is only pending: a writer killed before it commits leaves a marker saying so.
+  markPending(projectRoot, path, row.seq - 1);
   appendSegment(path, text, tail?.tornBytes ?? 0);
+  crashPoint("audit");
+  state.afterCommit(() => clearPending(projectRoot));
   syncLocalStoreId(projectRoot, storeId);
 }
 

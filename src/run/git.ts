@@ -4,6 +4,8 @@
 // share one process, and none may stall the others while git runs.
 // @req RUN-1, RUN-5, RUN-6
 import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { GIT_ENV } from "../workspace/git.js";
 
 export interface GitResult {
@@ -204,11 +206,38 @@ export async function advanceBranch(
   const checkedOut = (await listWorktrees(top)).find((w) => w.branch === branch);
   if (checkedOut) {
     // A fast-forward is the compare-and-swap here: it fails when the checkout holds a commit `to` lacks.
-    const r = await git(checkedOut.path, ["merge", "--ff-only", "--quiet", to]);
+    let r = await git(checkedOut.path, ["merge", "--ff-only", "--quiet", to]);
+    if (r.code !== 0 && (await clearIdenticalObstacles(checkedOut.path, to, r.stderr)))
+      r = await git(checkedOut.path, ["merge", "--ff-only", "--quiet", to]);
     return r.code === 0 ? { ok: true } : { ok: false, reason: r.stderr.trim() || r.stdout.trim() };
   }
   const r = await git(top, ["update-ref", `refs/heads/${branch}`, to, from]);
   return r.code === 0 ? { ok: true } : { ok: false, reason: r.stderr.trim() };
+}
+
+/**
+ * A fast-forward killed half-way (a killed run) leaves the checkout with some of the new files written but not
+ * committed to: the next fast-forward refuses to overwrite them. When every file git names holds exactly what
+ * `to` would write there, nothing of anyone's is in the way: they are put back as they were, and true is returned.
+ * Any file with other content is left alone (false): git's refusal stands.
+ */
+async function clearIdenticalObstacles(checkout: string, to: string, stderr: string): Promise<boolean> {
+  const files = stderr
+    .split("\n")
+    .filter((l) => l.startsWith("\t"))
+    .map((l) => l.slice(1));
+  if (files.length === 0) return false;
+  for (const f of files) {
+    const here = (await git(checkout, ["hash-object", "--", f])).stdout.trim();
+    const there = (await git(checkout, ["rev-parse", "--verify", "--quiet", `${to}:${f}`])).stdout.trim();
+    if (!here || here !== there) return false;
+  }
+  for (const f of files) {
+    const tracked = (await git(checkout, ["ls-files", "--error-unmatch", "--", f])).code === 0;
+    if (tracked) await gitOk(checkout, ["checkout", "HEAD", "--", f]);
+    else rmSync(join(checkout, f), { force: true });
+  }
+  return true;
 }
 
 /** Commits on `ref` whose `Task:` trailer names `key`, newest first. */

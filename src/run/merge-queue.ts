@@ -47,6 +47,7 @@ export class MergeQueue {
 async function integrate(ctx: RunContext, held: Held, verified: string): Promise<Outcome> {
   const branch = ctx.settings.integrationBranch;
   let gateMs = 0;
+  let last = "";
   for (let i = 0; i < MOVED_RETRIES; i++) {
     const tip = await revParse(ctx.top, `refs/heads/${branch}`);
     if (tip === null) throw new Error(`the integration branch ${branch} no longer exists`);
@@ -69,9 +70,18 @@ async function integrate(ctx: RunContext, held: Held, verified: string): Promise
     onState(ctx, (s) => updateRunTask(s, held.key, { greenCommit: merged.commit }));
     const moved = await advanceBranch(ctx.top, branch, tip, merged.commit);
     if (moved.ok) return { landed: true, commit: merged.commit, gateMs };
+    last = moved.reason;
     verified = merged.commit;
   }
-  throw new Error(`${branch} kept moving while ${held.key} was being landed`);
+  // Not forced, and not the whole run's failure: the task is parked for a person, its green work on its branch.
+  return {
+    landed: false,
+    outcome: "conflict",
+    conflicts: [],
+    files: [],
+    detail: `${branch} could not be moved: ${last}`,
+    gateMs,
+  };
 }
 
 function park(

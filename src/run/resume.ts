@@ -5,7 +5,7 @@
 // Then every worktree and `keel/task/*` branch no record names is removed, and agents a killed run left running are
 // stopped (when their PID still names the process that was started).
 // @req RUN-12
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Claims } from "../core/tasks/claims.js";
 import type { StateDb } from "../store/state-db.js";
@@ -41,6 +41,54 @@ async function landedAlready(ctx: RunContext, t: RunTask): Promise<boolean> {
   );
 }
 
+/**
+ * What a git process killed in a worktree leaves: its index lock (the worktree's own, no one else's) and a rebase
+ * or merge in progress. Put right so the next attempt can use the worktree.
+ */
+async function settle(worktree: string): Promise<void> {
+  const gitDir = (await git(worktree, ["rev-parse", "--absolute-git-dir"])).stdout.trim();
+  if (gitDir) rmSync(join(gitDir, "index.lock"), { force: true });
+  await git(worktree, ["rebase", "--abort"]);
+  await git(worktree, ["merge", "--abort"]);
+}
+
+/**
+ * Locks a git process the killed run started in the main repository may have left (the index, the integration
+ * branch, a task branch). Removed only when no process works in the repository now (Linux: no process has its
+ * working folder there), so a lock someone's running git holds is never taken from it.
+ */
+async function dropStaleLocks(ctx: RunContext): Promise<void> {
+  if (busyIn(ctx.top)) return;
+  const common = (
+    await git(ctx.top, ["rev-parse", "--path-format=absolute", "--git-common-dir"])
+  ).stdout.trim();
+  if (!common) return;
+  const locks = [
+    join(common, "index.lock"),
+    join(common, "refs", "heads", `${ctx.settings.integrationBranch}.lock`),
+  ];
+  for (const lock of locks) rmSync(lock, { force: true });
+}
+
+/** Whether a git process works in `top` now (false where /proc cannot tell). */
+function busyIn(top: string): boolean {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid);
+  } catch {
+    return false;
+  }
+  return pids.some((pid) => {
+    try {
+      if (!readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("git")) return false;
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      return cwd === top || cwd.startsWith(`${top}/`);
+    } catch {
+      return false;
+    }
+  });
+}
+
 async function takeBackOne(ctx: RunContext, t: RunTask, out: Recovered): Promise<void> {
   const task = ctx.graph().nodes.get(t.taskId)?.task;
   const held: Held | null = task
@@ -68,6 +116,7 @@ async function takeBackOne(ctx: RunContext, t: RunTask, out: Recovered): Promise
     await removeWorktree(ctx.top, t.worktree, null);
     await addWorktree(ctx.top, t.worktree, t.branch, at);
   } else {
+    await settle(t.worktree);
     await git(t.worktree, ["reset", "--quiet", "--hard", at]);
     await git(t.worktree, ["clean", "-q", "-fdx"]);
   }
@@ -120,7 +169,11 @@ export async function recover(ctx: RunContext): Promise<Recovered> {
     removedBranches: [],
   };
   const now = new Date();
+  // Worktrees git still lists whose folders a kill left half-made or removed: forgotten first, so their branches
+  // can be checked out again.
+  await git(ctx.top, ["worktree", "prune"]);
   const live = liveRuns(ctx);
+  if (live.size === 0) await dropStaleLocks(ctx);
   for (const t of onState(ctx, runTasks)) {
     // A supervisor still running holds its tasks: a resume never takes them from it.
     if (live.has(t.runId)) continue;

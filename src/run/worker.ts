@@ -8,7 +8,7 @@ import { landFor } from "../core/policy.js";
 import { runClaimOp } from "../core/tasks/claim-ops.js";
 import { type AttemptResult, type Held, runAttempt } from "./attempt.js";
 import { audit, onState, type RunContext, worktreePath } from "./context.js";
-import { addWorktree, gitOk, removeWorktree, taskBranch } from "./git.js";
+import { addWorktree, git, gitOk, removeWorktree, taskBranch } from "./git.js";
 import type { MergeQueue } from "./merge-queue.js";
 import { dropRunTask, type Outcome, putReview, putRunTask, recordAttempt, updateRunTask } from "./state.js";
 
@@ -59,8 +59,12 @@ export async function isolate(
     }),
   );
   ctx.onStep({ worker, task: grant.key, attempt: 0, phase: "isolating" });
-  if (existsSync(worktree)) await removeWorktree(ctx.top, worktree, null);
-  rmSync(worktree, { recursive: true, force: true });
+  if (existsSync(worktree)) {
+    // Left by an earlier run: removed, and forgotten by git, so the branch can be checked out again.
+    await removeWorktree(ctx.top, worktree, null);
+    rmSync(worktree, { recursive: true, force: true });
+    await git(ctx.top, ["worktree", "prune"]);
+  }
   await addWorktree(ctx.top, worktree, branch, tip);
   if (ctx.settings.setup) await gitOk(worktree, ["status", "--short"]).then(() => setup(ctx, worktree));
   return { key: grant.key, token: grant.token, worker, worktree, branch, base: tip, task };
@@ -196,7 +200,10 @@ async function landOrReview(
     return { done: "landed" };
   }
   if (landing.outcome === "conflict") {
-    const reason = `integration conflict in ${landing.files.join(", ")} (parked as ${landing.conflicts.join(", ")}; see keel conflicts): ${landing.detail.split("\n")[0]}`;
+    const reason =
+      landing.files.length > 0
+        ? `integration conflict in ${landing.files.join(", ")} (parked as ${landing.conflicts.join(", ")}; see keel conflicts): ${landing.detail.split("\n")[0]}`
+        : (landing.detail.split("\n")[0] ?? "the integration branch could not be moved");
     record(ctx, held, attempt, started, r, "conflict", reason, extra);
     audit(ctx, "run.conflict", held.key, { attempt, files: landing.files, conflicts: landing.conflicts });
     return { outcome: "conflict", feedback: null, reason };

@@ -47,9 +47,26 @@ async function landedAlready(ctx: RunContext, t: RunTask): Promise<boolean> {
  */
 async function settle(worktree: string): Promise<void> {
   const gitDir = (await git(worktree, ["rev-parse", "--absolute-git-dir"])).stdout.trim();
-  if (gitDir) rmSync(join(gitDir, "index.lock"), { force: true });
+  if (gitDir) removeLocks(gitDir);
   await git(worktree, ["rebase", "--abort"]);
   await git(worktree, ["merge", "--abort"]);
+}
+
+/** Every `*.lock` file directly in a folder (a worktree's own git folder: HEAD.lock, index.lock, …). */
+function removeLocks(dir: string): void {
+  try {
+    for (const name of readdirSync(dir)) if (name.endsWith(".lock")) rmSync(join(dir, name), { force: true });
+  } catch {
+    // No such folder: nothing to remove.
+  }
+}
+
+/** The lock of the task's own branch, which only the run that held the task writes. */
+async function dropTaskLocks(ctx: RunContext, t: RunTask): Promise<void> {
+  const common = (
+    await git(ctx.top, ["rev-parse", "--path-format=absolute", "--git-common-dir"])
+  ).stdout.trim();
+  if (common) rmSync(join(common, "refs", "heads", `${t.branch}.lock`), { force: true });
 }
 
 /**
@@ -110,18 +127,31 @@ async function takeBackOne(ctx: RunContext, t: RunTask, out: Recovered): Promise
     return;
   }
   if (!held) return release(ctx, t, out);
-  // The green commit (or, without one, the branch as the last attempt left it) is where work goes on.
-  const at = t.greenCommit ?? (await revParse(ctx.top, `refs/heads/${t.branch}`)) ?? t.base;
+  // Green work goes on from its commit; anything else starts again, on the integration branch as it is now (what
+  // a killed attempt or rebase left is not trusted).
+  const tip = await revParse(ctx.top, `refs/heads/${ctx.settings.integrationBranch}`);
+  const at = t.greenCommit ?? tip ?? t.base;
+  if (!t.greenCommit) {
+    held.base = at;
+    held.committed = false;
+  }
+  await dropTaskLocks(ctx, t);
   if (!existsSync(join(t.worktree, ".git"))) {
     await removeWorktree(ctx.top, t.worktree, null);
     await addWorktree(ctx.top, t.worktree, t.branch, at);
   } else {
     await settle(t.worktree);
-    await git(t.worktree, ["reset", "--quiet", "--hard", at]);
+    await git(t.worktree, ["checkout", "--quiet", "--force", "-B", t.branch, at]);
     await git(t.worktree, ["clean", "-q", "-fdx"]);
   }
   onState(ctx, (s) => {
-    updateRunTask(s, t.taskId, { runId: ctx.runId, phase: "claimed", agentPid: null, agentStarted: null });
+    updateRunTask(s, t.taskId, {
+      runId: ctx.runId,
+      phase: "claimed",
+      agentPid: null,
+      agentStarted: null,
+      base: held.base,
+    });
     if (t.attempt > 0 && !t.greenCommit) recordInterrupted(s, t, capabilitiesOf(ctx, held));
   });
   out.takeBack.push({ held, attempt: t.attempt + (t.greenCommit ? 0 : 1), green: t.greenCommit });

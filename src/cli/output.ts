@@ -2,6 +2,7 @@
 import { styleText } from "node:util";
 import { storeErrorOf } from "../store/guard.js";
 import { EXIT, type ExitCode, KeelError } from "../workspace/errors.js";
+import { endOnClosedPipe, wantsColor } from "./terminal.js";
 
 export interface Io {
   out: (s: string) => void;
@@ -10,12 +11,8 @@ export interface Io {
 }
 
 export function stdio(): Io {
-  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-  // A reader that stops early (`keel tasks list | head`) closes the pipe: that ends the output, not in a crash.
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(0);
-    throw e;
-  });
+  const color = wantsColor();
+  endOnClosedPipe();
   return {
     out: (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`),
     err: (s) => process.stderr.write(s.endsWith("\n") ? s : `${s}\n`),

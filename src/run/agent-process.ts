@@ -63,16 +63,6 @@ export function processStartTime(pid: number): string | null {
   }
 }
 
-/** Whether a process with this PID exists (one we may not signal counts). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** Kills a process group if its leader is still the process that was started (its start time matches). */
 export function killIfSame(pid: number, startTime: string | null): boolean {
   if (startTime === null || processStartTime(pid) !== startTime) return false;

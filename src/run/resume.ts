@@ -9,7 +9,8 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "nod
 import { join } from "node:path";
 import { Claims } from "../core/tasks/claims.js";
 import type { StateDb } from "../store/state-db.js";
-import { killIfSame, pidAlive } from "./agent-process.js";
+import { pidAlive } from "../workspace/process.js";
+import { killIfSame } from "./agent-process.js";
 import type { Held } from "./attempt.js";
 import { audit, onState, type RunContext, WORKTREES_DIR } from "./context.js";
 import { addWorktree, git, isAncestor, listWorktrees, removeWorktree, revParse, taskBranch } from "./git.js";

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { STATE_DIR } from "../store/index-db.js";
 import { STATE_FILE } from "../store/state-db.js";
-import { pidAlive } from "./agent-process.js";
+import { pidAlive } from "../workspace/process.js";
 import { withState } from "./context.js";
 import { latestRun, listAttempts, reviews, runTasks } from "./state.js";
 

@@ -16,12 +16,15 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { crashPoint } from "./crash-point.js";
+import { pidAlive } from "./process.js";
 
 export interface AtomicOptions {
   /** Also flush the folder, so the rename itself survives a power cut (for a journal that must exist). */
   durable?: boolean;
   /** Test-only crash points (workspace/crash-point.ts) in this scope: mid-way through the bytes, and after the rename. */
   crashScope?: string;
+  /** Permission bits of the new file (default 0644); 0600 for a file holding a secret. */
+  mode?: number;
 }
 
 /** `.<name>.<pid>.<12 hex>.tmp`: the temporary files writeFileAtomic makes. */
@@ -33,7 +36,7 @@ export function writeFileAtomic(path: string, data: string | Buffer, options: At
   // Random, not only the pid: worker threads share it, and two writes within one millisecond would collide.
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-  const fd = openSync(tmp, "wx", 0o644);
+  const fd = openSync(tmp, "wx", options.mode ?? 0o644);
   try {
     const half = options.crashScope ? bytes.length >> 1 : bytes.length;
     writeSync(fd, bytes, 0, half);
@@ -95,11 +98,5 @@ export function removeStaleTemps(dir: string): string[] {
 
 /** True when `pid` is a live process other than this one (this one has no write in flight while it sweeps). */
 function isRunningElsewhere(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return pid !== process.pid && pidAlive(pid);
 }

@@ -3,6 +3,7 @@
 import { type Dirent, existsSync, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import type { Layout, NativeLayout } from "../model/types.js";
+import { memoUntilChange } from "./freshness.js";
 import { isWithin, realpathOrNull } from "./paths.js";
 import { LAYOUT_DIR, type ProjectRoot } from "./root.js";
 
@@ -116,7 +117,16 @@ const CHANGE_FILES: Record<string, FileRole> = {
   "change.yaml": "change-meta",
 };
 
+/**
+ * The project's intent files, by a walk; a process with a watcher keeps the last walk until the watcher sees a
+ * change (workspace/freshness.ts). The result is shared then: callers read it and never change it.
+ */
 export function discover(project: ProjectRoot): Discovery {
+  const key = `discover:${project.layouts.join()}:${project.native.join()}`;
+  return memoUntilChange(project.root, key, () => walkProject(project));
+}
+
+function walkProject(project: ProjectRoot): Discovery {
   const walker = new Walker(project.root);
   const out: Discovery = { files: [], changes: [], problems: walker.problems, dirs: walker.dirs };
   for (const layout of project.native) {

@@ -10,7 +10,7 @@ import { gitOutput } from "./git.js";
 export const WALK_LIMIT = 20_000;
 
 /** Folders a walk never enters, wherever they are: version control, dependencies, Keel's own state. */
-const SKIP_ANYWHERE = new Set([".git", "node_modules", ".keel"]);
+export const SKIP_ANYWHERE: ReadonlySet<string> = new Set([".git", "node_modules", ".keel"]);
 
 /** Project-relative `/`-separated paths of the project's files, sorted; null when they cannot be had cheaply. */
 export function projectFiles(root: string, limit = WALK_LIMIT): string[] | null {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { BUILD_ID } from "../../model/version.js";
 import type { QueryStore, SourceRow } from "../../store/query-index.js";
 import { changeStamp, RACY_WINDOW_MS } from "../../workspace/discover.js";
+import { currentGeneration, markVerified, stillVerified } from "../../workspace/freshness.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import type { Sidecars } from "../../workspace/sidecars.js";
 
@@ -52,6 +53,17 @@ export function replay(project: ProjectRoot, store: QueryStore, format: string):
   const text = store.getState("tree");
   const tree = text ? (JSON.parse(text) as StoredTree | null) : null;
   if (!tree || tree.layouts.join() !== project.layouts.join()) return null;
+  // A watcher that has seen nothing since this tree was last checked vouches for it (workspace/freshness.ts).
+  const key = `query:${format}:${tree.at}`;
+  const generation = currentGeneration(project.root);
+  const vouched = stillVerified(project.root, key);
+  if (vouched !== null) return vouched;
+  const checked = statPass(project, store, tree);
+  if (checked !== null) markVerified(project.root, key, generation, checked);
+  return checked;
+}
+
+function statPass(project: ProjectRoot, store: QueryStore, tree: StoredTree): number | null {
   const trusted = tree.at - RACY_WINDOW_MS;
   for (const [rel, mtimeMs] of tree.dirs) {
     if (mtimeMs >= trusted) return null;

@@ -23,6 +23,7 @@ import {
   type SourceEntry,
 } from "../../workspace/discover.js";
 import { projectFiles } from "../../workspace/files.js";
+import { currentGeneration, markVerified, stillVerified } from "../../workspace/freshness.js";
 import { readSource } from "../../workspace/read.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import { loadSidecars, type Sidecars, sidecarFile } from "../../workspace/sidecars.js";
@@ -130,38 +131,74 @@ interface Tree {
 /**
  * The warm path: if no folder or file the last run saw has changed (by mtime and size, and none is
  * recent enough to have changed within the file system's timestamp granularity), replay its result.
- * This costs one stat per folder and per file, and no walk.
+ * This costs one stat per folder and per file, and no walk; in a process with a watcher, nothing at all while
+ * the watcher has seen no change (the parsed result is then kept in memory as well).
  */
 function replay(index: IndexDb, project: ProjectRoot, configSignature: string): Analysis | null {
   if (index.getMeta("config_signature") !== configSignature) return null;
-  const treeText = index.getMeta("tree");
+  const writtenAt = index.getMeta("written_at") ?? "0";
+  // A watcher that has seen nothing since this very result was last checked vouches for it (workspace/freshness.ts).
+  const key = `validate:${writtenAt}`;
+  const generation = currentGeneration(project.root);
+  let files = stillVerified(project.root, key);
+  if (files === null) {
+    const treeText = index.getMeta("tree");
+    if (!treeText) return null;
+    files = unchangedTree(JSON.parse(treeText) as Tree, project, Number(writtenAt) - RACY_WINDOW_MS);
+    if (files === null) return null;
+    markVerified(project.root, key, generation, files);
+  }
+  const stored = storedResult(index, project.root, `${key}:${configSignature}`, generation !== null);
+  if (!stored) return null;
+  return {
+    // Shared with later replays in a watched process: every caller reads a result, none changes it.
+    result: stored.result,
+    stats: { files, parsed: 0, cached: "result" },
+    ownerOf: ownerLookup(() => JSON.parse(stored.idsText) as RequirementIds),
+  };
+}
+
+interface StoredResult {
+  result: FullResult;
+  idsText: string;
+}
+
+/** The last result a watched process replayed, by project: parsing it again is most of a warm answer. */
+const keptResults = new Map<string, { key: string; stored: StoredResult }>();
+
+function storedResult(index: IndexDb, root: string, key: string, keep: boolean): StoredResult | null {
+  const kept = keptResults.get(root);
+  if (keep && kept?.key === key) return kept.stored;
   const resultText = index.getMeta("result");
-  if (!treeText || !resultText) return null;
-  const trusted = Number(index.getMeta("written_at") ?? 0) - RACY_WINDOW_MS;
-  const tree = JSON.parse(treeText) as Tree;
+  if (!resultText) return null;
+  // The IDs are read now and parsed only if asked: the index is closed when analyseProject returns.
+  const stored = {
+    result: JSON.parse(resultText) as FullResult,
+    idsText: index.getMeta("requirement_ids") ?? "[]",
+  };
+  if (keep) keptResults.set(root, { key, stored });
+  return stored;
+}
+
+/**
+ * The number of files in `tree` when no folder or file in it has changed (by change stamp and size, and none is
+ * recent enough to have changed within the file system's timestamp granularity); otherwise null.
+ */
+function unchangedTree(tree: Tree, project: ProjectRoot, trusted: number): number | null {
   // Plain concatenation: `rel` is already normalised (forward slashes, no `..`), and path.join over
   // 20,000 entries is a measurable part of a warm run.
   const prefix = `${project.root}${sep}`;
-  try {
-    for (const [rel, mtimeMs] of tree.dirs) {
-      const st = statSync(rel === "" ? project.root : prefix + rel);
-      if (changeStamp(st) !== mtimeMs || mtimeMs >= trusted) return null;
-    }
-    for (const [rel, size, mtimeMs] of tree.files) {
-      const st = statSync(prefix + rel);
-      if (st.size !== size || changeStamp(st) !== mtimeMs || mtimeMs >= trusted) return null;
-    }
-  } catch {
-    return null;
+  for (const [rel, mtimeMs] of tree.dirs) {
+    if (mtimeMs >= trusted) return null;
+    const st = statSync(rel === "" ? project.root : prefix + rel, { throwIfNoEntry: false });
+    if (!st || changeStamp(st) !== mtimeMs) return null;
   }
-  const result = JSON.parse(resultText) as FullResult;
-  // Read now, parsed only if asked: the index is closed when analyseProject returns.
-  const idsText = index.getMeta("requirement_ids") ?? "[]";
-  return {
-    result,
-    stats: { files: tree.files.length, parsed: 0, cached: "result" },
-    ownerOf: ownerLookup(() => JSON.parse(idsText) as RequirementIds),
-  };
+  for (const [rel, size, mtimeMs] of tree.files) {
+    if (mtimeMs >= trusted) return null;
+    const st = statSync(prefix + rel, { throwIfNoEntry: false });
+    if (!st || st.size !== size || changeStamp(st) !== mtimeMs) return null;
+  }
+  return tree.files.length;
 }
 
 // @req OSC-5

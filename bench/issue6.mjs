@@ -129,9 +129,15 @@ function clockTicks() {
   return ticks;
 }
 
+/**
+ * Node options for the servers the bench starts, e.g. KEEL_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" to
+ * profile them (NODE_OPTIONS refuses --cpu-prof); summarise with bench/profile-summary.mjs.
+ */
+const SERVER_NODE_ARGS = (process.env.KEEL_BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+
 /** `keel serve --port 0` in `cwd`; resolves once it printed its URL. */
 async function startServe(keel, cwd) {
-  const child = spawn(process.execPath, [keel, "serve", "--port", "0"], {
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, keel, "serve", "--port", "0"], {
     cwd,
     env: ENV,
     stdio: ["ignore", "pipe", "pipe"],

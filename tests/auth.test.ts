@@ -114,9 +114,10 @@ describe("keel token", () => {
     expect(printed).toMatch(/^keel_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
     expect(run.stderr).toContain("agent:codex");
     const secret = printed.split("_").slice(2).join("_");
-    for (const f of readdirSync(join(root, ".keel"))) {
-      const bytes = readFileSync(join(root, ".keel", f));
-      expect(bytes.includes(secret), f).toBe(false);
+    for (const f of readdirSync(join(root, ".keel"), { withFileTypes: true })) {
+      if (!f.isFile()) continue; // the server's watch-cookies folder
+      const bytes = readFileSync(join(root, ".keel", f.name));
+      expect(bytes.includes(secret), f.name).toBe(false);
     }
     const listed = jsonOut(keel(root, "--json", "token", "list")).tokens;
     const entry = listed.find((t: { name: string }) => t.name === "codex");

@@ -27,7 +27,12 @@ export function paint(io: Io, style: Style, s: string): string {
 }
 
 export function printJson(io: Io, value: unknown): void {
-  io.out(JSON.stringify(value, null, 2));
+  io.out(jsonText(value));
+}
+
+/** The JSON every command prints: two-space indented. */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, null, 2);
 }
 
 // @req VAL-19

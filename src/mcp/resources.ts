@@ -20,9 +20,11 @@ import { securityPolicy } from "../core/scan/policy.js";
 import { deliverDocument, deliverRequirement, deliverTask, sanitizedNote } from "../core/scan/records.js";
 import type { SanitizeAction } from "../core/scan/types.js";
 import { claimedKeys } from "../core/tasks/claim-ops.js";
-import { buildGraph, findTask, loadTasks, taskView } from "../core/tasks/index.js";
+import { findTask, loadTasks, taskView } from "../core/tasks/index.js";
+import { loadTaskGraph } from "../core/tasks/load.js";
 import { loadConfig } from "../workspace/config.js";
 import { KeelError } from "../workspace/errors.js";
+import { syncFreshness } from "../workspace/freshness.js";
 import { findProjectRoot, type ProjectRoot } from "../workspace/root.js";
 import { completing } from "./complete.js";
 import type { McpContext } from "./tools.js";
@@ -47,6 +49,7 @@ function param(value: string | string[] | undefined, uri: string): string {
 /** A KeelError from the core (no project, unreadable index) as a protocol error with its code and hint. */
 async function answering<T>(fn: () => Promise<T>): Promise<T> {
   try {
+    await syncFreshness(); // a long-lived server counts every change made before the read (tree-watch.ts)
     return await fn();
   } catch (e) {
     if (e instanceof KeelError)
@@ -210,7 +213,7 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
         const ref = param(vars.key, uri.href);
         const project = findProjectRoot(start, explicit);
         const root = project.root;
-        const graph = buildGraph(loadTasks(root));
+        const graph = loadTaskGraph(root);
         const found = findTask(graph, ref);
         if (found === null || "ambiguous" in found)
           throw notFound(

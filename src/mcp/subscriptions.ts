@@ -14,7 +14,8 @@ import {
 import type { LiveEvent } from "../core/live/events.js";
 import { loadProject } from "../core/project.js";
 import { withQueryIndex } from "../core/query.js";
-import { buildGraph, findTask, loadTasks } from "../core/tasks/index.js";
+import { findTask } from "../core/tasks/index.js";
+import { loadTaskGraph } from "../core/tasks/load.js";
 import { findProjectRoot } from "../workspace/root.js";
 import type { LiveLink } from "./live.js";
 import type { McpContext } from "./tools.js";
@@ -146,7 +147,7 @@ export class ResourceSubscriptions {
             files.add(join(project.root, dir, "specs", t.capability, "spec.md"));
       } else {
         const root = findProjectRoot(this.start, this.explicit).root;
-        const graph = buildGraph(loadTasks(root));
+        const graph = loadTaskGraph(root);
         const found = findTask(graph, t.ref);
         if (found !== null && !("ambiguous" in found)) {
           tasks.add(found.key);

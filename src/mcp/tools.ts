@@ -16,13 +16,15 @@ import { securityPolicy } from "../core/scan/policy.js";
 import { deliverRequirement, SanitizedSchema, sanitizedNote } from "../core/scan/records.js";
 import { claimedKeys, resolveTaskKey } from "../core/tasks/claim-ops.js";
 import type { ClaimView } from "../core/tasks/claims.js";
-import { buildGraph, loadTasks, readyQueue, takeOrder } from "../core/tasks/index.js";
+import { readyQueue, takeOrder } from "../core/tasks/index.js";
+import { loadTaskGraph } from "../core/tasks/load.js";
 import { taskLookupError } from "../core/tasks/lookup.js";
 import { traceProject } from "../core/trace/project.js";
 import { storeErrorOf } from "../store/guard.js";
 import { type Actor, actorLabel, resolveActor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import { KeelError, usageError } from "../workspace/errors.js";
+import { syncFreshness } from "../workspace/freshness.js";
 import { findProjectRoot, type ProjectRoot } from "../workspace/root.js";
 import type { ToolGroup } from "./tool-groups.js";
 import { findingInputs, findingOutputs, noteFinding, registerChangeTools } from "./tools-changes.js";
@@ -109,6 +111,7 @@ export function delivered<T extends Record<string, unknown>>(
 export function guarded<A>(fn: (args: A) => Promise<CallToolResult>): (args: A) => Promise<CallToolResult> {
   return async (args) => {
     try {
+      await syncFreshness(); // a long-lived server counts every change made before the call (tree-watch.ts)
       return await fn(args);
     } catch (e) {
       return errorResult(e);
@@ -463,7 +466,7 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
     },
     guarded(async (args) => {
       const project = projectOf(ctx);
-      const graph = buildGraph(loadTasks(project.root));
+      const graph = loadTaskGraph(project.root);
       const key = resolveTaskKey(graph, args.task, HINTS.list);
       const { who, label } = actorOf(project, args.as);
       if (args.kind === "finding") return noteFinding(ctx, project, who, key, args);

@@ -3,8 +3,8 @@
 // the command line's overrides. Everything is checked before anything is claimed.
 // @req RUN-1, RUN-7, RUN-10
 import { relative } from "node:path";
-import { loadTaskGraph } from "../core/context/gather.js";
 import type { TaskGraph } from "../core/tasks/graph.js";
+import { loadTaskGraph } from "../core/tasks/load.js";
 import { type GateContext, loadGateContext } from "../core/verify/gates.js";
 import { StateDb } from "../store/state-db.js";
 import type { Actor } from "../workspace/actor.js";

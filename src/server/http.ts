@@ -19,6 +19,8 @@ import { type PlanSpawner, triggerWarnings } from "../run/triggers/index.js";
 import { storeErrorOf } from "../store/guard.js";
 import type { Actor } from "../workspace/actor.js";
 import { KeelError } from "../workspace/errors.js";
+import { syncFreshness } from "../workspace/freshness.js";
+import { watchProject } from "../workspace/tree-watch.js";
 import { type AuthOptions, Gatekeeper, isLoopback } from "./auth.js";
 import { handleHook } from "./hooks.js";
 import type { HttpRoute } from "./operation.js";
@@ -61,6 +63,8 @@ function allowedHosts(port: number, bound: string, extra: string[]): Set<string>
 }
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  // The model stays warm between requests while this watcher sees no change (workspace/freshness.ts).
+  const watcher = watchProject(opts.root);
   const feed = new EventFeed(opts.root, { drift: true });
   const sse = new Set<ServerResponse>();
   let boundPort = opts.port;
@@ -203,6 +207,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         },
       );
     }
+    await syncFreshness(); // every change made before the request is counted before it reads anything
     await route.handle(url.pathname.match(route.pattern) as RegExpMatchArray, url, req, res, principal);
   }
 
@@ -254,6 +259,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       new Promise<void>((resolve) => {
         feed.close();
         gate.close();
+        watcher?.close();
         void sessions?.then((s) => s.close());
         for (const res of sse) res.end();
         server.close(() => resolve());

@@ -27,10 +27,11 @@ import {
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { writeFileAtomic } from "../workspace/atomic.js";
+import { AUDIT_DIR } from "../workspace/paths.js";
 import { STATE_DIR } from "./index-db.js";
 
-/** The folder of audit segments, relative to the project root. */
-export const AUDIT_DIR = "keel/audit";
+export { AUDIT_DIR };
+
 const MARKER = "keel-store";
 
 type Database = BetterSqlite3.Database;

@@ -94,6 +94,34 @@ export class IndexDb {
       })
       .immediate();
   }
+
+  /**
+   * Keeps a value made from the stored result written at `writtenAt` (a rendered answer), unless the result
+   * was replaced meanwhile; values kept for older results are dropped in the same transaction.
+   */
+  keepForResult(key: string, writtenAt: string, value: string): void {
+    const prefix = `${writtenAt}\n`;
+    this.db
+      .transaction(() => {
+        if (this.getMeta("written_at") !== writtenAt) return;
+        this.db
+          .prepare("DELETE FROM meta WHERE key LIKE 'kept:%' AND substr(value, 1, ?) <> ?")
+          .run(prefix.length, prefix);
+        this.db
+          .prepare(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+          )
+          .run(`kept:${key}`, prefix + value);
+      })
+      .immediate();
+  }
+
+  /** A value kept for the stored result written at `writtenAt`, or null. */
+  keptForResult(key: string, writtenAt: string): string | null {
+    const value = this.getMeta(`kept:${key}`);
+    const prefix = `${writtenAt}\n`;
+    return value?.startsWith(prefix) ? value.slice(prefix.length) : null;
+  }
 }
 
 function openAndMigrate(path: string): Database {

@@ -16,6 +16,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { crashPoint } from "./crash-point.js";
+import { noteLocalWrite } from "./freshness.js";
 import { pidAlive } from "./process.js";
 
 export interface AtomicOptions {
@@ -31,6 +32,7 @@ export interface AtomicOptions {
 const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
 
 export function writeFileAtomic(path: string, data: string | Buffer, options: AtomicOptions = {}): void {
+  noteLocalWrite();
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   // Random, not only the pid: worker threads share it, and two writes within one millisecond would collide.

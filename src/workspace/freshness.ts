@@ -10,9 +10,22 @@
 /** What a watcher tells: how many changes it has seen under `root`, or null when it does not cover `root`. */
 export interface Freshness {
   generation(root: string): number | null;
+  /** Resolves once every change made before the call has been counted. */
+  sync(): Promise<void>;
 }
 
 let installed: Freshness | null = null;
+
+/**
+ * Files this process wrote itself: a request that writes and then reads must not be answered from memory made
+ * before its own write, whose event the watcher has not delivered yet.
+ */
+let localWrites = 0;
+
+/** Called by every writer of project files (workspace/atomic.ts and the few that rename or remove). */
+export function noteLocalWrite(): void {
+  localWrites++;
+}
 
 /** Checks that succeeded, by project and key, with the generation they were made at and what they counted. */
 const verified = new Map<string, { generation: number; count: number }>();
@@ -28,11 +41,20 @@ export function installFreshness(freshness: Freshness | null): void {
 }
 
 /**
+ * Waits until the watcher has counted every change made before the call: a long-lived process calls it as each
+ * request arrives, before the request reads anything. Without a watcher it returns at once.
+ */
+export function syncFreshness(): Promise<void> {
+  return installed ? installed.sync() : Promise.resolve();
+}
+
+/**
  * The current generation of `root`, to be read *before* a stat pass begins: a change during the pass moves
  * the counter past it, so the pass is not trusted for longer than it deserves.
  */
 export function currentGeneration(root: string): number | null {
-  return installed?.generation(root) ?? null;
+  const seen = installed?.generation(root) ?? null;
+  return seen === null ? null : seen + localWrites;
 }
 
 /**
@@ -67,6 +89,11 @@ export function memoUntilChange<T>(root: string, key: string, compute: () => T):
   if (generation !== null) {
     if (memos.size > 100) memos.clear();
     memos.set(slot, { generation, value });
+    // A failed computation is not kept: the next call tries again (it may have been a busy lock).
+    if (value instanceof Promise)
+      value.catch(() => {
+        if (memos.get(slot)?.value === value) memos.delete(slot);
+      });
   }
   return value;
 }

@@ -6,13 +6,15 @@ import { spawn } from "node:child_process";
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { join, posix } from "node:path";
+import { memoUntilChange } from "./freshness.js";
 import { GIT_ENV, gitOutput as git, gitOutputAsync } from "./git.js";
+import { AUDIT_DIR } from "./paths.js";
 
 /**
  * Every path of the repository except the project's `.keel/` and its audit segments (`keel/audit/`, which every
  * audited command appends to, recording evidence included), as pathspecs relative to the project root.
  */
-const PATHSPEC = [":(top)", ":(exclude).keel", ":(exclude)keel/audit"];
+const PATHSPEC = [":(top)", ":(exclude).keel", `:(exclude)${AUDIT_DIR}`];
 
 export interface TreeState {
   /** Inside a git work tree. */
@@ -76,7 +78,12 @@ function zsplit(text: string | null): string[] {
   return (text ?? "").split("\0").filter((s) => s !== "");
 }
 
-export async function treeState(root: string): Promise<TreeState> {
+/** The tree's state; a process with a watcher keeps it until the watcher sees a change (.git's own included). */
+export function treeState(root: string): Promise<TreeState> {
+  return memoUntilChange(root, "tree-state", () => readTreeState(root));
+}
+
+async function readTreeState(root: string): Promise<TreeState> {
   // One git process says all three: inside a work tree (status fails outside one), the commit (the
   // `# branch.oid` header, `(initial)` before the first commit) and whether anything is uncommitted (any entry).
   // Asynchronous, as the git runs below: a server answering other clients is not held up while git works.

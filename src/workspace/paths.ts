@@ -16,3 +16,9 @@ export function realpathOrNull(p: string): string | null {
     return null;
   }
 }
+
+/**
+ * The folder of audit segments, relative to the project root: Keel's own record, appended to by every audited
+ * command, so it is left out of what describes the project's files (git-tree.ts, tree-watch.ts).
+ */
+export const AUDIT_DIR = "keel/audit";

@@ -2,6 +2,7 @@
 // project, so every event arrives through the one inotify queue libuv keeps per event loop, in the order the
 // kernel saw them. That order is what `sync` relies on, as Watchman's cookies do: it writes a file in a watched
 // folder of its own and waits for that file's event; every change made before the call has then been counted.
+// @req DMN-5
 import {
   type Dirent,
   type FSWatcher,
@@ -12,16 +13,38 @@ import {
   watch,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { SKIP_ANYWHERE } from "./files.js";
-import type { Freshness } from "./freshness.js";
+import { type Freshness, installFreshness } from "./freshness.js";
+import { AUDIT_DIR } from "./paths.js";
 
 /** More folders than this and the watcher gives up: checks fall back to stat passes, as without a watcher. */
 export const MAX_WATCHED_FOLDERS = 100_000;
 /** A cookie not seen within this long means the watcher has stopped working: it is then not trusted. */
 const SYNC_TIMEOUT_MS = 5_000;
-/** Git's own folders whose entries change when the index, HEAD or a branch moves (the trace reads git). */
-const GIT_FOLDERS = [".git", ".git/refs", ".git/refs/heads"];
+/**
+ * Git's own folders whose entries change when the index, HEAD or a branch moves (the trace and the tree state
+ * read git): `.git` itself, and every folder of `.git/refs/heads` (a branch `a/b` is a file in `heads/a/`).
+ */
+const GIT_DIR = ".git";
+const BRANCHES = join(".git", "refs", "heads");
+
+/** Where the sync cookies are written: a folder of Keel's state, watched for them alone. */
+const COOKIE_DIR = join(".keel", "watch-cookies");
+
+/**
+ * Watches `root` and makes this process answer freshness from it (workspace/freshness.ts); null when it cannot
+ * (no writable state folder for the cookies), and the process then checks by stat as a one-shot run does.
+ */
+export function watchProject(root: string): TreeWatcher | null {
+  try {
+    const watcher = new TreeWatcher(root, join(root, COOKIE_DIR));
+    installFreshness(watcher);
+    return watcher;
+  } catch {
+    return null;
+  }
+}
 
 export class TreeWatcher implements Freshness {
   #generation = 0;
@@ -29,6 +52,7 @@ export class TreeWatcher implements Freshness {
   /** Watched folders by path, with the inode watched: a folder removed and made again is a new inode. */
   readonly #folders = new Map<string, { watcher: FSWatcher; ino: number }>();
   readonly #cookies: string;
+  readonly #audit: string;
   readonly #waiting = new Map<string, () => void>();
   #sequence = 0;
 
@@ -38,12 +62,14 @@ export class TreeWatcher implements Freshness {
     cookieDir: string,
   ) {
     this.#cookies = cookieDir;
+    this.#audit = join(root, AUDIT_DIR);
     mkdirSync(cookieDir, { recursive: true, mode: 0o700 });
     this.#watchFolder(cookieDir, (name) => {
       if (name) this.#waiting.get(name)?.();
     });
     this.#watchTree(root);
-    for (const rel of GIT_FOLDERS) this.#watchIfFolder(join(root, rel), () => this.#changed());
+    this.#watchIfFolder(join(root, GIT_DIR), () => this.#changed());
+    this.#watchTree(join(root, BRANCHES));
   }
 
   /** How many changes were seen; null once the watcher cannot be trusted (too many folders, an error). */
@@ -80,7 +106,9 @@ export class TreeWatcher implements Freshness {
     rmSync(path, { force: true });
   }
 
+  /** Stops watching (and answering this process's freshness, if it did). */
   close(): void {
+    installFreshness(null);
     for (const { watcher } of this.#folders.values()) watcher.close();
     this.#folders.clear();
     for (const resolve of this.#waiting.values()) resolve();
@@ -91,11 +119,15 @@ export class TreeWatcher implements Freshness {
     this.#generation++;
   }
 
-  /** Watches `dir` and every folder below it, except version control, dependencies and Keel's state. */
+  /**
+   * Watches `dir` and every folder below it, except version control, dependencies, Keel's state and its audit
+   * segments: every claim appends to those, and nothing kept in memory is made from them.
+   */
   #watchTree(dir: string): void {
     const pending = [dir];
     while (pending.length > 0 && !this.#broken) {
       const current = pending.pop() as string;
+      if (current === this.#audit) continue;
       if (!this.#watchFolder(current, (name) => this.#onEntry(current, name))) continue;
       let entries: Dirent[];
       try {
@@ -116,7 +148,19 @@ export class TreeWatcher implements Freshness {
     try {
       if (lstatSync(path).isDirectory()) this.#watchTree(path);
     } catch {
-      // Removed or renamed away: fs.watch ends that folder's watcher with an error, handled there.
+      this.#forget(path);
+    }
+  }
+
+  /**
+   * An entry removed or renamed away: its watchers (and those below it) are closed. They would hear nothing more,
+   * and a folder made again under the name, often with the same inode number, must be watched anew.
+   */
+  #forget(path: string): void {
+    for (const [dir, { watcher }] of this.#folders) {
+      if (dir !== path && !dir.startsWith(`${path}${sep}`)) continue;
+      watcher.close();
+      this.#folders.delete(dir);
     }
   }
 

@@ -3,6 +3,8 @@
 import { parseToolGroups } from "../../mcp/tool-groups.js";
 import { parseActor } from "../../workspace/actor.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
+import { findProjectRoot } from "../../workspace/root.js";
+import { type TreeWatcher, watchProject } from "../../workspace/tree-watch.js";
 import { type Command, parseFlags } from "../command.js";
 
 const USAGE = "keel mcp [--as kind:name] [--tools core|tasks|changes|trace|specs|all,…]";
@@ -29,6 +31,8 @@ const command: Command = {
       import("@modelcontextprotocol/sdk/server/stdio.js"),
     ]);
     const server = createServer({ root: global.root, cwd: global.cwd, actor }, { tools });
+    // The model stays warm between calls while this watcher sees no change (workspace/freshness.ts).
+    const watcher = watchedRoot(global.root ?? global.cwd, global.root !== null);
     const transport = new StdioServerTransport();
     const closed = new Promise<void>((resolve) => {
       transport.onclose = resolve;
@@ -37,8 +41,18 @@ const command: Command = {
     await server.connect(transport);
     await closed;
     await server.close();
+    watcher?.close();
     return EXIT.ok;
   },
 };
+
+/** A watcher on the project, or null where there is none yet (the tools then say so themselves). */
+function watchedRoot(start: string, explicit: boolean): TreeWatcher | null {
+  try {
+    return watchProject(findProjectRoot(start, explicit).root);
+  } catch {
+    return null;
+  }
+}
 
 export default command;

@@ -10,15 +10,14 @@ import {
 } from "../../core/api/task-queries.js";
 import { claimedKeys } from "../../core/tasks/claim-ops.js";
 import {
-  buildGraph,
   type GraphFormat,
   type IsClaimed,
-  loadTasks,
   renderGraph,
   type TaskNode,
   type TaskView,
   taskView,
 } from "../../core/tasks/index.js";
+import { loadTaskGraph } from "../../core/tasks/load.js";
 import { taskLookupError } from "../../core/tasks/lookup.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
@@ -73,7 +72,7 @@ const command: Command = {
     const isClaimed = claimedKeys(project.root, new Date());
     // The queue views need no graph: they read the cached ready set (core/tasks/ready-cache.ts).
     if (sub === "ready" || sub === "next") return queueCommand(io, global, sub, project.root, isClaimed);
-    const graph = buildGraph(loadTasks(project.root));
+    const graph = loadTaskGraph(project.root);
 
     if (sub === "list") {
       if (global.json) {

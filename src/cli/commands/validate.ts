@@ -1,13 +1,14 @@
-import { analyseProject } from "../../core/validate/engine.js";
+import { relative } from "node:path";
+import { analyseProject, keepAnswer, keptAnswer } from "../../core/validate/engine.js";
 import { compareFindings } from "../../core/validate/finding.js";
 import { buildReport, PROFILES, type Profile, type ValidationReport } from "../../core/validate/report.js";
 import { resolveTarget } from "../../core/validate/target.js";
 import { loadConfig } from "../../workspace/config.js";
-import { EXIT, usageError } from "../../workspace/errors.js";
+import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
 import { findingLines } from "../findings.js";
-import { type Io, paint, printJson } from "../output.js";
+import { type Io, jsonText, paint } from "../output.js";
 
 const USAGE = "keel validate [path|id] [--strict] [--profile keel|openspec|speckit|kiro] [--json]";
 
@@ -32,8 +33,22 @@ const command: Command = {
     }
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
     const config = loadConfig(project);
-    const { result, ownerOf } = analyseProject(project, config);
     const target = positionals[0];
+    // Everything besides the project's files that shapes the answer (a target is resolved from the folder).
+    const key = JSON.stringify([
+      values.strict ?? null,
+      profile,
+      target ?? null,
+      relative(project.root, global.cwd),
+      global.json,
+      io.color,
+    ]);
+    const kept = keptAnswer(project, config, key);
+    if (kept) {
+      io.out(kept.text);
+      return kept.code as ExitCode;
+    }
+    const { result, ownerOf, stats } = analyseProject(project, config);
     const report = buildReport(result, {
       strict: values.strict ?? config.validate.strict,
       profile,
@@ -41,14 +56,18 @@ const command: Command = {
       ...(target ? { select: resolveTarget(target, project.root, global.cwd, result, ownerOf) } : {}),
     });
     report.findings.sort(compareFindings);
-    if (global.json) printJson(io, report);
-    else printHuman(io, report);
-    return report.ok ? EXIT.ok : EXIT.findings;
+    const answer = {
+      code: report.ok ? EXIT.ok : EXIT.findings,
+      text: global.json ? jsonText(report) : humanText(io, report),
+    };
+    io.out(answer.text);
+    keepAnswer(project, stats, key, answer);
+    return answer.code;
   },
 };
 
 // @req VAL-16
-function printHuman(io: Io, report: ValidationReport): void {
+function humanText(io: Io, report: ValidationReport): string {
   const lines = findingLines(io, report.findings);
   const s = report.summary;
   const counts = `${s.errors} error${s.errors === 1 ? "" : "s"}, ${s.warnings} warning${s.warnings === 1 ? "" : "s"}, ${s.info} info`;
@@ -58,7 +77,7 @@ function printHuman(io: Io, report: ValidationReport): void {
     : paint(io, "red", report.strict && s.errors === 0 ? "invalid (strict)" : "invalid");
   if (lines.length > 0) lines.push("");
   lines.push(`${verdict}: ${counts} in ${scope}`);
-  io.out(lines.join("\n"));
+  return lines.join("\n");
 }
 
 export default command;

@@ -13,9 +13,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BUILD_ID } from "../../model/version.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
-import { installFreshness } from "../../workspace/freshness.js";
+import { EXIT, KeelError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
-import { TreeWatcher } from "../../workspace/tree-watch.js";
+import { type TreeWatcher, watchProject } from "../../workspace/tree-watch.js";
 import { runCommandLine } from "../dispatch.js";
 import type { Io } from "../output.js";
 import {
@@ -42,8 +42,9 @@ export interface Daemon {
 }
 
 export async function startDaemon(root: string): Promise<Daemon> {
-  const watcher = new TreeWatcher(root, join(root, ".keel", "daemon-cookies"));
-  installFreshness(watcher);
+  const watcher = watchProject(root);
+  if (!watcher)
+    throw new KeelError("cannot watch the project", EXIT.unreadable, "check that .keel/ is writable");
   const socketPath = socketPathFor(root);
   rmSync(socketPath, { force: true }); // a socket left by a daemon that was killed
   const token = randomBytes(32).toString("hex");
@@ -94,7 +95,6 @@ export async function startDaemon(root: string): Promise<Daemon> {
       await new Promise<void>((r) => server.close(() => r()));
       await queue;
       watcher.close();
-      installFreshness(null);
       removeRecord(root, record);
       rmSync(socketPath, { force: true });
     },

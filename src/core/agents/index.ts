@@ -15,6 +15,7 @@ import {
 import { dirname, join, resolve } from "node:path";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { projectError, usageError } from "../../workspace/errors.js";
+import { noteLocalWrite } from "../../workspace/freshness.js";
 import { isWithin, realpathOrNull } from "../../workspace/paths.js";
 import { cutBlock, findBlock, renderBlock, separatorFor } from "./blocks.js";
 import {
@@ -120,6 +121,7 @@ class Project {
   /** Deletes `rel`, then each folder above it that is left empty, up to the project root. */
   delete(rel: string): void {
     const abs = this.path(rel);
+    noteLocalWrite();
     unlinkSync(abs);
     // `abs` is a real path (the file exists), so the walk stops at the project's real root.
     for (let dir = dirname(abs); dir !== this.real && isWithin(this.real, dir); dir = dirname(dir)) {

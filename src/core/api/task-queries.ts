@@ -2,9 +2,7 @@
 // @req TSK-5, SRF-10
 import { claimedKeys } from "../tasks/claim-ops.js";
 import {
-  buildGraph,
   type IsClaimed,
-  loadTasks,
   lookupTask,
   readyQueue,
   type TaskGraph,
@@ -13,6 +11,7 @@ import {
   takeOrder,
   taskView,
 } from "../tasks/index.js";
+import { loadTaskGraph } from "../tasks/load.js";
 
 /** The task graph's diagnostics as every answer shows them. */
 export function diagnosticsJson(graph: TaskGraph) {
@@ -29,7 +28,7 @@ export function diagnosticsJson(graph: TaskGraph) {
 /** `keel tasks list --json`: every task of the graph, in file order, with the graph's diagnostics. */
 export function taskListAnswer(
   root: string,
-  graph: TaskGraph = buildGraph(loadTasks(root)),
+  graph: TaskGraph = loadTaskGraph(root),
   isClaimed: IsClaimed = claimedKeys(root, new Date()),
 ) {
   return {
@@ -43,7 +42,7 @@ export function taskListAnswer(
 export function taskShowAnswer(
   root: string,
   ref: string,
-  graph: TaskGraph = buildGraph(loadTasks(root)),
+  graph: TaskGraph = loadTaskGraph(root),
   isClaimed: IsClaimed = claimedKeys(root, new Date()),
 ): { version: 1; task: TaskView } | { lookup: Exclude<TaskLookup, { found: string }> } {
   const l = lookupTask(graph, ref);

@@ -16,7 +16,8 @@ import {
   runClaimOp,
 } from "../tasks/claim-ops.js";
 import { type ClaimView, type Grant, parseDuration } from "../tasks/claims.js";
-import { buildGraph, loadTasks, readyQueue, type TaskGraph, takeOrder } from "../tasks/index.js";
+import { readyQueue, type TaskGraph, takeOrder } from "../tasks/index.js";
+import { loadTaskGraph } from "../tasks/load.js";
 import {
   checkTaskGates,
   gatesRefusal,
@@ -86,7 +87,7 @@ export async function writeTask(
   const now = new Date();
   let built: TaskGraph | null = null;
   const graph = (): TaskGraph => {
-    built ??= buildGraph(loadTasks(root));
+    built ??= loadTaskGraph(root);
     return built;
   };
   const key = (ref: string) => resolveTaskKey(graph(), ref, hints.list);

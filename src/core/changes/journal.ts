@@ -27,6 +27,7 @@ import { StateDb } from "../../store/state-db.js";
 import { removeStaleTemps, syncDir, writeFileAtomic } from "../../workspace/atomic.js";
 import { crashPoint } from "../../workspace/crash-point.js";
 import { EXIT, KeelError, projectError } from "../../workspace/errors.js";
+import { noteLocalWrite } from "../../workspace/freshness.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import { type AuditInput, appendEvent, listEvents } from "../audit/log.js";
 import type { AppliedResult } from "./apply.js";
@@ -119,6 +120,7 @@ export function rollForward(state: StateDb, root: string, journal: ApplyJournal,
   if (!seen.archived) {
     const to = join(root, journal.archive.to);
     mkdirSync(dirname(to), { recursive: true });
+    noteLocalWrite();
     renameSync(join(root, journal.archive.from), to);
   }
   crashPoint(CRASH_SCOPE);
@@ -132,6 +134,7 @@ export function rollForward(state: StateDb, root: string, journal: ApplyJournal,
  * journal's bytes gets its old bytes back. Files edited since are left alone. Returns the files restored.
  */
 export function rollBack(root: string, journal: ApplyJournal, seen: Inspection): string[] {
+  noteLocalWrite();
   if (seen.archived && !existsSync(join(root, journal.archive.from))) {
     renameSync(join(root, journal.archive.to), join(root, journal.archive.from));
   }

@@ -11,6 +11,7 @@ import { type Actor, actorLabel } from "../../workspace/actor.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import { KeelError, usageError } from "../../workspace/errors.js";
+import { noteLocalWrite } from "../../workspace/freshness.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import { appendEvent } from "../audit/log.js";
 import { enforce } from "../policy.js";
@@ -180,6 +181,7 @@ export function newChange(
         for (const [rel, text] of files) writeFileAtomic(join(project.root, rel), text);
       } catch (e) {
         // All or nothing: the folder did not exist before (checked under this lock), so none of it stays.
+        noteLocalWrite();
         rmSync(join(project.root, dir), { recursive: true, force: true });
         throw e;
       }

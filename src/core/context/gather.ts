@@ -21,7 +21,7 @@ import { type TaskFinding, taskFindings } from "../findings.js";
 import { loadProject } from "../project.js";
 import { type ClaimNote, Claims } from "../tasks/claims.js";
 import { defaultCoversByTasksFile, defaultCoversOf } from "../tasks/coverage.js";
-import { buildGraph, isDone, loadTasks, type TaskGraph, type TaskNode } from "../tasks/index.js";
+import { isDone, type TaskGraph, type TaskNode } from "../tasks/index.js";
 import { pathReferences, resolveInProject, resolveReference } from "./refs.js";
 
 /** Why something was left out of the pack. `budget` is decided by the trimmer; the rest here. */
@@ -142,10 +142,6 @@ const DESIGN_FILES = ["design.md", "proposal.md", "plan.md", "data-model.md"];
 const FEATURE_DESIGN_ROLES = ["design", "contract"] as const;
 /** Referenced files larger than this are named, not included: no budget would hold them. */
 export const MAX_REFERENCED_BYTES = 1024 * 1024;
-
-export function loadTaskGraph(root: string): TaskGraph {
-  return buildGraph(loadTasks(root));
-}
 
 function statusOf(graph: TaskGraph, key: string): string {
   return isDone(graph, key) ? "done" : (graph.nodes.get(key) as TaskNode).task.status;

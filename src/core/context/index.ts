@@ -6,14 +6,8 @@ import { loadConfig } from "../../workspace/config.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { securityPolicy } from "../scan/policy.js";
 import type { SanitizeAction } from "../scan/types.js";
-import { lookupTask, type TaskLookup } from "../tasks/index.js";
-import {
-  type ContextData,
-  type GatherOptions,
-  gatherContext,
-  loadTaskGraph,
-  type Omission,
-} from "./gather.js";
+import { loadTaskGraph, lookupTask, type TaskLookup } from "../tasks/index.js";
+import { type ContextData, type GatherOptions, gatherContext, type Omission } from "./gather.js";
 import { contextItems, renderFooter, type SectionKind } from "./render.js";
 import { sanitizeContext } from "./sanitize.js";
 import { loadTokenizer } from "./tokens.js";

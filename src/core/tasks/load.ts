@@ -11,10 +11,12 @@ import { type ParsedTask, type ParsedTaskFile, parseTasks, type TaskDiagnostic }
 import type { Layout } from "../../model/types.js";
 import { changeStamp } from "../../workspace/discover.js";
 import { FileMemo } from "../../workspace/file-memo.js";
+import { memoUntilChange } from "../../workspace/freshness.js";
 import { isWithin, realpathOrNull } from "../../workspace/paths.js";
 import { readSource } from "../../workspace/read.js";
 import { readLayouts } from "../../workspace/root.js";
 import { keelClosed } from "./claim-ops.js";
+import { buildGraph, type TaskGraph } from "./graph.js";
 
 /** The layout whose reader a task file needs. */
 export type TaskDialect = Layout;
@@ -74,7 +76,12 @@ export interface FoundTaskSource extends TaskSource {
  * Every tasks.md in the known locations, in a stable order. A folder or file reached through a symbolic link
  * is used only when its real location is inside the project (as discovery does).
  */
+/** The project's task files; a process with a watcher keeps the last walk until it sees a change. */
 export function findTaskSources(root: string): FoundTaskSource[] {
+  return memoUntilChange(root, "task-sources", () => walkTaskSources(root));
+}
+
+function walkTaskSources(root: string): FoundTaskSource[] {
   const rootReal = realpathOrNull(root) ?? root;
   const inside = (abs: string, entry: Dirent): boolean => {
     if (!entry.isSymbolicLink()) return true;
@@ -268,6 +275,17 @@ export function loadTasks(
     all.diagnostics.push(...one.diagnostics);
   }
   return withKeelClosed(root, all, closed);
+}
+
+/**
+ * The project's task graph. A process with a watcher keeps it until the watcher sees a change, unless a task's
+ * status comes from Keel's store rather than its file (Beads: see withKeelClosed), which the watcher cannot see.
+ * Shared then: callers read the graph and never change it.
+ */
+export function loadTaskGraph(root: string): TaskGraph {
+  const sources = findTaskSources(root);
+  if (!sources.every((s) => writesTasks(s.dialect))) return buildGraph(loadTasks(root, sources));
+  return memoUntilChange(root, "task-graph", () => buildGraph(loadTasks(root, sources)));
 }
 
 /** Whether Keel writes task state into this dialect's files (not into Beads': bd owns them). */

@@ -1,9 +1,12 @@
 // One traced project: the model, the task graph, the scan and the judged report, loaded once for whichever view
 // (`keel trace`, `drift`, `coverage`, `check`) asks.
 // @req TRC-11
+import { memoUntilChange } from "../../workspace/freshness.js";
+import { findProjectRoot } from "../../workspace/root.js";
 import { type LoadedProject, loadProject } from "../project.js";
-import { buildGraph, type TaskGraph } from "../tasks/graph.js";
-import { loadTasks } from "../tasks/load.js";
+import type { TaskGraph } from "../tasks/graph.js";
+import { loadTaskGraph } from "../tasks/load.js";
+import { evidenceStamp } from "../verify/evidence.js";
 import { buildTrace, type TraceReport } from "./report.js";
 import { scanRepository } from "./scan/index.js";
 
@@ -63,11 +66,22 @@ class Flight {
   }
 }
 
-async function traceNow(start: string, explicitRoot: boolean): Promise<TracedProject> {
+/**
+ * A process with a watcher keeps the last trace while it sees no change to the files (or git) and no new evidence
+ * is recorded. Shared then: callers read the trace and never change it.
+ */
+function traceNow(start: string, explicitRoot: boolean): Promise<TracedProject> {
+  const root = findProjectRoot(start, explicitRoot).root;
+  return memoUntilChange(root, `trace:${explicitRoot}:${start}:${evidenceStamp(root)}`, () =>
+    traceFresh(start, explicitRoot),
+  );
+}
+
+async function traceFresh(start: string, explicitRoot: boolean): Promise<TracedProject> {
   const project = loadProject(start, { explicitRoot });
   const root = project.project.root;
   const knownIds = project.specs.flatMap((s) => s.requirements.filter((r) => r.explicitId).map((r) => r.id));
   const scan = await scanRepository(root, { knownIds });
-  const graph = buildGraph(loadTasks(root));
+  const graph = loadTaskGraph(root);
   return { project, graph, report: buildTrace(root, project, scan, graph) };
 }

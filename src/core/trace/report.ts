@@ -5,8 +5,8 @@
 import { changedFiles } from "../../workspace/git-tree.js";
 import type { LoadedProject } from "../project.js";
 import { computeCoverage, defaultCoversByTasksFile } from "../tasks/coverage.js";
-import { buildGraph, findTask, isDone, type TaskGraph, type TaskNode } from "../tasks/graph.js";
-import { loadTasks } from "../tasks/load.js";
+import { findTask, isDone, type TaskGraph, type TaskNode } from "../tasks/graph.js";
+import { loadTaskGraph } from "../tasks/load.js";
 import { type Evidence, listEvidence } from "../verify/evidence.js";
 import { readAcks } from "./acks.js";
 import { linkTargets } from "./requirements.js";
@@ -74,7 +74,7 @@ export function buildTrace(
   root: string,
   project: LoadedProject,
   scan: ScanResult,
-  graph: TaskGraph = buildGraph(loadTasks(root)),
+  graph: TaskGraph = loadTaskGraph(root),
 ): TraceReport {
   const targets = linkTargets(project);
   const taskIds = new Set<string>();

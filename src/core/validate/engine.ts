@@ -98,15 +98,62 @@ export interface RunStats {
   files: number;
   parsed: number;
   cached: "result" | "files" | "none";
+  /** When the result is the one stored in the index: the stamp it was stored under (see keepAnswer). */
+  writtenAt: string | null;
+}
+
+/** A command's rendered answer, kept with the stored result it was rendered from. */
+export interface KeptAnswer {
+  code: number;
+  text: string;
+}
+
+/**
+ * The answer a command rendered for `key` from the stored result, when nothing changed since (the same check as
+ * the warm replay): printing it costs no parse of the result. `key` names everything else that shapes it.
+ */
+export function keptAnswer(project: ProjectRoot, config: KeelConfig, key: string): KeptAnswer | null {
+  let index: IndexDb;
+  try {
+    index = IndexDb.open(project.root);
+  } catch {
+    return null;
+  }
+  try {
+    const replayable = replayedStamp(index, project, signatureOf(project, config, loadSidecars(project)));
+    const kept = replayable === null ? null : index.keptForResult(key, replayable.writtenAt);
+    if (kept === null) return null;
+    const nl = kept.indexOf("\n");
+    return { code: Number(kept.slice(0, nl)), text: kept.slice(nl + 1) };
+  } finally {
+    index.close();
+  }
+}
+
+/** Keeps a rendered answer with the stored result `stats.writtenAt` names, for keptAnswer. */
+export function keepAnswer(project: ProjectRoot, stats: RunStats, key: string, answer: KeptAnswer): void {
+  if (stats.writtenAt === null) return;
+  try {
+    const index = IndexDb.open(project.root);
+    try {
+      index.keepForResult(key, stats.writtenAt, `${answer.code}\n${answer.text}`);
+    } finally {
+      index.close();
+    }
+  } catch {
+    // Locked past the timeout, or not writable: the answer is simply not kept.
+  }
+}
+
+function signatureOf(project: ProjectRoot, config: KeelConfig, sidecars: Sidecars): string {
+  return contentHash(JSON.stringify([ENGINE_VERSION, config, project.layouts, sidecars.signature]));
 }
 
 export function analyseProject(project: ProjectRoot, config: KeelConfig = loadConfig(project)): Analysis {
   // Each layout's files are walked only when the layout is present, so the layouts are part of the signature; the
   // side files' statuses change findings of specs whose files did not move, so they are part of it too.
   const sidecars = loadSidecars(project);
-  const configSignature = contentHash(
-    JSON.stringify([ENGINE_VERSION, config, project.layouts, sidecars.signature]),
-  );
+  const configSignature = signatureOf(project, config, sidecars);
   let index: IndexDb | null = null;
   try {
     index = IndexDb.open(project.root);
@@ -135,27 +182,42 @@ interface Tree {
  * the watcher has seen no change (the parsed result is then kept in memory as well).
  */
 function replay(index: IndexDb, project: ProjectRoot, configSignature: string): Analysis | null {
+  const replayable = replayedStamp(index, project, configSignature);
+  if (replayable === null) return null;
+  const { writtenAt, files } = replayable;
+  const generation = currentGeneration(project.root);
+  const stored = storedResult(index, project.root, `${writtenAt}:${configSignature}`, generation !== null);
+  if (!stored) return null;
+  return {
+    // Shared with later replays in a watched process: every caller reads a result, none changes it.
+    result: stored.result,
+    stats: { files, parsed: 0, cached: "result", writtenAt },
+    ownerOf: ownerLookup(() => JSON.parse(stored.idsText) as RequirementIds),
+  };
+}
+
+/**
+ * The stamp of the stored result and the files it covers when it can be replayed (same signature, nothing
+ * changed since), else null.
+ */
+function replayedStamp(
+  index: IndexDb,
+  project: ProjectRoot,
+  configSignature: string,
+): { writtenAt: string; files: number } | null {
   if (index.getMeta("config_signature") !== configSignature) return null;
   const writtenAt = index.getMeta("written_at") ?? "0";
   // A watcher that has seen nothing since this very result was last checked vouches for it (workspace/freshness.ts).
   const key = `validate:${writtenAt}`;
   const generation = currentGeneration(project.root);
-  let files = stillVerified(project.root, key);
-  if (files === null) {
-    const treeText = index.getMeta("tree");
-    if (!treeText) return null;
-    files = unchangedTree(JSON.parse(treeText) as Tree, project, Number(writtenAt) - RACY_WINDOW_MS);
-    if (files === null) return null;
-    markVerified(project.root, key, generation, files);
-  }
-  const stored = storedResult(index, project.root, `${key}:${configSignature}`, generation !== null);
-  if (!stored) return null;
-  return {
-    // Shared with later replays in a watched process: every caller reads a result, none changes it.
-    result: stored.result,
-    stats: { files, parsed: 0, cached: "result" },
-    ownerOf: ownerLookup(() => JSON.parse(stored.idsText) as RequirementIds),
-  };
+  const vouched = stillVerified(project.root, key);
+  if (vouched !== null) return { writtenAt, files: vouched };
+  const treeText = index.getMeta("tree");
+  if (!treeText) return null;
+  const files = unchangedTree(JSON.parse(treeText) as Tree, project, Number(writtenAt) - RACY_WINDOW_MS);
+  if (files === null) return null;
+  markVerified(project.root, key, generation, files);
+  return { writtenAt, files };
 }
 
 interface StoredResult {
@@ -454,7 +516,10 @@ function analyseAll(
     unread.sort(compareLocations);
     const result: FullResult = { items, projectFindings, requirements, unread };
 
+    /** Set when the result is stored and may be replayed: answers rendered from it may then be kept. */
+    let writtenAt: string | null = null;
     if (index) {
+      const stamp = String(Date.now());
       const present = new Set(discovery.files.map((f) => f.rel));
       const deletions = [...cached.keys()].filter((rel) => !present.has(rel));
       // A run that met unreadable paths or bad links is never replayed: fixing a link target elsewhere
@@ -473,15 +538,16 @@ function analyseAll(
           tree: tree ? JSON.stringify(tree) : "",
           result: JSON.stringify(result),
           requirement_ids: JSON.stringify(requirementIds),
-          written_at: String(Date.now()),
+          written_at: stamp,
         });
+        if (tree) writtenAt = stamp;
       } catch {
         // Another process holds the write lock past the timeout, or the disk is full: the result stands.
       }
     }
     return {
       result,
-      stats: { files: discovery.files.length, parsed, cached: index ? "files" : "none" },
+      stats: { files: discovery.files.length, parsed, cached: index ? "files" : "none", writtenAt },
       ownerOf: ownerLookup(() => requirementIds),
     };
   }

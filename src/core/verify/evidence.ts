@@ -197,6 +197,17 @@ function rows(db: Db, filter: EvidenceFilter): Evidence[] {
 }
 
 /** Evidence rows matching `filter`, newest first. */
+/** Names the evidence recorded so far: it changes whenever a row is added (rows are never edited). */
+export function evidenceStamp(root: string): string {
+  return read(root, "none", (db) => {
+    const row = db.prepare("SELECT COUNT(*) AS n, MAX(id) AS last FROM evidence").get() as {
+      n: number;
+      last: number;
+    };
+    return `${row.n}:${row.last}`;
+  });
+}
+
 export function listEvidence(root: string, filter: EvidenceFilter = {}): Evidence[] {
   return read(root, [], (db) => rows(db, filter));
 }

@@ -23,7 +23,8 @@ import { readSource } from "../../workspace/read.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { normaliseCommand } from "../analyze/gates.js";
 import { type LoadedProject, loadProject } from "../project.js";
-import { buildGraph, loadTasks, type TaskGraph, type TaskNode } from "../tasks/index.js";
+import type { TaskGraph, TaskNode } from "../tasks/index.js";
+import { loadTaskGraph } from "../tasks/load.js";
 import { lastVerifiedFingerprints, newestCommittedEvidence } from "./evidence.js";
 
 export type GateKind = "project" | "constitution" | "acceptance" | "task";
@@ -125,7 +126,7 @@ export function loadGateContext(start: string, options: GateContextOptions = {})
     changeRequirements,
     capabilities,
     graph: () => {
-      graph ??= buildGraph(loadTasks(project.root));
+      graph ??= loadTaskGraph(project.root);
       return graph;
     },
   };

@@ -12,6 +12,7 @@ import { discover } from "../src/workspace/discover.js";
 import { currentGeneration, installFreshness } from "../src/workspace/freshness.js";
 import { findProjectRoot } from "../src/workspace/root.js";
 import { type TreeWatcher, watchProject } from "../src/workspace/tree-watch.js";
+import { keel } from "./support/cli.js";
 import { writeFile } from "./support/files.js";
 import { httpRequest, startServe } from "./support/serve.js";
 
@@ -144,5 +145,43 @@ describe("keel serve's warm answers", () => {
     } finally {
       await served.stop();
     }
+  });
+});
+
+describe("keel serve's group commit", () => {
+  // @verifies DMN-7
+  it("grants each task once to 32 clients claiming at once, every grant audited and the chain whole", async () => {
+    const root = join(tmp, "claims");
+    const tasks = Array.from({ length: 90 }, (_, i) => `- [ ] ${i + 1}. Task number ${i + 1}`).join("\n");
+    writeFile(root, "keel/specs/pay/spec.md", SPEC("Record payments"));
+    writeFile(root, "keel/specs/pay/tasks.md", `# Tasks\n\n${tasks}\n`);
+    const served = await startServe(root);
+    const granted: Array<{ taskId: string; token: number }> = [];
+    try {
+      const claimer = async (): Promise<void> => {
+        for (;;) {
+          const r = await httpRequest(served.port, "POST", "/api/tasks/claim-next", {
+            body: JSON.stringify({ ttl: "1h" }),
+            headers: { "content-type": "application/json" },
+          });
+          expect(r.status, r.text).toBe(200);
+          if (r.json.result === null) return;
+          granted.push(r.json.result);
+        }
+      };
+      await Promise.all(Array.from({ length: 32 }, claimer));
+    } finally {
+      await served.stop();
+    }
+    expect(granted).toHaveLength(90);
+    expect(new Set(granted.map((g) => g.taskId)).size).toBe(90);
+    // Fencing tokens are one sequence across the groups: each grant's is new.
+    expect(new Set(granted.map((g) => g.token)).size).toBe(90);
+    const verified = keel(root, "audit", "verify", "--json");
+    expect(verified.code, verified.stdout).toBe(0);
+    const report = JSON.parse(verified.stdout);
+    expect(report.ok).toBe(true);
+    const audit = JSON.parse(keel(root, "audit", "log", "--json", "--action", "task.claim").stdout);
+    expect(audit.events ?? audit).toHaveLength(90);
   });
 });

@@ -14,6 +14,7 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EventFeed, type LiveEvent } from "../core/live/events.js";
+import { installClaimBatching } from "../core/tasks/claim-batch.js";
 import type { ToolGroup } from "../mcp/tool-groups.js";
 import { type PlanSpawner, triggerWarnings } from "../run/triggers/index.js";
 import { storeErrorOf } from "../store/guard.js";
@@ -65,6 +66,8 @@ function allowedHosts(port: number, bound: string, extra: string[]): Set<string>
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // The model stays warm between requests while this watcher sees no change (workspace/freshness.ts).
   const watcher = watchProject(opts.root);
+  // Claims from many clients commit together, one transaction and one flush per group (core/tasks/claim-batch.ts).
+  installClaimBatching(opts.root);
   const feed = new EventFeed(opts.root, { drift: true });
   const sse = new Set<ServerResponse>();
   let boundPort = opts.port;
@@ -260,6 +263,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         feed.close();
         gate.close();
         watcher?.close();
+        installClaimBatching(null);
         void sessions?.then((s) => s.close());
         for (const res of sse) res.end();
         server.close(() => resolve());

@@ -241,6 +241,8 @@ export class StateDb {
   private depth = 0;
   private readonly afterCommitHooks: Array<() => void> = [];
   private readonly beforeCommitHooks: Array<() => void> = [];
+  /** Which hooks were registered with beforeCommitOnce, by key (a rolled-back part's hooks are gone from both). */
+  private readonly onceKeys: Array<{ key: object; hook: () => void }> = [];
 
   /** A view over a connection opened read-only elsewhere (the context pack): it reads, and refuses to write. */
   static readOnlyView(db: Database, path: string): StateDb {
@@ -299,7 +301,10 @@ export class StateDb {
           // Checked under the lock: the file may have been replaced while this process waited for it.
           this.assertUnchanged();
           const result = fn();
-          if (this.depth === 1) for (const hook of this.beforeCommitHooks.splice(0)) hook();
+          if (this.depth === 1) {
+            this.onceKeys.length = 0;
+            for (const hook of this.beforeCommitHooks.splice(0)) hook();
+          }
           return result;
         })
         .immediate();
@@ -307,7 +312,10 @@ export class StateDb {
       return result;
     } catch (e) {
       this.beforeCommitHooks.length = mark;
-      if (outermost) this.afterCommitHooks.length = 0;
+      if (outermost) {
+        this.afterCommitHooks.length = 0;
+        this.onceKeys.length = 0;
+      }
       throw e;
     } finally {
       this.depth--;
@@ -329,6 +337,22 @@ export class StateDb {
   beforeCommit(hook: () => void): void {
     if (this.depth === 0) hook();
     else this.beforeCommitHooks.push(hook);
+  }
+
+  /**
+   * As beforeCommit, but once per transaction for `key`: a later call with the same key, in the same outermost
+   * transaction, adds nothing. One hook then does the work of every part of the transaction (the audit segment
+   * is written and flushed once for a whole group of claims: group commit).
+   */
+  beforeCommitOnce(key: object, hook: () => void): void {
+    if (this.depth === 0) {
+      hook();
+      return;
+    }
+    const live = this.onceKeys.find((k) => k.key === key && this.beforeCommitHooks.includes(k.hook));
+    if (live) return;
+    this.onceKeys.push({ key, hook });
+    this.beforeCommitHooks.push(hook);
   }
 }
 

@@ -14,7 +14,7 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, sep } from "node:path";
 import { crashPoint } from "./crash-point.js";
 import { noteLocalWrite } from "./freshness.js";
 import { pidAlive } from "./process.js";
@@ -32,7 +32,8 @@ export interface AtomicOptions {
 const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
 
 export function writeFileAtomic(path: string, data: string | Buffer, options: AtomicOptions = {}): void {
-  noteLocalWrite();
+  // Keel's own state (`.keel/`: caches, journals) is not the project's files: it changes nothing kept in memory.
+  if (!path.includes(`${sep}.keel${sep}`)) noteLocalWrite();
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   // Random, not only the pid: worker threads share it, and two writes within one millisecond would collide.

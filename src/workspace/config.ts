@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { isMap, parseDocument } from "yaml";
 import type { Severity } from "../model/types.js";
 import { KeelError, projectError } from "./errors.js";
+import { memoUntilChange } from "./freshness.js";
 import { isWithin } from "./paths.js";
 import { decodeSource } from "./read.js";
 import { IMPORTABLE, type ProjectRoot } from "./root.js";
@@ -175,7 +176,15 @@ export function defaultConfig(): KeelConfig {
 }
 
 // @req VAL-18
+/**
+ * The project's keel.yaml, checked; a process with a watcher keeps the parsed file until the watcher sees a change
+ * (each caller gets its own copy: small, and some adjust theirs).
+ */
 export function loadConfig(project: ProjectRoot): KeelConfig {
+  return structuredClone(memoUntilChange(project.root, "config", () => readConfig(project)));
+}
+
+function readConfig(project: ProjectRoot): KeelConfig {
   const path = join(project.root, CONFIG_FILE);
   if (!existsSync(path)) return defaultConfig();
   const at = { file: CONFIG_FILE, line: 1, col: 1 };

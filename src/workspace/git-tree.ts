@@ -34,8 +34,13 @@ export function isGitRepo(root: string): boolean {
   return git(root, ["rev-parse", "--is-inside-work-tree"])?.trim() === "true";
 }
 
+/** The commit checked out; a process with a watcher keeps it until the watcher sees a change (`.git` included). */
 export function headCommit(root: string): string | null {
-  return git(root, ["rev-parse", "--verify", "-q", "HEAD"])?.trim() || null;
+  return memoUntilChange(
+    root,
+    "head",
+    () => git(root, ["rev-parse", "--verify", "-q", "HEAD"])?.trim() || null,
+  );
 }
 
 /** The empty tree's ID in this repository's hash (sha1 or sha256): the base of a repository with no commit. */

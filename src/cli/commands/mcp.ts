@@ -1,5 +1,6 @@
 // `keel mcp [--as kind:name] [--tools groups]`: the MCP server over stdio (src/mcp/). The SDK is loaded here
 // only, so other commands never pay for it. Logs go to stderr: stdout carries the protocol.
+import { installClaimBatching } from "../../core/tasks/claim-batch.js";
 import { parseToolGroups } from "../../mcp/tool-groups.js";
 import { parseActor } from "../../workspace/actor.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
@@ -33,6 +34,7 @@ const command: Command = {
     const server = createServer({ root: global.root, cwd: global.cwd, actor }, { tools });
     // The model stays warm between calls while this watcher sees no change (workspace/freshness.ts).
     const watcher = watchedRoot(global.root ?? global.cwd, global.root !== null);
+    if (watcher) installClaimBatching(watcher.root);
     const transport = new StdioServerTransport();
     const closed = new Promise<void>((resolve) => {
       transport.onclose = resolve;
@@ -42,6 +44,7 @@ const command: Command = {
     await closed;
     await server.close();
     watcher?.close();
+    installClaimBatching(null);
     return EXIT.ok;
   },
 };

@@ -7,6 +7,7 @@
 import { type Actor, actorLabel } from "../../workspace/actor.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import { treeState } from "../../workspace/git-tree.js";
+import { runClaimOpGrouped } from "../tasks/claim-batch.js";
 import {
   type ClaimOp,
   type GateOverride,
@@ -145,7 +146,7 @@ export async function writeTask(
       break;
     }
   }
-  const result = runClaimOp(root, (k) => graph().nodes.get(k)?.task, op, now, actor);
+  const result = await runClaimOpGrouped(root, (k) => graph().nodes.get(k)?.task, op, now, actor);
   const answer: TaskWriteAnswer = {
     version: 1,
     result,

@@ -114,7 +114,8 @@ export function appendEvent(
   const event: AuditEvent = { ...base, hash: eventHash(base) };
   const row = rowOfEvent(event);
   insertEvent(state, row);
-  state.beforeCommit(() => writeToSegment(state, projectRoot, storeId, row));
+  // Once per transaction: the hook writes every event the transaction committed, from the first one on.
+  state.beforeCommitOnce(SEGMENT_WRITE, () => writeToSegment(state, projectRoot, storeId, row.seq));
   return event;
 }
 
@@ -167,21 +168,26 @@ function refuseIfBehindSegment(projectRoot: string, storeId: string, lastSeq: nu
  * checked out with an older copy of it, or a copy cut short): every version of a segment is then a prefix of
  * the store's log, so any two of them, on any branches, agree where they overlap.
  */
-function writeToSegment(state: StateDb, projectRoot: string, storeId: string, row: EventRow): void {
+/** The key of the one segment write of a transaction (StateDb.beforeCommitOnce). */
+const SEGMENT_WRITE = {};
+
+/**
+ * Appends to the segment, in one write and one flush, every event of the transaction (`first` on: the rows of a
+ * part rolled back are gone from the table, and its seqs taken again), preceded by any committed events the segment
+ * lacks.
+ */
+function writeToSegment(state: StateDb, projectRoot: string, storeId: string, first: number): void {
   const path = segmentPath(projectRoot, storeId);
   const tail = readSegmentTail(path);
   const empty = tail === null || tail.size === tail.tornBytes;
   // A last line that is not an event (edited by hand) says nothing of where the segment ends: left for verify.
-  const recorded = empty ? 0 : (tail.last?.seq ?? row.seq - 1);
-  const missing =
-    recorded < row.seq - 1
-      ? (state.db
-          .prepare("SELECT * FROM events WHERE seq > ? AND seq < ? ORDER BY seq")
-          .all(recorded, row.seq) as EventRow[])
-      : [];
-  const text = [...missing, row].map((r) => segmentLine(eventOfRow(r))).join("");
-  // Until the commit, the line is only pending: a writer killed before it commits leaves a marker saying so.
-  markPending(projectRoot, path, row.seq - 1);
+  const recorded = empty ? 0 : (tail.last?.seq ?? first - 1);
+  const rows = state.db
+    .prepare("SELECT * FROM events WHERE seq > ? ORDER BY seq")
+    .all(Math.min(recorded, first - 1)) as EventRow[];
+  const text = rows.map((r) => segmentLine(eventOfRow(r))).join("");
+  // Until the commit, the lines are only pending: a writer killed before it commits leaves a marker saying so.
+  markPending(projectRoot, path, first - 1);
   appendSegment(path, text, tail?.tornBytes ?? 0);
   crashPoint("audit");
   state.afterCommit(() => clearPending(projectRoot));

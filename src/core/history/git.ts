@@ -73,9 +73,30 @@ export interface Blob {
   text: string;
 }
 
+/**
+ * Files at commits this process read, by folder, path and commit ID: a commit's content never changes, so these
+ * are kept without any check (a long-lived server reads the same specs at the same commits for every trace).
+ */
+const atCommits = new Map<string, Blob | null>();
+const KEPT_BLOBS = 4096;
+const COMMIT_ID = /^[0-9a-f]{40,64}$/;
+
 /** The content of `path` (relative to `cwd`) at each revision, or null where it does not exist. */
 export function fileAtRevisions(cwd: string, path: string, revisions: string[]): Array<Blob | null> {
   if (revisions.length === 0) return [];
+  const key = (rev: string) => `${cwd}\0${path}\0${rev}`;
+  // Only commit IDs are kept: a name like HEAD moves.
+  if (revisions.every((rev) => COMMIT_ID.test(rev) && atCommits.has(key(rev))))
+    return revisions.map((rev) => atCommits.get(key(rev)) ?? null);
+  const read = readAtRevisions(cwd, path, revisions);
+  if (atCommits.size > KEPT_BLOBS) atCommits.clear();
+  revisions.forEach((rev, i) => {
+    if (COMMIT_ID.test(rev)) atCommits.set(key(rev), read[i] ?? null);
+  });
+  return read;
+}
+
+function readAtRevisions(cwd: string, path: string, revisions: string[]): Array<Blob | null> {
   const rel = path.startsWith("./") ? path : `./${path}`;
   const r = git(cwd, ["cat-file", "--batch"], revisions.map((rev) => `${rev}:${rel}\n`).join(""));
   if (r.status !== 0) {

@@ -132,10 +132,6 @@ export class EventFeed {
     await Promise.all(ready);
     this.lastSeq = this.currentSeq();
     this.poll = setInterval(() => this.tail(), AUDIT_POLL_MS);
-    if (this.options.drift) {
-      this.drift = new DriftWatch(this.root, (e) => this.emit(e));
-      this.drift.start();
-    }
   }
 
   subscribe(listener: Listener, lastEventId: number | null): () => void {
@@ -144,6 +140,12 @@ export class EventFeed {
       if (db) for (const e of this.since(db, lastEventId, this.lastSeq)) for (const ev of e) listener(ev);
     }
     if (this.lastDriftCheck) listener(this.lastDriftCheck);
+    // Drift is judged for subscribers only: the first one takes the baseline (a trace of the whole project),
+    // which a server with none never pays for, nor makes its first requests wait behind.
+    if (this.options.drift && !this.drift) {
+      this.drift = new DriftWatch(this.root, (e) => this.emit(e));
+      this.drift.start();
+    }
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

@@ -14,7 +14,6 @@ import {
   holdsClaim,
   refuseOverride,
   resolveTaskKey,
-  runClaimOp,
 } from "../tasks/claim-ops.js";
 import { type ClaimView, type Grant, parseDuration } from "../tasks/claims.js";
 import { readyQueue, type TaskGraph, takeOrder } from "../tasks/index.js";

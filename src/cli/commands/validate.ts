@@ -1,6 +1,6 @@
 import { relative } from "node:path";
-import { analyseProject, keepAnswer, keptAnswer } from "../../core/validate/engine.js";
 import { compareFindings } from "../../core/validate/finding.js";
+import { keepAnswer, keptAnswer } from "../../core/validate/replay.js";
 import { buildReport, PROFILES, type Profile, type ValidationReport } from "../../core/validate/report.js";
 import { resolveTarget } from "../../core/validate/target.js";
 import { loadConfig } from "../../workspace/config.js";
@@ -17,7 +17,7 @@ const command: Command = {
   name: "validate",
   summary: "check specs and changes; exit 1 on errors (or warnings with --strict)",
   usage: USAGE,
-  run({ io, global, argv }) {
+  async run({ io, global, argv }) {
     const { values, positionals } = parseFlags(
       argv,
       { strict: { type: "boolean" }, profile: { type: "string" } },
@@ -48,6 +48,8 @@ const command: Command = {
       io.out(kept.text);
       return kept.code as ExitCode;
     }
+    // Loaded only now: the analysis is most of the code, and a kept answer needs none of it.
+    const { analyseProject } = await import("../../core/validate/engine.js");
     const { result, ownerOf, stats } = analyseProject(project, config);
     const report = buildReport(result, {
       strict: values.strict ?? config.validate.strict,

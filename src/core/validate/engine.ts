@@ -5,25 +5,17 @@
 // and replays the stored result. A warm run with some files changed re-parses only those files.
 // @req IDX-2, IDX-3
 
-import { readdirSync, statSync } from "node:fs";
-import { join, sep } from "node:path";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { type ChangeSources, parseChange, type SourceFile } from "../../format/change.js";
 import { parseSpecOf } from "../../format/layouts/index.js";
-import { contentHash } from "../../model/fingerprint.js";
 import { derivedRequirementId } from "../../model/ids.js";
 import type { Change, Finding, RequirementStatus, Spec } from "../../model/types.js";
-import { BUILD_ID } from "../../model/version.js";
 import { IndexDb, type IndexedFile } from "../../store/index-db.js";
 import { type KeelConfig, loadConfig } from "../../workspace/config.js";
-import {
-  changeStamp,
-  type Discovery,
-  discover,
-  RACY_WINDOW_MS,
-  type SourceEntry,
-} from "../../workspace/discover.js";
+import { type Discovery, discover, RACY_WINDOW_MS, type SourceEntry } from "../../workspace/discover.js";
 import { projectFiles } from "../../workspace/files.js";
-import { currentGeneration, markVerified, stillVerified } from "../../workspace/freshness.js";
+import { currentGeneration } from "../../workspace/freshness.js";
 import { readSource } from "../../workspace/read.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import { loadSidecars, type Sidecars, sidecarFile } from "../../workspace/sidecars.js";
@@ -38,6 +30,7 @@ import { analyseEntries, type Payload, type WorkItem } from "./analyse-file.js";
 import { compareFindings, finding, fromDiagnostic, unreadableFinding } from "./finding.js";
 import { clarificationAfterPlan } from "./layout-rules.js";
 import { openspecChangeRules, openspecTaskRules } from "./openspec-rules.js";
+import { ENGINE_VERSION, replayedStamp, signatureOf, type Tree } from "./replay.js";
 import {
   requirementParts,
   type SecurityScanner,
@@ -47,8 +40,6 @@ import {
 } from "./security-rules.js";
 import { type ChangePlan, taskRules } from "./task-rules.js";
 import { type ChangeTouch, crossFileRules, type RequirementSummary } from "./xref.js";
-
-const ENGINE_VERSION = `${BUILD_ID}/1`;
 
 export interface ItemVerdict {
   id: string;
@@ -102,53 +93,6 @@ export interface RunStats {
   writtenAt: string | null;
 }
 
-/** A command's rendered answer, kept with the stored result it was rendered from. */
-export interface KeptAnswer {
-  code: number;
-  text: string;
-}
-
-/**
- * The answer a command rendered for `key` from the stored result, when nothing changed since (the same check as
- * the warm replay): printing it costs no parse of the result. `key` names everything else that shapes it.
- */
-export function keptAnswer(project: ProjectRoot, config: KeelConfig, key: string): KeptAnswer | null {
-  let index: IndexDb;
-  try {
-    index = IndexDb.open(project.root);
-  } catch {
-    return null;
-  }
-  try {
-    const replayable = replayedStamp(index, project, signatureOf(project, config, loadSidecars(project)));
-    const kept = replayable === null ? null : index.keptForResult(key, replayable.writtenAt);
-    if (kept === null) return null;
-    const nl = kept.indexOf("\n");
-    return { code: Number(kept.slice(0, nl)), text: kept.slice(nl + 1) };
-  } finally {
-    index.close();
-  }
-}
-
-/** Keeps a rendered answer with the stored result `stats.writtenAt` names, for keptAnswer. */
-export function keepAnswer(project: ProjectRoot, stats: RunStats, key: string, answer: KeptAnswer): void {
-  if (stats.writtenAt === null) return;
-  try {
-    const index = IndexDb.open(project.root);
-    try {
-      index.keepForResult(key, stats.writtenAt, `${answer.code}\n${answer.text}`);
-    } finally {
-      index.close();
-    }
-  } catch {
-    // Locked past the timeout, or not writable: the answer is simply not kept.
-  }
-}
-
-function signatureOf(project: ProjectRoot, config: KeelConfig, sidecars: Sidecars): string {
-  return contentHash(JSON.stringify([ENGINE_VERSION, config, project.layouts, sidecars.signature]));
-}
-
 export function analyseProject(project: ProjectRoot, config: KeelConfig = loadConfig(project)): Analysis {
   // Each layout's files are walked only when the layout is present, so the layouts are part of the signature; the
   // side files' statuses change findings of specs whose files did not move, so they are part of it too.
@@ -167,11 +111,6 @@ export function analyseProject(project: ProjectRoot, config: KeelConfig = loadCo
   } finally {
     index?.close();
   }
-}
-
-interface Tree {
-  dirs: Array<[string, number]>;
-  files: Array<[string, number, number]>;
 }
 
 // @req IDX-6
@@ -196,30 +135,6 @@ function replay(index: IndexDb, project: ProjectRoot, configSignature: string): 
   };
 }
 
-/**
- * The stamp of the stored result and the files it covers when it can be replayed (same signature, nothing
- * changed since), else null.
- */
-function replayedStamp(
-  index: IndexDb,
-  project: ProjectRoot,
-  configSignature: string,
-): { writtenAt: string; files: number } | null {
-  if (index.getMeta("config_signature") !== configSignature) return null;
-  const writtenAt = index.getMeta("written_at") ?? "0";
-  // A watcher that has seen nothing since this very result was last checked vouches for it (workspace/freshness.ts).
-  const key = `validate:${writtenAt}`;
-  const generation = currentGeneration(project.root);
-  const vouched = stillVerified(project.root, key);
-  if (vouched !== null) return { writtenAt, files: vouched };
-  const treeText = index.getMeta("tree");
-  if (!treeText) return null;
-  const files = unchangedTree(JSON.parse(treeText) as Tree, project, Number(writtenAt) - RACY_WINDOW_MS);
-  if (files === null) return null;
-  markVerified(project.root, key, generation, files);
-  return { writtenAt, files };
-}
-
 interface StoredResult {
   result: FullResult;
   idsText: string;
@@ -240,27 +155,6 @@ function storedResult(index: IndexDb, root: string, key: string, keep: boolean):
   };
   if (keep) keptResults.set(root, { key, stored });
   return stored;
-}
-
-/**
- * The number of files in `tree` when no folder or file in it has changed (by change stamp and size, and none is
- * recent enough to have changed within the file system's timestamp granularity); otherwise null.
- */
-function unchangedTree(tree: Tree, project: ProjectRoot, trusted: number): number | null {
-  // Plain concatenation: `rel` is already normalised (forward slashes, no `..`), and path.join over
-  // 20,000 entries is a measurable part of a warm run.
-  const prefix = `${project.root}${sep}`;
-  for (const [rel, mtimeMs] of tree.dirs) {
-    if (mtimeMs >= trusted) return null;
-    const st = statSync(rel === "" ? project.root : prefix + rel, { throwIfNoEntry: false });
-    if (!st || changeStamp(st) !== mtimeMs) return null;
-  }
-  for (const [rel, size, mtimeMs] of tree.files) {
-    if (mtimeMs >= trusted) return null;
-    const st = statSync(prefix + rel, { throwIfNoEntry: false });
-    if (!st || st.size !== size || changeStamp(st) !== mtimeMs) return null;
-  }
-  return tree.files.length;
 }
 
 // @req OSC-5

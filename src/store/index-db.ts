@@ -2,9 +2,10 @@
 // WAL mode lets several Keel processes read while one refreshes; a corrupt or foreign file is
 // discarded and rebuilt rather than reported, because everything in it can be recomputed.
 // @req IDX-1, IDX-4, IDX-5
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
+import { currentGeneration } from "../workspace/freshness.js";
 import { QUERY_SCHEMA_SQL } from "./query-index.js";
 import { openDatabase } from "./sqlite.js";
 
@@ -26,10 +27,33 @@ export interface IndexedFile {
 type Database = BetterSqlite3.Database;
 
 export class IndexDb {
+  /** Kept open for the life of the process (see open): close() leaves it open. */
+  private kept = false;
+
   private constructor(readonly db: Database) {}
 
   // @req OSC-7
+  /**
+   * Opens the project's index. A long-lived process (one with a watcher: workspace/freshness.ts) keeps one
+   * connection per project open for every caller, and opens anew only when the file was replaced or removed.
+   */
   static open(projectRoot: string): IndexDb {
+    if (currentGeneration(projectRoot) === null) return IndexDb.openFile(projectRoot);
+    const path = join(projectRoot, STATE_DIR, INDEX_FILE);
+    const held = keptOpen.get(projectRoot);
+    const ino = statSync(path, { throwIfNoEntry: false })?.ino;
+    if (held && held.ino === ino && held.index.db.open) return held.index;
+    if (held) {
+      held.index.kept = false;
+      held.index.close();
+    }
+    const index = IndexDb.openFile(projectRoot);
+    index.kept = true;
+    keptOpen.set(projectRoot, { index, ino: statSync(path).ino });
+    return index;
+  }
+
+  private static openFile(projectRoot: string): IndexDb {
     const dir = join(projectRoot, STATE_DIR);
     mkdirSync(dir, { recursive: true });
     const path = join(dir, INDEX_FILE);
@@ -54,7 +78,7 @@ export class IndexDb {
   }
 
   close(): void {
-    this.db.close();
+    if (!this.kept) this.db.close();
   }
 
   files(): Map<string, IndexedFile> {
@@ -123,6 +147,9 @@ export class IndexDb {
     return value?.startsWith(prefix) ? value.slice(prefix.length) : null;
   }
 }
+
+/** The connections a long-lived process keeps, by project, with the inode of the file they read. */
+const keptOpen = new Map<string, { index: IndexDb; ino: number }>();
 
 function openAndMigrate(path: string): Database {
   return openDatabase(path, 10_000, (db) => {

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { EXIT, KeelError } from "../workspace/errors.js";
+import { currentGeneration } from "../workspace/freshness.js";
 import { establishIdentity, stateExisted } from "./anchor.js";
 import {
   assertKeelSchema,
@@ -229,6 +230,9 @@ export interface OpenOptions {
   storeId?: string;
 }
 
+/** The connections a long-lived process keeps, by project (see StateDb.open). */
+const keptOpen = new Map<string, StateDb>();
+
 export class StateDb {
   private constructor(
     readonly db: Database,
@@ -249,7 +253,34 @@ export class StateDb {
     return new StateDb(db, path, identityOf(path), false);
   }
 
+  /**
+   * Opens the project's store. A long-lived process (one with a watcher: workspace/freshness.ts) keeps one
+   * connection per project for every caller, as `keel run` shares one between its workers (every operation is
+   * synchronous, so they never interleave); it opens anew, as every call would, once the file is not the one the
+   * kept connection reads.
+   */
   static open(projectRoot: string, options: OpenOptions = {}): StateDb {
+    const keep = currentGeneration(projectRoot) !== null && Object.keys(options).length === 0;
+    if (!keep) return StateDb.openFile(projectRoot, options);
+    const held = keptOpen.get(projectRoot);
+    if (held?.db.open && held.depth === 0 && held.identity && sameFile(held.identity, identityOf(held.path)))
+      return held;
+    if (held && held.depth === 0) {
+      keptOpen.delete(projectRoot);
+      held.kept = false;
+      held.close();
+    }
+    const opened = StateDb.openFile(projectRoot, options);
+    if (held && held.depth > 0) return opened; // inside a transaction of the kept one: a connection of its own
+    opened.kept = true;
+    keptOpen.set(projectRoot, opened);
+    return opened;
+  }
+
+  /** Kept open for the life of the process (see open): close() leaves it open. */
+  private kept = false;
+
+  private static openFile(projectRoot: string, options: OpenOptions): StateDb {
     const dir = join(projectRoot, STATE_DIR);
     const path = join(dir, STATE_FILE);
     if (inspectStoreFile(path) === "missing") {
@@ -274,7 +305,7 @@ export class StateDb {
   }
 
   close(): void {
-    this.db.close();
+    if (!this.kept) this.db.close();
   }
 
   /**

@@ -10,9 +10,10 @@ import { BUILD_ID } from "../../model/version.js";
 import { STATE_DIR } from "../../store/index-db.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { RACY_WINDOW_MS } from "../../workspace/discover.js";
+import { currentGeneration, memoUntilChange } from "../../workspace/freshness.js";
 import { keelClosed } from "./claim-ops.js";
 import { buildGraph, type IsClaimed, ready } from "./graph.js";
-import { type FoundTaskSource, findTaskSources, loadTasks, writesTasks } from "./load.js";
+import { type FoundTaskSource, findTaskSources, loadTaskGraph, loadTasks, writesTasks } from "./load.js";
 import { type TaskView, taskView } from "./view.js";
 
 const CACHE_FILE = "tasks-ready.json";
@@ -68,6 +69,14 @@ function readyViews(root: string): TaskView[] {
   // Stat before reading: a file that changes after its stat is recorded with the older stamp, so the next
   // run sees the difference and rebuilds.
   const sources = findTaskSources(root);
+  // A process with a watcher needs neither stamps nor the racy window (which, while agents tick checkboxes, would
+  // make every call rebuild): it keeps the queue until the watcher sees a change. Not for a status kept in
+  // Keel's store (Beads), which the watcher cannot see.
+  if (currentGeneration(root) !== null && sources.every((s) => writesTasks(s.dialect)))
+    return memoUntilChange(root, "ready-views", () => {
+      const graph = loadTaskGraph(root);
+      return ready(graph).map((k) => taskView(graph, k));
+    });
   // Read once, for the signature and for the graph (loadTasks would read it again).
   const closed = sources.some((s) => !writesTasks(s.dialect)) ? keelClosed(root) : undefined;
   const files = signature(sources, closed);

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { STATE_DIR } from "../../store/index-db.js";
 import { sqliteDriver } from "../../store/sqlite.js";
-import { STATE_FILE, type StateDb } from "../../store/state-db.js";
+import { STATE_FILE, StateDb } from "../../store/state-db.js";
+import { currentGeneration } from "../../workspace/freshness.js";
 import type { TreeState } from "../../workspace/git-tree.js";
 import type { GateKind } from "./gates.js";
 
@@ -144,6 +145,15 @@ type Db = BetterSqlite3.Database;
 function read<T>(root: string, fallback: T, fn: (db: Db) => T): T {
   const path = join(root, STATE_DIR, STATE_FILE);
   if (!existsSync(path)) return fallback;
+  // A long-lived process reads on the connection it keeps open (StateDb.open) rather than opening one per read.
+  if (currentGeneration(root) !== null) {
+    const state = StateDb.open(root);
+    try {
+      return fn(state.db);
+    } finally {
+      state.close();
+    }
+  }
   const Driver = sqliteDriver();
   const db = new Driver(path, { readonly: true, fileMustExist: true, timeout: 10_000 });
   try {

@@ -15,7 +15,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, keel, type Run } from "./support/cli.js";
+import { CLI, keel, keelWith, type Run } from "./support/cli.js";
 import { writeFiles } from "./support/files.js";
 
 function json(run: Run): Record<string, unknown> {
@@ -441,6 +441,30 @@ describe("the index", () => {
     expect(warm.code).toBe(cold.code);
     rmSync(join(root, ".keel"), { recursive: true });
     expect(keel(root, "validate", "--json").stdout).toBe(cold.stdout);
+  });
+
+  // @verifies IDX-6
+  it("keeps each rendered answer apart, and each is what a run without the index prints", () => {
+    const root = project(ERRORS);
+    const settled = { KEEL_RACY_WINDOW_MS: "0" };
+    const variants = [
+      ["validate", "--json"],
+      ["validate"],
+      ["validate", "--strict", "--json"],
+      ["validate", "--profile", "openspec"],
+      ["validate", "AUTH-1", "--json"],
+    ];
+    // Each twice: the second answer is the kept one.
+    const warm = variants.map((argv) => {
+      keelWith(settled, root, ...argv);
+      return keelWith(settled, root, ...argv);
+    });
+    expect(new Set(warm.map((r) => r.stdout)).size).toBe(variants.length);
+    variants.forEach((argv, i) => {
+      rmSync(join(root, ".keel"), { recursive: true, force: true });
+      const fresh = keelWith(settled, root, ...argv);
+      expect({ argv, ...warm[i] }).toEqual({ argv, ...fresh });
+    });
   });
 
   // @verifies IDX-4

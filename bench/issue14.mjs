@@ -83,7 +83,14 @@ export function speedFigures(rows, serve, corpusLabel) {
     );
     add("  their p99", ms(l.overall.p99), `< ${t.mcpP99Ms} ms`, l.overall.p99 < t.mcpP99Ms);
     const req = l.byOp.keel_requirement;
-    if (req) add("  keel_requirement p50", ms(req.p50), "-", true);
+    if (req)
+      out.push({
+        figure: "  keel_requirement p50",
+        measured: ms(req.p50),
+        target: "-",
+        peer: "",
+        verdict: "info",
+      });
   }
   if (serve?.claims) {
     const c = serve.claims;

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { currentGeneration } from "../workspace/freshness.js";
 import { QUERY_SCHEMA_SQL } from "./query-index.js";
-import { openDatabase } from "./sqlite.js";
+import { openDatabase, reuseStatements } from "./sqlite.js";
 
 /** Bump when the tables or the payload format change; an index of another version is rebuilt. */
 export const INDEX_SCHEMA_VERSION = 5;
@@ -49,6 +49,7 @@ export class IndexDb {
     }
     const index = IndexDb.openFile(projectRoot);
     index.kept = true;
+    reuseStatements(index.db);
     keptOpen.set(projectRoot, { index, ino: statSync(path).ino });
     return index;
   }

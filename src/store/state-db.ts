@@ -23,7 +23,7 @@ import {
   storeReplaced,
 } from "./guard.js";
 import { STATE_DIR } from "./index-db.js";
-import { createDatabase, openDatabase } from "./sqlite.js";
+import { createDatabase, openDatabase, reuseStatements } from "./sqlite.js";
 
 export const STATE_FILE = "state.db";
 /** Bump with a migration below; an older file is migrated in place, never dropped. */
@@ -273,6 +273,7 @@ export class StateDb {
     const opened = StateDb.openFile(projectRoot, options);
     if (held && held.depth > 0) return opened; // inside a transaction of the kept one: a connection of its own
     opened.kept = true;
+    reuseStatements(opened.db);
     keptOpen.set(projectRoot, opened);
     return opened;
   }

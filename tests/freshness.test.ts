@@ -118,6 +118,37 @@ describe("a watched process's memory", () => {
   });
 });
 
+describe("scopes of change", () => {
+  // @verifies DMN-5
+  it("counts an intent edit in `all` only, a code edit in `code` too, and git's own in every scope", async () => {
+    const root = project();
+    writeFile(root, "src/pay.ts", "// @req PAY-1\n");
+    mkdirSync(join(root, ".git"), { recursive: true });
+    watcher = watchProject(root);
+    const at = () => ({
+      all: currentGeneration(root, "all"),
+      code: currentGeneration(root, "code"),
+      git: currentGeneration(root, "git"),
+    });
+    const start = at();
+    writeFileSync(join(root, "keel/specs/pay/spec.md"), SPEC("Refund"));
+    await watcher?.sync();
+    const afterIntent = at();
+    expect(afterIntent.all).toBeGreaterThan(start.all as number);
+    expect([afterIntent.code, afterIntent.git]).toEqual([start.code, start.git]);
+    writeFileSync(join(root, "src/pay.ts"), "// @req PAY-1, PAY-2\n");
+    await watcher?.sync();
+    const afterCode = at();
+    expect(afterCode.code).toBeGreaterThan(afterIntent.code as number);
+    expect(afterCode.git).toBe(afterIntent.git);
+    writeFileSync(join(root, ".git/HEAD"), "ref: refs/heads/main\n");
+    await watcher?.sync();
+    const afterGit = at();
+    expect(afterGit.git).toBeGreaterThan(afterCode.git as number);
+    expect(afterGit.code).toBeGreaterThan(afterCode.code as number);
+  });
+});
+
 function withoutWatcher<T>(fn: () => T): T {
   installFreshness(null);
   try {

@@ -7,9 +7,15 @@
 // counter cannot be fooled by an event it missed: the kernel drops events only when its queue overflows, and the
 // events that fill it move the counter as well.
 
+/**
+ * Which changes a kept value depends on. `all`: any. `code`: any but the intent folders (`keel/`, `openspec/`), which
+ * the trace scan never reads (it is told the requirement IDs instead). `git`: `.git` only (HEAD, the index, branches).
+ */
+export type Scope = "all" | "code" | "git";
+
 /** What a watcher tells: how many changes it has seen under `root`, or null when it does not cover `root`. */
 export interface Freshness {
-  generation(root: string): number | null;
+  generation(root: string, scope?: Scope): number | null;
   /** Resolves once every change made before the call has been counted. */
   sync(): Promise<void>;
 }
@@ -52,8 +58,8 @@ export function syncFreshness(): Promise<void> {
  * The current generation of `root`, to be read *before* a stat pass begins: a change during the pass moves
  * the counter past it, so the pass is not trusted for longer than it deserves.
  */
-export function currentGeneration(root: string): number | null {
-  const seen = installed?.generation(root) ?? null;
+export function currentGeneration(root: string, scope: Scope = "all"): number | null {
+  const seen = installed?.generation(root, scope) ?? null;
   return seen === null ? null : seen + localWrites;
 }
 
@@ -78,9 +84,9 @@ export function markVerified(root: string, key: string, generation: number | nul
  * A value computed from the files, kept while the watcher sees no change: `compute` runs again after any event.
  * Without a watcher it always runs, which is what a one-shot process wants.
  */
-export function memoUntilChange<T>(root: string, key: string, compute: () => T): T {
-  const generation = currentGeneration(root);
-  const slot = `${root}\0${key}`;
+export function memoUntilChange<T>(root: string, key: string, compute: () => T, scope: Scope = "all"): T {
+  const generation = currentGeneration(root, scope);
+  const slot = `${root}\0${scope}\0${key}`;
   if (generation !== null) {
     const kept = memos.get(slot);
     if (kept && kept.generation === generation) return kept.value as T;

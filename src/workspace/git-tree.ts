@@ -40,6 +40,7 @@ export function headCommit(root: string): string | null {
     root,
     "head",
     () => git(root, ["rev-parse", "--verify", "-q", "HEAD"])?.trim() || null,
+    "git",
   );
 }
 

@@ -15,7 +15,7 @@ import {
 } from "node:fs";
 import { join, sep } from "node:path";
 import { SKIP_ANYWHERE } from "./files.js";
-import { type Freshness, installFreshness } from "./freshness.js";
+import { type Freshness, installFreshness, type Scope } from "./freshness.js";
 import { AUDIT_DIR } from "./paths.js";
 
 /** More folders than this and the watcher gives up: checks fall back to stat passes, as without a watcher. */
@@ -28,6 +28,9 @@ const SYNC_TIMEOUT_MS = 5_000;
  */
 const GIT_DIR = ".git";
 const BRANCHES = join(".git", "refs", "heads");
+
+/** The folders of intent, which the `code` scope leaves out (see freshness.ts). */
+const INTENT_DIRS = ["keel", "openspec"];
 
 /** Where the sync cookies are written: a folder of Keel's state, watched for them alone. */
 const COOKIE_DIR = join(".keel", "watch-cookies");
@@ -48,6 +51,10 @@ export function watchProject(root: string): TreeWatcher | null {
 
 export class TreeWatcher implements Freshness {
   #generation = 0;
+  #codeGeneration = 0;
+  #gitGeneration = 0;
+  #intent: string[] = [];
+  #git = "";
   #broken = false;
   /** Watched folders by path, with the inode watched: a folder removed and made again is a new inode. */
   readonly #folders = new Map<string, { watcher: FSWatcher; ino: number }>();
@@ -67,14 +74,17 @@ export class TreeWatcher implements Freshness {
     this.#watchFolder(cookieDir, (name) => {
       if (name) this.#waiting.get(name)?.();
     });
+    this.#intent = INTENT_DIRS.map((d) => join(root, d));
+    this.#git = join(root, GIT_DIR);
     this.#watchTree(root);
-    this.#watchIfFolder(join(root, GIT_DIR), () => this.#changed());
+    this.#watchIfFolder(this.#git, () => this.#changed(this.#git));
     this.#watchTree(join(root, BRANCHES));
   }
 
-  /** How many changes were seen; null once the watcher cannot be trusted (too many folders, an error). */
-  generation(root: string): number | null {
-    return this.#broken || root !== this.root ? null : this.#generation;
+  /** How many changes of `scope` were seen; null once the watcher cannot be trusted (too many folders, an error). */
+  generation(root: string, scope: Scope = "all"): number | null {
+    if (this.#broken || root !== this.root) return null;
+    return scope === "all" ? this.#generation : scope === "code" ? this.#codeGeneration : this.#gitGeneration;
   }
 
   get folders(): number {
@@ -115,8 +125,14 @@ export class TreeWatcher implements Freshness {
     this.#broken = true;
   }
 
-  #changed(): void {
+  /** Counts a change in folder `dir` (or of `dir` itself) in every scope it belongs to. */
+  #changed(dir: string): void {
     this.#generation++;
+    const under = (base: string) => dir === base || dir.startsWith(`${base}${sep}`);
+    if (under(this.#git)) {
+      this.#gitGeneration++;
+      this.#codeGeneration++;
+    } else if (!this.#intent.some(under)) this.#codeGeneration++;
   }
 
   /**
@@ -142,7 +158,7 @@ export class TreeWatcher implements Freshness {
 
   /** An entry of a watched folder changed: count it, and watch it if it is a new folder. */
   #onEntry(dir: string, name: string | null): void {
-    this.#changed();
+    this.#changed(name ? join(dir, name) : dir);
     if (!name || SKIP_ANYWHERE.has(name)) return;
     const path = join(dir, name);
     try {
@@ -201,7 +217,7 @@ export class TreeWatcher implements Freshness {
     watcher.on("error", () => {
       watcher.close();
       if (this.#folders.get(dir)?.watcher === watcher) this.#folders.delete(dir);
-      this.#changed();
+      this.#changed(dir);
     });
     this.#folders.set(dir, { watcher, ino });
     return true;

@@ -1,6 +1,7 @@
 // One traced project: the model, the task graph, the scan and the judged report, loaded once for whichever view
 // (`keel trace`, `drift`, `coverage`, `check`) asks.
 // @req TRC-11
+import { contentHash } from "../../model/fingerprint.js";
 import { memoUntilChange } from "../../workspace/freshness.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type LoadedProject, loadProject } from "../project.js";
@@ -81,7 +82,13 @@ async function traceFresh(start: string, explicitRoot: boolean): Promise<TracedP
   const project = loadProject(start, { explicitRoot });
   const root = project.project.root;
   const knownIds = project.specs.flatMap((s) => s.requirements.filter((r) => r.explicitId).map((r) => r.id));
-  const scan = await scanRepository(root, { knownIds });
+  // The scan reads code and git, never the intent folders (it is told the IDs): an edit there leaves it as it is.
+  const scan = await memoUntilChange(
+    root,
+    `scan:${contentHash(knownIds.join("\n"))}`,
+    () => scanRepository(root, { knownIds }),
+    "code",
+  );
   const graph = loadTaskGraph(root);
   return { project, graph, report: buildTrace(root, project, scan, graph) };
 }

@@ -33,7 +33,7 @@ const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
 
 export function writeFileAtomic(path: string, data: string | Buffer, options: AtomicOptions = {}): void {
   // Keel's own state (`.keel/`: caches, journals) is not the project's files: it changes nothing kept in memory.
-  if (!path.includes(`${sep}.keel${sep}`)) noteLocalWrite();
+  if (!path.includes(`${sep}.keel${sep}`)) noteLocalWrite(path);
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   // Random, not only the pid: worker threads share it, and two writes within one millisecond would collide.

@@ -18,19 +18,19 @@ export interface Freshness {
   generation(root: string, scope?: Scope): number | null;
   /** Resolves once every change made before the call has been counted. */
   sync(): Promise<void>;
+  /** Counts a write of this process's own at once, in the scopes its path belongs to. */
+  wrote(path: string): void;
 }
 
 let installed: Freshness | null = null;
 
 /**
- * Files this process wrote itself: a request that writes and then reads must not be answered from memory made
- * before its own write, whose event the watcher has not delivered yet.
+ * Called by every writer of project files (workspace/atomic.ts and the few that rename or remove) with the path
+ * written: a request that writes and then reads must not be answered from memory made before its own write,
+ * whose event the watcher has not delivered yet.
  */
-let localWrites = 0;
-
-/** Called by every writer of project files (workspace/atomic.ts and the few that rename or remove). */
-export function noteLocalWrite(): void {
-  localWrites++;
+export function noteLocalWrite(path: string): void {
+  installed?.wrote(path);
 }
 
 /** Checks that succeeded, by project and key, with the generation they were made at and what they counted. */
@@ -59,8 +59,7 @@ export function syncFreshness(): Promise<void> {
  * the counter past it, so the pass is not trusted for longer than it deserves.
  */
 export function currentGeneration(root: string, scope: Scope = "all"): number | null {
-  const seen = installed?.generation(root, scope) ?? null;
-  return seen === null ? null : seen + localWrites;
+  return installed?.generation(root, scope) ?? null;
 }
 
 /**

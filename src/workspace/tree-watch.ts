@@ -87,12 +87,34 @@ export class TreeWatcher implements Freshness {
     return scope === "all" ? this.#generation : scope === "code" ? this.#codeGeneration : this.#gitGeneration;
   }
 
+  wrote(path: string): void {
+    if (path === this.root || path.startsWith(`${this.root}${sep}`)) this.#changed(path);
+  }
+
   get folders(): number {
     return this.#folders.size;
   }
 
-  /** Resolves once every change made before the call has been counted (or the watcher is marked broken). */
-  async sync(): Promise<void> {
+  /**
+   * Resolves once every change made before the call has been counted (or the watcher is marked broken). Callers in
+   * the same turn of the event loop share one cookie, written after the last of them asked: each of them asked
+   * before it was written, which is all a cookie has to vouch for.
+   */
+  sync(): Promise<void> {
+    if (this.#broken) return Promise.resolve();
+    this.#shared ??= new Promise((resolve) =>
+      setImmediate(() => {
+        this.#shared = null;
+        void this.#cookie().then(resolve);
+      }),
+    );
+    return this.#shared;
+  }
+
+  /** The cookie a sync shares: one not yet written, which callers may still join. */
+  #shared: Promise<void> | null = null;
+
+  async #cookie(): Promise<void> {
     if (this.#broken) return;
     const name = `${process.pid}-${++this.#sequence}`;
     const path = join(this.#cookies, name);

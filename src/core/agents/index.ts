@@ -121,7 +121,7 @@ class Project {
   /** Deletes `rel`, then each folder above it that is left empty, up to the project root. */
   delete(rel: string): void {
     const abs = this.path(rel);
-    noteLocalWrite();
+    noteLocalWrite(abs);
     unlinkSync(abs);
     // `abs` is a real path (the file exists), so the walk stops at the project's real root.
     for (let dir = dirname(abs); dir !== this.real && isWithin(this.real, dir); dir = dirname(dir)) {

@@ -120,7 +120,7 @@ export function rollForward(state: StateDb, root: string, journal: ApplyJournal,
   if (!seen.archived) {
     const to = join(root, journal.archive.to);
     mkdirSync(dirname(to), { recursive: true });
-    noteLocalWrite();
+    noteLocalWrite(to);
     renameSync(join(root, journal.archive.from), to);
   }
   crashPoint(CRASH_SCOPE);
@@ -134,7 +134,7 @@ export function rollForward(state: StateDb, root: string, journal: ApplyJournal,
  * journal's bytes gets its old bytes back. Files edited since are left alone. Returns the files restored.
  */
 export function rollBack(root: string, journal: ApplyJournal, seen: Inspection): string[] {
-  noteLocalWrite();
+  noteLocalWrite(join(root, journal.archive.from));
   if (seen.archived && !existsSync(join(root, journal.archive.from))) {
     renameSync(join(root, journal.archive.to), join(root, journal.archive.from));
   }

@@ -181,7 +181,7 @@ export function newChange(
         for (const [rel, text] of files) writeFileAtomic(join(project.root, rel), text);
       } catch (e) {
         // All or nothing: the folder did not exist before (checked under this lock), so none of it stays.
-        noteLocalWrite();
+        noteLocalWrite(join(project.root, dir));
         rmSync(join(project.root, dir), { recursive: true, force: true });
         throw e;
       }

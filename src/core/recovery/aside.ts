@@ -4,7 +4,6 @@ import { existsSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { STATE_DIR } from "../../store/index-db.js";
 import { STATE_FILE } from "../../store/state-db.js";
-import { noteLocalWrite } from "../../workspace/freshness.js";
 
 const PARTS = ["", "-wal", "-shm"];
 
@@ -32,7 +31,6 @@ export function moveAside(root: string, aside: string): string[] {
   for (const p of PARTS) {
     const from = join(root, STATE_DIR, STATE_FILE + p);
     if (!existsSync(from)) continue;
-    noteLocalWrite();
     renameSync(from, join(root, aside + p));
     moved.push(aside + p);
   }

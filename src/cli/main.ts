@@ -14,8 +14,8 @@ async function main(argv: string[]): Promise<number> {
     return runCommandLine(argv, stdio(), process.cwd());
   }
   endOnClosedPipe();
-  process.stdout.write(answered.stdout);
-  process.stderr.write(answered.stderr);
+  for (const chunk of answered.stdout) process.stdout.write(chunk);
+  for (const chunk of answered.stderr) process.stderr.write(chunk);
   return answered.code;
 }
 

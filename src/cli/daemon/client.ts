@@ -19,11 +19,15 @@ import {
 /** A live daemon acknowledges a request at once; one that does not within this long is ignored. */
 const ACK_TIMEOUT_MS = 1_000;
 
+/** The daemon's answer: the exit code, and the output as the chunks it arrived in. */
 export interface Answered {
-  stdout: Buffer;
-  stderr: Buffer;
+  stdout: Buffer[];
+  stderr: Buffer[];
   code: number;
 }
+
+/** What the daemon sent back: an answer, its figures (a ping), or a refusal. */
+type Received = Answered | Exclude<DaemonAnswer, { code: number }>;
 
 /** The daemon's answer to this command line, or null to run it here. KEEL_NO_DAEMON=1 always runs it here. */
 export async function askDaemon(argv: string[], cwd: string, color: boolean): Promise<Answered | null> {
@@ -84,12 +88,12 @@ function findRecord(start: string): DaemonRecord | null {
  * Sends one request; resolves with the answer, or null if the daemon failed to give one. The daemon writes an
  * acknowledgement line at once, then a header line and the output's bytes, and closes the connection.
  */
-function exchange(socketPath: string, request: object): Promise<DaemonAnswer | null> {
+function exchange(socketPath: string, request: object): Promise<Received | null> {
   return new Promise((done) => {
     const socket = connect(socketPath);
     const chunks: Buffer[] = [];
     let acked = false;
-    const finish = (answer: DaemonAnswer | null) => {
+    const finish = (answer: Received | null) => {
       clearTimeout(timer);
       socket.destroy();
       done(answer);
@@ -104,28 +108,51 @@ function exchange(socketPath: string, request: object): Promise<DaemonAnswer | n
         clearTimeout(timer); // the daemon took it: its answer may take as long as the command does
       }
     });
-    socket.on("end", () => finish(parseAnswer(Buffer.concat(chunks))));
+    socket.on("end", () => finish(parseAnswer(chunks)));
     socket.on("close", () => finish(null));
   });
 }
 
-/** The answer in what the daemon sent, or null when it was cut short (the daemon died mid-answer). */
-function parseAnswer(bytes: Buffer): DaemonAnswer | null {
-  const ack = bytes.indexOf(10);
-  const nl = ack < 0 ? -1 : bytes.indexOf(10, ack + 1);
+/**
+ * The answer in what the daemon sent, or null when it was cut short (the daemon died mid-answer). The output is
+ * handed on as the chunks it came in: joining megabytes into one fresh buffer costs more than writing them.
+ */
+function parseAnswer(chunks: Buffer[]): Received | null {
+  // The two short lines come first: join chunks only until both are in.
+  let head = Buffer.alloc(0);
+  let used = 0;
+  let nl = -1;
+  while (nl < 0 && used < chunks.length) {
+    head = Buffer.concat([head, chunks[used++] as Buffer]);
+    const ack = head.indexOf(10);
+    nl = ack < 0 ? -1 : head.indexOf(10, ack + 1);
+  }
   if (nl < 0) return null;
   let header: DaemonHeader;
   try {
-    header = JSON.parse(bytes.subarray(ack + 1, nl).toString("utf8")) as DaemonHeader;
+    header = JSON.parse(head.subarray(head.indexOf(10) + 1, nl).toString("utf8")) as DaemonHeader;
   } catch {
     return null;
   }
   if ("declined" in header || "pong" in header) return header;
-  const body = bytes.subarray(nl + 1);
-  if (body.length !== header.stdout + header.stderr) return null;
+  const body = [head.subarray(nl + 1), ...chunks.slice(used)];
+  if (body.reduce((n, b) => n + b.length, 0) !== header.stdout + header.stderr) return null;
   return {
     code: header.code,
-    stdout: body.subarray(0, header.stdout),
-    stderr: body.subarray(header.stdout),
+    stdout: slice(body, 0, header.stdout),
+    stderr: slice(body, header.stdout, Infinity),
   };
+}
+
+/** The bytes [from, to) of a list of chunks, as views of them. */
+function slice(chunks: Buffer[], from: number, to: number): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const c of chunks) {
+    const start = Math.max(from - at, 0);
+    const end = Math.min(to - at, c.length);
+    if (end > start) out.push(c.subarray(start, end));
+    at += c.length;
+  }
+  return out;
 }

@@ -11,6 +11,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { contentHash } from "../../model/fingerprint.js";
 import { BUILD_ID } from "../../model/version.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { EXIT, KeelError } from "../../workspace/errors.js";
@@ -191,7 +192,8 @@ async function answerRequest(
   // Every change made before the client asked is counted before the command looks (tree-watch.ts).
   await watcher.sync();
   if (!KEPT_ANSWERS.has(words[0] as string)) return runAsClient(request);
-  const key = JSON.stringify([request.argv, request.cwd, request.env, request.color]);
+  // A digest, not the text: the client's environment may hold secrets, and is kept nowhere.
+  const key = contentHash(JSON.stringify([request.argv, request.cwd, request.env, request.color]));
   const generation = watcher.generation(root);
   const kept = keptAnswers.get(key);
   if (kept && generation !== null && kept.generation === generation) return kept.answer;

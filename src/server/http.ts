@@ -47,6 +47,11 @@ export interface ServeOptions {
   mcpTools?: readonly ToolGroup[];
   /** Starts `keel run --plan` for a triggered change (src/run/triggers/plan.ts); a test observes it here. */
   spawnPlan?: PlanSpawner;
+  /**
+   * Keep the model warm under a watcher and group claims (default true). False where the process does other work
+   * on the project that never syncs with a watcher (`keel run --serve`: the supervisor reads as it always did).
+   */
+  warm?: boolean;
 }
 
 export interface RunningServer {
@@ -65,9 +70,10 @@ function allowedHosts(port: number, bound: string, extra: string[]): Set<string>
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // The model stays warm between requests while this watcher sees no change (workspace/freshness.ts).
-  const watcher = watchProject(opts.root);
+  const warm = opts.warm ?? true;
+  const watcher = warm ? watchProject(opts.root) : null;
   // Claims from many clients commit together, one transaction and one flush per group (core/tasks/claim-batch.ts).
-  installClaimBatching(opts.root);
+  if (warm) installClaimBatching(opts.root);
   const feed = new EventFeed(opts.root, { drift: true });
   const sse = new Set<ServerResponse>();
   let boundPort = opts.port;
@@ -263,7 +269,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         feed.close();
         gate.close();
         watcher?.close();
-        installClaimBatching(null);
+        if (warm) installClaimBatching(null);
         void sessions?.then((s) => s.close());
         for (const res of sse) res.end();
         server.close(() => resolve());

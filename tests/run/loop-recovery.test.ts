@@ -166,7 +166,8 @@ describe("keel run, harder paths", () => {
         md(
           "- [ ] 1.1 A\n  - boundaries: src/a/**\n  - verify: `test -f src/a/f`",
           "- [ ] 1.2 B\n  - boundaries: src/b/**",
-          "- [ ] 1.3 C\n  - boundaries: src/c/**\n  - verify: `grep -q 2 src/c/f`",
+          // Red on the first attempt only: a resumed task may be on its third, after one the kill cut short.
+          "- [ ] 1.3 C\n  - boundaries: src/c/**\n  - verify: `grep -q '[2-9]' src/c/f`",
         ),
         {
           "1.1": [{ write: { "src/a/f": "a" } }],

@@ -216,6 +216,7 @@ async function serveForAgents(root: string, global: CommandContext["global"], ag
     global,
     actor: `agent:${name}`,
     auth: { required: false, ratePerMinute: 6000 },
+    warm: false,
   });
 }
 

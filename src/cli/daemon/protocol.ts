@@ -29,11 +29,6 @@ export interface DaemonRequest {
   color: boolean;
 }
 
-/** The first line back: the daemon took the request (a daemon that never says so is treated as gone). */
-export interface DaemonAck {
-  ack: true;
-}
-
 /**
  * The second line: the exit code and the byte lengths of stdout and stderr, which follow as they are (no JSON
  * escaping of a large answer); or a refusal.

@@ -37,8 +37,6 @@ const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 export interface Daemon {
   record: DaemonRecord;
   watcher: TreeWatcher;
-  /** Requests answered so far. */
-  served(): number;
   close(): Promise<void>;
 }
 
@@ -91,7 +89,6 @@ export async function startDaemon(root: string): Promise<Daemon> {
   return {
     record,
     watcher,
-    served: () => served,
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       await queue;

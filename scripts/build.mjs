@@ -34,6 +34,7 @@ await build({
     KEEL_BUILD: JSON.stringify(buildId),
     KEEL_VALIDATE_WORKER: JSON.stringify("../validate-worker.mjs"),
     KEEL_TRACE_WORKER: JSON.stringify("../trace-worker.cjs"),
+    KEEL_WEB_DIR: JSON.stringify("../web/"),
   },
   banner: {
     js: "import { createRequire as __keelCreateRequire } from 'node:module'; const require = __keelCreateRequire(import.meta.url);",
@@ -52,9 +53,50 @@ await build({
   legalComments: "none",
   logLevel: "warning",
 });
+await buildWebApp(`${out}/web`);
 // The shebang goes on the entry only; chunks are plain modules.
 const entry = `${out}/keel.mjs`;
 writeFileSync(entry, `#!/usr/bin/env node\n${readFileSync(entry, "utf8")}`);
 chmodSync(entry, 0o755);
 rmSync("dist", { recursive: true, force: true });
 renameSync(out, "dist");
+
+/**
+ * The web app (src/web), served by `keel serve` from dist/web: one module entry split into chunks (each view
+ * loads on demand), minified, with content-hashed names so the server can let browsers keep them. index.html is
+ * written here with the hashed names and no inline script, as the server's Content-Security-Policy demands.
+ */
+async function buildWebApp(dir) {
+  const result = await build({
+    entryPoints: { app: "src/web/main.tsx" },
+    outdir: `${dir}/assets`,
+    entryNames: "[name]-[hash]",
+    chunkNames: "[name]-[hash]",
+    assetNames: "[name]-[hash]",
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "browser",
+    target: ["chrome110", "firefox110", "safari16"],
+    minify: true,
+    jsx: "automatic",
+    jsxImportSource: "preact",
+    legalComments: "none",
+    metafile: true,
+    logLevel: "warning",
+  });
+  const entry = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === "src/web/main.tsx");
+  if (!entry?.[1].cssBundle) throw new Error("web build: src/web/main.tsx gave no script and style");
+  const named = (path) => `/assets/${path.slice(path.lastIndexOf("/") + 1)}`;
+  const html = readFileSync("src/web/index.html", "utf8")
+    .replace("{{script}}", named(entry[0]))
+    .replace("{{style}}", named(entry[1].cssBundle));
+  writeFileSync(`${dir}/index.html`, html);
+  // The server answers a view's URL with index.html (a reload lands on the view): it learns their names here,
+  // from the app's own view table, rather than keeping a copy of it.
+  const segments = [...readFileSync("src/web/views/index.ts", "utf8").matchAll(/\bsegment: "([\w-]*)"/g)].map(
+    (m) => m[1],
+  );
+  if (segments.length === 0) throw new Error("web build: no views found in src/web/views/index.ts");
+  writeFileSync(`${dir}/views.json`, `${JSON.stringify(segments)}\n`);
+}

@@ -294,6 +294,16 @@ describe("every documented operation, against the document", () => {
     expect(big.json.error.code).toBe("body_too_large");
   });
 
+  it("the web app's session: asked, signed in (single-user: nothing to sign in to), signed out", async () => {
+    const asked = await call(human, "GET", "/api/session");
+    expect(asked.json).toMatchObject({ mode: "single-user", principal: { name: "alice", kind: "human" } });
+    expect((await call(human, "POST", "/api/session", { token: "x" })).json.mode).toBe("single-user");
+    expect((await call(human, "POST", "/api/session", "nope", { "content-type": "text/plain" })).status).toBe(
+      415,
+    );
+    expect((await call(human, "DELETE", "/api/session")).json).toEqual({ version: 1, ok: true });
+  });
+
   it("events and MCP", async () => {
     const events = checker.check("GET", "/events", await head(human, "GET", "/events"));
     expect(events.status).toBe(200);
@@ -377,7 +387,6 @@ describe("the routes served are the routes documented", () => {
 
   it("answers 404 for paths that are not documented", async () => {
     for (const path of [
-      "/",
       "/api",
       "/api/",
       "/api/nothing",

@@ -85,15 +85,22 @@ export class Gatekeeper {
    * store's refusal (answered 503) when the store the server opened was deleted or replaced: no request is
    * served, and no token accepted, from a store that is gone.
    */
-  admit(req: IncomingMessage, now = Date.now()): Admission {
+  admit(req: IncomingMessage, now = Date.now(), sessionToken: string | null = null): Admission {
     this.db().assertUnchanged();
     if (!this.options.required) return { ok: true, principal: undefined };
+    const header = req.headers.authorization;
+    const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+    // A browser session (session.ts) stands for the token it was made from; an Authorization header wins.
+    return this.admitToken(req, header === undefined ? sessionToken : (m?.[1] ?? null), now);
+  }
+
+  /** Admits a request by a token it presents (a header, a session, or a sign-in form); refusals count as in admit. */
+  admitToken(req: IncomingMessage, presented: string | null, now = Date.now()): Admission {
+    this.db().assertUnchanged();
     const { remote, target } = origin(req);
     const throttled = this.throttled(remote, target, now);
     if (throttled) return throttled;
-    const header = req.headers.authorization ?? "";
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const check = m ? checkToken(this.db(), m[1] as string, new Date(now)) : null;
+    const check = presented !== null ? checkToken(this.db(), presented, new Date(now)) : null;
     if (check === null || !check.ok) {
       const reason = check === null ? "missing" : check.reason;
       this.refusalRate.take(remote, now);

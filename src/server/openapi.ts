@@ -193,6 +193,34 @@ function hookOperation(provider: "github" | "jira", summary: string): Json {
   };
 }
 
+function sessionResponse(description: string): Json {
+  return {
+    description,
+    content: {
+      "application/json": {
+        schema: {
+          type: "object",
+          required: ["version", "mode", "principal", "csrf", "canApprove"],
+          properties: {
+            version: { const: 1 },
+            mode: { enum: ["single-user", "signed-in", "signed-out"] },
+            principal: {
+              type: ["object", "null"],
+              properties: {
+                name: { type: "string" },
+                kind: { type: "string" },
+                role: { type: ["string", "null"] },
+              },
+            },
+            csrf: { type: ["string", "null"] },
+            canApprove: { type: "boolean" },
+          },
+        },
+      },
+    },
+  };
+}
+
 /**
  * Routes the dispatcher serves beside the REST table, described here so the document covers every route:
  * the live event stream, MCP over Streamable HTTP and the issue-tracker webhooks.
@@ -261,6 +289,39 @@ const OTHER_PATHS: Record<string, Json> = {
     "jira",
     "Jira issue_updated webhook: an issue assigned or transitioned opens a draft change",
   ),
+  "/api/session": {
+    get: {
+      operationId: "getSession",
+      summary:
+        "The web app's session: mode (single-user, signed-in, signed-out), principal, CSRF token for writes, whether it may approve",
+      responses: { "200": sessionResponse("the session"), ...errorResponses(COMMON_ERRORS) },
+    },
+    post: {
+      operationId: "signIn",
+      summary:
+        "Sign in with a token: answers an HttpOnly, SameSite=Strict session cookie and the session's CSRF token",
+      requestBody: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: { type: "object", required: ["token"], properties: { token: { type: "string" } } },
+          },
+        },
+      },
+      responses: {
+        "200": sessionResponse("signed in; Set-Cookie holds the session"),
+        ...errorResponses([400, 415, ...COMMON_ERRORS]),
+      },
+    },
+    delete: {
+      operationId: "signOut",
+      summary: "Sign out: forgets the session and clears its cookie (send the CSRF token in x-keel-csrf)",
+      responses: {
+        "200": { description: "signed out", content: { "application/json": { schema: { type: "object" } } } },
+        ...errorResponses(COMMON_ERRORS),
+      },
+    },
+  },
   "/openapi.json": {
     get: {
       operationId: "getOpenApi",

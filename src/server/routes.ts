@@ -2,12 +2,11 @@
 // that parses its path parameters, query and JSON body with the operation's schemas — a request that does not
 // fit is refused with 400 naming the field, before anything runs — plus GET /openapi.json (openapi.ts).
 // @req SRF-10
-import type { IncomingMessage } from "node:http";
 import type * as z from "zod";
 import { openApiDocument } from "./openapi.js";
 import { type HttpRoute, NONE, type Operation, type RestContext } from "./operation.js";
 import { OPERATIONS } from "./operations.js";
-import { HttpError, readBody, sendJson } from "./wire.js";
+import { HttpError, readJson, sendJson } from "./wire.js";
 
 /** `field.sub: message` for the first problems zod found, so a client knows which field to fix. */
 function schemaError(where: "path" | "query" | "body", error: z.ZodError): HttpError {
@@ -27,29 +26,6 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, where: "path" | "
   const r = schema.safeParse(value);
   if (!r.success) throw schemaError(where, r.error);
   return r.data;
-}
-
-async function jsonBody(req: IncomingMessage): Promise<unknown> {
-  const type = req.headers["content-type"];
-  const raw = await readBody(req);
-  if (raw.length === 0) return {};
-  if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type))
-    throw new HttpError(
-      415,
-      "unsupported_media_type",
-      `request body of type ${type} is not accepted`,
-      "send the body as application/json",
-    );
-  try {
-    return JSON.parse(raw.toString("utf8"));
-  } catch (e) {
-    throw new HttpError(
-      400,
-      "invalid_json",
-      `request body is not valid JSON: ${(e as Error).message}`,
-      "send a JSON object, e.g. {}",
-    );
-  }
 }
 
 function compile(path: string): { pattern: RegExp; names: string[] } {
@@ -83,7 +59,7 @@ function toRoute(o: Operation, ctx: RestContext): HttpRoute {
       const params = parse(o.params ?? NONE, raw, "path");
       const query = parse(o.query ?? NONE, Object.fromEntries(url.searchParams), "query");
       let body: unknown;
-      if (o.body) body = parse(o.body, await jsonBody(req), "body");
+      if (o.body) body = parse(o.body, await readJson(req), "body");
       else req.resume();
       const answer = await o.run({ params, query, body, principal, ctx });
       sendJson(res, o.status, answer);

@@ -9,6 +9,31 @@ import { EXIT, type KeelError } from "../workspace/errors.js";
 
 export const MAX_BODY = 1024 * 1024;
 
+/**
+ * Sent with every answer. The policy allows scripts, styles and connections from the server's own origin only,
+ * and no inline script: the web app (web.ts) has none, and a JSON answer opened in a browser runs nothing.
+ * @req WEB-4
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+export const SECURITY_HEADERS: Record<string, string> = {
+  "content-security-policy": CONTENT_SECURITY_POLICY,
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cross-origin-opener-policy": "same-origin",
+};
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -30,9 +55,9 @@ export function sendJson(
 ): void {
   const text = `${JSON.stringify(body, null, 2)}\n`;
   res.writeHead(status, {
+    ...SECURITY_HEADERS,
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(text),
-    "x-content-type-options": "nosniff",
     "cache-control": "no-store",
     ...headers,
   });
@@ -99,4 +124,28 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
       if (!failed) reject(e);
     });
   });
+}
+
+/** A JSON request body (an empty one counts as {}); 415 for another media type, 400 for bad JSON. */
+export async function readJson(req: IncomingMessage): Promise<unknown> {
+  const type = req.headers["content-type"];
+  const raw = await readBody(req);
+  if (raw.length === 0) return {};
+  if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type))
+    throw new HttpError(
+      415,
+      "unsupported_media_type",
+      `request body of type ${type} is not accepted`,
+      "send the body as application/json",
+    );
+  try {
+    return JSON.parse(raw.toString("utf8"));
+  } catch (e) {
+    throw new HttpError(
+      400,
+      "invalid_json",
+      `request body is not valid JSON: ${(e as Error).message}`,
+      "send a JSON object, e.g. {}",
+    );
+  }
 }

@@ -1,0 +1,4 @@
+// PLACEHOLDER: replaced by the view's owner this session.
+export default function View() {
+  return <p>metrics</p>;
+}

@@ -18,6 +18,10 @@ import {
   templateOf,
 } from "./support/openapi.js";
 import { httpRequest, type Reply, type Served } from "./support/serve.js";
+import { exerciseOversightOperations } from "./support/web-ops-oversight.js";
+import { exerciseReviewOperations } from "./support/web-ops-review.js";
+import { exerciseSpecsOperations } from "./support/web-ops-specs.js";
+import { exerciseWorkOperations } from "./support/web-ops-work.js";
 
 const project = tempProjects("keel-openapi-");
 
@@ -302,6 +306,14 @@ describe("every documented operation, against the document", () => {
       415,
     );
     expect((await call(human, "DELETE", "/api/session")).json).toEqual({ version: 1, ok: true });
+  });
+
+  it("the web app's operations: specs, review, work and oversight (tests/support/web-ops-*.ts)", async () => {
+    const ctx = { root, human, agent, call };
+    await exerciseSpecsOperations(ctx);
+    await exerciseReviewOperations(ctx);
+    await exerciseWorkOperations(ctx);
+    await exerciseOversightOperations(ctx);
   });
 
   it("events and MCP", async () => {

@@ -32,6 +32,10 @@ import type { Actor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import { findProjectRoot, type ProjectRoot } from "../workspace/root.js";
 import { actingAs, notFound, type Operation, op, project, type RestContext } from "./operation.js";
+import { OVERSIGHT_OPERATIONS } from "./operations-oversight.js";
+import { REVIEW_OPERATIONS } from "./operations-review.js";
+import { SPECS_OPERATIONS } from "./operations-specs.js";
+import { WORK_OPERATIONS } from "./operations-work.js";
 import * as S from "./schemas.js";
 import { HttpError } from "./wire.js";
 
@@ -78,7 +82,7 @@ async function taskWrite(i: { principal: Actor | undefined; ctx: RestContext }, 
 }
 
 /** Every REST operation, in the order the document lists them (a literal path before a templated one). */
-export const OPERATIONS: Operation[] = [
+const CORE_OPERATIONS: Operation[] = [
   op({
     method: "GET",
     path: "/api/status",
@@ -388,6 +392,18 @@ export const OPERATIONS: Operation[] = [
     errors: [],
     run: ({ ctx }) => coverageAnswer(ctx.root, true),
   }),
+];
+
+/**
+ * The core operations, then those the web app added, by area (each file's own order). Routes match in this
+ * order, so within each file a literal path comes before a templated one that would match it.
+ */
+export const OPERATIONS: Operation[] = [
+  ...CORE_OPERATIONS,
+  ...SPECS_OPERATIONS,
+  ...REVIEW_OPERATIONS,
+  ...WORK_OPERATIONS,
+  ...OVERSIGHT_OPERATIONS,
 ];
 
 function validChangeId(id: string): boolean {

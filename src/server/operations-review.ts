@@ -1,0 +1,4 @@
+// PLACEHOLDER: filled by this area's owner this session.
+import type { Operation } from "./operation.js";
+
+export const REVIEW_OPERATIONS: Operation[] = [];

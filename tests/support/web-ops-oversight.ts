@@ -1,0 +1,4 @@
+// PLACEHOLDER: filled by this area's owner this session.
+import type { WebOpsContext } from "./web-ops.js";
+
+export async function exerciseOversightOperations(_ctx: WebOpsContext): Promise<void> {}

@@ -38,7 +38,9 @@ if (process.stdout.isTTY) {
   process.on("SIGINT", () => server.kill("SIGTERM"));
   server.on("exit", (code) => process.exit(code ?? 0));
 } else {
-  const status = await new Promise((resolve, reject) => get(`${url}/`, (res) => resolve(res.statusCode)).on("error", reject));
+  const status = await new Promise((resolve, reject) =>
+    get(`${url}/`, (res) => resolve(res.statusCode)).on("error", reject),
+  );
   process.stdout.write(`It answered ${status}; run \`npm run demo\` in a terminal to keep it up.\n`);
   server.kill("SIGTERM");
   server.on("exit", () => process.exit(status === 200 ? 0 : 1));

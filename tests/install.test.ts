@@ -1,16 +1,18 @@
 // Keel installed the way a user installs it: this checkout packed with `npm pack`, the tarball installed with
 // npm into a fresh project, and nothing else — no global keel, no `keel` on PATH, no path into the checkout.
 // From there: `npx keel init`, `npx keel validate`, a real `git merge` through Keel's merge driver,
-// `npx keel run` with a `command:` agent, and `npx keel mcp` listed by the MCP Inspector.
+// `npx keel run` with a `command:` agent, the web app served by `npx keel serve`, and `npx keel mcp` listed by
+// the MCP Inspector.
 //
 // The install is real, so where better-sqlite3 (a native addon) cannot download its prebuilt binary it
 // compiles from source, as it does for a user without access to GitHub: about 1.5 minutes on two cores.
 // npm's cache (--prefer-offline) saves the downloads, not the compile.
 // @verifies TRU-13, TRU-11
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DRIVER_ARGS } from "../src/core/changes/driver-command.js";
 import { type Run, runProcess } from "./support/cli.js";
@@ -139,6 +141,26 @@ describe("Keel installed from its packed tarball, with no global keel", () => {
     expect(JSON.parse(r.stdout).landed).toEqual(["payments/1.1"]);
     expect(git("log", "-1", "--format=%(trailers:key=Task,valueonly)", "main").trim()).toBe("payments/1.1");
     expect(read("src/receipt.txt")).toBe("ok\n");
+  });
+
+  it("serves the web app from the installed package: npx keel serve answers / and its assets", async () => {
+    const child = spawn("npx", ["keel", "serve", "--port", "0"], { cwd: app, env });
+    try {
+      const first = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).once("line", resolve);
+        child.once("exit", (code) => reject(new Error(`npx keel serve exited with ${code}`)));
+      });
+      const base = /^keel serve: (\S+)$/.exec(first)?.[1] as string;
+      expect(base, first).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const page = await fetch(`${base}/`);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[\w-]+\.(?:js|css))"/g)].map((m) => m[1]);
+      expect(assets).toHaveLength(2);
+      for (const asset of assets) expect((await fetch(`${base}${asset}`)).status, asset).toBe(200);
+    } finally {
+      child.kill("SIGTERM");
+    }
   });
 
   it.skipIf(!HAS_NODE22)("serves npx keel mcp, listed by the MCP Inspector", async () => {

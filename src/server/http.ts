@@ -199,6 +199,18 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     return server.kind === "human" ? server : resolveActor(config, { cwd: opts.global.cwd, env: {} });
   }
 
+  /**
+   * Signing in and out need no token, and asking whether one is signed in is answered "signed-out" rather than
+   * refused when the session or token no longer admits anyone (a rate limit is still a refusal).
+   */
+  function sessionAdmission(req: IncomingMessage, sessionToken: string | null): Admission {
+    // Nothing presented is no refusal: a signed-out page asks on every load, and must not be throttled for it.
+    if (req.method !== "GET" || (sessionToken === null && req.headers.authorization === undefined))
+      return { ok: true, principal: undefined };
+    const a = gate.admit(req, Date.now(), sessionToken);
+    return a.ok || a.status !== 401 ? a : { ok: true, principal: undefined };
+  }
+
   async function session(req: IncomingMessage, res: ServerResponse, principal: Actor | undefined) {
     req.resume();
     const s = browserSessions.find(req);
@@ -281,11 +293,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       const refusal = csrfRefusal(req, host, expected, { signIn: sessionRoute && req.method === "POST" });
       if (refusal) throw refusal;
     }
-    // Signing in, and asking whether one is signed in, need no token; the answer then says "signed-out".
     const admitted: Admission = signed
       ? gate.admitSigned(req)
-      : sessionRoute && (req.method === "POST" || (!browser && req.headers.authorization === undefined))
-        ? { ok: true, principal: undefined }
+      : sessionRoute
+        ? sessionAdmission(req, browser?.token ?? null)
         : gate.admit(req, Date.now(), browser?.token ?? null);
     if (!admitted.ok)
       throw new HttpError(admitted.status, admitted.code, admitted.message, admitted.hint, admitted.headers);

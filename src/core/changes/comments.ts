@@ -10,7 +10,7 @@ import { type ActorKind, appendEvent, listEvents } from "../audit/log.js";
 import { enforce } from "../policy.js";
 import { requireChange } from "./load.js";
 
-export const COMMENT_ACTION = "change.comment";
+const COMMENT_ACTION = "change.comment";
 export const MAX_COMMENT = 4000;
 
 export interface ChangeComment {

@@ -3,6 +3,8 @@
 // (openapi.ts) is derived from them — and the helpers operations share: where the project is, and who acts.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as z from "zod";
+import { type ChangeRefOnDisk, checkChangeId, findChangeFolder } from "../core/changes/load.js";
+import type { SanitizeAction } from "../core/scan/types.js";
 import { type Actor, resolveActor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import { findProjectRoot, type ProjectRoot } from "../workspace/root.js";
@@ -97,4 +99,17 @@ export function actingAs(p: ProjectRoot, principal: Actor | undefined, ctx: Rest
 
 export function notFound(message: string, hint: string): HttpError {
   return new HttpError(404, "not_found", message, hint);
+}
+
+/** The folder of an existing change (open or archived), or 404. */
+export function existingChange(p: ProjectRoot, id: string): ChangeRefOnDisk {
+  checkChangeId(id);
+  const ref = findChangeFolder(p, id);
+  if (!ref) throw notFound(`no change "${id}"`, "GET /api/changes lists the open changes");
+  return ref;
+}
+
+/** `sanitized`, in an answer only when delivery did anything (so that a clean answer is the CLI's). */
+export function saying(actions: SanitizeAction[]): { sanitized?: SanitizeAction[] } {
+  return actions.length > 0 ? { sanitized: actions } : {};
 }

@@ -10,18 +10,17 @@ import { addComment, listComments, MAX_COMMENT } from "../core/changes/comments.
 import { type ConflictRecord, getConflict, listConflicts } from "../core/changes/conflicts.js";
 import { diffChange, wordDiff } from "../core/changes/diff.js";
 import { closeSettledMergeConflicts } from "../core/changes/driver.js";
-import { type ChangeRefOnDisk, checkChangeId, findChangeFolder, loadChange } from "../core/changes/load.js";
+import { loadChange } from "../core/changes/load.js";
 import { rejectChange } from "../core/changes/reject.js";
 import { type Choice, resolveChangeConflict } from "../core/changes/resolve.js";
 import { authorProvenance, type DeliveryLog, deliveryLog } from "../core/scan/deliver.js";
 import { securityPolicy } from "../core/scan/policy.js";
 import { SanitizedSchema } from "../core/scan/records.js";
-import type { SanitizeAction } from "../core/scan/types.js";
 import { StateDb } from "../store/state-db.js";
 import { type Actor, actorLabel } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import type { ProjectRoot } from "../workspace/root.js";
-import { actingAs, notFound, type Operation, op, project } from "./operation.js";
+import { actingAs, existingChange, notFound, type Operation, op, project, saying } from "./operation.js";
 import { HttpError } from "./wire.js";
 
 const changeParams = z.strictObject({ id: z.string().min(1).max(200).describe("change ID") });
@@ -86,14 +85,6 @@ const ResolveBody = z
   ])
   .describe("pick a side, or give a merged text");
 
-/** The change's folder; 400 for an ID that cannot be one, 404 when there is no such change. */
-function knownChange(p: ProjectRoot, id: string): ChangeRefOnDisk {
-  checkChangeId(id);
-  const ref = findChangeFolder(p, id);
-  if (!ref) throw notFound(`no change "${id}"`, "GET /api/changes lists the open changes");
-  return ref;
-}
-
 function withState<T>(p: ProjectRoot, fn: (state: StateDb) => T): T {
   const state = StateDb.open(p.root);
   try {
@@ -101,11 +92,6 @@ function withState<T>(p: ProjectRoot, fn: (state: StateDb) => T): T {
   } finally {
     state.close();
   }
-}
-
-/** `sanitized`, only when delivery did anything (a clean answer is the CLI's). */
-function saying(actions: SanitizeAction[]): { sanitized?: SanitizeAction[] } {
-  return actions.length > 0 ? { sanitized: actions } : {};
 }
 
 /** A conflict's texts as an agent may receive them. */
@@ -244,7 +230,7 @@ export const REVIEW_OPERATIONS: Operation[] = [
     errors: [400, 404],
     run: async ({ ctx, params }) => {
       const p = project(ctx);
-      const lc = loadChange(p, knownChange(p, params.id));
+      const lc = loadChange(p, existingChange(p, params.id));
       const d = diffChange(p, lc);
       const log = deliveryLog(securityPolicy(loadConfig(p)));
       const author = typeof lc.meta.author === "string" ? authorProvenance(lc.meta.author) : undefined;
@@ -269,7 +255,7 @@ export const REVIEW_OPERATIONS: Operation[] = [
     errors: [400, 404],
     run: async ({ ctx, params }) => {
       const p = project(ctx);
-      const { id } = knownChange(p, params.id);
+      const { id } = existingChange(p, params.id);
       return { version: 1, change: id, comments: listComments(p, id) };
     },
   }),
@@ -285,7 +271,7 @@ export const REVIEW_OPERATIONS: Operation[] = [
     errors: [400, 404, 413, 415],
     run: async ({ ctx, params, body, principal }) => {
       const p = project(ctx);
-      const { id } = knownChange(p, params.id);
+      const { id } = existingChange(p, params.id);
       const comment = addComment(p, actingAs(p, principal, ctx), id, body.text);
       return { version: 1, ok: true, change: id, comment };
     },
@@ -311,7 +297,7 @@ export const REVIEW_OPERATIONS: Operation[] = [
     errors: [400, 404, 413, 415],
     run: async ({ ctx, params, body, principal }) => {
       const p = project(ctx);
-      const { id } = knownChange(p, params.id);
+      const { id } = existingChange(p, params.id);
       const r = rejectChange(p, loadConfig(p), actingAs(p, principal, ctx), id, body.reason ?? null);
       return { version: 1, ok: true, ...r };
     },
@@ -340,7 +326,7 @@ export const REVIEW_OPERATIONS: Operation[] = [
     errors: [400, 404, 409, 413, 415],
     run: async ({ ctx, params, body, principal }) => {
       const p = project(ctx);
-      const { id } = knownChange(p, params.id);
+      const { id } = existingChange(p, params.id);
       const r = applyChange(p, loadConfig(p), actingAs(p, principal, ctx), id, {
         reason: body.reason ?? null,
       });

@@ -25,13 +25,21 @@ import {
   SanitizedSchema,
   SecurityAnnotationSchema,
 } from "../core/scan/records.js";
-import type { SanitizeAction } from "../core/scan/types.js";
 import { taskLookupError } from "../core/tasks/lookup.js";
 import { slug } from "../model/ids.js";
 import type { Actor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
-import { findProjectRoot, type ProjectRoot } from "../workspace/root.js";
-import { actingAs, notFound, type Operation, op, project, type RestContext } from "./operation.js";
+import { findProjectRoot } from "../workspace/root.js";
+import {
+  actingAs,
+  existingChange,
+  notFound,
+  type Operation,
+  op,
+  project,
+  type RestContext,
+  saying,
+} from "./operation.js";
 import { OVERSIGHT_OPERATIONS } from "./operations-oversight.js";
 import { REVIEW_OPERATIONS } from "./operations-review.js";
 import { SPECS_OPERATIONS } from "./operations-specs.js";
@@ -68,11 +76,6 @@ function wantsRaw(raw: string | undefined, principal: Actor | undefined): boolea
       "leave out raw=true: the answer's text is then delivered, and `sanitized` says what was done",
     );
   return true;
-}
-
-/** `sanitized`, in an answer only when delivery did anything (so that a clean answer is the CLI's). */
-function saying(actions: SanitizeAction[]): { sanitized?: SanitizeAction[] } {
-  return actions.length > 0 ? { sanitized: actions } : {};
 }
 
 async function taskWrite(i: { principal: Actor | undefined; ctx: RestContext }, w: TaskWrite) {
@@ -413,11 +416,4 @@ function validChangeId(id: string): boolean {
   } catch {
     return false;
   }
-}
-
-function existingChange(p: ProjectRoot, id: string) {
-  checkChangeId(id);
-  const ref = findChangeFolder(p, id);
-  if (!ref) throw notFound(`no change "${id}"`, "GET /api/changes lists the open changes");
-  return ref;
 }

@@ -6,9 +6,13 @@
 // A slice is a set of tasks and, for an agent, only that agent's attempts: "first pass" in an agent's slice is
 // that agent's first try at the task, and rework sent back from its work counts against it.
 // @req RUN-15
-import type { AuditEvent } from "../core/audit/log.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { type AuditEvent, listEvents } from "../core/audit/log.js";
 import type { Evidence } from "../core/verify/evidence.js";
-import { type AttemptRecord, OUTCOMES, type Outcome } from "./state.js";
+import { STATE_DIR } from "../store/index-db.js";
+import { STATE_FILE, StateDb } from "../store/state-db.js";
+import { type AttemptRecord, listAttempts, OUTCOMES, type Outcome } from "./state.js";
 
 export type Breakdown = "capability" | "agent" | "day";
 export const BREAKDOWNS: readonly Breakdown[] = ["agent", "capability", "day"];
@@ -362,4 +366,21 @@ export function formatDuration(ms: number | null | undefined): string {
   const [small, smallSize] = units[i + 1] as [string, number];
   const rest = Math.floor((s % bigSize) / smallSize);
   return `${Math.floor(s / bigSize)}${big}${rest > 0 ? ` ${rest}${small}` : ""}`;
+}
+
+/** The attempts and the metric events since `since` (ISO), read from the store; none when it has no store. */
+export function readMetricRecords(
+  root: string,
+  since: string | null,
+): { attempts: AttemptRecord[]; events: AuditEvent[] } {
+  if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return { attempts: [], events: [] };
+  const state = StateDb.open(root);
+  try {
+    const events = METRIC_ACTIONS.flatMap((action) =>
+      listEvents(state, { action, ...(since ? { since } : {}) }),
+    );
+    return { attempts: listAttempts(state), events: events.sort((a, b) => a.seq - b.seq) };
+  } finally {
+    state.close();
+  }
 }

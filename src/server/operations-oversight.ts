@@ -16,7 +16,7 @@ import { gateStatuses } from "../core/verify/backpressure.js";
 import { listEvidence } from "../core/verify/evidence.js";
 import { loadGateContext, selectAll } from "../core/verify/gates.js";
 import { withState } from "../run/context.js";
-import { BREAKDOWNS, computeMetrics, METRIC_ACTIONS } from "../run/metrics.js";
+import { BREAKDOWNS, computeMetrics, readMetricRecords } from "../run/metrics.js";
 import { listAttempts, reviews } from "../run/state.js";
 import { runStatus } from "../run/status.js";
 import { STORE_UNREADABLE } from "../store/guard.js";
@@ -394,12 +394,7 @@ export const OVERSIGHT_OPERATIONS: Operation[] = [
     run: async ({ ctx, query }) => {
       const root = project(ctx).root;
       const since = isoOf(query.since);
-      const records = readStore(root, { attempts: [], events: [] }, (s) => ({
-        attempts: listAttempts(s),
-        events: METRIC_ACTIONS.flatMap((action) =>
-          listEvents(s, { action, ...(since ? { since } : {}) }),
-        ).sort((a, b) => a.seq - b.seq),
-      }));
+      const records = readMetricRecords(root, since);
       const report = computeMetrics({ ...records, evidence: listEvidence(root), since, by: BREAKDOWNS });
       return { version: 1, by: BREAKDOWNS, ...report };
     },

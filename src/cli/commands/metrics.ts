@@ -1,9 +1,4 @@
-// `keel metrics`: how the work loop is doing — first-pass gate rate, attempts, rework, time to done, boundary
-// violations, stalls, cost, and each agent's track record — as text, JSON, or an SVG chart written in the project.
-// @req RUN-15
-import { existsSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { type AuditEvent, listEvents } from "../../core/audit/log.js";
 import { listEvidence } from "../../core/verify/evidence.js";
 import {
   BREAKDOWNS,
@@ -13,14 +8,11 @@ import {
   formatNumber,
   formatRate,
   formatUsd,
-  METRIC_ACTIONS,
   type MetricSet,
   type MetricsReport,
+  readMetricRecords,
 } from "../../run/metrics.js";
 import { metricsSvg } from "../../run/metrics-svg.js";
-import { type AttemptRecord, listAttempts } from "../../run/state.js";
-import { STATE_DIR } from "../../store/index-db.js";
-import { STATE_FILE, StateDb } from "../../store/state-db.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { EXIT, type ExitCode, projectError, usageError } from "../../workspace/errors.js";
 import { isWithin, realpathOrNull } from "../../workspace/paths.js";
@@ -50,7 +42,7 @@ const command: Command = {
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
     const svgPath = values.svg === undefined ? null : svgTarget(project.root, global.cwd, values.svg);
     const report = computeMetrics({
-      ...readRecords(project.root, since),
+      ...readMetricRecords(project.root, since),
       evidence: listEvidence(project.root),
       since,
       by,
@@ -71,22 +63,6 @@ function breakdownOf(value: string): Breakdown {
 }
 
 /** The attempts and the events metrics reads; none when the project has no store (never created here). */
-function readRecords(
-  root: string,
-  since: string | null,
-): { attempts: AttemptRecord[]; events: AuditEvent[] } {
-  if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return { attempts: [], events: [] };
-  const state = StateDb.open(root);
-  try {
-    const events = METRIC_ACTIONS.flatMap((action) =>
-      listEvents(state, { action, ...(since ? { since } : {}) }),
-    );
-    return { attempts: listAttempts(state), events: events.sort((a, b) => a.seq - b.seq) };
-  } finally {
-    state.close();
-  }
-}
-
 /** `--svg`'s file, which must lie inside the project once symbolic links are followed (as far as they exist). */
 function svgTarget(root: string, cwd: string, file: string): string {
   const abs = resolve(cwd, file);

@@ -14,7 +14,7 @@ type Editing =
   | { mode: "editing"; base: string; draft: string }
   | { mode: "conflict"; draft: string; theirs: RequirementRecord | null };
 
-export function EditPanel({ record }: { record: RequirementRecord }) {
+export function EditPanel({ record, onSaved }: { record: RequirementRecord; onSaved: () => void }) {
   const [state, setState] = useState<Editing>({ mode: "closed" });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | null>(null);
@@ -28,6 +28,7 @@ export function EditPanel({ record }: { record: RequirementRecord }) {
     try {
       await post(`/api/requirements/${encodeURIComponent(record.id)}/edit`, { base, text: draft });
       setState({ mode: "closed" });
+      onSaved();
     } catch (e) {
       if (e instanceof ApiError && e.status === 409) {
         const theirs = await get<RequirementAnswer>(requirementUrl(record.id)).then(

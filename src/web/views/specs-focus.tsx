@@ -52,16 +52,22 @@ export function RequirementFocus({ id, blame }: { id: string; blame: BlameEntry 
   const trace = req.data.trace.requirements[0];
   return (
     <>
+      {/* A refetch that failed (the requirement was removed, say) leaves the last text shown, and says so. */}
+      <ErrorBox error={req.error} />
       <RequirementCard record={record} blame={blame} focused />
       {/* Only where the core would let the edit through: reviewers and owners (policy.ts decides anyway). */}
-      {currentSession().canApprove ? <EditPanel key={record.id} record={record} /> : null}
+      {currentSession().canApprove ? (
+        <EditPanel key={record.id} record={record} onSaved={req.reload} />
+      ) : null}
       <Section title="History" id="req-history">
         {!asPerson() ? (
           <p class="muted">The history holds the raw text of every version: it is shown to people only.</p>
         ) : history.data ? (
           <Timeline versions={history.data.versions} />
-        ) : (
+        ) : history.error ? (
           <ErrorBox error={history.error} />
+        ) : (
+          <Loading />
         )}
       </Section>
       <Section title="Trace" id="req-trace">

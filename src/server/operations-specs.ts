@@ -1,6 +1,6 @@
 // The REST operations of the web app's specs view: a capability's requirements with their text, page by page (so a
 // large spec is never one answer), who wrote each (`keel blame --json`), one requirement's versions (`keel
-// history --json`), and the in-place edit with a base fingerprint (core/specs-edit.ts). Blame and history hold
+// history --json`), and the in-place edit with a base fingerprint (core/specs/edit.ts). Blame and history hold
 // the raw text of specs and changes, so, like `?raw=true`, they are a person's view: an agent's token is refused
 // them (it reads requirements through MCP or GET /api/requirements/{id}, delivered).
 // @req WEB-6, TRU-2
@@ -16,7 +16,7 @@ import {
   SanitizedSchema,
   SecurityAnnotationSchema,
 } from "../core/scan/records.js";
-import { editRequirement, NO_REQUIREMENT } from "../core/specs-edit.js";
+import { editRequirement, NO_REQUIREMENT } from "../core/specs/edit.js";
 import { ORIGINS, REQUIREMENT_STATUSES } from "../model/types.js";
 import type { Actor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";

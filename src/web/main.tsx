@@ -72,7 +72,7 @@ function Header({ session, path }: { session: Session; path: string }) {
       </span>
       {session.principal ? (
         <span class="who">
-          {session.principal.kind === "agent" ? "🤖 " : ""}
+          {session.principal.kind === "agent" ? "agent " : ""}
           {session.principal.name}
           {session.principal.role ? ` (${session.principal.role})` : ""}
         </span>

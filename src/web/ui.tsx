@@ -55,7 +55,6 @@ export function Origin({
       tone={origin === "agent" ? "agent" : origin === "human" ? "human" : "muted"}
       title={by ? `written by ${by}` : undefined}
     >
-      {origin === "agent" ? "🤖 " : ""}
       {label}
       {by ? ` · ${by}` : ""}
     </Badge>

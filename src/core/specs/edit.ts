@@ -6,20 +6,20 @@
 // lets it approve inferred requirements, and only those.
 // @req WEB-6
 import { join } from "node:path";
-import { EditError, replaceRequirementText, type SpecRef, setProvenance } from "../format/edit.js";
-import { parseSpec } from "../format/spec.js";
-import type { Requirement } from "../model/types.js";
-import { StateDb } from "../store/state-db.js";
-import { type Actor, actorLabel } from "../workspace/actor.js";
-import { writeFileAtomic } from "../workspace/atomic.js";
-import type { KeelConfig } from "../workspace/config.js";
-import { EXIT, KeelError, usageError } from "../workspace/errors.js";
-import type { ProjectRoot } from "../workspace/root.js";
-import { appendEvent } from "./audit/log.js";
-import { lf } from "./changes/blocks.js";
-import { readText } from "./changes/load.js";
-import { enforce } from "./policy.js";
-import { loadProject } from "./project.js";
+import { EditError, replaceRequirementText, type SpecRef, setProvenance } from "../../format/edit.js";
+import { parseSpec } from "../../format/spec.js";
+import type { Requirement } from "../../model/types.js";
+import { StateDb } from "../../store/state-db.js";
+import { type Actor, actorLabel } from "../../workspace/actor.js";
+import { writeFileAtomic } from "../../workspace/atomic.js";
+import type { KeelConfig } from "../../workspace/config.js";
+import { EXIT, KeelError, usageError } from "../../workspace/errors.js";
+import type { ProjectRoot } from "../../workspace/root.js";
+import { appendEvent } from "../audit/log.js";
+import { lf } from "../changes/blocks.js";
+import { readText } from "../changes/load.js";
+import { enforce } from "../policy.js";
+import { loadProject } from "../project.js";
 
 export interface RequirementEdit {
   id: string;

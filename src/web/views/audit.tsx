@@ -171,7 +171,6 @@ function EventTable({ answer }: { answer: LogAnswer }) {
               </td>
               <td>
                 <a href={`/audit?actor=${encodeURIComponent(e.actor)}`} class={`actor-${e.actorKind}`}>
-                  {e.actorKind === "agent" ? "🤖 " : ""}
                   {e.actor}
                 </a>
               </td>

@@ -7,7 +7,6 @@ import { join } from "node:path";
 import * as z from "zod";
 import { buildContextPack, DEFAULT_BUDGET } from "../core/context/index.js";
 import { SanitizedSchema } from "../core/scan/records.js";
-import { claimedKeys } from "../core/tasks/claim-ops.js";
 import { type ClaimNote, Claims, type ClaimView } from "../core/tasks/claims.js";
 import { loadTaskGraph, lookupTask, type TaskGraph, type TaskView, taskView } from "../core/tasks/index.js";
 import { taskLookupError } from "../core/tasks/lookup.js";
@@ -139,7 +138,11 @@ export function boardAnswer(root: string, now: Date) {
     new Map<string, ClaimView>(),
     (c) => new Map(c.list(now).map((v) => [v.taskId, v])),
   );
-  const isClaimed = claimedKeys(root, now);
+  // Held as `keel tasks ready` counts it (Claims.heldKeys): under a live lease, or closed by a claim.
+  const isClaimed = (key: string) => {
+    const c = claims.get(key);
+    return c !== undefined && (c.live || c.status === "done" || c.status === "blocked");
+  };
   const counts = new Map<Column, number>(BOARD_COLUMNS.map((c) => [c, 0]));
   const tasks = graph.order.map((key) => {
     const v = taskView(graph, key, isClaimed);

@@ -12,7 +12,7 @@ import {
   Countdown,
   skewOf,
   taskHref,
-  useBoard,
+  useLiveBoard,
 } from "./tasks-data";
 
 /** Each card's slot in a column, in pixels (the card itself is a little shorter: the gap). */
@@ -23,7 +23,7 @@ const MARGIN = 4;
 const EXPIRY_SLACK_MS = 250;
 
 export function Board() {
-  const board = useBoard();
+  const board = useLiveBoard();
   const data = board.data;
   const skew = useMemo(() => (data ? skewOf(data.now) : 0), [data]);
   useReloadAtExpiry(data, skew, board.reload);

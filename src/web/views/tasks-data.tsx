@@ -1,7 +1,7 @@
 // What the task views share: the board's answer (GET /api/board), a task's URL, and the lease countdown, which
 // ticks each second from one timer for the whole page against the server's clock.
-import { useEffect, useState } from "preact/hooks";
-import { type Resource, useResource } from "../live";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { onLive, type Resource, useResource } from "../live";
 
 export type Column = "ready" | "waiting" | "claimed" | "blocked" | "done" | "deferred";
 
@@ -38,6 +38,66 @@ export const TASK_EVENTS = ["task.*", "spec.edited"];
 
 export function useBoard(): Resource<BoardAnswer> {
   return useResource<BoardAnswer>("/api/board", TASK_EVENTS);
+}
+
+/** A claim event as the stream sends it (the audit record: core/live/events.ts). */
+interface ClaimEvent {
+  at: string;
+  target: string;
+  after: string | null;
+  data: { holder?: string; leaseUntil?: string } | null;
+}
+
+interface Moved {
+  at: string;
+  column: Column;
+  /** The new claim; null when the event ended the claim (its holder stays on record, its lease no longer counts). */
+  claim: BoardTask["claim"];
+}
+
+/** Where a claim event puts its card until the board is fetched again (a release makes it claimable again). */
+function movedBy(e: ClaimEvent): Moved | null {
+  if (e.after === "claimed" && e.data?.leaseUntil)
+    return {
+      at: e.at,
+      column: "claimed",
+      claim: { holder: e.data.holder ?? null, leaseUntil: e.data.leaseUntil, live: true },
+    };
+  if (e.after === "released") return { at: e.at, column: "ready", claim: null };
+  if (e.after === "done" || e.after === "blocked") return { at: e.at, column: e.after, claim: null };
+  return null;
+}
+
+/**
+ * The board, with each claim event applied to its card the moment it arrives: the refetch it also causes brings
+ * the whole truth (what a done task made ready, say) a little later. An event already counted in an answer
+ * (at or before the answer's `now`) is dropped.
+ */
+export function useLiveBoard(): Resource<BoardAnswer> {
+  const board = useBoard();
+  const [moved, setMoved] = useState<Map<string, Moved>>(new Map());
+  useEffect(
+    () =>
+      onLive((type, payload) => {
+        if (!type.startsWith("task.")) return;
+        const e = payload as ClaimEvent;
+        const m = typeof e?.target === "string" ? movedBy(e) : null;
+        if (m) setMoved((before) => new Map(before).set(e.target, m));
+      }),
+    [],
+  );
+  const data = useMemo(() => {
+    const answer = board.data;
+    if (!answer || moved.size === 0) return answer;
+    const now = Date.parse(answer.now);
+    const tasks = answer.tasks.map((t) => {
+      const m = moved.get(t.key);
+      if (!m || Date.parse(m.at) <= now) return t;
+      return { ...t, column: m.column, claim: m.claim ?? (t.claim ? { ...t.claim, live: false } : null) };
+    });
+    return { ...answer, tasks };
+  }, [board.data, moved]);
+  return { ...board, data };
 }
 
 /** `/tasks/<scope>/<id>`: a key's slashes stay path separators, each segment encoded. */

@@ -31,6 +31,7 @@ import { printTrust, runTrustBench } from "./issue12.mjs";
 import { printRunLoop, runLoopBench } from "./issue13.mjs";
 import { printSpeed, SPEED_TARGETS, speedFigures, startDaemon } from "./issue14.mjs";
 import { measure } from "./measure.mjs";
+import { printWeb, runWebBench } from "./web.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, "..");
@@ -63,6 +64,7 @@ const ALL = [
   "layouts",
   "trust",
   "run",
+  "web",
 ];
 
 // Same environment for both tools; OpenSpec's telemetry and version check stay off the network. Keel rows answer
@@ -616,6 +618,11 @@ async function main() {
     if (keelBuilt) run = await runLoopBench({ keel: KEEL, log, quick: opts.quick });
     else log("run: skipped, dist/keel.mjs not found (run npm run build)");
   }
+  let web = null;
+  if (selected.includes("web")) {
+    if (keelBuilt) web = await runWebBench({ keel: KEEL, log, quick: opts.quick });
+    else log("web: skipped, dist/keel.mjs not found (run npm run build)");
+  }
 
   addRatios();
   const targets = evaluateTargets();
@@ -640,6 +647,7 @@ async function main() {
   if (layouts) printLayouts(layouts);
   if (trust) printTrust(trust);
   if (run) printRunLoop(run);
+  if (web) printWeb(web);
   const speed =
     selected.includes("100k") || serve ? speedFigures(rows, serve, GENERATED["100k"].label) : null;
   if (speed) printSpeed(speed);
@@ -665,6 +673,7 @@ async function main() {
     layouts,
     trust,
     run,
+    web,
     speed,
   };
   writeFileSync(join(CORPORA, "results.json"), `${JSON.stringify(results, null, 2)}\n`);

@@ -126,9 +126,7 @@ function Card({ task, index, size, skew }: { task: BoardTask; index: number; siz
       </p>
       {live ? (
         <p class="card-claim">
-          <span class="card-holder">
-            {live.holder ?? "unknown"}
-          </span>{" "}
+          <span class="card-holder">{live.holder ?? "unknown"}</span>{" "}
           {live.leaseUntil ? <Countdown until={live.leaseUntil} skew={skew} /> : null}
         </p>
       ) : null}

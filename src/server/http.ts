@@ -328,6 +328,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
     await syncFreshness(); // every change made before the request is counted before it reads anything
     await route.handle(url.pathname.match(route.pattern) as RegExpMatchArray, url, req, res, principal);
+    // What a write of this server's appended to the audit log goes out on /events now, not at the next poll.
+    if (req.method !== "GET") feed.nudge();
   }
 
   const server: Server = createHttpServer((req, res) => {

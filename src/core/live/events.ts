@@ -150,6 +150,14 @@ export class EventFeed {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Reads the audit tail now rather than at the next poll: a write this process has just made (a claim, an
+   * approval) reaches every subscriber at once. Other processes' writes still arrive within one poll.
+   */
+  nudge(): void {
+    this.tail();
+  }
+
   close(): void {
     this.drift?.close();
     for (const w of this.watchers) void w.close();

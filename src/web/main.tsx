@@ -63,6 +63,7 @@ function Header({ session, path }: { session: Session; path: string }) {
           ))}
         </ul>
       </nav>
+      <QuickSearch />
       <span
         class={`live ${live ? "live-up" : "live-down"}`}
         role="status"
@@ -92,6 +93,31 @@ function Header({ session, path }: { session: Session; path: string }) {
         </button>
       ) : null}
     </header>
+  );
+}
+
+/** Search from every view: the header's box opens the search view on its query. */
+function QuickSearch() {
+  const [text, setText] = useState("");
+  return (
+    <form
+      class="quick-search"
+      role="search"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const q = text.trim();
+        navigate(q ? `/search?q=${encodeURIComponent(q)}` : "/search");
+        setText("");
+      }}
+    >
+      <input
+        type="search"
+        aria-label="Search requirements"
+        placeholder="Search…"
+        value={text}
+        onInput={(e) => setText((e.target as HTMLInputElement).value)}
+      />
+    </form>
   );
 }
 

@@ -175,6 +175,31 @@ describe("forged writes", () => {
     expect(claimed.json.result.holder).toBe("human:alice");
   });
 
+  it("takes MCP from its own origin without a CSRF token, and refuses it from another origin", async () => {
+    const init = (origin: string) =>
+      httpRequest(single.port, "POST", "/mcp", {
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "initialize",
+          params: {
+            protocolVersion: "2025-06-18",
+            capabilities: {},
+            clientInfo: { name: "web-test", version: "1" },
+          },
+        }),
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          origin,
+        },
+      });
+    expect((await init(single.base)).status).toBe(200);
+    const elsewhere = await init("http://evil.example");
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.json.error.code).toBe("cross_origin");
+  });
+
   it("gives an agent's session no approval", async () => {
     const { cookie, csrf } = await sessionOf(agentToken);
     const s = await httpRequest(authed.port, "GET", "/api/session", { headers: { cookie } });

@@ -290,7 +290,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const sessionRoute = url.pathname === "/api/session";
     if (req.method !== "GET" && !signed) {
       const expected = opts.auth.required ? (browser?.csrf ?? null) : browserSessions.singleUserCsrf;
-      const refusal = csrfRefusal(req, host, expected, { signIn: sessionRoute && req.method === "POST" });
+      const tokenless = (sessionRoute && req.method === "POST") || url.pathname === "/mcp";
+      const refusal = csrfRefusal(req, host, expected, { tokenless });
       if (refusal) throw refusal;
     }
     const admitted: Admission = signed

@@ -91,13 +91,15 @@ function cookieOf(req: IncomingMessage, name: string): string | null {
  * Why a write must be refused as a possible cross-site request forgery, or null. A request from another origin
  * is refused outright. A browser's request (it sends Origin or Sec-Fetch-Site, or the session cookie) that is
  * not authenticated by its own Authorization header must carry the CSRF token of its session, or of the
- * single-user server. Tools that are not browsers (curl, MCP clients, the CLI) send neither header nor cookie.
+ * single-user server. Tools that are not browsers (curl, the CLI) send neither header nor cookie; MCP clients may
+ * send Origin, and `/mcp` asks them for no CSRF token (the origin check still holds there).
  */
 export function csrfRefusal(
   req: IncomingMessage,
   host: string,
   expected: string | null,
-  opts: { signIn: boolean },
+  /** No CSRF token is asked for: signing in (there is no session yet) and MCP (its clients are not pages). */
+  opts: { tokenless: boolean },
 ): HttpError | null {
   const origin = req.headers.origin;
   if (origin !== undefined && origin !== `http://${host}` && origin !== `https://${host}`)
@@ -107,7 +109,7 @@ export function csrfRefusal(
       `a write from origin ${origin} is refused`,
       "use the web app served by this server, or a client that is not a browser",
     );
-  if (req.headers.authorization !== undefined || opts.signIn) return null;
+  if (req.headers.authorization !== undefined || opts.tokenless) return null;
   const fromBrowser =
     origin !== undefined ||
     req.headers["sec-fetch-site"] !== undefined ||

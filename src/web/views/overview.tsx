@@ -137,10 +137,10 @@ export default function Overview() {
             <ul class="plain">
               {gates.data.gates.map((g) => (
                 <li key={g.gate.name}>
-                  <Status
-                    value={g.state === "passed" ? "done" : g.state === "failed" ? "blocked" : "draft"}
-                  />{" "}
-                  {g.gate.name} <code>{g.gate.command}</code> <span class="muted">{g.state}</span>
+                  <Badge tone={g.state === "passed" ? "good" : g.state === "failed" ? "bad" : "muted"}>
+                    {g.state}
+                  </Badge>{" "}
+                  {g.gate.name} <code>{g.gate.command}</code>
                 </li>
               ))}
             </ul>

@@ -81,6 +81,14 @@ describe("suspect links and acknowledgements", () => {
     const agent = keelWith({ KEEL_ACTOR: "agent:codex" }, root, "trace", "ack", "PAY-1", "--reason", "fine");
     expect(agent.code).toBe(5);
     expect(() => readFileSync(join(root, "keel/trace-acks.yaml"))).toThrow();
+    // The refusal is audited, one event per link the agent named, as a refused approval is.
+    const refusals = jsonOut(keel(root, "--json", "audit", "log", "--action", "trace.ack.refused")).events;
+    expect(refusals.length).toBeGreaterThan(0);
+    expect(
+      refusals.every(
+        (e: { actor: string; target: string }) => e.actor === "agent:codex" && e.target.startsWith("PAY-1 "),
+      ),
+    ).toBe(true);
 
     const ack = keelWith(
       HUMAN,

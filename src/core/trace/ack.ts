@@ -1,6 +1,7 @@
 // `keel trace ack`: a person reviewed suspect links and says why they still hold. Each ack is written to the
 // committed keel/trace-acks.yaml at the requirement's current fingerprint, and audited, under the state lock so
-// two reviewers never lose each other's acks. Reviewing intent is a human act, as approving a change is.
+// two reviewers never lose each other's acks. Reviewing intent is a human act, as approving a change is; an agent's
+// attempt is refused and audited (`trace.ack.refused`).
 
 import { StateDb } from "../../store/state-db.js";
 import type { Actor } from "../../workspace/actor.js";
@@ -44,14 +45,7 @@ export function ackLinks(
   reason: string,
   now = new Date(),
 ): Ack[] {
-  if (actor.kind !== "human")
-    throw new KeelError(
-      `${actorLabel(actor)} may not acknowledge links: reviewing a link against changed intent is a human act`,
-      EXIT.refused,
-      "ask a person to review the link, or propose a change to the code or the requirement",
-      undefined,
-      "ack-refused",
-    );
+  if (actor.kind !== "human") throw refuseAck(root, links, actor, now);
   if (reason.trim() === "") throw usageError("trace ack needs --reason", "say why the links still hold");
   const acks: Ack[] = links.map((l) => ({
     link: l.id,
@@ -83,4 +77,36 @@ export function ackLinks(
     state.close();
   }
   return acks;
+}
+
+/** The refusal of an agent's (or system's) acknowledgement, audited as a refused approval is. */
+function refuseAck(root: string, links: JudgedLink[], actor: Actor, now: Date): KeelError {
+  const error = new KeelError(
+    `${actorLabel(actor)} may not acknowledge links: reviewing a link against changed intent is a human act`,
+    EXIT.refused,
+    "ask a person to review the link, or propose a change to the code or the requirement",
+    undefined,
+    "ack-refused",
+  );
+  const state = StateDb.open(root);
+  try {
+    state.exclusive(() => {
+      for (const l of links)
+        appendEvent(
+          state,
+          root,
+          {
+            actor: actorLabel(actor),
+            actorKind: actor.kind,
+            action: "trace.ack.refused",
+            target: l.id,
+            reason: error.message,
+          },
+          now,
+        );
+    });
+  } finally {
+    state.close();
+  }
+  return error;
 }

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import * as z from "zod";
 import { traceAnswer } from "../core/api/trace-queries.js";
-import { verifyAudit } from "../core/audit/anchor.js";
+import { verifyProjectAudit } from "../core/audit/anchor.js";
 import { listEvents } from "../core/audit/log.js";
 import { ackLinks, selectSuspect } from "../core/trace/ack.js";
 import { traceProject } from "../core/trace/project.js";
@@ -19,10 +19,8 @@ import { withState } from "../run/context.js";
 import { BREAKDOWNS, computeMetrics, readMetricRecords } from "../run/metrics.js";
 import { listAttempts, reviews } from "../run/state.js";
 import { runStatus } from "../run/status.js";
-import { STORE_UNREADABLE } from "../store/guard.js";
 import { STATE_DIR } from "../store/index-db.js";
-import { STATE_FILE, StateDb } from "../store/state-db.js";
-import { KeelError } from "../workspace/errors.js";
+import { STATE_FILE, type StateDb } from "../store/state-db.js";
 import { treeState } from "../workspace/git-tree.js";
 import { actingAs, type Operation, op, project } from "./operation.js";
 import { HttpError } from "./wire.js";
@@ -233,23 +231,6 @@ async function linksNeedingReview(root: string) {
   }
   for (const l of answer?.dangling ?? []) out.push({ ...l, requirement: null });
   return out;
-}
-
-/** `keel audit verify`: a store Keel refuses to open is reported as unreadable, not answered as an error. */
-function verifyProjectAudit(root: string) {
-  if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return verifyAudit(root, null, null);
-  let state: StateDb;
-  try {
-    state = StateDb.open(root);
-  } catch (e) {
-    if (e instanceof KeelError && e.code === STORE_UNREADABLE) return verifyAudit(root, null, e.message);
-    throw e;
-  }
-  try {
-    return verifyAudit(root, state, null);
-  } finally {
-    state.close();
-  }
 }
 
 /** `keel run status`, with the newest run's attempts (their gate output tails) and the review queue. */

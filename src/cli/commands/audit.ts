@@ -1,12 +1,9 @@
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { type AuditReport, verifyAudit } from "../../core/audit/anchor.js";
+import { resolve } from "node:path";
+import { type AuditReport, openAuditStore, verifyProjectAudit } from "../../core/audit/anchor.js";
 import { type AuditEvent, type EventFilter, exportJsonl, listEvents } from "../../core/audit/log.js";
-import { STORE_UNREADABLE } from "../../store/guard.js";
-import { STATE_DIR } from "../../store/index-db.js";
-import { STATE_FILE, StateDb } from "../../store/state-db.js";
+import type { StateDb } from "../../store/state-db.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
-import { EXIT, KeelError, projectError, usageError } from "../../workspace/errors.js";
+import { EXIT, projectError, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, type CommandContext, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
@@ -32,30 +29,13 @@ const command: Command = {
   },
 };
 
-/**
- * The project's state store, or null when there is none: none is ever created here, so a store that is gone
- * stays gone for `verify` to report. A store Keel refuses to open (empty, foreign, damaged) is an error, or,
- * for `verify`, which reports it, `unreadable` says why.
- */
+/** The project's root and its store for the audit log (core/audit/anchor.ts says when it is null). */
 function openState(
   ctx: CommandContext,
   tolerant = false,
 ): { root: string; state: StateDb | null; unreadable: string | null } {
-  const project = findProjectRoot(ctx.global.root ?? ctx.global.cwd, ctx.global.root !== null);
-  const root = project.root;
-  if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return { root, state: null, unreadable: null };
-  try {
-    return { root, state: StateDb.open(root), unreadable: null };
-  } catch (e) {
-    if (e instanceof KeelError && e.code === STORE_UNREADABLE && tolerant) {
-      return { root, state: null, unreadable: e.message };
-    }
-    if (e instanceof KeelError) throw e;
-    throw projectError(
-      `cannot open ${STATE_DIR}/${STATE_FILE}: ${(e as Error).message}`,
-      "check the file's permissions; the audit log lives there",
-    );
-  }
+  const root = findProjectRoot(ctx.global.root ?? ctx.global.cwd, ctx.global.root !== null).root;
+  return { root, ...openAuditStore(root, tolerant) };
 }
 
 const DURATION = /^(\d+)\s*(m|h|d|w)$/;
@@ -115,13 +95,8 @@ function renderEvent(io: Io, e: AuditEvent): string {
 function verify(ctx: CommandContext, argv: string[]) {
   const { positionals } = parseFlags(argv, {}, USAGE);
   if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"`, `usage: ${USAGE}`);
-  const { root, state, unreadable } = openState(ctx, true);
-  let report: AuditReport;
-  try {
-    report = verifyAudit(root, state, unreadable);
-  } finally {
-    state?.close();
-  }
+  const root = findProjectRoot(ctx.global.root ?? ctx.global.cwd, ctx.global.root !== null).root;
+  const report = verifyProjectAudit(root);
   if (ctx.global.json) printJson(ctx.io, { version: 1, ...report });
   else ctx.io.out(renderReport(ctx.io, report));
   return report.ok ? EXIT.ok : EXIT.findings;

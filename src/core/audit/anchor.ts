@@ -6,6 +6,8 @@
 // force-pushed, in a clone that never had the original): the other clones, and the remote, are its witnesses.
 // @req TRU-4, TRU-5
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import {
   AUDIT_DIR,
   type EventRow,
@@ -20,7 +22,10 @@ import {
   stateExisted,
   storeIdOf,
 } from "../../store/anchor.js";
-import type { StateDb } from "../../store/state-db.js";
+import { STORE_UNREADABLE } from "../../store/guard.js";
+import { STATE_DIR } from "../../store/index-db.js";
+import { STATE_FILE, StateDb } from "../../store/state-db.js";
+import { KeelError, projectError } from "../../workspace/errors.js";
 import { GIT_ENV, gitOutput } from "../../workspace/git.js";
 import { type AuditEvent, rowOfEvent, type VerifyResult, verifyChain, walkChain } from "./log.js";
 
@@ -255,4 +260,37 @@ function committedVersions(root: string, specs: string[]): string[] {
     at += size + 1;
   }
   return texts;
+}
+
+/**
+ * The project's state store for reading its audit log, or null when there is none: none is ever created here,
+ * so a store that is gone stays gone for `verify` to report. A store Keel refuses to open (empty, foreign,
+ * damaged) is an error, or, with `tolerant` (for `verify`, which reports it), `unreadable` says why.
+ */
+export function openAuditStore(
+  root: string,
+  tolerant = false,
+): { state: StateDb | null; unreadable: string | null } {
+  if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return { state: null, unreadable: null };
+  try {
+    return { state: StateDb.open(root), unreadable: null };
+  } catch (e) {
+    if (e instanceof KeelError && e.code === STORE_UNREADABLE && tolerant)
+      return { state: null, unreadable: e.message };
+    if (e instanceof KeelError) throw e;
+    throw projectError(
+      `cannot open ${STATE_DIR}/${STATE_FILE}: ${(e as Error).message}`,
+      "check the file's permissions; the audit log lives there",
+    );
+  }
+}
+
+/** `keel audit verify` on a project: its store opened tolerantly, the chain and segments verified. */
+export function verifyProjectAudit(root: string): AuditReport {
+  const { state, unreadable } = openAuditStore(root, true);
+  try {
+    return verifyAudit(root, state, unreadable);
+  } finally {
+    state?.close();
+  }
 }

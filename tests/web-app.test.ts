@@ -83,6 +83,10 @@ describe("the page", () => {
     for (const c of status.changes.items) await page.getByRole("link", { name: c.id }).waitFor();
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, "overview");
+    // Every view's header searches: its box opens the search view on the query.
+    await page.getByLabel("Search requirements").fill("bank transfer");
+    await page.getByLabel("Search requirements").press("Enter");
+    await page.waitForURL((u) => u.pathname === "/search" && u.searchParams.get("q") === "bank transfer");
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -102,7 +102,7 @@ function QuickSearch() {
   return (
     <form
       class="quick-search"
-      role="search"
+      aria-label="Search"
       onSubmit={(e) => {
         e.preventDefault();
         const q = text.trim();

@@ -14,29 +14,25 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EventFeed, type LiveEvent } from "../core/live/events.js";
-import { authorize } from "../core/policy.js";
 import { installClaimBatching } from "../core/tasks/claim-batch.js";
 import type { ToolGroup } from "../mcp/tool-groups.js";
 import { type PlanSpawner, triggerWarnings } from "../run/triggers/index.js";
 import { storeErrorOf } from "../store/guard.js";
-import { type Actor, resolveActor } from "../workspace/actor.js";
-import { loadConfig } from "../workspace/config.js";
+import type { Actor } from "../workspace/actor.js";
 import { KeelError } from "../workspace/errors.js";
 import { syncFreshness } from "../workspace/freshness.js";
-import { findProjectRoot } from "../workspace/root.js";
 import { watchProject } from "../workspace/tree-watch.js";
 import { type Admission, type AuthOptions, Gatekeeper, isLoopback } from "./auth.js";
+import { BrowserGate } from "./browser-gate.js";
 import { handleHook } from "./hooks.js";
 import type { HttpRoute } from "./operation.js";
 import { restRoutes } from "./routes.js";
-import { clearedCookie, csrfRefusal, type SessionAnswer, Sessions, sessionCookie } from "./session.js";
 import { WebApp } from "./web.js";
 import {
   fromKeelError,
   HttpError,
   MAX_BODY,
   readBody,
-  readJson,
   SECURITY_HEADERS,
   sendError,
   sendJson,
@@ -95,9 +91,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const extraHosts = opts.allowHosts ?? [];
   let hosts = allowedHosts(boundPort, opts.host, extraHosts);
   const gate = new Gatekeeper(opts.root, opts.auth);
-  // The web app (web.ts) and its browser sessions (session.ts).
+  // The web app (web.ts) and its browsers' sessions (browser-gate.ts).
   const web = WebApp.load();
-  const browserSessions = new Sessions();
+  const browsers = new BrowserGate({
+    root: opts.root,
+    cwd: opts.global.cwd,
+    actor: opts.actor,
+    auth: opts.auth,
+    gate,
+  });
 
   const routes: HttpRoute[] = [
     ...restRoutes({ root: opts.root, cwd: opts.global.cwd, actor: opts.actor }),
@@ -108,10 +110,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     {
       method: "GET",
       pattern: /^\/api\/session$/,
-      handle: async (_m, _u, req, res, who) => session(req, res, who),
+      handle: (_m, _u, req, res, who) => browsers.session(req, res, who),
     },
-    { method: "POST", pattern: /^\/api\/session$/, handle: async (_m, _u, req, res) => signIn(req, res) },
-    { method: "DELETE", pattern: /^\/api\/session$/, handle: async (_m, _u, req, res) => signOut(req, res) },
+    { method: "POST", pattern: /^\/api\/session$/, handle: (_m, _u, req, res) => browsers.signIn(req, res) },
+    {
+      method: "DELETE",
+      pattern: /^\/api\/session$/,
+      handle: (_m, _u, req, res) => browsers.signOut(req, res),
+    },
     {
       method: "POST",
       pattern: /^\/hooks\/(github|jira)$/,
@@ -174,76 +180,6 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     await (await mcpSessions()).handle(req, res, body, principal);
   }
 
-  /** Who the page acts as, and its CSRF token: the single-user server's, or the signed-in session's. */
-  function sessionAnswer(principal: Actor | undefined, csrf: string | null): SessionAnswer {
-    const actor = principal ?? pageActor();
-    const mode = !opts.auth.required ? "single-user" : principal ? "signed-in" : "signed-out";
-    return {
-      version: 1,
-      mode,
-      principal:
-        mode === "signed-out" ? null : { name: actor.name, kind: actor.kind, role: actor.role ?? null },
-      csrf: mode === "signed-out" ? null : csrf,
-      canApprove: mode !== "signed-out" && authorize(actor, "approve").allowed,
-    };
-  }
-
-  /**
-   * Who the app's own page acts as on a single-user server: a person at this machine. That is the server's actor
-   * when it is a human (`keel serve --as human:…`), else the local user (actors.default, then git), so that a
-   * server run for agents (`agent:mcp` by default) does not make its person an agent in the browser.
-   */
-  function pageActor(): Actor {
-    const config = loadConfig(findProjectRoot(opts.root, true));
-    const server = resolveActor(config, { flag: opts.actor, cwd: opts.global.cwd });
-    return server.kind === "human" ? server : resolveActor(config, { cwd: opts.global.cwd, env: {} });
-  }
-
-  /**
-   * Signing in and out need no token, and asking whether one is signed in is answered "signed-out" rather than
-   * refused when the session or token no longer admits anyone (a rate limit is still a refusal).
-   */
-  function sessionAdmission(req: IncomingMessage, sessionToken: string | null): Admission {
-    // Nothing presented is no refusal: a signed-out page asks on every load, and must not be throttled for it.
-    if (req.method !== "GET" || (sessionToken === null && req.headers.authorization === undefined))
-      return { ok: true, principal: undefined };
-    const a = gate.admit(req, Date.now(), sessionToken);
-    return a.ok || a.status !== 401 ? a : { ok: true, principal: undefined };
-  }
-
-  async function session(req: IncomingMessage, res: ServerResponse, principal: Actor | undefined) {
-    req.resume();
-    const s = browserSessions.find(req);
-    sendJson(
-      res,
-      200,
-      sessionAnswer(principal, opts.auth.required ? (s?.csrf ?? null) : browserSessions.singleUserCsrf),
-    );
-  }
-
-  async function signIn(req: IncomingMessage, res: ServerResponse) {
-    const body = await readJson(req);
-    const given = body !== null && typeof body === "object" ? (body as { token?: unknown }).token : undefined;
-    const token = typeof given === "string" ? given.trim() : "";
-    if (!opts.auth.required) {
-      sendJson(res, 200, sessionAnswer(undefined, browserSessions.singleUserCsrf));
-      return;
-    }
-    const admitted: Admission = gate.admitToken(req, token === "" ? null : token);
-    if (!admitted.ok)
-      throw new HttpError(admitted.status, admitted.code, admitted.message, admitted.hint, admitted.headers);
-    const made = browserSessions.create(token);
-    sendJson(res, 200, sessionAnswer(admitted.principal, made.csrf), {
-      "set-cookie": sessionCookie(made.id),
-    });
-  }
-
-  async function signOut(req: IncomingMessage, res: ServerResponse) {
-    req.resume();
-    browserSessions.drop(req);
-    sendJson(res, 200, { version: 1, ok: true }, { "set-cookie": clearedCookie() });
-  }
-
   function events(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
@@ -286,24 +222,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     // The app's own files hold no project data: served to anyone who may reach the server, so it can sign in.
     if ((req.method === "GET" || req.method === "HEAD") && web?.serve(url.pathname, req, res)) return;
     const signed = routes.some((r) => r.signed && r.pattern.test(url.pathname));
-    const browser = browserSessions.find(req);
-    const sessionRoute = url.pathname === "/api/session";
     if (req.method !== "GET" && !signed) {
-      const expected = opts.auth.required ? (browser?.csrf ?? null) : browserSessions.singleUserCsrf;
-      const tokenless = (sessionRoute && req.method === "POST") || url.pathname === "/mcp";
-      const refusal = csrfRefusal(req, host, expected, { tokenless });
+      const refusal = browsers.refuseWrite(req, host, url.pathname);
       if (refusal) throw refusal;
     }
-    const admitted: Admission = signed
-      ? gate.admitSigned(req)
-      : sessionRoute
-        ? sessionAdmission(req, browser?.token ?? null)
-        : gate.admit(req, Date.now(), browser?.token ?? null);
+    const admitted: Admission = signed ? gate.admitSigned(req) : browsers.admit(req, url.pathname);
     if (!admitted.ok)
       throw new HttpError(admitted.status, admitted.code, admitted.message, admitted.hint, admitted.headers);
-    // A single-user server's own page (it sent the page's CSRF token) acts as the person at this machine.
-    const principal =
-      !opts.auth.required && browserSessions.fromSingleUserPage(req) ? pageActor() : admitted.principal;
+    const principal = browsers.principalOf(req, admitted.principal);
     const length = Number(req.headers["content-length"] ?? 0);
     if (Number.isFinite(length) && length > MAX_BODY) throw tooLarge();
     const matching = routes.filter((r) => r.pattern.test(url.pathname));

@@ -139,7 +139,9 @@ export function skewOf(serverNow: string): number {
 }
 
 function formatLeft(ms: number): string {
-  const s = Math.ceil(ms / 1000);
+  // Whole seconds left, rounded down: the skew is measured from an answer already on its way (it errs by the
+  // answer's latency towards more time left), so rounding up could show a 10-minute lease as 10:01.
+  const s = Math.floor(ms / 1000);
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const ss = String(s % 60).padStart(2, "0");

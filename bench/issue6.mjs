@@ -135,9 +135,9 @@ function clockTicks() {
  */
 const SERVER_NODE_ARGS = (process.env.KEEL_BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 
-/** `keel serve --port 0` in `cwd`; resolves once it printed its URL. */
-async function startServe(keel, cwd) {
-  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, keel, "serve", "--port", "0"], {
+/** `keel serve --port 0 …args` in `cwd`; resolves once it printed its URL. Shared with bench/web.mjs. */
+export async function startServe(keel, cwd, args = []) {
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, keel, "serve", "--port", "0", ...args], {
     cwd,
     env: ENV,
     stdio: ["ignore", "pipe", "pipe"],

@@ -10,21 +10,20 @@
 //     releases made over REST; per page and write, the time from the write to the page's DOM showing the card in
 //     its new column, taken in the page by a MutationObserver. Target: p99 < 1 s.
 // Each server's peak RSS is reported. Skipped, saying why, without Chromium or without a build.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { buildTaskGraph, writeKeelTasks } from "./gen-tasks.mjs";
+import { startServe } from "./issue6.mjs";
 import { median } from "./measure.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, "..");
 const CHROMIUM = process.env.KEEL_CHROMIUM ?? "/usr/bin/chromium";
-const ENV = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", KEEL_NO_DAEMON: "1" };
 export const WEB_TARGETS = { fcpMs: 500, firstScreenJsKb: 150, eventToDomP99Ms: 1000 };
 const BOARD_TASKS = 10_000;
 const PAGES = 20;
@@ -44,46 +43,6 @@ function exampleProject() {
   git(root, "add", "-A");
   git(root, "commit", "-qm", "the example project");
   return root;
-}
-
-/** `keel serve --port 0 --as agent:bench` in `cwd`, once it printed its URL; its peak RSS from /proc. */
-async function serve(keel, cwd) {
-  const child = spawn(process.execPath, [keel, "serve", "--port", "0", "--as", "agent:bench"], {
-    cwd,
-    env: ENV,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr.on("data", (d) => {
-    stderr += d;
-  });
-  const first = await new Promise((done, fail) => {
-    createInterface({ input: child.stdout }).once("line", done);
-    child.once("exit", (code) => fail(new Error(`keel serve exited with ${code}: ${stderr.trim()}`)));
-  });
-  const m = /^keel serve: (http:\/\/[^\s]+:(\d+))$/.exec(first);
-  if (!m) {
-    child.kill("SIGTERM");
-    throw new Error(`keel serve printed "${first}", not its URL`);
-  }
-  return {
-    base: m[1],
-    port: Number(m[2]),
-    peakRssMb() {
-      try {
-        const kb = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
-        return kb ? Number(kb[1]) / 1024 : null;
-      } catch {
-        return null;
-      }
-    },
-    stop() {
-      if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-      const exited = new Promise((done) => child.once("exit", done));
-      child.kill("SIGTERM");
-      return exited;
-    },
-  };
 }
 
 function post(port, path, body) {
@@ -150,11 +109,11 @@ async function firstScreenLoad(browser, base) {
 
 async function firstScreen(browser, keel, loads) {
   const root = exampleProject();
-  const server = await serve(keel, root);
+  const server = await startServe(keel, root, ["--as", "agent:bench"]);
   try {
-    await firstScreenLoad(browser, server.base); // the server's first answers build its caches
+    await firstScreenLoad(browser, server.url); // the server's first answers build its caches
     const runs = [];
-    for (let i = 0; i < loads; i++) runs.push(await firstScreenLoad(browser, server.base));
+    for (let i = 0; i < loads; i++) runs.push(await firstScreenLoad(browser, server.url));
     const scripts = [...new Set(runs.flatMap((r) => r.scripts))];
     const jsGzipBytes = scripts.reduce(
       (n, s) => n + gzipSync(readFileSync(join(ROOT, "dist", "web", "assets", s))).length,
@@ -200,11 +159,11 @@ async function boardLoad(browser, base) {
 async function board(browser, keel, loads) {
   const root = mkdtempSync(join(tmpdir(), "keel-bench-board-"));
   writeKeelTasks(root, buildTaskGraph(BOARD_TASKS, { perFeature: BOARD_TASKS }));
-  const server = await serve(keel, root);
+  const server = await startServe(keel, root, ["--as", "agent:bench"]);
   try {
-    const first = await boardLoad(browser, server.base);
+    const first = await boardLoad(browser, server.url);
     const runs = [];
-    for (let i = 0; i < loads; i++) runs.push(await boardLoad(browser, server.base));
+    for (let i = 0; i < loads; i++) runs.push(await boardLoad(browser, server.url));
     return {
       tasks: BOARD_TASKS,
       firstMs: first.ms,
@@ -240,17 +199,17 @@ async function watchFor(page, selector) {
 
 async function live(browser, keel, writes) {
   const root = exampleProject();
-  const server = await serve(keel, root);
+  const server = await startServe(keel, root, ["--as", "agent:bench"]);
   const pages = [];
   try {
     for (let i = 0; i < PAGES; i++) {
       const p = await newPage(browser);
-      await p.page.goto(`${server.base}/tasks`);
+      await p.page.goto(`${server.url}/tasks`);
       await p.page.locator(".task-card").first().waitFor();
       await p.page.getByRole("status").filter({ hasText: "live" }).waitFor();
       pages.push(p);
     }
-    const ready = (await (await fetch(`${server.base}/api/tasks/ready`)).json()).ready.map((t) => t.key);
+    const ready = (await (await fetch(`${server.url}/api/tasks/ready`)).json()).ready.map((t) => t.key);
     const delays = [];
     let token = null;
     for (let w = 0; w < writes; w++) {

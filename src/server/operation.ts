@@ -1,10 +1,15 @@
 // One REST operation of `keel serve`: its path, its inputs (path parameters, query, JSON body) and its answers as
 // zod schemas, written once — the dispatcher (routes.ts) validates requests with them and the OpenAPI document
 // (openapi.ts) is derived from them — and the helpers operations share: where the project is, and who acts.
+import { existsSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { join } from "node:path";
 import * as z from "zod";
 import { type ChangeRefOnDisk, checkChangeId, findChangeFolder } from "../core/changes/load.js";
 import type { SanitizeAction } from "../core/scan/types.js";
+import { withState } from "../run/context.js";
+import { STATE_DIR } from "../store/index-db.js";
+import { STATE_FILE, type StateDb } from "../store/state-db.js";
 import { type Actor, resolveActor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import { findProjectRoot, type ProjectRoot } from "../workspace/root.js";
@@ -112,4 +117,10 @@ export function existingChange(p: ProjectRoot, id: string): ChangeRefOnDisk {
 /** `sanitized`, in an answer only when delivery did anything (so that a clean answer is the CLI's). */
 export function saying(actions: SanitizeAction[]): { sanitized?: SanitizeAction[] } {
   return actions.length > 0 ? { sanitized: actions } : {};
+}
+
+/** Reads the project's store, or answers `none` when it has none: a read never creates one. */
+export function readStore<T>(root: string, none: T, read: (state: StateDb) => T): T {
+  if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return none;
+  return withState(root, read);
 }

@@ -1,10 +1,3 @@
-// The web app's oversight operations: gate states, trace links that need a person (suspect, dangling, stale) and
-// their acknowledgement, the audit log and its verification, the work loop's runs and its metrics. Each answer is
-// built by the core function the CLI prints with --json (`keel check`'s gates, `keel trace`, `keel trace ack`,
-// `keel audit log|verify`, `keel run status`, `keel metrics`); the core decides who may acknowledge a link.
-// @req WEB-11
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import * as z from "zod";
 import { traceAnswer } from "../core/api/trace-queries.js";
 import { verifyProjectAudit } from "../core/audit/anchor.js";
@@ -15,14 +8,11 @@ import type { JudgedLink } from "../core/trace/state.js";
 import { gateStatuses } from "../core/verify/backpressure.js";
 import { listEvidence } from "../core/verify/evidence.js";
 import { loadGateContext, selectAll } from "../core/verify/gates.js";
-import { withState } from "../run/context.js";
 import { BREAKDOWNS, computeMetrics, readMetricRecords } from "../run/metrics.js";
 import { listAttempts, reviews } from "../run/state.js";
 import { runStatus } from "../run/status.js";
-import { STATE_DIR } from "../store/index-db.js";
-import { STATE_FILE, type StateDb } from "../store/state-db.js";
 import { treeState } from "../workspace/git-tree.js";
-import { actingAs, type Operation, op, project } from "./operation.js";
+import { actingAs, type Operation, op, project, readStore } from "./operation.js";
 import { HttpError } from "./wire.js";
 
 const count = z.number().int().min(0);
@@ -209,12 +199,6 @@ function isoOf(since: string | undefined): string | null {
 /** The most events one audit page answers with, and how many when `limit` is not given. */
 const AUDIT_MAX = 1000;
 const AUDIT_DEFAULT = 200;
-
-/** Reads the project's store, or answers `none` when it has none: a read never creates one. */
-function readStore<T>(root: string, none: T, read: (state: StateDb) => T): T {
-  if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return none;
-  return withState(root, read);
-}
 
 /** Every link of the trace that needs a person, with the requirement it names (what `keel trace` lists). */
 async function linksNeedingReview(root: string) {

@@ -16,7 +16,7 @@ import { type Choice, resolveChangeConflict } from "../core/changes/resolve.js";
 import { authorProvenance, type DeliveryLog, deliveryLog } from "../core/scan/deliver.js";
 import { securityPolicy } from "../core/scan/policy.js";
 import { SanitizedSchema } from "../core/scan/records.js";
-import { StateDb } from "../store/state-db.js";
+import { withState } from "../run/context.js";
 import { type Actor, actorLabel } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import type { ProjectRoot } from "../workspace/root.js";
@@ -85,15 +85,6 @@ const ResolveBody = z
   ])
   .describe("pick a side, or give a merged text");
 
-function withState<T>(p: ProjectRoot, fn: (state: StateDb) => T): T {
-  const state = StateDb.open(p.root);
-  try {
-    return fn(state);
-  } finally {
-    state.close();
-  }
-}
-
 /** A conflict's texts as an agent may receive them. */
 function deliverConflict(c: ConflictRecord, log: DeliveryLog): ConflictRecord {
   const target = `conflict ${c.id}`;
@@ -115,7 +106,7 @@ function forCaller(p: ProjectRoot, principal: Actor | undefined, conflicts: Conf
 }
 
 function conflictById(p: ProjectRoot, id: string): ConflictRecord {
-  const c = withState(p, (state) => getConflict(state, id));
+  const c = withState(p.root, (state) => getConflict(state, id));
   if (!c) throw notFound(`no conflict "${id}"`, "GET /api/conflicts lists the open conflicts");
   return c;
 }
@@ -148,7 +139,7 @@ export const REVIEW_OPERATIONS: Operation[] = [
     run: async ({ ctx, query, principal }) => {
       const p = project(ctx);
       const actor = actingAs(p, principal, ctx);
-      const { closed, conflicts } = withState(p, (state) => ({
+      const { closed, conflicts } = withState(p.root, (state) => ({
         closed: closeSettledMergeConflicts(p.root, state, actorLabel(actor), actor.kind),
         conflicts: listConflicts(state, {
           status: query.all === "true" ? ["open", "resolved", "applied", "superseded"] : ["open"],

@@ -1,18 +1,10 @@
-// The web app's task operations: the board (every task in its column with its claim's holder and lease expiry,
-// which the task list does not carry), a task's context pack as an agent receives it (keel context / keel_context),
-// and a task's handoff notes with its claim record. Reads only: writes go through the core task operations.
-// @req WEB-10, TSK-12
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import * as z from "zod";
 import { buildContextPack, DEFAULT_BUDGET } from "../core/context/index.js";
 import { SanitizedSchema } from "../core/scan/records.js";
 import { type ClaimNote, Claims, type ClaimView } from "../core/tasks/claims.js";
 import { loadTaskGraph, lookupTask, type TaskGraph, type TaskView, taskView } from "../core/tasks/index.js";
 import { taskLookupError } from "../core/tasks/lookup.js";
-import { STATE_DIR } from "../store/index-db.js";
-import { STATE_FILE, StateDb } from "../store/state-db.js";
-import { notFound, type Operation, op, project } from "./operation.js";
+import { notFound, type Operation, op, project, readStore } from "./operation.js";
 import * as S from "./schemas.js";
 
 const LIST_HINT = "GET /api/tasks lists the tasks";
@@ -105,13 +97,7 @@ const NotesAnswer = z.object({
 
 /** Runs `read` on the claim store, or answers `none` when the project has no state database yet. */
 function withClaims<T>(root: string, none: T, read: (claims: Claims) => T): T {
-  if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return none;
-  const state = StateDb.open(root);
-  try {
-    return read(new Claims(state, root));
-  } finally {
-    state.close();
-  }
+  return readStore(root, none, (state) => read(new Claims(state, root)));
 }
 
 /** The key a path's reference names; an unknown one is 404, an ambiguous one 400 (as GET /api/tasks/{task}). */

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { authorize } from "../core/policy.js";
 import { type Actor, resolveActor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
+import { memoUntilChange } from "../workspace/freshness.js";
 import { findProjectRoot } from "../workspace/root.js";
 import type { Admission, AuthOptions, Gatekeeper } from "./auth.js";
 import { clearedCookie, csrfRefusal, type SessionAnswer, Sessions, sessionCookie } from "./session.js";
@@ -52,9 +53,13 @@ export class BrowserGate {
     return a.ok || a.status !== 401 ? a : { ok: true, principal: undefined };
   }
 
-  /** Who a request acts as: a single-user server's own page (it sent the page's CSRF token) as the person here. */
+  /**
+   * Who a request acts as: a single-user server's own page (it sent the page's CSRF token) writes as the person
+   * here. Reads need no one (they act as nobody in single-user mode), so they never pay for finding the person.
+   */
   principalOf(req: IncomingMessage, admitted: Actor | undefined): Actor | undefined {
-    return !this.o.auth.required && this.sessions.fromSingleUserPage(req) ? this.pageActor() : admitted;
+    const pageWrite = !this.o.auth.required && req.method !== "GET" && this.sessions.fromSingleUserPage(req);
+    return pageWrite ? this.pageActor() : admitted;
   }
 
   async session(req: IncomingMessage, res: ServerResponse, principal: Actor | undefined): Promise<void> {
@@ -106,8 +111,11 @@ export class BrowserGate {
    * server run for agents (`agent:mcp` by default) does not make its person an agent in the browser.
    */
   private pageActor(): Actor {
-    const config = loadConfig(findProjectRoot(this.o.root, true));
-    const server = resolveActor(config, { flag: this.o.actor, cwd: this.o.cwd });
-    return server.kind === "human" ? server : resolveActor(config, { cwd: this.o.cwd, env: {} });
+    // Kept while the project is unchanged: finding the local user may ask git (keel.yaml names no default).
+    return memoUntilChange(this.o.root, `page-actor:${this.o.actor}`, () => {
+      const config = loadConfig(findProjectRoot(this.o.root, true));
+      const server = resolveActor(config, { flag: this.o.actor, cwd: this.o.cwd });
+      return server.kind === "human" ? server : resolveActor(config, { cwd: this.o.cwd, env: {} });
+    });
   }
 }

@@ -149,7 +149,9 @@ export function boardAnswer(root: string, now: Date) {
   });
   return {
     version: 1 as const,
-    now: now.toISOString(),
+    // The clock as the answer leaves, not as it was begun: pages set their lease countdowns by it, and a board of
+    // thousands of tasks takes a while to build (the stale start time made a 10-minute lease show 10:01).
+    now: new Date().toISOString(),
     columns: BOARD_COLUMNS.map((name) => ({ name, count: counts.get(name) ?? 0 })),
     tasks,
   };

@@ -1,6 +1,6 @@
 // Bundles the CLI with code splitting: `dist/keel.mjs` holds only argument parsing and the command table;
 // each command is a chunk loaded on demand, so `keel --version` costs little more than `node -e 0`.
-// better-sqlite3 stays external because it is a native addon.
+// better-sqlite3 stays external because it is a native addon; pg (the PostgreSQL driver of team mode) because only team mode loads it.
 import { createHash } from "node:crypto";
 import { chmodSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
@@ -27,7 +27,7 @@ await build({
   format: "esm",
   target: "node20",
   legalComments: "none",
-  external: ["better-sqlite3"],
+  external: ["better-sqlite3", "pg"],
   // Shared code lives in dist/chunks/, so the worker entry is one folder up from the module that starts it.
   define: {
     KEEL_VERSION: JSON.stringify(version),

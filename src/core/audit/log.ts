@@ -4,7 +4,6 @@
 // segment in the working tree (`keel/audit/<store-id>.jsonl`, store/anchor.ts), which git carries: its last
 // line is the head record that catches events dropped from the end, and it outlives the local store.
 // @req CHG-8, TRU-4, TRU-5
-import { createHash } from "node:crypto";
 import {
   AUDIT_DIR,
   appendSegment,
@@ -15,70 +14,35 @@ import {
   markPending,
   readLegacyHead,
   readSegmentTail,
-  type SegmentEvent,
   segmentLine,
   segmentPath,
   storeIdOf,
   syncLocalStoreId,
 } from "../../store/anchor.js";
+import {
+  type AuditEvent,
+  type AuditInput,
+  eventHash,
+  fromRow,
+  GENESIS,
+  rowOfEvent,
+  type VerifyResult,
+  walkChain,
+} from "../../store/audit-chain.js";
 import { STORE_UNREADABLE } from "../../store/guard.js";
 import type { StateDb } from "../../store/state-db.js";
 import { crashPoint } from "../../workspace/crash-point.js";
 import { EXIT, KeelError } from "../../workspace/errors.js";
 
-export type { EventRow } from "../../store/anchor.js";
-
-export const GENESIS = "0".repeat(64);
-
-export type ActorKind = "human" | "agent" | "system";
-
-export interface AuditInput {
-  actor: string;
-  actorKind: ActorKind;
-  action: string;
-  target: string;
-  before?: string | null;
-  after?: string | null;
-  reason?: string | null;
-  /** Anything else worth keeping (tool, model, rule that refused, fingerprints…), as JSON. */
-  data?: Record<string, unknown> | null;
-}
-
-/** An event as the log holds it: a segment line's fields, with the actor's kind checked. */
-export interface AuditEvent extends Omit<SegmentEvent, "actorKind"> {
-  actorKind: ActorKind;
-}
-
-export function eventHash(e: Omit<AuditEvent, "hash">): string {
-  return hashFields(e, e.data === null ? null : canonicalJson(e.data));
-}
-
-/** The hash over an event's fields, with `data` as its stored canonical JSON text. */
-function hashFields(e: Omit<AuditEvent, "hash" | "data">, dataText: string | null): string {
-  const canonical = JSON.stringify([
-    e.seq,
-    e.at,
-    e.actor,
-    e.actorKind,
-    e.action,
-    e.target,
-    e.before,
-    e.after,
-    e.reason,
-    dataText,
-    e.prevHash,
-  ]);
-  return createHash("sha256").update(canonical).digest("hex");
-}
-
-/** JSON with object keys sorted, so a hash does not depend on key order. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
-  );
-}
+export type {
+  ActorKind,
+  AuditEvent,
+  AuditInput,
+  EventRow,
+  HeadRecord,
+  VerifyResult,
+} from "../../store/audit-chain.js";
+export { eventHash, GENESIS, rowOfEvent, walkChain };
 
 /**
  * Appends one event. Call inside `state.exclusive(...)` together with the change it records. The event's line
@@ -127,24 +91,6 @@ export function insertEvent(state: StateDb, row: EventRow): void {
        VALUES (@seq, @at, @actor, @actor_kind, @action, @target, @before, @after, @reason, @data, @prev_hash, @hash)`,
     )
     .run(row);
-}
-
-/** The row of an event read from a segment (its data as the canonical text its hash covers). */
-export function rowOfEvent(e: AuditEvent): EventRow {
-  return {
-    seq: e.seq,
-    at: e.at,
-    actor: e.actor,
-    actor_kind: e.actorKind,
-    action: e.action,
-    target: e.target,
-    before: e.before,
-    after: e.after,
-    reason: e.reason,
-    data: e.data === null ? null : canonicalJson(e.data),
-    prev_hash: e.prevHash,
-    hash: e.hash,
-  };
 }
 
 function refuseIfBehindSegment(projectRoot: string, storeId: string, lastSeq: number): void {
@@ -254,31 +200,6 @@ export function eventsMentioning(state: StateDb, needles: string[]): AuditEvent[
   return rows.map(fromRow);
 }
 
-function fromRow(r: EventRow): AuditEvent {
-  return eventOfRow(r) as AuditEvent;
-}
-
-export interface VerifyResult {
-  ok: boolean;
-  events: number;
-  /** The first event that is wrong (or, for events dropped from the end, the first one missing). */
-  firstBad: { seq: number; problem: string } | null;
-}
-
-/** The hash a stored row would have if it had been written with sequence number `seq`. */
-function rowHash(r: EventRow, seq: number): string {
-  const { data: _data, hash: _hash, ...fields } = fromRow(r);
-  return hashFields({ ...fields, seq }, r.data);
-}
-
-/** Where the chain is known to end: the last line of the store's segment (or the head file of an older Keel). */
-export interface HeadRecord {
-  seq: number;
-  hash: string;
-  /** Where it was read, as the user should see it. */
-  source: string;
-}
-
 /**
  * Verifies the local log: its chain, against the head its segment records (a store whose segment is gone
  * cannot rule out events deleted from the end), and against the head file of a Keel before segments.
@@ -310,124 +231,6 @@ export function verifyChain(state: StateDb, projectRoot: string): VerifyResult {
     source: ".keel/audit-head",
   });
   return atLegacy.ok ? walked : { ...atLegacy, events: n };
-}
-
-/**
- * Walks the chain from the start and names the first event that does not fit, saying what most likely
- * happened to it: edited, deleted, inserted or reordered. Each event's hash covers its own sequence number,
- * so an event moved to another place (renumbered) still tells where it was written.
- */
-export function walkChain(rows: EventRow[], head: HeadRecord | null): VerifyResult {
-  const n = rows.length;
-  // How many events the log holds beyond (or short of) the count Keel recorded: > 0 means some were
-  // inserted, < 0 that some were deleted, 0 that they were edited or moved. Unknown without the head record.
-  const surplus = head ? n - head.seq : null;
-  const result = (seq: number, problem: string): VerifyResult => ({
-    ok: false,
-    events: n,
-    firstBad: { seq, problem },
-  });
-  let prev = GENESIS;
-  for (let i = 0; i < n; i++) {
-    const row = rows[i] as EventRow;
-    const expected = i + 1;
-    if (row.seq !== expected) {
-      return row.seq > expected
-        ? result(
-            expected,
-            `event ${expected} is missing: the log goes from event ${expected - 1} to event ${row.seq} (deleted)`,
-          )
-        : result(row.seq, `event ${row.seq} is out of place (expected event ${expected})`);
-    }
-    const selfOk = rowHash(row, row.seq) === row.hash;
-    const linkOk = row.prev_hash === prev;
-    if (selfOk && linkOk) {
-      prev = row.hash;
-      continue;
-    }
-    const laterHashes = new Set(rows.slice(i + 1).map((r) => r.hash));
-    if (!selfOk) {
-      // The next event, written one place earlier, follows the last good one: this one was slipped in.
-      const next = rows[i + 1];
-      if (
-        (surplus === null || surplus > 0) &&
-        next &&
-        rowHash(next, next.seq - 1) === next.hash &&
-        next.prev_hash === prev
-      ) {
-        return result(
-          expected,
-          `event ${expected} was inserted: event ${expected + 1} was written as event ${expected} and follows event ${expected - 1}`,
-        );
-      }
-      const original = writtenAs(row, n);
-      if (original !== null && original > expected) {
-        const reordered = surplus === null ? laterHashes.has(row.prev_hash) : surplus === 0;
-        return reordered
-          ? result(
-              expected,
-              `event ${expected} is out of order (reordered): it was written as event ${original}`,
-            )
-          : result(
-              expected,
-              `event ${expected} was deleted: the event now numbered ${expected} was written as event ${original}, and later events were renumbered`,
-            );
-      }
-      if (original !== null && original < expected) {
-        return surplus === 0
-          ? result(
-              expected,
-              `event ${expected} is out of order (reordered): it was written as event ${original}`,
-            )
-          : result(
-              original,
-              `event ${original} was inserted: the event now numbered ${expected} was written as event ${original}`,
-            );
-      }
-      return result(expected, `event ${expected} was edited: its content does not match its hash`);
-    }
-    // The event is intact but does not follow the one before it.
-    if (surplus !== null && surplus > 0) {
-      return result(expected, `event ${expected} was inserted: it does not follow event ${expected - 1}`);
-    }
-    if (laterHashes.has(row.prev_hash)) {
-      return result(
-        expected,
-        `event ${expected} is out of order (reordered): it follows an event that now comes later`,
-      );
-    }
-    if (i === 0) return result(expected, `event 1 does not start the log: an event was inserted or deleted`);
-    return result(
-      expected - 1,
-      `event ${expected - 1} was edited and its hash recomputed: event ${expected} no longer follows it`,
-    );
-  }
-  if (!head) return { ok: true, events: n, firstBad: null };
-  if (head.seq > n) {
-    return result(
-      n + 1,
-      `event ${n + 1} is missing: the log ends at event ${n} but ${head.source} records event ${head.seq} (deleted from the end)`,
-    );
-  }
-  if (head.seq < n) {
-    return result(
-      head.seq + 1,
-      `event ${head.seq + 1} was inserted, or ${head.source} cut short: it ends at event ${head.seq}, but the log goes on to ${n}`,
-    );
-  }
-  if (n > 0 && head.hash !== prev) {
-    return result(n, `event ${n} was replaced: its hash differs from the one ${head.source} records`);
-  }
-  return { ok: true, events: n, firstBad: null };
-}
-
-/** The sequence number an event was written with, when it differs from the one it has now (renumbered). */
-function writtenAs(row: EventRow, count: number): number | null {
-  for (let d = 1; d <= count + 1; d++) {
-    if (rowHash(row, row.seq + d) === row.hash) return row.seq + d;
-    if (row.seq - d >= 1 && rowHash(row, row.seq - d) === row.hash) return row.seq - d;
-  }
-  return null;
 }
 
 /** One JSON object per line, oldest first: the chain can be re-verified from the export alone. */

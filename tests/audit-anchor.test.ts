@@ -13,7 +13,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuditEvent, eventHash, GENESIS } from "../src/core/audit/log.js";
+import { type AuditEvent, eventHash, GENESIS } from "../src/store/sqlite/audit-log.js";
 import { detectLayouts } from "../src/workspace/root.js";
 import { commitAll, git, gitInit, json, keel, type TempRoot, tempRoot } from "./provenance-support.js";
 import { layoutFixture, tempProjects } from "./support/files.js";

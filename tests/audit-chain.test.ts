@@ -5,7 +5,13 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuditEvent, appendEvent, type EventRow, eventHash, GENESIS } from "../src/core/audit/log.js";
+import {
+  type AuditEvent,
+  appendEvent,
+  type EventRow,
+  eventHash,
+  GENESIS,
+} from "../src/store/sqlite/audit-log.js";
 import { StateDb } from "../src/store/state-db.js";
 import { Database, json, keel, type TempRoot, tempRoot } from "./provenance-support.js";
 

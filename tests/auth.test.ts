@@ -8,7 +8,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Claims } from "../src/core/tasks/claims.js";
+import { Claims } from "../src/store/sqlite/claims.js";
 import { StateDb } from "../src/store/state-db.js";
 import { jsonOut, keel } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";

@@ -14,7 +14,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AuditEvent, listEvents, verifyChain } from "../src/core/audit/log.js";
+import { type AuditEvent, listEvents, verifyChain } from "../src/store/sqlite/audit-log.js";
 import { StateDb } from "../src/store/state-db.js";
 import { CLI, cliEnv, keelWith, type Run } from "./support/cli.js";
 

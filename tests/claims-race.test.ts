@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listEvents, verifyChain } from "../src/core/audit/log.js";
-import { Claims } from "../src/core/tasks/claims.js";
+import { listEvents, verifyChain } from "../src/store/sqlite/audit-log.js";
+import { Claims } from "../src/store/sqlite/claims.js";
 import { StateDb } from "../src/store/state-db.js";
 import { bundleFixture, removeBundle, runBundle } from "./support/harness.js";
 

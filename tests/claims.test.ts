@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { listEvents, verifyChain } from "../src/core/audit/log.js";
-import { CLAIM_ERRORS, Claims, parseDuration } from "../src/core/tasks/claims.js";
+import { listEvents, verifyChain } from "../src/store/sqlite/audit-log.js";
+import { CLAIM_ERRORS, Claims, parseDuration } from "../src/store/sqlite/claims.js";
 import { STATE_SCHEMA_VERSION, StateDb } from "../src/store/state-db.js";
 import { KeelError } from "../src/workspace/errors.js";
 

@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listEvents, verifyChain } from "../src/core/audit/log.js";
 import { parseSpec } from "../src/format/spec.js";
+import { listEvents, verifyChain } from "../src/store/sqlite/audit-log.js";
 import { StateDb } from "../src/store/state-db.js";
 import { bundleFixture, removeBundle, runBundle } from "./support/harness.js";
 

@@ -3,8 +3,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendEvent } from "../src/core/audit/log.js";
 import { parseSpec } from "../src/format/spec.js";
+import { appendEvent } from "../src/store/sqlite/audit-log.js";
 import { StateDb } from "../src/store/state-db.js";
 import {
   commitAll,

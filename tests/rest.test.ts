@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Claims } from "../src/core/tasks/claims.js";
+import { Claims } from "../src/store/sqlite/claims.js";
 import { StateDb } from "../src/store/state-db.js";
 import { jsonOut, keel, keelWith } from "./support/cli.js";
 import { tempProjects } from "./support/files.js";

@@ -15,8 +15,8 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { Claims } from "../src/core/tasks/claims.js";
 import { errorResult } from "../src/mcp/tools.js";
+import { Claims } from "../src/store/sqlite/claims.js";
 import { sqliteDriver } from "../src/store/sqlite.js";
 import { StateDb } from "../src/store/state-db.js";
 import { EXIT, KeelError } from "../src/workspace/errors.js";

@@ -9,7 +9,6 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Claims } from "../src/core/tasks/claims.js";
 import {
   evidenceForRequirement,
   evidenceForTask,
@@ -17,6 +16,7 @@ import {
   listEvidence,
 } from "../src/core/verify/evidence.js";
 import { OutputCapture } from "../src/core/verify/run.js";
+import { Claims } from "../src/store/sqlite/claims.js";
 import { STATE_SCHEMA_VERSION, StateDb } from "../src/store/state-db.js";
 import { parseConfig } from "../src/workspace/config.js";
 import { KeelError } from "../src/workspace/errors.js";

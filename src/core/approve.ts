@@ -6,13 +6,13 @@
 import { join } from "node:path";
 import { Document, isMap, isSeq, parseDocument, YAMLSeq } from "yaml";
 import { contentHash } from "../model/fingerprint.js";
+import { appendEvent } from "../store/sqlite/audit-log.js";
 import { StateDb } from "../store/state-db.js";
 import { type Actor, actorLabel } from "../workspace/actor.js";
 import { writeFileAtomic } from "../workspace/atomic.js";
 import type { KeelConfig } from "../workspace/config.js";
 import { type KeelError, projectError, usageError } from "../workspace/errors.js";
 import type { ProjectRoot } from "../workspace/root.js";
-import { appendEvent } from "./audit/log.js";
 import { changeStatus, readText, requireChange } from "./changes/load.js";
 import { META_FILE, OPENSPEC_META_FILE } from "./changes/meta.js";
 import { authorize, changeContext, refusalError } from "./policy.js";

@@ -3,10 +3,11 @@
 // (`task.finding`), so it is hash-chained with everything else and needs no table of its own; the context pack
 // reads a task's findings back from the log and shows them next to its handoff notes.
 // @req SRF-7
+
+import { appendEvent } from "../store/sqlite/audit-log.js";
 import type { StateDb } from "../store/state-db.js";
 import { type Actor, actorLabel } from "../workspace/actor.js";
 import { usageError } from "../workspace/errors.js";
-import { appendEvent } from "./audit/log.js";
 import { enforce } from "./policy.js";
 
 export const FINDING_SEVERITIES = ["error", "warning", "info"] as const;

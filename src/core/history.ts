@@ -20,10 +20,10 @@ import type {
   RequirementStatus,
   Spec,
 } from "../model/types.js";
+import type { AuditEvent } from "../store/sqlite/audit-log.js";
 import { usageError } from "../workspace/errors.js";
 import { readSource } from "../workspace/read.js";
 import { LAYOUT_DIR } from "../workspace/root.js";
-import type { AuditEvent } from "./audit/log.js";
 import { fileAtRevisions, fileLog, type GitCommit, insideGit } from "./history/git.js";
 import {
   type ChangeInfo,

@@ -5,6 +5,7 @@
 // are all marked inferred. See docs/cli.md#configuration and docs/cli.md#governance.
 import picomatch from "picomatch";
 import type { Basis, Change } from "../model/types.js";
+import { appendEvent } from "../store/sqlite/audit-log.js";
 import type { StateDb } from "../store/state-db.js";
 import type { Actor } from "../workspace/actor.js";
 import { actorLabel } from "../workspace/actor.js";
@@ -16,7 +17,6 @@ import {
   type Role,
 } from "../workspace/config.js";
 import { EXIT, KeelError } from "../workspace/errors.js";
-import { appendEvent } from "./audit/log.js";
 
 /** `work`: claiming, heartbeating, completing, blocking and noting tasks. */
 export type Action = "propose" | "approve" | "apply" | "reject" | "revert" | "resolve" | "edit" | "work";

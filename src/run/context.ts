@@ -3,9 +3,9 @@
 // stream, plus the supervisor's display).
 // @req RUN-14
 import { join, relative } from "node:path";
-import { appendEvent } from "../core/audit/log.js";
 import type { TaskGraph } from "../core/tasks/graph.js";
 import type { GateContext } from "../core/verify/gates.js";
+import { appendEvent } from "../store/sqlite/audit-log.js";
 import { StateDb } from "../store/state-db.js";
 import { type Actor, actorLabel } from "../workspace/actor.js";
 import type { KeelConfig } from "../workspace/config.js";

@@ -8,9 +8,9 @@
 // @req RUN-15
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { type AuditEvent, listEvents } from "../core/audit/log.js";
 import type { Evidence } from "../core/verify/evidence.js";
 import { STATE_DIR } from "../store/index-db.js";
+import { type AuditEvent, listEvents } from "../store/sqlite/audit-log.js";
 import { STATE_FILE, StateDb } from "../store/state-db.js";
 import { type AttemptRecord, listAttempts, OUTCOMES, type Outcome } from "./state.js";
 

@@ -7,7 +7,7 @@
 // @req RUN-12
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { Claims } from "../core/tasks/claims.js";
+import { Claims } from "../store/sqlite/claims.js";
 import type { StateDb } from "../store/state-db.js";
 import { pidAlive } from "../workspace/process.js";
 import { killIfSame } from "./agent-process.js";

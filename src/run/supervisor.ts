@@ -5,9 +5,9 @@
 // @req RUN-1, RUN-12, RUN-14
 import { randomUUID } from "node:crypto";
 import { keelClosed, runClaimOp } from "../core/tasks/claim-ops.js";
-import { CLAIM_ERRORS, type Grant } from "../core/tasks/claims.js";
 import { isDone } from "../core/tasks/graph.js";
 import { readyQueue, takeOrder } from "../core/tasks/ready-cache.js";
+import { CLAIM_ERRORS, type Grant } from "../store/sqlite/claims.js";
 import { KeelError } from "../workspace/errors.js";
 import type { Held } from "./attempt.js";
 import { audit, onState, type RunContext } from "./context.js";

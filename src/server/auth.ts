@@ -9,8 +9,8 @@
 // authenticates them (src/run/triggers), and a bad one is counted and throttled here as a bad token is.
 // @req SRF-12, SRF-15, TRU-8, TRU-10, RUN-13
 import type { IncomingMessage } from "node:http";
-import { appendEvent } from "../core/audit/log.js";
 import { checkToken } from "../core/auth/tokens.js";
+import { appendEvent } from "../store/sqlite/audit-log.js";
 import { StateDb } from "../store/state-db.js";
 import { type Actor, actorLabel } from "../workspace/actor.js";
 import { RateBuckets, RefusalLog, type Tally } from "./refusals.js";

@@ -1,7 +1,6 @@
 import * as z from "zod";
 import { traceAnswer } from "../core/api/trace-queries.js";
 import { verifyProjectAudit } from "../core/audit/anchor.js";
-import { listEvents } from "../core/audit/log.js";
 import { ackLinks, selectSuspect } from "../core/trace/ack.js";
 import { traceProject } from "../core/trace/project.js";
 import type { JudgedLink } from "../core/trace/state.js";
@@ -11,6 +10,7 @@ import { loadGateContext, selectAll } from "../core/verify/gates.js";
 import { BREAKDOWNS, computeMetrics, readMetricRecords } from "../run/metrics.js";
 import { listAttempts, reviews } from "../run/state.js";
 import { runStatus } from "../run/status.js";
+import { listEvents } from "../store/sqlite/audit-log.js";
 import { treeState } from "../workspace/git-tree.js";
 import { actingAs, type Operation, op, project, readStore } from "./operation.js";
 import { HttpError } from "./wire.js";

@@ -1,9 +1,9 @@
 import * as z from "zod";
 import { buildContextPack, DEFAULT_BUDGET } from "../core/context/index.js";
 import { SanitizedSchema } from "../core/scan/records.js";
-import { type ClaimNote, Claims, type ClaimView } from "../core/tasks/claims.js";
 import { loadTaskGraph, lookupTask, type TaskGraph, type TaskView, taskView } from "../core/tasks/index.js";
 import { taskLookupError } from "../core/tasks/lookup.js";
+import { type ClaimNote, Claims, type ClaimView } from "../store/sqlite/claims.js";
 import { notFound, type Operation, op, project, readStore } from "./operation.js";
 import * as S from "./schemas.js";
 

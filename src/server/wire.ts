@@ -3,8 +3,8 @@
 // (routes.ts) both use these, so an error thrown by a route is answered like any other.
 // @req SRF-4, SRF-10
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { CLAIM_ERRORS } from "../core/tasks/claims.js";
 import { STORE_REPLACED, STORE_UNREADABLE } from "../store/guard.js";
+import { CLAIM_ERRORS } from "../store/sqlite/claims.js";
 import { EXIT, type KeelError } from "../workspace/errors.js";
 
 export const MAX_BODY = 1024 * 1024;

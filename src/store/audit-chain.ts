@@ -1,6 +1,6 @@
 // The audit log's hash chain, shared by both stores: each event's hash covers its fields and the previous
 // event's hash, so editing, deleting, inserting or reordering events breaks the chain at the first event touched.
-// The embedded store appends through core/audit/log.ts (with its segment in git), team mode through
+// The embedded store appends through sqlite/audit-log.ts (with its segment in git), team mode through
 // store/postgres/audit.ts; both verify with walkChain. Nothing here does I/O.
 // @req CHG-8, TRU-4, TRU-5
 import { createHash } from "node:crypto";

@@ -1,4 +1,4 @@
-// The rules of task claims, shared by both stores (sqlite/ through core/tasks/claims.ts, postgres/): what a claim
+// The rules of task claims, shared by both stores (sqlite/claims.ts, postgres/claims.ts): what a claim
 // record looks like, when a task is free, and the refusals every surface shows, worded once. Nothing here does I/O.
 // @req TSK-6, TSK-7, TRU-7
 import { EXIT, KeelError } from "../workspace/errors.js";

@@ -64,7 +64,7 @@ const MIGRATIONS: Record<number, string> = {
       resolved_at TEXT
     );
   `,
-  // Task claims with leases (core/tasks/claims.ts). One row per task ever claimed; `token` is the fencing token of
+  // Task claims with leases (store/sqlite/claims.ts). One row per task ever claimed; `token` is the fencing token of
   // the latest claim, drawn from the project-wide `fencing` counter so tokens only ever grow.
   2: `
     CREATE TABLE claims (
@@ -363,7 +363,7 @@ export class StateDb {
   /**
    * Runs `hook` at the end of the outermost `exclusive` transaction: still holding the lock, after all the work
    * of that transaction, and only if it did not throw (a rolled-back transaction drops its hooks). Outside a
-   * transaction it runs at once. The audit log appends to its segment this way (core/audit/log.ts), so an event
+   * transaction it runs at once. The audit log appends to its segment this way (store/sqlite/audit-log.ts), so an event
    * rolled back never reaches the segment, and concurrent writers append in the order they commit.
    */
   beforeCommit(hook: () => void): void {

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { Claims } from "../../src/core/tasks/claims.js";
+import { Claims } from "../../src/store/sqlite/claims.js";
 import { StateDb } from "../../src/store/state-db.js";
 import { agentLog, git, KEEL, keel, type RunProject, runProject } from "../support/run-project.js";
 import { bwrapProblem } from "../support/sandbox.js";

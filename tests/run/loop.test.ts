@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Claims } from "../../src/core/tasks/claims.js";
+import { Claims } from "../../src/store/sqlite/claims.js";
 import { StateDb } from "../../src/store/state-db.js";
 import { agentLog, git, keel, type RunProject, runProject } from "../support/run-project.js";
 

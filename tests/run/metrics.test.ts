@@ -6,11 +6,11 @@
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { appendEvent, listEvents } from "../../src/core/audit/log.js";
 import { listEvidence, recordEvidence } from "../../src/core/verify/evidence.js";
 import { computeMetrics, METRIC_ACTIONS, type MetricsReport, percentile } from "../../src/run/metrics.js";
 import { escapeXml, metricsSvg } from "../../src/run/metrics-svg.js";
 import { type AttemptRecord, listAttempts, type Outcome, recordAttempt } from "../../src/run/state.js";
+import { appendEvent, listEvents } from "../../src/store/sqlite/audit-log.js";
 import { StateDb } from "../../src/store/state-db.js";
 import { jsonOut, keel } from "../support/cli.js";
 import { tempProjects } from "../support/files.js";

@@ -7,10 +7,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type AuditEvent, listEvents, verifyChain } from "../../src/core/audit/log.js";
 import { contentHash } from "../../src/model/fingerprint.js";
 import { type PlanOptions, planChange } from "../../src/run/planner.js";
 import { openSandbox } from "../../src/run/sandbox.js";
+import { type AuditEvent, listEvents, verifyChain } from "../../src/store/sqlite/audit-log.js";
 import { StateDb } from "../../src/store/state-db.js";
 import type { Actor } from "../../src/workspace/actor.js";
 import { EXIT, KeelError } from "../../src/workspace/errors.js";

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { type AuditReport, openAuditStore, verifyProjectAudit } from "../../core/audit/anchor.js";
-import { type AuditEvent, type EventFilter, exportJsonl, listEvents } from "../../core/audit/log.js";
+import { type AuditEvent, type EventFilter, exportJsonl, listEvents } from "../../store/sqlite/audit-log.js";
 import type { StateDb } from "../../store/state-db.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { EXIT, projectError, usageError } from "../../workspace/errors.js";

@@ -1,10 +1,10 @@
-// `keel tasks claim|heartbeat|release|done|block|note`: claims with leases and fencing tokens (core/tasks/claims.ts),
+// `keel tasks claim|heartbeat|release|done|block|note`: claims with leases and fencing tokens (store/sqlite/claims.ts),
 // done and blocked mirrored into the task's checkbox under the same lock. `done` is held back until the task's
 // gates pass on the tree as it is (core/verify/backpressure.ts), unless a human overrides with a reason.
 // @req TSK-6, TSK-7, TSK-8
 import { type TaskWrite, writeTask } from "../../core/api/tasks.js";
-import { parseDuration } from "../../core/tasks/claims.js";
 import { describeFailures, describeTree } from "../../core/verify/index.js";
+import { parseDuration } from "../../store/sqlite/claims.js";
 import { actorLabel, resolveActor } from "../../workspace/actor.js";
 import { loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";

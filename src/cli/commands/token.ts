@@ -8,7 +8,7 @@ import {
   type TokenInfo,
   tokenState,
 } from "../../core/auth/tokens.js";
-import { parseDuration } from "../../core/tasks/claims.js";
+import { parseDuration } from "../../store/sqlite/claims.js";
 import { StateDb } from "../../store/state-db.js";
 import { resolveActor } from "../../workspace/actor.js";
 import { loadConfig } from "../../workspace/config.js";

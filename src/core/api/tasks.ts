@@ -4,6 +4,8 @@
 // backpressure: refused unless every gate of the task passed on the tree as it is; only a human may override,
 // with a reason. Each surface words its own hints (how to list tasks, how to try again).
 // @req TSK-6, TSK-7, TSK-8, SRF-10
+
+import { type ClaimView, type Grant, parseDuration } from "../../store/sqlite/claims.js";
 import { type Actor, actorLabel } from "../../workspace/actor.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import { treeState } from "../../workspace/git-tree.js";
@@ -15,7 +17,6 @@ import {
   refuseOverride,
   resolveTaskKey,
 } from "../tasks/claim-ops.js";
-import { type ClaimView, type Grant, parseDuration } from "../tasks/claims.js";
 import { readyQueue, type TaskGraph, takeOrder } from "../tasks/index.js";
 import { loadTaskGraph } from "../tasks/load.js";
 import {

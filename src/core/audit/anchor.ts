@@ -24,10 +24,16 @@ import {
 } from "../../store/anchor.js";
 import { STORE_UNREADABLE } from "../../store/guard.js";
 import { STATE_DIR } from "../../store/index-db.js";
+import {
+  type AuditEvent,
+  rowOfEvent,
+  type VerifyResult,
+  verifyChain,
+  walkChain,
+} from "../../store/sqlite/audit-log.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
 import { KeelError, projectError } from "../../workspace/errors.js";
 import { GIT_ENV, gitOutput } from "../../workspace/git.js";
-import { type AuditEvent, rowOfEvent, type VerifyResult, verifyChain, walkChain } from "./log.js";
 
 export interface AnchorProblem {
   /** The segment concerned (project-relative), or null for the local log. */

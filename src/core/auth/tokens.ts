@@ -4,11 +4,11 @@
 // public ID is part of the token, so a lookup is by ID and the hash is compared in constant time.
 // @req SRF-11
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { appendEvent } from "../../store/sqlite/audit-log.js";
 import type { StateDb } from "../../store/state-db.js";
 import { type Actor, actorLabel, parseActor } from "../../workspace/actor.js";
 import { ROLES, type Role } from "../../workspace/config.js";
 import { usageError } from "../../workspace/errors.js";
-import { appendEvent } from "../audit/log.js";
 import { authorizeGrant, enforceDecision } from "../policy.js";
 
 const TOKEN_PREFIX = "keel_";

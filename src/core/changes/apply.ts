@@ -7,12 +7,12 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { contentHash } from "../../model/fingerprint.js";
+import { type AuditInput, appendEvent } from "../../store/sqlite/audit-log.js";
 import { StateDb } from "../../store/state-db.js";
 import { type Actor, actorLabel } from "../../workspace/actor.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import { EXIT, KeelError, projectError, usageError } from "../../workspace/errors.js";
 import type { ProjectRoot } from "../../workspace/root.js";
-import { type AuditInput, appendEvent } from "../audit/log.js";
 import { changeContext, enforce } from "../policy.js";
 import { BaseResolver } from "./base.js";
 import { type ConflictRecord, listConflicts, recordConflict, usableResolution } from "./conflicts.js";

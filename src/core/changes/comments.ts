@@ -2,11 +2,12 @@
 // comment carries its author and time, cannot be edited or removed without breaking the chain, and needs no
 // table of its own. Anyone who may work on the project may comment (a read-only principal may not).
 // @req WEB-12
+
+import { type ActorKind, appendEvent, listEvents } from "../../store/sqlite/audit-log.js";
 import { StateDb } from "../../store/state-db.js";
 import { type Actor, actorLabel } from "../../workspace/actor.js";
 import { usageError } from "../../workspace/errors.js";
 import type { ProjectRoot } from "../../workspace/root.js";
-import { type ActorKind, appendEvent, listEvents } from "../audit/log.js";
 import { enforce } from "../policy.js";
 import { requireChange } from "./load.js";
 

@@ -5,13 +5,13 @@
 // @req CHG-10
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { appendEvent } from "../../store/sqlite/audit-log.js";
 import { StateDb } from "../../store/state-db.js";
 import { actorLabel, resolveActor } from "../../workspace/actor.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { loadConfig } from "../../workspace/config.js";
 import { decodeSource } from "../../workspace/read.js";
 import { findProjectRoot, type ProjectRoot } from "../../workspace/root.js";
-import { appendEvent } from "../audit/log.js";
 import { blockCore, lf } from "./blocks.js";
 import { GIT_MERGE, listConflicts, recordConflict, setConflictStatus } from "./conflicts.js";
 import { merge3, mergeSpec } from "./merge.js";

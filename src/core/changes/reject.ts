@@ -2,13 +2,13 @@
 // apply refuses a rejected change. Audited; refused (and audited) for a change that is already applied.
 import { join } from "node:path";
 import { contentHash } from "../../model/fingerprint.js";
+import { appendEvent } from "../../store/sqlite/audit-log.js";
 import { StateDb } from "../../store/state-db.js";
 import { type Actor, actorLabel } from "../../workspace/actor.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import { KeelError, usageError } from "../../workspace/errors.js";
 import type { ProjectRoot } from "../../workspace/root.js";
-import { appendEvent } from "../audit/log.js";
 import { changeContext, enforce } from "../policy.js";
 import { invalidChange } from "./errors.js";
 import { changeStatus, findChangeFolder, loadChange, requireChange } from "./load.js";

@@ -3,11 +3,11 @@
 // touching one requirement), long before either is applied. Missing bases are recorded here (audited).
 import { join } from "node:path";
 import type { DeltaOp, NativeLayout } from "../../model/types.js";
+import { appendEvent } from "../../store/sqlite/audit-log.js";
 import { StateDb } from "../../store/state-db.js";
 import { type Actor, actorLabel } from "../../workspace/actor.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import type { ProjectRoot } from "../../workspace/root.js";
-import { appendEvent } from "../audit/log.js";
 import { type BaseInfo, BaseResolver } from "./base.js";
 import { LivingSpecs } from "./living.js";
 import { changeStatus, findChangeFolder, type LoadedChange, loadChange } from "./load.js";

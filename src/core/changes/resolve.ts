@@ -1,12 +1,13 @@
 // `keel change resolve`: a human's resolution of a conflict recorded by apply — take our side (the living
 // requirement), their side (the change's), or a merged block from a file. The next apply uses it, provided
 // the living requirement is still the one the conflict was recorded against.
+
+import { appendEvent } from "../../store/sqlite/audit-log.js";
 import { StateDb } from "../../store/state-db.js";
 import { type Actor, actorLabel } from "../../workspace/actor.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import { KeelError, usageError } from "../../workspace/errors.js";
 import type { ProjectRoot } from "../../workspace/root.js";
-import { appendEvent } from "../audit/log.js";
 import { changeContext, enforce, type PolicyContext } from "../policy.js";
 import { blockCore, parseBlock } from "./blocks.js";
 import { type ConflictRecord, GIT_MERGE, listConflicts, resolveConflict } from "./conflicts.js";

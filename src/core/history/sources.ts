@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { derivedRequirementId, splitExplicitId } from "../../model/ids.js";
 import type { Change } from "../../model/types.js";
 import { STATE_DIR } from "../../store/index-db.js";
+import { type AuditEvent, eventsMentioning, listEvents } from "../../store/sqlite/audit-log.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
-import { type AuditEvent, eventsMentioning, listEvents } from "../audit/log.js";
 
 export interface ChangeInfo {
   id: string;

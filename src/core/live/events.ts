@@ -7,8 +7,8 @@ import { join, relative, sep } from "node:path";
 import { type FSWatcher, watch } from "chokidar";
 import { AUDIT_DIR } from "../../store/anchor.js";
 import { STATE_DIR } from "../../store/index-db.js";
+import { type AuditEvent, eventsBetween, latestSeq } from "../../store/sqlite/audit-log.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
-import { type AuditEvent, eventsBetween, latestSeq } from "../audit/log.js";
 import { DriftWatch } from "./drift-watch.js";
 
 export interface LiveEvent {

@@ -1,5 +1,5 @@
 // Claims rebuilt from the audit trail: every claim operation records its task, holder, fencing token and lease
-// end (core/tasks/claims.ts), so replaying the `task.*` events of a segment gives each task's last claim record and
+// end (store/sqlite/claims.ts), so replaying the `task.*` events of a segment gives each task's last claim record and
 // its handoff notes. A task under a lease that is still live stays held by its holder, with its token, so a
 // rebuilt store never grants it to someone else.
 // @req TRU-7

@@ -17,10 +17,16 @@ import {
   storeIdOf,
 } from "../../store/anchor.js";
 import { STORE_UNREADABLE } from "../../store/guard.js";
+import {
+  type ActorKind,
+  type AuditEvent,
+  appendEvent,
+  insertEvent,
+  rowOfEvent,
+} from "../../store/sqlite/audit-log.js";
 import { StateDb } from "../../store/state-db.js";
 import { EXIT, KeelError } from "../../workspace/errors.js";
 import { segmentChainProblem, verifyAudit } from "../audit/anchor.js";
-import { type ActorKind, type AuditEvent, appendEvent, insertEvent, rowOfEvent } from "../audit/log.js";
 import { asideName, moveAside, storeFiles } from "./aside.js";
 import { replayClaims, writeClaims } from "./claims.js";
 

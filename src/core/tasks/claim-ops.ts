@@ -15,13 +15,13 @@ import {
 } from "../../format/layouts/taskmaster.js";
 import { parseTasks } from "../../format/tasks.js";
 import { STATE_DIR } from "../../store/index-db.js";
+import { type ActorKind, appendEvent } from "../../store/sqlite/audit-log.js";
+import { CLAIM_ERRORS, Claims, type ClaimView, type Grant, refusal } from "../../store/sqlite/claims.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
 import type { Actor } from "../../workspace/actor.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { EXIT, KeelError } from "../../workspace/errors.js";
-import { type ActorKind, appendEvent } from "../audit/log.js";
 import { enforce } from "../policy.js";
-import { CLAIM_ERRORS, Claims, type ClaimView, type Grant, refusal } from "./claims.js";
 import type { IsClaimed, TaskGraph } from "./graph.js";
 import type { LoadedTask } from "./load.js";
 import { lookupTask, taskLookupError } from "./lookup.js";

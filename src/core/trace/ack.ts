@@ -3,11 +3,11 @@
 // two reviewers never lose each other's acks. Reviewing intent is a human act, as approving a change is; an agent's
 // attempt is refused and audited (`trace.ack.refused`).
 
+import { appendEvent } from "../../store/sqlite/audit-log.js";
 import { StateDb } from "../../store/state-db.js";
 import type { Actor } from "../../workspace/actor.js";
 import { actorLabel } from "../../workspace/actor.js";
 import { EXIT, KeelError, usageError } from "../../workspace/errors.js";
-import { appendEvent } from "../audit/log.js";
 import { type Ack, readAcks, writeAcks } from "./acks.js";
 import type { TraceReport } from "./report.js";
 import type { JudgedLink } from "./state.js";

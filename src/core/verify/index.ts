@@ -2,11 +2,11 @@
 // gate as it finishes, then one audit event for the run. Surfaces (CLI, MCP, server) call this.
 // @req TRC-5
 import { randomUUID } from "node:crypto";
+import { appendEvent } from "../../store/sqlite/audit-log.js";
 import { StateDb } from "../../store/state-db.js";
 import type { Actor } from "../../workspace/actor.js";
 import { actorLabel } from "../../workspace/actor.js";
 import { type TreeState, treeState } from "../../workspace/git-tree.js";
-import { appendEvent } from "../audit/log.js";
 import { type Evidence, recordEvidence } from "./evidence.js";
 import type { Gate, Selection } from "./gates.js";
 import { type GateRun, gateResult, passed, type RunOptions, runGates } from "./run.js";

@@ -7,11 +7,11 @@
 // does not match (another event, another action, filtered out) is answered as ignored and writes nothing either.
 // @req RUN-13
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { appendEvent } from "../../core/audit/log.js";
 import { findChangeFolder } from "../../core/changes/load.js";
 import { newChange } from "../../core/changes/scaffold.js";
 import { ruleFor } from "../../core/policy.js";
 import { slug } from "../../model/ids.js";
+import { appendEvent } from "../../store/sqlite/audit-log.js";
 import { StateDb } from "../../store/state-db.js";
 import type { Actor } from "../../workspace/actor.js";
 import { type KeelConfig, loadConfig } from "../../workspace/config.js";

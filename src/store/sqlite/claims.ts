@@ -1,5 +1,5 @@
 // Task claims with leases and fencing tokens, kept in `.keel/state.db` (the embedded store; team mode keeps them in
-// PostgreSQL, store/postgres/claims.ts, under the same rules: store/claim-rules.ts).
+// PostgreSQL, ../postgres/claims.ts, under the same rules: ../claim-rules.ts).
 //
 // Every operation runs inside the project's write lock (`StateDb.exclusive`, an IMMEDIATE transaction), so
 // the check and the write see the same row: under any race exactly one caller wins a task. A claim holds a
@@ -30,11 +30,11 @@ import {
   reopenable,
   reopenEvent,
   unclaimable,
-} from "../../store/claim-rules.js";
-import type { StateDb } from "../../store/state-db.js";
-import { appendEvent } from "../audit/log.js";
+} from "../claim-rules.js";
+import type { StateDb } from "../state-db.js";
+import { appendEvent } from "./audit-log.js";
 
-export type { ClaimNote, ClaimStatus, ClaimView, Grant } from "../../store/claim-rules.js";
+export type { ClaimNote, ClaimStatus, ClaimView, Grant } from "../claim-rules.js";
 export { CLAIM_ERRORS, parseDuration, refusal };
 
 export class Claims {

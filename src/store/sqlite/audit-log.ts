@@ -4,6 +4,9 @@
 // segment in the working tree (`keel/audit/<store-id>.jsonl`, store/anchor.ts), which git carries: its last
 // line is the head record that catches events dropped from the end, and it outlives the local store.
 // @req CHG-8, TRU-4, TRU-5
+
+import { crashPoint } from "../../workspace/crash-point.js";
+import { EXIT, KeelError } from "../../workspace/errors.js";
 import {
   AUDIT_DIR,
   appendSegment,
@@ -18,7 +21,7 @@ import {
   segmentPath,
   storeIdOf,
   syncLocalStoreId,
-} from "../../store/anchor.js";
+} from "../anchor.js";
 import {
   type AuditEvent,
   type AuditInput,
@@ -28,11 +31,9 @@ import {
   rowOfEvent,
   type VerifyResult,
   walkChain,
-} from "../../store/audit-chain.js";
-import { STORE_UNREADABLE } from "../../store/guard.js";
-import type { StateDb } from "../../store/state-db.js";
-import { crashPoint } from "../../workspace/crash-point.js";
-import { EXIT, KeelError } from "../../workspace/errors.js";
+} from "../audit-chain.js";
+import { STORE_UNREADABLE } from "../guard.js";
+import type { StateDb } from "../state-db.js";
 
 export type {
   ActorKind,
@@ -41,7 +42,7 @@ export type {
   EventRow,
   HeadRecord,
   VerifyResult,
-} from "../../store/audit-chain.js";
+} from "../audit-chain.js";
 export { eventHash, GENESIS, rowOfEvent, walkChain };
 
 /**

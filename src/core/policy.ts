@@ -5,6 +5,7 @@
 // are all marked inferred. See docs/cli.md#configuration and docs/cli.md#governance.
 import picomatch from "picomatch";
 import type { Basis, Change } from "../model/types.js";
+import type { AuditInput } from "../store/audit-chain.js";
 import { appendEvent } from "../store/sqlite/audit-log.js";
 import type { StateDb } from "../store/state-db.js";
 import type { Actor } from "../workspace/actor.js";
@@ -342,20 +343,30 @@ export function enforceDecision(
 ): Extract<Decision, { allowed: true }> {
   if (decision.allowed) return decision;
   state.exclusive(() => {
-    appendEvent(state, projectRoot, {
-      actor: actorLabel(actor),
-      actorKind: actor.kind,
-      action: `${audit.action}.refused`,
-      target: audit.target,
-      reason: decision.reason,
-      data: {
-        rule: decision.rule,
-        hint: decision.hint,
-        ...(actor.tool ? { tool: actor.tool } : {}),
-        ...(actor.model ? { model: actor.model } : {}),
-        ...data,
-      },
-    });
+    appendEvent(state, projectRoot, refusalEvent(actor, decision, audit, data));
   });
   throw refusalError(decision);
+}
+
+/** The audit record of a refusal: who asked, what for, and the rule that refused it. */
+export function refusalEvent(
+  actor: Actor,
+  decision: Extract<Decision, { allowed: false }>,
+  audit: { action: string; target: string },
+  data: Record<string, unknown> = {},
+): AuditInput {
+  return {
+    actor: actorLabel(actor),
+    actorKind: actor.kind,
+    action: `${audit.action}.refused`,
+    target: audit.target,
+    reason: decision.reason,
+    data: {
+      rule: decision.rule,
+      hint: decision.hint,
+      ...(actor.tool ? { tool: actor.tool } : {}),
+      ...(actor.model ? { model: actor.model } : {}),
+      ...data,
+    },
+  };
 }

@@ -2,6 +2,8 @@
 // every session, or, over stdio, a feed this server starts for its first listener and closes with itself.
 // Resource subscriptions and log forwarding both listen through it, so a server watches the project once.
 import { EventFeed, type LiveEvent } from "../core/live/events.js";
+import { coordinationStore } from "../store/select.js";
+import { loadConfig } from "../workspace/config.js";
 import { findProjectRoot } from "../workspace/root.js";
 
 /** A live event source: `EventFeed`, or anything that hands out its events the same way. */
@@ -44,12 +46,13 @@ export class LiveLink {
   }
 
   private async connect(): Promise<void> {
-    const root = findProjectRoot(this.start, this.explicit).root;
+    const project = findProjectRoot(this.start, this.explicit);
+    const root = project.root;
     let source = this.shared;
     if (!source) {
       this.owned = new EventFeed(root);
       source = this.owned;
-      await this.owned.start();
+      await this.owned.start(await coordinationStore(root, loadConfig(project)));
     }
     if (this.closed) return;
     this.unsubscribe = source.subscribe((e) => {

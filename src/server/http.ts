@@ -15,12 +15,16 @@ import {
 import type { AddressInfo } from "node:net";
 import { EventFeed, type LiveEvent } from "../core/live/events.js";
 import { installClaimBatching } from "../core/tasks/claim-batch.js";
+import { refreshClaimMirror } from "../core/tasks/claim-ops.js";
 import type { ToolGroup } from "../mcp/tool-groups.js";
 import { type PlanSpawner, triggerWarnings } from "../run/triggers/index.js";
 import { storeErrorOf } from "../store/guard.js";
+import { coordinationStore } from "../store/select.js";
 import type { Actor } from "../workspace/actor.js";
+import { loadConfig } from "../workspace/config.js";
 import { KeelError } from "../workspace/errors.js";
 import { syncFreshness } from "../workspace/freshness.js";
+import { findProjectRoot } from "../workspace/root.js";
 import { watchProject } from "../workspace/tree-watch.js";
 import { type Admission, type AuthOptions, Gatekeeper, isLoopback } from "./auth.js";
 import { BrowserGate } from "./browser-gate.js";
@@ -82,9 +86,18 @@ function allowedHosts(port: number, bound: string, extra: string[]): Set<string>
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // The model stays warm between requests while this watcher sees no change (workspace/freshness.ts).
   const warm = opts.warm ?? true;
+  // The coordination store first: a team store that cannot be reached (or is not migrated) stops the start with
+  // its reason, before a port is taken.
+  const config = loadConfig(findProjectRoot(opts.root, true));
+  const store = await coordinationStore(opts.root, config);
   const watcher = warm ? watchProject(opts.root) : null;
-  // Claims from many clients commit together, one transaction and one flush per group (core/tasks/claim-batch.ts).
-  if (warm) installClaimBatching(opts.root);
+  // Claims from many clients commit together, one transaction and one flush per group (core/tasks/claim-batch.ts);
+  // a team server always groups them, since its store is shared with other servers.
+  const batching = warm || store.kind === "postgres";
+  if (batching) installClaimBatching(opts.root, config);
+  await refreshClaimMirror(opts.root, store);
+  // Every server's claims reach this one's ready views (and its feed, which watches the store itself).
+  const unwatch = store.watch(() => void refreshClaimMirror(opts.root, store).catch(() => {}));
   const feed = new EventFeed(opts.root, { drift: true });
   const sse = new Set<ServerResponse>();
   let boundPort = opts.port;
@@ -296,7 +309,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const port = (server.address() as AddressInfo).port;
   boundPort = port;
   hosts = allowedHosts(port, opts.host, extraHosts);
-  await feed.start();
+  await feed.start(store);
   const warnings = triggerWarnings(opts.root, process.env);
   const shownHost = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
   return {
@@ -306,9 +319,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     close: () =>
       new Promise<void>((resolve) => {
         feed.close();
+        unwatch();
         gate.close();
         watcher?.close();
-        if (warm) installClaimBatching(null);
+        if (batching) installClaimBatching(null);
         void sessions?.then((s) => s.close());
         for (const res of sse) res.end();
         server.close(() => resolve());

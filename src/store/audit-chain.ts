@@ -29,6 +29,24 @@ export interface AuditEvent extends Omit<SegmentEvent, "actorKind"> {
   actorKind: ActorKind;
 }
 
+/** The event `input` becomes when it follows the event numbered `after` with hash `prevHash`. */
+export function chainEvent(input: AuditInput, now: Date, after: number, prevHash: string): AuditEvent {
+  const base = {
+    seq: after + 1,
+    at: now.toISOString(),
+    actor: input.actor,
+    actorKind: input.actorKind,
+    action: input.action,
+    target: input.target,
+    before: input.before ?? null,
+    after: input.after ?? null,
+    reason: input.reason ?? null,
+    data: input.data ?? null,
+    prevHash,
+  };
+  return { ...base, hash: eventHash(base) };
+}
+
 export function eventHash(e: Omit<AuditEvent, "hash">): string {
   return hashFields(e, e.data === null ? null : canonicalJson(e.data));
 }

@@ -88,6 +88,11 @@ export interface KeelConfig {
   agents: Record<string, AgentEntry>;
   /** keel.yaml `triggers:`: the issue-tracker webhooks `keel serve` accepts. */
   triggers: TriggersConfig;
+  /**
+   * keel.yaml `store:`: where the shared operational state lives. Null: the embedded store, `.keel/state.db`; a
+   * `postgres://` URL: team mode (store/postgres/). `KEEL_STORE_URL` overrides it (store/select.ts).
+   */
+  store: string | null;
 }
 
 /** The `security:` section as written; the scanner adds its built-in hosts and patterns. */
@@ -172,6 +177,7 @@ export function defaultConfig(): KeelConfig {
     run: defaultRunConfig(),
     agents: {},
     triggers: defaultTriggers(),
+    store: null,
   };
 }
 
@@ -262,6 +268,7 @@ export function parseConfig(text: string): KeelConfig {
         "run",
         "agents",
         "triggers",
+        "store",
       ].includes(key)
     )
       bad([key], "is not a known key");
@@ -368,7 +375,29 @@ export function parseConfig(text: string): KeelConfig {
   if (raw.run != null) config.run = parseRunConfig(raw.run, bad);
   if (raw.agents != null) config.agents = parseAgents(raw.agents, bad, lineOf);
   if (raw.triggers != null) config.triggers = parseTriggers(raw.triggers, bad);
+  if (raw.store != null) config.store = parseStore(raw.store, bad);
   return config;
+}
+
+/**
+ * `store: sqlite` (the default, said explicitly) or a PostgreSQL URL. A password written into keel.yaml would be
+ * committed to git with it, so it is refused: it belongs in PGPASSWORD (or the URL in KEEL_STORE_URL).
+ */
+function parseStore(
+  value: unknown,
+  bad: (path: Array<string | number>, what: string) => never,
+): string | null {
+  if (value === "sqlite") return null;
+  if (typeof value !== "string" || !/^postgres(ql)?:\/\//.test(value))
+    bad(["store"], "must be `sqlite` or a `postgres://` URL");
+  const url = URL.canParse(value) ? new URL(value) : null;
+  if (url === null) bad(["store"], "is not a valid URL");
+  if (url.password !== "")
+    bad(
+      ["store"],
+      "must not hold a password (keel.yaml is committed): set PGPASSWORD, or KEEL_STORE_URL, instead",
+    );
+  return value;
 }
 
 // @req TRU-1, TRU-3

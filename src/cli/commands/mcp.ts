@@ -3,6 +3,7 @@
 import { installClaimBatching } from "../../core/tasks/claim-batch.js";
 import { parseToolGroups } from "../../mcp/tool-groups.js";
 import { parseActor } from "../../workspace/actor.js";
+import { loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type TreeWatcher, watchProject } from "../../workspace/tree-watch.js";
@@ -34,7 +35,7 @@ const command: Command = {
     const server = createServer({ root: global.root, cwd: global.cwd, actor }, { tools });
     // The model stays warm between calls while this watcher sees no change (workspace/freshness.ts).
     const watcher = watchedRoot(global.root ?? global.cwd, global.root !== null);
-    if (watcher) installClaimBatching(watcher.root);
+    if (watcher) installClaimBatching(watcher.root, loadConfig(findProjectRoot(watcher.root, true)));
     const transport = new StdioServerTransport();
     const closed = new Promise<void>((resolve) => {
       transport.onclose = resolve;

@@ -9,7 +9,7 @@ import { type ClaimView, type Grant, parseDuration } from "../../store/sqlite/cl
 import { type Actor, actorLabel } from "../../workspace/actor.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import { treeState } from "../../workspace/git-tree.js";
-import { runClaimOpGrouped } from "../tasks/claim-batch.js";
+import { claimStore, runClaimOpGrouped } from "../tasks/claim-batch.js";
 import {
   type ClaimOp,
   type GateOverride,
@@ -120,7 +120,7 @@ export async function writeTask(
     case "done": {
       const done: Extract<ClaimOp, { op: "done" }> = { op: "done", key: key(w.task), token: w.token };
       // A token that would not pass the fence is refused by the claim store before gates are looked at.
-      if (holdsClaim(root, done.key, done.token, now)) {
+      if (await holdsClaim(await claimStore(root, config), done.key, done.token, now)) {
         const task = graph().nodes.get(done.key)?.task;
         checked =
           task && !mayHaveGates(config, task)
@@ -138,7 +138,8 @@ export async function writeTask(
             commit: checked.tree.commit,
             dirty: checked.tree.dirty,
           };
-          if (actor.kind !== "human") refuseOverride(root, done.key, override);
+          if (actor.kind !== "human")
+            await refuseOverride(await claimStore(root, config), done.key, override);
           done.override = override;
         }
       }
@@ -146,7 +147,7 @@ export async function writeTask(
       break;
     }
   }
-  const result = await runClaimOpGrouped(root, (k) => graph().nodes.get(k)?.task, op, now, actor);
+  const result = await runClaimOpGrouped(root, config, (k) => graph().nodes.get(k)?.task, op, now, actor);
   const answer: TaskWriteAnswer = {
     version: 1,
     result,

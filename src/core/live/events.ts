@@ -6,9 +6,8 @@ import { existsSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { type FSWatcher, watch } from "chokidar";
 import { AUDIT_DIR } from "../../store/anchor.js";
-import { STATE_DIR } from "../../store/index-db.js";
-import { type AuditEvent, eventsBetween, latestSeq } from "../../store/sqlite/audit-log.js";
-import { STATE_FILE, StateDb } from "../../store/state-db.js";
+import type { AuditEvent } from "../../store/audit-chain.js";
+import type { CoordinationStore } from "../../store/coordination.js";
 import { DriftWatch } from "./drift-watch.js";
 
 export interface LiveEvent {
@@ -69,6 +68,11 @@ function auditPayload(e: AuditEvent): Record<string, unknown> {
   };
 }
 
+/** An audit event as the stream sends it: one message per SSE type, with the sequence number as its id. */
+function liveEvents(e: AuditEvent): LiveEvent[] {
+  return eventTypes(e).map((type) => ({ type, data: auditPayload(e), id: e.seq }));
+}
+
 export type Listener = (e: LiveEvent) => void;
 
 /**
@@ -98,8 +102,12 @@ export class EventFeed {
   private readonly watchers: FSWatcher[] = [];
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private poll: NodeJS.Timeout | null = null;
-  private state: StateDb | null = null;
+  private store: CoordinationStore | null = null;
+  private unwatch: (() => void) | null = null;
   private lastSeq = 0;
+  /** A read of the log in flight, and whether another was asked for meanwhile (it runs once this one ends). */
+  private reading: Promise<void> | null = null;
+  private again = false;
   private drift: DriftWatch | null = null;
   /** The latest `drift.checked`: a new subscriber gets it at once, as the current state. */
   private lastDriftCheck: LiveEvent | null = null;
@@ -115,7 +123,7 @@ export class EventFeed {
    * recursive `fs.watch` is not used: on Linux it loses a file once an editor (or Keel's atomic write) has
    * replaced it by rename, and later saves of that file would go unseen. chokidar watches each folder.
    */
-  async start(): Promise<void> {
+  async start(store: CoordinationStore): Promise<void> {
     const ready: Array<Promise<void>> = [];
     for (const dir of WATCHED) {
       const abs = join(this.root, dir);
@@ -130,14 +138,24 @@ export class EventFeed {
       this.watchers.push(w);
     }
     await Promise.all(ready);
-    this.lastSeq = this.currentSeq();
-    this.poll = setInterval(() => this.tail(), AUDIT_POLL_MS);
+    this.store = store;
+    this.lastSeq = await store.latestSeq().catch(() => 0);
+    // The team store tells of every server's events as they commit; the poll is the embedded store's way to see
+    // other processes' writes, and the team store's fallback while its listening connection is being restored.
+    this.unwatch = store.watch(() => this.nudge());
+    this.poll = setInterval(() => this.nudge(), AUDIT_POLL_MS);
   }
 
   subscribe(listener: Listener, lastEventId: number | null): () => void {
-    if (lastEventId !== null && lastEventId < this.lastSeq) {
-      const db = this.openState();
-      if (db) for (const e of this.since(db, lastEventId, this.lastSeq)) for (const ev of e) listener(ev);
+    if (lastEventId !== null && lastEventId < this.lastSeq && this.store) {
+      // What the client missed, up to where the feed is: later events reach it live, in order, after these.
+      const upTo = this.lastSeq;
+      void this.store
+        .events(lastEventId, upTo)
+        .then((events: AuditEvent[]) => {
+          for (const ev of events.flatMap(liveEvents)) listener(ev);
+        })
+        .catch(() => {});
     }
     if (this.lastDriftCheck) listener(this.lastDriftCheck);
     // Drift is judged for subscribers only: the first one takes the baseline (a trace of the whole project),
@@ -155,7 +173,17 @@ export class EventFeed {
    * approval) reaches every subscriber at once. Other processes' writes still arrive within one poll.
    */
   nudge(): void {
-    this.tail();
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = this.tail().finally(() => {
+      this.reading = null;
+      if (this.again) {
+        this.again = false;
+        this.nudge();
+      }
+    });
   }
 
   close(): void {
@@ -163,8 +191,8 @@ export class EventFeed {
     for (const w of this.watchers) void w.close();
     for (const t of this.pending.values()) clearTimeout(t);
     if (this.poll) clearInterval(this.poll);
-    this.state?.close();
-    this.state = null;
+    this.unwatch?.();
+    this.store = null;
     this.listeners.clear();
   }
 
@@ -187,36 +215,16 @@ export class EventFeed {
     );
   }
 
-  private openState(): StateDb | null {
-    if (this.state) return this.state;
-    if (!existsSync(join(this.root, STATE_DIR, STATE_FILE))) return null;
-    this.state = StateDb.open(this.root);
-    return this.state;
-  }
-
-  private currentSeq(): number {
-    const db = this.openState();
-    if (!db) return 0;
-    return latestSeq(db);
-  }
-
-  private since(db: StateDb, after: number, upTo: number): LiveEvent[][] {
-    return eventsBetween(db, after, upTo).map((e) =>
-      eventTypes(e).map((type) => ({ type, data: auditPayload(e), id: e.seq })),
-    );
-  }
-
-  private tail(): void {
+  private async tail(): Promise<void> {
+    const store = this.store;
+    if (!store) return;
     try {
-      const db = this.openState();
-      if (!db) return;
-      const now = this.currentSeq();
-      if (now <= this.lastSeq) return;
-      const batch = this.since(db, this.lastSeq, now);
-      this.lastSeq = now;
-      for (const group of batch) for (const e of group) this.emit(e);
+      const events = await store.events(this.lastSeq);
+      if (events.length === 0 || this.store !== store) return;
+      this.lastSeq = (events[events.length - 1] as AuditEvent).seq;
+      for (const e of events.flatMap(liveEvents)) this.emit(e);
     } catch {
-      // a busy or half-migrated state database is read again on the next tick
+      // a busy, half-migrated or unreachable store is read again on the next tick
     }
   }
 }

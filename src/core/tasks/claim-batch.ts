@@ -1,105 +1,116 @@
-// Group commit for the claim store in a long-lived process (`keel serve`, `keel mcp`). Claim operations that
-// arrive while a batch is being written are queued and run together as the next batch: one write transaction on
-// one connection kept open, one append and flush of the audit segment, one WAL sync. Each caller is answered only
-// after its batch committed, so every answer is as durable as one written alone; each operation is a savepoint of
-// its own, so a refused one (a stale token) rolls back alone and the others commit.
-// @req DMN-7
-import { StateDb } from "../../store/state-db.js";
+// Claim operations from the surfaces (CLI, REST, MCP), on whichever store the project uses (store/select.ts).
+// A long-lived process (`keel serve`, `keel mcp`) groups them: operations that arrive while a batch is being
+// written are queued and run together as the next batch, one transaction with a savepoint each (store.claim):
+// one commit, one audit append, one sync for many callers. Each caller is answered only after its batch
+// committed, so every answer is as durable as one written alone; a refused part rolls back alone.
+// @req DMN-7, TEAM-3
+import type { ClaimResult, ClaimWork, CoordinationStore, Settled } from "../../store/coordination.js";
+import { coordinationStore } from "../../store/select.js";
 import type { Actor } from "../../workspace/actor.js";
-import { type ClaimOp, type LocateTask, runClaimOp } from "./claim-ops.js";
-
-type Outcome = ReturnType<typeof runClaimOp>;
+import type { KeelConfig } from "../../workspace/config.js";
+import { refusalError, refusalEvent } from "../policy.js";
+import {
+  type ClaimOp,
+  type ClaimOutcome,
+  claimOutcome,
+  claimWork,
+  type LocateTask,
+  refreshClaimMirror,
+  workAudit,
+  workDecision,
+} from "./claim-ops.js";
 
 interface Queued {
-  locate: LocateTask;
-  op: ClaimOp;
-  now: Date;
-  actor: Actor;
-  resolve(outcome: Outcome): void;
+  work: ClaimWork;
+  resolve(settled: Settled<ClaimResult>): void;
   reject(error: unknown): void;
 }
 
 export class ClaimBatcher {
-  #state: StateDb | null = null;
   #queue: Queued[] = [];
   #scheduled = false;
+  #writing = false;
 
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    readonly store: Promise<CoordinationStore>,
+  ) {
+    // A store that cannot be opened now is reported to the first caller, not as an unhandled rejection.
+    store.catch(() => {});
+  }
 
-  run(locate: LocateTask, op: ClaimOp, now: Date, actor: Actor): Promise<Outcome> {
+  run(work: ClaimWork): Promise<Settled<ClaimResult>> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ locate, op, now, actor, resolve, reject });
-      if (this.#scheduled) return;
-      this.#scheduled = true;
-      // After the requests already read from their sockets have queued theirs: they share this batch.
-      setImmediate(() => this.#flush());
+      this.#queue.push({ work, resolve, reject });
+      this.#schedule();
     });
   }
 
-  close(): void {
-    this.#state?.close();
-    this.#state = null;
+  #schedule(): void {
+    if (this.#scheduled || this.#writing) return;
+    this.#scheduled = true;
+    // After the requests already read from their sockets have queued theirs: they share this batch.
+    setImmediate(() => void this.#flush());
   }
 
-  #flush(): void {
+  async #flush(): Promise<void> {
     this.#scheduled = false;
+    this.#writing = true;
     const batch = this.#queue.splice(0);
-    const results: Array<{ ok: true; value: Outcome } | { ok: false; error: unknown }> = [];
     try {
-      const state = this.#open();
-      state.exclusive(() => {
-        for (const q of batch) {
-          try {
-            results.push({ ok: true, value: runClaimOp(this.root, q.locate, q.op, q.now, q.actor, state) });
-          } catch (error) {
-            results.push({ ok: false, error });
-          }
-        }
-      });
+      const store = await this.store;
+      const settled = await store.claim(batch.map((q) => q.work));
+      await refreshClaimMirror(this.root, store).catch(() => {});
+      for (const [i, q] of batch.entries()) q.resolve(settled[i] as Settled<ClaimResult>);
     } catch (error) {
-      // The batch did not commit (the disk, a replaced store file): none of it happened, and every caller hears why.
-      this.close();
+      // The batch did not commit (the disk, a replaced store file, PostgreSQL gone): none of it happened.
       for (const q of batch) q.reject(error);
-      return;
+    } finally {
+      this.#writing = false;
+      if (this.#queue.length > 0) this.#schedule();
     }
-    batch.forEach((q, i) => {
-      const r = results[i] as (typeof results)[number];
-      if (r.ok) q.resolve(r.value);
-      else q.reject(r.error);
-    });
-  }
-
-  #open(): StateDb {
-    if (this.#state) {
-      try {
-        this.#state.assertUnchanged();
-        return this.#state;
-      } catch {
-        this.close(); // replaced or deleted under us: a new connection sees the file now there
-      }
-    }
-    this.#state = StateDb.open(this.root);
-    return this.#state;
   }
 }
 
 let installed: ClaimBatcher | null = null;
 
 /** Makes this process group its claim operations on `root` (null: each runs alone again, as in the CLI). */
-export function installClaimBatching(root: string | null): ClaimBatcher | null {
-  installed?.close();
-  installed = root === null ? null : new ClaimBatcher(root);
+export function installClaimBatching(
+  root: string | null,
+  config?: Pick<KeelConfig, "store">,
+): ClaimBatcher | null {
+  installed =
+    root === null ? null : new ClaimBatcher(root, coordinationStore(root, config ?? { store: null }));
   return installed;
 }
 
-/** Runs one claim operation: in the next group when this process groups them, else at once, alone. */
-export function runClaimOpGrouped(
+/** The store claim operations on `root` go to: the grouping one's, or the project's. */
+export function claimStore(root: string, config: Pick<KeelConfig, "store">): Promise<CoordinationStore> {
+  return installed?.root === root ? installed.store : coordinationStore(root, config);
+}
+
+/**
+ * Runs one claim operation as `actor`: in the next group when this process groups them, else at once, alone. The
+ * actor's role is checked first, in the core, so every surface refuses alike (audited as `task.<op>.refused`).
+ * @req SRF-13
+ */
+export async function runClaimOpGrouped(
   root: string,
+  config: Pick<KeelConfig, "store">,
   locate: LocateTask,
   op: ClaimOp,
   now: Date,
   actor: Actor,
-): Promise<Outcome> {
-  if (installed?.root === root) return installed.run(locate, op, now, actor);
-  return Promise.resolve().then(() => runClaimOp(root, locate, op, now, actor));
+): Promise<ClaimOutcome> {
+  const store = await claimStore(root, config);
+  const decision = workDecision(actor);
+  if (!decision.allowed) {
+    await store.append([refusalEvent(actor, decision, workAudit(op))], now);
+    throw refusalError(decision);
+  }
+  const work = claimWork(root, locate, op, now);
+  if (installed?.root === root) return claimOutcome(op, await installed.run(work));
+  const [settled] = await store.claim([work]);
+  await refreshClaimMirror(root, store);
+  return claimOutcome(op, settled as Settled<ClaimResult>);
 }

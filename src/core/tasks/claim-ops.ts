@@ -14,14 +14,24 @@ import {
   setTaskmasterStatus,
 } from "../../format/layouts/taskmaster.js";
 import { parseTasks } from "../../format/tasks.js";
+import type { AuditInput } from "../../store/audit-chain.js";
+import type { ClaimNote, Finish } from "../../store/claim-rules.js";
+import type {
+  ClaimResult,
+  ClaimStep,
+  ClaimWork,
+  CoordinationStore,
+  Settled,
+} from "../../store/coordination.js";
 import { STATE_DIR } from "../../store/index-db.js";
-import { type ActorKind, appendEvent } from "../../store/sqlite/audit-log.js";
+import type { ActorKind } from "../../store/sqlite/audit-log.js";
 import { CLAIM_ERRORS, Claims, type ClaimView, type Grant, refusal } from "../../store/sqlite/claims.js";
+import { runClaimWork } from "../../store/sqlite/coordination.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
 import type { Actor } from "../../workspace/actor.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { EXIT, KeelError } from "../../workspace/errors.js";
-import { enforce } from "../policy.js";
+import { authorize, type Decision, enforceDecision } from "../policy.js";
 import type { IsClaimed, TaskGraph } from "./graph.js";
 import type { LoadedTask } from "./load.js";
 import { lookupTask, taskLookupError } from "./lookup.js";
@@ -35,12 +45,36 @@ const MARK = { done: "x", blocked: "!" } as const;
 
 type LastingStatus = keyof typeof MARK;
 
+/**
+ * In team mode the claims live in PostgreSQL, which cannot be read synchronously: the readers below then read this
+ * process's copy, which the surfaces refresh (refreshClaimMirror) before they answer and after every claim write,
+ * on any server (store watch). A claim itself is always decided by the store, never by this copy.
+ */
+const mirrors = new Map<string, readonly ClaimView[]>();
+
+export async function refreshClaimMirror(root: string, store: CoordinationStore): Promise<void> {
+  if (store.kind === "sqlite") return;
+  mirrors.set(root, await store.claims(new Date()));
+}
+
+/** Held at `now`: closed (done or blocked), or claimed under a lease that has not ended. */
+function heldAt(view: ClaimView, nowMs: number): boolean {
+  if (view.status === "done" || view.status === "blocked") return true;
+  return view.status === "claimed" && view.leaseUntil !== null && Date.parse(view.leaseUntil) > nowMs;
+}
+
 /** Tasks held under a live lease, or closed by a claim (done or blocked), as of `now`. */
 export function claimedKeys(root: string, now: Date): IsClaimed {
+  const mirror = mirrors.get(root);
+  if (mirror) {
+    const held = new Set(mirror.filter((v) => heldAt(v, now.getTime())).map((v) => v.taskId));
+    return (key) => held.has(key);
+  }
   if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return () => false;
   const state = StateDb.open(root);
   try {
-    return heldBy(new Claims(state, root), now);
+    const held = new Set(new Claims(state, root).heldKeys(now));
+    return (key) => held.has(key);
   } finally {
     state.close();
   }
@@ -51,6 +85,11 @@ export function claimedKeys(root: string, now: Date): IsClaimed {
  * cannot say so, so the state is the task's status. Empty when there is no state database.
  */
 export function keelClosed(root: string): Map<string, "done" | "blocked"> {
+  const mirror = mirrors.get(root);
+  if (mirror) {
+    const closed = mirror.filter((v) => v.status === "done" || v.status === "blocked");
+    return new Map(closed.map((v) => [v.taskId, v.status as "done" | "blocked"]));
+  }
   if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return new Map();
   const state = StateDb.open(root);
   try {
@@ -60,21 +99,15 @@ export function keelClosed(root: string): Map<string, "done" | "blocked"> {
   }
 }
 
-function heldBy(claims: Claims, now: Date): IsClaimed {
-  const held = new Set(claims.heldKeys(now));
-  return (key) => held.has(key);
-}
-
 /** Whether `token` is the current token of a live-or-expired claim on `key`, i.e. `done` would pass the fence. */
-export function holdsClaim(root: string, key: string, token: number, now: Date): boolean {
-  if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return false;
-  const state = StateDb.open(root);
-  try {
-    const claim = new Claims(state, root).get(key, now);
-    return claim !== null && claim.token === token && claim.status === "claimed";
-  } finally {
-    state.close();
-  }
+export async function holdsClaim(
+  store: CoordinationStore,
+  key: string,
+  token: number,
+  now: Date,
+): Promise<boolean> {
+  const claim = await store.claimOf(key, now);
+  return claim !== null && claim.token === token && claim.status === "claimed";
 }
 
 /** A human's override of a task's backpressure, recorded with `done` as a `task.done.override` event. */
@@ -92,11 +125,14 @@ export interface GateOverride {
 export const OVERRIDE_REFUSED = "override-human-only";
 
 /** Records an override refused to a non-human actor (`task.done.override.refused`), then throws exit 5. */
-export function refuseOverride(root: string, key: string, override: GateOverride): never {
-  const state = StateDb.open(root);
-  try {
-    state.exclusive(() => {
-      appendEvent(state, root, {
+export async function refuseOverride(
+  store: CoordinationStore,
+  key: string,
+  override: GateOverride,
+): Promise<never> {
+  await store.append(
+    [
+      {
         actor: override.actor,
         actorKind: override.actorKind,
         action: "task.done.override.refused",
@@ -108,11 +144,10 @@ export function refuseOverride(root: string, key: string, override: GateOverride
           commit: override.commit,
           dirty: override.dirty,
         },
-      });
-    });
-  } finally {
-    state.close();
-  }
+      },
+    ],
+    new Date(),
+  );
   throw new KeelError(
     `refused by rule ${OVERRIDE_REFUSED}: ${override.actor} is ${override.actorKind === "agent" ? "an agent" : `a ${override.actorKind} actor`}; only a human may mark task ${key} done without passing gates`,
     EXIT.refused,
@@ -145,10 +180,86 @@ export type ClaimOp =
   | { op: "block"; key: string; token: number; reason: string }
   | { op: "note"; key: string; text: string; author: string };
 
+/** What `runClaimOp` answers: a grant, the claim after the operation, a note's text, or null (nothing ready). */
+export type ClaimOutcome = Grant | ClaimView | { note: string } | null;
+
 /**
- * Runs one claim operation as `actor` and mirrors the resulting status into the task's checkbox. The actor's
- * role is checked here, in the core, so every surface refuses alike: a read-only actor changes nothing
- * (refused with exit 5 and audited as `task.<op>.refused`).
+ * One claim operation as the store runs it. `done` and `block` write the task's lasting status into its file in
+ * the store's transaction (a file that cannot be written rolls the claim change back), and an override is
+ * recorded with `done`.
+ */
+export function claimWork(root: string, locate: LocateTask, op: ClaimOp, now: Date): ClaimWork {
+  switch (op.op) {
+    case "claim":
+      return {
+        now,
+        step: op.key
+          ? { op: "claim", key: op.key, holder: op.holder, ttlMs: op.ttlMs }
+          : { op: "claim-next", candidates: op.candidates, holder: op.holder, ttlMs: op.ttlMs },
+      };
+    case "heartbeat":
+      return { now, step: { op: "heartbeat", key: op.key, token: op.token, ttlMs: op.ttlMs } };
+    case "release":
+      return { now, step: finishStep(op.key, op.token, { status: "released", verb: "release" }, null) };
+    case "done":
+      return {
+        now,
+        step: finishStep(op.key, op.token, { status: "done", verb: "done" }, null),
+        afterStep: () => {
+          mirror(root, locate, op.key, "done");
+          return op.override ? [overrideEvent(op.key, op.token, op.override)] : [];
+        },
+      };
+    case "block":
+      return {
+        now,
+        step: finishStep(op.key, op.token, { status: "blocked", verb: "block" }, op.reason),
+        afterStep: () => {
+          mirror(root, locate, op.key, "blocked");
+          return [];
+        },
+      };
+    case "note":
+      return { now, step: { op: "note", key: op.key, text: op.text, author: op.author } };
+  }
+}
+
+function finishStep(key: string, token: number, finish: Finish, reason: string | null): ClaimStep {
+  return { op: "finish", key, token, finish, reason };
+}
+
+function overrideEvent(key: string, token: number, o: GateOverride): AuditInput {
+  return {
+    actor: o.actor,
+    actorKind: o.actorKind,
+    action: "task.done.override",
+    target: key,
+    reason: o.reason,
+    data: { token, gates: o.gates, commit: o.commit, dirty: o.dirty },
+  };
+}
+
+/** The store's answer as the surfaces give it: a note is answered with its text. */
+export function claimOutcome(op: ClaimOp, settled: Settled<ClaimResult>): ClaimOutcome {
+  if (!settled.ok) throw settled.error;
+  const value = settled.value;
+  return op.op === "note" ? { note: (value as ClaimNote).text } : (value as Grant | ClaimView | null);
+}
+
+/** The role check every claim operation passes first: may `actor` work on tasks? */
+export function workDecision(actor: Actor): Decision {
+  return authorize(actor, "work", {});
+}
+
+export function workAudit(op: ClaimOp): { action: string; target: string } {
+  return { action: `task.${op.op}`, target: op.key ?? "next" };
+}
+
+/**
+ * Runs one claim operation as `actor` on the embedded store, at once (the work loop's workers; the surfaces go
+ * through claim-batch.ts, whichever store the project uses). The actor's role is checked here, in the core, so
+ * every surface refuses alike: a read-only actor changes nothing (refused with exit 5 and audited as
+ * `task.<op>.refused`).
  * @req SRF-13
  */
 export function runClaimOp(
@@ -159,53 +270,12 @@ export function runClaimOp(
   actor: Actor,
   /** A store the caller keeps open (a long run makes thousands of these calls); else one is opened here. */
   open?: StateDb,
-): Grant | ClaimView | { note: string } | null {
+): ClaimOutcome {
   const state = open ?? StateDb.open(root);
   try {
-    enforce(state, root, actor, "work", {}, { action: `task.${op.op}`, target: op.key ?? "next" });
-    const claims = new Claims(state, root);
-    return state.exclusive(() => {
-      switch (op.op) {
-        case "claim": {
-          const grant = op.key
-            ? claims.claim(op.key, op.holder, op.ttlMs, now)
-            : claims.claimNext(() => op.candidates(heldBy(claims, now)), op.holder, op.ttlMs, now);
-          return grant;
-        }
-        case "heartbeat":
-          return claims.heartbeat(op.key, op.token, op.ttlMs, now);
-        case "release":
-          return claims.release(op.key, op.token, now);
-        case "done": {
-          const view = claims.done(op.key, op.token, now);
-          mirror(root, locate, op.key, "done");
-          if (op.override) {
-            const o = op.override;
-            appendEvent(
-              state,
-              root,
-              {
-                actor: o.actor,
-                actorKind: o.actorKind,
-                action: "task.done.override",
-                target: op.key,
-                reason: o.reason,
-                data: { token: op.token, gates: o.gates, commit: o.commit, dirty: o.dirty },
-              },
-              now,
-            );
-          }
-          return view;
-        }
-        case "block": {
-          const view = claims.block(op.key, op.token, op.reason, now);
-          mirror(root, locate, op.key, "blocked");
-          return view;
-        }
-        case "note":
-          return { note: claims.note(op.key, op.text, op.author, now).text };
-      }
-    });
+    enforceDecision(state, root, actor, workDecision(actor), workAudit(op));
+    const [settled] = runClaimWork(state, root, [claimWork(root, locate, op, now)]);
+    return claimOutcome(op, settled as Settled<ClaimResult>);
   } finally {
     if (!open) state.close();
   }

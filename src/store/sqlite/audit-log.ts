@@ -25,6 +25,7 @@ import {
 import {
   type AuditEvent,
   type AuditInput,
+  chainEvent,
   eventHash,
   fromRow,
   GENESIS,
@@ -63,20 +64,7 @@ export function appendEvent(
     | undefined;
   const storeId = storeIdOf(state.db) as string;
   refuseIfBehindSegment(projectRoot, storeId, last?.seq ?? 0);
-  const base = {
-    seq: (last?.seq ?? 0) + 1,
-    at: now.toISOString(),
-    actor: input.actor,
-    actorKind: input.actorKind,
-    action: input.action,
-    target: input.target,
-    before: input.before ?? null,
-    after: input.after ?? null,
-    reason: input.reason ?? null,
-    data: input.data ?? null,
-    prevHash: last?.hash ?? GENESIS,
-  };
-  const event: AuditEvent = { ...base, hash: eventHash(base) };
+  const event = chainEvent(input, now, last?.seq ?? 0, last?.hash ?? GENESIS);
   const row = rowOfEvent(event);
   insertEvent(state, row);
   // Once per transaction: the hook writes every event the transaction committed, from the first one on.

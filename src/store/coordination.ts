@@ -1,0 +1,80 @@
+// The coordination store: the operational state every Keel process of a project shares, one interface with two
+// implementations side by side. sqlite/ is the embedded default (`.keel/state.db`, one machine); postgres/ is team
+// mode (keel.yaml `store: postgres://…` or KEEL_STORE_URL), where servers on many machines share one database.
+// The core asks this interface and does not know which one answers (select.ts picks it). Everything here is
+// asynchronous because PostgreSQL is; the embedded store answers at once.
+// @req TEAM-1
+import type { AuditEvent, AuditInput, EventRow } from "./audit-chain.js";
+import type { ClaimNote, ClaimView, Finish, Grant } from "./claim-rules.js";
+
+/** One claim operation, as the store runs it (the core turns a surface's request into one: core/tasks/claim-ops.ts). */
+export type ClaimStep =
+  | { op: "claim"; key: string; holder: string; ttlMs: number }
+  | {
+      op: "claim-next";
+      /** Ready tasks in order of preference, given which are held (read in the step's own transaction). */
+      candidates: (isHeld: (key: string) => boolean) => readonly string[];
+      holder: string;
+      ttlMs: number;
+    }
+  | { op: "heartbeat"; key: string; token: number; ttlMs: number }
+  | { op: "finish"; key: string; token: number; finish: Finish; reason: string | null }
+  | { op: "reopen"; key: string; actor: string }
+  | { op: "note"; key: string; text: string; author: string };
+
+export type ClaimResult = Grant | ClaimView | ClaimNote | null;
+
+export interface ClaimWork {
+  step: ClaimStep;
+  now: Date;
+  /**
+   * Runs in the step's transaction once the step succeeded: the core writes a task file's checkbox here, and the
+   * events it returns commit with the step. Throwing rolls the step back (and only it).
+   */
+  afterStep?: (result: ClaimResult) => AuditInput[];
+}
+
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+export interface StoreStatus {
+  kind: "sqlite" | "postgres";
+  /** The file, or the URL without its password. */
+  where: string;
+  schema: number;
+  /** The newest schema this Keel knows. */
+  latest: number;
+  events: number;
+  claims: number;
+  /** Round trip of one query, ms. */
+  latencyMs: number;
+}
+
+export interface CoordinationStore {
+  readonly kind: "sqlite" | "postgres";
+  /** Where the state is, for messages: a file path, or a URL without its password. */
+  readonly where: string;
+  /**
+   * Runs claim work in one transaction, each part on its own: a refused part (a stale token) rolls back alone and
+   * the others commit together (group commit). Each part is answered only once the transaction committed.
+   */
+  claim(work: readonly ClaimWork[]): Promise<Array<Settled<ClaimResult>>>;
+  /** Every claim record, ordered by task ID. */
+  claims(now: Date): Promise<ClaimView[]>;
+  /** One task's claim record, or null when it was never claimed. */
+  claimOf(taskId: string, now: Date): Promise<ClaimView | null>;
+  notes(taskId: string): Promise<ClaimNote[]>;
+  /** Appends events on their own (a refusal, a comment), in one transaction. */
+  append(events: readonly AuditInput[], now: Date): Promise<AuditEvent[]>;
+  /** Events with `after < seq <= upTo`, oldest first. */
+  events(after: number, upTo?: number): Promise<AuditEvent[]>;
+  latestSeq(): Promise<number>;
+  /** The whole log as stored, for verification and copying. */
+  chain(): Promise<EventRow[]>;
+  /**
+   * Calls `listener` after events are written, by any process where the store can tell (PostgreSQL: LISTEN/NOTIFY,
+   * on every server); the embedded store tells only of this process's own writes, and the live feed polls it.
+   */
+  watch(listener: () => void): () => void;
+  status(): Promise<StoreStatus>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,206 @@
+// The team store: CoordinationStore over PostgreSQL. One pool per process; claim work arriving together runs in
+// one transaction with a savepoint per part (group commit, as the embedded store does), its events appended last
+// under the chain's lock; a dedicated connection LISTENs for every server's events and reconnects on its own when
+// PostgreSQL restarts, telling its listeners once it is back so they read what they missed.
+// @req TEAM-1, TEAM-3, TEAM-4, TEAM-8
+import type { Client } from "pg";
+import type { AuditEvent, AuditInput, EventRow } from "../audit-chain.js";
+import type { ClaimNote, ClaimView } from "../claim-rules.js";
+import type { ClaimResult, ClaimWork, CoordinationStore, Settled, StoreStatus } from "../coordination.js";
+import { allRows, appendEvents, eventsBetween, latestSeq } from "./audit.js";
+import { claimOf, heldKeys, listClaims, listNotes, runStep, Seeder } from "./claims.js";
+import { type Connection, connect, inTransaction, isUnavailable, pgDriver } from "./connection.js";
+import { assertCurrent, EVENTS_CHANNEL, PG_SCHEMA_VERSION, schemaVersion } from "./schema.js";
+
+/** Longest wait between two attempts to LISTEN again after the connection was lost. */
+const RELISTEN_MAX_MS = 2_000;
+
+export class PgStore implements CoordinationStore {
+  readonly kind = "postgres";
+  readonly where: string;
+  readonly #seeder: Seeder;
+  readonly #listeners = new Set<() => void>();
+  #listener: Client | null = null;
+  #closed = false;
+  #relisten: NodeJS.Timeout | null = null;
+
+  private constructor(
+    private readonly url: string,
+    private readonly conn: Connection,
+    private readonly seeding: Connection,
+  ) {
+    this.where = conn.where;
+    this.#seeder = new Seeder(seeding.pool);
+  }
+
+  /** Connects and checks the schema: a database not migrated (or migrated by a newer Keel) is refused. */
+  static async open(url: string, options: { max?: number } = {}): Promise<PgStore> {
+    const conn = await connect(url, options);
+    // Seeds are written while a claiming transaction holds a connection of the main pool: on a pool of their own,
+    // so that transactions filling the main pool never wait for one another's seeds.
+    const seeding = await connect(url, { max: 1 });
+    try {
+      await assertCurrent(conn);
+    } catch (e) {
+      await Promise.all([conn.pool.end(), seeding.pool.end()]).catch(() => {});
+      throw e;
+    }
+    return new PgStore(url, conn, seeding);
+  }
+
+  get connection(): Connection {
+    return this.conn;
+  }
+
+  async claim(work: readonly ClaimWork[]): Promise<Array<Settled<ClaimResult>>> {
+    if (work.length === 0) return [];
+    const single = work.length === 1;
+    try {
+      return await inTransaction(this.conn, async (c) => {
+        let held: Promise<Set<string>> | null = null;
+        const heldNow = () => {
+          held ??= heldKeys(c, (work[0] as ClaimWork).now);
+          return held;
+        };
+        const settled: Array<Settled<ClaimResult>> = [];
+        const events: Array<{ input: AuditInput; now: Date }> = [];
+        for (const w of work) {
+          if (!single) await c.query("SAVEPOINT part");
+          try {
+            const outcome = await runStep(c, this.#seeder, w.step, w.now, heldNow);
+            const more = w.afterStep?.(outcome.result) ?? [];
+            if (!single) await c.query("RELEASE SAVEPOINT part");
+            settled.push({ ok: true, value: outcome.result });
+            for (const input of [...outcome.events, ...more]) events.push({ input, now: w.now });
+          } catch (error) {
+            // One part refused rolls back alone; a lost connection fails the whole transaction.
+            if (single || isUnavailable(error)) throw error;
+            await c.query("ROLLBACK TO SAVEPOINT part");
+            settled.push({ ok: false, error });
+          }
+        }
+        await appendEvents(c, events);
+        return settled;
+      });
+    } catch (error) {
+      // A single part's refusal is its answer; anything else (the store unreachable) is every part's.
+      if (single && !String((error as { code?: unknown }).code).startsWith("store-"))
+        return [{ ok: false, error }];
+      throw error;
+    }
+  }
+
+  async claims(now: Date): Promise<ClaimView[]> {
+    return this.#read((c) => listClaims(c, now));
+  }
+
+  async claimOf(taskId: string, now: Date): Promise<ClaimView | null> {
+    return this.#read((c) => claimOf(c, taskId, now));
+  }
+
+  async notes(taskId: string): Promise<ClaimNote[]> {
+    return this.#read((c) => listNotes(c, taskId));
+  }
+
+  async append(events: readonly AuditInput[], now: Date): Promise<AuditEvent[]> {
+    return inTransaction(this.conn, (c) =>
+      appendEvents(
+        c,
+        events.map((input) => ({ input, now })),
+      ),
+    );
+  }
+
+  async events(after: number, upTo?: number): Promise<AuditEvent[]> {
+    return this.#read((c) => eventsBetween(c, after, upTo));
+  }
+
+  async latestSeq(): Promise<number> {
+    return this.#read((c) => latestSeq(c));
+  }
+
+  async chain(): Promise<EventRow[]> {
+    return this.#read((c) => allRows(c));
+  }
+
+  watch(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    if (!this.#listener && !this.#relisten) void this.#listen(0);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async status(): Promise<StoreStatus> {
+    const started = performance.now();
+    const schema = await this.#read((c) => schemaVersion(c));
+    const latencyMs = performance.now() - started;
+    const counts =
+      schema === 0
+        ? { events: 0, claims: 0 }
+        : await this.#read(async (c) => {
+            const r = await c.query(
+              "SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM claims WHERE token IS NOT NULL) AS claims",
+            );
+            return r.rows[0] as { events: number; claims: number };
+          });
+    return { kind: "postgres", where: this.where, schema, latest: PG_SCHEMA_VERSION, latencyMs, ...counts };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#relisten) clearTimeout(this.#relisten);
+    this.#listeners.clear();
+    await this.#listener?.end().catch(() => {});
+    this.#listener = null;
+    await Promise.all([this.conn.pool.end(), this.seeding.pool.end()]).catch(() => {});
+  }
+
+  async #read<T>(fn: (c: Connection["pool"]) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.conn.pool);
+    } catch (e) {
+      throw this.conn.explain(e);
+    }
+  }
+
+  async #listen(attempt: number): Promise<void> {
+    this.#relisten = null;
+    if (this.#closed) return;
+    const pg = await pgDriver();
+    const client = new pg.Client({ connectionString: this.url });
+    const lost = () => {
+      if (this.#listener !== client) return;
+      this.#listener = null;
+      void client.end().catch(() => {});
+      this.#retry(0);
+    };
+    client.on("error", lost);
+    client.on("end", lost);
+    client.on("notification", () => this.#tell());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    } catch {
+      void client.end().catch(() => {});
+      this.#retry(attempt + 1);
+      return;
+    }
+    if (this.#closed) {
+      void client.end().catch(() => {});
+      return;
+    }
+    this.#listener = client;
+    // Events written while no one listened (at start, or during a restart) are read now.
+    this.#tell();
+  }
+
+  #retry(attempt: number): void {
+    if (this.#closed) return;
+    const wait = Math.min(RELISTEN_MAX_MS, 50 * 2 ** attempt);
+    this.#relisten = setTimeout(() => void this.#listen(attempt), wait);
+    this.#relisten.unref();
+  }
+
+  #tell(): void {
+    for (const l of this.#listeners) l();
+  }
+}

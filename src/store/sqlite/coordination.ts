@@ -1,0 +1,184 @@
+// The embedded store as a CoordinationStore: `.keel/state.db` through StateDb, answering at once. Claim work is run
+// in one IMMEDIATE transaction with a savepoint per part (a nested transaction), so a refused part rolls back alone
+// and the rest commit together: group commit, as the team store does. The work loop (src/run/) calls
+// runClaimWork directly: its workers share one connection synchronously.
+// @req TEAM-1, DMN-7
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { AuditEvent, AuditInput, EventRow } from "../audit-chain.js";
+import type { ClaimNote, ClaimView } from "../claim-rules.js";
+import type {
+  ClaimResult,
+  ClaimStep,
+  ClaimWork,
+  CoordinationStore,
+  Settled,
+  StoreStatus,
+} from "../coordination.js";
+import { STATE_DIR } from "../index-db.js";
+import { STATE_FILE, STATE_SCHEMA_VERSION, StateDb } from "../state-db.js";
+import { appendEvent, eventsBetween, latestSeq } from "./audit-log.js";
+import { Claims } from "./claims.js";
+
+/** Runs claim work in one transaction on `state`, each part in a savepoint of its own. */
+export function runClaimWork(
+  state: StateDb,
+  root: string,
+  work: readonly ClaimWork[],
+): Array<Settled<ClaimResult>> {
+  const claims = new Claims(state, root);
+  const settled: Array<Settled<ClaimResult>> = [];
+  state.exclusive(() => {
+    for (const w of work) {
+      try {
+        const value = state.exclusive(() => {
+          const result = runStep(claims, w.step, w.now);
+          for (const input of w.afterStep?.(result) ?? []) appendEvent(state, root, input, w.now);
+          return result;
+        });
+        settled.push({ ok: true, value });
+      } catch (error) {
+        settled.push({ ok: false, error });
+      }
+    }
+  });
+  return settled;
+}
+
+function runStep(claims: Claims, step: ClaimStep, now: Date): ClaimResult {
+  switch (step.op) {
+    case "claim":
+      return claims.claim(step.key, step.holder, step.ttlMs, now);
+    case "claim-next":
+      return claims.claimNext(
+        () => {
+          const held = new Set(claims.heldKeys(now));
+          return step.candidates((k) => held.has(k));
+        },
+        step.holder,
+        step.ttlMs,
+        now,
+      );
+    case "heartbeat":
+      return claims.heartbeat(step.key, step.token, step.ttlMs, now);
+    case "finish":
+      if (step.finish.status === "blocked") return claims.block(step.key, step.token, step.reason ?? "", now);
+      return step.finish.status === "done"
+        ? claims.done(step.key, step.token, now)
+        : claims.release(step.key, step.token, now);
+    case "reopen":
+      return claims.reopen(step.key, step.actor, now);
+    case "note":
+      return claims.note(step.key, step.text, step.author, now);
+  }
+}
+
+export class SqliteStore implements CoordinationStore {
+  readonly kind = "sqlite";
+  readonly where = `${STATE_DIR}/${STATE_FILE}`;
+  #state: StateDb | null = null;
+  readonly #listeners = new Set<() => void>();
+
+  constructor(private readonly root: string) {}
+
+  async claim(work: readonly ClaimWork[]): Promise<Array<Settled<ClaimResult>>> {
+    try {
+      const settled = runClaimWork(this.#open(), this.root, work);
+      this.#tell();
+      return settled;
+    } catch (error) {
+      // The batch did not commit (the disk, a replaced store file): a new connection is made next time.
+      this.#drop();
+      throw error;
+    }
+  }
+
+  async claims(now: Date): Promise<ClaimView[]> {
+    return this.#exists() ? new Claims(this.#open(), this.root).list(now) : [];
+  }
+
+  async claimOf(taskId: string, now: Date): Promise<ClaimView | null> {
+    return this.#exists() ? new Claims(this.#open(), this.root).get(taskId, now) : null;
+  }
+
+  async notes(taskId: string): Promise<ClaimNote[]> {
+    return this.#exists() ? new Claims(this.#open(), this.root).notes(taskId) : [];
+  }
+
+  async append(events: readonly AuditInput[], now: Date): Promise<AuditEvent[]> {
+    const state = this.#open();
+    const written = state.exclusive(() => events.map((e) => appendEvent(state, this.root, e, now)));
+    this.#tell();
+    return written;
+  }
+
+  async events(after: number, upTo?: number): Promise<AuditEvent[]> {
+    if (!this.#exists()) return [];
+    const state = this.#open();
+    return eventsBetween(state, after, upTo ?? latestSeq(state));
+  }
+
+  async latestSeq(): Promise<number> {
+    return this.#exists() ? latestSeq(this.#open()) : 0;
+  }
+
+  async chain(): Promise<EventRow[]> {
+    if (!this.#exists()) return [];
+    return this.#open().db.prepare("SELECT * FROM events ORDER BY seq").all() as EventRow[];
+  }
+
+  watch(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async status(): Promise<StoreStatus> {
+    const started = performance.now();
+    const state = this.#open();
+    const version = state.db.pragma("user_version", { simple: true }) as number;
+    const counts = state.db
+      .prepare(
+        "SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM claims WHERE token IS NOT NULL) AS claims",
+      )
+      .get() as { events: number; claims: number };
+    return {
+      kind: "sqlite",
+      where: this.where,
+      schema: version,
+      latest: STATE_SCHEMA_VERSION,
+      latencyMs: performance.now() - started,
+      ...counts,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#drop();
+    this.#listeners.clear();
+  }
+
+  #exists(): boolean {
+    return this.#state !== null || existsSync(join(this.root, STATE_DIR, STATE_FILE));
+  }
+
+  #open(): StateDb {
+    if (this.#state) {
+      try {
+        this.#state.assertUnchanged();
+        return this.#state;
+      } catch {
+        this.#drop(); // replaced or deleted under us: a new connection sees the file now there
+      }
+    }
+    this.#state = StateDb.open(this.root);
+    return this.#state;
+  }
+
+  #drop(): void {
+    this.#state?.close();
+    this.#state = null;
+  }
+
+  #tell(): void {
+    for (const l of this.#listeners) l();
+  }
+}

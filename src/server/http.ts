@@ -15,11 +15,11 @@ import {
 import type { AddressInfo } from "node:net";
 import { EventFeed, type LiveEvent } from "../core/live/events.js";
 import { installClaimBatching } from "../core/tasks/claim-batch.js";
-import { refreshClaimMirror } from "../core/tasks/claim-ops.js";
+import { followClaimMirror } from "../core/tasks/claim-mirror.js";
 import type { ToolGroup } from "../mcp/tool-groups.js";
 import { type PlanSpawner, triggerWarnings } from "../run/triggers/index.js";
 import { storeErrorOf } from "../store/guard.js";
-import { coordinationStore } from "../store/select.js";
+import { closeStores, coordinationStore } from "../store/select.js";
 import type { Actor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import { KeelError } from "../workspace/errors.js";
@@ -95,9 +95,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // a team server always groups them, since its store is shared with other servers.
   const batching = warm || store.kind === "postgres";
   if (batching) installClaimBatching(opts.root, config);
-  await refreshClaimMirror(opts.root, store);
   // Every server's claims reach this one's ready views (and its feed, which watches the store itself).
-  const unwatch = store.watch(() => void refreshClaimMirror(opts.root, store).catch(() => {}));
+  const unwatch = await followClaimMirror(opts.root, store);
   const feed = new EventFeed(opts.root, { drift: true });
   const sse = new Set<ServerResponse>();
   let boundPort = opts.port;
@@ -316,8 +315,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     url: `http://${shownHost}:${port}`,
     port,
     warnings,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         feed.close();
         unwatch();
         gate.close();
@@ -327,6 +326,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         for (const res of sse) res.end();
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      // The team store's pool and listening connection would keep the process alive.
+      await closeStores();
+    },
   };
 }

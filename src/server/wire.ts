@@ -3,6 +3,7 @@
 // (routes.ts) both use these, so an error thrown by a route is answered like any other.
 // @req SRF-4, SRF-10
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { STORE_UNAVAILABLE } from "../store/coordination.js";
 import { STORE_REPLACED, STORE_UNREADABLE } from "../store/guard.js";
 import { CLAIM_ERRORS } from "../store/sqlite/claims.js";
 import { EXIT, type KeelError } from "../workspace/errors.js";
@@ -93,7 +94,13 @@ function httpStatusOf(e: KeelError): number {
   }
 }
 
+/** Seconds a client waits before trying again when the team store cannot be reached (PostgreSQL restarting). */
+export const STORE_RETRY_AFTER_S = 1;
+
 export function fromKeelError(e: KeelError): HttpError {
+  // The team store unreachable: nothing was changed, and the same request will work once PostgreSQL is back.
+  if (e.code === STORE_UNAVAILABLE)
+    return new HttpError(503, e.code, e.message, e.hint, { "retry-after": String(STORE_RETRY_AFTER_S) });
   return new HttpError(httpStatusOf(e), e.code, e.message, e.hint);
 }
 

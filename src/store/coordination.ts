@@ -4,8 +4,12 @@
 // The core asks this interface and does not know which one answers (select.ts picks it). Everything here is
 // asynchronous because PostgreSQL is; the embedded store answers at once.
 // @req TEAM-1
+import { EXIT, KeelError } from "../workspace/errors.js";
 import type { AuditEvent, AuditInput, EventRow } from "./audit-chain.js";
-import type { ClaimNote, ClaimView, Finish, Grant } from "./claim-rules.js";
+import type { ClaimNote, ClaimRow, ClaimView, Finish, Grant } from "./claim-rules.js";
+
+/** Error code of a store that cannot be reached now: a server answers 503 with Retry-After, the CLI exits 3. */
+export const STORE_UNAVAILABLE = "store-unavailable";
 
 /** One claim operation, as the store runs it (the core turns a surface's request into one: core/tasks/claim-ops.ts). */
 export type ClaimStep =
@@ -49,6 +53,17 @@ export interface StoreStatus {
   latencyMs: number;
 }
 
+/** Everything a store holds that a copy moves (`keel store copy`), rows as stored. */
+export interface StoreDump {
+  /** The name of the audit chain: a copy keeps it, so the chain goes on under its name. */
+  storeId: string;
+  events: EventRow[];
+  claims: ClaimRow[];
+  notes: ClaimNote[];
+  /** The fencing counter: the last token granted. */
+  fencing: number;
+}
+
 export interface CoordinationStore {
   readonly kind: "sqlite" | "postgres";
   /** Where the state is, for messages: a file path, or a URL without its password. */
@@ -76,5 +91,22 @@ export interface CoordinationStore {
    */
   watch(listener: () => void): () => void;
   status(): Promise<StoreStatus>;
+  dump(): Promise<StoreDump>;
+  /**
+   * Fills an empty store with `dump` in one transaction and appends `event` (the copy's own record) to the chain
+   * it continues. A store that holds events or claims already is refused: a copy never merges two histories.
+   */
+  load(dump: StoreDump, event: AuditInput, now: Date): Promise<AuditEvent>;
   close(): Promise<void>;
+}
+
+/** The refusal of a copy into a store that already holds state. */
+export function copyTargetRefusal(where: string, what: string): KeelError {
+  return new KeelError(
+    `the store at ${where} already holds ${what}: a copy never merges two histories`,
+    EXIT.conflict,
+    "copy into an empty store (a new database, or `--replace` for the embedded store, which moves its file aside)",
+    undefined,
+    "store-not-empty",
+  );
 }

@@ -1,8 +1,11 @@
 import { resolve } from "node:path";
 import { type AuditReport, openAuditStore, verifyProjectAudit } from "../../core/audit/anchor.js";
+import { type TeamAuditReport, verifyTeamAudit } from "../../core/audit/team.js";
+import { mayUseTeamStore } from "../../store/select.js";
 import { type AuditEvent, type EventFilter, exportJsonl, listEvents } from "../../store/sqlite/audit-log.js";
 import type { StateDb } from "../../store/state-db.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
+import { loadConfig } from "../../workspace/config.js";
 import { EXIT, projectError, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, type CommandContext, parseFlags } from "../command.js";
@@ -92,14 +95,24 @@ function renderEvent(io: Io, e: AuditEvent): string {
   return e.reason ? `${head}\n    ${paint(io, "dim", e.reason)}` : head;
 }
 
-function verify(ctx: CommandContext, argv: string[]) {
+async function verify(ctx: CommandContext, argv: string[]) {
   const { positionals } = parseFlags(argv, {}, USAGE);
   if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"`, `usage: ${USAGE}`);
-  const root = findProjectRoot(ctx.global.root ?? ctx.global.cwd, ctx.global.root !== null).root;
-  const report = verifyProjectAudit(root);
-  if (ctx.global.json) printJson(ctx.io, { version: 1, ...report });
-  else ctx.io.out(renderReport(ctx.io, report));
-  return report.ok ? EXIT.ok : EXIT.findings;
+  const project = findProjectRoot(ctx.global.root ?? ctx.global.cwd, ctx.global.root !== null);
+  const report = verifyProjectAudit(project.root);
+  // In team mode the claims' events are in the team store's chain, verified beside this checkout's own log.
+  const team = mayUseTeamStore(project.root)
+    ? await verifyTeamAudit(project.root, loadConfig(project))
+    : null;
+  const ok = report.ok && (team?.ok ?? true);
+  if (ctx.global.json) printJson(ctx.io, { version: 1, ...report, ok, ...(team ? { team } : {}) });
+  else ctx.io.out([...(team ? [renderTeam(ctx.io, team)] : []), renderReport(ctx.io, report)].join("\n"));
+  return ok ? EXIT.ok : EXIT.findings;
+}
+
+function renderTeam(io: Io, t: TeamAuditReport): string {
+  if (t.ok) return `team audit log intact: ${t.events} event${t.events === 1 ? "" : "s"} (${t.where})`;
+  return `${paint(io, "red", "team audit log broken")} at event ${t.firstBad?.seq}: ${t.firstBad?.problem} (${t.where})`;
 }
 
 // @req TRU-5

@@ -1,9 +1,11 @@
 // `keel mcp [--as kind:name] [--tools groups]`: the MCP server over stdio (src/mcp/). The SDK is loaded here
 // only, so other commands never pay for it. Logs go to stderr: stdout carries the protocol.
 import { installClaimBatching } from "../../core/tasks/claim-batch.js";
+import { followClaimMirror } from "../../core/tasks/claim-mirror.js";
 import { parseToolGroups } from "../../mcp/tool-groups.js";
+import { closeStores, coordinationStore } from "../../store/select.js";
 import { parseActor } from "../../workspace/actor.js";
-import { loadConfig } from "../../workspace/config.js";
+import { type KeelConfig, loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type TreeWatcher, watchProject } from "../../workspace/tree-watch.js";
@@ -35,7 +37,13 @@ const command: Command = {
     const server = createServer({ root: global.root, cwd: global.cwd, actor }, { tools });
     // The model stays warm between calls while this watcher sees no change (workspace/freshness.ts).
     const watcher = watchedRoot(global.root ?? global.cwd, global.root !== null);
-    if (watcher) installClaimBatching(watcher.root, loadConfig(findProjectRoot(watcher.root, true)));
+    const config = watcher ? configOf(watcher.root) : null;
+    if (watcher && config) installClaimBatching(watcher.root, config);
+    // In team mode the tools' ready views follow every server's claims (core/tasks/claim-ops.ts).
+    const unfollow =
+      watcher && config
+        ? await followClaimMirror(watcher.root, await coordinationStore(watcher.root, config))
+        : () => {};
     const transport = new StdioServerTransport();
     const closed = new Promise<void>((resolve) => {
       transport.onclose = resolve;
@@ -45,7 +53,9 @@ const command: Command = {
     await closed;
     await server.close();
     watcher?.close();
+    unfollow();
     installClaimBatching(null);
+    await closeStores();
     return EXIT.ok;
   },
 };
@@ -54,6 +64,15 @@ const command: Command = {
 function watchedRoot(start: string, explicit: boolean): TreeWatcher | null {
   try {
     return watchProject(findProjectRoot(start, explicit).root);
+  } catch {
+    return null;
+  }
+}
+
+/** The project's configuration, or null when it cannot be read: each tool call then reports why. */
+function configOf(root: string): KeelConfig | null {
+  try {
+    return loadConfig(findProjectRoot(root, true));
   } catch {
     return null;
   }

@@ -18,20 +18,30 @@ import { EXIT, KeelError, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, type CommandContext, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
+import { copyCommand, migrateCommand, teamStatusCommand } from "./store-team.js";
 
 const USAGE = `keel store status [--json]
+       keel store migrate [--json]
+       keel store copy --from sqlite|postgres|<url> --to sqlite|postgres|<url> [--replace] [--as human:name] [--json]
        keel store repair [--store <id>] [--yes] [--as human:name] [--json]
        keel store reset [--yes] [--as human:name] [--json]`;
 
 const command: Command = {
   name: "store",
-  summary: "the local state store: status, repair (rebuild from keel/audit/), reset",
+  summary: "the state store: status, migrate and copy (team mode), repair (rebuild from keel/audit/), reset",
   usage: USAGE,
-  run(ctx) {
+  async run(ctx) {
     const [sub, ...rest] = ctx.argv;
     const { values, positionals } = parseFlags(
       rest,
-      { yes: { type: "boolean" }, store: { type: "string" }, as: { type: "string" } },
+      {
+        yes: { type: "boolean" },
+        store: { type: "string" },
+        as: { type: "string" },
+        from: { type: "string" },
+        to: { type: "string" },
+        replace: { type: "boolean" },
+      },
       USAGE,
     );
     if (positionals.length > 0)
@@ -45,8 +55,13 @@ const command: Command = {
         "store IDs are the names of keel/audit/<id>.jsonl",
       );
     }
+    if ((values.from || values.to || values.replace) && sub !== "copy")
+      throw usageError("--from, --to and --replace apply to `keel store copy` only", `usage: ${USAGE}`);
     const project = findProjectRoot(ctx.global.root ?? ctx.global.cwd, ctx.global.root !== null);
-    if (sub === "status") return status(ctx, inspectStore(project.root));
+    if (sub === "migrate") return migrateCommand(ctx, project);
+    if (sub === "copy") return copyCommand(ctx, project, values);
+    if (sub === "status")
+      return (await teamStatusCommand(ctx, project)) ?? status(ctx, inspectStore(project.root));
     if (sub !== "repair" && sub !== "reset") {
       throw usageError(
         sub === undefined ? "store needs a subcommand" : `unknown store subcommand "${sub}"`,

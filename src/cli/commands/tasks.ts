@@ -8,6 +8,7 @@ import {
   taskReadyAnswer,
   taskShowAnswer,
 } from "../../core/api/task-queries.js";
+import { loadClaimMirror } from "../../core/tasks/claim-mirror.js";
 import { claimedKeys } from "../../core/tasks/claim-ops.js";
 import {
   type GraphFormat,
@@ -69,6 +70,7 @@ const command: Command = {
         `usage: ${USAGE}`,
       );
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
+    await loadClaimMirror(project);
     const isClaimed = claimedKeys(project.root, new Date());
     // The queue views need no graph: they read the cached ready set (core/tasks/ready-cache.ts).
     if (sub === "ready" || sub === "next") return queueCommand(io, global, sub, project.root, isClaimed);

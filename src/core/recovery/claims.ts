@@ -52,66 +52,75 @@ export function replayClaims(events: readonly SegmentEvent[]): RebuiltClaims {
   const notes: RebuiltNote[] = [];
   let highestToken = 0;
   for (const e of events) {
-    if (!e.action.startsWith("task.")) continue;
-    const prev = claims.get(e.target);
-    const token = numberOr(e.data?.token, prev?.token ?? null);
+    const token = applyClaimEvent(claims, e);
     if (token !== null && token > highestToken) highestToken = token;
-    const base = prev ?? {
-      taskId: e.target,
-      status: "open" as const,
-      holder: null,
-      token: null,
-      leaseUntil: null,
-      reason: null,
-      updatedAt: e.at,
-    };
-    switch (e.action) {
-      case "task.claim":
-        claims.set(e.target, {
-          ...base,
-          status: "claimed",
-          holder: holderOf(e, "holder"),
-          token,
-          leaseUntil: timeOf(e.data?.leaseUntil),
-          reason: null,
-          updatedAt: e.at,
-        });
-        break;
-      case "task.heartbeat":
-        claims.set(e.target, { ...base, leaseUntil: timeOf(e.data?.leaseUntil), updatedAt: e.at });
-        break;
-      case "task.release":
-      case "task.done":
-      case "task.block":
-        claims.set(e.target, {
-          ...base,
-          status: e.after as RebuiltClaim["status"],
-          leaseUntil: null,
-          reason: e.action === "task.block" ? e.reason : null,
-          updatedAt: e.at,
-        });
-        break;
-      case "task.reopen":
-        claims.set(e.target, {
-          ...base,
-          status: "open",
-          holder: null,
-          leaseUntil: null,
-          reason: null,
-          updatedAt: e.at,
-        });
-        break;
-      case "task.note":
-        notes.push({
-          taskId: e.target,
-          author: holderOf(e, "author"),
-          at: e.at,
-          text: String(e.data?.text ?? ""),
-        });
-        break;
-    }
+    if (e.action === "task.note")
+      notes.push({
+        taskId: e.target,
+        author: holderOf(e, "author"),
+        at: e.at,
+        text: String(e.data?.text ?? ""),
+      });
   }
   return { claims: [...claims.values()].sort((a, b) => (a.taskId < b.taskId ? -1 : 1)), notes, highestToken };
+}
+
+/**
+ * Applies one event to the claim records it changes (a `task.*` event; others are ignored) and returns the token
+ * it names. Each event sets its task's record outright, so events applied again, in order, come to the same end:
+ * the team store's mirror (core/tasks/claim-mirror.ts) relies on that.
+ */
+export function applyClaimEvent(claims: Map<string, RebuiltClaim>, e: SegmentEvent): number | null {
+  if (!e.action.startsWith("task.")) return null;
+  const prev = claims.get(e.target);
+  const token = numberOr(e.data?.token, prev?.token ?? null);
+  const base = prev ?? {
+    taskId: e.target,
+    status: "open" as const,
+    holder: null,
+    token: null,
+    leaseUntil: null,
+    reason: null,
+    updatedAt: e.at,
+  };
+  switch (e.action) {
+    case "task.claim":
+      claims.set(e.target, {
+        ...base,
+        status: "claimed",
+        holder: holderOf(e, "holder"),
+        token,
+        leaseUntil: timeOf(e.data?.leaseUntil),
+        reason: null,
+        updatedAt: e.at,
+      });
+      break;
+    case "task.heartbeat":
+      claims.set(e.target, { ...base, leaseUntil: timeOf(e.data?.leaseUntil), updatedAt: e.at });
+      break;
+    case "task.release":
+    case "task.done":
+    case "task.block":
+      claims.set(e.target, {
+        ...base,
+        status: e.after as RebuiltClaim["status"],
+        leaseUntil: null,
+        reason: e.action === "task.block" ? e.reason : null,
+        updatedAt: e.at,
+      });
+      break;
+    case "task.reopen":
+      claims.set(e.target, {
+        ...base,
+        status: "open",
+        holder: null,
+        leaseUntil: null,
+        reason: null,
+        updatedAt: e.at,
+      });
+      break;
+  }
+  return token;
 }
 
 /** Writes the rebuilt records into an empty store (inside its transaction). */

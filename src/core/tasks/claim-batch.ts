@@ -9,13 +9,13 @@ import { coordinationStore } from "../../store/select.js";
 import type { Actor } from "../../workspace/actor.js";
 import type { KeelConfig } from "../../workspace/config.js";
 import { refusalError, refusalEvent } from "../policy.js";
+import { refreshClaimMirror } from "./claim-mirror.js";
 import {
   type ClaimOp,
   type ClaimOutcome,
   claimOutcome,
   claimWork,
   type LocateTask,
-  refreshClaimMirror,
   workAudit,
   workDecision,
 } from "./claim-ops.js";

@@ -32,6 +32,7 @@ import type { Actor } from "../../workspace/actor.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { EXIT, KeelError } from "../../workspace/errors.js";
 import { authorize, type Decision, enforceDecision } from "../policy.js";
+import { mirroredClosed, mirroredHeld } from "./claim-mirror.js";
 import type { IsClaimed, TaskGraph } from "./graph.js";
 import type { LoadedTask } from "./load.js";
 import { lookupTask, taskLookupError } from "./lookup.js";
@@ -45,31 +46,10 @@ const MARK = { done: "x", blocked: "!" } as const;
 
 type LastingStatus = keyof typeof MARK;
 
-/**
- * In team mode the claims live in PostgreSQL, which cannot be read synchronously: the readers below then read this
- * process's copy, which the surfaces refresh (refreshClaimMirror) before they answer and after every claim write,
- * on any server (store watch). A claim itself is always decided by the store, never by this copy.
- */
-const mirrors = new Map<string, readonly ClaimView[]>();
-
-export async function refreshClaimMirror(root: string, store: CoordinationStore): Promise<void> {
-  if (store.kind === "sqlite") return;
-  mirrors.set(root, await store.claims(new Date()));
-}
-
-/** Held at `now`: closed (done or blocked), or claimed under a lease that has not ended. */
-function heldAt(view: ClaimView, nowMs: number): boolean {
-  if (view.status === "done" || view.status === "blocked") return true;
-  return view.status === "claimed" && view.leaseUntil !== null && Date.parse(view.leaseUntil) > nowMs;
-}
-
 /** Tasks held under a live lease, or closed by a claim (done or blocked), as of `now`. */
 export function claimedKeys(root: string, now: Date): IsClaimed {
-  const mirror = mirrors.get(root);
-  if (mirror) {
-    const held = new Set(mirror.filter((v) => heldAt(v, now.getTime())).map((v) => v.taskId));
-    return (key) => held.has(key);
-  }
+  const mirrored = mirroredHeld(root, now);
+  if (mirrored) return (key) => mirrored.has(key);
   if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return () => false;
   const state = StateDb.open(root);
   try {
@@ -85,11 +65,8 @@ export function claimedKeys(root: string, now: Date): IsClaimed {
  * cannot say so, so the state is the task's status. Empty when there is no state database.
  */
 export function keelClosed(root: string): Map<string, "done" | "blocked"> {
-  const mirror = mirrors.get(root);
-  if (mirror) {
-    const closed = mirror.filter((v) => v.status === "done" || v.status === "blocked");
-    return new Map(closed.map((v) => [v.taskId, v.status as "done" | "blocked"]));
-  }
+  const mirrored = mirroredClosed(root);
+  if (mirrored) return mirrored;
   if (!existsSync(join(root, STATE_DIR, STATE_FILE))) return new Map();
   const state = StateDb.open(root);
   try {

@@ -223,3 +223,35 @@ export async function listNotes(c: Queryable, taskId: string): Promise<ClaimNote
     )
   ).rows as ClaimNote[];
 }
+
+/** Inside a transaction: writes copied claim records and notes as they are (`keel store copy`). */
+export async function loadClaims(
+  c: Queryable,
+  claims: readonly ClaimRow[],
+  notes: readonly ClaimNote[],
+): Promise<void> {
+  if (claims.length > 0) {
+    await c.query(
+      `INSERT INTO claims (task_id, status, holder, token, lease_until, reason, updated_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[])
+       ON CONFLICT (task_id) DO UPDATE SET status = excluded.status, holder = excluded.holder, token = excluded.token,
+         lease_until = excluded.lease_until, reason = excluded.reason, updated_at = excluded.updated_at`,
+      [
+        claims.map((r) => r.task_id),
+        claims.map((r) => r.status),
+        claims.map((r) => r.holder),
+        claims.map((r) => r.token),
+        claims.map((r) => r.lease_until),
+        claims.map((r) => r.reason),
+        claims.map((r) => r.updated_at),
+      ],
+    );
+  }
+  for (const n of notes)
+    await c.query("INSERT INTO claim_notes (task_id, author, at, text) VALUES ($1, $2, $3, $4)", [
+      n.taskId,
+      n.author,
+      n.at,
+      n.text,
+    ]);
+}

@@ -8,6 +8,7 @@
 // @req TEAM-2, TEAM-9
 import type { Pool, PoolClient, PoolConfig } from "pg";
 import { EXIT, KeelError } from "../../workspace/errors.js";
+import { STORE_UNAVAILABLE } from "../coordination.js";
 
 type PgModule = typeof import("pg");
 let driver: Promise<PgModule> | null = null;
@@ -29,9 +30,6 @@ export function redactUrl(url: string): string {
     return "postgres://(unreadable URL)";
   }
 }
-
-/** Error code of a store that cannot be reached now: the server answers 503 with Retry-After, the CLI exits 3. */
-export const STORE_UNAVAILABLE = "store-unavailable";
 
 /** SQLSTATE classes and socket errors that mean "the server is not there now", not "the request was wrong". */
 export function isUnavailable(e: unknown): boolean {
@@ -115,16 +113,23 @@ export async function inTransaction<T>(conn: Connection, fn: (c: PoolClient) => 
     throw conn.explain(e);
   }
   let broken = false;
+  // A connection cut mid-transaction (PostgreSQL restarting) is also reported as an event: without a listener it
+  // would end the process. The query in flight fails, and the connection is not given back.
+  const cut = () => {
+    broken = true;
+  };
+  client.on("error", cut);
   try {
     await client.query("BEGIN");
     const result = await fn(client);
     await client.query("COMMIT");
     return result;
   } catch (e) {
-    broken = isUnavailable(e);
+    broken ||= isUnavailable(e);
     if (!broken) await client.query("ROLLBACK").catch(() => {});
     throw conn.explain(e);
   } finally {
+    client.off("error", cut);
     // A connection that failed is not given back to be used again.
     client.release(broken);
   }

@@ -5,12 +5,21 @@
 // @req TEAM-1, TEAM-3, TEAM-4, TEAM-8
 import type { Client } from "pg";
 import type { AuditEvent, AuditInput, EventRow } from "../audit-chain.js";
-import type { ClaimNote, ClaimView } from "../claim-rules.js";
-import type { ClaimResult, ClaimWork, CoordinationStore, Settled, StoreStatus } from "../coordination.js";
-import { allRows, appendEvents, eventsBetween, latestSeq } from "./audit.js";
-import { claimOf, heldKeys, listClaims, listNotes, runStep, Seeder } from "./claims.js";
+import type { ClaimNote, ClaimRow, ClaimView } from "../claim-rules.js";
+import {
+  type ClaimResult,
+  type ClaimWork,
+  type CoordinationStore,
+  copyTargetRefusal,
+  type Settled,
+  type StoreDump,
+  type StoreStatus,
+} from "../coordination.js";
+import { inspectTeamStore } from "./admin.js";
+import { allRows, appendEvents, eventsBetween, insertRows, latestSeq } from "./audit.js";
+import { claimOf, heldKeys, listClaims, listNotes, loadClaims, runStep, Seeder } from "./claims.js";
 import { type Connection, connect, inTransaction, isUnavailable, pgDriver } from "./connection.js";
-import { assertCurrent, EVENTS_CHANNEL, PG_SCHEMA_VERSION, schemaVersion } from "./schema.js";
+import { assertCurrent, EVENTS_CHANNEL } from "./schema.js";
 
 /** Longest wait between two attempts to LISTEN again after the connection was lost. */
 const RELISTEN_MAX_MS = 2_000;
@@ -21,6 +30,8 @@ export class PgStore implements CoordinationStore {
   readonly #seeder: Seeder;
   readonly #listeners = new Set<() => void>();
   #listener: Client | null = null;
+  /** True from the first watch on: a listening connection is open, being opened, or about to be again. */
+  #listening = false;
   #closed = false;
   #relisten: NodeJS.Timeout | null = null;
 
@@ -125,24 +136,51 @@ export class PgStore implements CoordinationStore {
 
   watch(listener: () => void): () => void {
     this.#listeners.add(listener);
-    if (!this.#listener && !this.#relisten) void this.#listen(0);
+    if (!this.#listening) {
+      this.#listening = true;
+      void this.#listen(0);
+    }
     return () => this.#listeners.delete(listener);
   }
 
-  async status(): Promise<StoreStatus> {
-    const started = performance.now();
-    const schema = await this.#read((c) => schemaVersion(c));
-    const latencyMs = performance.now() - started;
-    const counts =
-      schema === 0
-        ? { events: 0, claims: 0 }
-        : await this.#read(async (c) => {
-            const r = await c.query(
-              "SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM claims WHERE token IS NOT NULL) AS claims",
-            );
-            return r.rows[0] as { events: number; claims: number };
-          });
-    return { kind: "postgres", where: this.where, schema, latest: PG_SCHEMA_VERSION, latencyMs, ...counts };
+  status(): Promise<StoreStatus> {
+    return inspectTeamStore(this.url);
+  }
+
+  async dump(): Promise<StoreDump> {
+    return this.#read(async (c) => {
+      const meta = await c.query("SELECT value FROM keel_meta WHERE key = 'store_id'");
+      const fencing = await c.query(
+        "SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS value FROM keel_fencing",
+      );
+      return {
+        storeId: meta.rows[0].value as string,
+        events: await allRows(c),
+        claims: (
+          await c.query("SELECT * FROM claims WHERE token IS NOT NULL OR status <> 'open' ORDER BY task_id")
+        ).rows as ClaimRow[],
+        notes: (await c.query('SELECT task_id AS "taskId", author, at, text FROM claim_notes ORDER BY seq'))
+          .rows as ClaimNote[],
+        fencing: fencing.rows[0].value as number,
+      };
+    });
+  }
+
+  async load(dump: StoreDump, event: AuditInput, now: Date): Promise<AuditEvent> {
+    return inTransaction(this.conn, async (c) => {
+      const held = await c.query(
+        "SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM claims WHERE token IS NOT NULL) AS claims",
+      );
+      const { events, claims } = held.rows[0] as { events: number; claims: number };
+      if (events > 0 || claims > 0)
+        throw copyTargetRefusal(this.where, `${events} events and ${claims} claims`);
+      await c.query("UPDATE keel_meta SET value = $1 WHERE key = 'store_id'", [dump.storeId]);
+      await insertRows(c, dump.events, false);
+      await loadClaims(c, dump.claims, dump.notes);
+      if (dump.fencing > 0) await c.query("SELECT setval('keel_fencing', $1)", [dump.fencing]);
+      const [written] = await appendEvents(c, [{ input: event, now }]);
+      return written as AuditEvent;
+    });
   }
 
   async close(): Promise<void> {

@@ -5,19 +5,22 @@
 // @req TEAM-1, DMN-7
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { storeIdOf } from "../anchor.js";
 import type { AuditEvent, AuditInput, EventRow } from "../audit-chain.js";
-import type { ClaimNote, ClaimView } from "../claim-rules.js";
-import type {
-  ClaimResult,
-  ClaimStep,
-  ClaimWork,
-  CoordinationStore,
-  Settled,
-  StoreStatus,
+import type { ClaimNote, ClaimRow, ClaimView } from "../claim-rules.js";
+import {
+  type ClaimResult,
+  type ClaimStep,
+  type ClaimWork,
+  type CoordinationStore,
+  copyTargetRefusal,
+  type Settled,
+  type StoreDump,
+  type StoreStatus,
 } from "../coordination.js";
 import { STATE_DIR } from "../index-db.js";
 import { STATE_FILE, STATE_SCHEMA_VERSION, StateDb } from "../state-db.js";
-import { appendEvent, eventsBetween, latestSeq } from "./audit-log.js";
+import { appendEvent, eventsBetween, insertEvent, latestSeq } from "./audit-log.js";
 import { Claims } from "./claims.js";
 
 /** Runs claim work in one transaction on `state`, each part in a savepoint of its own. */
@@ -149,6 +152,46 @@ export class SqliteStore implements CoordinationStore {
       latencyMs: performance.now() - started,
       ...counts,
     };
+  }
+
+  async dump(): Promise<StoreDump> {
+    const db = this.#open().db;
+    return {
+      storeId: storeIdOf(db) as string,
+      events: db.prepare("SELECT * FROM events ORDER BY seq").all() as EventRow[],
+      claims: db.prepare("SELECT * FROM claims ORDER BY task_id").all() as ClaimRow[],
+      notes: db
+        .prepare("SELECT task_id AS taskId, author, at, text FROM claim_notes ORDER BY seq")
+        .all() as ClaimNote[],
+      fencing: (db.prepare("SELECT value FROM counters WHERE name = 'fencing'").get() as { value: number })
+        .value,
+    };
+  }
+
+  async load(dump: StoreDump, event: AuditInput, now: Date): Promise<AuditEvent> {
+    if (this.#exists()) throw copyTargetRefusal(this.where, "a store file");
+    const state = StateDb.open(this.root, { allowFresh: true, storeId: dump.storeId });
+    try {
+      return state.exclusive(() => {
+        for (const row of dump.events) insertEvent(state, row);
+        const claim = state.db.prepare(
+          `INSERT INTO claims (task_id, status, holder, token, lease_until, reason, updated_at)
+           VALUES (@task_id, @status, @holder, @token, @lease_until, @reason, @updated_at)`,
+        );
+        for (const c of dump.claims) claim.run(c);
+        const note = state.db.prepare(
+          "INSERT INTO claim_notes (task_id, author, at, text) VALUES (?, ?, ?, ?)",
+        );
+        for (const n of dump.notes) note.run(n.taskId, n.author, n.at, n.text);
+        state.db
+          .prepare("UPDATE counters SET value = max(value, ?) WHERE name = 'fencing'")
+          .run(dump.fencing);
+        // Its segment hook also writes every copied event the segment (keel/audit/<id>.jsonl) lacks.
+        return appendEvent(state, this.root, event, now);
+      });
+    } finally {
+      state.close();
+    }
   }
 
   async close(): Promise<void> {

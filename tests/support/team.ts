@@ -1,0 +1,70 @@
+// A team-mode project for tests: a bare remote holding a project with many independent tasks, N checkouts of it
+// (one per server, as on N machines), and one PostgreSQL database migrated by `keel store migrate`.
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "vitest";
+import { keelWith } from "./cli.js";
+import { commitAll, git, gitInit } from "./git.js";
+import { httpRequest } from "./serve.js";
+
+export const FEATURES = 4;
+
+/** Task keys of a project with `tasks` independent tasks spread over FEATURES changes. */
+export function taskKeys(tasks: number): string[] {
+  return Array.from({ length: tasks }, (_, i) => `f${1 + (i % FEATURES)}/T${i + 1}`);
+}
+
+/** Writes the project into a bare remote and returns its path. */
+export function teamRemote(tasks: number): string {
+  const base = mkdtempSync(join(tmpdir(), "keel-team-"));
+  const seed = join(base, "seed");
+  mkdirSync(join(seed, "keel"), { recursive: true });
+  writeFileSync(join(seed, "keel", "keel.yaml"), "project: team\n");
+  writeFileSync(join(seed, ".gitignore"), ".keel/\n");
+  for (let f = 1; f <= FEATURES; f++) {
+    const lines = [`# Tasks: f${f}`, ""];
+    for (let i = f; i <= tasks; i += FEATURES) lines.push(`- [ ] T${i} Step ${i} of the rollout`);
+    mkdirSync(join(seed, "keel", "changes", `f${f}`), { recursive: true });
+    writeFileSync(join(seed, "keel", "changes", `f${f}`, "tasks.md"), `${lines.join("\n")}\n`);
+  }
+  gitInit(seed);
+  commitAll(seed, "the team's project");
+  const remote = join(base, "remote.git");
+  git(base, "clone", "-q", "--bare", seed, remote);
+  return remote;
+}
+
+/** A checkout of the remote, as one machine of the team has it. */
+export function checkout(remote: string, name: string): string {
+  const dir = join(remote, "..", name);
+  git(join(remote, ".."), "clone", "-q", remote, dir);
+  git(dir, "config", "user.name", `Server ${name}`);
+  git(dir, "config", "user.email", `${name}@example.org`);
+  return dir;
+}
+
+/** `keel store migrate` against `url`, from `root`. */
+export function migrateStore(root: string, url: string): void {
+  const r = keelWith({ KEEL_STORE_URL: url }, root, "store", "migrate");
+  expect(r.code, r.stderr).toBe(0);
+}
+
+export interface ClaimReply {
+  status: number;
+  grant: { taskId: string; token: number; holder: string } | null;
+  retryAfter: string | undefined;
+}
+
+/** POST /api/tasks/claim-next (as the server's actor); a 503 (the store unreachable) is returned, not thrown. */
+export async function claimNextVia(port: number, ttl = "10m"): Promise<ClaimReply> {
+  const r = await httpRequest(port, "POST", "/api/tasks/claim-next", {
+    body: JSON.stringify({ ttl }),
+    headers: { "content-type": "application/json" },
+  });
+  return {
+    status: r.status,
+    grant: r.status === 200 ? r.json.result : null,
+    retryAfter: r.headers["retry-after"] as string | undefined,
+  };
+}

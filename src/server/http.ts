@@ -18,17 +18,20 @@ import { installClaimBatching } from "../core/tasks/claim-batch.js";
 import { followClaimMirror } from "../core/tasks/claim-mirror.js";
 import type { ToolGroup } from "../mcp/tool-groups.js";
 import { type PlanSpawner, triggerWarnings } from "../run/triggers/index.js";
+import type { CoordinationStore } from "../store/coordination.js";
 import { storeErrorOf } from "../store/guard.js";
 import { closeStores, coordinationStore } from "../store/select.js";
 import type { Actor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import { KeelError } from "../workspace/errors.js";
 import { syncFreshness } from "../workspace/freshness.js";
+import type { Published } from "../workspace/git-sync.js";
 import { findProjectRoot } from "../workspace/root.js";
 import { watchProject } from "../workspace/tree-watch.js";
 import { type Admission, type AuthOptions, Gatekeeper, isLoopback } from "./auth.js";
 import { BrowserGate } from "./browser-gate.js";
 import { handleHook } from "./hooks.js";
+import { IntentSync } from "./intent-sync.js";
 import type { HttpRoute } from "./operation.js";
 import { restRoutes } from "./routes.js";
 import { WebApp } from "./web.js";
@@ -83,6 +86,24 @@ function allowedHosts(port: number, bound: string, extra: string[]): Set<string>
   return new Set(names.map((n) => (/:\d+$/.test(n) ? n : `${n}:${port}`).toLowerCase()));
 }
 
+/** A write that could not be pushed is on the audit log, with the branch that keeps it. */
+async function keptAside(store: CoordinationStore, outcome: Published, label: string): Promise<void> {
+  if (outcome.kind !== "kept") return;
+  await store.append(
+    [
+      {
+        actor: "system:keel-serve",
+        actorKind: "system",
+        action: "intent.push.kept",
+        target: outcome.branch,
+        reason: outcome.reason,
+        data: { commit: outcome.commit, write: label },
+      },
+    ],
+    new Date(),
+  );
+}
+
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // The model stays warm between requests while this watcher sees no change (workspace/freshness.ts).
   const warm = opts.warm ?? true;
@@ -97,6 +118,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   if (batching) installClaimBatching(opts.root, config);
   // Every server's claims reach this one's ready views (and its feed, which watches the store itself).
   const unwatch = await followClaimMirror(opts.root, store);
+  // A team server's writes of intent are carried to the other servers through git (intent-sync.ts).
+  const intent = IntentSync.start(opts.root, store, (outcome, label) => keptAside(store, outcome, label));
   const feed = new EventFeed(opts.root, { drift: true });
   const sse = new Set<ServerResponse>();
   let boundPort = opts.port;
@@ -114,7 +137,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
 
   const routes: HttpRoute[] = [
-    ...restRoutes({ root: opts.root, cwd: opts.global.cwd, actor: opts.actor }),
+    ...restRoutes({
+      root: opts.root,
+      cwd: opts.global.cwd,
+      actor: opts.actor,
+      ...(intent ? { intent: (label, fn) => intent.write(label, fn) } : {}),
+    }),
     { method: "POST", pattern: /^\/mcp$/, handle: (_m, _u, req, res, who) => mcp(req, res, who) },
     { method: "GET", pattern: /^\/mcp$/, handle: (_m, _u, req, res, who) => mcp(req, res, who) },
     { method: "DELETE", pattern: /^\/mcp$/, handle: (_m, _u, req, res, who) => mcp(req, res, who) },
@@ -318,6 +346,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     close: async () => {
       await new Promise<void>((resolve) => {
         feed.close();
+        intent?.close();
         unwatch();
         gate.close();
         watcher?.close();

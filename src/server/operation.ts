@@ -21,6 +21,8 @@ export interface RestContext {
   cwd: string;
   /** `kind:name`, the server's actor (`keel serve --as`). */
   actor: string;
+  /** A team server's way to run a write of intent (intent-sync.ts); absent: the write runs as it is. */
+  intent?: <T>(label: string, fn: () => Promise<T>) => Promise<T>;
 }
 
 /** A route as the dispatcher (http.ts) matches it. */
@@ -64,6 +66,8 @@ interface OperationDef<P extends Obj, Q extends Obj, B extends z.ZodType> {
   response: z.ZodType;
   /** Refusals this operation itself may answer (besides the ones every route may: see COMMON_ERRORS). */
   errors: number[];
+  /** It writes intent (spec, change, task or acknowledgement files): a team server carries it to the others. */
+  writesIntent?: true;
   run(input: Input<P, Q, B>): Promise<unknown>;
 }
 

@@ -283,6 +283,7 @@ export const OVERSIGHT_OPERATIONS: Operation[] = [
     status: 200,
     response: AckAnswer,
     errors: [400, 413, 415],
+    writesIntent: true,
     run: async ({ ctx, body, principal }) => {
       const { project: loaded, report } = await traceProject(ctx.root, true);
       const links = selectSuspect(report, body.link);

@@ -185,6 +185,7 @@ export const REVIEW_OPERATIONS: Operation[] = [
       by: z.string(),
     }),
     errors: [400, 404, 409, 413, 415],
+    writesIntent: true,
     run: async ({ ctx, params, body, principal }) => {
       const p = project(ctx);
       const c = conflictById(p, params.id);
@@ -286,6 +287,7 @@ export const REVIEW_OPERATIONS: Operation[] = [
       at: z.string(),
     }),
     errors: [400, 404, 413, 415],
+    writesIntent: true,
     run: async ({ ctx, params, body, principal }) => {
       const p = project(ctx);
       const { id } = existingChange(p, params.id);
@@ -315,6 +317,7 @@ export const REVIEW_OPERATIONS: Operation[] = [
       interrupted: z.array(z.looseObject({ change: z.string() })).optional(),
     }),
     errors: [400, 404, 409, 413, 415],
+    writesIntent: true,
     run: async ({ ctx, params, body, principal }) => {
       const p = project(ctx);
       const { id } = existingChange(p, params.id);

@@ -265,6 +265,7 @@ export const SPECS_OPERATIONS: Operation[] = [
     status: 200,
     response: EditAnswer,
     errors: [400, 404, 409, 413, 415],
+    writesIntent: true,
     run: async ({ ctx, params, body, principal }) => {
       const p = project(ctx);
       const actor = actingAs(p, principal, ctx);

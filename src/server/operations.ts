@@ -270,6 +270,7 @@ const CORE_OPERATIONS: Operation[] = [
     status: 200,
     response: S.TaskWriteAnswer,
     errors: [400, 404, 409, 413, 415],
+    writesIntent: true,
     run: (i) =>
       taskWrite(i, { op: "done", task: i.params.task, token: i.body.token, override: i.body.override }),
   }),
@@ -283,6 +284,7 @@ const CORE_OPERATIONS: Operation[] = [
     status: 200,
     response: S.TaskWriteAnswer,
     errors: [400, 404, 409, 413, 415],
+    writesIntent: true,
     run: (i) =>
       taskWrite(i, { op: "block", task: i.params.task, token: i.body.token, reason: i.body.reason }),
   }),
@@ -319,6 +321,7 @@ const CORE_OPERATIONS: Operation[] = [
     status: 201,
     response: S.NewChangeAnswer,
     errors: [400, 409, 413, 415],
+    writesIntent: true,
     run: async ({ ctx, body, principal }) => {
       const p = project(ctx);
       const id = slug(body.name);
@@ -366,6 +369,7 @@ const CORE_OPERATIONS: Operation[] = [
     status: 200,
     response: S.ApproveAnswer,
     errors: [400, 404, 413, 415],
+    writesIntent: true,
     run: async ({ ctx, params, body, principal }) => {
       const p = project(ctx);
       existingChange(p, params.id);

@@ -61,7 +61,11 @@ function toRoute(o: Operation, ctx: RestContext): HttpRoute {
       let body: unknown;
       if (o.body) body = parse(o.body, await readJson(req), "body");
       else req.resume();
-      const answer = await o.run({ params, query, body, principal, ctx });
+      const run = () => o.run({ params, query, body, principal, ctx });
+      const answer =
+        o.writesIntent && ctx.intent
+          ? await ctx.intent(`${o.operationId} ${url.pathname}`, run)
+          : await run();
       sendJson(res, o.status, answer);
     },
   };

@@ -91,6 +91,12 @@ export interface CoordinationStore {
    */
   watch(listener: () => void): () => void;
   status(): Promise<StoreStatus>;
+  /**
+   * Runs `fn` holding the project's intent lock: one writer of intent (specs, changes) at a time across every
+   * process on the store, so a server brings its checkout up to the others' pushes, writes and pushes before the
+   * next one starts. The embedded store serves one machine, whose write lock already serialises its writers.
+   */
+  exclusiveIntent<T>(fn: () => Promise<T>): Promise<T>;
   dump(): Promise<StoreDump>;
   /**
    * Fills an empty store with `dump` in one transaction and appends `event` (the copy's own record) to the chain

@@ -9,8 +9,8 @@ import type { PoolClient } from "pg";
 import { EXIT, KeelError } from "../../workspace/errors.js";
 import { type Connection, inTransaction } from "./connection.js";
 
-/** Advisory lock keys (one project per database): the migration, and the audit chain's single writer. */
-export const LOCKS = { migrate: 0x6b65656c01, audit: 0x6b65656c02 } as const;
+/** Advisory lock keys (one project per database): the migration, the audit chain's single writer, intent writes. */
+export const LOCKS = { migrate: 0x6b65656c01, audit: 0x6b65656c02, intent: 0x6b65656c03 } as const;
 
 /** The channel every server LISTENs on: its payload is the newest event's sequence number. */
 export const EVENTS_CHANNEL = "keel_events";

@@ -3,7 +3,7 @@
 // under the chain's lock; a dedicated connection LISTENs for every server's events and reconnects on its own when
 // PostgreSQL restarts, telling its listeners once it is back so they read what they missed.
 // @req TEAM-1, TEAM-3, TEAM-4, TEAM-8
-import type { Client } from "pg";
+import type { Client, PoolClient } from "pg";
 import type { AuditEvent, AuditInput, EventRow } from "../audit-chain.js";
 import type { ClaimNote, ClaimRow, ClaimView } from "../claim-rules.js";
 import {
@@ -19,7 +19,7 @@ import { inspectTeamStore } from "./admin.js";
 import { allRows, appendEvents, eventsBetween, insertRows, latestSeq } from "./audit.js";
 import { claimOf, heldKeys, listClaims, listNotes, loadClaims, runStep, Seeder } from "./claims.js";
 import { type Connection, connect, inTransaction, isUnavailable, pgDriver } from "./connection.js";
-import { assertCurrent, EVENTS_CHANNEL } from "./schema.js";
+import { assertCurrent, EVENTS_CHANNEL, LOCKS } from "./schema.js";
 
 /** Longest wait between two attempts to LISTEN again after the connection was lost. */
 const RELISTEN_MAX_MS = 2_000;
@@ -145,6 +145,30 @@ export class PgStore implements CoordinationStore {
 
   status(): Promise<StoreStatus> {
     return inspectTeamStore(this.url);
+  }
+
+  async exclusiveIntent<T>(fn: () => Promise<T>): Promise<T> {
+    // A session lock on a connection of its own, held while `fn` works on files and git (not in a transaction);
+    // a server that dies holding it loses its session, and the lock with it.
+    let client: PoolClient;
+    try {
+      client = await this.conn.pool.connect();
+      await client.query("SELECT pg_advisory_lock($1)", [LOCKS.intent]);
+    } catch (e) {
+      throw this.conn.explain(e);
+    }
+    const cut = () => {};
+    client.on("error", cut);
+    try {
+      return await fn();
+    } finally {
+      const unlocked = await client.query("SELECT pg_advisory_unlock($1)", [LOCKS.intent]).then(
+        () => true,
+        () => false,
+      );
+      client.off("error", cut);
+      client.release(!unlocked);
+    }
   }
 
   async dump(): Promise<StoreDump> {

@@ -154,6 +154,10 @@ export class SqliteStore implements CoordinationStore {
     };
   }
 
+  exclusiveIntent<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
   async dump(): Promise<StoreDump> {
     const db = this.#open().db;
     return {

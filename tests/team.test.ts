@@ -156,16 +156,18 @@ describe.skipIf(!HAS_POSTGRES)("team mode faults", () => {
     const remote = teamRemote(4);
     const root = checkout(remote, "solo");
     const secret = "s3cret-Pa55word";
-    const r = keelWith(
-      { KEEL_STORE_URL: `postgres://keel:${secret}@127.0.0.1:1/keel` },
-      root,
-      "tasks",
-      "next",
-    );
-    expect(r.code).toBe(3);
-    expect(r.stderr).toContain("postgres://keel@127.0.0.1:1/keel");
-    expect(r.stderr).toContain("cannot be reached");
-    expect(`${r.stdout}${r.stderr}`).not.toContain(secret);
+    const env = { KEEL_STORE_URL: `postgres://keel:${secret}@127.0.0.1:1/keel` };
+    // A command, and a server, which stops before it takes a port.
+    for (const args of [
+      ["tasks", "next"],
+      ["serve", "--port", "0"],
+    ]) {
+      const r = keelWith(env, root, ...args);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain("postgres://keel@127.0.0.1:1/keel");
+      expect(r.stderr).toContain("cannot be reached");
+      expect(`${r.stdout}${r.stderr}`).not.toContain(secret);
+    }
   });
 
   // @verifies TEAM-2

@@ -89,10 +89,10 @@ export async function runStep(
       const ids = step.candidates((k) => taken.has(k));
       await seeder.seed(ids, now);
       for (let at = 0; at < ids.length; at += WINDOW) {
-        const row = await firstFree(c, ids.slice(at, at + WINDOW), now);
-        if (row) {
-          taken.add(row.task_id);
-          return grant(c, row.task_id, step.holder, step.ttlMs, now, row);
+        const outcome = await grantFirstFree(c, ids.slice(at, at + WINDOW), step.holder, step.ttlMs, now);
+        if (outcome) {
+          taken.add((outcome.result as Grant).taskId);
+          return outcome;
         }
       }
       return { result: null, events: [] };
@@ -159,15 +159,49 @@ async function updated(c: Queryable, sql: string, params: unknown[]): Promise<Cl
   return (await c.query(sql, params)).rows[0] as ClaimRow;
 }
 
-/** The first of `ids`, in their order, that is free and that no other transaction holds locked. */
-async function firstFree(c: Queryable, ids: readonly string[], now: Date): Promise<ClaimRow | undefined> {
+/**
+ * Grants the first of `ids`, in their order, that is free and that no other transaction holds locked, in one
+ * statement (the row found, locked and written together); null when none of them is.
+ */
+async function grantFirstFree(
+  c: Queryable,
+  ids: readonly string[],
+  holder: string,
+  ttlMs: number,
+  now: Date,
+): Promise<StepOutcome | null> {
+  const leaseUntil = now.getTime() + ttlMs;
   const result = await c.query(
-    `SELECT c.* FROM unnest($1::text[]) WITH ORDINALITY AS w(task_id, ord) JOIN claims c ON c.task_id = w.task_id
-     WHERE c.status IN ('open', 'released') OR (c.status = 'claimed' AND c.lease_until <= $2)
-     ORDER BY w.ord LIMIT 1 FOR UPDATE OF c SKIP LOCKED`,
-    [ids, now.getTime()],
+    `WITH next AS (
+       SELECT c.task_id, c.status, c.holder, c.token
+       FROM unnest($1::text[]) WITH ORDINALITY AS w(task_id, ord) JOIN claims c ON c.task_id = w.task_id
+       WHERE c.status IN ('open', 'released') OR (c.status = 'claimed' AND c.lease_until <= $2)
+       ORDER BY w.ord LIMIT 1 FOR UPDATE OF c SKIP LOCKED)
+     UPDATE claims SET status = 'claimed', holder = $3, token = nextval('keel_fencing'), lease_until = $4,
+       reason = NULL, updated_at = $5
+     FROM next WHERE claims.task_id = next.task_id
+     RETURNING claims.task_id, claims.token, next.status AS prev_status, next.holder AS prev_holder,
+       next.token AS prev_token`,
+    [ids, now.getTime(), holder, leaseUntil, now.toISOString()],
   );
-  return result.rows[0] as ClaimRow | undefined;
+  const row = result.rows[0] as
+    | {
+        task_id: string;
+        token: number;
+        prev_status: ClaimRow["status"];
+        prev_holder: string | null;
+        prev_token: number | null;
+      }
+    | undefined;
+  if (!row) return null;
+  const granted: Grant = {
+    taskId: row.task_id,
+    holder,
+    token: row.token,
+    leaseUntil: new Date(leaseUntil).toISOString(),
+  };
+  const prev = { status: row.prev_status, holder: row.prev_holder, token: row.prev_token } as ClaimRow;
+  return { result: granted, events: [grantEvent(granted, prev)] };
 }
 
 /** With the task's row locked: the next fencing token, and the claim recorded. */

@@ -3,8 +3,12 @@ import { buildContextPack, DEFAULT_BUDGET } from "../core/context/index.js";
 import { SanitizedSchema } from "../core/scan/records.js";
 import { loadTaskGraph, lookupTask, type TaskGraph, type TaskView, taskView } from "../core/tasks/index.js";
 import { taskLookupError } from "../core/tasks/lookup.js";
-import { type ClaimNote, Claims, type ClaimView } from "../store/sqlite/claims.js";
-import { notFound, type Operation, op, project, readStore } from "./operation.js";
+import type { ClaimView } from "../store/claim-rules.js";
+import type { CoordinationStore } from "../store/coordination.js";
+import { coordinationStore } from "../store/select.js";
+import { loadConfig } from "../workspace/config.js";
+import type { ProjectRoot } from "../workspace/root.js";
+import { notFound, type Operation, op, project } from "./operation.js";
 import * as S from "./schemas.js";
 
 const LIST_HINT = "GET /api/tasks lists the tasks";
@@ -95,9 +99,9 @@ const NotesAnswer = z.object({
   notes: z.array(z.object({ taskId: z.string(), author: z.string(), at: z.string(), text: z.string() })),
 });
 
-/** Runs `read` on the claim store, or answers `none` when the project has no state database yet. */
-function withClaims<T>(root: string, none: T, read: (claims: Claims) => T): T {
-  return readStore(root, none, (state) => read(new Claims(state, root)));
+/** The project's coordination store (the embedded one, or the team's): claims and notes are read there. */
+function claimStoreOf(p: ProjectRoot): Promise<CoordinationStore> {
+  return coordinationStore(p.root, loadConfig(p));
 }
 
 /** The key a path's reference names; an unknown one is 404, an ambiguous one 400 (as GET /api/tasks/{task}). */
@@ -117,13 +121,10 @@ function columnOf(v: TaskView, claim: ClaimView | undefined): Column {
 }
 
 /** Every task of the graph in file order, in its column, with its claim. */
-export function boardAnswer(root: string, now: Date) {
+export async function boardAnswer(p: ProjectRoot, now: Date) {
+  const root = p.root;
   const graph = loadTaskGraph(root);
-  const claims = withClaims(
-    root,
-    new Map<string, ClaimView>(),
-    (c) => new Map(c.list(now).map((v) => [v.taskId, v])),
-  );
+  const claims = new Map((await (await claimStoreOf(p)).claims(now)).map((v) => [v.taskId, v]));
   // Held as `keel tasks ready` counts it (Claims.heldKeys): under a live lease, or closed by a claim.
   const isClaimed = (key: string) => {
     const c = claims.get(key);
@@ -167,7 +168,7 @@ export const WORK_OPERATIONS: Operation[] = [
     status: 200,
     response: BoardAnswer,
     errors: [],
-    run: async ({ ctx }) => boardAnswer(project(ctx).root, new Date()),
+    run: async ({ ctx }) => boardAnswer(project(ctx), new Date()),
   }),
   op({
     method: "GET",
@@ -204,14 +205,11 @@ export const WORK_OPERATIONS: Operation[] = [
     response: NotesAnswer,
     errors: [400, 404],
     run: async ({ ctx, params }) => {
-      const root = project(ctx).root;
-      const key = taskKey(loadTaskGraph(root), params.task);
+      const p = project(ctx);
+      const key = taskKey(loadTaskGraph(p.root), params.task);
       const now = new Date();
-      const none: { claim: ClaimView | null; notes: ClaimNote[] } = { claim: null, notes: [] };
-      const { claim, notes } = withClaims(root, none, (c) => ({
-        claim: c.get(key, now),
-        notes: c.notes(key),
-      }));
+      const store = await claimStoreOf(p);
+      const [claim, notes] = await Promise.all([store.claimOf(key, now), store.notes(key)]);
       return { version: 1, now: now.toISOString(), task: key, claim, notes };
     },
   }),

@@ -41,6 +41,7 @@ describe.skipIf(!HAS_POSTGRES)("team mode: three servers on one PostgreSQL", () 
           const live = ports();
           const port = live[turn % live.length] as number;
           const reply = await claimNextVia(port).catch(() => null); // a server killed mid-request
+          if (reply?.status === 503) expect(reply.retryAfter).toBe("1");
           if (reply === null || reply.status === 503) {
             // As a well-behaved client does: back off before trying again (the 503 says Retry-After).
             await new Promise((resolve) => setTimeout(resolve, 50));

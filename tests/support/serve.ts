@@ -46,7 +46,8 @@ export async function startServe(
     port: Number((m as RegExpMatchArray)[2]),
     stderr: () => stderr,
     stop: async () => {
-      if (child.exitCode !== null) return child.exitCode;
+      // Already gone (a test may SIGKILL it): a killed process has no exit code, only its signal.
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       child.kill("SIGTERM");
       return exited;

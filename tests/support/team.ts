@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import { keelWith } from "./cli.js";
 import { commitAll, git, gitInit } from "./git.js";
-import { httpRequest } from "./serve.js";
 
 export const FEATURES = 4;
 
@@ -56,15 +55,21 @@ export interface ClaimReply {
   retryAfter: string | undefined;
 }
 
-/** POST /api/tasks/claim-next (as the server's actor); a 503 (the store unreachable) is returned, not thrown. */
+/**
+ * POST /api/tasks/claim-next (as the server's actor); a 503 (the store unreachable) is returned, not thrown. It
+ * rejects when the connection fails (a server killed mid-request), which httpRequest, made for refused bodies,
+ * does not do for a request with a body.
+ */
 export async function claimNextVia(port: number, ttl = "10m"): Promise<ClaimReply> {
-  const r = await httpRequest(port, "POST", "/api/tasks/claim-next", {
+  const r = await fetch(`http://127.0.0.1:${port}/api/tasks/claim-next`, {
+    method: "POST",
     body: JSON.stringify({ ttl }),
     headers: { "content-type": "application/json" },
   });
+  const json = (await r.json()) as { result?: ClaimReply["grant"] };
   return {
     status: r.status,
-    grant: r.status === 200 ? r.json.result : null,
-    retryAfter: r.headers["retry-after"] as string | undefined,
+    grant: r.status === 200 ? (json.result ?? null) : null,
+    retryAfter: r.headers.get("retry-after") ?? undefined,
   };
 }

@@ -203,8 +203,14 @@ export class SqliteStore implements CoordinationStore {
     this.#listeners.clear();
   }
 
+  /**
+   * Whether there is a store to read. A read never creates one: a store deleted under a long-lived process (or
+   * never made) reads as empty, as the live feed always read it, and only a write opens (or refuses) anew.
+   */
   #exists(): boolean {
-    return this.#state !== null || existsSync(join(this.root, STATE_DIR, STATE_FILE));
+    if (existsSync(join(this.root, STATE_DIR, STATE_FILE))) return true;
+    this.#drop();
+    return false;
   }
 
   #open(): StateDb {

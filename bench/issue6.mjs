@@ -135,11 +135,11 @@ function clockTicks() {
  */
 const SERVER_NODE_ARGS = (process.env.KEEL_BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 
-/** `keel serve --port 0 …args` in `cwd`; resolves once it printed its URL. Shared with bench/web.mjs. */
-export async function startServe(keel, cwd, args = []) {
+/** `keel serve --port 0 …args` in `cwd` (with `env` added); resolves once it printed its URL. Shared with bench/web.mjs and bench/team.mjs. */
+export async function startServe(keel, cwd, args = [], env = {}) {
   const child = spawn(process.execPath, [...SERVER_NODE_ARGS, keel, "serve", "--port", "0", ...args], {
     cwd,
-    env: ENV,
+    env: { ...ENV, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

@@ -31,6 +31,7 @@ import { printTrust, runTrustBench } from "./issue12.mjs";
 import { printRunLoop, runLoopBench } from "./issue13.mjs";
 import { printSpeed, SPEED_TARGETS, speedFigures, startDaemon } from "./issue14.mjs";
 import { measure } from "./measure.mjs";
+import { printTeam, runTeamBench } from "./team.mjs";
 import { printWeb, runWebBench } from "./web.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -65,6 +66,7 @@ const ALL = [
   "trust",
   "run",
   "web",
+  "team",
 ];
 
 // Same environment for both tools; OpenSpec's telemetry and version check stay off the network. Keel rows answer
@@ -511,7 +513,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
     console.log(
-      "usage: node bench/run.mjs [--quick] [--only startup|openspec|10k|100k|changes|tasks|trace|serve|layouts|trust|run[,...]] [--runs K] [--keel PATH]",
+      "usage: node bench/run.mjs [--quick] [--only startup|openspec|10k|100k|changes|tasks|trace|serve|layouts|trust|run|web|team[,...]] [--runs K] [--keel PATH]",
     );
     return;
   }
@@ -623,6 +625,11 @@ async function main() {
     if (keelBuilt) web = await runWebBench({ keel: KEEL, log, quick: opts.quick });
     else log("web: skipped, dist/keel.mjs not found (run npm run build)");
   }
+  let team = null;
+  if (selected.includes("team")) {
+    if (keelBuilt) team = await runTeamBench({ keel: KEEL, log });
+    else log("team: skipped, dist/keel.mjs not found (run npm run build)");
+  }
 
   addRatios();
   const targets = evaluateTargets();
@@ -648,6 +655,7 @@ async function main() {
   if (trust) printTrust(trust);
   if (run) printRunLoop(run);
   if (web) printWeb(web);
+  if (team) printTeam(team);
   const speed =
     selected.includes("100k") || serve ? speedFigures(rows, serve, GENERATED["100k"].label) : null;
   if (speed) printSpeed(speed);
@@ -674,6 +682,7 @@ async function main() {
     trust,
     run,
     web,
+    team,
     speed,
   };
   writeFileSync(join(CORPORA, "results.json"), `${JSON.stringify(results, null, 2)}\n`);

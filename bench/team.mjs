@@ -6,32 +6,24 @@
 // subscriber on server A, claims made one at a time through server C, and the delay from a claim's answer to its
 // event on A. Servers, PostgreSQL and the clients share this machine's cores.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HAS_POSTGRES, NO_POSTGRES, startPostgres } from "../scripts/pg-cluster.mjs";
+import { writeTeamProject } from "../scripts/team-project.mjs";
 import { startServe } from "./issue6.mjs";
 
 const TASKS = 2000;
 const CLIENTS = 64;
 const FANOUT_CLAIMS = 200;
-const FEATURES = 4;
 export const TEAM_TARGET = { claimsPerSecond: 1000, p99Ms: 100 };
 
 const git = (cwd, ...args) => execFileSync("git", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
 
-/** A bare remote holding a project of `tasks` independent tasks over FEATURES changes. */
+/** A bare remote holding a project of `tasks` independent tasks (scripts/team-project.mjs). */
 function remoteProject(base, tasks) {
   const seed = join(base, "seed");
-  mkdirSync(join(seed, "keel"), { recursive: true });
-  writeFileSync(join(seed, "keel", "keel.yaml"), "project: team-bench\n");
-  writeFileSync(join(seed, ".gitignore"), ".keel/\n");
-  for (let f = 1; f <= FEATURES; f++) {
-    const lines = [`# Tasks: f${f}`, ""];
-    for (let i = f; i <= tasks; i += FEATURES) lines.push(`- [ ] T${i} Step ${i} of the rollout`);
-    mkdirSync(join(seed, "keel", "changes", `f${f}`), { recursive: true });
-    writeFileSync(join(seed, "keel", "changes", `f${f}`, "tasks.md"), `${lines.join("\n")}\n`);
-  }
+  writeTeamProject(seed, tasks, "team-bench");
   git(seed, "init", "-q", "-b", "main");
   git(seed, "add", "-A");
   git(seed, "-c", "user.name=Bench", "-c", "user.email=bench@example.org", "commit", "-qm", "team bench");

@@ -1,13 +1,12 @@
 // A team-mode project for tests: a bare remote holding a project with many independent tasks, N checkouts of it
 // (one per server, as on N machines), and one PostgreSQL database migrated by `keel store migrate`.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
+import { FEATURES, writeTeamProject } from "../../scripts/team-project.mjs";
 import { keelWith } from "./cli.js";
 import { commitAll, git, gitInit } from "./git.js";
-
-export const FEATURES = 4;
 
 /** Task keys of a project with `tasks` independent tasks spread over FEATURES changes. */
 export function taskKeys(tasks: number): string[] {
@@ -18,15 +17,7 @@ export function taskKeys(tasks: number): string[] {
 export function teamRemote(tasks: number): string {
   const base = mkdtempSync(join(tmpdir(), "keel-team-"));
   const seed = join(base, "seed");
-  mkdirSync(join(seed, "keel"), { recursive: true });
-  writeFileSync(join(seed, "keel", "keel.yaml"), "project: team\n");
-  writeFileSync(join(seed, ".gitignore"), ".keel/\n");
-  for (let f = 1; f <= FEATURES; f++) {
-    const lines = [`# Tasks: f${f}`, ""];
-    for (let i = f; i <= tasks; i += FEATURES) lines.push(`- [ ] T${i} Step ${i} of the rollout`);
-    mkdirSync(join(seed, "keel", "changes", `f${f}`), { recursive: true });
-    writeFileSync(join(seed, "keel", "changes", `f${f}`, "tasks.md"), `${lines.join("\n")}\n`);
-  }
+  writeTeamProject(seed, tasks);
   gitInit(seed);
   commitAll(seed, "the team's project");
   const remote = join(base, "remote.git");

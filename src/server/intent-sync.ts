@@ -10,7 +10,7 @@ import type { CoordinationStore } from "../store/coordination.js";
 import { catchUp, type Published, publish, upstreamOf } from "../workspace/git-sync.js";
 
 /** How often a team server fetches between writes; KEEL_TEAM_FETCH_MS sets it (a webhook could, too). */
-export const DEFAULT_FETCH_MS = 5_000;
+const DEFAULT_FETCH_MS = 5_000;
 
 export class IntentSync {
   /** git work on the checkout, one at a time (a write and the interval's fetch never overlap). */

@@ -59,10 +59,6 @@ export class PgStore implements CoordinationStore {
     return new PgStore(url, conn, seeding);
   }
 
-  get connection(): Connection {
-    return this.conn;
-  }
-
   async claim(work: readonly ClaimWork[]): Promise<Array<Settled<ClaimResult>>> {
     if (work.length === 0) return [];
     const single = work.length === 1;

@@ -237,6 +237,88 @@ describe.each(BACKENDS)("coordination store on $name", (backend) => {
     expect(walkChain(edited, null).firstBad?.seq).toBe(2);
   });
 
+  // @verifies TEAM-11
+  it("keeps tokens with their events: a live name is unique, a revocation ends it, a dump carries them", async () => {
+    const row = (id: string, name: string) => ({
+      id,
+      name,
+      actor: `agent:${name}`,
+      role: "agent",
+      secret_hash: "ab".repeat(32),
+      created_at: at(0).toISOString(),
+      created_by: "human:ann",
+      expires_at: null,
+      revoked_at: null,
+    });
+    const made = (id: string) => ({
+      actor: "human:ann",
+      actorKind: "human" as const,
+      action: "token.create",
+      target: `token:${id}`,
+    });
+    expect(await store.addToken(row("a1", "codex"), made("a1"), at(1))).toEqual({ clash: null });
+    // A second live token of that name is refused through another handle too, and writes nothing.
+    const second = await other();
+    expect(await second.addToken(row("a2", "codex"), made("a2"), at(2))).toEqual({ clash: "a1" });
+    expect((await second.tokens()).map((t) => t.id)).toEqual(["a1"]);
+    const revoked = await second.revokeToken("codex", at(3), (r) => ({
+      ...made(r.id),
+      action: "token.revoke",
+    }));
+    expect(revoked?.revoked_at).toBe(at(3).toISOString());
+    expect(await store.revokeToken("codex", at(4), () => made("x"))).toBeNull();
+    // Once revoked, the name is free again.
+    expect(await store.addToken(row("a3", "codex"), made("a3"), at(5))).toEqual({ clash: null });
+    expect((await store.chain()).map((e) => `${e.action} ${e.target}`)).toEqual([
+      "token.create token:a1",
+      "token.revoke token:a1",
+      "token.create token:a3",
+    ]);
+    expect((await store.dump()).tokens.map((t) => [t.id, t.revoked_at])).toEqual([
+      ["a1", at(3).toISOString()],
+      ["a3", null],
+    ]);
+  });
+
+  // @verifies TEAM-4, TEAM-12
+  it("takes in another log's events exactly once, in its order and at their times, however many handles forward it", async () => {
+    const theirs = (seq: number) => ({
+      seq,
+      at: at(seq).toISOString(),
+      actor: "human:ann",
+      actorKind: "human" as const,
+      action: "change.apply",
+      target: `add-${seq}`,
+      before: null,
+      after: null,
+      reason: null,
+      data: { n: seq },
+      prevHash: "x",
+      hash: "y",
+    });
+    await one(store, claimOne("T1", "agent:a", at(0)));
+    const second = await other();
+    // Two processes forward overlapping parts of one log at once.
+    const marks = await Promise.all([
+      store.forward("checkout-a", [theirs(1), theirs(2)]),
+      second.forward("checkout-a", [theirs(1), theirs(2), theirs(3)]),
+    ]);
+    expect(Math.max(...marks)).toBe(3);
+    expect(await store.forward("checkout-a", [theirs(2), theirs(3)])).toBe(3);
+    expect(await second.forwarded("checkout-a")).toBe(3);
+    expect(await store.forwarded("checkout-b")).toBe(0);
+    const taken = await store.listEvents({ action: "change.apply" });
+    expect(taken.map((e) => [e.target, e.at, e.data])).toEqual(
+      [1, 2, 3].map((n) => [`add-${n}`, at(n).toISOString(), { n, origin: { store: "checkout-a", seq: n } }]),
+    );
+    // They join the store's own chain, which still verifies.
+    expect(walkChain(await store.chain(), null)).toMatchObject({ ok: true, events: 4 });
+    expect((await store.listEvents({ actor: "ann", target: "add-2" })).map((e) => e.target)).toEqual([
+      "add-2",
+    ]);
+    expect((await store.listEvents({ target: "T1" })).map((e) => e.action)).toEqual(["task.claim"]);
+  });
+
   // @verifies TEAM-8
   it("tells its watchers of events written", async () => {
     let told = 0;

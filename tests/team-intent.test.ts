@@ -1,14 +1,14 @@
 // Intent across machines in team mode: two `keel serve` processes, each on its own checkout of one bare remote, on
 // one PostgreSQL. Two overlapping changes applied at once through the two servers give one apply and one conflict,
 // never two applies; what one server writes is pushed, and the other server's checkout follows it.
-import { cpSync, mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keel } from "./support/cli.js";
+import { jsonOut, keel, keelWith } from "./support/cli.js";
 import { commitAll, git, gitInit } from "./support/git.js";
 import { HAS_POSTGRES, type PgCluster, startPostgres } from "./support/postgres.js";
-import { httpRequest, type Served, startServe } from "./support/serve.js";
+import { httpRequest, type Served, startServe, subscribeEvents } from "./support/serve.js";
 import { checkout, migrateStore } from "./support/team.js";
 
 const REPO = join(import.meta.dirname, "..");
@@ -38,11 +38,12 @@ describe.skipIf(!HAS_POSTGRES)("team mode: intent across two servers", () => {
   let cluster: PgCluster;
   let remote: string;
   let roots: string[];
+  let url: string;
   let servers: Served[] = [];
 
   beforeAll(async () => {
     cluster = await startPostgres();
-    const url = await cluster.database("intent");
+    url = await cluster.database("intent");
     remote = exampleRemote();
     roots = ["a", "b"].map((name) => checkout(remote, name));
     migrateStore(roots[0] as string, url);
@@ -56,6 +57,7 @@ describe.skipIf(!HAS_POSTGRES)("team mode: intent across two servers", () => {
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.stop()));
     await cluster?.stop();
+    if (remote) rmSync(join(remote, ".."), { recursive: true, force: true });
   });
 
   // @verifies TEAM-10
@@ -92,5 +94,30 @@ describe.skipIf(!HAS_POSTGRES)("team mode: intent across two servers", () => {
       })
       .toContain("payer reference");
     expect(git(remote, "log", "-1", "--format=%s", "main")).toContain("keel: editRequirement");
+  });
+
+  // @verifies TEAM-12, TEAM-4
+  it("keeps one audit log: a server's writes and a command's are in the team chain, and reach every server's feed", async () => {
+    const [a] = servers as [Served, Served];
+    const [, rootB] = roots as [string, string];
+    const team = (...args: string[]) => keelWith({ KEEL_STORE_URL: url }, rootB, ...args);
+    // The apply made through server A (first test), read from checkout B, which never saw it happen.
+    const applied = jsonOut(team("audit", "log", "--action", "change.apply", "--json")).events;
+    expect(applied).toHaveLength(1);
+    expect(applied[0].data.origin.store).toMatch(/^[0-9a-f]{16}$/);
+    // A command run on checkout B: its event reaches server A's live feed through the team chain.
+    const feed = await subscribeEvents(a.port);
+    try {
+      const made = team("change", "new", "add-late-fees", "--why", "late fees", "--as", "human:maria");
+      expect(made.code, made.stderr).toBe(0);
+      const seen = await feed.next((e) => e.type === "change.proposed" && e.data.target === "add-late-fees");
+      expect(seen.data.actor).toBe("human:maria");
+    } finally {
+      feed.close();
+    }
+    const verify = team("audit", "verify", "--json");
+    expect(verify.code, verify.stdout).toBe(0);
+    const all = jsonOut(team("audit", "export", "--json", "--output", "log.jsonl"));
+    expect(all.events).toBeGreaterThanOrEqual(3);
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOut, keelWith } from "./support/cli.js";
 import { HAS_POSTGRES, type PgCluster, startPostgres } from "./support/postgres.js";
 import { httpRequest, startServe } from "./support/serve.js";
-import { checkout, migrateStore, teamRemote } from "./support/team.js";
+import { checkout, migrateStore, removeTeamRemotes, teamRemote } from "./support/team.js";
 
 describe.skipIf(!HAS_POSTGRES)("keel store copy and the team store's leases", () => {
   let cluster: PgCluster;
@@ -14,6 +14,7 @@ describe.skipIf(!HAS_POSTGRES)("keel store copy and the team store's leases", ()
   });
   afterAll(async () => {
     await cluster?.stop();
+    removeTeamRemotes();
   });
 
   // @verifies TEAM-6, TEAM-7
@@ -47,8 +48,11 @@ describe.skipIf(!HAS_POSTGRES)("keel store copy and the team store's leases", ()
     // Work goes on in the team store: the next claim's token follows the copied counter.
     const third = jsonOut(team("tasks", "claim", "--next", "--as", "agent:c", "--json"));
     expect(third.claim.token).toBe(3);
+    // A token made in team mode lives in the team store, and comes back with the copy.
+    const made = team("token", "create", "--role", "agent", "--name", "codex", "--as", "human:ann");
+    expect(made.code, made.stderr).toBe(0);
     const status = jsonOut(team("store", "status", "--json"));
-    expect(status).toMatchObject({ kind: "postgres", schema: 1, current: true, events: 5, claims: 3 });
+    expect(status).toMatchObject({ kind: "postgres", schema: 2, current: true, events: 6, claims: 3 });
     // And back into this checkout's embedded store (the old file moved aside, not deleted).
     const back = jsonOut(
       team(
@@ -65,15 +69,20 @@ describe.skipIf(!HAS_POSTGRES)("keel store copy and the team store's leases", ()
       ),
     );
     expect(back).toMatchObject({
-      events: 5,
+      events: 6,
       claims: 3,
       notes: 1,
+      tokens: 1,
       fencing: 3,
-      verified: { ok: true, events: 6 },
+      verified: { ok: true, events: 7 },
     });
     const verify = local("audit", "verify", "--json");
     expect(verify.code, verify.stdout).toBe(0);
-    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, events: 6 });
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, events: 7 });
+    const tokens = jsonOut(local("token", "list", "--json")).tokens;
+    expect(tokens.map((t: { name: string; revokedAt: string | null }) => [t.name, t.revokedAt])).toEqual([
+      ["codex", null],
+    ]);
     const fourth = jsonOut(local("tasks", "claim", "--next", "--as", "agent:d", "--json"));
     expect(fourth.claim.token).toBe(4);
     const actions = jsonOut(local("audit", "log", "--json")).events.map((e: { action: string }) => e.action);
@@ -83,6 +92,7 @@ describe.skipIf(!HAS_POSTGRES)("keel store copy and the team store's leases", ()
       "task.note",
       "store.copy",
       "task.claim",
+      "token.create",
       "store.copy",
       "task.claim",
     ]);

@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keelWith } from "./support/cli.js";
 import { HAS_POSTGRES, type PgCluster, startPostgres } from "./support/postgres.js";
 import { httpRequest, type Served, startServe, subscribeEvents } from "./support/serve.js";
-import { checkout, claimNextVia, migrateStore, taskKeys, teamRemote } from "./support/team.js";
+import {
+  checkout,
+  claimNextVia,
+  migrateStore,
+  removeTeamRemotes,
+  taskKeys,
+  teamRemote,
+} from "./support/team.js";
 
 const TASKS = 2000;
 const CLIENTS = 64;
@@ -30,6 +37,7 @@ describe.skipIf(!HAS_POSTGRES)("team mode: three servers on one PostgreSQL", () 
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.stop()));
     await cluster?.stop();
+    removeTeamRemotes();
   });
 
   /** Clients claim-next round-robin over `ports` until every one hears "nothing ready"; 503s are retried. */

@@ -181,6 +181,8 @@ export async function runCommandLine(argv: string[], io: Io, cwd: string): Promi
     return await command.run({ io, global, argv: rest });
   } catch (e) {
     return reportError(io, e, global.json);
+  } finally {
+    await (await import("./forward.js")).forwardAfterCommand(io, global, name);
   }
 }
 

@@ -6,6 +6,7 @@
 import picomatch from "picomatch";
 import type { Basis, Change } from "../model/types.js";
 import type { AuditInput } from "../store/audit-chain.js";
+import type { CoordinationStore } from "../store/coordination.js";
 import { appendEvent } from "../store/sqlite/audit-log.js";
 import type { StateDb } from "../store/state-db.js";
 import type { Actor } from "../workspace/actor.js";
@@ -345,6 +346,19 @@ export function enforceDecision(
   state.exclusive(() => {
     appendEvent(state, projectRoot, refusalEvent(actor, decision, audit, data));
   });
+  throw refusalError(decision);
+}
+
+/** enforceDecision on any coordination store: the refusal is audited in the store's log (the team's, in team mode). */
+export async function enforceInStore(
+  store: CoordinationStore,
+  actor: Actor,
+  decision: Decision,
+  audit: { action: string; target: string },
+  data: Record<string, unknown> = {},
+): Promise<Extract<Decision, { allowed: true }>> {
+  if (decision.allowed) return decision;
+  await store.append([refusalEvent(actor, decision, audit, data)], new Date());
   throw refusalError(decision);
 }
 

@@ -13,7 +13,7 @@ import type { Actor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import { usageError } from "../workspace/errors.js";
 import type { ProjectRoot } from "../workspace/root.js";
-import { as, guarded, type McpContext, ok, projectOf, requireRequirement } from "./tools.js";
+import { as, guarded, type McpContext, ok, projectOf, requireRequirement, writingIntent } from "./tools.js";
 
 /** Who acts for a call: the connection's principal, or the server's actor (or `as`, when unauthenticated). */
 export type ActorOf = (root: ProjectRoot, flag: string | undefined) => { who: Actor; label: string };
@@ -42,7 +42,9 @@ export function registerChangeTools(server: McpServer, ctx: McpContext, actorOf:
     guarded(async (args) => {
       const project = projectOf(ctx);
       const { who } = actorOf(project, args.as);
-      const r = proposeChange(project, loadConfig(project), who, proposeOptions(args));
+      const r = await writingIntent(ctx, `keel_propose_change ${args.name}`, async () =>
+        proposeChange(project, loadConfig(project), who, proposeOptions(args)),
+      );
       const warnings = r.warnings.map((f) => ({
         file: f.file,
         line: f.line,

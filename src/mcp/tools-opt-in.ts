@@ -22,7 +22,7 @@ import { taskLookupError } from "../core/tasks/lookup.js";
 import { loadConfig } from "../workspace/config.js";
 import { findProjectRoot } from "../workspace/root.js";
 import type { ToolGroup } from "./tool-groups.js";
-import { as, deliveryFor, guarded, HINTS, type McpContext, taskRef, token } from "./tools.js";
+import { as, deliveryFor, guarded, HINTS, type McpContext, taskRef, token, writingIntent } from "./tools.js";
 import type { ActorOf } from "./tools-changes.js";
 
 const changeId = z.string().min(1).max(200).describe("change ID");
@@ -89,7 +89,9 @@ export function registerOptInTools(
         inputSchema: { task: taskRef, token, reason: z.string().trim().min(1).max(4000) },
         outputSchema: A.TaskWriteAnswer,
       },
-      guarded(({ task, token, reason }) => taskWrite({ op: "block", task, token, reason })),
+      guarded(({ task, token, reason }) =>
+        writingIntent(ctx, `keel_block_task ${task}`, () => taskWrite({ op: "block", task, token, reason })),
+      ),
     );
   }
 
@@ -130,7 +132,10 @@ export function registerOptInTools(
       guarded(async ({ id, reason, as: flag }) => {
         const p = project();
         const { who } = actorOf(p, flag);
-        return answer({ version: 1, ok: true, ...approveChange(p, loadConfig(p), who, id, reason ?? null) });
+        const approved = await writingIntent(ctx, `keel_approve_change ${id}`, async () =>
+          approveChange(p, loadConfig(p), who, id, reason ?? null),
+        );
+        return answer({ version: 1, ok: true, ...approved });
       }),
     );
   }

@@ -41,6 +41,8 @@ export interface McpContext {
    * `as` argument naming anyone else is refused. Absent in single-user mode (stdio, loopback without auth).
    */
   principal?: Actor;
+  /** A team server's way to run a write of intent (server/intent-sync.ts); absent: the write runs as it is. */
+  intent?: <T>(label: string, fn: () => Promise<T>) => Promise<T>;
 }
 
 export const taskRef = z.string().min(1).max(200).describe("task key (scope/id) or bare id");
@@ -117,6 +119,14 @@ export function guarded<A>(fn: (args: A) => Promise<CallToolResult>): (args: A) 
       return errorResult(e);
     }
   };
+}
+
+/**
+ * A tool's write of intent (a spec, change or task file): on a team server caught up, written, committed and pushed
+ * under the team's intent lock, as the REST writes are; elsewhere run as it is.
+ */
+export function writingIntent<T>(ctx: McpContext, label: string, fn: () => Promise<T>): Promise<T> {
+  return ctx.intent ? ctx.intent(label, fn) : fn();
 }
 
 /** The living requirement with this ID; unknown, a usage error with near IDs (or `hint` when there are none). */
@@ -449,7 +459,9 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
       const project = projectOf(ctx);
       const w: TaskWrite = { op: "done", task: args.task, token: args.token };
       const { who } = actorOf(project, undefined);
-      const { answer } = await writeTask(project.root, loadConfig(project), who, w, HINTS);
+      const { answer } = await writingIntent(ctx, `keel_complete_task ${args.task}`, () =>
+        writeTask(project.root, loadConfig(project), who, w, HINTS),
+      );
       const key = (answer.result as ClaimView).taskId;
       const gates = (answer.gates?.gates ?? []).map((g) => ({ name: g.name, state: g.state }));
       return ok(`done: ${key}`, { task: key, status: "done" as const, gates });

@@ -9,11 +9,13 @@
 // authenticates them (src/run/triggers), and a bad one is counted and throttled here as a bad token is.
 // @req SRF-12, SRF-15, TRU-8, TRU-10, RUN-13
 import type { IncomingMessage } from "node:http";
-import { checkToken } from "../core/auth/tokens.js";
-import { appendEvent } from "../store/sqlite/audit-log.js";
+import { checkToken, presentedTokenId } from "../core/auth/tokens.js";
+import type { CoordinationStore } from "../store/coordination.js";
+import { tokenById } from "../store/sqlite/tokens.js";
 import { StateDb } from "../store/state-db.js";
 import { type Actor, actorLabel } from "../workspace/actor.js";
 import { RateBuckets, RefusalLog, type Tally } from "./refusals.js";
+import type { TokenMirror } from "./token-mirror.js";
 
 export const DEFAULT_RATE_PER_MINUTE = 600;
 
@@ -63,10 +65,18 @@ export class Gatekeeper {
   private readonly limited: RefusalLog;
   /** Who each rate-limited token acts as, for its aggregated audit event. */
   private readonly limitedActors = new Map<string, Actor>();
+  /** Audit appends not yet written: close waits for them. */
+  private readonly writing = new Set<Promise<unknown>>();
 
+  /**
+   * `store` keeps the refusals' audit (the team's log, in team mode); `mirror`, in team mode, holds the team's
+   * tokens, which the embedded store's are read from its file instead.
+   */
   constructor(
-    private readonly root: string,
+    root: string,
     readonly options: AuthOptions,
+    private readonly store: CoordinationStore,
+    private readonly mirror: TokenMirror | null = null,
   ) {
     // Opened at start, so that the server holds the store that was there when it started: one deleted or
     // replaced later is noticed (assertUnchanged), never silently started over.
@@ -88,10 +98,9 @@ export class Gatekeeper {
   admit(req: IncomingMessage, now = Date.now(), sessionToken: string | null = null): Admission {
     this.db().assertUnchanged();
     if (!this.options.required) return { ok: true, principal: undefined };
-    const header = req.headers.authorization;
-    const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     // A browser session (session.ts) stands for the token it was made from; an Authorization header wins.
-    return this.admitToken(req, header === undefined ? sessionToken : (m?.[1] ?? null), now);
+    const presented = req.headers.authorization === undefined ? sessionToken : Gatekeeper.bearer(req);
+    return this.admitToken(req, presented, now);
   }
 
   /** Admits a request by a token it presents (a header, a session, or a sign-in form); refusals count as in admit. */
@@ -100,7 +109,10 @@ export class Gatekeeper {
     const { remote, target } = origin(req);
     const throttled = this.throttled(remote, target, now);
     if (throttled) return throttled;
-    const check = presented !== null ? checkToken(this.db(), presented, new Date(now)) : null;
+    const lookup = this.mirror
+      ? (id: string) => this.mirror?.lookup(id)
+      : (id: string) => tokenById(this.db(), id);
+    const check = presented !== null ? checkToken(lookup, presented, new Date(now)) : null;
     if (check === null || !check.ok) {
       const reason = check === null ? "missing" : check.reason;
       this.refusalRate.take(remote, now);
@@ -130,6 +142,25 @@ export class Gatekeeper {
   }
 
   /**
+   * Before a request is admitted in team mode: a token this server has not seen (made a moment ago, from another
+   * checkout) is read back from the store, so it works on its first request. Nothing is read for a malformed
+   * token, for one already known, or for an address already throttled for refusals.
+   */
+  async know(req: IncomingMessage, presented: string | null): Promise<void> {
+    if (!this.mirror || presented === null) return;
+    const id = presentedTokenId(presented);
+    if (id === null || this.mirror.lookup(id) !== undefined) return;
+    if (this.refusalRate.wait(origin(req).remote, Date.now()) > 0) return;
+    await this.mirror.reload().catch(() => {}); // unreachable: judged on what the mirror holds
+  }
+
+  /** The bearer token of a request's Authorization header, if it sends one. */
+  static bearer(req: IncomingMessage): string | null {
+    const header = req.headers.authorization;
+    return header === undefined ? null : (/^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null);
+  }
+
+  /**
    * Admits a request that authenticates by its own signature (a webhook, in every mode): no token is asked for,
    * but an address that keeps sending bad signatures is throttled as one that keeps sending bad tokens is.
    */
@@ -154,10 +185,11 @@ export class Gatekeeper {
     return tooMany(`${remote} sent too many refused requests (over ${REFUSALS_PER_MINUTE} a minute)`, wait);
   }
 
-  /** Writes the refusals still being counted, then closes the store. */
-  close(): void {
+  /** Writes the refusals still being counted, and waits for them, then closes the store. */
+  async close(): Promise<void> {
     this.refused.close();
     this.limited.close();
+    await Promise.all(this.writing);
     this.state?.close();
     this.state = null;
   }
@@ -167,25 +199,31 @@ export class Gatekeeper {
     return this.state;
   }
 
-  /** Writes a refusal to the audit log: who (anonymous when unknown), what was refused, and why. */
+  /** Writes a refusal to the store's audit log: who (anonymous when unknown), what was refused, and why. */
   recordRefusal(r: {
     action: string;
     reason: string;
     target: string;
     actor: Actor | undefined;
     data: Record<string, unknown>;
-  }): void {
-    const db = this.db();
-    db.exclusive(() =>
-      appendEvent(db, this.root, {
-        actor: r.actor ? actorLabel(r.actor) : "system:anonymous",
-        actorKind: r.actor?.kind ?? "system",
-        action: r.action,
-        target: r.target,
-        reason: r.reason,
-        data: r.data,
-      }),
-    );
+  }): Promise<void> {
+    const written = this.store
+      .append(
+        [
+          {
+            actor: r.actor ? actorLabel(r.actor) : "system:anonymous",
+            actorKind: r.actor?.kind ?? "system",
+            action: r.action,
+            target: r.target,
+            reason: r.reason,
+            data: r.data,
+          },
+        ],
+        new Date(),
+      )
+      .then(() => {});
+    this.writing.add(written);
+    return written.finally(() => this.writing.delete(written));
   }
 
   /** One audit event for a tally of refusals. Called from a timer too, so a failure is reported, not thrown. */
@@ -196,26 +234,24 @@ export class Gatekeeper {
     key: Record<string, string>,
     t: Tally,
   ): void {
-    try {
-      this.recordRefusal({
-        action,
-        target,
-        actor,
-        reason: Object.keys(t.reasons).sort().join(", "),
-        data: {
-          ...key,
-          count: t.count,
-          reasons: t.reasons,
-          targets: t.targets,
-          first: t.first.toISOString(),
-          last: t.last.toISOString(),
-        },
-      });
-    } catch (e) {
+    this.recordRefusal({
+      action,
+      target,
+      actor,
+      reason: Object.keys(t.reasons).sort().join(", "),
+      data: {
+        ...key,
+        count: t.count,
+        reasons: t.reasons,
+        targets: t.targets,
+        first: t.first.toISOString(),
+        last: t.last.toISOString(),
+      },
+    }).catch((e) => {
       process.stderr.write(
         `keel serve: ${t.count} refused request(s) could not be audited: ${e instanceof Error ? e.message : String(e)}\n`,
       );
-    }
+    });
   }
 }
 

@@ -78,6 +78,7 @@ export class BrowserGate {
       sendJson(res, 200, this.answer(undefined, this.sessions.singleUserCsrf));
       return;
     }
+    await this.o.gate.know(req, token === "" ? null : token);
     const admitted = this.o.gate.admitToken(req, token === "" ? null : token);
     if (!admitted.ok)
       throw new HttpError(admitted.status, admitted.code, admitted.message, admitted.hint, admitted.headers);

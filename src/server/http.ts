@@ -13,6 +13,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import { LogForwarder } from "../core/audit/forward.js";
 import { EventFeed, type LiveEvent } from "../core/live/events.js";
 import { installClaimBatching } from "../core/tasks/claim-batch.js";
 import { followClaimMirror } from "../core/tasks/claim-mirror.js";
@@ -34,6 +35,7 @@ import { handleHook } from "./hooks.js";
 import { IntentSync } from "./intent-sync.js";
 import type { HttpRoute } from "./operation.js";
 import { restRoutes } from "./routes.js";
+import { TokenMirror } from "./token-mirror.js";
 import { WebApp } from "./web.js";
 import {
   fromKeelError,
@@ -125,7 +127,19 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   let boundPort = opts.port;
   const extraHosts = opts.allowHosts ?? [];
   let hosts = allowedHosts(boundPort, opts.host, extraHosts);
-  const gate = new Gatekeeper(opts.root, opts.auth);
+  // A team server checks tokens against the team's, held in memory and kept up by the feed's token events.
+  const tokens = store.kind === "postgres" ? await TokenMirror.load(store) : null;
+  if (tokens) feed.tap((e) => tokens.apply(e));
+  const gate = new Gatekeeper(opts.root, opts.auth, store, tokens);
+  // What this checkout logs itself (spec and change writes, evidence, refusals) goes on into the team's chain.
+  const forwarder =
+    store.kind === "postgres"
+      ? new LogForwarder(opts.root, store, (e) =>
+          process.stderr.write(
+            `keel serve: events of this checkout wait for the team log: ${e instanceof Error ? e.message : String(e)}\n`,
+          ),
+        )
+      : null;
   // The web app (web.ts) and its browsers' sessions (browser-gate.ts).
   const web = WebApp.load();
   const browsers = new BrowserGate({
@@ -142,6 +156,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       cwd: opts.global.cwd,
       actor: opts.actor,
       ...(intent ? { intent: (label, fn) => intent.write(label, fn) } : {}),
+      ...(forwarder ? { forward: forwarder.nudge } : {}),
     }),
     { method: "POST", pattern: /^\/mcp$/, handle: (_m, _u, req, res, who) => mcp(req, res, who) },
     { method: "GET", pattern: /^\/mcp$/, handle: (_m, _u, req, res, who) => mcp(req, res, who) },
@@ -184,11 +199,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
                 cwd: opts.global.cwd,
                 actor: opts.actor,
                 ...(principal ? { principal } : {}),
+                // An agent's writes of intent through MCP are carried to the other servers as REST writes are.
+                ...(intent ? { intent: (label, fn) => intent.write(label, fn) } : {}),
               },
               { feed, tools: opts.mcpTools ?? [] },
             ),
           onRefused: ({ reason, session, principal }) =>
-            gate.recordRefusal({
+            void gate.recordRefusal({
               action: "mcp.session.refused",
               reason,
               target: "/mcp",
@@ -266,6 +283,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       const refusal = browsers.refuseWrite(req, host, url.pathname);
       if (refusal) throw refusal;
     }
+    if (!signed) await gate.know(req, Gatekeeper.bearer(req));
     const admitted: Admission = signed ? gate.admitSigned(req) : browsers.admit(req, url.pathname);
     if (!admitted.ok)
       throw new HttpError(admitted.status, admitted.code, admitted.message, admitted.hint, admitted.headers);
@@ -295,8 +313,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
     await syncFreshness(); // every change made before the request is counted before it reads anything
     await route.handle(url.pathname.match(route.pattern) as RegExpMatchArray, url, req, res, principal);
-    // What a write of this server's appended to the audit log goes out on /events now, not at the next poll.
-    if (req.method !== "GET") feed.nudge();
+    // What a write of this server's appended to the audit log goes out on /events now, not at the next poll (an
+    // MCP call's local events are forwarded to the team chain first; a REST write's already were).
+    if (req.method !== "GET") {
+      if (forwarder) void forwarder.nudge().then(() => feed.nudge());
+      else feed.nudge();
+    }
   }
 
   const server: Server = createHttpServer((req, res) => {
@@ -337,6 +359,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   boundPort = port;
   hosts = allowedHosts(port, opts.host, extraHosts);
   await feed.start(store);
+  // Token events from before the feed's first position were not tapped: the mirror is read once more after it.
+  await tokens?.reload();
+  void forwarder?.nudge(); // what this checkout logged while no server ran
   const warnings = triggerWarnings(opts.root, process.env);
   const shownHost = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
   return {
@@ -344,11 +369,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     port,
     warnings,
     close: async () => {
+      let audited: Promise<void> = Promise.resolve();
       await new Promise<void>((resolve) => {
         feed.close();
         intent?.close();
         unwatch();
-        gate.close();
+        audited = gate.close();
         watcher?.close();
         if (batching) installClaimBatching(null);
         void sessions?.then((s) => s.close());
@@ -356,7 +382,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      // The team store's pool and listening connection would keep the process alive.
+      // The refusals still counted are written before the store closes; the team store's pool and listening
+      // connection would keep the process alive.
+      await audited;
       await closeStores();
     },
   };

@@ -23,6 +23,8 @@ export interface RestContext {
   actor: string;
   /** A team server's way to run a write of intent (intent-sync.ts); absent: the write runs as it is. */
   intent?: <T>(label: string, fn: () => Promise<T>) => Promise<T>;
+  /** A team server's forward of the checkout's own log into the team chain (core/audit/forward.ts); never throws. */
+  forward?: () => Promise<void>;
 }
 
 /** A route as the dispatcher (http.ts) matches it. */

@@ -10,7 +10,8 @@ import { loadGateContext, selectAll } from "../core/verify/gates.js";
 import { BREAKDOWNS, computeMetrics, readMetricRecords } from "../run/metrics.js";
 import { listAttempts, reviews } from "../run/state.js";
 import { runStatus } from "../run/status.js";
-import { listEvents } from "../store/sqlite/audit-log.js";
+import { coordinationStore } from "../store/select.js";
+import { loadConfig } from "../workspace/config.js";
 import { treeState } from "../workspace/git-tree.js";
 import { actingAs, type Operation, op, project, readStore } from "./operation.js";
 import { HttpError } from "./wire.js";
@@ -322,7 +323,9 @@ export const OVERSIGHT_OPERATIONS: Operation[] = [
         );
       const { since, limit: _, ...rest } = query;
       const filter = { ...rest, ...(since === undefined ? {} : { since: isoOf(since) as string }) };
-      const events = readStore(project(ctx).root, [], (s) => listEvents(s, filter));
+      // The project's log: the team's chain in team mode (every server's events), else this checkout's.
+      const p = project(ctx);
+      const events = await (await coordinationStore(p.root, loadConfig(p))).listEvents(filter);
       return { version: 1, total: events.length, limit, events: events.slice(-limit).reverse() };
     },
   }),

@@ -62,10 +62,16 @@ function toRoute(o: Operation, ctx: RestContext): HttpRoute {
       if (o.body) body = parse(o.body, await readJson(req), "body");
       else req.resume();
       const run = () => o.run({ params, query, body, principal, ctx });
-      const answer =
-        o.writesIntent && ctx.intent
-          ? await ctx.intent(`${o.operationId} ${url.pathname}`, run)
-          : await run();
+      let answer: unknown;
+      try {
+        answer =
+          o.writesIntent && ctx.intent
+            ? await ctx.intent(`${o.operationId} ${url.pathname}`, run)
+            : await run();
+      } finally {
+        // What a write logged in the checkout's own log is in the team's chain before it is answered, refused or not.
+        if (o.method !== "GET") await ctx.forward?.();
+      }
       sendJson(res, o.status, answer);
     },
   };

@@ -100,6 +100,65 @@ export function fromRow(r: EventRow): AuditEvent {
   return eventOfRow(r) as AuditEvent;
 }
 
+/**
+ * An event of another log as a store takes it in (`CoordinationStore.forward`): the same record, marked with the
+ * log it came from and its number there, so the team's chain says where each event was first written.
+ */
+export function forwardedInput(origin: string, e: AuditEvent): AuditInput {
+  return {
+    actor: e.actor,
+    actorKind: e.actorKind,
+    action: e.action,
+    target: e.target,
+    before: e.before,
+    after: e.after,
+    reason: e.reason,
+    data: { ...(e.data ?? {}), origin: { store: origin, seq: e.seq } },
+  };
+}
+
+/** The key under which a store keeps how far it has taken `origin`'s log in (its meta table). */
+export const forwardKey = (origin: string): string => `forwarded:${origin}`;
+
+/** `keel audit log`'s filter (every field optional, all of them must hold). */
+export interface EventFilter {
+  since?: string;
+  actor?: string;
+  target?: string;
+  action?: string;
+}
+
+/**
+ * The filter as a WHERE clause both stores' SQL reads, with `param(n)` spelling the n-th parameter (`?` in SQLite,
+ * `$n` in PostgreSQL). A bare actor name matches that name of any kind; a target matches itself and what is under it.
+ */
+export function eventFilterSql(
+  filter: EventFilter,
+  param: (n: number) => string,
+): { where: string; args: string[] } {
+  const where: string[] = [];
+  const args: string[] = [];
+  const arg = (v: string) => {
+    args.push(v);
+    return param(args.length);
+  };
+  const like = (v: string) => v.replace(/[\\%_]/g, (c) => `\\${c}`);
+  if (filter.since) where.push(`at >= ${arg(filter.since)}`);
+  if (filter.actor) {
+    if (filter.actor.includes(":")) where.push(`actor = ${arg(filter.actor)}`);
+    else
+      where.push(
+        `(actor = ${arg(filter.actor)} OR actor LIKE ${arg(`%:${like(filter.actor)}`)} ESCAPE '\\')`,
+      );
+  }
+  if (filter.target)
+    where.push(
+      `(target = ${arg(filter.target)} OR target LIKE ${arg(`${like(filter.target)}/%`)} ESCAPE '\\')`,
+    );
+  if (filter.action) where.push(`action = ${arg(filter.action)}`);
+  return { where: where.length ? `WHERE ${where.join(" AND ")}` : "", args };
+}
+
 export interface VerifyResult {
   ok: boolean;
   events: number;

@@ -5,7 +5,7 @@
 // asynchronous because PostgreSQL is; the embedded store answers at once.
 // @req TEAM-1
 import { EXIT, KeelError } from "../workspace/errors.js";
-import type { AuditEvent, AuditInput, EventRow } from "./audit-chain.js";
+import type { AuditEvent, AuditInput, EventFilter, EventRow } from "./audit-chain.js";
 import type { ClaimNote, ClaimRow, ClaimView, Finish, Grant } from "./claim-rules.js";
 
 /** Error code of a store that cannot be reached now: a server answers 503 with Retry-After, the CLI exits 3. */
@@ -38,6 +38,20 @@ export interface ClaimWork {
   afterStep?: (result: ClaimResult) => AuditInput[];
 }
 
+/** A bearer token as stored (core/auth/tokens.ts): only the SHA-256 of its secret is ever kept. */
+export interface TokenRow {
+  id: string;
+  name: string;
+  /** `kind:name`: who requests with this token act as. */
+  actor: string;
+  role: string;
+  secret_hash: string;
+  created_at: string;
+  created_by: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 export interface StoreStatus {
@@ -62,6 +76,7 @@ export interface StoreDump {
   notes: ClaimNote[];
   /** The fencing counter: the last token granted. */
   fencing: number;
+  tokens: TokenRow[];
 }
 
 export interface CoordinationStore {
@@ -78,11 +93,32 @@ export interface CoordinationStore {
   /** One task's claim record, or null when it was never claimed. */
   claimOf(taskId: string, now: Date): Promise<ClaimView | null>;
   notes(taskId: string): Promise<ClaimNote[]>;
+  /** Every bearer token, live or not, oldest first. */
+  tokens(): Promise<TokenRow[]>;
+  /**
+   * Adds a token with its audit event, in one transaction. A live token of the same name refuses it: nothing is
+   * written, and the answer names the live one.
+   */
+  addToken(row: TokenRow, event: AuditInput, now: Date): Promise<{ clash: string | null }>;
+  /** Revokes the live token with this ID or name, with the event made of it; null when no such token is live. */
+  revokeToken(ref: string, now: Date, event: (row: TokenRow) => AuditInput): Promise<TokenRow | null>;
   /** Appends events on their own (a refusal, a comment), in one transaction. */
   append(events: readonly AuditInput[], now: Date): Promise<AuditEvent[]>;
   /** Events with `after < seq <= upTo`, oldest first. */
   events(after: number, upTo?: number): Promise<AuditEvent[]>;
   latestSeq(): Promise<number>;
+  /** `keel audit log`: the events the filter matches, oldest first. */
+  listEvents(filter: EventFilter): Promise<AuditEvent[]>;
+  /**
+   * Takes in the events of another log that this store has not taken yet, each exactly once however often (and
+   * from however many processes) it is asked: `origin` names that log, and its events are appended in its order,
+   * at their own times, each marked with where it came from. In team mode a checkout's own log (the events of spec
+   * and change writes, evidence and refusals) is forwarded this way into the team's chain. Answers the origin's
+   * last event taken.
+   */
+  forward(origin: string, events: readonly AuditEvent[]): Promise<number>;
+  /** The last event of `origin`'s log this store took in (0 when none). */
+  forwarded(origin: string): Promise<number>;
   /** The whole log as stored, for verification and copying. */
   chain(): Promise<EventRow[]>;
   /**

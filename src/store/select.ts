@@ -1,28 +1,10 @@
 // Which coordination store a project uses: KEEL_STORE_URL, else keel.yaml `store:`, else the embedded one. A
 // process keeps one store per project (one pool of connections per database), shared by every caller.
 // @req TEAM-1, TEAM-2
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { CONFIG_FILE, type KeelConfig } from "../workspace/config.js";
+import type { KeelConfig } from "../workspace/config.js";
 import type { CoordinationStore } from "./coordination.js";
 import { SqliteStore } from "./sqlite/coordination.js";
-
-/** The team store's URL for a project, or null for the embedded store. */
-export function teamStoreUrl(config: Pick<KeelConfig, "store">): string | null {
-  const fromEnv = process.env.KEEL_STORE_URL?.trim();
-  if (fromEnv) return fromEnv === "sqlite" ? null : fromEnv;
-  return config.store;
-}
-
-/**
- * Whether the project may use a team store, without parsing keel.yaml: the read commands that need no
- * configuration (`keel tasks ready`) ask this first, so that the embedded path keeps its start-up cost.
- */
-export function mayUseTeamStore(root: string): boolean {
-  if (process.env.KEEL_STORE_URL?.trim()) return process.env.KEEL_STORE_URL.trim() !== "sqlite";
-  const path = join(root, CONFIG_FILE);
-  return existsSync(path) && /^store:\s*["']?postgres/m.test(readFileSync(path, "utf8"));
-}
+import { teamStoreUrl } from "./team-url.js";
 
 const kept = new Map<string, Promise<CoordinationStore>>();
 

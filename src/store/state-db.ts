@@ -24,6 +24,7 @@ import {
 } from "./guard.js";
 import { STATE_DIR } from "./index-db.js";
 import { createDatabase, openDatabase, reuseStatements } from "./sqlite.js";
+import { TOKENS_TABLE } from "./tables.js";
 
 export const STATE_FILE = "state.db";
 /** Bump with a migration below; an older file is migrated in place, never dropped. */
@@ -119,22 +120,8 @@ const MIGRATIONS: Record<number, string> = {
     CREATE INDEX evidence_task ON evidence (task, id);
     CREATE INDEX evidence_run ON evidence (run);
   `,
-  // Bearer tokens of `keel serve` (core/auth/tokens.ts): only the SHA-256 of each secret is kept. A live
-  // token's name is unique, so `keel token revoke <name>` names one token.
-  4: `
-    CREATE TABLE tokens (
-      id TEXT PRIMARY KEY,
-      name TEXT NOT NULL,
-      actor TEXT NOT NULL,
-      role TEXT NOT NULL,
-      secret_hash TEXT NOT NULL,
-      created_at TEXT NOT NULL,
-      created_by TEXT NOT NULL,
-      expires_at TEXT,
-      revoked_at TEXT
-    );
-    CREATE UNIQUE INDEX tokens_live_name ON tokens (name) WHERE revoked_at IS NULL;
-  `,
+  // Bearer tokens of `keel serve` (store/tables.ts).
+  4: TOKENS_TABLE,
   // The store's identity (store/anchor.ts): `store_id` names its audit segment, `keel/audit/<store_id>.jsonl`.
   // Set by establishIdentity when the migration runs, with the events of an older store written into the segment.
   5: `

@@ -1,6 +1,6 @@
 // A team-mode project for tests: a bare remote holding a project with many independent tasks, N checkouts of it
 // (one per server, as on N machines), and one PostgreSQL database migrated by `keel store migrate`.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
@@ -13,9 +13,17 @@ export function taskKeys(tasks: number): string[] {
   return Array.from({ length: tasks }, (_, i) => `f${1 + (i % FEATURES)}/T${i + 1}`);
 }
 
-/** Writes the project into a bare remote and returns its path. */
+const made: string[] = [];
+
+/** Removes every folder teamRemote made in this test file (its checkouts are beside the remote). */
+export function removeTeamRemotes(): void {
+  for (const base of made.splice(0)) rmSync(base, { recursive: true, force: true });
+}
+
+/** Writes the project into a bare remote and returns its path; removeTeamRemotes removes it with its checkouts. */
 export function teamRemote(tasks: number): string {
   const base = mkdtempSync(join(tmpdir(), "keel-team-"));
+  made.push(base);
   const seed = join(base, "seed");
   writeTeamProject(seed, tasks);
   gitInit(seed);

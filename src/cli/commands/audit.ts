@@ -1,9 +1,11 @@
 import { resolve } from "node:path";
 import { type AuditReport, openAuditStore, verifyProjectAudit } from "../../core/audit/anchor.js";
+import { forwardOwnLog } from "../../core/audit/forward.js";
 import { type TeamAuditReport, verifyTeamAudit } from "../../core/audit/team.js";
-import { mayUseTeamStore } from "../../store/select.js";
+import { coordinationStore } from "../../store/select.js";
 import { type AuditEvent, type EventFilter, exportJsonl, listEvents } from "../../store/sqlite/audit-log.js";
 import type { StateDb } from "../../store/state-db.js";
+import { mayUseTeamStore } from "../../store/team-url.js";
 import { writeFileAtomic } from "../../workspace/atomic.js";
 import { loadConfig } from "../../workspace/config.js";
 import { EXIT, projectError, usageError } from "../../workspace/errors.js";
@@ -58,7 +60,28 @@ export function parseSince(value: string, now = Date.now()): string {
   );
 }
 
-function log(ctx: CommandContext, argv: string[]) {
+/**
+ * The project's audit log: in team mode the team store's chain (this checkout's own events forwarded into it first,
+ * so the answer holds what was just done here), else the checkout's own log.
+ */
+async function readLog(ctx: CommandContext, filter: EventFilter): Promise<AuditEvent[]> {
+  const project = findProjectRoot(ctx.global.root ?? ctx.global.cwd, ctx.global.root !== null);
+  if (mayUseTeamStore(project.root)) {
+    const store = await coordinationStore(project.root, loadConfig(project));
+    if (store.kind === "postgres") {
+      await forwardOwnLog(project.root, store);
+      return store.listEvents(filter);
+    }
+  }
+  const { state } = openState(ctx);
+  try {
+    return state ? listEvents(state, filter) : [];
+  } finally {
+    state?.close();
+  }
+}
+
+async function log(ctx: CommandContext, argv: string[]) {
   const { values, positionals } = parseFlags(
     argv,
     {
@@ -75,13 +98,7 @@ function log(ctx: CommandContext, argv: string[]) {
   if (values.actor !== undefined) filter.actor = values.actor;
   if (values.target !== undefined) filter.target = values.target;
   if (values.action !== undefined) filter.action = values.action;
-  const { state } = openState(ctx);
-  let events: AuditEvent[] = [];
-  try {
-    events = state ? listEvents(state, filter) : [];
-  } finally {
-    state?.close();
-  }
+  const events = await readLog(ctx, filter);
   if (ctx.global.json) printJson(ctx.io, { version: 1, events });
   else ctx.io.out(events.length === 0 ? "no events" : events.map((e) => renderEvent(ctx.io, e)).join("\n"));
   return EXIT.ok;
@@ -143,16 +160,10 @@ function renderReport(io: Io, r: AuditReport): string {
   return lines.join("\n");
 }
 
-function exportLog(ctx: CommandContext, argv: string[]) {
+async function exportLog(ctx: CommandContext, argv: string[]) {
   const { values, positionals } = parseFlags(argv, { output: { type: "string", short: "o" } }, USAGE);
   if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"`, `usage: ${USAGE}`);
-  const { state } = openState(ctx);
-  let text = "";
-  try {
-    text = state ? exportJsonl(state) : "";
-  } finally {
-    state?.close();
-  }
+  const text = exportJsonl(await readLog(ctx, {}));
   const count = text === "" ? 0 : text.split("\n").length - 1;
   if (values.output === undefined) {
     if (text !== "") process.stdout.write(text);

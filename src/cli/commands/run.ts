@@ -4,7 +4,7 @@
 // @req RUN-1, RUN-9, RUN-12, RUN-14
 import type { RunContext } from "../../run/context.js";
 import type { Phase } from "../../run/state.js";
-import { teamStoreUrl } from "../../store/select.js";
+import { teamStoreUrl } from "../../store/team-url.js";
 import { resolveActor } from "../../workspace/actor.js";
 import { loadConfig, parseGateDuration } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";

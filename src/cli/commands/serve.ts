@@ -7,8 +7,10 @@ import { liveTokenCount } from "../../core/auth/tokens.js";
 import { parseToolGroups } from "../../mcp/tool-groups.js";
 import { DEFAULT_RATE_PER_MINUTE, isLoopback } from "../../server/auth.js";
 import { STATE_DIR } from "../../store/index-db.js";
-import { STATE_FILE, StateDb } from "../../store/state-db.js";
+import { coordinationStore } from "../../store/select.js";
+import { STATE_FILE } from "../../store/state-db.js";
 import { parseActor } from "../../workspace/actor.js";
+import { loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { gitOutput } from "../../workspace/git.js";
 import { findProjectRoot } from "../../workspace/root.js";
@@ -18,15 +20,6 @@ import { DEFAULT_MCP_ACTOR } from "./mcp.js";
 const USAGE =
   "keel serve [--port N] [--host ADDRESS] [--auth] [--allow-host NAME]… [--rate N] [--as kind:name] [--mcp-tools groups]";
 const DEFAULT_PORT = 4840;
-
-function liveTokens(root: string): number {
-  const state = StateDb.open(root);
-  try {
-    return liveTokenCount(state);
-  } finally {
-    state.close();
-  }
-}
 
 // @req TRU-9
 /** Inside a git work tree whose ignore rules (any .gitignore, info/exclude, the global file) miss `.keel/`. */
@@ -115,7 +108,8 @@ const command: Command = {
       io.err(
         "warning: .keel/ is not ignored by git, so `git add -A` would commit the local store (token hashes, claims); add the line `.keel/` to .gitignore",
       );
-    if (required && liveTokens(project.root) === 0)
+    // The server's own store (kept per process): in team mode the team's tokens, wherever they were created.
+    if (required && (await liveTokenCount(await coordinationStore(project.root, loadConfig(project)))) === 0)
       io.err(
         "warning: no live token exists, so every request will be refused; create one with `keel token create --role agent --name <name>`",
       );

@@ -5,8 +5,8 @@
 import { asideName, moveAside, storeFiles } from "../../core/recovery/aside.js";
 import { type CopyResult, copyStore } from "../../core/recovery/copy.js";
 import type { CoordinationStore, StoreStatus } from "../../store/coordination.js";
-import { teamStoreUrl } from "../../store/select.js";
 import { SqliteStore } from "../../store/sqlite/coordination.js";
+import { teamStoreUrl } from "../../store/team-url.js";
 import { actorLabel, resolveActor } from "../../workspace/actor.js";
 import { type KeelConfig, loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, KeelError, usageError } from "../../workspace/errors.js";
@@ -131,7 +131,7 @@ function renderCopy(ctx: CommandContext, r: CopyResult): string {
         `chain broken at event ${r.verified.firstBad?.seq}: ${r.verified.firstBad?.problem}`,
       );
   return [
-    `copied store ${r.storeId} from ${r.from} to ${r.to}: ${r.events} events, ${r.claims} claims, ${r.notes} notes, fencing at ${r.fencing}`,
+    `copied store ${r.storeId} from ${r.from} to ${r.to}: ${r.events} events, ${r.claims} claims, ${r.notes} notes, ${r.tokens} tokens, fencing at ${r.fencing}`,
     `  recorded as event ${r.event.seq} (store.copy); ${chain}`,
     `  not copied (kept in each checkout's .keel/state.db): ${r.notCopied.join(", ")}`,
   ].join("\n");

@@ -8,8 +8,8 @@ import {
   type TokenInfo,
   tokenState,
 } from "../../core/auth/tokens.js";
+import { coordinationStore } from "../../store/select.js";
 import { parseDuration } from "../../store/sqlite/claims.js";
-import { StateDb } from "../../store/state-db.js";
 import { resolveActor } from "../../workspace/actor.js";
 import { loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
@@ -39,7 +39,7 @@ const command: Command = {
   name: "token",
   summary: "bearer tokens for keel serve --auth: create, list, revoke",
   usage: USAGE,
-  run({ io, global, argv }): ExitCode {
+  async run({ io, global, argv }): Promise<ExitCode> {
     const { values, positionals } = parseFlags(
       argv,
       {
@@ -52,7 +52,9 @@ const command: Command = {
     );
     const [sub, ...rest] = positionals;
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
-    const open = () => StateDb.open(project.root);
+    const config = loadConfig(project);
+    // The project's store: in team mode the shared one, so a token made here authenticates on every server.
+    const store = () => coordinationStore(project.root, config);
 
     if (sub === "create") {
       if (rest.length > 0) throw usageError("token create takes no arguments", `usage: ${USAGE}`);
@@ -61,47 +63,32 @@ const command: Command = {
       const role = parseRole(values.role);
       const expires = values.expires ?? DEFAULT_TOKEN_LIFETIME;
       const ttlMs = expires === "never" ? null : parseDuration(expires);
-      const createdBy = resolveActor(loadConfig(project), { flag: values.as, cwd: project.root });
-      const db = open();
-      try {
-        const created = createToken(db, project.root, { name: values.name, role, ttlMs, createdBy });
-        if (global.json) printJson(io, created);
-        else {
-          io.out(created.token);
-          io.err(
-            `token ${created.id} for ${created.actor} (${created.role}), expires ${created.expiresAt ?? "never"}.\nIt is shown only now: Keel keeps its hash. Send it as \`Authorization: Bearer <token>\`.`,
-          );
-        }
-      } finally {
-        db.close();
+      const createdBy = resolveActor(config, { flag: values.as, cwd: project.root });
+      const created = await createToken(await store(), { name: values.name, role, ttlMs, createdBy });
+      if (global.json) printJson(io, created);
+      else {
+        io.out(created.token);
+        io.err(
+          `token ${created.id} for ${created.actor} (${created.role}), expires ${created.expiresAt ?? "never"}.\nIt is shown only now: Keel keeps its hash. Send it as \`Authorization: Bearer <token>\`.`,
+        );
       }
       return EXIT.ok;
     }
     if (sub === "list") {
       if (rest.length > 0) throw usageError("token list takes no arguments", `usage: ${USAGE}`);
-      const db = open();
-      try {
-        const tokens = listTokens(db);
-        if (global.json) printJson(io, { tokens });
-        else printList(io, tokens);
-      } finally {
-        db.close();
-      }
+      const tokens = await listTokens(await store());
+      if (global.json) printJson(io, { tokens });
+      else printList(io, tokens);
       return EXIT.ok;
     }
     if (sub === "revoke") {
       const [ref] = rest;
       if (ref === undefined || rest.length > 1)
         throw usageError("token revoke takes one token name or ID", `usage: ${USAGE}`);
-      const by = resolveActor(loadConfig(project), { flag: values.as, cwd: project.root });
-      const db = open();
-      try {
-        const revoked = revokeToken(db, project.root, ref, by);
-        if (global.json) printJson(io, revoked);
-        else io.out(`revoked ${revoked.id} (${revoked.name}, ${revoked.actor})`);
-      } finally {
-        db.close();
-      }
+      const by = resolveActor(config, { flag: values.as, cwd: project.root });
+      const revoked = await revokeToken(await store(), ref, by);
+      if (global.json) printJson(io, revoked);
+      else io.out(`revoked ${revoked.id} (${revoked.name}, ${revoked.actor})`);
       return EXIT.ok;
     }
     throw usageError(

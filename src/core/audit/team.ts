@@ -3,7 +3,8 @@
 // own backups and roles guard that.
 // @req TEAM-4
 import { type VerifyResult, walkChain } from "../../store/audit-chain.js";
-import { coordinationStore, teamStoreUrl } from "../../store/select.js";
+import { coordinationStore } from "../../store/select.js";
+import { teamStoreUrl } from "../../store/team-url.js";
 import type { KeelConfig } from "../../workspace/config.js";
 
 export interface TeamAuditReport extends VerifyResult {

@@ -4,12 +4,11 @@
 // public ID is part of the token, so a lookup is by ID and the hash is compared in constant time.
 // @req SRF-11
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { appendEvent } from "../../store/sqlite/audit-log.js";
-import type { StateDb } from "../../store/state-db.js";
+import type { CoordinationStore, TokenRow } from "../../store/coordination.js";
 import { type Actor, actorLabel, parseActor } from "../../workspace/actor.js";
 import { ROLES, type Role } from "../../workspace/config.js";
 import { usageError } from "../../workspace/errors.js";
-import { authorizeGrant, enforceDecision } from "../policy.js";
+import { authorizeGrant, enforceInStore } from "../policy.js";
 
 const TOKEN_PREFIX = "keel_";
 /** `keel_<12 hex id>_<43 base64url secret>` */
@@ -27,19 +26,7 @@ export interface TokenInfo {
   revokedAt: string | null;
 }
 
-interface Row {
-  id: string;
-  name: string;
-  actor: string;
-  role: string;
-  secret_hash: string;
-  created_at: string;
-  created_by: string;
-  expires_at: string | null;
-  revoked_at: string | null;
-}
-
-function info(r: Row): TokenInfo {
+function info(r: TokenRow): TokenInfo {
   return {
     id: r.id,
     name: r.name,
@@ -101,16 +88,15 @@ export interface CreatedToken extends TokenInfo {
 }
 
 /**
- * Creates a token under the write lock. A grant the creator may not make is refused and audited (exit 5); a
- * live token with the same name is a usage error.
+ * Creates a token in the project's store (one the whole team shares, in team mode). A grant the creator may not
+ * make is refused and audited (exit 5); a live token with the same name is a usage error.
  */
-export function createToken(
-  state: StateDb,
-  root: string,
+export async function createToken(
+  store: CoordinationStore,
   input: CreateTokenInput,
   now = new Date(),
-): CreatedToken {
-  enforceDecision(state, root, input.createdBy, authorizeGrant(input.createdBy, input.role), {
+): Promise<CreatedToken> {
+  await enforceInStore(store, input.createdBy, authorizeGrant(input.createdBy, input.role), {
     action: "token.create",
     target: `token:${input.name}`,
   });
@@ -118,115 +104,98 @@ export function createToken(
   const actor = `${who.kind}:${who.name}`;
   const id = randomBytes(6).toString("hex");
   const secret = randomBytes(32).toString("base64url");
-  const createdBy = actorLabel(input.createdBy);
-  const row: Row = {
+  const row: TokenRow = {
     id,
     name: input.name,
     actor,
     role: input.role,
     secret_hash: digest(secret).toString("hex"),
     created_at: now.toISOString(),
-    created_by: createdBy,
+    created_by: actorLabel(input.createdBy),
     expires_at: input.ttlMs === null ? null : new Date(now.getTime() + input.ttlMs).toISOString(),
     revoked_at: null,
   };
-  state.exclusive(() => {
-    const live = state.db
-      .prepare("SELECT id FROM tokens WHERE name = ? AND revoked_at IS NULL")
-      .get(input.name) as { id: string } | undefined;
-    if (live)
-      throw usageError(
-        `a live token named "${input.name}" exists (${live.id})`,
-        `revoke it first (keel token revoke ${input.name}) or choose another --name`,
-      );
-    state.db
-      .prepare(
-        `INSERT INTO tokens (id, name, actor, role, secret_hash, created_at, created_by, expires_at, revoked_at)
-         VALUES (@id, @name, @actor, @role, @secret_hash, @created_at, @created_by, @expires_at, @revoked_at)`,
-      )
-      .run(row);
-    appendEvent(
-      state,
-      root,
-      {
-        actor: createdBy,
-        actorKind: input.createdBy.kind,
-        action: "token.create",
-        target: `token:${id}`,
-        after: input.role,
-        data: { name: input.name, actor, role: input.role, expiresAt: row.expires_at },
-      },
-      now,
+  const { clash } = await store.addToken(
+    row,
+    {
+      actor: row.created_by,
+      actorKind: input.createdBy.kind,
+      action: "token.create",
+      target: `token:${id}`,
+      after: input.role,
+      data: { name: input.name, actor, role: input.role, expiresAt: row.expires_at },
+    },
+    now,
+  );
+  if (clash !== null)
+    throw usageError(
+      `a live token named "${input.name}" exists (${clash})`,
+      `revoke it first (keel token revoke ${input.name}) or choose another --name`,
     );
-  });
   return { ...info(row), token: `${TOKEN_PREFIX}${id}_${secret}` };
 }
 
 /** How many tokens would authenticate now (neither revoked nor expired). */
-export function liveTokenCount(state: StateDb, now = new Date()): number {
-  const row = state.db
-    .prepare(
-      "SELECT count(*) AS n FROM tokens WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
-    )
-    .get(now.toISOString()) as { n: number };
-  return row.n;
+export async function liveTokenCount(store: CoordinationStore, now = new Date()): Promise<number> {
+  return (await listTokens(store)).filter((t) => tokenState(t, now) === "live").length;
 }
 
-export function listTokens(state: StateDb): TokenInfo[] {
-  return (state.db.prepare("SELECT * FROM tokens ORDER BY created_at, id").all() as Row[]).map(info);
+export async function listTokens(store: CoordinationStore): Promise<TokenInfo[]> {
+  return (await store.tokens()).map(info);
 }
-
-const LIVE_BY_REF = "SELECT * FROM tokens WHERE (id = ? OR name = ?) AND revoked_at IS NULL";
 
 /**
- * Revokes the live token with this name or ID, at once: the next request with it is refused. Only a person
- * with at least the token's role may (refused and audited otherwise); an unknown token is a usage error.
+ * Revokes the live token with this name or ID, at once: the next request with it is refused, on every server of
+ * the store. Only a person with at least the token's role may (refused and audited otherwise); an unknown token
+ * is a usage error.
  */
-export function revokeToken(
-  state: StateDb,
-  root: string,
+export async function revokeToken(
+  store: CoordinationStore,
   ref: string,
   by: Actor,
   now = new Date(),
-): TokenInfo {
-  const found = state.db.prepare(LIVE_BY_REF).get(ref, ref) as Row | undefined;
+): Promise<TokenInfo> {
+  const found = (await store.tokens()).find((t) => (t.id === ref || t.name === ref) && t.revoked_at === null);
   if (!found) throw usageError(`no live token named "${ref}"`, "list tokens with `keel token list`");
-  enforceDecision(state, root, by, authorizeGrant(by, found.role as Role), {
+  await enforceInStore(store, by, authorizeGrant(by, found.role as Role), {
     action: "token.revoke",
     target: `token:${found.id}`,
   });
-  return state.exclusive(() => {
-    const row = state.db.prepare(LIVE_BY_REF).get(ref, ref) as Row | undefined;
-    if (!row) throw usageError(`token "${ref}" was revoked meanwhile`, "list tokens with `keel token list`");
-    const at = now.toISOString();
-    state.db.prepare("UPDATE tokens SET revoked_at = ? WHERE id = ?").run(at, row.id);
-    appendEvent(
-      state,
-      root,
-      {
-        actor: actorLabel(by),
-        actorKind: by.kind,
-        action: "token.revoke",
-        target: `token:${row.id}`,
-        before: row.role,
-        data: { name: row.name, actor: row.actor },
-      },
-      now,
-    );
-    return info({ ...row, revoked_at: at });
-  });
+  const revoked = await store.revokeToken(found.id, now, (row) => ({
+    actor: actorLabel(by),
+    actorKind: by.kind,
+    action: "token.revoke",
+    target: `token:${row.id}`,
+    before: row.role,
+    data: { name: row.name, actor: row.actor },
+  }));
+  if (!revoked)
+    throw usageError(`token "${ref}" was revoked meanwhile`, "list tokens with `keel token list`");
+  return info(revoked);
 }
 
 export type TokenCheck =
   | { ok: true; token: TokenInfo; actor: Actor }
   | { ok: false; reason: "malformed" | "unknown" | "revoked" | "expired"; tokenId: string | null };
 
-/** Who a presented bearer token acts as, or why it is refused. Never throws on a bad token. */
-export function checkToken(state: StateDb, presented: string, now = new Date()): TokenCheck {
+/** The public ID of a presented token, or null when it is not shaped as one. */
+export function presentedTokenId(presented: string): string | null {
+  return TOKEN_SHAPE.exec(presented)?.[1] ?? null;
+}
+
+/**
+ * Who a presented bearer token acts as, or why it is refused, with `lookup` finding a token by its public ID (read
+ * at once: the server checks every request). Never throws on a bad token.
+ */
+export function checkToken(
+  lookup: (id: string) => TokenRow | undefined,
+  presented: string,
+  now = new Date(),
+): TokenCheck {
   const m = TOKEN_SHAPE.exec(presented);
   if (!m) return { ok: false, reason: "malformed", tokenId: null };
   const [, id, secret] = m as unknown as [string, string, string];
-  const row = state.db.prepare("SELECT * FROM tokens WHERE id = ?").get(id) as Row | undefined;
+  const row = lookup(id);
   if (!row || !timingSafeEqual(Buffer.from(row.secret_hash, "hex"), digest(secret)))
     return { ok: false, reason: "unknown", tokenId: id };
   const token = info(row);

@@ -99,6 +99,7 @@ function isAuditSegment(rel: string): boolean {
 
 export class EventFeed {
   private readonly listeners = new Set<Listener>();
+  private readonly taps = new Set<(e: AuditEvent) => void>();
   private readonly watchers: FSWatcher[] = [];
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private poll: NodeJS.Timeout | null = null;
@@ -169,6 +170,15 @@ export class EventFeed {
   }
 
   /**
+   * Every audit event the feed reads, in order and before its subscribers get it: for the server's own mirrors
+   * (server/token-mirror.ts), which must not read the log a second time. Not a subscriber: no drift is judged for it.
+   */
+  tap(fn: (e: AuditEvent) => void): () => void {
+    this.taps.add(fn);
+    return () => this.taps.delete(fn);
+  }
+
+  /**
    * Reads the audit tail now rather than at the next poll: a write this process has just made (a claim, an
    * approval) reaches every subscriber at once. Other processes' writes still arrive within one poll.
    */
@@ -194,6 +204,7 @@ export class EventFeed {
     this.unwatch?.();
     this.store = null;
     this.listeners.clear();
+    this.taps.clear();
   }
 
   private emit(e: LiveEvent): void {
@@ -222,6 +233,7 @@ export class EventFeed {
       const events = await store.events(this.lastSeq);
       if (events.length === 0 || this.store !== store) return;
       this.lastSeq = (events[events.length - 1] as AuditEvent).seq;
+      for (const e of events) for (const tap of this.taps) tap(e);
       for (const e of events.flatMap(liveEvents)) this.emit(e);
     } catch {
       // a busy, half-migrated or unreachable store is read again on the next tick

@@ -6,7 +6,7 @@ import { type ActorKind, type AuditEvent, type VerifyResult, walkChain } from ".
 import type { CoordinationStore } from "../../store/coordination.js";
 
 /** What the team store does not hold yet: these stay in each machine's `.keel/state.db`, and a copy leaves them. */
-export const NOT_COPIED = ["gate evidence", "conflict records", "tokens", "work-loop runs"] as const;
+export const NOT_COPIED = ["gate evidence", "conflict records", "work-loop runs"] as const;
 
 export interface CopyResult {
   from: string;
@@ -16,6 +16,7 @@ export interface CopyResult {
   claims: number;
   notes: number;
   fencing: number;
+  tokens: number;
   /** The copy's own event in the target. */
   event: AuditEvent;
   /** The target's chain, walked once the copy committed. */
@@ -35,6 +36,7 @@ export async function copyStore(
     claims: dump.claims.length,
     notes: dump.notes.length,
     fencing: dump.fencing,
+    tokens: dump.tokens.length,
   };
   const event = await to.load(
     dump,

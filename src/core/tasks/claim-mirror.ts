@@ -5,7 +5,9 @@
 // store under its locks, never by the mirror; the mirror only says what the queue looks like.
 // @req TEAM-3, TEAM-8
 import type { CoordinationStore } from "../../store/coordination.js";
-import { coordinationStore, mayUseTeamStore } from "../../store/select.js";
+import { coordinationStore } from "../../store/select.js";
+import { mayUseTeamStore } from "../../store/team-url.js";
+import { coalesced } from "../../workspace/coalesce.js";
 import { loadConfig } from "../../workspace/config.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import { applyClaimEvent, type RebuiltClaim } from "../recovery/claims.js";
@@ -14,9 +16,11 @@ interface Mirror {
   claims: Map<string, RebuiltClaim>;
   /** The last event applied. */
   seq: number;
-  /** The catch-up in flight, and the one queued after it (which serves every call made meanwhile). */
-  reading: Promise<void> | null;
-  next: Promise<void> | null;
+  /**
+   * Applies the events written since the mirror's last one. Coalesced: two catch-ups at once could apply an older
+   * list last, and the calls made while one runs share the one queued after it.
+   */
+  follow: () => Promise<void>;
 }
 
 const mirrors = new Map<string, Mirror>();
@@ -37,7 +41,9 @@ async function load(root: string, store: CoordinationStore): Promise<Mirror> {
       updatedAt: v.updatedAt,
     });
   }
-  const mirror: Mirror = { claims, seq, reading: null, next: null };
+  const mirror: Mirror = { claims, seq, follow: () => Promise.resolve() };
+  // The store unreachable: the next event, or the store coming back, catches up.
+  mirror.follow = coalesced(() => catchUp(mirror, store).catch(() => {}));
   mirrors.set(root, mirror);
   await catchUp(mirror, store);
   return mirror;
@@ -51,33 +57,13 @@ async function catchUp(mirror: Mirror, store: CoordinationStore): Promise<void> 
 }
 
 /**
- * Applies the events written since the mirror's last one. One catch-up runs at a time (two at once could apply an
- * older list last); calls made while one runs share the single one queued after it, which starts after their call.
- */
-function follow(mirror: Mirror, store: CoordinationStore): Promise<void> {
-  if (mirror.reading) {
-    mirror.next ??= mirror.reading.then(() => {
-      mirror.next = null;
-      return follow(mirror, store);
-    });
-    return mirror.next;
-  }
-  mirror.reading = catchUp(mirror, store)
-    .catch(() => {}) // the store unreachable: the next event, or the store coming back, catches up
-    .finally(() => {
-      mirror.reading = null;
-    });
-  return mirror.reading;
-}
-
-/**
  * For a long-lived process (a server, an MCP server): the mirror read now, then kept up whenever any process
  * writes an event. Returns the way to stop following. The embedded store needs none: it is read directly.
  */
 export async function followClaimMirror(root: string, store: CoordinationStore): Promise<() => void> {
   if (store.kind === "sqlite") return () => {};
   const mirror = await load(root, store);
-  const stop = store.watch(() => void follow(mirror, store));
+  const stop = store.watch(() => void mirror.follow());
   return () => {
     stop();
     mirrors.delete(root);
@@ -94,7 +80,7 @@ export async function loadClaimMirror(project: ProjectRoot): Promise<void> {
 /** After a write of this process: the mirror brought up to the store's log (a CLI's next read sees its own claim). */
 export async function refreshClaimMirror(root: string, store: CoordinationStore): Promise<void> {
   const mirror = mirrors.get(root);
-  if (mirror && store.kind !== "sqlite") await follow(mirror, store);
+  if (mirror && store.kind !== "sqlite") await mirror.follow();
 }
 
 /** Tasks held at `now` (closed, or claimed under a live lease) by the mirror; null when there is none. */

@@ -9,7 +9,11 @@ import {
   type AuditEvent,
   type AuditInput,
   chainEvent,
+  type EventFilter,
   type EventRow,
+  eventFilterSql,
+  forwardedInput,
+  forwardKey,
   fromRow,
   GENESIS,
   rowOfEvent,
@@ -89,4 +93,40 @@ export async function latestSeq(c: Queryable): Promise<number> {
 
 export async function allRows(c: Queryable): Promise<EventRow[]> {
   return (await c.query("SELECT * FROM events ORDER BY seq")).rows as EventRow[];
+}
+
+export async function listEvents(c: Queryable, filter: EventFilter): Promise<AuditEvent[]> {
+  const { where, args } = eventFilterSql(filter, (n) => `$${n}`);
+  return ((await c.query(`SELECT * FROM events ${where} ORDER BY seq`, args)).rows as EventRow[]).map(
+    fromRow,
+  );
+}
+
+export async function forwardedUpTo(c: Queryable, origin: string): Promise<number> {
+  const r = await c.query("SELECT value FROM keel_meta WHERE key = $1", [forwardKey(origin)]);
+  return r.rows.length === 0 ? 0 : Number(r.rows[0].value);
+}
+
+/**
+ * In the caller's transaction: appends the events of `origin` past its mark, and moves the mark. The mark's row is
+ * locked first, so two processes forwarding one log at once take each event once (the second finds it taken).
+ */
+export async function forwardEvents(
+  c: Queryable,
+  origin: string,
+  events: readonly AuditEvent[],
+): Promise<number> {
+  const key = forwardKey(origin);
+  await c.query("INSERT INTO keel_meta (key, value) VALUES ($1, '0') ON CONFLICT (key) DO NOTHING", [key]);
+  const mark = await c.query("SELECT value FROM keel_meta WHERE key = $1 FOR UPDATE", [key]);
+  const taken = Number(mark.rows[0].value);
+  const fresh = events.filter((e) => e.seq > taken);
+  if (fresh.length === 0) return taken;
+  await appendEvents(
+    c,
+    fresh.map((e) => ({ input: forwardedInput(origin, e), now: new Date(e.at) })),
+  );
+  const last = (fresh[fresh.length - 1] as AuditEvent).seq;
+  await c.query("UPDATE keel_meta SET value = $2 WHERE key = $1", [key, String(last)]);
+  return last;
 }

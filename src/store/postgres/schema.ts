@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { PoolClient } from "pg";
 import { EXIT, KeelError } from "../../workspace/errors.js";
+import { TOKENS_TABLE } from "../tables.js";
 import { type Connection, inTransaction } from "./connection.js";
 
 /** Advisory lock keys (one project per database): the migration, the audit chain's single writer, intent writes. */
@@ -54,6 +55,9 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX claim_notes_task ON claim_notes (task_id, seq);
   CREATE SEQUENCE keel_fencing;
   `,
+  // 2: bearer tokens and their roles (store/tables.ts), as the embedded store keeps them: one token works on every
+  // server of the team.
+  TOKENS_TABLE,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,7 +4,13 @@
 // PostgreSQL restarts, telling its listeners once it is back so they read what they missed.
 // @req TEAM-1, TEAM-3, TEAM-4, TEAM-8
 import type { Client, PoolClient } from "pg";
-import type { AuditEvent, AuditInput, EventRow } from "../audit-chain.js";
+import {
+  type AuditEvent,
+  type AuditInput,
+  type EventFilter,
+  type EventRow,
+  forwardKey,
+} from "../audit-chain.js";
 import type { ClaimNote, ClaimRow, ClaimView } from "../claim-rules.js";
 import {
   type ClaimResult,
@@ -14,12 +20,23 @@ import {
   type Settled,
   type StoreDump,
   type StoreStatus,
+  type TokenRow,
 } from "../coordination.js";
 import { inspectTeamStore } from "./admin.js";
-import { allRows, appendEvents, eventsBetween, insertRows, latestSeq } from "./audit.js";
+import {
+  allRows,
+  appendEvents,
+  eventsBetween,
+  forwardEvents,
+  forwardedUpTo,
+  insertRows,
+  latestSeq,
+  listEvents,
+} from "./audit.js";
 import { claimOf, heldKeys, listClaims, listNotes, loadClaims, runStep, Seeder } from "./claims.js";
 import { type Connection, connect, inTransaction, isUnavailable, pgDriver } from "./connection.js";
 import { assertCurrent, EVENTS_CHANNEL, LOCKS } from "./schema.js";
+import { addToken, allTokens, insertTokens, revokeToken } from "./tokens.js";
 
 /** Longest wait between two attempts to LISTEN again after the connection was lost. */
 const RELISTEN_MAX_MS = 2_000;
@@ -113,6 +130,18 @@ export class PgStore implements CoordinationStore {
     return this.#read((c) => listNotes(c, taskId));
   }
 
+  async tokens(): Promise<TokenRow[]> {
+    return this.#read((c) => allTokens(c));
+  }
+
+  async addToken(row: TokenRow, event: AuditInput, now: Date): Promise<{ clash: string | null }> {
+    return { clash: await inTransaction(this.conn, (c) => addToken(c, row, event, now)) };
+  }
+
+  async revokeToken(ref: string, now: Date, event: (row: TokenRow) => AuditInput): Promise<TokenRow | null> {
+    return inTransaction(this.conn, (c) => revokeToken(c, ref, now, event));
+  }
+
   async append(events: readonly AuditInput[], now: Date): Promise<AuditEvent[]> {
     return inTransaction(this.conn, (c) =>
       appendEvents(
@@ -132,6 +161,18 @@ export class PgStore implements CoordinationStore {
 
   async chain(): Promise<EventRow[]> {
     return this.#read((c) => allRows(c));
+  }
+
+  async listEvents(filter: EventFilter): Promise<AuditEvent[]> {
+    return this.#read((c) => listEvents(c, filter));
+  }
+
+  async forward(origin: string, events: readonly AuditEvent[]): Promise<number> {
+    return inTransaction(this.conn, (c) => forwardEvents(c, origin, events));
+  }
+
+  async forwarded(origin: string): Promise<number> {
+    return this.#read((c) => forwardedUpTo(c, origin));
   }
 
   watch(listener: () => void): () => void {
@@ -186,6 +227,7 @@ export class PgStore implements CoordinationStore {
         notes: (await c.query('SELECT task_id AS "taskId", author, at, text FROM claim_notes ORDER BY seq'))
           .rows as ClaimNote[],
         fencing: fencing.rows[0].value as number,
+        tokens: await allTokens(c),
       };
     });
   }
@@ -193,14 +235,22 @@ export class PgStore implements CoordinationStore {
   async load(dump: StoreDump, event: AuditInput, now: Date): Promise<AuditEvent> {
     return inTransaction(this.conn, async (c) => {
       const held = await c.query(
-        "SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM claims WHERE token IS NOT NULL) AS claims",
+        `SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM claims WHERE token IS NOT NULL) AS claims,
+           (SELECT count(*) FROM tokens) AS tokens`,
       );
-      const { events, claims } = held.rows[0] as { events: number; claims: number };
-      if (events > 0 || claims > 0)
-        throw copyTargetRefusal(this.where, `${events} events and ${claims} claims`);
+      const { events, claims, tokens } = held.rows[0] as { events: number; claims: number; tokens: number };
+      if (events > 0 || claims > 0 || tokens > 0)
+        throw copyTargetRefusal(this.where, `${events} events, ${claims} claims and ${tokens} tokens`);
       await c.query("UPDATE keel_meta SET value = $1 WHERE key = 'store_id'", [dump.storeId]);
       await insertRows(c, dump.events, false);
+      // The copied log's events are taken: a checkout forwarding the log it was copied from sends only later ones.
+      const last = dump.events.at(-1)?.seq ?? 0;
+      await c.query(
+        "INSERT INTO keel_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [forwardKey(dump.storeId), String(last)],
+      );
       await loadClaims(c, dump.claims, dump.notes);
+      await insertTokens(c, dump.tokens);
       if (dump.fencing > 0) await c.query("SELECT setval('keel_fencing', $1)", [dump.fencing]);
       const [written] = await appendEvents(c, [{ input: event, now }]);
       return written as AuditEvent;

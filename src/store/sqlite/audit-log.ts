@@ -26,6 +26,8 @@ import {
   type AuditEvent,
   type AuditInput,
   chainEvent,
+  type EventFilter,
+  eventFilterSql,
   eventHash,
   fromRow,
   GENESIS,
@@ -40,6 +42,7 @@ export type {
   ActorKind,
   AuditEvent,
   AuditInput,
+  EventFilter,
   EventRow,
   HeadRecord,
   VerifyResult,
@@ -129,40 +132,11 @@ function writeToSegment(state: StateDb, projectRoot: string, storeId: string, fi
   syncLocalStoreId(projectRoot, storeId);
 }
 
-export interface EventFilter {
-  since?: string;
-  actor?: string;
-  target?: string;
-  action?: string;
-}
-
 export function listEvents(state: StateDb, filter: EventFilter = {}): AuditEvent[] {
-  const where: string[] = [];
-  const args: string[] = [];
-  if (filter.since) {
-    where.push("at >= ?");
-    args.push(filter.since);
-  }
-  if (filter.actor) {
-    // `agent:codex-7` matches exactly; a bare name matches that name of any kind.
-    if (filter.actor.includes(":")) {
-      where.push("actor = ?");
-      args.push(filter.actor);
-    } else {
-      where.push("(actor = ? OR substr(actor, instr(actor, ':') + 1) = ?)");
-      args.push(filter.actor, filter.actor);
-    }
-  }
-  if (filter.target) {
-    where.push("(target = ? OR target LIKE ? ESCAPE '\\')");
-    args.push(filter.target, `${filter.target.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`);
-  }
-  if (filter.action) {
-    where.push("action = ?");
-    args.push(filter.action);
-  }
-  const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq`;
-  return (state.db.prepare(sql).all(...args) as EventRow[]).map(fromRow);
+  const { where, args } = eventFilterSql(filter, () => "?");
+  return (state.db.prepare(`SELECT * FROM events ${where} ORDER BY seq`).all(...args) as EventRow[]).map(
+    fromRow,
+  );
 }
 
 /** Events with `after < seq <= upTo`, oldest first (the live feed's tail of the log). */
@@ -223,8 +197,7 @@ export function verifyChain(state: StateDb, projectRoot: string): VerifyResult {
 }
 
 /** One JSON object per line, oldest first: the chain can be re-verified from the export alone. */
-export function exportJsonl(state: StateDb): string {
-  return listEvents(state)
-    .map((e) => `${JSON.stringify(e)}\n`)
-    .join("");
+/** Events as JSON Lines, one per line, in the log's order. */
+export function exportJsonl(events: readonly AuditEvent[]): string {
+  return events.map((e) => `${JSON.stringify(e)}\n`).join("");
 }

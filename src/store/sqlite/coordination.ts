@@ -6,7 +6,14 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { storeIdOf } from "../anchor.js";
-import type { AuditEvent, AuditInput, EventRow } from "../audit-chain.js";
+import {
+  type AuditEvent,
+  type AuditInput,
+  type EventFilter,
+  type EventRow,
+  forwardedInput,
+  forwardKey,
+} from "../audit-chain.js";
 import type { ClaimNote, ClaimRow, ClaimView } from "../claim-rules.js";
 import {
   type ClaimResult,
@@ -17,11 +24,13 @@ import {
   type Settled,
   type StoreDump,
   type StoreStatus,
+  type TokenRow,
 } from "../coordination.js";
 import { STATE_DIR } from "../index-db.js";
 import { STATE_FILE, STATE_SCHEMA_VERSION, StateDb } from "../state-db.js";
-import { appendEvent, eventsBetween, insertEvent, latestSeq } from "./audit-log.js";
+import { appendEvent, eventsBetween, insertEvent, latestSeq, listEvents } from "./audit-log.js";
 import { Claims } from "./claims.js";
+import { allTokens, INSERT_TOKEN, insertToken, revokeLiveToken } from "./tokens.js";
 
 /** Runs claim work in one transaction on `state`, each part in a savepoint of its own. */
 export function runClaimWork(
@@ -108,6 +117,22 @@ export class SqliteStore implements CoordinationStore {
     return this.#exists() ? new Claims(this.#open(), this.root).notes(taskId) : [];
   }
 
+  async tokens(): Promise<TokenRow[]> {
+    return this.#exists() ? allTokens(this.#open()) : [];
+  }
+
+  async addToken(row: TokenRow, event: AuditInput, now: Date): Promise<{ clash: string | null }> {
+    const clash = insertToken(this.#open(), this.root, row, event, now);
+    if (clash === null) this.#tell();
+    return { clash };
+  }
+
+  async revokeToken(ref: string, now: Date, event: (row: TokenRow) => AuditInput): Promise<TokenRow | null> {
+    const revoked = revokeLiveToken(this.#open(), this.root, ref, now, event);
+    if (revoked) this.#tell();
+    return revoked;
+  }
+
   async append(events: readonly AuditInput[], now: Date): Promise<AuditEvent[]> {
     const state = this.#open();
     const written = state.exclusive(() => events.map((e) => appendEvent(state, this.root, e, now)));
@@ -128,6 +153,41 @@ export class SqliteStore implements CoordinationStore {
   async chain(): Promise<EventRow[]> {
     if (!this.#exists()) return [];
     return this.#open().db.prepare("SELECT * FROM events ORDER BY seq").all() as EventRow[];
+  }
+
+  async listEvents(filter: EventFilter): Promise<AuditEvent[]> {
+    return this.#exists() ? listEvents(this.#open(), filter) : [];
+  }
+
+  async forward(origin: string, events: readonly AuditEvent[]): Promise<number> {
+    const state = this.#open();
+    const key = forwardKey(origin);
+    const last = state.exclusive(() => {
+      const mark = state.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as
+        | { value: string }
+        | undefined;
+      let taken = Number(mark?.value ?? 0);
+      for (const e of events.filter((x) => x.seq > taken)) {
+        appendEvent(state, this.root, forwardedInput(origin, e), new Date(e.at));
+        taken = e.seq;
+      }
+      state.db
+        .prepare(
+          "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .run(key, String(taken));
+      return taken;
+    });
+    this.#tell();
+    return last;
+  }
+
+  async forwarded(origin: string): Promise<number> {
+    if (!this.#exists()) return 0;
+    const mark = this.#open().db.prepare("SELECT value FROM meta WHERE key = ?").get(forwardKey(origin)) as
+      | { value: string }
+      | undefined;
+    return Number(mark?.value ?? 0);
   }
 
   watch(listener: () => void): () => void {
@@ -169,6 +229,7 @@ export class SqliteStore implements CoordinationStore {
         .all() as ClaimNote[],
       fencing: (db.prepare("SELECT value FROM counters WHERE name = 'fencing'").get() as { value: number })
         .value,
+      tokens: allTokens(this.#open()),
     };
   }
 
@@ -190,6 +251,8 @@ export class SqliteStore implements CoordinationStore {
         state.db
           .prepare("UPDATE counters SET value = max(value, ?) WHERE name = 'fencing'")
           .run(dump.fencing);
+        const token = state.db.prepare(INSERT_TOKEN);
+        for (const t of dump.tokens) token.run(t);
         // Its segment hook also writes every copied event the segment (keel/audit/<id>.jsonl) lacks.
         return appendEvent(state, this.root, event, now);
       });

@@ -1,0 +1,22 @@
+// Tables whose DDL is the same text in both stores' SQL (sqlite's state-db.ts and postgres/schema.ts): written once,
+// so the two schemas cannot drift apart. Tables whose types differ between the dialects are written in each.
+// @req TEAM-1
+
+/**
+ * Bearer tokens of `keel serve` (core/auth/tokens.ts): only the SHA-256 of each secret is kept. A live token's
+ * name is unique, so `keel token revoke <name>` names one token.
+ */
+export const TOKENS_TABLE = `
+  CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    role TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    expires_at TEXT,
+    revoked_at TEXT
+  );
+  CREATE UNIQUE INDEX tokens_live_name ON tokens (name) WHERE revoked_at IS NULL;
+`;

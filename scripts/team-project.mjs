@@ -5,10 +5,10 @@ import { join } from "node:path";
 
 export const FEATURES = 4;
 
-/** Writes the project's files into `dir` (not yet a git repository). */
-export function writeTeamProject(dir, tasks, name = "team") {
+/** Writes the project's files into `dir` (not yet a git repository); `config` is more of keel.yaml. */
+export function writeTeamProject(dir, tasks, name = "team", config = "") {
   mkdirSync(join(dir, "keel"), { recursive: true });
-  writeFileSync(join(dir, "keel", "keel.yaml"), `project: ${name}\n`);
+  writeFileSync(join(dir, "keel", "keel.yaml"), `project: ${name}\n${config}`);
   writeFileSync(join(dir, ".gitignore"), ".keel/\n");
   for (let f = 1; f <= FEATURES; f++) {
     const lines = [`# Tasks: f${f}`, ""];

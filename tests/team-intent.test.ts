@@ -4,6 +4,9 @@
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonOut, keel, keelWith } from "./support/cli.js";
 import { commitAll, git, gitInit } from "./support/git.js";
@@ -99,13 +102,14 @@ describe.skipIf(!HAS_POSTGRES)("team mode: intent across two servers", () => {
   // @verifies TEAM-12, TEAM-4
   it("keeps one audit log: a server's writes and a command's are in the team chain, and reach every server's feed", async () => {
     const [a] = servers as [Served, Served];
-    const [, rootB] = roots as [string, string];
-    const team = (...args: string[]) => keelWith({ KEEL_STORE_URL: url }, rootB, ...args);
-    // The apply made through server A (first test), read from checkout B, which never saw it happen.
+    // A person's own checkout, beside the servers' (a command there leaves the servers' checkouts alone).
+    const own = checkout(remote, "c");
+    const team = (...args: string[]) => keelWith({ KEEL_STORE_URL: url }, own, ...args);
+    // The apply made through server A (first test), read from a checkout that never saw it happen.
     const applied = jsonOut(team("audit", "log", "--action", "change.apply", "--json")).events;
     expect(applied).toHaveLength(1);
     expect(applied[0].data.origin.store).toMatch(/^[0-9a-f]{16}$/);
-    // A command run on checkout B: its event reaches server A's live feed through the team chain.
+    // A command run on that checkout: its event reaches server A's live feed through the team chain.
     const feed = await subscribeEvents(a.port);
     try {
       const made = team("change", "new", "add-late-fees", "--why", "late fees", "--as", "human:maria");
@@ -119,5 +123,29 @@ describe.skipIf(!HAS_POSTGRES)("team mode: intent across two servers", () => {
     expect(verify.code, verify.stdout).toBe(0);
     const all = jsonOut(team("audit", "export", "--json", "--output", "log.jsonl"));
     expect(all.events).toBeGreaterThanOrEqual(3);
+  });
+
+  // @verifies TEAM-10
+  it("carries a change an agent proposes through MCP on one server to the remote and the other server", async () => {
+    const [a, b] = servers as [Served, Served];
+    const client = new Client({ name: "keel-team-test", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${a.port}/mcp`)));
+    try {
+      const r = (await client.callTool({
+        name: "keel_propose_change",
+        arguments: { name: "add-payment-reminders", why: "remind payers before the due date" },
+      })) as CallToolResult;
+      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+    } finally {
+      await client.close();
+    }
+    expect(git(remote, "log", "-1", "--format=%s", "main")).toContain(
+      "keel: keel_propose_change add-payment-reminders",
+    );
+    await expect
+      .poll(async () => (await httpRequest(b.port, "GET", "/api/changes/add-payment-reminders")).status, {
+        timeout: 20_000,
+      })
+      .toBe(200);
   });
 });

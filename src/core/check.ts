@@ -102,7 +102,7 @@ export async function runCheck(start: string, explicitRoot: boolean, failOn: Fai
     graph: traced.graph,
     loaded: traced.project,
   });
-  const gates = gateStatuses(ctx, selectAll(ctx).gates, await treeState(project.root));
+  const gates = await gateStatuses(ctx, selectAll(ctx).gates, await treeState(project.root));
   const gateFindings = gates.map(gateFinding).filter((f): f is Finding => f !== null);
   const mergeDriver = registeredDriver(project.root);
   const setup = [driverFinding(project.root, mergeDriver)].filter((f): f is Finding => f !== null);

@@ -7,7 +7,7 @@
 // short interval. A push that cannot land is kept on a branch, recorded in the audit log, and never forced.
 // @req TEAM-10
 import type { CoordinationStore } from "../store/coordination.js";
-import { catchUp, type Published, publish, upstreamOf } from "../workspace/git-sync.js";
+import { type CatchUp, catchUp, type Published, publish, upstreamOf } from "../workspace/git-sync.js";
 
 /** How often a team server fetches between writes; KEEL_TEAM_FETCH_MS sets it (a webhook could, too). */
 const DEFAULT_FETCH_MS = 5_000;
@@ -16,6 +16,8 @@ export class IntentSync {
   /** git work on the checkout, one at a time (a write and the interval's fetch never overlap). */
   #queue: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
+  /** The last catch-up's outcome, so a checkout that cannot follow is reported once, not on every interval. */
+  #last: CatchUp = "current";
 
   private constructor(
     private readonly root: string,
@@ -34,7 +36,7 @@ export class IntentSync {
     if (upstream === null) return null;
     const sync = new IntentSync(root, upstream, store, onPublished);
     const every = Number(process.env.KEEL_TEAM_FETCH_MS) || DEFAULT_FETCH_MS;
-    sync.#timer = setInterval(() => void sync.#serial(() => catchUp(root, upstream)), every);
+    sync.#timer = setInterval(() => void sync.#serial(() => sync.#follow()), every);
     sync.#timer.unref();
     return sync;
   }
@@ -43,13 +45,26 @@ export class IntentSync {
   write<T>(label: string, fn: () => Promise<T>): Promise<T> {
     return this.#serial(() =>
       this.store.exclusiveIntent(async () => {
-        await catchUp(this.root, this.upstream);
+        await this.#follow();
         const result = await fn();
         const outcome = await publish(this.root, this.upstream, `keel: ${label}`);
         await this.onPublished(outcome, label);
         return result;
       }),
     );
+  }
+
+  /**
+   * Brings the checkout up to the remote. One that cannot follow (edited by hand, or diverged) is said on stderr:
+   * the server goes on answering from what it has, and its next write of intent is committed on top of the edits.
+   */
+  async #follow(): Promise<void> {
+    const outcome = await catchUp(this.root, this.upstream);
+    if (outcome !== this.#last && (outcome === "dirty" || outcome === "diverged"))
+      process.stderr.write(
+        `keel serve: the checkout cannot follow ${this.upstream}: ${outcome === "dirty" ? "it has edits not made through this server (commit or remove them)" : "its history diverged from the remote's"}\n`,
+      );
+    this.#last = outcome;
   }
 
   close(): void {

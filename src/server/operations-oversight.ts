@@ -243,7 +243,7 @@ export const OVERSIGHT_OPERATIONS: Operation[] = [
       const ctxGates = loadGateContext(ctx.root, { explicitRoot: true });
       return {
         version: 1,
-        gates: gateStatuses(ctxGates, selectAll(ctxGates).gates, await treeState(ctxGates.root)),
+        gates: await gateStatuses(ctxGates, selectAll(ctxGates).gates, await treeState(ctxGates.root)),
       };
     },
   }),

@@ -117,8 +117,9 @@ export function forwardedInput(origin: string, e: AuditEvent): AuditInput {
   };
 }
 
-/** The key under which a store keeps how far it has taken `origin`'s log in (its meta table). */
-export const forwardKey = (origin: string): string => `forwarded:${origin}`;
+/** The key under which a store keeps how far it has taken `origin`'s log (or its evidence) in: its meta table. */
+export const forwardKey = (origin: string, what: "events" | "evidence" = "events"): string =>
+  what === "events" ? `forwarded:${origin}` : `forwarded-evidence:${origin}`;
 
 /** `keel audit log`'s filter (every field optional, all of them must hold). */
 export interface EventFilter {

@@ -52,6 +52,36 @@ export interface TokenRow {
   revoked_at: string | null;
 }
 
+/** One gate run as stored (core/verify/evidence.ts reads it): the embedded store's `evidence` columns. */
+export interface EvidenceRow {
+  id: number;
+  run: string;
+  gate: string;
+  kind: string;
+  command: string;
+  cwd: string;
+  exit_code: number | null;
+  timed_out: number;
+  duration_ms: number;
+  started_at: string;
+  commit_sha: string | null;
+  dirty: number;
+  tree_digest: string | null;
+  requirements: string;
+  task: string | null;
+  output_tail: string;
+  output_digest: string;
+  output_bytes: number;
+  actor: string;
+}
+
+/** A gate as evidence names it. */
+export interface GateKey {
+  name: string;
+  command: string;
+  cwd: string;
+}
+
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 export interface StoreStatus {
@@ -119,6 +149,18 @@ export interface CoordinationStore {
   forward(origin: string, events: readonly AuditEvent[]): Promise<number>;
   /** The last event of `origin`'s log this store took in (0 when none). */
   forwarded(origin: string): Promise<number>;
+  /**
+   * Takes in another store's gate evidence as `forward` takes its events: each row once, by its ID there. In team
+   * mode every checkout's evidence is forwarded, so a gate run on one machine counts on every server.
+   */
+  forwardEvidence(origin: string, rows: readonly EvidenceRow[]): Promise<number>;
+  /** The last evidence row of `origin` this store took in (0 when none). */
+  forwardedEvidence(origin: string): Promise<number>;
+  /**
+   * For each gate, its newest evidence recorded on `commit` with a clean tree, by any checkout, or null: a commit
+   * is the same on every machine, while uncommitted changes are one machine's own.
+   */
+  evidenceOnCommit(gates: readonly GateKey[], commit: string): Promise<Array<EvidenceRow | null>>;
   /** The whole log as stored, for verification and copying. */
   chain(): Promise<EventRow[]>;
   /**

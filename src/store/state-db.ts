@@ -24,7 +24,7 @@ import {
 } from "./guard.js";
 import { STATE_DIR } from "./index-db.js";
 import { createDatabase, openDatabase, reuseStatements } from "./sqlite.js";
-import { TOKENS_TABLE } from "./tables.js";
+import { EVIDENCE_COLUMNS, TOKENS_TABLE } from "./tables.js";
 
 export const STATE_FILE = "state.db";
 /** Bump with a migration below; an older file is migrated in place, never dropped. */
@@ -96,25 +96,7 @@ const MIGRATIONS: Record<number, string> = {
   // is a JSON object of requirement ID to the fingerprint it had when the gate ran.
   3: `
     CREATE TABLE evidence (
-      id INTEGER PRIMARY KEY,
-      run TEXT NOT NULL,
-      gate TEXT NOT NULL,
-      kind TEXT NOT NULL,
-      command TEXT NOT NULL,
-      cwd TEXT NOT NULL,
-      exit_code INTEGER,
-      timed_out INTEGER NOT NULL,
-      duration_ms INTEGER NOT NULL,
-      started_at TEXT NOT NULL,
-      commit_sha TEXT,
-      dirty INTEGER NOT NULL,
-      tree_digest TEXT,
-      requirements TEXT NOT NULL,
-      task TEXT,
-      output_tail TEXT NOT NULL,
-      output_digest TEXT NOT NULL,
-      output_bytes INTEGER NOT NULL,
-      actor TEXT NOT NULL
+      id INTEGER PRIMARY KEY,${EVIDENCE_COLUMNS}
     );
     CREATE INDEX evidence_gate ON evidence (gate, id);
     CREATE INDEX evidence_task ON evidence (task, id);

@@ -20,3 +20,27 @@ export const TOKENS_TABLE = `
   );
   CREATE UNIQUE INDEX tokens_live_name ON tokens (name) WHERE revoked_at IS NULL;
 `;
+
+/**
+ * The columns of one gate run (core/verify/evidence.ts), after its ID: the same in the embedded store's `evidence`
+ * and the team store's, which adds the checkout the row came from.
+ */
+export const EVIDENCE_COLUMNS = `
+    run TEXT NOT NULL,
+    gate TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    command TEXT NOT NULL,
+    cwd TEXT NOT NULL,
+    exit_code INTEGER,
+    timed_out INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    commit_sha TEXT,
+    dirty INTEGER NOT NULL,
+    tree_digest TEXT,
+    requirements TEXT NOT NULL,
+    task TEXT,
+    output_tail TEXT NOT NULL,
+    output_digest TEXT NOT NULL,
+    output_bytes INTEGER NOT NULL,
+    actor TEXT NOT NULL`;

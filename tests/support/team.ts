@@ -21,11 +21,11 @@ export function removeTeamRemotes(): void {
 }
 
 /** Writes the project into a bare remote and returns its path; removeTeamRemotes removes it with its checkouts. */
-export function teamRemote(tasks: number): string {
+export function teamRemote(tasks: number, config = ""): string {
   const base = mkdtempSync(join(tmpdir(), "keel-team-"));
   made.push(base);
   const seed = join(base, "seed");
-  writeTeamProject(seed, tasks);
+  writeTeamProject(seed, tasks, "team", config);
   gitInit(seed);
   commitAll(seed, "the team's project");
   const remote = join(base, "remote.git");

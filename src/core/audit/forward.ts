@@ -1,14 +1,15 @@
 // In team mode the team store's chain is the project's audit log, yet some writes are still recorded first in the
 // checkout's own log (`.keel/state.db`), in the same SQLite transaction as what they record: spec edits, changes
 // and their conflicts, trace acknowledgements, gate evidence, policy refusals. Each is forwarded into the team's
-// chain after the write (a transactional outbox: the local log is the outbox, and the team store keeps the mark of
-// how far it has taken each checkout's log, so every event arrives once however many processes forward it). A
-// team store that cannot be reached loses nothing: the events wait in the local log for the next forward.
-// @req TEAM-4, TEAM-12
+// chain after the write, and the gate evidence rows with them, so a gate run on one machine counts on every server.
+// It is a transactional outbox: the local log is the outbox, and the team store keeps the mark of how far it has
+// taken each checkout's log, so every event arrives once however many processes forward it. A team store that
+// cannot be reached loses nothing: the events wait in the local log for the next forward.
+// @req TEAM-4, TEAM-12, TEAM-13
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { storeIdOf } from "../../store/anchor.js";
-import type { CoordinationStore } from "../../store/coordination.js";
+import type { CoordinationStore, EvidenceRow } from "../../store/coordination.js";
 import { STATE_DIR } from "../../store/index-db.js";
 import { eventsBetween, latestSeq } from "../../store/sqlite/audit-log.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
@@ -36,6 +37,8 @@ export async function forwardOwnLog(root: string, store: CoordinationStore, know
     const origin = storeIdOf(state.db);
     const latest = latestSeq(state);
     if (origin === null || latest <= known) return { forwarded: 0, upTo: known };
+    // Evidence first: its `verify.*` events then never arrive before the rows they speak of.
+    await forwardEvidenceRows(state, origin, store);
     let upTo = await store.forwarded(origin);
     let forwarded = 0;
     while (upTo < latest) {
@@ -47,6 +50,17 @@ export async function forwardOwnLog(root: string, store: CoordinationStore, know
     return { forwarded, upTo };
   } finally {
     state.close();
+  }
+}
+
+/** The checkout's gate evidence the team store has not taken yet, in parts. */
+async function forwardEvidenceRows(state: StateDb, origin: string, store: CoordinationStore): Promise<void> {
+  const after = state.db.prepare("SELECT * FROM evidence WHERE id > ? ORDER BY id LIMIT ?");
+  let upTo = await store.forwardedEvidence(origin);
+  for (;;) {
+    const part = after.all(upTo, PART) as EvidenceRow[];
+    if (part.length === 0) return;
+    upTo = await store.forwardEvidence(origin, part);
   }
 }
 

@@ -9,6 +9,7 @@ import { EXIT, KeelError } from "../../workspace/errors.js";
 import { type TreeState, treeState } from "../../workspace/git-tree.js";
 import { type Evidence, gateEvidence } from "./evidence.js";
 import { type Gate, type GateContext, selectForTask } from "./gates.js";
+import { newerRun, teamEvidenceOnTree } from "./team-evidence.js";
 
 export type GateState = "passed" | "failed" | "timed-out" | "missing";
 
@@ -29,13 +30,22 @@ export interface TaskGateCheck {
   ok: boolean;
 }
 
-/** The state of each gate on `tree`: its newest evidence recorded on exactly that tree decides. */
-export function gateStatuses(ctx: Pick<GateContext, "root">, gates: Gate[], tree: TreeState): GateStatus[] {
+/**
+ * The state of each gate on `tree`: its newest evidence recorded on exactly that tree decides (in team mode, on a
+ * clean tree, the newest from any machine: team-evidence.ts).
+ */
+export async function gateStatuses(
+  ctx: Pick<GateContext, "root">,
+  gates: Gate[],
+  tree: TreeState,
+): Promise<GateStatus[]> {
   const found = gateEvidence(ctx.root, gates, tree);
+  const team = await teamEvidenceOnTree(ctx.root, gates, tree);
   return gates.map((g, i): GateStatus => {
     const gate = { name: g.name, kind: g.kind, command: g.command, cwd: g.cwd, source: g.source };
-    const { onTree: evidence, elsewhere } = found[i] as (typeof found)[number];
-    if (evidence === null) return { gate, state: "missing", evidence: null, elsewhere };
+    const local = found[i] as (typeof found)[number];
+    const evidence = newerRun(local.onTree, team[i] ?? null);
+    if (evidence === null) return { gate, state: "missing", evidence: null, elsewhere: local.elsewhere };
     const state: GateState = evidence.passed ? "passed" : evidence.timedOut ? "timed-out" : "failed";
     return { gate, state, evidence, elsewhere: null };
   });
@@ -56,7 +66,7 @@ export function mayHaveGates(config: KeelConfig, task: { verification: string[] 
 /** The backpressure check of `keel tasks done <key>`: every gate of the task on the tree as it is now. */
 export async function checkTaskGates(ctx: GateContext, key: string): Promise<TaskGateCheck> {
   const tree = await treeState(ctx.root);
-  const statuses = gateStatuses(ctx, selectForTask(ctx, key).gates, tree);
+  const statuses = await gateStatuses(ctx, selectForTask(ctx, key).gates, tree);
   return { task: key, tree, gates: statuses, ok: statuses.every((s) => s.state === "passed") };
 }
 

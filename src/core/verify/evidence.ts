@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
+import type { EvidenceRow } from "../../store/coordination.js";
 import { STATE_DIR } from "../../store/index-db.js";
 import { sqliteDriver } from "../../store/sqlite.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
@@ -46,29 +47,10 @@ export type EvidenceInput = Omit<Evidence, "id" | "passed" | "commit" | "dirty" 
   tree: TreeState;
 };
 
-interface Row {
-  id: number;
-  run: string;
-  gate: string;
-  kind: string;
-  command: string;
-  cwd: string;
-  exit_code: number | null;
-  timed_out: number;
-  duration_ms: number;
-  started_at: string;
-  commit_sha: string | null;
-  dirty: number;
-  tree_digest: string | null;
-  requirements: string;
-  task: string | null;
-  output_tail: string;
-  output_digest: string;
-  output_bytes: number;
-  actor: string;
-}
+type Row = EvidenceRow;
 
-function fromRow(r: Row): Evidence {
+/** A stored row as Evidence (the team store's rows too: core/verify/team-evidence.ts). */
+export function fromRow(r: Row): Evidence {
   let requirements: Record<string, string | null> = {};
   try {
     const parsed = JSON.parse(r.requirements) as unknown;

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { PoolClient } from "pg";
 import { EXIT, KeelError } from "../../workspace/errors.js";
-import { TOKENS_TABLE } from "../tables.js";
+import { EVIDENCE_COLUMNS, TOKENS_TABLE } from "../tables.js";
 import { type Connection, inTransaction } from "./connection.js";
 
 /** Advisory lock keys (one project per database): the migration, the audit chain's single writer, intent writes. */
@@ -58,6 +58,17 @@ const MIGRATIONS: readonly string[] = [
   // 2: bearer tokens and their roles (store/tables.ts), as the embedded store keeps them: one token works on every
   // server of the team.
   TOKENS_TABLE,
+  // 3: gate evidence forwarded from every checkout (core/audit/forward.ts), each row once by its ID there, so a
+  // gate run on one machine counts in the backpressure of every server (on a clean tree of the same commit).
+  `
+  CREATE TABLE evidence (
+    id BIGSERIAL PRIMARY KEY,
+    origin TEXT NOT NULL,
+    origin_id BIGINT NOT NULL,${EVIDENCE_COLUMNS},
+    UNIQUE (origin, origin_id)
+  );
+  CREATE INDEX evidence_gate_commit ON evidence (gate, command, cwd, commit_sha, id);
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -17,6 +17,8 @@ import {
   type ClaimWork,
   type CoordinationStore,
   copyTargetRefusal,
+  type EvidenceRow,
+  type GateKey,
   type Settled,
   type StoreDump,
   type StoreStatus,
@@ -35,6 +37,7 @@ import {
 } from "./audit.js";
 import { claimOf, heldKeys, listClaims, listNotes, loadClaims, runStep, Seeder } from "./claims.js";
 import { type Connection, connect, inTransaction, isUnavailable, pgDriver } from "./connection.js";
+import { evidenceOnCommit, forwardEvidence, forwardedEvidence } from "./evidence.js";
 import { assertCurrent, EVENTS_CHANNEL, LOCKS } from "./schema.js";
 import { addToken, allTokens, insertTokens, revokeToken } from "./tokens.js";
 
@@ -173,6 +176,18 @@ export class PgStore implements CoordinationStore {
 
   async forwarded(origin: string): Promise<number> {
     return this.#read((c) => forwardedUpTo(c, origin));
+  }
+
+  async forwardEvidence(origin: string, rows: readonly EvidenceRow[]): Promise<number> {
+    return inTransaction(this.conn, (c) => forwardEvidence(c, origin, rows));
+  }
+
+  async forwardedEvidence(origin: string): Promise<number> {
+    return this.#read((c) => forwardedEvidence(c, origin));
+  }
+
+  async evidenceOnCommit(gates: readonly GateKey[], commit: string): Promise<Array<EvidenceRow | null>> {
+    return this.#read((c) => evidenceOnCommit(c, gates, commit));
   }
 
   watch(listener: () => void): () => void {

@@ -21,6 +21,8 @@ import {
   type ClaimWork,
   type CoordinationStore,
   copyTargetRefusal,
+  type EvidenceRow,
+  type GateKey,
   type Settled,
   type StoreDump,
   type StoreStatus,
@@ -83,6 +85,22 @@ function runStep(claims: Claims, step: ClaimStep, now: Date): ClaimResult {
     case "note":
       return claims.note(step.key, step.text, step.author, now);
   }
+}
+
+/** How far another store's log (or evidence) was taken in: a value of the meta table, 0 when unset. */
+function readMark(state: StateDb, key: string): number {
+  const mark = state.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as
+    | { value: string }
+    | undefined;
+  return Number(mark?.value ?? 0);
+}
+
+function writeMark(state: StateDb, key: string, value: number): void {
+  state.db
+    .prepare(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .run(key, String(value));
 }
 
 export class SqliteStore implements CoordinationStore {
@@ -183,11 +201,43 @@ export class SqliteStore implements CoordinationStore {
   }
 
   async forwarded(origin: string): Promise<number> {
-    if (!this.#exists()) return 0;
-    const mark = this.#open().db.prepare("SELECT value FROM meta WHERE key = ?").get(forwardKey(origin)) as
-      | { value: string }
-      | undefined;
-    return Number(mark?.value ?? 0);
+    return this.#exists() ? readMark(this.#open(), forwardKey(origin)) : 0;
+  }
+
+  async forwardEvidence(origin: string, rows: readonly EvidenceRow[]): Promise<number> {
+    const state = this.#open();
+    const key = forwardKey(origin, "evidence");
+    return state.exclusive(() => {
+      let taken = readMark(state, key);
+      const insert = state.db.prepare(
+        `INSERT INTO evidence (run, gate, kind, command, cwd, exit_code, timed_out, duration_ms, started_at,
+           commit_sha, dirty, tree_digest, requirements, task, output_tail, output_digest, output_bytes, actor)
+         VALUES (@run, @gate, @kind, @command, @cwd, @exit_code, @timed_out, @duration_ms, @started_at, @commit_sha,
+           @dirty, @tree_digest, @requirements, @task, @output_tail, @output_digest, @output_bytes, @actor)`,
+      );
+      for (const row of rows.filter((r) => r.id > taken)) {
+        const { id: _, ...columns } = row;
+        insert.run(columns);
+        taken = row.id;
+      }
+      writeMark(state, key, taken);
+      return taken;
+    });
+  }
+
+  async forwardedEvidence(origin: string): Promise<number> {
+    return this.#exists() ? readMark(this.#open(), forwardKey(origin, "evidence")) : 0;
+  }
+
+  async evidenceOnCommit(gates: readonly GateKey[], commit: string): Promise<Array<EvidenceRow | null>> {
+    if (!this.#exists()) return gates.map(() => null);
+    const newest = this.#open().db.prepare(
+      `SELECT * FROM evidence WHERE gate = ? AND command = ? AND cwd = ? AND commit_sha = ? AND dirty = 0
+       ORDER BY id DESC LIMIT 1`,
+    );
+    return gates.map(
+      (g) => (newest.get(g.name, g.command, g.cwd, commit) as EvidenceRow | undefined) ?? null,
+    );
   }
 
   watch(listener: () => void): () => void {

@@ -43,6 +43,8 @@ describe.skipIf(!HAS_POSTGRES)("team mode: intent across two servers", () => {
   let roots: string[];
   let url: string;
   let servers: Served[] = [];
+  /** The server whose apply met the conflict, in the first test. */
+  let loser = 0;
 
   beforeAll(async () => {
     cluster = await startPostgres();
@@ -73,6 +75,7 @@ describe.skipIf(!HAS_POSTGRES)("team mode: intent across two servers", () => {
     expect(replies.map((r) => r.status).sort()).toEqual([200, 409]);
     const refused = replies.find((r) => r.status === 409);
     expect(refused?.json.error.message).toContain("INV-5");
+    loser = replies[0]?.status === 409 ? 0 : 1;
     // Exactly one apply reached the remote, as a commit of the server that made it.
     const log = git(remote, "log", "--format=%s", "main");
     expect(log.split("\n").filter((s) => s.startsWith("keel: applyChange"))).toHaveLength(1);
@@ -147,5 +150,25 @@ describe.skipIf(!HAS_POSTGRES)("team mode: intent across two servers", () => {
         timeout: 20_000,
       })
       .toBe(200);
+  });
+
+  // @verifies TEAM-14
+  it("resolves a conflict recorded through one server through the other, and every checkout sees it resolved", async () => {
+    const recordedBy = servers[loser] as Served;
+    const other = servers[1 - loser] as Served;
+    // The other server never met the conflict: it lists it from the team's records.
+    const listed = await httpRequest(other.port, "GET", "/api/conflicts");
+    expect(listed.status).toBe(200);
+    const conflict = listed.json.conflicts.find((c: { requirement: string }) => c.requirement === "INV-5");
+    expect(conflict).toBeDefined();
+    const resolved = await post(other, `/api/conflicts/${conflict.id}/resolve`, { take: "ours" });
+    expect(resolved.status, resolved.text).toBe(200);
+    // The server that recorded it sees it resolved, and so does a person's checkout.
+    const there = await httpRequest(recordedBy.port, "GET", `/api/conflicts/${conflict.id}`);
+    expect(there.json.conflict.status).toBe("resolved");
+    const own = checkout(remote, "d");
+    const all = jsonOut(keelWith({ KEEL_STORE_URL: url }, own, "conflicts", "--all", "--json"));
+    const mine = all.conflicts.find((c: { id: string }) => c.id === conflict.id);
+    expect(mine.status).toBe("resolved");
   });
 });

@@ -178,11 +178,12 @@ export async function runCommandLine(argv: string[], io: Io, cwd: string): Promi
     const command = (await entry.load()).default;
     // An apply a crash interrupted is finished (or rolled back) before the command reads the specs.
     if (!SKIP_SETTLING.has(name)) await (await import("./interrupted.js")).finishInterrupted(io, global);
+    await (await import("./team-sync.js")).pullBeforeCommand(io, global, name);
     return await command.run({ io, global, argv: rest });
   } catch (e) {
     return reportError(io, e, global.json);
   } finally {
-    await (await import("./forward.js")).forwardAfterCommand(io, global, name);
+    await (await import("./team-sync.js")).forwardAfterCommand(io, global, name);
   }
 }
 

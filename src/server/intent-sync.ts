@@ -6,6 +6,7 @@
 // wrote is committed and pushed before the next writer starts. Between writes the checkout follows the remote on a
 // short interval. A push that cannot land is kept on a branch, recorded in the audit log, and never forced.
 // @req TEAM-10
+import { pullConflicts } from "../core/changes/conflict-sync.js";
 import type { CoordinationStore } from "../store/coordination.js";
 import { type CatchUp, catchUp, type Published, publish, upstreamOf } from "../workspace/git-sync.js";
 
@@ -46,6 +47,8 @@ export class IntentSync {
     return this.#serial(() =>
       this.store.exclusiveIntent(async () => {
         await this.#follow();
+        // The team's conflict records too: one recorded through another server may be what this write resolves.
+        await pullConflicts(this.root, this.store);
         const result = await fn();
         const outcome = await publish(this.root, this.upstream, `keel: ${label}`);
         await this.onPublished(outcome, label);

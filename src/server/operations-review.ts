@@ -7,6 +7,7 @@
 import * as z from "zod";
 import { applyChange } from "../core/changes/apply.js";
 import { addComment, listComments, MAX_COMMENT } from "../core/changes/comments.js";
+import { pullTeamConflicts } from "../core/changes/conflict-sync.js";
 import { type ConflictRecord, getConflict, listConflicts } from "../core/changes/conflicts.js";
 import { diffChange, wordDiff } from "../core/changes/diff.js";
 import { closeSettledMergeConflicts } from "../core/changes/driver.js";
@@ -105,7 +106,8 @@ function forCaller(p: ProjectRoot, principal: Actor | undefined, conflicts: Conf
   return { conflicts: conflicts.map((c) => deliverConflict(c, log)), ...saying(log.actions()) };
 }
 
-function conflictById(p: ProjectRoot, id: string): ConflictRecord {
+async function conflictById(p: ProjectRoot, id: string): Promise<ConflictRecord> {
+  await pullTeamConflicts(p);
   const c = withState(p.root, (state) => getConflict(state, id));
   if (!c) throw notFound(`no conflict "${id}"`, "GET /api/conflicts lists the open conflicts");
   return c;
@@ -139,6 +141,7 @@ export const REVIEW_OPERATIONS: Operation[] = [
     run: async ({ ctx, query, principal }) => {
       const p = project(ctx);
       const actor = actingAs(p, principal, ctx);
+      await pullTeamConflicts(p); // in team mode, those recorded through other servers too
       const { closed, conflicts } = withState(p.root, (state) => ({
         closed: closeSettledMergeConflicts(p.root, state, actorLabel(actor), actor.kind),
         conflicts: listConflicts(state, {
@@ -160,7 +163,7 @@ export const REVIEW_OPERATIONS: Operation[] = [
     errors: [400, 404],
     run: async ({ ctx, params, principal }) => {
       const p = project(ctx);
-      const { conflicts, ...rest } = forCaller(p, principal, [conflictById(p, params.id)]);
+      const { conflicts, ...rest } = forCaller(p, principal, [await conflictById(p, params.id)]);
       return { version: 1, conflict: conflicts[0], ...rest };
     },
   }),
@@ -188,7 +191,7 @@ export const REVIEW_OPERATIONS: Operation[] = [
     writesIntent: true,
     run: async ({ ctx, params, body, principal }) => {
       const p = project(ctx);
-      const c = conflictById(p, params.id);
+      const c = await conflictById(p, params.id);
       if (c.status !== "open")
         throw new HttpError(
           409,

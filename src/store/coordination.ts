@@ -75,6 +75,22 @@ export interface EvidenceRow {
   actor: string;
 }
 
+/** A conflict record as stored (core/changes/conflicts.ts reads it). */
+export interface ConflictRow {
+  id: string;
+  change_id: string;
+  capability: string;
+  requirement: string;
+  created_at: string;
+  status: string;
+  base: string | null;
+  ours: string | null;
+  theirs: string | null;
+  resolution: string | null;
+  resolved_by: string | null;
+  resolved_at: string | null;
+}
+
 /** A gate as evidence names it. */
 export interface GateKey {
   name: string;
@@ -161,6 +177,14 @@ export interface CoordinationStore {
    * is the same on every machine, while uncommitted changes are one machine's own.
    */
   evidenceOnCommit(gates: readonly GateKey[], commit: string): Promise<Array<EvidenceRow | null>>;
+  /**
+   * Takes in conflict records from another store (a checkout's, or the team's): one it lacks is added, and one it
+   * holds is replaced only by a version further on in its life (open, then resolved, then applied or superseded),
+   * so records shared both ways between the checkouts and the team store settle on the furthest version of each.
+   */
+  shareConflicts(rows: readonly ConflictRow[]): Promise<void>;
+  /** Every conflict record, oldest first. */
+  conflicts(): Promise<ConflictRow[]>;
   /** The whole log as stored, for verification and copying. */
   chain(): Promise<EventRow[]>;
   /**

@@ -24,7 +24,7 @@ import {
 } from "./guard.js";
 import { STATE_DIR } from "./index-db.js";
 import { createDatabase, openDatabase, reuseStatements } from "./sqlite.js";
-import { EVIDENCE_COLUMNS, TOKENS_TABLE } from "./tables.js";
+import { CONFLICTS_TABLE, EVIDENCE_COLUMNS, TOKENS_TABLE } from "./tables.js";
 
 export const STATE_FILE = "state.db";
 /** Bump with a migration below; an older file is migrated in place, never dropped. */
@@ -50,20 +50,7 @@ const MIGRATIONS: Record<number, string> = {
     );
     CREATE INDEX events_target ON events (target);
     CREATE INDEX events_actor ON events (actor);
-    CREATE TABLE conflicts (
-      id TEXT PRIMARY KEY,
-      change_id TEXT NOT NULL,
-      capability TEXT NOT NULL,
-      requirement TEXT NOT NULL,
-      created_at TEXT NOT NULL,
-      status TEXT NOT NULL,
-      base TEXT,
-      ours TEXT,
-      theirs TEXT,
-      resolution TEXT,
-      resolved_by TEXT,
-      resolved_at TEXT
-    );
+    ${CONFLICTS_TABLE}
   `,
   // Task claims with leases (store/sqlite/claims.ts). One row per task ever claimed; `token` is the fencing token of
   // the latest claim, drawn from the project-wide `fencing` counter so tokens only ever grow.

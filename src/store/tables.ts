@@ -44,3 +44,61 @@ export const EVIDENCE_COLUMNS = `
     output_digest TEXT NOT NULL,
     output_bytes INTEGER NOT NULL,
     actor TEXT NOT NULL`;
+
+/**
+ * How far on in its life a conflict record is (open, then resolved, then applied or superseded), as SQL over the
+ * `status` of `table`: a shared record is replaced only by a version with a larger rank.
+ */
+export const conflictRank = (table: string): string =>
+  `(CASE ${table}.status WHEN 'open' THEN 0 WHEN 'resolved' THEN 1 ELSE 2 END)`;
+
+const CONFLICT_COLUMNS = [
+  "id",
+  "change_id",
+  "capability",
+  "requirement",
+  "created_at",
+  "status",
+  "base",
+  "ours",
+  "theirs",
+  "resolution",
+  "resolved_by",
+  "resolved_at",
+] as const;
+
+/**
+ * The upsert of one shared conflict record, in either dialect (`param(n)` spells the n-th parameter): added when
+ * missing, replaced when the incoming version is further on. Its parameters are `conflictParams(row)`.
+ */
+export function shareConflictSql(param: (n: number) => string): string {
+  const updates = CONFLICT_COLUMNS.filter((c) => c !== "id").map((c) => `${c} = excluded.${c}`);
+  return `INSERT INTO conflicts (${CONFLICT_COLUMNS.join(", ")})
+    VALUES (${CONFLICT_COLUMNS.map((_, i) => param(i + 1)).join(", ")})
+    ON CONFLICT (id) DO UPDATE SET ${updates.join(", ")}
+    WHERE ${conflictRank("excluded")} > ${conflictRank("conflicts")}`;
+}
+
+export function conflictParams(
+  row: Record<(typeof CONFLICT_COLUMNS)[number], string | null>,
+): Array<string | null> {
+  return CONFLICT_COLUMNS.map((c) => row[c]);
+}
+
+/** Conflict records (core/changes/conflicts.ts), in both stores. */
+export const CONFLICTS_TABLE = `
+  CREATE TABLE conflicts (
+    id TEXT PRIMARY KEY,
+    change_id TEXT NOT NULL,
+    capability TEXT NOT NULL,
+    requirement TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    base TEXT,
+    ours TEXT,
+    theirs TEXT,
+    resolution TEXT,
+    resolved_by TEXT,
+    resolved_at TEXT
+  );
+`;

@@ -14,6 +14,7 @@ import { STATE_DIR } from "../../store/index-db.js";
 import { eventsBetween, latestSeq } from "../../store/sqlite/audit-log.js";
 import { STATE_FILE, StateDb } from "../../store/state-db.js";
 import { coalesced } from "../../workspace/coalesce.js";
+import { pushConflicts } from "../changes/conflict-sync.js";
 
 /** Events forwarded per transaction: a long backlog goes over in parts, each committed with its mark. */
 const PART = 500;
@@ -37,8 +38,9 @@ export async function forwardOwnLog(root: string, store: CoordinationStore, know
     const origin = storeIdOf(state.db);
     const latest = latestSeq(state);
     if (origin === null || latest <= known) return { forwarded: 0, upTo: known };
-    // Evidence first: its `verify.*` events then never arrive before the rows they speak of.
+    // Evidence and conflict records first: the events then never arrive before the rows they speak of.
     await forwardEvidenceRows(state, origin, store);
+    await pushConflicts(state, store);
     let upTo = await store.forwarded(origin);
     let forwarded = 0;
     while (upTo < latest) {

@@ -3,6 +3,7 @@
 // requirement has not moved again since. Call the writing functions inside `state.exclusive(...)`.
 // @req CHG-5
 import { createHash } from "node:crypto";
+import type { ConflictRow } from "../../store/coordination.js";
 import type { StateDb } from "../../store/state-db.js";
 import { blockCore } from "./blocks.js";
 
@@ -30,20 +31,7 @@ export interface ConflictRecord {
   resolvedAt: string | null;
 }
 
-interface Row {
-  id: string;
-  change_id: string;
-  capability: string;
-  requirement: string;
-  created_at: string;
-  status: string;
-  base: string | null;
-  ours: string | null;
-  theirs: string | null;
-  resolution: string | null;
-  resolved_by: string | null;
-  resolved_at: string | null;
-}
+type Row = ConflictRow;
 
 function fromRow(r: Row): ConflictRecord {
   return {

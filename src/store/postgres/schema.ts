@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { PoolClient } from "pg";
 import { EXIT, KeelError } from "../../workspace/errors.js";
-import { EVIDENCE_COLUMNS, TOKENS_TABLE } from "../tables.js";
+import { CONFLICTS_TABLE, EVIDENCE_COLUMNS, TOKENS_TABLE } from "../tables.js";
 import { type Connection, inTransaction } from "./connection.js";
 
 /** Advisory lock keys (one project per database): the migration, the audit chain's single writer, intent writes. */
@@ -69,6 +69,9 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX evidence_gate_commit ON evidence (gate, command, cwd, commit_sha, id);
   `,
+  // 4: conflict records shared by every checkout (core/changes/conflict-sync.ts), so a conflict recorded through one
+  // server can be resolved through another.
+  CONFLICTS_TABLE,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -15,6 +15,7 @@ import type { ClaimNote, ClaimRow, ClaimView } from "../claim-rules.js";
 import {
   type ClaimResult,
   type ClaimWork,
+  type ConflictRow,
   type CoordinationStore,
   copyTargetRefusal,
   type EvidenceRow,
@@ -24,6 +25,7 @@ import {
   type StoreStatus,
   type TokenRow,
 } from "../coordination.js";
+import { conflictParams, shareConflictSql } from "../tables.js";
 import { inspectTeamStore } from "./admin.js";
 import {
   allRows,
@@ -188,6 +190,18 @@ export class PgStore implements CoordinationStore {
 
   async evidenceOnCommit(gates: readonly GateKey[], commit: string): Promise<Array<EvidenceRow | null>> {
     return this.#read((c) => evidenceOnCommit(c, gates, commit));
+  }
+
+  async shareConflicts(rows: readonly ConflictRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const sql = shareConflictSql((n) => `$${n}`);
+    await inTransaction(this.conn, async (c) => {
+      for (const row of rows) await c.query(sql, conflictParams(row));
+    });
+  }
+
+  async conflicts(): Promise<ConflictRow[]> {
+    return this.#read(async (c) => (await c.query("SELECT * FROM conflicts ORDER BY created_at, id")).rows);
   }
 
   watch(listener: () => void): () => void {

@@ -19,6 +19,7 @@ import {
   type ClaimResult,
   type ClaimStep,
   type ClaimWork,
+  type ConflictRow,
   type CoordinationStore,
   copyTargetRefusal,
   type EvidenceRow,
@@ -30,6 +31,7 @@ import {
 } from "../coordination.js";
 import { STATE_DIR } from "../index-db.js";
 import { STATE_FILE, STATE_SCHEMA_VERSION, StateDb } from "../state-db.js";
+import { conflictParams, shareConflictSql } from "../tables.js";
 import { appendEvent, eventsBetween, insertEvent, latestSeq, listEvents } from "./audit-log.js";
 import { Claims } from "./claims.js";
 import { allTokens, INSERT_TOKEN, insertToken, revokeLiveToken } from "./tokens.js";
@@ -238,6 +240,20 @@ export class SqliteStore implements CoordinationStore {
     return gates.map(
       (g) => (newest.get(g.name, g.command, g.cwd, commit) as EvidenceRow | undefined) ?? null,
     );
+  }
+
+  async shareConflicts(rows: readonly ConflictRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const state = this.#open();
+    const share = state.db.prepare(shareConflictSql(() => "?"));
+    state.exclusive(() => {
+      for (const row of rows) share.run(...conflictParams(row));
+    });
+  }
+
+  async conflicts(): Promise<ConflictRow[]> {
+    if (!this.#exists()) return [];
+    return this.#open().db.prepare("SELECT * FROM conflicts ORDER BY created_at, id").all() as ConflictRow[];
   }
 
   watch(listener: () => void): () => void {

@@ -52,7 +52,7 @@ describe.skipIf(!HAS_POSTGRES)("keel store copy and the team store's leases", ()
     const made = team("token", "create", "--role", "agent", "--name", "codex", "--as", "human:ann");
     expect(made.code, made.stderr).toBe(0);
     const status = jsonOut(team("store", "status", "--json"));
-    expect(status).toMatchObject({ kind: "postgres", schema: 3, current: true, events: 6, claims: 3 });
+    expect(status).toMatchObject({ kind: "postgres", schema: 4, current: true, events: 6, claims: 3 });
     // And back into this checkout's embedded store (the old file moved aside, not deleted).
     const back = jsonOut(
       team(

@@ -16,7 +16,7 @@ import type { AddressInfo } from "node:net";
 import { LogForwarder } from "../core/audit/forward.js";
 import { EventFeed, type LiveEvent } from "../core/live/events.js";
 import { installClaimBatching } from "../core/tasks/claim-batch.js";
-import { followClaimMirror } from "../core/tasks/claim-mirror.js";
+import { followClaimMirror, refreshClaimMirror } from "../core/tasks/claim-mirror.js";
 import type { ToolGroup } from "../mcp/tool-groups.js";
 import { type PlanSpawner, triggerWarnings } from "../run/triggers/index.js";
 import type { CoordinationStore } from "../store/coordination.js";
@@ -118,11 +118,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // a team server always groups them, since its store is shared with other servers.
   const batching = warm || store.kind === "postgres";
   if (batching) installClaimBatching(opts.root, config);
-  // Every server's claims reach this one's ready views (and its feed, which watches the store itself).
-  const unwatch = await followClaimMirror(opts.root, store);
+
   // A team server's writes of intent are carried to the other servers through git (intent-sync.ts).
   const intent = IntentSync.start(opts.root, store, (outcome, label) => keptAside(store, outcome, label));
   const feed = new EventFeed(opts.root, { drift: true });
+  // Every server's claims reach this one's ready views, from the events the feed reads (the log is read once).
+  const unwatch = await followClaimMirror(opts.root, store, (fn) => feed.tap(fn));
   const sse = new Set<ServerResponse>();
   let boundPort = opts.port;
   const extraHosts = opts.allowHosts ?? [];
@@ -359,8 +360,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   boundPort = port;
   hosts = allowedHosts(port, opts.host, extraHosts);
   await feed.start(store);
-  // Token events from before the feed's first position were not tapped: the mirror is read once more after it.
+  // Events from before the feed's first position were not tapped: the mirrors are read once more after it.
   await tokens?.reload();
+  await refreshClaimMirror(opts.root, store);
   void forwarder?.nudge(); // what this checkout logged while no server ran
   const warnings = triggerWarnings(opts.root, process.env);
   const shownHost = opts.host.includes(":") ? `[${opts.host}]` : opts.host;

@@ -12,6 +12,7 @@ import { STATE_DIR } from "../store/index-db.js";
 import { STATE_FILE, type StateDb } from "../store/state-db.js";
 import { type Actor, resolveActor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
+import { memoUntilChange } from "../workspace/freshness.js";
 import { findProjectRoot, type ProjectRoot } from "../workspace/root.js";
 import { HttpError } from "./wire.js";
 
@@ -100,7 +101,8 @@ export const ERROR_TEXT: Record<number, string> = {
 export const COMMON_ERRORS = [401, 403, 429, 500, 503];
 
 export function project(ctx: RestContext): ProjectRoot {
-  return findProjectRoot(ctx.root, true);
+  // Found once per state of the project (a warm server's watcher says when that changes), not on every request.
+  return memoUntilChange(ctx.root, "project-root", () => findProjectRoot(ctx.root, true));
 }
 
 /** Who a write acts as: the authenticated caller, else the server's own actor (single-user mode). */

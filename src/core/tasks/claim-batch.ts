@@ -57,18 +57,24 @@ export class ClaimBatcher {
     this.#scheduled = false;
     this.#writing = true;
     const batch = this.#queue.splice(0);
+    let settled: Array<Settled<ClaimResult>>;
+    let store: CoordinationStore;
     try {
-      const store = await this.store;
-      const settled = await store.claim(batch.map((q) => q.work));
-      await refreshClaimMirror(this.root, store).catch(() => {});
-      for (const [i, q] of batch.entries()) q.resolve(settled[i] as Settled<ClaimResult>);
+      store = await this.store;
+      settled = await store.claim(batch.map((q) => q.work));
     } catch (error) {
       // The batch did not commit (the disk, a replaced store file, PostgreSQL gone): none of it happened.
       for (const q of batch) q.reject(error);
+      return;
     } finally {
+      // The next batch may start as soon as this one committed: the mirror's catch-up below is a read, and the
+      // store, not the mirror, decides every claim.
       this.#writing = false;
       if (this.#queue.length > 0) this.#schedule();
     }
+    // Answered once this process's ready views show the batch, so a claimant's next read sees its own claim.
+    await refreshClaimMirror(this.root, store).catch(() => {});
+    for (const [i, q] of batch.entries()) q.resolve(settled[i] as Settled<ClaimResult>);
   }
 }
 

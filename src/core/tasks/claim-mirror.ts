@@ -4,6 +4,7 @@
 // watch) and by the results of this process's own claims as they commit. A claim itself is always decided by the
 // store under its locks, never by the mirror; the mirror only says what the queue looks like.
 // @req TEAM-3, TEAM-8
+import type { AuditEvent } from "../../store/audit-chain.js";
 import type { CoordinationStore } from "../../store/coordination.js";
 import { coordinationStore } from "../../store/select.js";
 import { mayUseTeamStore } from "../../store/team-url.js";
@@ -50,20 +51,33 @@ async function load(root: string, store: CoordinationStore): Promise<Mirror> {
 }
 
 async function catchUp(mirror: Mirror, store: CoordinationStore): Promise<void> {
-  for (const e of await store.events(mirror.seq)) {
-    applyClaimEvent(mirror.claims, e);
-    mirror.seq = e.seq;
-  }
+  for (const e of await store.events(mirror.seq)) apply(mirror, e);
 }
+
+/** One event, unless the mirror has it already (a tapped feed and a catch-up may both bring it). */
+function apply(mirror: Mirror, e: AuditEvent): void {
+  if (e.seq <= mirror.seq) return;
+  applyClaimEvent(mirror.claims, e);
+  mirror.seq = e.seq;
+}
+
+/** A reader of the log that hands on every event it reads, in order (the server's live feed: EventFeed.tap). */
+export type EventTap = (fn: (e: AuditEvent) => void) => () => void;
 
 /**
  * For a long-lived process (a server, an MCP server): the mirror read now, then kept up whenever any process
- * writes an event. Returns the way to stop following. The embedded store needs none: it is read directly.
+ * writes an event: from `tap`, a reader of the log the process runs anyway (so the log is not read twice on every
+ * event), else by reading it on the store's watch. Returns the way to stop following. The embedded store needs
+ * none: it is read directly.
  */
-export async function followClaimMirror(root: string, store: CoordinationStore): Promise<() => void> {
+export async function followClaimMirror(
+  root: string,
+  store: CoordinationStore,
+  tap?: EventTap,
+): Promise<() => void> {
   if (store.kind === "sqlite") return () => {};
   const mirror = await load(root, store);
-  const stop = store.watch(() => void mirror.follow());
+  const stop = tap ? tap((e) => apply(mirror, e)) : store.watch(() => void mirror.follow());
   return () => {
     stop();
     mirrors.delete(root);

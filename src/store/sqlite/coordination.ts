@@ -126,19 +126,19 @@ export class SqliteStore implements CoordinationStore {
   }
 
   async claims(now: Date): Promise<ClaimView[]> {
-    return this.#exists() ? new Claims(this.#open(), this.root).list(now) : [];
+    return this.#read([], (s) => new Claims(s, this.root).list(now));
   }
 
   async claimOf(taskId: string, now: Date): Promise<ClaimView | null> {
-    return this.#exists() ? new Claims(this.#open(), this.root).get(taskId, now) : null;
+    return this.#read(null, (s) => new Claims(s, this.root).get(taskId, now));
   }
 
   async notes(taskId: string): Promise<ClaimNote[]> {
-    return this.#exists() ? new Claims(this.#open(), this.root).notes(taskId) : [];
+    return this.#read([], (s) => new Claims(s, this.root).notes(taskId));
   }
 
   async tokens(): Promise<TokenRow[]> {
-    return this.#exists() ? allTokens(this.#open()) : [];
+    return this.#read([], (s) => allTokens(s));
   }
 
   async addToken(row: TokenRow, event: AuditInput, now: Date): Promise<{ clash: string | null }> {
@@ -161,22 +161,19 @@ export class SqliteStore implements CoordinationStore {
   }
 
   async events(after: number, upTo?: number): Promise<AuditEvent[]> {
-    if (!this.#exists()) return [];
-    const state = this.#open();
-    return eventsBetween(state, after, upTo ?? latestSeq(state));
+    return this.#read([], (s) => eventsBetween(s, after, upTo ?? latestSeq(s)));
   }
 
   async latestSeq(): Promise<number> {
-    return this.#exists() ? latestSeq(this.#open()) : 0;
+    return this.#read(0, (s) => latestSeq(s));
   }
 
   async chain(): Promise<EventRow[]> {
-    if (!this.#exists()) return [];
-    return this.#open().db.prepare("SELECT * FROM events ORDER BY seq").all() as EventRow[];
+    return this.#read([], (s) => s.db.prepare("SELECT * FROM events ORDER BY seq").all() as EventRow[]);
   }
 
   async listEvents(filter: EventFilter): Promise<AuditEvent[]> {
-    return this.#exists() ? listEvents(this.#open(), filter) : [];
+    return this.#read([], (s) => listEvents(s, filter));
   }
 
   async forward(origin: string, events: readonly AuditEvent[]): Promise<number> {
@@ -203,7 +200,7 @@ export class SqliteStore implements CoordinationStore {
   }
 
   async forwarded(origin: string): Promise<number> {
-    return this.#exists() ? readMark(this.#open(), forwardKey(origin)) : 0;
+    return this.#read(0, (s) => readMark(s, forwardKey(origin)));
   }
 
   async forwardEvidence(origin: string, rows: readonly EvidenceRow[]): Promise<number> {
@@ -228,17 +225,21 @@ export class SqliteStore implements CoordinationStore {
   }
 
   async forwardedEvidence(origin: string): Promise<number> {
-    return this.#exists() ? readMark(this.#open(), forwardKey(origin, "evidence")) : 0;
+    return this.#read(0, (s) => readMark(s, forwardKey(origin, "evidence")));
   }
 
   async evidenceOnCommit(gates: readonly GateKey[], commit: string): Promise<Array<EvidenceRow | null>> {
-    if (!this.#exists()) return gates.map(() => null);
-    const newest = this.#open().db.prepare(
-      `SELECT * FROM evidence WHERE gate = ? AND command = ? AND cwd = ? AND commit_sha = ? AND dirty = 0
-       ORDER BY id DESC LIMIT 1`,
-    );
-    return gates.map(
-      (g) => (newest.get(g.name, g.command, g.cwd, commit) as EvidenceRow | undefined) ?? null,
+    return this.#read(
+      gates.map(() => null),
+      (s) => {
+        const newest = s.db.prepare(
+          `SELECT * FROM evidence WHERE gate = ? AND command = ? AND cwd = ? AND commit_sha = ? AND dirty = 0
+           ORDER BY id DESC LIMIT 1`,
+        );
+        return gates.map(
+          (g) => (newest.get(g.name, g.command, g.cwd, commit) as EvidenceRow | undefined) ?? null,
+        );
+      },
     );
   }
 
@@ -252,8 +253,10 @@ export class SqliteStore implements CoordinationStore {
   }
 
   async conflicts(): Promise<ConflictRow[]> {
-    if (!this.#exists()) return [];
-    return this.#open().db.prepare("SELECT * FROM conflicts ORDER BY created_at, id").all() as ConflictRow[];
+    return this.#read(
+      [],
+      (s) => s.db.prepare("SELECT * FROM conflicts ORDER BY created_at, id").all() as ConflictRow[],
+    );
   }
 
   watch(listener: () => void): () => void {
@@ -300,7 +303,7 @@ export class SqliteStore implements CoordinationStore {
   }
 
   async load(dump: StoreDump, event: AuditInput, now: Date): Promise<AuditEvent> {
-    if (this.#exists()) throw copyTargetRefusal(this.where, "a store file");
+    if (existsSync(this.#file)) throw copyTargetRefusal(this.where, "a store file");
     const state = StateDb.open(this.root, { allowFresh: true, storeId: dump.storeId });
     try {
       return state.exclusive(() => {
@@ -332,25 +335,34 @@ export class SqliteStore implements CoordinationStore {
     this.#listeners.clear();
   }
 
+  get #file(): string {
+    return join(this.root, STATE_DIR, STATE_FILE);
+  }
+
   /**
-   * Whether there is a store to read. A read never creates one: a store deleted under a long-lived process (or
-   * never made) reads as empty, as the live feed always read it, and only a write opens (or refuses) anew.
+   * A read, or `fallback` when there is no store. A read never creates one: a store deleted under a long-lived
+   * process (or never made) reads as empty, as the live feed always read it, and only a write opens (or refuses)
+   * anew. One look at the file per read: an open connection's check that its file is unchanged stands for it.
    */
-  #exists(): boolean {
-    if (existsSync(join(this.root, STATE_DIR, STATE_FILE))) return true;
-    this.#drop();
-    return false;
+  #read<T>(fallback: T, fn: (state: StateDb) => T): T {
+    if (this.#unchanged()) return fn(this.#state as StateDb);
+    return existsSync(this.#file) ? fn(this.#open()) : fallback;
+  }
+
+  /** Whether the open connection's file is still the one it opened; a replaced or deleted one is let go. */
+  #unchanged(): boolean {
+    if (!this.#state) return false;
+    try {
+      this.#state.assertUnchanged();
+      return true;
+    } catch {
+      this.#drop(); // replaced or deleted under us: a new connection sees the file now there
+      return false;
+    }
   }
 
   #open(): StateDb {
-    if (this.#state) {
-      try {
-        this.#state.assertUnchanged();
-        return this.#state;
-      } catch {
-        this.#drop(); // replaced or deleted under us: a new connection sees the file now there
-      }
-    }
+    if (this.#unchanged()) return this.#state as StateDb;
     this.#state = StateDb.open(this.root);
     return this.#state;
   }

@@ -6,7 +6,6 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkBoundaries } from "../core/boundaries.js";
-import { runClaimOp } from "../core/tasks/claim-ops.js";
 import type { LoadedTask } from "../core/tasks/load.js";
 import type { Gate } from "../core/verify/gates.js";
 import { selectForTask } from "../core/verify/gates.js";
@@ -83,18 +82,10 @@ function phase(
 }
 
 function heartbeat(ctx: RunContext, held: Held): void {
-  try {
-    runClaimOp(
-      ctx.root,
-      () => undefined,
-      { op: "heartbeat", key: held.key, token: held.token, ttlMs: ctx.settings.leaseMs },
-      new Date(),
-      ctx.actor,
-      ctx.state,
-    );
-  } catch {
-    // A lost lease shows at the next fenced write (done, block), which is refused and reported there.
-  }
+  // A lost lease shows at the next fenced write (done, block), which is refused and reported there.
+  ctx
+    .claim({ op: "heartbeat", key: held.key, token: held.token, ttlMs: ctx.settings.leaseMs })
+    .catch(() => {});
 }
 
 /** Puts the files an attempt changed outside the boundaries back as they were at the task's base. */

@@ -3,8 +3,10 @@
 // stream, plus the supervisor's display).
 // @req RUN-14
 import { join, relative } from "node:path";
+import type { ClaimOp, ClaimOutcome } from "../core/tasks/claim-ops.js";
 import type { TaskGraph } from "../core/tasks/graph.js";
 import type { GateContext } from "../core/verify/gates.js";
+import type { CoordinationStore } from "../store/coordination.js";
 import { appendEvent } from "../store/sqlite/audit-log.js";
 import { StateDb } from "../store/state-db.js";
 import { type Actor, actorLabel } from "../workspace/actor.js";
@@ -56,8 +58,15 @@ export interface RunContext {
   settings: RunSettings;
   agent: LoopAgent;
   sandbox: Sandbox;
-  /** The project's store, open for the whole run: its operations are synchronous, so the workers share it. */
+  /**
+   * This checkout's store, open for the whole run: its operations are synchronous, so the workers share it. It
+   * keeps the run's own records (runs, tasks in flight, attempts, reviews) and, on the embedded store, the claims.
+   */
   state: StateDb;
+  /** The project's claims: `state` on the embedded store, the team's store in team mode (docs/team.md). */
+  claims: CoordinationStore;
+  /** One claim operation of the run, as its actor, on `claims`. */
+  claim(op: ClaimOp): Promise<ClaimOutcome>;
   actor: Actor;
   gates: () => GateContext;
   graph: () => TaskGraph;

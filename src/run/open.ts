@@ -3,10 +3,16 @@
 // the command line's overrides. Everything is checked before anything is claimed.
 // @req RUN-1, RUN-7, RUN-10
 import { relative } from "node:path";
+import { runClaimOpGrouped } from "../core/tasks/claim-batch.js";
+import { followClaimMirror } from "../core/tasks/claim-mirror.js";
+import { runClaimOp } from "../core/tasks/claim-ops.js";
 import type { TaskGraph } from "../core/tasks/graph.js";
 import { loadTaskGraph } from "../core/tasks/load.js";
 import { type GateContext, loadGateContext } from "../core/verify/gates.js";
+import { coordinationStore } from "../store/select.js";
+import { SqliteStore } from "../store/sqlite/coordination.js";
 import { StateDb } from "../store/state-db.js";
+import { teamStoreUrl } from "../store/team-url.js";
 import type { Actor } from "../workspace/actor.js";
 import { loadConfig } from "../workspace/config.js";
 import { usageError } from "../workspace/errors.js";
@@ -82,6 +88,16 @@ export async function openRun(
   const state = StateDb.open(project.root);
   let graph: TaskGraph | null = null;
   let gates: GateContext | null = null;
+  const graphNow = () => {
+    graph ??= loadTaskGraph(project.root);
+    return graph;
+  };
+  const locate = (key: string) => graphNow().nodes.get(key)?.task;
+  // In team mode the workers claim through the team store (as every server does), its claims mirrored here for the
+  // ready views; the embedded store is claimed on synchronously, on the connection the run keeps open.
+  const team = teamStoreUrl(config) === null ? null : await coordinationStore(project.root, config);
+  if (team) await followClaimMirror(project.root, team);
+  const claims = team ?? new SqliteStore(project.root);
   return {
     runId,
     root: project.root,
@@ -92,11 +108,13 @@ export async function openRun(
     agent,
     sandbox,
     state,
+    claims,
+    claim: async (op) =>
+      team
+        ? runClaimOpGrouped(project.root, config, locate, op, new Date(), actor)
+        : runClaimOp(project.root, locate, op, new Date(), actor, state),
     actor,
-    graph: () => {
-      graph ??= loadTaskGraph(project.root);
-      return graph;
-    },
+    graph: graphNow,
     gates: () => {
       gates ??= loadGateContext(project.root, { explicitRoot: true });
       return gates;

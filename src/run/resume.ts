@@ -7,7 +7,6 @@
 // @req RUN-12
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { Claims } from "../store/sqlite/claims.js";
 import type { StateDb } from "../store/state-db.js";
 import { pidAlive } from "../workspace/process.js";
 import { killIfSame } from "./agent-process.js";
@@ -209,7 +208,7 @@ export async function recover(ctx: RunContext): Promise<Recovered> {
     // A supervisor still running holds its tasks: a resume never takes them from it.
     if (live.has(t.runId)) continue;
     if (t.agentPid !== null) killIfSame(t.agentPid, t.agentStarted);
-    const claim = onState(ctx, (s) => new Claims(s, ctx.root).get(t.taskId, now));
+    const claim = await ctx.claims.claimOf(t.taskId, now);
     if (claim?.status === "done") {
       await removeWorktree(ctx.top, t.worktree, t.branch);
       onState(ctx, (s) => dropRunTask(s, t.taskId));
@@ -229,11 +228,10 @@ export async function recover(ctx: RunContext): Promise<Recovered> {
 
 /** Worktrees under .keel/run/worktrees and `keel/task/*` branches that no run task, review or block explains. */
 async function removeOrphans(ctx: RunContext, out: Recovered): Promise<void> {
-  const kept = onState(ctx, (s) => ({
-    tasks: runTasks(s),
-    reviews: reviews(s),
-    closed: new Claims(s, ctx.root).closed(),
-  }));
+  const closed = new Map<string, "done" | "blocked">();
+  for (const c of await ctx.claims.claims(new Date()))
+    if (c.status === "done" || c.status === "blocked") closed.set(c.taskId, c.status);
+  const kept = onState(ctx, (s) => ({ tasks: runTasks(s), reviews: reviews(s), closed }));
   const keptPaths = new Set(kept.tasks.map((t) => t.worktree));
   const dir = join(ctx.root, WORKTREES_DIR);
   await git(ctx.top, ["worktree", "prune"]);

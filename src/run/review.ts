@@ -2,7 +2,6 @@
 // human approves it (it then goes through the merge queue like any green task: integrated, gates run again, landed)
 // or rejects it (the task re-opens, and its next attempt is told the reviewer's note). Human only, audited.
 // @req RUN-9
-import { runClaimOp } from "../core/tasks/claim-ops.js";
 import { actorLabel } from "../workspace/actor.js";
 import { EXIT, KeelError } from "../workspace/errors.js";
 import type { Held } from "./attempt.js";
@@ -76,23 +75,8 @@ async function reopen(
   text: string,
   outcome: "rejected" | "integration-failed",
 ) {
-  const locate = (k: string) => ctx.graph().nodes.get(k)?.task;
-  runClaimOp(
-    ctx.root,
-    locate,
-    { op: "note", key: r.taskId, text, author: actorLabel(ctx.actor) },
-    new Date(),
-    ctx.actor,
-    ctx.state,
-  );
-  runClaimOp(
-    ctx.root,
-    locate,
-    { op: "release", key: r.taskId, token: r.token },
-    new Date(),
-    ctx.actor,
-    ctx.state,
-  );
+  await ctx.claim({ op: "note", key: r.taskId, text, author: actorLabel(ctx.actor) });
+  await ctx.claim({ op: "release", key: r.taskId, token: r.token });
   recordReview(ctx, r, outcome, text);
   onState(ctx, (s) => dropReview(s, r.taskId));
   await removeWorktree(ctx.top, worktreePath(ctx, `review-${r.branch.slice("keel/task/".length)}`), r.branch);

@@ -4,7 +4,7 @@
 // dependents). `--resume` first takes back what a killed run left (resume.ts).
 // @req RUN-1, RUN-12, RUN-14
 import { randomUUID } from "node:crypto";
-import { keelClosed, runClaimOp } from "../core/tasks/claim-ops.js";
+import { keelClosed } from "../core/tasks/claim-ops.js";
 import { isDone } from "../core/tasks/graph.js";
 import { readyQueue, takeOrder } from "../core/tasks/ready-cache.js";
 import { CLAIM_ERRORS, type Grant } from "../store/sqlite/claims.js";
@@ -53,25 +53,18 @@ export function pendingTasks(ctx: RunContext): number {
 }
 
 /** Claims the next ready task of the selection for a worker, or null when none is ready now. */
-function claimNext(ctx: RunContext): { key: string; token: number } | null {
+async function claimNext(ctx: RunContext): Promise<{ key: string; token: number } | null> {
   try {
-    const grant = runClaimOp(
-      ctx.root,
-      (k) => ctx.graph().nodes.get(k)?.task,
-      {
-        op: "claim",
-        key: null,
-        candidates: (isClaimed) =>
-          takeOrder(readyQueue(ctx.root, isClaimed))
-            .map((v) => v.key)
-            .filter((k) => selected(ctx, k)),
-        holder: `${ctx.actor.kind}:${ctx.actor.name}`,
-        ttlMs: ctx.settings.leaseMs,
-      },
-      new Date(),
-      ctx.actor,
-      ctx.state,
-    );
+    const grant = await ctx.claim({
+      op: "claim",
+      key: null,
+      candidates: (isClaimed) =>
+        takeOrder(readyQueue(ctx.root, isClaimed))
+          .map((v) => v.key)
+          .filter((k) => selected(ctx, k)),
+      holder: `${ctx.actor.kind}:${ctx.actor.name}`,
+      ttlMs: ctx.settings.leaseMs,
+    });
     const g = grant as Grant | null;
     return g ? { key: g.taskId, token: g.token } : null;
   } catch (e) {
@@ -137,13 +130,23 @@ export async function supervise(ctx: RunContext, options: { resume: boolean }): 
       const back = takeBack.shift();
       let held: Held | null = back?.held ?? null;
       if (!held) {
-        const grant = claimNext(ctx);
+        // A claim under way counts as in flight: another worker that finds nothing ready meanwhile must not take
+        // the queue for done while this claim may still bring a task.
+        inFlight++;
+        const grant = await claimNext(ctx).catch((e: unknown) => {
+          inFlight--;
+          signal();
+          throw e;
+        });
         if (!grant) {
-          if (inFlight === 0 && takeBack.length === 0) return;
+          inFlight--;
+          if (inFlight === 0 && takeBack.length === 0) {
+            signal(); // a worker waiting on this one's claim looks again, and ends too
+            return;
+          }
           await changed;
           continue;
         }
-        inFlight++;
         try {
           const tip = await revParse(ctx.top, `refs/heads/${ctx.settings.integrationBranch}`);
           held = await isolate(ctx, grant, n, tip as string);

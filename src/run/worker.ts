@@ -5,7 +5,6 @@
 // @req RUN-1, RUN-4, RUN-5, RUN-9
 import { existsSync, rmSync } from "node:fs";
 import { landFor } from "../core/policy.js";
-import { runClaimOp } from "../core/tasks/claim-ops.js";
 import { type AttemptResult, type Held, runAttempt } from "./attempt.js";
 import { audit, onState, type RunContext, worktreePath } from "./context.js";
 import { addWorktree, git, gitOk, removeWorktree, taskBranch } from "./git.js";
@@ -219,14 +218,7 @@ export async function finishLanded(
   commit: string,
   attempt: number,
 ): Promise<void> {
-  runClaimOp(
-    ctx.root,
-    (k) => ctx.graph().nodes.get(k)?.task,
-    { op: "done", key: held.key, token: held.token },
-    new Date(),
-    ctx.actor,
-    ctx.state,
-  );
+  await ctx.claim({ op: "done", key: held.key, token: held.token });
   audit(ctx, "run.task.landed", held.key, {
     commit,
     attempts: attempt,
@@ -240,14 +232,7 @@ export async function finishLanded(
 }
 
 async function toReview(ctx: RunContext, held: Held, commit: string): Promise<TaskEnd> {
-  runClaimOp(
-    ctx.root,
-    () => undefined,
-    { op: "heartbeat", key: held.key, token: held.token, ttlMs: REVIEW_LEASE_MS },
-    new Date(),
-    ctx.actor,
-    ctx.state,
-  );
+  await ctx.claim({ op: "heartbeat", key: held.key, token: held.token, ttlMs: REVIEW_LEASE_MS });
   onState(ctx, (s) =>
     s.exclusive(() => {
       putReview(s, {
@@ -270,23 +255,8 @@ async function toReview(ctx: RunContext, held: Held, commit: string): Promise<Ta
 /** Out of attempts, or a conflict: the task is blocked with a handoff note; its branch is kept for a person. */
 async function block(ctx: RunContext, held: Held, tried: string[], reason: string): Promise<TaskEnd> {
   const note = `keel run ${ctx.runId} stopped working on this task: ${reason}. Tried: ${tried.join("; ") || "nothing"}. The last attempt's work is on branch ${held.branch}.`;
-  const locate = (k: string) => ctx.graph().nodes.get(k)?.task;
-  runClaimOp(
-    ctx.root,
-    locate,
-    { op: "note", key: held.key, text: note, author: `${ctx.actor.kind}:${ctx.actor.name}` },
-    new Date(),
-    ctx.actor,
-    ctx.state,
-  );
-  runClaimOp(
-    ctx.root,
-    locate,
-    { op: "block", key: held.key, token: held.token, reason },
-    new Date(),
-    ctx.actor,
-    ctx.state,
-  );
+  await ctx.claim({ op: "note", key: held.key, text: note, author: `${ctx.actor.kind}:${ctx.actor.name}` });
+  await ctx.claim({ op: "block", key: held.key, token: held.token, reason });
   audit(ctx, "run.task.blocked", held.key, { reason, tried, branch: held.branch });
   onState(ctx, (s) => dropRunTask(s, held.key));
   ctx.refresh();

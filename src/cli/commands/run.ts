@@ -4,7 +4,7 @@
 // @req RUN-1, RUN-9, RUN-12, RUN-14
 import type { RunContext } from "../../run/context.js";
 import type { Phase } from "../../run/state.js";
-import { teamStoreUrl } from "../../store/team-url.js";
+import { closeStores } from "../../store/select.js";
 import { resolveActor } from "../../workspace/actor.js";
 import { loadConfig, parseGateDuration } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
@@ -152,13 +152,6 @@ async function work(ctx: CommandContext, v: Values): Promise<ExitCode> {
   const { io, global } = ctx;
   const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
   const config = loadConfig(project);
-  // Its workers claim through the embedded store, synchronously: on a team store they would claim apart from
-  // every other server, so the loop refuses to start rather than hand out tasks twice.
-  if (teamStoreUrl(config) !== null)
-    throw usageError(
-      "keel run does not work on a team store yet: its workers claim through this checkout's embedded store",
-      "run it with KEEL_STORE_URL=sqlite on a project of its own, or let agents claim through a team server (keel serve)",
-    );
   const actor = { ...resolveActor(config, { flag: v.as, cwd: global.cwd }) };
   const { newRunId, pendingTasks, supervise } = await import("../../run/supervisor.js");
   const { openRun } = await import("../../run/open.js");
@@ -207,6 +200,8 @@ async function work(ctx: CommandContext, v: Values): Promise<ExitCode> {
     process.off("SIGTERM", stop);
     run.state.close();
     await server?.close();
+    // A team store's pool and its listening connection (the claim mirror's) would keep the process alive.
+    await closeStores();
   }
 }
 

@@ -105,7 +105,8 @@ describe.skipIf(!HAS_POSTGRES)("keel store copy and the team store's leases", ()
     migrateStore(root, url);
     const server = await startServe(root, [], { KEEL_STORE_URL: url });
     const granted = await httpRequest(server.port, "POST", "/api/tasks/claim-next", {
-      body: JSON.stringify({ ttl: "1s" }),
+      // Long enough that the first claim below, a command starting on a loaded machine, comes within it.
+      body: JSON.stringify({ ttl: "5s" }),
       headers: { "content-type": "application/json" },
     });
     expect(granted.status).toBe(200);

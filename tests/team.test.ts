@@ -179,14 +179,6 @@ describe.skipIf(!HAS_POSTGRES)("team mode faults", () => {
     }
   });
 
-  // @verifies TEAM-1
-  it("refuses to start the work loop on a team store, whose claims it would make apart from the servers", () => {
-    const root = checkout(teamRemote(4), "loop");
-    const r = keelWith({ KEEL_STORE_URL: "postgres://keel@127.0.0.1:1/keel" }, root, "run");
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("does not work on a team store yet");
-  });
-
   // @verifies TEAM-2
   it("refuses a keel.yaml store URL that holds a password, naming the file and line", async () => {
     const remote = teamRemote(4);

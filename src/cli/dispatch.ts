@@ -174,16 +174,18 @@ export async function runCommandLine(argv: string[], io: Io, cwd: string): Promi
     );
   }
   if (help) return printCommandHelp(io, name);
+  // In team mode: the team's records the command reads, pulled first, and what it logged, forwarded after.
+  const team = (await import("./team-sync.js")).teamCommand(io, global, name);
   try {
     const command = (await entry.load()).default;
     // An apply a crash interrupted is finished (or rolled back) before the command reads the specs.
     if (!SKIP_SETTLING.has(name)) await (await import("./interrupted.js")).finishInterrupted(io, global);
-    await (await import("./team-sync.js")).pullBeforeCommand(io, global, name);
+    await team?.before();
     return await command.run({ io, global, argv: rest });
   } catch (e) {
     return reportError(io, e, global.json);
   } finally {
-    await (await import("./team-sync.js")).forwardAfterCommand(io, global, name);
+    await team?.after();
   }
 }
 

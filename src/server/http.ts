@@ -315,7 +315,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     await syncFreshness(); // every change made before the request is counted before it reads anything
     await route.handle(url.pathname.match(route.pattern) as RegExpMatchArray, url, req, res, principal);
     // What a write of this server's appended to the audit log goes out on /events now, not at the next poll (an
-    // MCP call's local events are forwarded to the team chain first; a REST write's already were).
+    // other write's local events are forwarded to the team chain first; a REST write of intent's already were).
     if (req.method !== "GET") {
       if (forwarder) void forwarder.nudge().then(() => feed.nudge());
       else feed.nudge();

@@ -69,8 +69,9 @@ function toRoute(o: Operation, ctx: RestContext): HttpRoute {
             ? await ctx.intent(`${o.operationId} ${url.pathname}`, run)
             : await run();
       } finally {
-        // What a write logged in the checkout's own log is in the team's chain before it is answered, refused or not.
-        if (o.method !== "GET") await ctx.forward?.();
+        // What a write of intent logged in the checkout's own log is in the team's chain before it is answered,
+        // refused or not. Other writes (claims go to the team store itself) are forwarded after their answer.
+        if (o.writesIntent) await ctx.forward?.();
       }
       sendJson(res, o.status, answer);
     },

@@ -22,28 +22,35 @@ export const TOKENS_TABLE = `
 `;
 
 /**
- * The columns of one gate run (core/verify/evidence.ts), after its ID: the same in the embedded store's `evidence`
- * and the team store's, which adds the checkout the row came from.
+ * The columns of one gate run (core/verify/evidence.ts) after its ID, with their types: the same in the embedded
+ * store's `evidence` and the team store's, which adds the checkout the row came from.
  */
-export const EVIDENCE_COLUMNS = `
-    run TEXT NOT NULL,
-    gate TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    command TEXT NOT NULL,
-    cwd TEXT NOT NULL,
-    exit_code INTEGER,
-    timed_out INTEGER NOT NULL,
-    duration_ms INTEGER NOT NULL,
-    started_at TEXT NOT NULL,
-    commit_sha TEXT,
-    dirty INTEGER NOT NULL,
-    tree_digest TEXT,
-    requirements TEXT NOT NULL,
-    task TEXT,
-    output_tail TEXT NOT NULL,
-    output_digest TEXT NOT NULL,
-    output_bytes INTEGER NOT NULL,
-    actor TEXT NOT NULL`;
+const EVIDENCE_TYPES = {
+  run: "TEXT NOT NULL",
+  gate: "TEXT NOT NULL",
+  kind: "TEXT NOT NULL",
+  command: "TEXT NOT NULL",
+  cwd: "TEXT NOT NULL",
+  exit_code: "INTEGER",
+  timed_out: "INTEGER NOT NULL",
+  duration_ms: "INTEGER NOT NULL",
+  started_at: "TEXT NOT NULL",
+  commit_sha: "TEXT",
+  dirty: "INTEGER NOT NULL",
+  tree_digest: "TEXT",
+  requirements: "TEXT NOT NULL",
+  task: "TEXT",
+  output_tail: "TEXT NOT NULL",
+  output_digest: "TEXT NOT NULL",
+  output_bytes: "INTEGER NOT NULL",
+  actor: "TEXT NOT NULL",
+} as const;
+
+/** Their names, in order: what a copy of a row between the stores writes. */
+export const EVIDENCE_FIELDS = Object.keys(EVIDENCE_TYPES) as Array<keyof typeof EVIDENCE_TYPES>;
+
+/** Their DDL, to follow an ID column. */
+export const EVIDENCE_COLUMNS = EVIDENCE_FIELDS.map((f) => `\n    ${f} ${EVIDENCE_TYPES[f]}`).join(",");
 
 /**
  * How far on in its life a conflict record is (open, then resolved, then applied or superseded), as SQL over the
@@ -52,20 +59,23 @@ export const EVIDENCE_COLUMNS = `
 export const conflictRank = (table: string): string =>
   `(CASE ${table}.status WHEN 'open' THEN 0 WHEN 'resolved' THEN 1 ELSE 2 END)`;
 
-const CONFLICT_COLUMNS = [
-  "id",
-  "change_id",
-  "capability",
-  "requirement",
-  "created_at",
-  "status",
-  "base",
-  "ours",
-  "theirs",
-  "resolution",
-  "resolved_by",
-  "resolved_at",
-] as const;
+/** Conflict records (core/changes/conflicts.ts): their columns and types, the same in both stores. */
+const CONFLICT_TYPES = {
+  id: "TEXT PRIMARY KEY",
+  change_id: "TEXT NOT NULL",
+  capability: "TEXT NOT NULL",
+  requirement: "TEXT NOT NULL",
+  created_at: "TEXT NOT NULL",
+  status: "TEXT NOT NULL",
+  base: "TEXT",
+  ours: "TEXT",
+  theirs: "TEXT",
+  resolution: "TEXT",
+  resolved_by: "TEXT",
+  resolved_at: "TEXT",
+} as const;
+
+const CONFLICT_COLUMNS = Object.keys(CONFLICT_TYPES) as Array<keyof typeof CONFLICT_TYPES>;
 
 /**
  * The upsert of one shared conflict record, in either dialect (`param(n)` spells the n-th parameter): added when
@@ -80,25 +90,12 @@ export function shareConflictSql(param: (n: number) => string): string {
 }
 
 export function conflictParams(
-  row: Record<(typeof CONFLICT_COLUMNS)[number], string | null>,
+  row: Record<keyof typeof CONFLICT_TYPES, string | null>,
 ): Array<string | null> {
   return CONFLICT_COLUMNS.map((c) => row[c]);
 }
 
-/** Conflict records (core/changes/conflicts.ts), in both stores. */
 export const CONFLICTS_TABLE = `
-  CREATE TABLE conflicts (
-    id TEXT PRIMARY KEY,
-    change_id TEXT NOT NULL,
-    capability TEXT NOT NULL,
-    requirement TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    status TEXT NOT NULL,
-    base TEXT,
-    ours TEXT,
-    theirs TEXT,
-    resolution TEXT,
-    resolved_by TEXT,
-    resolved_at TEXT
+  CREATE TABLE conflicts (${CONFLICT_COLUMNS.map((c) => `\n    ${c} ${CONFLICT_TYPES[c]}`).join(",")}
   );
 `;

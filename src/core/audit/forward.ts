@@ -76,7 +76,6 @@ export class LogForwarder {
 
   constructor(root: string, store: CoordinationStore, onError: (e: unknown) => void) {
     this.nudge = coalesced(async () => {
-      if (store.kind === "sqlite") return;
       try {
         this.#upTo = Math.max(this.#upTo, (await forwardOwnLog(root, store, this.#upTo)).upTo);
       } catch (e) {

@@ -31,9 +31,7 @@ export interface ConflictRecord {
   resolvedAt: string | null;
 }
 
-type Row = ConflictRow;
-
-function fromRow(r: Row): ConflictRecord {
+function fromRow(r: ConflictRow): ConflictRecord {
   return {
     id: r.id,
     change: r.change_id,
@@ -65,7 +63,7 @@ export function recordConflict(state: StateDb, input: ConflictInput, now = new D
     .prepare(
       "SELECT * FROM conflicts WHERE change_id = ? AND capability = ? AND requirement = ? AND status = 'open' ORDER BY created_at DESC LIMIT 1",
     )
-    .get(input.change, input.capability, input.requirement) as Row | undefined;
+    .get(input.change, input.capability, input.requirement) as ConflictRow | undefined;
   if (existing) {
     state.db
       .prepare("UPDATE conflicts SET base = ?, ours = ?, theirs = ? WHERE id = ?")
@@ -120,11 +118,11 @@ export function listConflicts(state: StateDb, filter: ConflictFilter = {}): Conf
     args.push(filter.requirement);
   }
   const sql = `SELECT * FROM conflicts ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at, id`;
-  return (state.db.prepare(sql).all(...args) as Row[]).map(fromRow);
+  return (state.db.prepare(sql).all(...args) as ConflictRow[]).map(fromRow);
 }
 
 export function getConflict(state: StateDb, id: string): ConflictRecord | null {
-  const row = state.db.prepare("SELECT * FROM conflicts WHERE id = ?").get(id) as Row | undefined;
+  const row = state.db.prepare("SELECT * FROM conflicts WHERE id = ?").get(id) as ConflictRow | undefined;
   return row ? fromRow(row) : null;
 }
 

@@ -8,7 +8,7 @@ import type { ClaimResult, ClaimWork, CoordinationStore, Settled } from "../../s
 import { coordinationStore } from "../../store/select.js";
 import type { Actor } from "../../workspace/actor.js";
 import type { KeelConfig } from "../../workspace/config.js";
-import { refusalError, refusalEvent } from "../policy.js";
+import { enforceInStore } from "../policy.js";
 import { refreshClaimMirror } from "./claim-mirror.js";
 import {
   type ClaimOp,
@@ -109,11 +109,7 @@ export async function runClaimOpGrouped(
   actor: Actor,
 ): Promise<ClaimOutcome> {
   const store = await claimStore(root, config);
-  const decision = workDecision(actor);
-  if (!decision.allowed) {
-    await store.append([refusalEvent(actor, decision, workAudit(op))], now);
-    throw refusalError(decision);
-  }
+  await enforceInStore(store, actor, workDecision(actor), workAudit(op));
   const work = claimWork(root, locate, op, now);
   if (installed?.root === root) return claimOutcome(op, await installed.run(work));
   const [settled] = await store.claim([work]);

@@ -35,12 +35,12 @@ export interface TaskGateCheck {
  * clean tree, the newest from any machine: team-evidence.ts).
  */
 export async function gateStatuses(
-  ctx: Pick<GateContext, "root">,
+  ctx: Pick<GateContext, "root" | "config">,
   gates: Gate[],
   tree: TreeState,
 ): Promise<GateStatus[]> {
   const found = gateEvidence(ctx.root, gates, tree);
-  const team = await teamEvidenceOnTree(ctx.root, gates, tree);
+  const team = await teamEvidenceOnTree(ctx, gates, tree);
   return gates.map((g, i): GateStatus => {
     const gate = { name: g.name, kind: g.kind, command: g.command, cwd: g.cwd, source: g.source };
     const local = found[i] as (typeof found)[number];

@@ -47,10 +47,8 @@ export type EvidenceInput = Omit<Evidence, "id" | "passed" | "commit" | "dirty" 
   tree: TreeState;
 };
 
-type Row = EvidenceRow;
-
 /** A stored row as Evidence (the team store's rows too: core/verify/team-evidence.ts). */
-export function fromRow(r: Row): Evidence {
+export function fromRow(r: EvidenceRow): Evidence {
   let requirements: Record<string, string | null> = {};
   try {
     const parsed = JSON.parse(r.requirements) as unknown;
@@ -117,7 +115,7 @@ export function recordEvidence(state: StateDb, input: EvidenceInput): Evidence {
         input.outputBytes,
         input.actor,
       ) as { id: number };
-    return fromRow(state.db.prepare("SELECT * FROM evidence WHERE id = ?").get(id) as Row);
+    return fromRow(state.db.prepare("SELECT * FROM evidence WHERE id = ?").get(id) as EvidenceRow);
   });
 }
 
@@ -183,9 +181,9 @@ function where(filter: EvidenceFilter): { sql: string; args: Array<string | numb
 function rows(db: Db, filter: EvidenceFilter): Evidence[] {
   const w = where(filter);
   const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : "";
-  return (db.prepare(`SELECT * FROM evidence ${w.sql} ORDER BY id DESC${limit}`).all(...w.args) as Row[]).map(
-    fromRow,
-  );
+  return (
+    db.prepare(`SELECT * FROM evidence ${w.sql} ORDER BY id DESC${limit}`).all(...w.args) as EvidenceRow[]
+  ).map(fromRow);
 }
 
 /** Evidence rows matching `filter`, newest first. */
@@ -212,7 +210,7 @@ export function latestEvidence(root: string, filter: EvidenceFilter = {}): Evide
       .prepare(
         `SELECT * FROM evidence WHERE id IN (SELECT MAX(id) FROM evidence ${w.sql} GROUP BY gate) ORDER BY gate`,
       )
-      .all(...w.args) as Row[];
+      .all(...w.args) as EvidenceRow[];
     return rows.map(fromRow);
   });
 }
@@ -232,7 +230,7 @@ export function newestCommittedEvidence(root: string): Evidence | null {
   return read(root, null, (db) => {
     const row = db
       .prepare("SELECT * FROM evidence WHERE commit_sha IS NOT NULL ORDER BY id DESC LIMIT 1")
-      .get() as Row | undefined;
+      .get() as EvidenceRow | undefined;
     return row ? fromRow(row) : null;
   });
 }
@@ -268,7 +266,7 @@ export function gateEvidence(
     );
     return gates.map((g) => {
       const row = onTree.get(g.name, g.command, g.cwd, tree.commit, tree.dirty ? 1 : 0, tree.digest) as
-        | Row
+        | EvidenceRow
         | undefined;
       if (row) return { onTree: fromRow(row), elsewhere: null };
       const last = rows(db, { gate: g.name, command: g.command, cwd: g.cwd, limit: 1 })[0];

@@ -5,22 +5,21 @@
 // @req TEAM-13
 import type { GateKey } from "../../store/coordination.js";
 import { coordinationStore } from "../../store/select.js";
-import { mayUseTeamStore } from "../../store/team-url.js";
-import { loadConfig } from "../../workspace/config.js";
+import { teamStoreUrl } from "../../store/team-url.js";
 import type { TreeState } from "../../workspace/git-tree.js";
-import { findProjectRoot } from "../../workspace/root.js";
 import { type Evidence, fromRow } from "./evidence.js";
+import type { GateContext } from "./gates.js";
 
 /** For each gate, its newest evidence on the tree's commit from the team store, or null (not in team mode: all null). */
 export async function teamEvidenceOnTree(
-  root: string,
+  ctx: Pick<GateContext, "root" | "config">,
   gates: readonly GateKey[],
   tree: TreeState,
 ): Promise<Array<Evidence | null>> {
   const none = gates.map(() => null);
-  if (gates.length === 0 || tree.dirty || tree.commit === null || !mayUseTeamStore(root)) return none;
-  const store = await coordinationStore(root, loadConfig(findProjectRoot(root, true)));
-  if (store.kind === "sqlite") return none;
+  if (gates.length === 0 || tree.dirty || tree.commit === null || teamStoreUrl(ctx.config) === null)
+    return none;
+  const store = await coordinationStore(ctx.root, ctx.config);
   return (await store.evidenceOnCommit(gates, tree.commit)).map((row) => (row ? fromRow(row) : null));
 }
 

@@ -4,29 +4,11 @@
 import type { PoolClient } from "pg";
 import { forwardKey } from "../audit-chain.js";
 import type { EvidenceRow, GateKey } from "../coordination.js";
+import { EVIDENCE_FIELDS } from "../tables.js";
 
 type Queryable = Pick<PoolClient, "query">;
 
-const COLUMNS = [
-  "run",
-  "gate",
-  "kind",
-  "command",
-  "cwd",
-  "exit_code",
-  "timed_out",
-  "duration_ms",
-  "started_at",
-  "commit_sha",
-  "dirty",
-  "tree_digest",
-  "requirements",
-  "task",
-  "output_tail",
-  "output_digest",
-  "output_bytes",
-  "actor",
-] as const;
+const COLUMNS = EVIDENCE_FIELDS;
 
 export async function forwardedEvidence(c: Queryable, origin: string): Promise<number> {
   const r = await c.query("SELECT value FROM keel_meta WHERE key = $1", [forwardKey(origin, "evidence")]);
@@ -43,8 +25,9 @@ export async function forwardEvidence(
   await c.query("INSERT INTO keel_meta (key, value) VALUES ($1, '0') ON CONFLICT (key) DO NOTHING", [key]);
   const mark = await c.query("SELECT value FROM keel_meta WHERE key = $1 FOR UPDATE", [key]);
   let taken = Number(mark.rows[0].value);
-  const insert = `INSERT INTO evidence (origin, origin_id, ${COLUMNS.join(", ")})
-    VALUES (${[...COLUMNS, "", ""].map((_, i) => `$${i + 1}`).join(", ")}) ON CONFLICT (origin, origin_id) DO NOTHING`;
+  const names = ["origin", "origin_id", ...COLUMNS];
+  const insert = `INSERT INTO evidence (${names.join(", ")}) VALUES (${names.map((_, i) => `$${i + 1}`).join(", ")})
+    ON CONFLICT (origin, origin_id) DO NOTHING`;
   for (const row of rows) {
     if (row.id <= taken) continue;
     await c.query(insert, [origin, row.id, ...COLUMNS.map((k) => row[k])]);

@@ -31,7 +31,7 @@ import {
 } from "../coordination.js";
 import { STATE_DIR } from "../index-db.js";
 import { STATE_FILE, STATE_SCHEMA_VERSION, StateDb } from "../state-db.js";
-import { conflictParams, shareConflictSql } from "../tables.js";
+import { conflictParams, EVIDENCE_FIELDS, shareConflictSql } from "../tables.js";
 import { appendEvent, eventsBetween, insertEvent, latestSeq, listEvents } from "./audit-log.js";
 import { Claims } from "./claims.js";
 import { allTokens, INSERT_TOKEN, insertToken, revokeLiveToken } from "./tokens.js";
@@ -209,10 +209,7 @@ export class SqliteStore implements CoordinationStore {
     return state.exclusive(() => {
       let taken = readMark(state, key);
       const insert = state.db.prepare(
-        `INSERT INTO evidence (run, gate, kind, command, cwd, exit_code, timed_out, duration_ms, started_at,
-           commit_sha, dirty, tree_digest, requirements, task, output_tail, output_digest, output_bytes, actor)
-         VALUES (@run, @gate, @kind, @command, @cwd, @exit_code, @timed_out, @duration_ms, @started_at, @commit_sha,
-           @dirty, @tree_digest, @requirements, @task, @output_tail, @output_digest, @output_bytes, @actor)`,
+        `INSERT INTO evidence (${EVIDENCE_FIELDS.join(", ")}) VALUES (${EVIDENCE_FIELDS.map((f) => `@${f}`).join(", ")})`,
       );
       for (const row of rows.filter((r) => r.id > taken)) {
         const { id: _, ...columns } = row;

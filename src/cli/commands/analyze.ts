@@ -4,6 +4,7 @@ import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
 import { findingLines, parseFailOn } from "../findings.js";
+import { FAIL_ON_FLAG } from "../flags.js";
 import { type Io, paint, printJson } from "../output.js";
 
 const USAGE = "keel analyze [--fail-on error|warning] [--json]";
@@ -14,8 +15,9 @@ const command: Command = {
   summary:
     "cross-artifact report: coverage gaps, unwired gates, missing files, inconsistent terms, unread headings",
   usage: USAGE,
+  flags: FAIL_ON_FLAG,
   run({ io, global, argv }) {
-    const { values, positionals } = parseFlags(argv, { "fail-on": { type: "string" } }, USAGE);
+    const { values, positionals } = parseFlags(argv, FAIL_ON_FLAG, USAGE);
     if (positionals.length > 0) throw usageError("analyze takes no arguments", `usage: ${USAGE}`);
     const failOn = parseFailOn(values["fail-on"]);
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);

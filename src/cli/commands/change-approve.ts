@@ -7,21 +7,10 @@ import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type CommandContext, parseFlags } from "../command.js";
 import { paint, printJson } from "../output.js";
-
-export const APPROVE_USAGE =
-  "keel change approve <id> [--as <kind:name>] [--tool <t>] [--model <m>] [--reason <text>] [--json]";
+import { APPROVE_USAGE, REASONED_FLAGS } from "./change.js";
 
 export async function approve(ctx: CommandContext, argv: string[]): Promise<ExitCode> {
-  const { values, positionals } = parseFlags(
-    argv,
-    {
-      as: { type: "string" },
-      tool: { type: "string" },
-      model: { type: "string" },
-      reason: { type: "string" },
-    },
-    APPROVE_USAGE,
-  );
+  const { values, positionals } = parseFlags(argv, REASONED_FLAGS, APPROVE_USAGE);
   const id = positionals[0];
   if (id === undefined || positionals.length > 1) {
     throw usageError("approve takes exactly one change ID", `usage: ${APPROVE_USAGE}`);

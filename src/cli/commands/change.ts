@@ -19,23 +19,19 @@ import { type Actor, resolveActor } from "../../workspace/actor.js";
 import { type KeelConfig, loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot, type ProjectRoot } from "../../workspace/root.js";
-import { type Command, type CommandContext, type Options, parseFlags } from "../command.js";
+import { type Command, type CommandContext, type Flags, type Grammar, parseFlags } from "../command.js";
+import { ACTOR_FLAGS, ACTOR_USAGE } from "../flags.js";
 import { finishInterrupted, interruptedLines } from "../interrupted.js";
 import { type Io, paint, printJson } from "../output.js";
 
-export interface ChangeSubcommand {
-  summary: string;
-  usage: string;
+export interface ChangeSubcommand extends Grammar {
   run(ctx: CommandContext, argv: string[]): Promise<ExitCode> | ExitCode;
 }
 
-const ACTOR_FLAGS = {
-  as: { type: "string" },
-  tool: { type: "string" },
-  model: { type: "string" },
-} as const satisfies Options;
-
-const ACTOR_USAGE = "[--as <kind:name>] [--tool <t>] [--model <m>]";
+export const REASONED_FLAGS = {
+  ...ACTOR_FLAGS,
+  reason: { type: "string", value: "text", help: "why, recorded in the audit log" },
+} as const satisfies Flags;
 
 export function openProject(ctx: CommandContext): { project: ProjectRoot; config: KeelConfig } {
   const { global } = ctx;
@@ -63,21 +59,38 @@ function oneId(positionals: string[], sub: string, usage: string): string {
 
 const NEW_USAGE = `keel change new <name> [--why <text>] [--capability <cap>]... [--modify <REQ-ID>]... [--remove <REQ-ID>]... ${ACTOR_USAGE} [--json]`;
 
+const NEW_FLAGS = {
+  ...ACTOR_FLAGS,
+  why: { type: "string", value: "text", help: "why the change is needed (the proposal's ## Why)" },
+  capability: {
+    type: "string",
+    multiple: true,
+    value: "cap",
+    help: "a capability the change adds or touches (repeatable)",
+    complete: "capability",
+  },
+  modify: {
+    type: "string",
+    multiple: true,
+    value: "REQ-ID",
+    help: "a requirement the change modifies; its text is copied into the delta (repeatable)",
+    complete: "requirement",
+  },
+  remove: {
+    type: "string",
+    multiple: true,
+    value: "REQ-ID",
+    help: "a requirement the change removes (repeatable)",
+    complete: "requirement",
+  },
+} as const satisfies Flags;
+
 const newSub: ChangeSubcommand = {
   summary: "scaffold a change: proposal, tasks, change.yaml and delta specs",
   usage: NEW_USAGE,
+  flags: NEW_FLAGS,
   run(ctx, argv) {
-    const { values, positionals } = parseFlags(
-      argv,
-      {
-        ...ACTOR_FLAGS,
-        why: { type: "string" },
-        capability: { type: "string", multiple: true },
-        modify: { type: "string", multiple: true },
-        remove: { type: "string", multiple: true },
-      },
-      NEW_USAGE,
-    );
+    const { values, positionals } = parseFlags(argv, NEW_FLAGS, NEW_USAGE);
     if (positionals.length === 0) throw usageError("change new needs a name", `usage: ${NEW_USAGE}`);
     const { project, config } = openProject(ctx);
     const actor = actorOf(project, config, values);
@@ -106,11 +119,16 @@ const newSub: ChangeSubcommand = {
 
 const LIST_USAGE = "keel change list [--all] [--json]";
 
+const LIST_FLAGS = {
+  all: { type: "boolean", help: "archived changes too" },
+} as const satisfies Flags;
+
 const listSub: ChangeSubcommand = {
   summary: "open changes (with --all, archived ones too)",
   usage: LIST_USAGE,
+  flags: LIST_FLAGS,
   run(ctx, argv) {
-    const { values, positionals } = parseFlags(argv, { all: { type: "boolean" } }, LIST_USAGE);
+    const { values, positionals } = parseFlags(argv, LIST_FLAGS, LIST_USAGE);
     if (positionals.length > 0) throw usageError("change list takes no arguments", `usage: ${LIST_USAGE}`);
     const { project } = openProject(ctx);
     const answer = changeListAnswer(project, values.all ?? false);
@@ -179,6 +197,8 @@ function renderReport(io: Io, r: ChangeReport, conflicts: string[]): string {
 const showSub: ChangeSubcommand = {
   summary: "a change's deltas, bases, drift, overlaps and status",
   usage: SHOW_USAGE,
+  flags: {},
+  args: ["change"],
   run(ctx, argv) {
     const { positionals } = parseFlags(argv, {}, SHOW_USAGE);
     const id = oneId(positionals, "show", SHOW_USAGE);
@@ -257,6 +277,8 @@ export function renderDiff(io: Io, d: ChangeDiff): string {
 const diffSub: ChangeSubcommand = {
   summary: "the change's intent, requirement by requirement, word by word",
   usage: DIFF_USAGE,
+  flags: {},
+  args: ["change"],
   run(ctx, argv) {
     const { positionals } = parseFlags(argv, {}, DIFF_USAGE);
     const id = oneId(positionals, "diff", DIFF_USAGE);
@@ -275,6 +297,7 @@ const STATUS_USAGE = `keel change status ${ACTOR_USAGE} [--json]`;
 const statusSub: ChangeSubcommand = {
   summary: "every open change: base drift and overlaps with other open changes",
   usage: STATUS_USAGE,
+  flags: ACTOR_FLAGS,
   async run(ctx, argv) {
     const { values, positionals } = parseFlags(argv, ACTOR_FLAGS, STATUS_USAGE);
     if (positionals.length > 0)
@@ -369,12 +392,10 @@ function renderApply(io: Io, r: ApplyResult): string {
 const applySub: ChangeSubcommand = {
   summary: "merge a change into the living specs and archive it (exit 4 on a conflict)",
   usage: APPLY_USAGE,
+  flags: REASONED_FLAGS,
+  args: ["change"],
   run(ctx, argv) {
-    const { values, positionals } = parseFlags(
-      argv,
-      { ...ACTOR_FLAGS, reason: { type: "string" } },
-      APPLY_USAGE,
-    );
+    const { values, positionals } = parseFlags(argv, REASONED_FLAGS, APPLY_USAGE);
     const id = oneId(positionals, "apply", APPLY_USAGE);
     const { project, config } = openProject(ctx);
     const r = applyChange(project, config, actorOf(project, config, values), id, {
@@ -396,12 +417,10 @@ const REJECT_USAGE = `keel change reject <id> [--reason <text>] ${ACTOR_USAGE} [
 const rejectSub: ChangeSubcommand = {
   summary: "mark a change rejected (kept in place as a record)",
   usage: REJECT_USAGE,
+  flags: REASONED_FLAGS,
+  args: ["change"],
   run(ctx, argv) {
-    const { values, positionals } = parseFlags(
-      argv,
-      { ...ACTOR_FLAGS, reason: { type: "string" } },
-      REJECT_USAGE,
-    );
+    const { values, positionals } = parseFlags(argv, REASONED_FLAGS, REJECT_USAGE);
     const id = oneId(positionals, "reject", REJECT_USAGE);
     const { project, config } = openProject(ctx);
     const r = rejectChange(project, config, actorOf(project, config, values), id, values.reason ?? null);
@@ -421,6 +440,8 @@ const REVERT_USAGE = `keel change revert <id> ${ACTOR_USAGE} [--json]`;
 const revertSub: ChangeSubcommand = {
   summary: "create the inverse of an applied change, as a draft for review",
   usage: REVERT_USAGE,
+  flags: ACTOR_FLAGS,
+  args: ["change"],
   run(ctx, argv) {
     const { values, positionals } = parseFlags(argv, ACTOR_FLAGS, REVERT_USAGE);
     const id = oneId(positionals, "revert", REVERT_USAGE);
@@ -445,21 +466,41 @@ const revertSub: ChangeSubcommand = {
 
 const RESOLVE_USAGE = `keel change resolve <id> --requirement <REQ-ID> (--take ours|theirs | --file <merged.md>) [--capability <cap>] ${ACTOR_USAGE} [--json]`;
 
+const RESOLVE_FLAGS = {
+  ...ACTOR_FLAGS,
+  requirement: {
+    type: "string",
+    value: "REQ-ID",
+    help: "the conflicting requirement to resolve",
+    complete: "requirement",
+  },
+  take: {
+    type: "string",
+    value: "ours|theirs",
+    help: "keep one side as it is",
+    complete: ["ours", "theirs"],
+  },
+  file: {
+    type: "string",
+    value: "merged.md",
+    help: "a file holding the merged requirement",
+    complete: "file",
+  },
+  capability: {
+    type: "string",
+    value: "cap",
+    help: "the capability, where the requirement ID is in more than one",
+    complete: "capability",
+  },
+} as const satisfies Flags;
+
 const resolveSub: ChangeSubcommand = {
   summary: "record a human's resolution of a conflict, for the next apply",
   usage: RESOLVE_USAGE,
+  flags: RESOLVE_FLAGS,
+  args: ["change"],
   run(ctx, argv) {
-    const { values, positionals } = parseFlags(
-      argv,
-      {
-        ...ACTOR_FLAGS,
-        requirement: { type: "string" },
-        take: { type: "string" },
-        file: { type: "string" },
-        capability: { type: "string" },
-      },
-      RESOLVE_USAGE,
-    );
+    const { values, positionals } = parseFlags(argv, RESOLVE_FLAGS, RESOLVE_USAGE);
     const id = oneId(positionals, "resolve", RESOLVE_USAGE);
     if (!values.requirement)
       throw usageError("change resolve needs --requirement <REQ-ID>", `usage: ${RESOLVE_USAGE}`);
@@ -510,6 +551,8 @@ const resolveSub: ChangeSubcommand = {
 
 // ---------------------------------------------------------------------------------------------------------
 
+export const APPROVE_USAGE = `keel change approve <id> ${ACTOR_USAGE} [--reason <text>] [--json]`;
+
 /** The subcommands of `keel change`, in help order. */
 export const SUBCOMMANDS: Record<string, ChangeSubcommand> = {
   new: newSub,
@@ -523,8 +566,9 @@ export const SUBCOMMANDS: Record<string, ChangeSubcommand> = {
   resolve: resolveSub,
   approve: {
     summary: "approve a change: a human act unless policy grants autonomy",
-    usage:
-      "keel change approve <id> [--as <kind:name>] [--tool <t>] [--model <m>] [--reason <text>] [--json]",
+    usage: APPROVE_USAGE,
+    flags: REASONED_FLAGS,
+    args: ["change"],
     run: async (ctx, argv) => (await import("./change-approve.js")).approve(ctx, argv),
   },
 };
@@ -538,19 +582,15 @@ function usage(): string {
 
 const command: Command = {
   name: "change",
-  summary: "change proposals: new, list, show, diff, status, apply, reject, revert, resolve",
-  get usage() {
-    return usage();
-  },
+  summary: "change proposals: new, list, show, diff, status, approve, apply, reject, revert, resolve",
+  usage: "keel change <subcommand> [options]",
+  flags: {},
+  subcommands: SUBCOMMANDS,
   async run(ctx) {
     const [name, ...rest] = ctx.argv;
     if (name === undefined) throw usageError("change needs a subcommand", usage());
     const sub = SUBCOMMANDS[name];
     if (!sub) throw usageError(`unknown subcommand "change ${name}"`, usage());
-    if (rest.includes("--help") || rest.includes("-h")) {
-      ctx.io.out(`usage: ${sub.usage}\n\nsee docs/cli.md#change`);
-      return EXIT.ok;
-    }
     // An apply a crash interrupted is settled first (cli/interrupted.ts); `status` shows what it settled, and
     // `apply` settles it in the core, so that its answer can say so.
     if (name !== "status" && name !== "apply") await finishInterrupted(ctx.io, ctx.global);

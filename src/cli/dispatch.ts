@@ -1,6 +1,7 @@
 // The command line, run in this process: global flags, then a lazily loaded command. The `keel` binary runs it
 // (cli/main.ts) unless the project's daemon answers, and the daemon runs it for its clients (cli/daemon/).
 
+import { parseArgs } from "node:util";
 import { VERSION } from "../model/version.js";
 import { usageError } from "../workspace/errors.js";
 import type { Command, GlobalFlags } from "./command.js";
@@ -105,7 +106,19 @@ const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean
     summary: "the local state store: status, repair (rebuild from keel/audit/), reset",
     load: () => import("./commands/store.js"),
   },
+  completion: {
+    summary: "print the shell completion script: bash, zsh or fish",
+    load: () => import("./commands/completion.js"),
+  },
+  __complete: {
+    summary: "completion candidates at the cursor (run by the completion scripts)",
+    load: () => import("./commands/complete.js"),
+    hidden: true,
+  },
 };
+
+/** Commands that neither read nor write the project's state: no settling, no team sync. */
+const STATELESS = new Set(["completion", "__complete"]);
 
 /**
  * Commands that do not settle an interrupted apply first (cli/interrupted.ts): `change` does it per subcommand,
@@ -135,33 +148,86 @@ exit codes: 0 ok · 1 findings (errors, or warnings under --strict) · 2 usage e
             · 7 refused by backpressure (a task's gates lack passing evidence on this tree)
 docs: docs/cli.md`;
 
+/** The flags every command takes, wherever they stand before `--`. */
+const GLOBAL_OPTIONS = {
+  json: { type: "boolean" },
+  root: { type: "string", short: "C" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+} as const;
+
+interface CommandLine {
+  global: GlobalFlags;
+  help: boolean;
+  version: boolean;
+  /** The command, its arguments and its own flags, in order; `--` and all after it kept as given. */
+  rest: string[];
+  /** `-C`/`--root` was given without a folder. */
+  rootMissing: string | null;
+}
+
+/**
+ * Takes the global flags out of `argv`. parseArgs's tokens say where each stands, so a value that looks like a flag
+ * but follows `--` stays an argument, and everything else keeps its place for the command's own parser.
+ */
+function splitGlobalFlags(argv: string[], cwd: string): CommandLine {
+  const line: CommandLine = {
+    global: { json: false, root: null, cwd },
+    help: false,
+    version: false,
+    rest: [],
+    rootMissing: null,
+  };
+  const { tokens } = parseArgs({
+    args: argv,
+    options: GLOBAL_OPTIONS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const taken = new Set<number>();
+  let command = false;
+  for (const t of tokens) {
+    if (t.kind === "option-terminator") break;
+    if (t.kind === "positional") {
+      command = true;
+      continue;
+    }
+    if (!(t.name in GLOBAL_OPTIONS)) continue;
+    // `--version` after the command name is the command's business.
+    if (t.name === "version" && command) continue;
+    taken.add(t.index);
+    if (t.name === "root") {
+      if (t.value === undefined) line.rootMissing = t.rawName;
+      else {
+        line.global.root = t.value;
+        if (!t.inlineValue) taken.add(t.index + 1);
+      }
+    } else if (t.name === "json") line.global.json = true;
+    else if (t.name === "help") line.help = true;
+    else line.version = true;
+  }
+  line.rest = argv.filter((_, i) => !taken.has(i));
+  return line;
+}
+
 export async function runCommandLine(argv: string[], io: Io, cwd: string): Promise<number> {
-  const global: GlobalFlags = { json: false, root: null, cwd };
-  const rest: string[] = [];
-  let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === "--json") global.json = true;
-    else if (a === "-C" || a === "--root") {
-      const value = argv[++i];
-      if (value === undefined)
-        return reportError(
-          io,
-          usageError(`${a} needs a folder`, "e.g. keel -C path/to/project status"),
-          global.json,
-        );
-      global.root = value;
-    } else if (a.startsWith("--root=")) global.root = a.slice(7);
-    else if (a === "-h" || a === "--help") help = true;
-    else if ((a === "-v" || a === "--version") && rest.length === 0) {
-      io.out(global.json ? JSON.stringify({ version: VERSION }) : VERSION);
-      return 0;
-    } else rest.push(a);
+  const { global, help, version, rest, rootMissing } = splitGlobalFlags(argv, cwd);
+  if (rootMissing !== null) {
+    return reportError(
+      io,
+      usageError(`${rootMissing} needs a folder`, "e.g. keel -C path/to/project status"),
+      global.json,
+    );
+  }
+  if (version) {
+    io.out(global.json ? JSON.stringify({ version: VERSION }) : VERSION);
+    return 0;
   }
   const name = rest.shift();
   if (name === undefined || name === "help") {
     const topic = name === "help" ? rest[0] : undefined;
-    if (topic && COMMANDS[topic]) return printCommandHelp(io, topic);
+    if (topic && COMMANDS[topic]) return printCommandHelp(io, topic, rest[1]);
     io.out(HELP);
     return name === undefined && !help ? 2 : 0;
   }
@@ -173,13 +239,14 @@ export async function runCommandLine(argv: string[], io: Io, cwd: string): Promi
       global.json,
     );
   }
-  if (help) return printCommandHelp(io, name);
+  if (help) return printCommandHelp(io, name, rest[0]);
   // In team mode: the team's records the command reads, pulled first, and what it logged, forwarded after.
-  const team = (await import("./team-sync.js")).teamCommand(io, global, name);
+  const team = STATELESS.has(name) ? null : (await import("./team-sync.js")).teamCommand(io, global, name);
   try {
     const command = (await entry.load()).default;
     // An apply a crash interrupted is finished (or rolled back) before the command reads the specs.
-    if (!SKIP_SETTLING.has(name)) await (await import("./interrupted.js")).finishInterrupted(io, global);
+    if (!SKIP_SETTLING.has(name) && !STATELESS.has(name))
+      await (await import("./interrupted.js")).finishInterrupted(io, global);
     await team?.before();
     return await command.run({ io, global, argv: rest });
   } catch (e) {
@@ -189,10 +256,27 @@ export async function runCommandLine(argv: string[], io: Io, cwd: string): Promi
   }
 }
 
-async function printCommandHelp(io: Io, name: string): Promise<number> {
-  const command = (await (COMMANDS[name] as { load: Loader }).load()).default;
-  io.out(
-    `keel ${command.name} — ${command.summary}\n\nusage: ${command.usage}\n\nsee docs/cli.md#${command.name}`,
-  );
+/** `keel <command> [<subcommand>] --help`, from the command's declared grammar. */
+async function printCommandHelp(io: Io, name: string, sub: string | undefined): Promise<number> {
+  const [command, { commandHelp }] = await Promise.all([
+    (COMMANDS[name] as { load: Loader }).load(),
+    import("./help.js"),
+  ]);
+  io.out(commandHelp(command.default, sub));
   return 0;
+}
+
+/** Every command's name, summary and module, for help and completion. */
+export function commandTable(): ReadonlyArray<{
+  name: string;
+  summary: string;
+  hidden: boolean;
+  load: Loader;
+}> {
+  return Object.entries(COMMANDS).map(([name, c]) => ({
+    name,
+    summary: c.summary,
+    hidden: c.hidden ?? false,
+    load: c.load,
+  }));
 }

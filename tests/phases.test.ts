@@ -1,13 +1,13 @@
 // The spec-driven phases as procedures: each names only commands and MCP tools that exist (asked of the built
 // CLI and of a running `keel mcp`), says how to check each step and how to change intent, and reaches agents
 // the same way as a slash command (`keel agents add`) and as an MCP prompt.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PHASE_TEXT, PHASES, type Phase } from "../src/core/agents/phases/index.js";
-import { keel } from "./support/cli.js";
-import { tempProjects } from "./support/files.js";
+import { jsonOut, keel } from "./support/cli.js";
+import { tempProjects, writeFiles } from "./support/files.js";
 import { PAYMENTS_SPEC, PAYMENTS_TASKS } from "./support/fixtures.js";
 import { connectStdio } from "./support/mcp.js";
 
@@ -108,6 +108,63 @@ describe("phases: each is a procedure", () => {
     for (const d of ["Completeness", "Clarity", "Measurability", "Scenarios"])
       expect(body).toContain(`- ${d}:`);
     expect(body).toContain("Resolve each item");
+  });
+});
+
+// @verifies AGT-13, AGT-14
+describe("phases: what they tell an agent to write, Keel accepts", () => {
+  it("a constitution amendment: a change with skip_specs validates, and its Gate: names a keel.yaml gate", () => {
+    const root = project({
+      "keel/keel.yaml": "version: 1\ngates:\n  test: node -e 0\n",
+      "keel/constitution.md":
+        "# Constitution\n\n## Principles\n\n### Principle: Tests first {#P-1}\nTest it.\n",
+    });
+    const why = "Every merge has to pass the tests, so the constitution names the test gate.";
+    expect(
+      keel(root, "change", "new", "amend-constitution-tests", "--why", why, "--as", "agent:a").code,
+    ).toBe(0);
+    const dir = join(root, "keel/changes/amend-constitution-tests");
+    writeFileSync(
+      join(dir, "change.yaml"),
+      `${readFileSync(join(dir, "change.yaml"), "utf8")}skip_specs: true\n`,
+    );
+    const checked = keel(root, "validate", "amend-constitution-tests", "--strict");
+    expect(checked.code, checked.stdout).toBe(0);
+    // Once approved, the principle gets its Gate: line naming the keel.yaml gate by name: wired, and run.
+    writeFileSync(
+      join(root, "keel/constitution.md"),
+      "# Constitution\n\n## Principles\n\n### Principle: Tests first {#P-1}\nTest it.\n\nGate: `test`\n",
+    );
+    const rules = jsonOut(keel(root, "analyze", "--json")).findings.map((f: { rule: string }) => f.rule);
+    expect(rules).not.toContain("analyze/gate-not-wired");
+    expect(rules).not.toContain("analyze/principle-without-gate");
+    expect(keel(root, "verify").code).toBe(0);
+  });
+
+  it("a checklist under the change folder: not read as tasks, and the change still validates", () => {
+    const root = project({ "keel/keel.yaml": "version: 1\n", "keel/specs/payments/spec.md": PAYMENTS_SPEC });
+    const why = "Refunds above a daily limit need a second look, because that is where fraud happens.";
+    expect(
+      keel(root, "change", "new", "add-refund-limits", "--why", why, "--capability", "payments").code,
+    ).toBe(0);
+    const dir = "keel/changes/add-refund-limits";
+    writeFiles(root, {
+      [`${dir}/specs/payments/spec.md`]:
+        "## ADDED Requirements\n\n### Requirement: Daily refund limit {#PAY-3}\n" +
+        "The system SHALL refuse refunds above 500 EUR per account per day.\n\n" +
+        "#### Scenario: Over the limit\n- **WHEN** a refund would pass 500 EUR in one day\n- **THEN** it is refused\n" +
+        "\n## Open Questions\n- [ ] Do partial refunds count against the limit?\n",
+      [`${dir}/checklists/requirements.md`]:
+        "# Requirements checklist: add-refund-limits\n\n## Measurability\n\n" +
+        "- [x] CHK001 Is the limit given in a currency and a period? [Measurability, PAY-3]\n" +
+        "- [ ] CHK002 Do partial refunds count? [Completeness, PAY-3]\n",
+    });
+    const checked = keel(root, "validate", "add-refund-limits", "--strict");
+    expect(checked.code, checked.stdout).toBe(0);
+    const titles = jsonOut(keel(root, "tasks", "list", "--json")).tasks.map(
+      (t: { title: string }) => t.title,
+    );
+    expect(titles.some((t: string) => t.includes("CHK"))).toBe(false);
   });
 });
 

@@ -12,7 +12,8 @@ If the input is empty, ask the user what behaviour they want and who needs it. W
 1. Find what exists: \`keel search <terms>\` (MCP: \`keel_search\`) with the words of the request, then
    \`keel show <capability>\` and \`keel show <REQ-ID>\` (MCP: \`keel_requirement\`) for each hit that matters.
    Check: you know which capabilities and requirement IDs the request touches, or that it touches none.
-2. Run \`keel change status\`. If an open change already covers the request, stop and tell the user which one.
+2. Run \`keel change list\` (and \`keel change show <id>\` for a likely one). If an open change already covers
+   the request, stop and tell the user which one.
 3. Propose the change: \`keel change new <kebab-name> --why "<one sentence>"\`, with \`--capability <cap>\` for each
    capability that gains requirements, \`--modify <REQ-ID>\` for each requirement that changes and
    \`--remove <REQ-ID>\` for each that goes. The MCP tool \`keel_propose_change\` takes the same fields.

@@ -18,7 +18,17 @@ import { afterAll, describe, expect, it } from "vitest";
 import { jsonOut, keel } from "./support/cli.js";
 
 const ALL = ["claude", "codex", "cursor", "copilot", "gemini"];
-const PHASES = ["specify", "clarify", "plan", "tasks", "implement", "review"];
+const PHASES = [
+  "constitution",
+  "specify",
+  "clarify",
+  "plan",
+  "tasks",
+  "analyze",
+  "checklist",
+  "implement",
+  "review",
+];
 const MCP = { command: "npx", args: ["keel", "mcp"] };
 const dirs: string[] = [];
 

@@ -211,9 +211,17 @@ describe("keel mcp: record a finding", () => {
 describe("keel mcp: prompts", () => {
   it("lists one prompt per phase, with the text keel agents writes as slash commands", async () => {
     const { prompts } = await client.listPrompts();
-    expect(prompts.map((p) => p.name).sort()).toEqual(
-      ["clarify", "implement", "plan", "review", "specify", "tasks"].sort(),
-    );
+    expect(prompts.map((p) => p.name).sort()).toEqual([
+      "analyze",
+      "checklist",
+      "clarify",
+      "constitution",
+      "implement",
+      "plan",
+      "review",
+      "specify",
+      "tasks",
+    ]);
     const other = project({ "keel/keel.yaml": "version: 1\n" });
     expect(keel(other, "agents", "add", "cursor").code).toBe(0);
     const command = (phase: string) => {

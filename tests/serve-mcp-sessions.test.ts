@@ -58,7 +58,7 @@ describe("keel serve: MCP sessions", () => {
       expect(transport.sessionId).toMatch(/^[0-9a-f-]{36}$/);
       expect(client.getServerCapabilities()?.resources?.subscribe).toBe(true);
       const { prompts } = await client.listPrompts();
-      expect(prompts).toHaveLength(6);
+      expect(prompts).toHaveLength(9);
       await client.subscribeResource({ uri });
       writeFileSync(join(root, "keel/specs/payments/spec.md"), PAYMENTS_SPEC.replace("Taking", "Accepting"));
       await update;

@@ -1,22 +1,28 @@
-// The MCP prompts: one per spec-driven phase (specify, clarify, plan, tasks, implement, review). The text is
-// the one `keel agents add` writes as each agent's slash command (core/agents/templates.ts), so a prompt and
-// a slash command never disagree; the prompt's arguments fill the place the slash command leaves for the
-// user's words.
+// The MCP prompts: one per spec-driven phase (constitution, specify, clarify, plan, tasks, analyze, checklist,
+// implement, review). The text is the one `keel agents add` writes as each agent's slash command
+// (core/agents/phases/), so a prompt and a slash command never disagree: the prompt's arguments, as given, fill
+// the place the slash command leaves for the user's words, and each phase says what to do when that is empty.
 // @req SRF-8
+// @req AGT-18, AGT-19
 import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { GetPromptResult } from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod";
-import { type Phase, phaseText } from "../core/agents/templates.js";
+import { type Phase, phaseText } from "../core/agents/phases/index.js";
 import { changeFolders } from "../core/changes/load.js";
 import { loadTasks } from "../core/tasks/index.js";
 import { findProjectRoot } from "../workspace/root.js";
 import { completing } from "./complete.js";
 import type { McpContext } from "./tools.js";
 
-function prompt(phase: Phase, args: string): GetPromptResult {
-  const { description, text } = phaseText(phase, args);
+function prompt(phase: Phase, ...words: Array<string | undefined>): GetPromptResult {
+  const { description, text } = phaseText(phase, words.filter((w) => w !== undefined).join(" "));
   return { description, messages: [{ role: "user", content: { type: "text", text } }] };
+}
+
+/** A phase's title and description, as `prompts/list` shows them. */
+function about(phase: Phase): { title: string; description: string } {
+  return { title: `Keel: ${phase}`, description: phaseText(phase, "").description };
 }
 
 export function registerPrompts(server: McpServer, ctx: McpContext): void {
@@ -29,29 +35,54 @@ export function registerPrompts(server: McpServer, ctx: McpContext): void {
     completing(typed ?? "", async () =>
       loadTasks(findProjectRoot(start, explicit).root).tasks.map((t) => t.key),
     );
-  const change = completable(z.string().min(1).max(120).describe("change id, e.g. add-refunds"), changeIds);
+  const changeId = z.string().min(1).max(120);
+  const change = completable(changeId.describe("change id, e.g. add-refunds"), changeIds);
+  const someChange = (what: string) => completable(changeId.optional().describe(what), changeIds);
+  const words = z.string().min(1).max(4000);
 
   server.registerPrompt(
-    "specify",
+    "constitution",
     {
-      title: "Keel: specify",
-      description: phaseText("specify", "").description,
-      argsSchema: { request: z.string().min(1).max(4000).describe("the behaviour wanted, in your words") },
+      ...about("constitution"),
+      argsSchema: {
+        request: words.optional().describe("the principles to add, amend or retire; default: ask"),
+      },
     },
+    ({ request }) => prompt("constitution", request),
+  );
+  server.registerPrompt(
+    "specify",
+    { ...about("specify"), argsSchema: { request: words.describe("the behaviour wanted, in your words") } },
     ({ request }) => prompt("specify", request),
   );
   for (const phase of ["clarify", "plan", "tasks"] as const) {
-    server.registerPrompt(
-      phase,
-      { title: `Keel: ${phase}`, description: phaseText(phase, "").description, argsSchema: { change } },
-      (args) => prompt(phase, args.change),
+    server.registerPrompt(phase, { ...about(phase), argsSchema: { change } }, (args) =>
+      prompt(phase, args.change),
     );
   }
   server.registerPrompt(
+    "analyze",
+    {
+      ...about("analyze"),
+      argsSchema: { change: someChange("the change to focus on; default: the whole project") },
+    },
+    (args) => prompt("analyze", args.change),
+  );
+  server.registerPrompt(
+    "checklist",
+    {
+      ...about("checklist"),
+      argsSchema: {
+        change,
+        focus: z.string().min(1).max(200).optional().describe("what to check most, e.g. security, errors"),
+      },
+    },
+    (args) => prompt("checklist", args.change, args.focus),
+  );
+  server.registerPrompt(
     "implement",
     {
-      title: "Keel: implement",
-      description: phaseText("implement", "").description,
+      ...about("implement"),
       argsSchema: {
         task: completable(
           z.string().min(1).max(200).optional().describe("task key (scope/id); default: the next ready one"),
@@ -59,25 +90,14 @@ export function registerPrompts(server: McpServer, ctx: McpContext): void {
         ),
       },
     },
-    ({ task }) => prompt("implement", task === undefined ? "" : `Task: ${task} (claim it by name).`),
+    ({ task }) => prompt("implement", task),
   );
   server.registerPrompt(
     "review",
     {
-      title: "Keel: review",
-      description: phaseText("review", "").description,
-      argsSchema: {
-        change: completable(
-          z
-            .string()
-            .min(1)
-            .max(120)
-            .optional()
-            .describe("the change to review; default: all work in progress"),
-          changeIds,
-        ),
-      },
+      ...about("review"),
+      argsSchema: { change: someChange("the change to review; default: all work in progress") },
     },
-    ({ change: id }) => prompt("review", id === undefined ? "" : `Change: ${id}.`),
+    (args) => prompt("review", args.change),
   );
 }

@@ -1,9 +1,9 @@
 // What Keel writes for agents: the AGENTS.md instructions, the CLAUDE.md bridge, and one command per phase.
 
+import { PHASE_TEXT, type Phase } from "./phases/index.js";
 import type { AgentName } from "./registry.js";
 
-export const PHASES = ["specify", "clarify", "plan", "tasks", "implement", "review"] as const;
-export type Phase = (typeof PHASES)[number];
+export { PHASES, type Phase, phaseText } from "./phases/index.js";
 
 /** The first words of the line that marks a command file as Keel's. */
 const FILE_MARKER = "Written by Keel (keel agents add).";
@@ -27,61 +27,6 @@ export const CLAUDE_BLOCK = `Read and follow the project instructions in AGENTS.
 
 @AGENTS.md`;
 
-const PHASE_TEXT: Record<Phase, { description: string; body: string }> = {
-  specify: {
-    description: "Turn a request into a Keel change with delta specs",
-    body: `Turn this request into a Keel change: ARGS
-
-1. Run \`keel search <terms>\` and \`keel show <capability>\` to find the requirements it touches.
-2. Run \`keel change new <kebab-name> --why "<one sentence>"\` (add \`--capability <cap>\` or \`--modify <REQ-ID>\`).
-3. Fill \`keel/changes/<name>/proposal.md\` (## Why, ## What Changes) and the delta specs under
-   \`keel/changes/<name>/specs/<capability>/spec.md\`: \`### Requirement:\` with one SHALL or MUST each and a
-   \`#### Scenario:\` with GIVEN/WHEN/THEN steps.
-4. Run \`keel validate\` and fix every error. Do not approve the change.`,
-  },
-  clarify: {
-    description: "Resolve vague or open points in a Keel change",
-    body: `Clarify the Keel change: ARGS
-
-1. Run \`keel change show <name>\` and \`keel validate --strict\`; list vague terms and missing scenarios.
-2. Ask the user at most five precise questions, one at a time, and record each answer in the spec.
-3. Keep unanswered ones under \`## Open Questions\` as \`- [ ]\` items. Run \`keel validate\` again.`,
-  },
-  plan: {
-    description: "Plan how to implement an approved Keel change",
-    body: `Plan the implementation of the Keel change: ARGS
-
-1. Run \`keel change show <name>\` and read \`keel/constitution.md\`; every principle applies.
-2. Write the approach, affected files and risks under \`## Impact\` in the change's proposal.md.
-3. Run \`keel analyze\` and resolve what it reports about this change.`,
-  },
-  tasks: {
-    description: "Break a Keel change into claimable tasks",
-    body: `Write the tasks of the Keel change: ARGS
-
-1. Edit \`keel/changes/<name>/tasks.md\`: small tasks (\`- [ ] 1.1 …\`), each citing the requirement IDs it implements.
-2. Run \`keel tasks list\` and \`keel tasks graph\` and check the order; run \`keel validate\`.`,
-  },
-  implement: {
-    description: "Claim the next Keel task and implement it",
-    body: `Implement the next Keel task. ARGS
-
-1. \`keel tasks claim --next\` (or \`keel tasks claim <task>\`); keep the token it prints.
-2. \`keel context <task>\`; read it in full before changing code.
-3. Implement within the task's boundaries; mark code and tests with \`@req <ID>\`.
-4. \`keel verify --task <task>\` until every gate passes.
-5. \`keel tasks done <task> --token <token>\`.`,
-  },
-  review: {
-    description: "Review work against the specs before merging",
-    body: `Review the work against the specs. ARGS
-
-1. Run \`keel check\`, \`keel drift\` and \`keel boundaries\`; report each finding with its file and line.
-2. For each change involved, \`keel change diff <name>\`: does the code do what the delta specs say, no more?
-3. List what is missing or wrong; do not approve changes yourself.`,
-  },
-};
-
 /** How each tool passes the user's arguments into a command. */
 const ARGS: Record<AgentName, string> = {
   claude: "$ARGUMENTS",
@@ -103,10 +48,4 @@ export function phaseFile(agent: AgentName, phase: Phase): string {
     return `---\ndescription: ${JSON.stringify(description)}\nmode: agent\n---\n<!-- ${marker} -->\n\n${text}\n`;
   }
   return `---\ndescription: ${JSON.stringify(description)}\n---\n<!-- ${marker} -->\n\n${text}\n`;
-}
-
-/** One phase's description and instructions with `args` in place of the tool's argument placeholder (MCP prompts). */
-export function phaseText(phase: Phase, args: string): { description: string; text: string } {
-  const { description, body } = PHASE_TEXT[phase];
-  return { description, text: body.replace("ARGS", () => args) };
 }

@@ -55,7 +55,9 @@ describe("every command's help is its parser's grammar", () => {
     expect(commands.length).toBe(commandTable().length);
     for (const { path, grammar } of forms) {
       expect(grammar.summary, path.join(" ")).not.toBe("");
-      expect(grammar.usage.startsWith(`keel ${path.join(" ")}`), `${path.join(" ")}: ${grammar.usage}`).toBe(true);
+      expect(grammar.usage.startsWith(`keel ${path.join(" ")}`), `${path.join(" ")}: ${grammar.usage}`).toBe(
+        true,
+      );
       for (const [name, flag] of Object.entries(grammar.flags)) {
         expect(flag.help, `${path.join(" ")} --${name}`).not.toBe("");
       }

@@ -17,7 +17,8 @@ function missingOptionals(lock: Lock): string[] {
   for (const [path, entry] of Object.entries(lock.packages)) {
     for (const name of Object.keys(entry.optionalDependencies ?? {})) {
       const nested = path === "" ? `node_modules/${name}` : `${path}/node_modules/${name}`;
-      if (!lock.packages[nested] && !lock.packages[`node_modules/${name}`]) missing.push(`${path || "(root)"} → ${name}`);
+      if (!lock.packages[nested] && !lock.packages[`node_modules/${name}`])
+        missing.push(`${path || "(root)"} → ${name}`);
     }
   }
   return missing;

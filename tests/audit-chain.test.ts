@@ -447,6 +447,17 @@ describe("keel audit log", () => {
     expect(keel(root, ["audit", "frobnicate"]).code).toBe(2);
     expect(keel(root, ["audit"]).code).toBe(2);
   });
+
+  it("refuses a flag of another subcommand, naming the synopsis of the one given (exit 2)", () => {
+    const log = keel(root, ["audit", "log", "--output", "audit.jsonl"]);
+    expect(log.code).toBe(2);
+    expect(log.stderr).toContain("'--output'");
+    expect(log.stderr).toContain("usage: keel audit log [--since");
+    const exported = keel(root, ["audit", "export", "--since", "7d"]);
+    expect(exported.code).toBe(2);
+    expect(exported.stderr).toContain("usage: keel audit export [--output <file>]");
+    expect(existsSync(join(root, "audit.jsonl"))).toBe(false);
+  });
 });
 
 describe("keel audit export", () => {

@@ -182,6 +182,16 @@ describe("keel daemon", () => {
     expect(existsSync(join(root, ".keel", "daemon.json"))).toBe(false);
     expect((await alone(root, "daemon", "status")).stdout).toBe("keel daemon: not running\n");
   });
+
+  it("refuses a missing or unknown subcommand, an argument and a flag (exit 2), starting nothing", async () => {
+    const root = exampleCopy();
+    for (const args of [[], ["restart"], ["start", "now"], ["start", "--detach"]]) {
+      const r = await alone(root, "daemon", ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("usage: keel daemon");
+    }
+    expect(existsSync(join(root, ".keel", "daemon.json"))).toBe(false);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------

@@ -23,3 +23,8 @@ export const FAIL_ON_FLAG = {
     complete: ["error", "warning"],
   },
 } as const satisfies Flags;
+
+/** For commands that write files: plan the writes, make none. */
+export const DRY_RUN_FLAG = {
+  "dry-run": { type: "boolean", help: "say what would be written, and write nothing" },
+} as const satisfies Flags;

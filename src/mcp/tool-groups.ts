@@ -4,7 +4,7 @@
 import { usageError } from "../workspace/errors.js";
 
 /** The opt-in groups, in the order `--tools all` registers them (their tools: docs/cli.md#mcp). */
-const GROUP_NAMES = ["tasks", "changes", "trace", "specs"] as const;
+export const GROUP_NAMES = ["tasks", "changes", "trace", "specs"] as const;
 
 export type ToolGroup = (typeof GROUP_NAMES)[number];
 

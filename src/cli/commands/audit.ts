@@ -10,28 +10,52 @@ import { writeFileAtomic } from "../../workspace/atomic.js";
 import { loadConfig } from "../../workspace/config.js";
 import { EXIT, projectError, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
-import { type Command, type CommandContext, parseFlags } from "../command.js";
+import { type Command, type CommandContext, type Flags, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
+import { runSubcommand, type Subcommand } from "../subcommands.js";
 
-const USAGE = `keel audit log [--since <date|30m|12h|7d|2w>] [--actor <kind:name|name>] [--target <id>] [--action <a>] [--json]
-       keel audit verify [--json]
-       keel audit export [--output <file>] [--json]`;
+const LOG_USAGE =
+  "keel audit log [--since <date|30m|12h|7d|2w>] [--actor <kind:name|name>] [--target <id>] [--action <a>] [--json]";
+
+const LOG_FLAGS = {
+  since: {
+    type: "string",
+    value: "date|30m|12h|7d|2w",
+    help: "events since a date or time, or a duration back from now (default: all)",
+  },
+  actor: { type: "string", value: "kind:name|name", help: "events by this actor (default: anyone)" },
+  target: { type: "string", value: "id", help: "events on this task, change or requirement (default: any)" },
+  action: { type: "string", value: "a", help: "events of this action, e.g. task.claim (default: any)" },
+} as const satisfies Flags;
+
+const VERIFY_USAGE = "keel audit verify [--json]";
+
+const EXPORT_USAGE = "keel audit export [--output <file>] [--json]";
+
+const EXPORT_FLAGS = {
+  output: {
+    type: "string",
+    short: "o",
+    value: "file",
+    help: "write the log as JSONL to this file (default: stdout)",
+    complete: "file",
+  },
+} as const satisfies Flags;
+
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  log: { summary: "the audit log's events, filtered", usage: LOG_USAGE, flags: LOG_FLAGS, run: log },
+  verify: { summary: "check the hash chain and its anchors", usage: VERIFY_USAGE, flags: {}, run: verify },
+  export: { summary: "the whole log as JSONL", usage: EXPORT_USAGE, flags: EXPORT_FLAGS, run: exportLog },
+};
 
 // @req CHG-8, TRU-5
 const command: Command = {
   name: "audit",
   summary: "read, verify and export the hash-chained audit log",
-  usage: USAGE,
-  run(ctx) {
-    const [sub, ...rest] = ctx.argv;
-    if (sub === "log") return log(ctx, rest);
-    if (sub === "verify") return verify(ctx, rest);
-    if (sub === "export") return exportLog(ctx, rest);
-    throw usageError(
-      sub === undefined ? "audit needs a subcommand" : `unknown audit subcommand "${sub}"`,
-      `usage: ${USAGE}`,
-    );
-  },
+  usage: "keel audit <subcommand> [options]",
+  flags: {},
+  subcommands: SUBCOMMANDS,
+  run: (ctx) => runSubcommand("audit", SUBCOMMANDS, ctx),
 };
 
 /** The project's root and its store for the audit log (core/audit/anchor.ts says when it is null). */
@@ -82,17 +106,9 @@ async function readLog(ctx: CommandContext, filter: EventFilter): Promise<AuditE
 }
 
 async function log(ctx: CommandContext, argv: string[]) {
-  const { values, positionals } = parseFlags(
-    argv,
-    {
-      since: { type: "string" },
-      actor: { type: "string" },
-      target: { type: "string" },
-      action: { type: "string" },
-    },
-    USAGE,
-  );
-  if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"`, `usage: ${USAGE}`);
+  const { values, positionals } = parseFlags(argv, LOG_FLAGS, LOG_USAGE);
+  if (positionals.length > 0)
+    throw usageError(`unexpected argument "${positionals[0]}"`, `usage: ${LOG_USAGE}`);
   const filter: EventFilter = {};
   if (values.since !== undefined) filter.since = parseSince(values.since);
   if (values.actor !== undefined) filter.actor = values.actor;
@@ -113,8 +129,9 @@ function renderEvent(io: Io, e: AuditEvent): string {
 }
 
 async function verify(ctx: CommandContext, argv: string[]) {
-  const { positionals } = parseFlags(argv, {}, USAGE);
-  if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"`, `usage: ${USAGE}`);
+  const { positionals } = parseFlags(argv, {}, VERIFY_USAGE);
+  if (positionals.length > 0)
+    throw usageError(`unexpected argument "${positionals[0]}"`, `usage: ${VERIFY_USAGE}`);
   const project = findProjectRoot(ctx.global.root ?? ctx.global.cwd, ctx.global.root !== null);
   const report = verifyProjectAudit(project.root);
   // In team mode the claims' events are in the team store's chain, verified beside this checkout's own log.
@@ -161,8 +178,9 @@ function renderReport(io: Io, r: AuditReport): string {
 }
 
 async function exportLog(ctx: CommandContext, argv: string[]) {
-  const { values, positionals } = parseFlags(argv, { output: { type: "string", short: "o" } }, USAGE);
-  if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"`, `usage: ${USAGE}`);
+  const { values, positionals } = parseFlags(argv, EXPORT_FLAGS, EXPORT_USAGE);
+  if (positionals.length > 0)
+    throw usageError(`unexpected argument "${positionals[0]}"`, `usage: ${EXPORT_USAGE}`);
   const text = exportJsonl(await readLog(ctx, {}));
   const count = text === "" ? 0 : text.split("\n").length - 1;
   if (values.output === undefined) {

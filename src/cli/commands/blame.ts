@@ -9,6 +9,8 @@ const command: Command = {
   name: "blame",
   summary: "who introduced each requirement of a spec as it reads now",
   usage: USAGE,
+  flags: {},
+  args: ["capability"],
   run({ io, global, argv }) {
     const { positionals } = parseFlags(argv, {}, USAGE);
     const target = positionals[0];

@@ -4,30 +4,40 @@ import { checkBoundaries } from "../../core/boundaries.js";
 import { type LoadedTask, taskKeyOf } from "../../core/tasks/index.js";
 import { loadGateContext } from "../../core/verify/index.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type Flags, parseFlags } from "../command.js";
 import { LIST_TASKS } from "../hints.js";
 import { paint, printJson } from "../output.js";
+import { runSubcommand, type Subcommand } from "../subcommands.js";
 
-const USAGE = "keel boundaries check --task <id> [--base <rev>] [--json]";
+const CHECK_USAGE = "keel boundaries check --task <id> [--base <rev>] [--json]";
 
-const command: Command = {
-  name: "boundaries",
-  summary: "changes outside a task's globs",
-  usage: USAGE,
-  run({ io, global, argv }): ExitCode {
-    const { values, positionals } = parseFlags(
-      argv,
-      { task: { type: "string" }, base: { type: "string" } },
-      USAGE,
-    );
-    if (positionals[0] !== "check" || positionals.length !== 1)
+const CHECK_FLAGS = {
+  task: {
+    type: "string",
+    value: "id",
+    help: "the task whose boundaries to check (required)",
+    complete: "task",
+  },
+  base: {
+    type: "string",
+    value: "rev",
+    help: "compare with this revision (default: the merge-base with the main branch)",
+  },
+} as const satisfies Flags;
+
+const check: Subcommand = {
+  summary: "files changed since the base that the task's boundaries do not allow",
+  usage: CHECK_USAGE,
+  flags: CHECK_FLAGS,
+  run({ io, global }, argv): ExitCode {
+    const { values, positionals } = parseFlags(argv, CHECK_FLAGS, CHECK_USAGE);
+    if (positionals.length > 0)
       throw usageError(
-        positionals.length === 0
-          ? "boundaries needs a subcommand: check"
-          : `unknown boundaries subcommand: ${positionals.join(" ")}`,
-        `usage: ${USAGE}`,
+        `boundaries check takes no arguments (got "${positionals[0]}")`,
+        `usage: ${CHECK_USAGE}`,
       );
-    if (values.task === undefined) throw usageError("boundaries check needs --task <id>", `usage: ${USAGE}`);
+    if (values.task === undefined)
+      throw usageError("boundaries check needs --task <id>", `usage: ${CHECK_USAGE}`);
     const ctx = loadGateContext(global.root ?? global.cwd, { explicitRoot: global.root !== null });
     const graph = ctx.graph();
     const key = taskKeyOf(graph, values.task, LIST_TASKS);
@@ -57,6 +67,17 @@ const command: Command = {
       io.out(`  ${paint(io, "red", "✗")} ${v.path.padEnd(width)}  ${v.status}`);
     return EXIT.findings;
   },
+};
+
+const SUBCOMMANDS: Record<string, Subcommand> = { check };
+
+const command: Command = {
+  name: "boundaries",
+  summary: "changes outside a task's globs",
+  usage: "keel boundaries <subcommand> [options]",
+  flags: {},
+  subcommands: SUBCOMMANDS,
+  run: (ctx) => runSubcommand("boundaries", SUBCOMMANDS, ctx),
 };
 
 export default command;

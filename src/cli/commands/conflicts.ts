@@ -8,22 +8,24 @@ import { actorLabel, resolveActor } from "../../workspace/actor.js";
 import { loadConfig } from "../../workspace/config.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type Flags, parseFlags } from "../command.js";
 import { paint, printJson } from "../output.js";
 
 const USAGE = "keel conflicts [--all] [--change <id>] [--json]";
+
+const FLAGS = {
+  all: { type: "boolean", help: "resolved, applied and superseded conflicts too (default: open ones)" },
+  change: { type: "string", value: "id", help: "only this change's conflicts", complete: "change" },
+} as const satisfies Flags;
 const ALL: ConflictStatus[] = ["open", "resolved", "applied", "superseded"];
 
 const command: Command = {
   name: "conflicts",
   summary: "open conflicts: overlapping edits refused by apply or found by git merge",
   usage: USAGE,
+  flags: FLAGS,
   run({ io, global, argv }) {
-    const { values, positionals } = parseFlags(
-      argv,
-      { all: { type: "boolean" }, change: { type: "string" } },
-      USAGE,
-    );
+    const { values, positionals } = parseFlags(argv, FLAGS, USAGE);
     if (positionals.length > 0) throw usageError("conflicts takes no arguments", `usage: ${USAGE}`);
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
     const state = StateDb.open(project.root);

@@ -8,22 +8,34 @@ import { buildContextPack, DEFAULT_BUDGET } from "../../core/context/index.js";
 import { taskLookupError } from "../../core/tasks/lookup.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type Flags, parseFlags } from "../command.js";
 import { LIST_TASKS } from "../hints.js";
 import { printJson } from "../output.js";
 
 const USAGE = "keel context <task-id> [--budget <tokens>] [--steering <name>]... [--json]";
 
+const FLAGS = {
+  budget: {
+    type: "string",
+    value: "tokens",
+    help: `the pack's budget in tokens (default ${DEFAULT_BUDGET})`,
+  },
+  steering: {
+    type: "string",
+    multiple: true,
+    value: "name",
+    help: "a Kiro steering file to add to the pack's guidance (repeatable)",
+  },
+} as const satisfies Flags;
+
 const command: Command = {
   name: "context",
   summary: "the context pack for one task",
   usage: USAGE,
+  flags: FLAGS,
+  args: ["task"],
   async run({ io, global, argv }): Promise<ExitCode> {
-    const { values, positionals } = parseFlags(
-      argv,
-      { budget: { type: "string" }, steering: { type: "string", multiple: true } },
-      USAGE,
-    );
+    const { values, positionals } = parseFlags(argv, FLAGS, USAGE);
     if (positionals.length !== 1)
       throw usageError(
         positionals.length === 0 ? "context needs a task id" : "context takes one task id",

@@ -12,6 +12,7 @@ const command: Command = {
   name: "coverage",
   summary: "per capability: approved requirements implemented, tested, verified",
   usage: USAGE,
+  flags: {},
   async run({ io, global, argv }): Promise<ExitCode> {
     const { positionals } = parseFlags(argv, {}, USAGE);
     if (positionals.length > 0) throw usageError("coverage takes no arguments", `usage: ${USAGE}`);

@@ -5,40 +5,56 @@ import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
 import { type DaemonState, daemonState, spawnDaemon, stopDaemon } from "../daemon/lifecycle.js";
 import { type Io, printJson } from "../output.js";
+import { runSubcommand, type Subcommand } from "../subcommands.js";
 
-const USAGE = "keel daemon start|run|stop|status [--json]";
+/** A daemon subcommand: it takes no arguments and acts on the project's daemon. */
+function daemonSub(
+  name: string,
+  summary: string,
+  act: (io: Io, root: string, json: boolean) => Promise<ExitCode>,
+): Subcommand {
+  const usage = `keel daemon ${name} [--json]`;
+  return {
+    summary,
+    usage,
+    flags: {},
+    run({ io, global }, argv) {
+      const { positionals } = parseFlags(argv, {}, usage);
+      if (positionals.length > 0)
+        throw usageError(`daemon ${name} takes no arguments (got "${positionals[0]}")`, `usage: ${usage}`);
+      return act(io, findProjectRoot(global.root ?? global.cwd, global.root !== null).root, global.json);
+    },
+  };
+}
+
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  start: daemonSub("start", "start the daemon in the background (restarts one of another build)", start),
+  run: daemonSub("run", "serve in the foreground until SIGINT or SIGTERM (what start starts)", runForeground),
+  stop: daemonSub("stop", "stop the running daemon", async (io, root, json) => {
+    const stopped = await stopDaemon(root);
+    if (json) printJson(io, { stopped });
+    else io.out(stopped ? "keel daemon: stopped" : "keel daemon: not running");
+    return EXIT.ok;
+  }),
+  status: daemonSub(
+    "status",
+    "whether it runs, since when, and what it has answered",
+    async (io, root, json) => {
+      const state = await daemonState(root);
+      if (json) printJson(io, state);
+      else io.out(describe(state));
+      return EXIT.ok;
+    },
+  ),
+};
 
 const command: Command = {
   name: "daemon",
   summary: "a warm process that answers read commands fast: start, run, stop, status",
-  usage: USAGE,
-  async run({ io, global, argv }): Promise<ExitCode> {
-    const { positionals } = parseFlags(argv, {}, USAGE);
-    const [sub, ...extra] = positionals;
-    if (extra.length > 0 || sub === undefined)
-      throw usageError("daemon needs one subcommand", `usage: ${USAGE}`);
-    const root = findProjectRoot(global.root ?? global.cwd, global.root !== null).root;
-    switch (sub) {
-      case "start":
-        return start(io, root, global.json);
-      case "run":
-        return runForeground(io, root);
-      case "stop": {
-        const stopped = await stopDaemon(root);
-        if (global.json) printJson(io, { stopped });
-        else io.out(stopped ? "keel daemon: stopped" : "keel daemon: not running");
-        return EXIT.ok;
-      }
-      case "status": {
-        const state = await daemonState(root);
-        if (global.json) printJson(io, state);
-        else io.out(describe(state));
-        return EXIT.ok;
-      }
-      default:
-        throw usageError(`unknown daemon subcommand: ${sub}`, `usage: ${USAGE}`);
-    }
-  },
+  usage: "keel daemon <subcommand> [options]",
+  flags: {},
+  subcommands: SUBCOMMANDS,
+  run: (ctx) => runSubcommand("daemon", SUBCOMMANDS, ctx),
 };
 
 function describe(state: DaemonState): string {

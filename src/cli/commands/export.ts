@@ -6,22 +6,31 @@ import {
   exportLayout,
 } from "../../core/convert/index.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type Flags, parseFlags } from "../command.js";
+import { DRY_RUN_FLAG } from "../flags.js";
 import { type Io, paint, printJson } from "../output.js";
 
 const USAGE = `keel export <${EXPORT_TARGETS.join("|")}> [--out <dir>] [--dry-run] [--json]`;
+
+const FLAGS = {
+  out: {
+    type: "string",
+    value: "dir",
+    help: "the folder to write into (default: the project's root)",
+    complete: "dir",
+  },
+  ...DRY_RUN_FLAG,
+} as const satisfies Flags;
 
 // @req LAY-12
 const command: Command = {
   name: "export",
   summary: "write the specs in Spec Kit's or OpenSpec's layout",
   usage: USAGE,
+  flags: FLAGS,
+  args: [EXPORT_TARGETS],
   run({ io, global, argv }) {
-    const { values, positionals } = parseFlags(
-      argv,
-      { out: { type: "string" }, "dry-run": { type: "boolean" } },
-      USAGE,
-    );
+    const { values, positionals } = parseFlags(argv, FLAGS, USAGE);
     const [target, ...extra] = positionals;
     if (target === undefined) throw usageError("export needs the layout to write", `usage: ${USAGE}`);
     if (!(EXPORT_TARGETS as readonly string[]).includes(target)) {

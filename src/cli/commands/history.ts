@@ -1,16 +1,22 @@
 import { type RequirementHistory, type RequirementVersion, requirementHistory } from "../../core/history.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type Flags, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
 
 const USAGE = "keel history <requirement-id> [--no-diff] [--json]";
+
+const FLAGS = {
+  "no-diff": { type: "boolean", help: "leave out each version's diff (default: shown)" },
+} as const satisfies Flags;
 
 const command: Command = {
   name: "history",
   summary: "every version of a requirement: who, when, why, diff",
   usage: USAGE,
+  flags: FLAGS,
+  args: ["requirement"],
   run({ io, global, argv }) {
-    const { values, positionals } = parseFlags(argv, { "no-diff": { type: "boolean" } }, USAGE);
+    const { values, positionals } = parseFlags(argv, FLAGS, USAGE);
     const id = positionals[0];
     if (id === undefined || positionals.length > 1) {
       throw usageError("history takes exactly one requirement ID", `usage: ${USAGE}`);

@@ -2,6 +2,7 @@ import { type ImportReport, importLayout } from "../../core/convert/index.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { IMPORTABLE, type ImportableLayout } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
+import { DRY_RUN_FLAG } from "../flags.js";
 import { type Io, paint, printJson } from "../output.js";
 
 const USAGE = `keel import <${IMPORTABLE.join("|")}> [--dry-run] [--json]`;
@@ -11,8 +12,10 @@ const command: Command = {
   name: "import",
   summary: "write a Keel layout from a Spec Kit, Kiro, Task Master or Beads project",
   usage: USAGE,
+  flags: DRY_RUN_FLAG,
+  args: [IMPORTABLE],
   run({ io, global, argv }) {
-    const { values, positionals } = parseFlags(argv, { "dry-run": { type: "boolean" } }, USAGE);
+    const { values, positionals } = parseFlags(argv, DRY_RUN_FLAG, USAGE);
     const [layout, ...extra] = positionals;
     if (layout === undefined) throw usageError("import needs the layout to read", `usage: ${USAGE}`);
     if (!(IMPORTABLE as readonly string[]).includes(layout)) {

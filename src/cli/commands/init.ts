@@ -1,19 +1,29 @@
 import { resolve } from "node:path";
-import { addAgents, parseAgentNames } from "../../core/agents/index.js";
+import { AGENT_NAMES, addAgents, parseAgentNames } from "../../core/agents/index.js";
 import { findInitRoot, type InitReport, initProject } from "../../core/init.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type Flags, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
 import { printAgentsReport } from "./agents.js";
 
-const USAGE = "keel init [--root <dir>] [--agents claude,codex,cursor,copilot,gemini] [--json]";
+const USAGE = "keel init [--agents <name,…>] [--json]";
+
+const FLAGS = {
+  agents: {
+    type: "string",
+    value: "name,…",
+    help: `also set up these coding agents (${AGENT_NAMES.join(", ")}); default none`,
+    complete: "agent",
+  },
+} as const satisfies Flags;
 
 const command: Command = {
   name: "init",
   summary: "create keel/ in this repository (idempotent; never overwrites a file)",
   usage: USAGE,
+  flags: FLAGS,
   run({ io, global, argv }) {
-    const { values, positionals } = parseFlags(argv, { agents: { type: "string" } }, USAGE);
+    const { values, positionals } = parseFlags(argv, FLAGS, USAGE);
     if (positionals.length > 0) {
       throw usageError(`init takes no arguments (got "${positionals[0]}")`, `usage: ${USAGE}`);
     }

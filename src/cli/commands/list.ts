@@ -3,26 +3,41 @@ import type { ChangeListItem, RequirementListItem, SpecListItem } from "../../co
 import { REQUIREMENT_STATUSES } from "../../model/types.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type Flags, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
 
 const USAGE =
   "keel list [specs|changes|requirements] [--capability <cap>] [--status <status>] [--archived] [--json]";
+
 const KINDS: readonly ListKind[] = ["specs", "changes", "requirements"];
 const SPEC_STATUSES: readonly string[] = [...REQUIREMENT_STATUSES, "none"];
 const CHANGE_STATUSES: readonly string[] = ["draft", "review", "approved", "applied", "rejected"];
+
+const FLAGS = {
+  capability: {
+    type: "string",
+    value: "cap",
+    help: "only this capability's specs, changes or requirements",
+    complete: "capability",
+  },
+  status: {
+    type: "string",
+    value: "status",
+    help: "only those with this status (a requirement's, or a change's)",
+    complete: [...new Set([...SPEC_STATUSES, ...CHANGE_STATUSES])],
+  },
+  archived: { type: "boolean", help: "archived changes too (default: open ones only)" },
+} as const satisfies Flags;
 
 // @req QRY-1, QRY-5
 const command: Command = {
   name: "list",
   summary: "list specs, changes or requirements",
   usage: USAGE,
+  flags: FLAGS,
+  args: [KINDS],
   async run({ io, global, argv }) {
-    const { values, positionals } = parseFlags(
-      argv,
-      { capability: { type: "string" }, status: { type: "string" }, archived: { type: "boolean" } },
-      USAGE,
-    );
+    const { values, positionals } = parseFlags(argv, FLAGS, USAGE);
     if (positionals.length > 1) throw usageError("list takes at most one kind", `usage: ${USAGE}`);
     const kind = positionals[0];
     if (kind !== undefined && !(KINDS as readonly string[]).includes(kind)) {

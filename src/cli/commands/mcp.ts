@@ -2,16 +2,30 @@
 // only, so other commands never pay for it. Logs go to stderr: stdout carries the protocol.
 import { installClaimBatching } from "../../core/tasks/claim-batch.js";
 import { followClaimMirror } from "../../core/tasks/claim-mirror.js";
-import { parseToolGroups } from "../../mcp/tool-groups.js";
+import { GROUP_NAMES, parseToolGroups } from "../../mcp/tool-groups.js";
 import { closeStores, coordinationStore } from "../../store/select.js";
 import { parseActor } from "../../workspace/actor.js";
 import { type KeelConfig, loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type TreeWatcher, watchProject } from "../../workspace/tree-watch.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type Flags, parseFlags } from "../command.js";
+import { ACTOR_FLAGS } from "../flags.js";
 
-const USAGE = "keel mcp [--as kind:name] [--tools core|tasks|changes|trace|specs|all,…]";
+const USAGE = "keel mcp [--as <kind:name>] [--tools <group,…>]";
+
+const FLAGS = {
+  as: {
+    ...ACTOR_FLAGS.as,
+    help: "who acts when a tool call names nobody; default KEEL_ACTOR, then agent:mcp",
+  },
+  tools: {
+    type: "string",
+    value: "group,…",
+    help: `opt-in tool groups beside core: ${GROUP_NAMES.join(", ")} or all (comma-separated); default core`,
+    complete: ["core", ...GROUP_NAMES, "all"],
+  },
+} as const satisfies Flags;
 
 /** Who acts when a tool call names nobody: `--as`, then KEEL_ACTOR, then `agent:mcp`. */
 export const DEFAULT_MCP_ACTOR = "agent:mcp";
@@ -20,12 +34,9 @@ const command: Command = {
   name: "mcp",
   summary: "serve Keel to agents over MCP (stdio)",
   usage: USAGE,
+  flags: FLAGS,
   async run({ global, argv }): Promise<ExitCode> {
-    const { values, positionals } = parseFlags(
-      argv,
-      { as: { type: "string" }, tools: { type: "string" } },
-      USAGE,
-    );
+    const { values, positionals } = parseFlags(argv, FLAGS, USAGE);
     if (positionals.length > 0) throw usageError("mcp takes no arguments", `usage: ${USAGE}`);
     const actor = values.as ?? process.env.KEEL_ACTOR ?? DEFAULT_MCP_ACTOR;
     parseActor(actor, values.as !== undefined ? "flag" : "env"); // a bad actor fails now, not on every call

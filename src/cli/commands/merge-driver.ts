@@ -12,6 +12,8 @@ const command: Command = {
   name: "merge-driver",
   summary: "git merge driver for spec files (run by git)",
   usage: USAGE,
+  flags: {},
+  args: ["file"],
   run({ io, global, argv }) {
     const { positionals } = parseFlags(argv, {}, USAGE);
     if (positionals.length !== 4)

@@ -51,15 +51,22 @@ function normalisedMessage(message: string): string {
     .trim();
 }
 
-function fingerprint(e: { rule: string; file: string; message: string }): string {
+type Fingerprinted = Omit<BaselineEntry, "count">;
+
+function fingerprint(e: Fingerprinted): string {
   return JSON.stringify([e.rule, e.file, e.message]);
+}
+
+/** What the baseline keeps of a finding: no line, no column, and none in its message either. */
+function fingerprinted(f: Finding): Fingerprinted {
+  return { rule: f.rule, file: f.file, message: normalisedMessage(f.message) };
 }
 
 /** The baseline entries of `findings`: one per fingerprint with its count, sorted by file, rule and message. */
 export function baselineEntries(findings: readonly Finding[]): BaselineEntry[] {
   const counts = new Map<string, BaselineEntry>();
   for (const f of findings) {
-    const entry = { rule: f.rule, file: f.file, message: normalisedMessage(f.message), count: 1 };
+    const entry = { ...fingerprinted(f), count: 1 };
     const key = fingerprint(entry);
     const seen = counts.get(key);
     if (seen) seen.count++;
@@ -131,11 +138,14 @@ export function judgeAgainstBaseline(root: string, findings: readonly Finding[])
   const entries = readBaseline(root);
   if (entries === null) return null;
   const left = new Map<string, number>();
-  for (const e of entries) left.set(fingerprint(e), (left.get(fingerprint(e)) ?? 0) + e.count);
+  for (const e of entries) {
+    const key = fingerprint(e);
+    left.set(key, (left.get(key) ?? 0) + e.count);
+  }
   const judged: JudgedFinding[] = [];
   const fresh: Finding[] = [];
   for (const f of findings) {
-    const key = fingerprint({ rule: f.rule, file: f.file, message: normalisedMessage(f.message) });
+    const key = fingerprint(fingerprinted(f));
     const n = left.get(key) ?? 0;
     if (n > 0) {
       left.set(key, n - 1);

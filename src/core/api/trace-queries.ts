@@ -22,6 +22,7 @@ export async function traceAnswer(start: string, explicit: boolean, id: string |
 /**
  * `keel drift --json`: where intent and code have come apart, ranked. The CLI judges it against the project's
  * drift baseline (`useBaseline`): the summary and `ok` then count only the findings the baseline does not hold.
+ * REST and MCP do not, so that they answer what the findings are, not what a committed file lets pass.
  */
 export async function driftAnswer(start: string, explicit: boolean, failOn: FailOn, useBaseline = false) {
   const traced = await traceProject(start, explicit);
@@ -38,7 +39,8 @@ export async function driftAnswer(start: string, explicit: boolean, failOn: Fail
     failOn,
     summary,
     findings,
-    ...(useBaseline ? { baseline: judged?.summary ?? null } : {}),
+    // Only when there is one: without a baseline the answer is the one REST and MCP give (they judge no baseline).
+    ...(judged ? { baseline: judged.summary } : {}),
   };
   return { answer, tally: t, root, fresh };
 }

@@ -132,8 +132,9 @@ describe("exit codes", () => {
   it("exits 1 when there are errors", () => {
     const run = keel(project(ERRORS), "validate");
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain("keel/specs/auth/spec.md:22:");
-    expect(run.stdout).toContain("[xref/unknown-reference]");
+    expect(run.stdout).toContain(
+      "xref/unknown-reference: 1 error in 1 file\n  keel/specs/auth/spec.md\n    22:",
+    );
     expect(run.stdout).toMatch(/^invalid: 1 error, 0 warnings/m);
     expectNoStack(run);
   });
@@ -142,7 +143,7 @@ describe("exit codes", () => {
     const root = project(WARNINGS_ONLY);
     const lax = keel(root, "validate");
     expect(lax.code).toBe(0);
-    expect(lax.stdout).toContain("[clarity/vague-term]");
+    expect(lax.stdout).toContain("clarity/vague-term: 1 warning in 1 file");
     expect(lax.stdout).toMatch(/^valid: 0 errors, 1 warning, 0 info/m);
     const strict = keel(root, "validate", "--strict");
     expect(strict.code).toBe(1);
@@ -332,12 +333,12 @@ describe("--json output", () => {
 // @verifies VAL-16
 describe("human output", () => {
   // @verifies VAL-9
-  it("reads like a compiler: file:line:col: severity: message [rule], then a hint line", () => {
+  it("--format compact reads like a compiler: file:line:col: severity: message [rule], then a hint line", () => {
     const root = project({
       ...ERRORS,
       "keel/specs/cart/spec.md": CART.replace("when they choose", "fast when they choose"),
     });
-    const run = keel(root, "validate");
+    const run = keel(root, "validate", "--format", "compact");
     const lines = run.stdout.trimEnd().split("\n");
     expect(lines).toHaveLength(6);
     expect(lines[0]).toMatch(

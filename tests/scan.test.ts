@@ -321,7 +321,7 @@ describe("keel validate", () => {
     ]);
     expect(run.stdout).not.toContain(SECRET_KEY);
     const [line, col] = at(text, "\u200b");
-    expect(keel(root, "validate").stdout).toContain(
+    expect(keel(root, "validate", "--format", "compact").stdout).toContain(
       `${SPEC}:${line}:${col}: warning: hidden character: U+200B ZERO WIDTH SPACE [security/hidden-unicode]`,
     );
   });

@@ -236,7 +236,7 @@ describe("task rules in keel validate", () => {
   });
 
   it("prints the findings in the human format with their hints", () => {
-    const human = keel(root, "validate");
+    const human = keel(root, "validate", "--format", "compact");
     expect(human.code).toBe(1);
     expect(human.stdout).toContain(
       `keel/specs/pay/tasks.md:${lineOf(PAY_TASKS, "1.4 First")}:1: error: dependency cycle: pay/1.4 → pay/1.6 → pay/1.5 → pay/1.4 [tasks/cycle]\n  hint: break the cycle`,

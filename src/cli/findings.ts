@@ -5,7 +5,7 @@ import type { Finding } from "../model/types.js";
 import { usageError } from "../workspace/errors.js";
 import { type Io, paint } from "./output.js";
 
-const COLOUR = { error: "red", warning: "yellow", info: "cyan" } as const;
+export const COLOUR = { error: "red", warning: "yellow", info: "cyan" } as const;
 
 export function findingLines(io: Io, findings: readonly Finding[]): string[] {
   const lines: string[] = [];

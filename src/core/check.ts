@@ -9,6 +9,7 @@ import type { Finding } from "../model/types.js";
 import { treeState } from "../workspace/git-tree.js";
 import { type DriverStatus, isKeelDriver, registeredDriver } from "./changes/driver-command.js";
 import { driftFindings } from "./trace/drift.js";
+import { type BaselineSummary, type JudgedFinding, judgeAgainstBaseline } from "./trace/drift-baseline.js";
 import { traceProject } from "./trace/project.js";
 import { analyseProject } from "./validate/engine.js";
 import { type FailOn, rankFindings, tally } from "./validate/finding.js";
@@ -30,8 +31,10 @@ export interface CheckReport {
   gates: GateStatus[];
   /** The merge driver git runs for spec files in this clone, checked by running it; null when none is set up. */
   mergeDriver: DriverStatus | null;
-  /** Every finding of the three parts, ranked by severity. */
-  findings: Finding[];
+  /** The drift baseline the drift findings were judged against; null when there is none or it was not used. */
+  baseline: BaselineSummary | null;
+  /** Every finding of the three parts, ranked by severity; drift the baseline holds is marked `baselined`. */
+  findings: JudgedFinding[];
 }
 
 /** A gate's status as a finding, where the gate is declared (`keel/keel.yaml:12`). */
@@ -86,7 +89,13 @@ function attributeLine(root: string): number {
   }
 }
 
-export async function runCheck(start: string, explicitRoot: boolean, failOn: FailOn): Promise<CheckReport> {
+/** `useBaseline`: drift the project's baseline holds is counted apart and fails nothing (core/trace/drift-baseline.ts). */
+export async function runCheck(
+  start: string,
+  explicitRoot: boolean,
+  failOn: FailOn,
+  useBaseline: boolean,
+): Promise<CheckReport> {
   const traced = await traceProject(start, explicitRoot);
   const project = traced.project.project;
   const config = traced.project.config;
@@ -96,7 +105,9 @@ export async function runCheck(start: string, explicitRoot: boolean, failOn: Fai
     profile: "keel",
     rules: config.validate.rules,
   });
-  const drift = driftFindings(project.root, traced.report, traced.graph);
+  const allDrift = driftFindings(project.root, traced.report, traced.graph);
+  const judged = useBaseline ? judgeAgainstBaseline(project.root, allDrift) : null;
+  const drift = judged?.fresh ?? allDrift;
   const ctx = loadGateContext(project.root, {
     explicitRoot: true,
     graph: traced.graph,
@@ -106,9 +117,10 @@ export async function runCheck(start: string, explicitRoot: boolean, failOn: Fai
   const gateFindings = gates.map(gateFinding).filter((f): f is Finding => f !== null);
   const mergeDriver = registeredDriver(project.root);
   const setup = [driverFinding(project.root, mergeDriver)].filter((f): f is Finding => f !== null);
-  const findings = [...validation.findings, ...drift, ...gateFindings, ...setup].sort(rankFindings);
+  const failing = [...validation.findings, ...drift, ...gateFindings, ...setup];
+  const findings = [...failing, ...(judged?.findings.filter((f) => f.baselined) ?? [])].sort(rankFindings);
   // Validation keeps its own strictness (`validate.strict` in keel.yaml): a strict project fails on warnings.
-  const total = tally(findings, failOn);
+  const total = tally(failing, failOn);
   const ok = total.ok && validation.ok;
   return {
     version: 1,
@@ -126,6 +138,7 @@ export async function runCheck(start: string, explicitRoot: boolean, failOn: Fai
     },
     gates,
     mergeDriver,
+    baseline: judged?.summary ?? null,
     findings,
   };
 }

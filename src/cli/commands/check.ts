@@ -2,25 +2,47 @@
 import { runCheck } from "../../core/check.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { type Command, parseFlags } from "../command.js";
-import { findingLines, parseFailOn, verdictLine } from "../findings.js";
+import {
+  baselineLines,
+  LISTING_OPTIONS,
+  LISTING_USAGE,
+  listingLines,
+  parseListingFlags,
+} from "../finding-report.js";
+import { parseFailOn, verdictLine } from "../findings.js";
 import { printJson } from "../output.js";
 
-const USAGE = "keel check [--fail-on error|warning] [--json]";
+const USAGE = `keel check [--fail-on error|warning] [--no-baseline] ${LISTING_USAGE} [--json]`;
 
 const command: Command = {
   name: "check",
   summary: "for CI: validate, drift and the latest gate status in one verdict",
   usage: USAGE,
   async run({ io, global, argv }): Promise<ExitCode> {
-    const { values, positionals } = parseFlags(argv, { "fail-on": { type: "string" } }, USAGE);
+    const { values, positionals } = parseFlags(
+      argv,
+      { "fail-on": { type: "string" }, "no-baseline": { type: "boolean" }, ...LISTING_OPTIONS },
+      USAGE,
+    );
     if (positionals.length > 0) throw usageError("check takes no arguments", `usage: ${USAGE}`);
     const failOn = parseFailOn(values["fail-on"]);
-    const report = await runCheck(global.root ?? global.cwd, global.root !== null, failOn);
+    const listing = parseListingFlags(values);
+    const report = await runCheck(
+      global.root ?? global.cwd,
+      global.root !== null,
+      failOn,
+      !values["no-baseline"],
+    );
     if (global.json) printJson(io, report);
     else {
       const s = report.summary;
-      const lines = findingLines(io, report.findings);
+      const lines = listingLines(
+        io,
+        report.findings.filter((f) => !f.baselined),
+        listing,
+      );
       if (lines.length > 0) lines.push("");
+      lines.push(...baselineLines(report.baseline));
       lines.push(
         `validate: ${s.validate.errors} errors, ${s.validate.warnings} warnings · drift: ${s.drift.errors} errors, ` +
           `${s.drift.warnings} warnings · gates: ${s.gates.passed} passed, ${s.gates.failed} failed, ${s.gates.missing} not run`,

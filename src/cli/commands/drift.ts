@@ -1,26 +1,67 @@
-// `keel drift`: where intent and code have come apart (core/trace/drift.ts), as ranked findings.
+// `keel drift`: where intent and code have come apart (core/trace/drift.ts), as ranked findings, judged against
+// the project's drift baseline (core/trace/drift-baseline.ts); `--baseline` writes that baseline.
 import { driftAnswer } from "../../core/api/trace-queries.js";
+import { BASELINE_FILE, readBaseline, writeBaseline } from "../../core/trace/drift-baseline.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { type Command, parseFlags } from "../command.js";
-import { findingLines, parseFailOn, verdictLine } from "../findings.js";
+import {
+  baselineLines,
+  LISTING_OPTIONS,
+  LISTING_USAGE,
+  listingLines,
+  parseListingFlags,
+} from "../finding-report.js";
+import { parseFailOn, verdictLine } from "../findings.js";
 import { printJson } from "../output.js";
 
-const USAGE = "keel drift [--fail-on error|warning] [--json]";
+const USAGE = `keel drift [--fail-on error|warning] [--baseline | --no-baseline] ${LISTING_USAGE} [--json]`;
 
 const command: Command = {
   name: "drift",
   summary: "where intent and code have come apart: untraced, suspect, dangling, out of bounds, stale",
   usage: USAGE,
   async run({ io, global, argv }): Promise<ExitCode> {
-    const { values, positionals } = parseFlags(argv, { "fail-on": { type: "string" } }, USAGE);
+    const { values, positionals } = parseFlags(
+      argv,
+      {
+        "fail-on": { type: "string" },
+        baseline: { type: "boolean" },
+        "no-baseline": { type: "boolean" },
+        ...LISTING_OPTIONS,
+      },
+      USAGE,
+    );
     if (positionals.length > 0) throw usageError("drift takes no arguments", `usage: ${USAGE}`);
+    if (values.baseline && values["no-baseline"])
+      throw usageError("--baseline and --no-baseline cannot be used together", `usage: ${USAGE}`);
     const failOn = parseFailOn(values["fail-on"]);
-    const { answer, tally: t } = await driftAnswer(global.root ?? global.cwd, global.root !== null, failOn);
-    const findings = answer.findings;
+    const listing = parseListingFlags(values);
+    const start = global.root ?? global.cwd;
+    if (values.baseline) {
+      const { answer, root } = await driftAnswer(start, global.root !== null, failOn);
+      // Read first: a baseline that cannot be read is refused before anything replaces it.
+      const before = readBaseline(root);
+      const entries = writeBaseline(root, answer.findings);
+      const written = { file: BASELINE_FILE, findings: answer.findings.length, fingerprints: entries.length };
+      if (global.json) printJson(io, { version: 1, ok: true, ...written });
+      else {
+        const was = before === null ? "" : ` (it held ${before.reduce((n, e) => n + e.count, 0)})`;
+        io.out(
+          `wrote ${BASELINE_FILE}: ${written.findings} finding${written.findings === 1 ? "" : "s"}${was}; commit it with the project`,
+        );
+      }
+      return EXIT.ok;
+    }
+    const {
+      answer,
+      tally: t,
+      fresh,
+    } = await driftAnswer(start, global.root !== null, failOn, !values["no-baseline"]);
     if (global.json) printJson(io, answer);
     else {
-      const lines = findingLines(io, findings);
+      const lines = listingLines(io, fresh, listing);
       if (lines.length > 0) lines.push("");
+      lines.push(...baselineLines(answer.baseline ?? null));
       lines.push(verdictLine(io, t, failOn));
       io.out(lines.join("\n"));
     }

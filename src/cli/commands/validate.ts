@@ -7,10 +7,16 @@ import { loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
-import { findingLines } from "../findings.js";
+import {
+  LISTING_OPTIONS,
+  LISTING_USAGE,
+  type ListingFlags,
+  listingLines,
+  parseListingFlags,
+} from "../finding-report.js";
 import { type Io, jsonText, paint } from "../output.js";
 
-const USAGE = "keel validate [path|id] [--strict] [--profile keel|openspec|speckit|kiro] [--json]";
+const USAGE = `keel validate [path|id] [--strict] [--profile keel|openspec|speckit|kiro] ${LISTING_USAGE} [--json]`;
 
 // @req VAL-1, VAL-17, VAL-18
 const command: Command = {
@@ -20,7 +26,7 @@ const command: Command = {
   async run({ io, global, argv }) {
     const { values, positionals } = parseFlags(
       argv,
-      { strict: { type: "boolean" }, profile: { type: "string" } },
+      { strict: { type: "boolean" }, profile: { type: "string" }, ...LISTING_OPTIONS },
       USAGE,
     );
     if (positionals.length > 1) throw usageError("validate takes at most one path or ID", `usage: ${USAGE}`);
@@ -31,6 +37,7 @@ const command: Command = {
         `use --profile keel (default), or one of ${PROFILES.filter((p) => p !== "keel").join(", ")}`,
       );
     }
+    const listing = parseListingFlags(values);
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
     const config = loadConfig(project);
     const target = positionals[0];
@@ -41,6 +48,7 @@ const command: Command = {
       target ?? null,
       relative(project.root, global.cwd),
       global.json,
+      listing,
       io.color,
     ]);
     const kept = keptAnswer(project, config, key);
@@ -60,7 +68,7 @@ const command: Command = {
     report.findings.sort(compareFindings);
     const answer = {
       code: report.ok ? EXIT.ok : EXIT.findings,
-      text: global.json ? jsonText(report) : humanText(io, report),
+      text: global.json ? jsonText(report) : humanText(io, report, listing),
     };
     io.out(answer.text);
     keepAnswer(project, stats, key, answer);
@@ -68,9 +76,9 @@ const command: Command = {
   },
 };
 
-// @req VAL-16
-function humanText(io: Io, report: ValidationReport): string {
-  const lines = findingLines(io, report.findings);
+// @req VAL-16, RPT-1
+function humanText(io: Io, report: ValidationReport, listing: ListingFlags): string {
+  const lines = listingLines(io, report.findings, listing);
   const s = report.summary;
   const counts = `${s.errors} error${s.errors === 1 ? "" : "s"}, ${s.warnings} warning${s.warnings === 1 ? "" : "s"}, ${s.info} info`;
   const scope = `${s.specs} spec${s.specs === 1 ? "" : "s"} (${s.requirements} requirements), ${s.changes} change${s.changes === 1 ? "" : "s"}`;

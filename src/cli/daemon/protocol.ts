@@ -90,6 +90,7 @@ export function forwardable(argv: readonly string[]): string[] | null {
   if (name === undefined) return null;
   if (name === "tasks") return sub !== undefined && TASK_READS.has(sub) ? words : null;
   if (name === "trace") return sub !== undefined && TRACE_WRITES.has(sub) ? null : words;
+  if (name === "drift" && words.includes("--baseline")) return null; // it writes keel/drift-baseline.json
   return READS.has(name) ? words : null;
 }
 

@@ -1,6 +1,7 @@
 // The answers of `keel trace [id]|drift|coverage --json`, built once for the CLI and the REST API.
 // @req SRF-10
 import { driftFindings } from "../trace/drift.js";
+import { judgeAgainstBaseline } from "../trace/drift-baseline.js";
 import { traceProject } from "../trace/project.js";
 import { type FailOn, rankFindings, tally } from "../validate/finding.js";
 
@@ -18,13 +19,30 @@ export async function traceAnswer(start: string, explicit: boolean, id: string |
   };
 }
 
-/** `keel drift --json`: where intent and code have come apart, ranked. */
-export async function driftAnswer(start: string, explicit: boolean, failOn: FailOn) {
+/**
+ * `keel drift --json`: where intent and code have come apart, ranked. The CLI judges it against the project's
+ * drift baseline (`useBaseline`): the summary and `ok` then count only the findings the baseline does not hold.
+ * REST and MCP do not, so that they answer what the findings are, not what a committed file lets pass.
+ */
+export async function driftAnswer(start: string, explicit: boolean, failOn: FailOn, useBaseline = false) {
   const traced = await traceProject(start, explicit);
-  const findings = driftFindings(traced.project.project.root, traced.report, traced.graph).sort(rankFindings);
-  const t = tally(findings, failOn);
+  const root = traced.project.project.root;
+  const all = driftFindings(root, traced.report, traced.graph).sort(rankFindings);
+  const judged = useBaseline ? judgeAgainstBaseline(root, all) : null;
+  const fresh = judged?.fresh ?? all;
+  const t = tally(fresh, failOn);
   const { ok, ...summary } = t;
-  return { answer: { version: 1 as const, ok, failOn, summary, findings }, tally: t };
+  const findings = judged?.findings ?? all;
+  const answer = {
+    version: 1 as const,
+    ok,
+    failOn,
+    summary,
+    findings,
+    // Only when there is one: without a baseline the answer is the one REST and MCP give (they judge no baseline).
+    ...(judged ? { baseline: judged.summary } : {}),
+  };
+  return { answer, tally: t, root, fresh };
 }
 
 /**

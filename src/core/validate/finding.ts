@@ -43,7 +43,8 @@ export function fromDiagnostic(d: Diagnostic, target?: string): Finding {
   return finding(d.rule, d.severity, d.span, d.message, d.hint ?? "", target);
 }
 
-const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+/** Most severe first: the order of ranked reports and of grouped listings (cli/finding-report.ts). */
+export const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 // @req VAL-16, VAL-17
 /** Deterministic order: file, line, column, severity, rule, message. */

@@ -3,10 +3,12 @@
 // editors' problem matchers). `--quiet` and `--max` trim the listing only: each command prints its verdict after
 // it, from every finding, so no flag here changes an exit code.
 // @req RPT-1, RPT-2, RPT-3, RPT-4, RPT-5
+
 import type { BaselineSummary } from "../core/trace/drift-baseline.js";
 import { compareFindings, SEVERITY_ORDER } from "../core/validate/finding.js";
 import type { Finding, Severity } from "../model/types.js";
 import { usageError } from "../workspace/errors.js";
+import type { Flags } from "./command.js";
 import { COLOUR, findingLines } from "./findings.js";
 import { type Io, paint } from "./output.js";
 
@@ -21,14 +23,23 @@ export interface ListingFlags {
   format: Format;
 }
 
-/** The listing flags, for the options object of each command that takes them. */
-export const LISTING_OPTIONS = {
-  quiet: { type: "boolean" },
-  max: { type: "string" },
-  format: { type: "string" },
-} as const;
+/** The listing flags, in the grammar of each command that takes them. */
+export const LISTING_FLAGS = {
+  quiet: { type: "boolean", help: "list errors only (warnings and info are still counted)" },
+  max: {
+    type: "string",
+    value: "N",
+    help: "list at most N findings, then how many more (0, the default: all)",
+  },
+  format: {
+    type: "string",
+    value: "text|summary|compact",
+    help: "grouped by rule and file (text, the default), one line per rule (summary), or file:line:col lines (compact)",
+    complete: FORMATS,
+  },
+} as const satisfies Flags;
 
-export const LISTING_USAGE = "[--quiet] [--max N] [--format text|summary|compact]";
+export const LISTING_USAGE = "[--quiet] [--max <N>] [--format text|summary|compact]";
 
 export function parseListingFlags(values: { quiet?: boolean; max?: string; format?: string }): ListingFlags {
   const format = values.format ?? "text";

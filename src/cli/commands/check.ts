@@ -1,29 +1,33 @@
 // `keel check`: the single CI command — validation, drift and the latest gate status (core/check.ts).
 import { runCheck } from "../../core/check.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type Flags, parseFlags } from "../command.js";
 import {
   baselineLines,
-  LISTING_OPTIONS,
+  LISTING_FLAGS,
   LISTING_USAGE,
   listingLines,
   parseListingFlags,
 } from "../finding-report.js";
 import { parseFailOn, verdictLine } from "../findings.js";
+import { FAIL_ON_FLAG } from "../flags.js";
 import { printJson } from "../output.js";
 
 const USAGE = `keel check [--fail-on error|warning] [--no-baseline] ${LISTING_USAGE} [--json]`;
+
+const FLAGS = {
+  ...FAIL_ON_FLAG,
+  "no-baseline": { type: "boolean", help: "judge every finding, ignoring keel/drift-baseline.json" },
+  ...LISTING_FLAGS,
+} as const satisfies Flags;
 
 const command: Command = {
   name: "check",
   summary: "for CI: validate, drift and the latest gate status in one verdict",
   usage: USAGE,
+  flags: FLAGS,
   async run({ io, global, argv }): Promise<ExitCode> {
-    const { values, positionals } = parseFlags(
-      argv,
-      { "fail-on": { type: "string" }, "no-baseline": { type: "boolean" }, ...LISTING_OPTIONS },
-      USAGE,
-    );
+    const { values, positionals } = parseFlags(argv, FLAGS, USAGE);
     if (positionals.length > 0) throw usageError("check takes no arguments", `usage: ${USAGE}`);
     const failOn = parseFailOn(values["fail-on"]);
     const listing = parseListingFlags(values);

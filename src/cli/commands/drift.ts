@@ -3,34 +3,37 @@
 import { driftAnswer } from "../../core/api/trace-queries.js";
 import { BASELINE_FILE, readBaseline, writeBaseline } from "../../core/trace/drift-baseline.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type Flags, parseFlags } from "../command.js";
 import {
   baselineLines,
-  LISTING_OPTIONS,
+  LISTING_FLAGS,
   LISTING_USAGE,
   listingLines,
   parseListingFlags,
 } from "../finding-report.js";
 import { parseFailOn, verdictLine } from "../findings.js";
+import { FAIL_ON_FLAG } from "../flags.js";
 import { printJson } from "../output.js";
 
 const USAGE = `keel drift [--fail-on error|warning] [--baseline | --no-baseline] ${LISTING_USAGE} [--json]`;
+
+const FLAGS = {
+  ...FAIL_ON_FLAG,
+  baseline: {
+    type: "boolean",
+    help: "write keel/drift-baseline.json: today's findings, so that only new ones fail from now on",
+  },
+  "no-baseline": { type: "boolean", help: "judge every finding, ignoring keel/drift-baseline.json" },
+  ...LISTING_FLAGS,
+} as const satisfies Flags;
 
 const command: Command = {
   name: "drift",
   summary: "where intent and code have come apart: untraced, suspect, dangling, out of bounds, stale",
   usage: USAGE,
+  flags: FLAGS,
   async run({ io, global, argv }): Promise<ExitCode> {
-    const { values, positionals } = parseFlags(
-      argv,
-      {
-        "fail-on": { type: "string" },
-        baseline: { type: "boolean" },
-        "no-baseline": { type: "boolean" },
-        ...LISTING_OPTIONS,
-      },
-      USAGE,
-    );
+    const { values, positionals } = parseFlags(argv, FLAGS, USAGE);
     if (positionals.length > 0) throw usageError("drift takes no arguments", `usage: ${USAGE}`);
     if (values.baseline && values["no-baseline"])
       throw usageError("--baseline and --no-baseline cannot be used together", `usage: ${USAGE}`);

@@ -6,9 +6,9 @@ import { resolveTarget } from "../../core/validate/target.js";
 import { loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type Flags, parseFlags } from "../command.js";
 import {
-  LISTING_OPTIONS,
+  LISTING_FLAGS,
   LISTING_USAGE,
   type ListingFlags,
   listingLines,
@@ -18,17 +18,26 @@ import { type Io, jsonText, paint } from "../output.js";
 
 const USAGE = `keel validate [path|id] [--strict] [--profile keel|openspec|speckit|kiro] ${LISTING_USAGE} [--json]`;
 
+const FLAGS = {
+  strict: { type: "boolean", help: "warnings fail too (exit 1); default: keel.yaml's validate.strict" },
+  profile: {
+    type: "string",
+    value: "keel|openspec|speckit|kiro",
+    help: "the rule set to judge by (default keel)",
+    complete: PROFILES,
+  },
+  ...LISTING_FLAGS,
+} as const satisfies Flags;
+
 // @req VAL-1, VAL-17, VAL-18
 const command: Command = {
   name: "validate",
   summary: "check specs and changes; exit 1 on errors (or warnings with --strict)",
   usage: USAGE,
+  flags: FLAGS,
+  args: ["requirement"],
   async run({ io, global, argv }) {
-    const { values, positionals } = parseFlags(
-      argv,
-      { strict: { type: "boolean" }, profile: { type: "string" }, ...LISTING_OPTIONS },
-      USAGE,
-    );
+    const { values, positionals } = parseFlags(argv, FLAGS, USAGE);
     if (positionals.length > 1) throw usageError("validate takes at most one path or ID", `usage: ${USAGE}`);
     const profile = (values.profile ?? "keel") as Profile;
     if (!PROFILES.includes(profile)) {

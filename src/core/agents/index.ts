@@ -17,7 +17,7 @@ import { writeFileAtomic } from "../../workspace/atomic.js";
 import { projectError, usageError } from "../../workspace/errors.js";
 import { noteLocalWrite } from "../../workspace/freshness.js";
 import { isWithin, realpathOrNull } from "../../workspace/paths.js";
-import type { CommandFormat, McpFormat, Target } from "./adapter.js";
+import type { AgentAdapter, CommandFormat, McpFormat, Target } from "./adapter.js";
 import { ADAPTERS, AGENT_NAMES, type AgentName, adapterOf, canonicalName } from "./adapters/index.js";
 import { cutBlock, findBlock, renderBlock, separatorFor } from "./blocks.js";
 import {
@@ -56,8 +56,9 @@ export interface TargetInfo {
   /** `instructions`: the shared AGENTS.md block; `bridge`: the tool's own file importing it; `command`: a phase. */
   kind: "instructions" | "bridge" | "command" | "mcp";
   format: CommandFormat | McpFormat;
-  /** The phase a command file is for. */
+  /** The phase a command file is for, and what the tool replaces with the words typed after the command. */
   phase?: Phase;
+  placeholder?: string;
   /** Where Keel's entry sits in an MCP file, dotted (`mcpServers.keel`). */
   key?: string;
 }
@@ -389,19 +390,25 @@ export function listAgents(rootArg: string): AgentsList {
         aliases: [...(adapter.aliases ?? [])],
         docs: [...adapter.docs],
         setUp,
-        targets: targets.map(describe),
+        targets: targets.map((t) => describe(t, adapter)),
         files: setUp ? targets.map((t) => ({ path: t.path, state: stateOf(t) })) : [],
       };
     }),
   };
 }
 
-function describe(t: Target): TargetInfo {
+function describe(t: Target, adapter: AgentAdapter): TargetInfo {
   if (t.kind === "block") {
     return { path: t.path, kind: t.block === "agents" ? "instructions" : "bridge", format: "markdown" };
   }
   if (t.kind === "mcp") return { path: t.path, kind: "mcp", format: t.format, key: t.key.join(".") };
-  return { path: t.path, kind: "command", format: t.format, phase: t.phase };
+  return {
+    path: t.path,
+    kind: "command",
+    format: t.format,
+    phase: t.phase,
+    placeholder: adapter.commands?.placeholder,
+  };
 }
 
 /** A marked block whose markers are broken (one missing, or out of order), at the line where it goes wrong. */

@@ -1,7 +1,7 @@
 // Every agent adapter, through the built CLI in temporary git projects: `keel agents add <name>` writes the
 // files `keel agents list --json` declares, each valid in its tool's format, merged into the user's own files;
 // `remove` gives the user's bytes back.
-// @verifies AGT-1 AGT-2 AGT-3 AGT-4 AGT-5 AGT-6 AGT-7 AGT-8 AGT-9
+// @verifies AGT-1, AGT-2, AGT-3, AGT-4, AGT-5, AGT-6, AGT-7, AGT-8, AGT-9
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { type ParseError, parse as parseJsonc } from "jsonc-parser";

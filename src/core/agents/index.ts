@@ -1,7 +1,7 @@
 // `keel agents add|remove|list`: sets up coding agents to work through Keel. Every file is planned (read and
 // parsed) before any is written, so a file that does not parse stops the command with nothing changed.
 // Writes are atomic, paths never leave the project, and `keel/agents.yaml` records what Keel added.
-// @req SRF-6
+// @req SRF-6, AGT-6, AGT-7, AGT-8, AGT-9
 
 import {
   lstatSync,

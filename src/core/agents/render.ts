@@ -1,5 +1,6 @@
 // The shared renderer: an adapter's declaration becomes the Targets Keel writes, one command file per phase
 // in the tool's format, with the tool's argument placeholder in the phase's instructions.
+// @req AGT-3, AGT-4, AGT-5
 
 import type { AgentAdapter, CommandFiles, Target } from "./adapter.js";
 import { FILE_MARKER, PHASES, type Phase, phaseText } from "./templates.js";

@@ -1,5 +1,6 @@
 // The registry: every agent tool Keel sets up, in the order `keel agents list` shows them and keel/agents.yaml
 // records them (the first five are the ones Keel knew first). Adding a tool is one adapter file and one line.
+// @req AGT-1, AGT-2
 
 import type { AgentAdapter } from "../adapter.js";
 import { amazonQ } from "./amazon-q.js";

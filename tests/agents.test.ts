@@ -17,7 +17,7 @@ import { parse as parseToml } from "smol-toml";
 import { afterAll, describe, expect, it } from "vitest";
 import { jsonOut, keel } from "./support/cli.js";
 
-const ALL = ["claude", "codex", "cursor", "copilot", "gemini"];
+const ALL = ["claude", "codex", "cursor", "github-copilot", "gemini"];
 const PHASES = [
   "constitution",
   "specify",
@@ -89,7 +89,7 @@ function commandFiles(agent: string): string[] {
   const where: Record<string, [string, string]> = {
     claude: [".claude/commands", ".md"],
     cursor: [".cursor/commands", ".md"],
-    copilot: [".github/prompts", ".prompt.md"],
+    "github-copilot": [".github/prompts", ".prompt.md"],
     gemini: [".gemini/commands", ".toml"],
   };
   const w = where[agent];
@@ -219,7 +219,7 @@ describe("keel agents remove", () => {
       ".claude/commands/keel-plan.md",
     ]);
     const human = keel(root, "agents", "list");
-    expect(human.stdout).toContain("claude  not set up");
+    expect(human.stdout).toMatch(/^claude +instructions +AGENTS\.md +markdown +not set up$/m);
   });
 
   it("removes one agent and keeps the shared AGENTS.md block while another is set up", () => {

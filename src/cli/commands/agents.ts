@@ -1,5 +1,7 @@
 import { resolve } from "node:path";
 import {
+  AGENT_NAMES,
+  type AgentsList,
   type AgentsReport,
   addAgents,
   listAgents,
@@ -10,9 +12,9 @@ import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
+import { table } from "./list.js";
 
-const USAGE =
-  "keel agents add <name…> | remove <name…> | list [--json]   (claude, codex, cursor, copilot, gemini)";
+const USAGE = `keel agents add <name…> | remove <name…> | list [--json]   (${AGENT_NAMES.join(", ")})`;
 
 const COLOR = {
   created: "green",
@@ -30,6 +32,34 @@ export function printAgentsReport(io: Io, verb: string, report: AgentsReport): v
   }
   lines.push(`agents set up: ${report.agents.length > 0 ? report.agents.join(", ") : "none"}`);
   io.out(lines.join("\n"));
+}
+
+/**
+ * One row per file an agent writes, its name on the first. A set-up agent's rows carry each file's state; for
+ * the others, the phase commands are folded into one row (`keel-{phase}.md`, and how many).
+ */
+function agentsTable(io: Io, list: AgentsList): string {
+  const rows: string[][] = [];
+  for (const a of list.agents) {
+    const state = new Map(a.files.map((f) => [f.path, f.state]));
+    const commands = a.targets.filter((t) => t.kind === "command");
+    const shown = a.setUp ? a.targets : a.targets.filter((t) => t.kind !== "command" || t === commands[0]);
+    shown.forEach((t, i) => {
+      const folded = !a.setUp && t.kind === "command";
+      const path = folded && t.phase ? foldPhase(t.path, t.phase) : t.path;
+      const kind = folded ? `command ×${commands.length}` : t.kind;
+      const format = t.key ? `${t.format} ${t.key}` : t.format;
+      const status = a.setUp ? (state.get(t.path) ?? "") : i === 0 ? "not set up" : "";
+      rows.push([i === 0 ? paint(io, "bold", a.name) : "", kind, path, format, status]);
+    });
+  }
+  return table(io, ["agent", "writes", "path", "format", "state"], rows);
+}
+
+/** `path` with its file name's `phase` shown as `{phase}`. */
+function foldPhase(path: string, phase: string): string {
+  const at = path.lastIndexOf(phase);
+  return `${path.slice(0, at)}{phase}${path.slice(at + phase.length)}`;
 }
 
 const command: Command = {
@@ -54,17 +84,7 @@ const command: Command = {
       if (names.length > 0) throw usageError("agents list takes no arguments", `usage: ${USAGE}`);
       const list = listAgents(root);
       if (global.json) printJson(io, list);
-      else {
-        io.out(
-          list.agents
-            .map((a) =>
-              a.setUp
-                ? `${paint(io, "bold", a.name)}  set up\n${a.files.map((f) => `  ${f.state.padEnd(8)} ${f.path}`).join("\n")}`
-                : `${a.name}  not set up`,
-            )
-            .join("\n"),
-        );
-      }
+      else io.out(agentsTable(io, list));
       return EXIT.ok;
     }
     throw usageError(

@@ -1,7 +1,7 @@
 // `keel agents add|remove|list`: sets up coding agents to work through Keel. Every file is planned (read and
 // parsed) before any is written, so a file that does not parse stops the command with nothing changed.
 // Writes are atomic, paths never leave the project, and `keel/agents.yaml` records what Keel added.
-// @req SRF-6
+// @req SRF-6, AGT-6, AGT-7, AGT-8, AGT-9
 
 import {
   lstatSync,
@@ -17,6 +17,8 @@ import { writeFileAtomic } from "../../workspace/atomic.js";
 import { projectError, usageError } from "../../workspace/errors.js";
 import { noteLocalWrite } from "../../workspace/freshness.js";
 import { isWithin, realpathOrNull } from "../../workspace/paths.js";
+import type { AgentAdapter, CommandFormat, McpFormat, Target } from "./adapter.js";
+import { ADAPTERS, AGENT_NAMES, type AgentName, adapterOf, canonicalName } from "./adapters/index.js";
 import { cutBlock, findBlock, renderBlock, separatorFor } from "./blocks.js";
 import {
   MANIFEST,
@@ -27,10 +29,10 @@ import {
   sha256,
 } from "./manifest.js";
 import { ConfigParseError, mergeEntry, removeEntry } from "./mcp-config.js";
-import { AGENT_NAMES, type AgentName, isAgentName, type Target, targetsOf } from "./registry.js";
-import { AGENTS_BLOCK, CLAUDE_BLOCK } from "./templates.js";
+import { targetsOf } from "./render.js";
+import { AGENTS_BLOCK, BRIDGE_BLOCK, type Phase } from "./templates.js";
 
-export { AGENT_NAMES, type AgentName } from "./registry.js";
+export { AGENT_NAMES, type AgentName } from "./adapters/index.js";
 
 export type FileAction = "created" | "updated" | "unchanged" | "removed" | "kept";
 
@@ -48,12 +50,31 @@ export interface AgentsReport {
   files: FileReport[];
 }
 
+/** What one target is, for `keel agents list`. */
+export interface TargetInfo {
+  path: string;
+  /** `instructions`: the shared AGENTS.md block; `bridge`: the tool's own file importing it; `command`: a phase. */
+  kind: "instructions" | "bridge" | "command" | "mcp";
+  format: CommandFormat | McpFormat;
+  /** The phase a command file is for, and what the tool replaces with the words typed after the command. */
+  phase?: Phase;
+  placeholder?: string;
+  /** Where Keel's entry sits in an MCP file, dotted (`mcpServers.keel`). */
+  key?: string;
+}
+
 export interface AgentsList {
   version: 1;
   root: string;
   agents: {
     name: AgentName;
+    title: string;
+    aliases: string[];
+    docs: string[];
     setUp: boolean;
+    /** Every file the agent's adapter writes. */
+    targets: TargetInfo[];
+    /** For a set-up agent, the state of each of those files; empty otherwise. */
     files: { path: string; state: "present" | "missing" | "edited" }[];
   }[];
 }
@@ -69,8 +90,9 @@ export function parseAgentNames(args: string[]): AgentName[] {
   }
   const out: AgentName[] = [];
   for (const n of names) {
-    if (!isAgentName(n)) throw usageError(`unknown agent "${n}"`, `known agents: ${AGENT_NAMES.join(", ")}`);
-    if (!out.includes(n)) out.push(n);
+    const name = canonicalName(n);
+    if (name === null) throw usageError(`unknown agent "${n}"`, `known agents: ${AGENT_NAMES.join(", ")}`);
+    if (!out.includes(name)) out.push(name);
   }
   return out;
 }
@@ -155,7 +177,10 @@ function loadManifest(project: Project): { manifest: Manifest; text: string | nu
 
 function uniqueTargets(agents: AgentName[]): Target[] {
   const seen = new Set<string>();
-  return agents.flatMap(targetsOf).filter((t) => !seen.has(t.path) && seen.add(t.path) !== undefined);
+  return agents
+    .map(adapterOf)
+    .flatMap(targetsOf)
+    .filter((t) => !seen.has(t.path) && seen.add(t.path) !== undefined);
 }
 
 function parseRefusal(rel: string, e: unknown): never {
@@ -179,7 +204,7 @@ interface Planned {
 }
 
 function blockBody(t: Extract<Target, { kind: "block" }>): string {
-  return t.block === "agents" ? AGENTS_BLOCK : CLAUDE_BLOCK;
+  return t.block === "agents" ? AGENTS_BLOCK : BRIDGE_BLOCK;
 }
 
 function planAdd(project: Project, t: Target, known: ManifestEntry | undefined): Planned {
@@ -344,26 +369,45 @@ export function listAgents(rootArg: string): AgentsList {
   const project = new Project(resolve(rootArg));
   const { manifest } = loadManifest(project);
   const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
+  const stateOf = (t: Target) => {
+    const text = project.read(t.path);
+    const entry = byPath.get(t.path);
+    if (text === null) return "missing" as const;
+    return t.kind === "file" && entry?.sha256 !== undefined && sha256(text) !== entry.sha256
+      ? ("edited" as const)
+      : ("present" as const);
+  };
   return {
     version: 1,
     root: project.root,
-    agents: AGENT_NAMES.map((name) => ({
-      name,
-      setUp: manifest.agents.includes(name),
-      files: manifest.agents.includes(name)
-        ? targetsOf(name).map((t) => {
-            const text = project.read(t.path);
-            const entry = byPath.get(t.path);
-            const state =
-              text === null
-                ? ("missing" as const)
-                : t.kind === "file" && entry?.sha256 !== undefined && sha256(text) !== entry.sha256
-                  ? ("edited" as const)
-                  : ("present" as const);
-            return { path: t.path, state };
-          })
-        : [],
-    })),
+    agents: ADAPTERS.map((adapter) => {
+      const name = adapter.name as AgentName;
+      const targets = targetsOf(adapter);
+      const setUp = manifest.agents.includes(name);
+      return {
+        name,
+        title: adapter.title,
+        aliases: [...(adapter.aliases ?? [])],
+        docs: [...adapter.docs],
+        setUp,
+        targets: targets.map((t) => describe(t, adapter)),
+        files: setUp ? targets.map((t) => ({ path: t.path, state: stateOf(t) })) : [],
+      };
+    }),
+  };
+}
+
+function describe(t: Target, adapter: AgentAdapter): TargetInfo {
+  if (t.kind === "block") {
+    return { path: t.path, kind: t.block === "agents" ? "instructions" : "bridge", format: "markdown" };
+  }
+  if (t.kind === "mcp") return { path: t.path, kind: "mcp", format: t.format, key: t.key.join(".") };
+  return {
+    path: t.path,
+    kind: "command",
+    format: t.format,
+    phase: t.phase,
+    placeholder: adapter.commands?.placeholder,
   };
 }
 

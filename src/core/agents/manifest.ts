@@ -4,7 +4,7 @@
 
 import { createHash } from "node:crypto";
 import { parse, stringify } from "yaml";
-import { type AgentName, isAgentName } from "./registry.js";
+import { type AgentName, canonicalName } from "./adapters/index.js";
 
 export const MANIFEST = "keel/agents.yaml";
 
@@ -35,7 +35,11 @@ export function parseManifest(text: string): Manifest {
   if (typeof doc !== "object" || doc === null) throw new Error("not a mapping");
   const { version, agents, files } = doc as { version?: unknown; agents?: unknown; files?: unknown };
   if (version !== 1) throw new Error("version must be 1");
-  if (!Array.isArray(agents) || !agents.every((a) => typeof a === "string" && isAgentName(a))) {
+  // Names are read through their aliases, so a manifest written before a tool was renamed still parses.
+  const names = Array.isArray(agents)
+    ? agents.map((a) => (typeof a === "string" ? canonicalName(a) : null))
+    : null;
+  if (names === null || names.some((n) => n === null)) {
     throw new Error("agents must be a list of known agent names");
   }
   if (!Array.isArray(files)) throw new Error("files must be a list");
@@ -50,7 +54,7 @@ export function parseManifest(text: string): Manifest {
       ...(typeof e.sha256 === "string" ? { sha256: e.sha256 } : {}),
     };
   });
-  return { agents: agents as AgentName[], entries };
+  return { agents: [...new Set(names as AgentName[])], entries };
 }
 
 export function renderManifest(m: Manifest): string {

@@ -13,8 +13,8 @@ import {
   printParseErrorCode,
 } from "jsonc-parser/lib/esm/main.js";
 import { parse as parseToml, TomlError } from "smol-toml";
+import type { McpFormat } from "./adapter.js";
 import { cutBlock, findBlock, lineOf, separatorFor } from "./blocks.js";
-import type { McpFormat } from "./registry.js";
 
 const TOML_BEGIN = "# keel:begin";
 const TOML_END = "# keel:end";

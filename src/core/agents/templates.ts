@@ -1,12 +1,10 @@
-// What Keel writes for agents: the AGENTS.md instructions, the CLAUDE.md bridge, and one command per phase.
-
-import { PHASE_TEXT, type Phase } from "./phases/index.js";
-import type { AgentName } from "./registry.js";
+// What Keel writes for agents: the AGENTS.md instructions, the bridge block that tools reading their own
+// instructions file (CLAUDE.md, GEMINI.md, …) import AGENTS.md with, and the text of one command per phase.
 
 export { PHASES, type Phase, phaseText } from "./phases/index.js";
 
 /** The first words of the line that marks a command file as Keel's. */
-const FILE_MARKER = "Written by Keel (keel agents add).";
+export const FILE_MARKER = "Written by Keel (keel agents add).";
 
 export const AGENTS_BLOCK = `## Keel: spec-driven workflow
 
@@ -23,29 +21,6 @@ proposal and delta specs in \`keel/changes/<name>/\` and run \`keel validate\`. 
 Stuck or blocked: \`keel tasks note <task> "<text>"\` or \`keel tasks block <task> --token <token> --reason "<text>"\`.
 The same operations are available as MCP tools from \`keel mcp\` (keel_context, keel_claim_task, …).`;
 
-export const CLAUDE_BLOCK = `Read and follow the project instructions in AGENTS.md:
+export const BRIDGE_BLOCK = `Read and follow the project instructions in AGENTS.md:
 
 @AGENTS.md`;
-
-/** How each tool passes the user's arguments into a command. */
-const ARGS: Record<AgentName, string> = {
-  claude: "$ARGUMENTS",
-  codex: "",
-  cursor: "$ARGUMENTS",
-  copilot: `\${input:request}`,
-  gemini: "{{args}}",
-};
-
-/** The content of the command file for `phase` in `agent`'s format. */
-export function phaseFile(agent: AgentName, phase: Phase): string {
-  const { description, body } = PHASE_TEXT[phase];
-  const text = body.replace("ARGS", ARGS[agent]);
-  const marker = `${FILE_MARKER} \`keel agents remove ${agent}\` deletes this file only while it is unedited.`;
-  if (agent === "gemini") {
-    return `# ${marker}\ndescription = ${JSON.stringify(description)}\nprompt = """\n${text}\n"""\n`;
-  }
-  if (agent === "copilot") {
-    return `---\ndescription: ${JSON.stringify(description)}\nmode: agent\n---\n<!-- ${marker} -->\n\n${text}\n`;
-  }
-  return `---\ndescription: ${JSON.stringify(description)}\n---\n<!-- ${marker} -->\n\n${text}\n`;
-}

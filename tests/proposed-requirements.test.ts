@@ -6,6 +6,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { CLI, cleanup, env, json, keel, project, read, write } from "./changes-support.js";
+import { httpRequest, startServe } from "./support/serve.js";
 
 afterAll(cleanup);
 
@@ -215,8 +216,33 @@ describe("keel_requirement over MCP", () => {
       expect(living.proposed).toBeUndefined();
       expect(living.openChanges).toEqual([{ change: "tighten", status: "draft", delta: "modified" }]);
       expect((await call("PAY-99")).isError).toBe(true);
+
+      const resource = await client.readResource({ uri: "keel://requirement/PAY-9" });
+      const [content] = resource.contents;
+      expect(JSON.parse((content as { text: string }).text).proposed).toEqual({
+        change: "add-refunds",
+        status: "draft",
+        delta: "added",
+      });
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe("GET /api/requirements/{id}", () => {
+  it("answers a proposed requirement with the mark on the item and on its trace", async () => {
+    const root = proposing();
+    const served = await startServe(root);
+    try {
+      const r = await httpRequest(served.port, "GET", "/api/requirements/PAY-9");
+      expect(r.status, r.text).toBe(200);
+      const mark = { change: "add-refunds", status: "draft", delta: "added" };
+      expect(r.json.item.proposed).toEqual(mark);
+      expect(r.json.trace.requirements.map((t: Loose) => [t.id, t.proposed])).toEqual([["PAY-9", mark]]);
+      expect((await httpRequest(served.port, "GET", "/api/requirements/PAY-99")).status).toBe(404);
+    } finally {
+      await served.stop();
     }
   });
 });

@@ -121,6 +121,18 @@ export function proposingBlock(blocks: readonly ProposedBlock[]): ProposedBlock 
   return blocks.find((b) => b.proposal.delta !== "removed" && b.renamedTo === null) ?? null;
 }
 
+/** What an answer carries about `id`: `proposed` when `shown` is the block it shows, `openChanges` for the rest. */
+export function proposalMarks(
+  blocks: readonly ProposedBlock[],
+  shown: ProposedBlock | null,
+): { proposed?: Proposal; openChanges?: Proposal[] } {
+  const others = blocks.filter((b) => b !== shown).map((b) => b.proposal);
+  return {
+    ...(shown ? { proposed: shown.proposal } : {}),
+    ...(others.length > 0 ? { openChanges: others } : {}),
+  };
+}
+
 /** `proposed by change add-refunds (not yet approved) · added`: how every surface words the mark. */
 export function proposedPhrase(p: Proposal): string {
   return `proposed by change ${p.change} (${approval(p)}) · ${p.delta}`;

@@ -4,7 +4,7 @@
 // change folder may have gained a delta since the index last saw it.
 // @req TRC-12, TRC-13
 import { openChanges } from "../changes/load.js";
-import { proposalsById, proposingBlock } from "../changes/proposed.js";
+import { proposalMarks, proposalsById, proposingBlock } from "../changes/proposed.js";
 import type { QuerySession, ShowResult } from "../query.js";
 import { type RequirementRecord, requirementRecord } from "./records.js";
 
@@ -13,10 +13,7 @@ export async function showWithProposals(q: QuerySession, id: string): Promise<Sh
   const found = await q.show(id);
   if (found !== null && found.kind !== "requirement") return found;
   const blocks = proposalsById(openChanges(q.project).map((c) => c.change)).get(id) ?? [];
-  if (found !== null)
-    return blocks.length === 0
-      ? found
-      : { ...found, item: { ...found.item, openChanges: blocks.map((b) => b.proposal) } };
+  if (found !== null) return { ...found, item: { ...found.item, ...proposalMarks(blocks, null) } };
   const block = proposingBlock(blocks);
   if (block === null) return null;
   let item: RequirementRecord;
@@ -28,10 +25,5 @@ export async function showWithProposals(q: QuerySession, id: string): Promise<Sh
     if (living?.kind !== "requirement") return null;
     item = { ...living.item, id: block.id, explicitId: block.explicitId, title: block.title };
   }
-  const others = blocks.filter((b) => b !== block).map((b) => b.proposal);
-  return {
-    kind: "requirement",
-    item: { ...item, proposed: block.proposal, ...(others.length > 0 ? { openChanges: others } : {}) },
-    duplicates: [],
-  };
+  return { kind: "requirement", item: { ...item, ...proposalMarks(blocks, block) }, duplicates: [] };
 }

@@ -3,7 +3,13 @@
 // and `keel check` are views of this one report.
 // @req TRC-10
 import { changedFiles } from "../../workspace/git-tree.js";
-import { type Proposal, type ProposedBlock, proposalsById, proposingBlock } from "../changes/proposed.js";
+import {
+  type Proposal,
+  type ProposedBlock,
+  proposalMarks,
+  proposalsById,
+  proposingBlock,
+} from "../changes/proposed.js";
 import type { LoadedProject } from "../project.js";
 import { computeCoverage, defaultCoversByTasksFile } from "../tasks/coverage.js";
 import { findTask, isDone, type TaskGraph, type TaskNode } from "../tasks/graph.js";
@@ -167,24 +173,14 @@ export function buildTrace(
 
   const proposals = proposalsById(project.changes);
   const requirements: RequirementTrace[] = [];
-  for (const r of targets.requirements.values()) {
-    const touching = proposals.get(r.id) ?? [];
-    const trace = traceOf(r);
-    requirements.push(
-      touching.length === 0 ? trace : { ...trace, openChanges: touching.map((b) => b.proposal) },
-    );
-  }
+  for (const r of targets.requirements.values())
+    requirements.push({ ...traceOf(r), ...proposalMarks(proposals.get(r.id) ?? [], null) });
   const proposed: RequirementTrace[] = [];
   for (const [id, blocks] of proposals) {
-    const block = targets.requirements.has(id) ? null : proposingBlock(blocks);
-    const known = block === null ? null : proposedRequirement(block, targets.requirements);
-    if (block === null || known === null) continue;
-    const others = blocks.filter((b) => b !== block).map((b) => b.proposal);
-    proposed.push({
-      ...traceOf(known),
-      proposed: block.proposal,
-      ...(others.length > 0 ? { openChanges: others } : {}),
-    });
+    if (targets.requirements.has(id)) continue;
+    const block = proposingBlock(blocks);
+    const known = block && proposedRequirement(block, targets.requirements);
+    if (block && known) proposed.push({ ...traceOf(known), ...proposalMarks(blocks, block) });
   }
   requirements.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {

@@ -14,6 +14,7 @@ import {
   type ReadResourceResult,
 } from "@modelcontextprotocol/sdk/types.js";
 import { loadProject } from "../core/project.js";
+import { showWithProposals } from "../core/query/proposed.js";
 import { withQueryIndex } from "../core/query.js";
 import { type DeliveryLog, deliveryLog } from "../core/scan/deliver.js";
 import { securityPolicy } from "../core/scan/policy.js";
@@ -183,7 +184,7 @@ export function registerResources(server: McpServer, ctx: McpContext): void {
       answering(async () => {
         const id = param(vars.id, uri.href);
         const project = findProjectRoot(start, explicit);
-        const shown = await withQueryIndex(project, { check: "answer" }, (q) => q.show(id));
+        const shown = await withQueryIndex(project, { check: "answer" }, (q) => showWithProposals(q, id));
         if (shown?.kind !== "requirement") throw notFound(uri.href, `no requirement has the ID ${id}`);
         const log = logFor(project);
         return json(uri.href, { ...deliverRequirement(shown.item, log) }, log);

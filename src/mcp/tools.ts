@@ -8,8 +8,12 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod";
+import { ProposalSchema } from "../core/api/answers.js";
 import { type TaskWrite, writeTask } from "../core/api/tasks.js";
+import { requirementTrace } from "../core/api/trace-queries.js";
+import { openChangesPhrase, proposedPhrase } from "../core/changes/proposed.js";
 import { buildContextPack, DEFAULT_BUDGET } from "../core/context/index.js";
+import { showWithProposals } from "../core/query/proposed.js";
 import { type RequirementRecord, withQueryIndex } from "../core/query.js";
 import { type DeliveryLog, deliveryLog } from "../core/scan/deliver.js";
 import { securityPolicy } from "../core/scan/policy.js";
@@ -129,14 +133,17 @@ export function writingIntent<T>(ctx: McpContext, label: string, fn: () => Promi
   return ctx.intent ? ctx.intent(label, fn) : fn();
 }
 
-/** The living requirement with this ID; unknown, a usage error with near IDs (or `hint` when there are none). */
+/**
+ * The living requirement with this ID, or the one an open change proposes (marked `proposed`); unknown, a usage
+ * error with near IDs (or `hint` when there are none).
+ */
 export async function requireRequirement(
   project: ProjectRoot,
   id: string,
   hint: string,
 ): Promise<RequirementRecord> {
   const shown = await withQueryIndex(project, { check: "answer" }, async (q) => {
-    const r = await q.show(id);
+    const r = await showWithProposals(q, id);
     return { r, suggestions: r?.kind === "requirement" ? [] : q.suggest(id) };
   });
   if (shown.r?.kind !== "requirement")
@@ -288,6 +295,8 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
           evidenceStatus: z.string(),
           evidenceNote: z.string(),
         }),
+        proposed: ProposalSchema.optional().describe("present when only an open change proposes it"),
+        openChanges: z.array(ProposalSchema).optional().describe("other open changes that would change it"),
         sanitized: SanitizedSchema,
       },
     },
@@ -299,7 +308,7 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
         log,
       );
       const traced = await traceProject(project.root, true);
-      const t = traced.report.requirements.find((r) => r.id === req.id);
+      const t = requirementTrace(traced.report, req.id);
       const link = (l: { file: string; line: number; kind: string; state: string }) => ({
         file: l.file,
         line: l.line,
@@ -317,7 +326,11 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
         name: s.name,
         steps: s.steps.map((st) => (st.keyword ? `${st.keyword} ${st.text}` : st.text)),
       }));
-      const text = `${req.id} — ${req.title} (${req.status ?? "no status"})\n${req.text}\ntasks: ${trace.tasks.map((k) => k.key).join(", ") || "none"} · code: ${trace.implementations.length} · tests: ${trace.tests.length} · evidence: ${trace.evidenceStatus}`;
+      const marks = [
+        ...(req.proposed ? [proposedPhrase(req.proposed)] : []),
+        ...(req.openChanges ? [`open changes: ${openChangesPhrase(req.openChanges)}`] : []),
+      ];
+      const text = `${req.id} — ${req.title} (${req.status ?? "no status"})\n${marks.map((m) => `${m}\n`).join("")}${req.text}\ntasks: ${trace.tasks.map((k) => k.key).join(", ") || "none"} · code: ${trace.implementations.length} · tests: ${trace.tests.length} · evidence: ${trace.evidenceStatus}`;
       const answer = {
         id: req.id,
         title: req.title,
@@ -329,6 +342,8 @@ export function registerTools(server: McpServer, ctx: McpContext, groups: readon
         text: req.text,
         scenarios,
         trace,
+        ...(req.proposed ? { proposed: req.proposed } : {}),
+        ...(req.openChanges ? { openChanges: req.openChanges } : {}),
       };
       return delivered(text, answer, log);
     }),

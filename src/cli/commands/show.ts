@@ -3,6 +3,7 @@
 // bidi override or print a secret, and an agent running the command is told what is untrusted. The flags are
 // painted where the terminal has colour, and the output ends with what was done (`sanitized` under --json).
 import { showAnswer } from "../../core/api/queries.js";
+import { openChangesPhrase, proposedPhrase } from "../../core/changes/proposed.js";
 import type { ChangeRecord, RequirementRecord, ShowResult, SpecRecord } from "../../core/query.js";
 import { type DeliveryLog, deliveryLog } from "../../core/scan/deliver.js";
 import { securityPolicy } from "../../core/scan/policy.js";
@@ -117,8 +118,10 @@ export function provenanceLine(r: RequirementRecord): string {
 function renderRequirement(io: Io, r: RequirementRecord): string {
   const out = [
     `${paint(io, "bold", r.id)}  ${r.title}`,
+    ...(r.proposed ? [`  ${paint(io, "yellow", proposedPhrase(r.proposed))}`] : []),
     fields(io, [
       ["status", r.status ?? "not set"],
+      ["open changes", r.openChanges && openChangesPhrase(r.openChanges)],
       ["provenance", provenanceLine(r)],
       ["fingerprint", r.fingerprint],
       ["EARS", r.ears ?? "none recognised"],

@@ -2,6 +2,7 @@
 // document them. `keel trace [REQ]` shows the judged chain (core/trace/report.ts); `ack` records a review of
 // suspect links (core/trace/ack.ts); `scan` prints the raw links and the problems of the scan (core/trace/scan/).
 import { traceAnswer } from "../../core/api/trace-queries.js";
+import { openChangesPhrase, proposedPhrase } from "../../core/changes/proposed.js";
 import { ackLinks, selectSuspect } from "../../core/trace/ack.js";
 import { traceProject } from "../../core/trace/project.js";
 import { scanRepository } from "../../core/trace/scan/index.js";
@@ -59,6 +60,9 @@ async function showCommand({ io, global }: CommandContext, id: string | null): P
     lines.push(
       `${paint(io, "bold", r.id)}  ${r.title}  ${paint(io, "dim", `[${r.status ?? "no status"} · ${r.fingerprint}] ${r.file}:${r.line}`)}`,
     );
+    if (r.proposed) lines.push(`  ${paint(io, "yellow", proposedPhrase(r.proposed))}`);
+    if (r.openChanges)
+      lines.push(`  ${paint(io, "yellow", "open changes:")} ${openChangesPhrase(r.openChanges)}`);
     for (const t of r.tasks) lines.push(`  ${"task".padEnd(9)} [${t.done ? "x" : " "}] ${t.key}  ${t.title}`);
     for (const l of r.implementations) lines.push(row("code", l));
     for (const l of r.tests) lines.push(row("test", l));

@@ -111,6 +111,19 @@ export const RequirementsAnswer = z.object({
   index: IndexStats,
 });
 
+/** An open change's hand on a requirement ID (core/changes/proposed.ts). */
+export const ProposalSchema = z.object({
+  change: z.string(),
+  status: z.enum(["draft", "review", "approved"]),
+  delta: z.enum(["added", "modified", "renamed", "removed"]),
+});
+
+/** On a requirement or its trace: `proposed` when only an open change has it, `openChanges` that would change it. */
+const proposalMarks = {
+  proposed: ProposalSchema.optional(),
+  openChanges: z.array(ProposalSchema).optional(),
+};
+
 const RequirementRecord = z.looseObject({
   id: z.string(),
   explicitId: z.boolean(),
@@ -133,6 +146,7 @@ const RequirementRecord = z.looseObject({
     }),
   ),
   references: z.array(z.string()),
+  ...proposalMarks,
 });
 
 const JudgedLink = z.looseObject({
@@ -167,6 +181,7 @@ const RequirementTrace = z.object({
   evidence: z.array(z.looseObject({ gate: z.string(), passed: z.boolean(), at: z.string() })),
   evidenceStatus: z.enum(["verified", "stale", "failing", "none"]),
   evidenceNote: z.string(),
+  ...proposalMarks,
 });
 
 const Coverage = z.object({

@@ -5,6 +5,7 @@
 // trace-queries.ts, so that a command loads only what its answer needs.
 // @req QRY-1, QRY-2, QRY-3, QRY-5, SRF-10
 import type { ProjectRoot } from "../../workspace/root.js";
+import { showWithProposals } from "../query/proposed.js";
 import { withQueryIndex } from "../query.js";
 
 export type ListKind = "specs" | "changes" | "requirements";
@@ -32,10 +33,13 @@ export async function listAnswer(project: ProjectRoot, filter: ListFilter) {
   return { version: 1 as const, ...out };
 }
 
-/** `keel show <id> --json`: a requirement, spec or change by ID; null (with suggestions) when none has it. */
+/**
+ * `keel show <id> --json`: a requirement, spec or change by ID, or a requirement an open change proposes (marked
+ * `proposed`); null (with suggestions) when none has it.
+ */
 export async function showAnswer(project: ProjectRoot, id: string) {
   const { found, suggestions, index } = await withQueryIndex(project, { check: "answer" }, async (q) => {
-    const found = await q.show(id);
+    const found = await showWithProposals(q, id);
     return { found, suggestions: found ? [] : q.suggest(id), index: q.stats };
   });
   if (!found) return { answer: null, found: null, suggestions };

@@ -3,13 +3,18 @@
 import { driftFindings } from "../trace/drift.js";
 import { judgeAgainstBaseline } from "../trace/drift-baseline.js";
 import { traceProject } from "../trace/project.js";
+import type { RequirementTrace, TraceReport } from "../trace/report.js";
 import { type FailOn, rankFindings, tally } from "../validate/finding.js";
 
-/** `keel trace [id] --json`: the judged chains, one requirement's when `id` is given (null if unknown). */
+/**
+ * `keel trace [id] --json`: the judged chains of the living requirements, or one requirement's when `id` is
+ * given: a living one, else one an open change proposes (marked `proposed`); null if neither.
+ */
 export async function traceAnswer(start: string, explicit: boolean, id: string | null) {
   const { report } = await traceProject(start, explicit);
-  const requirements = id === null ? report.requirements : report.requirements.filter((r) => r.id === id);
-  if (id !== null && requirements.length === 0) return null;
+  const one = id === null ? undefined : requirementTrace(report, id);
+  if (id !== null && one === undefined) return null;
+  const requirements = one === undefined ? report.requirements : [one];
   return {
     version: 1 as const,
     requirements,
@@ -17,6 +22,11 @@ export async function traceAnswer(start: string, explicit: boolean, id: string |
     coverage: id === null ? report.coverage : undefined,
     scan: report.scan,
   };
+}
+
+/** The trace of the living requirement `id`, else of the requirement an open change proposes under it. */
+export function requirementTrace(report: TraceReport, id: string): RequirementTrace | undefined {
+  return report.requirements.find((r) => r.id === id) ?? report.proposed.find((r) => r.id === id);
 }
 
 /**

@@ -12,6 +12,7 @@ import type {
   StepKeyword,
 } from "../../model/types.js";
 import type { ChangeRow, RequirementRow, SpecRow } from "../../store/query-index.js";
+import type { Proposal } from "../changes/proposed.js";
 
 export interface ScenarioRecord {
   name: string;
@@ -40,6 +41,10 @@ export interface RequirementRecord {
   scenarios: ScenarioRecord[];
   /** IDs referenced as `[[ID]]` inside the requirement block. */
   references: string[];
+  /** Present when no living spec has the requirement and an open change proposes it (core/changes/proposed.ts). */
+  proposed?: Proposal;
+  /** Present when other open changes would change it: modify, rename or remove it, or propose it too. */
+  openChanges?: Proposal[];
 }
 
 export interface SpecRecord {
@@ -103,7 +108,11 @@ type SpecExtra = Pick<
   "frontMatter" | "purposeLine" | "sections" | "openQuestions" | "references"
 >;
 
-export function requirementRecord(spec: Spec, r: Requirement): RequirementRecord {
+/** `spec` is the file the block is in: a living spec, or a change's delta spec (with no references read). */
+export function requirementRecord(
+  spec: Pick<Spec, "file" | "references">,
+  r: Requirement,
+): RequirementRecord {
   const from = r.span.start.offset;
   const to = r.span.end.offset;
   const references = [

@@ -3,6 +3,13 @@
 // and `keel check` are views of this one report.
 // @req TRC-10
 import { changedFiles } from "../../workspace/git-tree.js";
+import {
+  type Proposal,
+  type ProposedBlock,
+  proposalMarks,
+  proposalsById,
+  proposingBlock,
+} from "../changes/proposed.js";
 import type { LoadedProject } from "../project.js";
 import { computeCoverage, defaultCoversByTasksFile } from "../tasks/coverage.js";
 import { findTask, isDone, type TaskGraph, type TaskNode } from "../tasks/graph.js";
@@ -46,6 +53,10 @@ export interface RequirementTrace {
   evidenceStatus: EvidenceStatus;
   /** Why the evidence status is what it is. */
   evidenceNote: string;
+  /** Present when no living spec has the requirement and an open change proposes it (core/changes/proposed.ts). */
+  proposed?: Proposal;
+  /** Present when other open changes would change it: modify, rename or remove it, or propose it too. */
+  openChanges?: Proposal[];
 }
 
 export interface CapabilityCoverage {
@@ -59,6 +70,8 @@ export interface CapabilityCoverage {
 
 export interface TraceReport {
   requirements: RequirementTrace[];
+  /** The requirements open changes propose under IDs no living spec has, marked `proposed`; not in coverage. */
+  proposed: RequirementTrace[];
   /** Links naming no known requirement or task, or a deprecated requirement. */
   dangling: JudgedLink[];
   coverage: CapabilityCoverage[];
@@ -128,15 +141,14 @@ export function buildTrace(
     else if (l.targetType === "req") byTarget.set(l.target, [...(byTarget.get(l.target) ?? []), l]);
   }
 
-  const requirements: RequirementTrace[] = [];
-  for (const r of targets.requirements.values()) {
+  const traceOf = (r: KnownRequirement): RequirementTrace => {
     const links = byTarget.get(r.id) ?? [];
     const of = (kind: JudgedLink["kind"]) => links.filter((l) => l.kind === kind);
     const evidence = (runs.get(r.id) ?? []).map((e) => gateRun(e, r.id));
     const tests = of("verifies");
     const implementations = of("implements");
     const { status, note } = evidenceStatus(r, evidence, [...implementations, ...tests]);
-    requirements.push({
+    return {
       id: r.id,
       title: r.title,
       capability: r.capability,
@@ -156,11 +168,24 @@ export function buildTrace(
       evidence,
       evidenceStatus: status,
       evidenceNote: note,
-    });
+    };
+  };
+
+  const proposals = proposalsById(project.changes);
+  const requirements: RequirementTrace[] = [];
+  for (const r of targets.requirements.values())
+    requirements.push({ ...traceOf(r), ...proposalMarks(proposals.get(r.id) ?? [], null) });
+  const proposed: RequirementTrace[] = [];
+  for (const [id, blocks] of proposals) {
+    if (targets.requirements.has(id)) continue;
+    const block = proposingBlock(blocks);
+    const known = block && proposedRequirement(block, targets.requirements);
+    if (block && known) proposed.push({ ...traceOf(known), ...proposalMarks(blocks, block) });
   }
   requirements.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {
     requirements,
+    proposed,
     dangling,
     coverage: coverageByCapability(
       requirements,
@@ -169,6 +194,29 @@ export function buildTrace(
     taskCommits,
     scan: { files: scan.files, filesWithLinks: scan.filesWithLinks, problems: scan.problems },
   };
+}
+
+/**
+ * A proposed requirement as a link target: the block the change writes, at its line in the delta file; for a
+ * rename with no block under the new name, the living requirement under its new name. Null when there is none.
+ */
+function proposedRequirement(
+  block: ProposedBlock,
+  living: ReadonlyMap<string, KnownRequirement>,
+): KnownRequirement | null {
+  const r = block.requirement;
+  if (r !== null)
+    return {
+      id: block.id,
+      title: block.title,
+      capability: block.capability,
+      fingerprint: r.fingerprint,
+      status: r.markers?.status ?? null,
+      spec: { file: block.file, capability: block.capability, layout: block.layout },
+      line: block.line,
+    };
+  const from = block.renamedFrom === null ? undefined : living.get(block.renamedFrom);
+  return from === undefined ? null : { ...from, id: block.id, title: block.title };
 }
 
 /** For each requirement, the newest run of each gate that covered it. */

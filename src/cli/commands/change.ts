@@ -23,10 +23,7 @@ import { type Command, type CommandContext, type Flags, type Grammar, parseFlags
 import { ACTOR_FLAGS, ACTOR_USAGE } from "../flags.js";
 import { finishInterrupted, interruptedLines } from "../interrupted.js";
 import { type Io, paint, printJson } from "../output.js";
-
-export interface ChangeSubcommand extends Grammar {
-  run(ctx: CommandContext, argv: string[]): Promise<ExitCode> | ExitCode;
-}
+import type { Subcommand } from "../subcommands.js";
 
 export const REASONED_FLAGS = {
   ...ACTOR_FLAGS,
@@ -85,7 +82,7 @@ const NEW_FLAGS = {
   },
 } as const satisfies Flags;
 
-const newSub: ChangeSubcommand = {
+const newSub: Subcommand = {
   summary: "scaffold a change: proposal, tasks, change.yaml and delta specs",
   usage: NEW_USAGE,
   flags: NEW_FLAGS,
@@ -123,7 +120,7 @@ const LIST_FLAGS = {
   all: { type: "boolean", help: "archived changes too" },
 } as const satisfies Flags;
 
-const listSub: ChangeSubcommand = {
+const listSub: Subcommand = {
   summary: "open changes (with --all, archived ones too)",
   usage: LIST_USAGE,
   flags: LIST_FLAGS,
@@ -194,7 +191,7 @@ function renderReport(io: Io, r: ChangeReport, conflicts: string[]): string {
   return out.join("\n");
 }
 
-const showSub: ChangeSubcommand = {
+const showSub: Subcommand = {
   summary: "a change's deltas, bases, drift, overlaps and status",
   usage: SHOW_USAGE,
   flags: {},
@@ -274,7 +271,7 @@ export function renderDiff(io: Io, d: ChangeDiff): string {
   return out.join("\n");
 }
 
-const diffSub: ChangeSubcommand = {
+const diffSub: Subcommand = {
   summary: "the change's intent, requirement by requirement, word by word",
   usage: DIFF_USAGE,
   flags: {},
@@ -294,7 +291,7 @@ const diffSub: ChangeSubcommand = {
 
 const STATUS_USAGE = `keel change status ${ACTOR_USAGE} [--json]`;
 
-const statusSub: ChangeSubcommand = {
+const statusSub: Subcommand = {
   summary: "every open change: base drift and overlaps with other open changes",
   usage: STATUS_USAGE,
   flags: ACTOR_FLAGS,
@@ -389,7 +386,7 @@ function renderApply(io: Io, r: ApplyResult): string {
   return lines.join("\n");
 }
 
-const applySub: ChangeSubcommand = {
+const applySub: Subcommand = {
   summary: "merge a change into the living specs and archive it (exit 4 on a conflict)",
   usage: APPLY_USAGE,
   flags: REASONED_FLAGS,
@@ -414,7 +411,7 @@ const applySub: ChangeSubcommand = {
 
 const REJECT_USAGE = `keel change reject <id> [--reason <text>] ${ACTOR_USAGE} [--json]`;
 
-const rejectSub: ChangeSubcommand = {
+const rejectSub: Subcommand = {
   summary: "mark a change rejected (kept in place as a record)",
   usage: REJECT_USAGE,
   flags: REASONED_FLAGS,
@@ -437,7 +434,7 @@ const rejectSub: ChangeSubcommand = {
 
 const REVERT_USAGE = `keel change revert <id> ${ACTOR_USAGE} [--json]`;
 
-const revertSub: ChangeSubcommand = {
+const revertSub: Subcommand = {
   summary: "create the inverse of an applied change, as a draft for review",
   usage: REVERT_USAGE,
   flags: ACTOR_FLAGS,
@@ -494,7 +491,7 @@ const RESOLVE_FLAGS = {
   },
 } as const satisfies Flags;
 
-const resolveSub: ChangeSubcommand = {
+const resolveSub: Subcommand = {
   summary: "record a human's resolution of a conflict, for the next apply",
   usage: RESOLVE_USAGE,
   flags: RESOLVE_FLAGS,
@@ -554,7 +551,7 @@ const resolveSub: ChangeSubcommand = {
 export const APPROVE_USAGE = `keel change approve <id> ${ACTOR_USAGE} [--reason <text>] [--json]`;
 
 /** The subcommands of `keel change`, in help order. */
-export const SUBCOMMANDS: Record<string, ChangeSubcommand> = {
+export const SUBCOMMANDS: Record<string, Subcommand> = {
   new: newSub,
   list: listSub,
   show: showSub,

@@ -7,6 +7,7 @@ import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { type Command, parseFlags } from "../command.js";
 import { LIST_TASKS } from "../hints.js";
 import { paint, printJson } from "../output.js";
+import { padCell, widestOf } from "../table.js";
 
 const USAGE = "keel boundaries check --task <id> [--base <rev>] [--json]";
 
@@ -52,9 +53,9 @@ const command: Command = {
       `changed since ${base}: ${n} file${n === 1 ? "" : "s"}, ${report.violations.length} outside the boundaries`,
     );
     if (report.violations.length === 0) return EXIT.ok;
-    const width = Math.max(...report.violations.map((v) => v.path.length));
+    const width = widestOf(report.violations.map((v) => v.path));
     for (const v of report.violations)
-      io.out(`  ${paint(io, "red", "✗")} ${v.path.padEnd(width)}  ${v.status}`);
+      io.out(`  ${paint(io, "red", "✗")} ${padCell(v.path, width)}  ${v.status}`);
     return EXIT.findings;
   },
 };

@@ -9,6 +9,7 @@ import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
 import { findingLines } from "../findings.js";
 import { type Io, jsonText, paint } from "../output.js";
+import { withProgress } from "../progress.js";
 
 const USAGE = "keel validate [path|id] [--strict] [--profile keel|openspec|speckit|kiro] [--json]";
 
@@ -50,7 +51,9 @@ const command: Command = {
     }
     // Loaded only now: the analysis is most of the code, and a kept answer needs none of it.
     const { analyseProject } = await import("../../core/validate/engine.js");
-    const { result, ownerOf, stats } = analyseProject(project, config);
+    const { result, ownerOf, stats } = withProgress(io, global.json, "validate: files parsed", (onProgress) =>
+      analyseProject(project, config, { onProgress }),
+    );
     const report = buildReport(result, {
       strict: values.strict ?? config.validate.strict,
       profile,

@@ -4,6 +4,7 @@
 // answers), never under --json, and only once the work has lasted PROGRESS_AFTER_MS: a fast run prints
 // nothing. Updates come from the work itself (the core's onProgress callbacks), often synchronously from a
 // tight loop, so drawing is throttled by the clock rather than by a timer.
+// @req TERM-5
 import type { Io } from "./output.js";
 import { fitWidth } from "./table.js";
 

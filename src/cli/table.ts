@@ -1,6 +1,7 @@
 // Columns measured as a terminal shows them: a CJK character or an emoji takes two columns, a combining mark
 // none, a colour code none (string-width). Every table and padded column of the CLI goes through here, so a
 // title in Japanese lines up with one in English.
+// @req TERM-4
 import stringWidth from "string-width";
 import type { Io } from "./output.js";
 import { paint } from "./output.js";

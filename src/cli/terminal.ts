@@ -1,6 +1,7 @@
 // How the CLI treats its terminal, shared by local runs (cli/output.ts) and answers from the daemon (cli/main.ts),
 // so both decide alike: whether to colour, and that a reader that stops early ends the output quietly.
 
+// @req TERM-2, TERM-3
 /**
  * Colour as supports-color and Node decide it: FORCE_COLOR wins (0 or false turns colour off; 1, 2, 3, true or
  * empty turns it on, even when stdout is a pipe, as in CI); otherwise a non-empty NO_COLOR turns it off
@@ -13,6 +14,7 @@ export function wantsColor(): boolean {
   return Boolean(process.stdout.isTTY);
 }
 
+// @req TERM-1
 /** The exit status after a reader closed the pipe: 128 + SIGPIPE, as a shell reports for a coreutils program. */
 export const CLOSED_PIPE_EXIT = 141;
 

@@ -199,7 +199,8 @@ describe("a reader that stops early", () => {
     // Read one chunk, then close the read end, as `head` does.
     child.stdout.once("data", () => child.stdout.destroy());
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    expect(stderr).not.toContain("EPIPE");
-    expect(code).toBe(0);
+    expect(stderr).toBe("");
+    // 141 (128 + SIGPIPE) once the pipe closed before the end; 0 if the output was all taken before it did.
+    expect([0, 141]).toContain(code);
   });
 });

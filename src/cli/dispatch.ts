@@ -10,7 +10,7 @@ import { type Io, reportError } from "./output.js";
 type Loader = () => Promise<{ default: Command }>;
 
 /** Summaries live here (not in the modules) so `keel help` loads no command code. */
-const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean }> = {
+export const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean }> = {
   init: { summary: "create keel/ in this repository (idempotent)", load: () => import("./commands/init.js") },
   validate: {
     summary: "check specs and changes; exit 1 on errors",

@@ -1,29 +1,40 @@
-// Output conventions shared by every command: JSON on --json, colour only on a TTY, errors without stack traces.
+// Output conventions shared by every command: JSON on --json, colour as cli/terminal.ts decides, errors without
+// stack traces, progress only on a terminal's stderr (cli/progress.ts).
 import { styleText } from "node:util";
 import { storeErrorOf } from "../store/guard.js";
 import { EXIT, type ExitCode, KeelError } from "../workspace/errors.js";
-import { endOnClosedPipe, wantsColor } from "./terminal.js";
+import { endOnClosedPipe, stdoutClosed, wantsColor } from "./terminal.js";
 
 export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
   color: boolean;
+  /**
+   * Where a live progress line may be drawn: stderr, present only when it is a terminal. Absent when stderr is
+   * piped, in the daemon's answers and in tests that capture the output: progress is then not shown at all.
+   */
+  progress?: Pick<NodeJS.WriteStream, "write" | "columns">;
 }
 
 export function stdio(): Io {
   const color = wantsColor();
   endOnClosedPipe();
   return {
-    out: (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`),
+    // A burst of thousands of lines stops writing once the reader has gone (the process ends on the next tick).
+    out: (s) => {
+      if (!stdoutClosed()) process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
+    },
     err: (s) => process.stderr.write(s.endsWith("\n") ? s : `${s}\n`),
     color,
+    ...(process.stderr.isTTY ? { progress: process.stderr } : {}),
   };
 }
 
 type Style = Parameters<typeof styleText>[0];
 
 export function paint(io: Io, style: Style, s: string): string {
-  return io.color ? styleText(style, s) : s;
+  // The decision is io.color's alone: Node would otherwise check the stream again, and the daemon's is no terminal.
+  return io.color ? styleText(style, s, { validateStream: false }) : s;
 }
 
 export function printJson(io: Io, value: unknown): void {

@@ -177,6 +177,7 @@ function gitVersions(
   capability: string,
   layout: Layout,
   only?: Set<string>,
+  onProgress?: HistoryOptions["onProgress"],
 ): Array<{ commit: GitCommit; snaps: Map<string, Snapshot> | null }> {
   const commits = fileLog(root, file).reverse();
   const blobs = fileAtRevisions(
@@ -186,6 +187,7 @@ function gitVersions(
   );
   const parsed = new Map<string, Map<string, Snapshot>>();
   return commits.map((commit, i) => {
+    onProgress?.(i + 1, commits.length);
     const blob = blobs[i];
     if (!blob) return { commit, snaps: null };
     let snaps = parsed.get(blob.oid);
@@ -485,7 +487,17 @@ function locate(
   return { capability, ...specFileFor(loaded, capability), current: false };
 }
 
-export function requirementHistory(start: string, id: string, explicitRoot = false): RequirementHistory {
+export interface HistoryOptions {
+  /** Told the commits of the spec file read so far, of all of them, as the history is built. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export function requirementHistory(
+  start: string,
+  id: string,
+  explicitRoot = false,
+  options: HistoryOptions = {},
+): RequirementHistory {
   const loaded = loadProject(start, { explicitRoot, includeArchived: true });
   const root = loaded.project.root;
   let where = locate(loaded, id);
@@ -514,7 +526,7 @@ export function requirementHistory(start: string, id: string, explicitRoot = fal
   };
   const useGit = insideGit(root);
   const idSet = new Set(ids);
-  const gitObs = useGit ? gitVersions(root, file, capability, layout, idSet) : [];
+  const gitObs = useGit ? gitVersions(root, file, capability, layout, idSet, options.onProgress) : [];
   const changes = changeIndex(loaded.changes);
   const fingerprint = blockFingerprinter(file, capability);
   let obs = observe(

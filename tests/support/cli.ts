@@ -12,7 +12,15 @@ export interface Run {
 }
 
 /** Variables of the caller's shell that would change what Keel does; dropped unless a test sets them. */
-const AMBIENT = ["KEEL_DEBUG", "KEEL_ACTOR", "KEEL_TOOL", "KEEL_MODEL", "GIT_DIR", "GIT_WORK_TREE"];
+const AMBIENT = [
+  "FORCE_COLOR",
+  "KEEL_DEBUG",
+  "KEEL_ACTOR",
+  "KEEL_TOOL",
+  "KEEL_MODEL",
+  "GIT_DIR",
+  "GIT_WORK_TREE",
+];
 
 /** The environment of every run: no colour, nothing ambient from the caller, plus `extra`. */
 export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

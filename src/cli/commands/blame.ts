@@ -2,6 +2,7 @@ import { type SpecBlame, specBlame } from "../../core/history.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { type Command, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
+import { padCell, widestOf } from "../table.js";
 
 const USAGE = "keel blame <capability | spec file> [--json]";
 
@@ -27,7 +28,7 @@ const command: Command = {
 function render(io: Io, b: SpecBlame): string {
   const out = [`${paint(io, "bold", b.capability)}  ${b.file}`];
   if (b.requirements.length === 0) out.push("", "no requirements");
-  const idWidth = Math.max(0, ...b.requirements.map((r) => r.id.length));
+  const idWidth = widestOf(b.requirements.map((r) => r.id));
   for (const r of b.requirements) {
     const where = r.introduced.commit
       ? r.introduced.commit.sha.slice(0, 10)
@@ -40,7 +41,7 @@ function render(io: Io, b: SpecBlame): string {
       `v${r.introduced.version}/${r.versions}`,
     ].filter(Boolean);
     out.push(
-      `${paint(io, "dim", where.padEnd(11))} ${r.id.padEnd(idWidth)}  ${(r.actor ?? "unknown").padEnd(20)}  ${paint(io, "dim", tail.join(" · "))}  ${paint(io, "dim", `:${r.line}`)}`,
+      `${paint(io, "dim", where.padEnd(11))} ${padCell(r.id, idWidth)}  ${padCell(r.actor ?? "unknown", 20)}  ${paint(io, "dim", tail.join(" · "))}  ${paint(io, "dim", `:${r.line}`)}`,
     );
     if (r.why) out.push(`${" ".repeat(12)}${paint(io, "dim", `why: ${r.why}`)}`);
   }

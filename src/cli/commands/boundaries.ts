@@ -8,6 +8,7 @@ import { type Command, type Flags, parseFlags } from "../command.js";
 import { LIST_TASKS } from "../hints.js";
 import { paint, printJson } from "../output.js";
 import { runSubcommand, type Subcommand } from "../subcommands.js";
+import { padCell, widestOf } from "../table.js";
 
 const CHECK_USAGE = "keel boundaries check --task <id> [--base <rev>] [--json]";
 
@@ -62,9 +63,9 @@ const check: Subcommand = {
       `changed since ${base}: ${n} file${n === 1 ? "" : "s"}, ${report.violations.length} outside the boundaries`,
     );
     if (report.violations.length === 0) return EXIT.ok;
-    const width = Math.max(...report.violations.map((v) => v.path.length));
+    const width = widestOf(report.violations.map((v) => v.path));
     for (const v of report.violations)
-      io.out(`  ${paint(io, "red", "✗")} ${v.path.padEnd(width)}  ${v.status}`);
+      io.out(`  ${paint(io, "red", "✗")} ${padCell(v.path, width)}  ${v.status}`);
     return EXIT.findings;
   },
 };

@@ -24,6 +24,7 @@ import { ACTOR_FLAGS, ACTOR_USAGE } from "../flags.js";
 import { finishInterrupted, interruptedLines } from "../interrupted.js";
 import { type Io, paint, printJson } from "../output.js";
 import type { Subcommand } from "../subcommands.js";
+import { padCell, widestOf } from "../table.js";
 
 export const REASONED_FLAGS = {
   ...ACTOR_FLAGS,
@@ -134,13 +135,13 @@ const listSub: Subcommand = {
     if (ctx.global.json) printJson(io, answer);
     else if (rows.length === 0) io.out(values.all ? "no changes" : "no open changes");
     else {
-      const w = Math.max(...rows.map((r) => r.id.length));
+      const w = widestOf(rows.map((r) => r.id));
       io.out(
         rows
           .map((r) => {
             const d = r.deltas;
             const counts = `+${d.added} ~${d.modified} -${d.removed} →${d.renamed}`;
-            return `${r.id.padEnd(w)}  ${r.status.padEnd(8)}  ${counts.padEnd(14)}  ${(r.author ?? "-").padEnd(16)}  ${r.capabilities.join(", ")}`;
+            return `${padCell(r.id, w)}  ${r.status.padEnd(8)}  ${counts.padEnd(14)}  ${padCell(r.author ?? "-", 16)}  ${r.capabilities.join(", ")}`;
           })
           .join("\n"),
       );

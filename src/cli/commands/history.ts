@@ -2,6 +2,7 @@ import { type RequirementHistory, type RequirementVersion, requirementHistory } 
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { type Command, type Flags, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
+import { withProgress } from "../progress.js";
 
 const USAGE = "keel history <requirement-id> [--no-diff] [--json]";
 
@@ -21,7 +22,9 @@ const command: Command = {
     if (id === undefined || positionals.length > 1) {
       throw usageError("history takes exactly one requirement ID", `usage: ${USAGE}`);
     }
-    const h = requirementHistory(global.root ?? global.cwd, id, global.root !== null);
+    const h = withProgress(io, global.json, "history: commits read", (onProgress) =>
+      requirementHistory(global.root ?? global.cwd, id, global.root !== null, { onProgress }),
+    );
     if (values["no-diff"]) for (const v of h.versions) v.diff = null;
     if (global.json) printJson(io, { version: 1, ...h });
     else io.out(render(io, h));

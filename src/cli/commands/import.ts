@@ -4,6 +4,7 @@ import { IMPORTABLE, type ImportableLayout } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
 import { DRY_RUN_FLAG } from "../flags.js";
 import { type Io, paint, printJson } from "../output.js";
+import { withProgress } from "../progress.js";
 
 const USAGE = `keel import <${IMPORTABLE.join("|")}> [--dry-run] [--json]`;
 
@@ -22,10 +23,13 @@ const command: Command = {
       throw usageError(`"${layout}" is not a layout keel import reads`, `usage: ${USAGE}`);
     }
     if (extra.length > 0) throw usageError(`import takes one layout (got "${extra[0]}")`, `usage: ${USAGE}`);
-    const report = importLayout(global.root ?? global.cwd, layout as ImportableLayout, {
-      explicitRoot: global.root !== null,
-      dryRun: values["dry-run"] === true,
-    });
+    const report = withProgress(io, global.json, "import: specs converted", (onProgress) =>
+      importLayout(global.root ?? global.cwd, layout as ImportableLayout, {
+        explicitRoot: global.root !== null,
+        dryRun: values["dry-run"] === true,
+        onProgress,
+      }),
+    );
     if (global.json) printJson(io, report);
     else printHuman(io, report);
     return EXIT.ok;

@@ -5,6 +5,7 @@ import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, type Flags, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
+import { table } from "../table.js";
 
 const USAGE =
   "keel list [specs|changes|requirements] [--capability <cap>] [--status <status>] [--archived] [--json]";
@@ -68,27 +69,6 @@ const command: Command = {
     return EXIT.ok;
   },
 };
-
-/** Left-aligned columns separated by two spaces; the last column is not padded. `header` may be null. */
-export function table(io: Io, header: string[] | null, rows: string[][], indent = ""): string {
-  const columns = header?.length ?? Math.max(0, ...rows.map((r) => r.length));
-  const widths = Array.from({ length: columns }, (_, i) =>
-    Math.max(header?.[i]?.length ?? 0, ...rows.map((r) => visible(r[i] ?? "").length)),
-  );
-  const line = (cells: string[]) =>
-    indent +
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat((widths[i] as number) - visible(c).length)))
-      .join("  ")
-      .trimEnd();
-  return [...(header ? [paint(io, "bold", line(header))] : []), ...rows.map(line)].join("\n");
-}
-
-/** The text without ANSI colour codes, for measuring column widths. */
-function visible(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching the escape character is the point
-  return s.replace(/\x1b\[[0-9;]*m/g, "");
-}
 
 export function deltaSummary(d: ChangeListItem["deltas"]): string {
   return `+${d.added} ~${d.modified} -${d.removed} →${d.renamed}`;

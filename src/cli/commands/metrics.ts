@@ -19,8 +19,8 @@ import { isWithin, realpathOrNull } from "../../workspace/paths.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
+import { table } from "../table.js";
 import { parseSince } from "./audit.js";
-import { table } from "./list.js";
 
 const USAGE =
   "keel metrics [--since <date|30m|12h|7d|2w>] [--by capability|agent|day] [--svg <file>] [--json]";

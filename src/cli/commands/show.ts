@@ -13,6 +13,7 @@ import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
+import { padCell, widestOf } from "../table.js";
 
 const USAGE = "keel show <id> [--json]   (a requirement ID, a capability, or a change ID)";
 
@@ -168,10 +169,12 @@ function renderSpec(io: Io, s: SpecRecord): string {
   ];
   if (s.purpose) out.push("", paint(io, "bold", "Purpose"), indent(s.purpose));
   out.push("", paint(io, "bold", `Requirements (${s.requirements.length})`));
-  const idWidth = Math.max(0, ...s.requirements.map((r) => r.id.length));
+  // The line numbers line up after the titles, however wide their characters are.
+  const idWidth = widestOf(s.requirements.map((r) => r.id));
+  const titleWidth = widestOf(s.requirements.map((r) => r.title));
   for (const r of s.requirements) {
     out.push(
-      `  ${r.id.padEnd(idWidth)}  ${(r.status ?? "-").padEnd(10)}  ${r.title}  ${paint(io, "dim", `:${r.line}`)}`,
+      `  ${padCell(r.id, idWidth)}  ${(r.status ?? "-").padEnd(10)}  ${padCell(r.title, titleWidth)}  ${paint(io, "dim", `:${r.line}`)}`,
     );
   }
   if (s.openQuestions.length > 0) {

@@ -6,7 +6,8 @@ import { findProjectRoot } from "../../workspace/root.js";
 import { sidecarFile } from "../../workspace/sidecars.js";
 import { type Command, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
-import { deltaSummary, table } from "./list.js";
+import { table } from "../table.js";
+import { deltaSummary } from "./list.js";
 
 const USAGE = "keel status [--json]";
 /** Open changes listed by name before the rest are summed up, to keep the summary on one screen. */

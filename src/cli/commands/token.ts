@@ -16,6 +16,7 @@ import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
+import { padCell } from "../table.js";
 
 const USAGE =
   "keel token create --role owner|reviewer|agent|read --name <name> [--expires 90d|never] [--as kind:name] | list [--json] | revoke <name|id>";
@@ -30,7 +31,7 @@ function printList(io: Io, tokens: TokenInfo[]): void {
   for (const t of tokens) {
     const s = tokenState(t, now);
     io.out(
-      `${t.id}  ${paint(io, s === "live" ? "green" : "dim", s.padEnd(7))} ${t.name.padEnd(16)} ${t.actor.padEnd(22)} ${t.role.padEnd(9)} expires ${t.expiresAt ?? "never"}`,
+      `${t.id}  ${paint(io, s === "live" ? "green" : "dim", s.padEnd(7))} ${padCell(t.name, 16)} ${padCell(t.actor, 22)} ${t.role.padEnd(9)} expires ${t.expiresAt ?? "never"}`,
     );
   }
 }

@@ -13,6 +13,7 @@ import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, type CommandContext, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
+import { withProgress } from "../progress.js";
 
 export const USAGE =
   'keel trace [REQ-ID] [--json] | trace ack <REQ-ID|REQ-ID@path>… --reason "…" [--as human:name] | trace scan [--no-commits] [--no-cache] [--json]';
@@ -104,7 +105,9 @@ async function scanCommand(
   options: { commits: boolean; cache: boolean },
 ): Promise<ExitCode> {
   const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
-  const result = await scanRepository(project.root, options);
+  const result = await withProgress(io, global.json, "trace scan: files scanned", (onProgress) =>
+    scanRepository(project.root, { ...options, onProgress }),
+  );
   if (global.json) printJson(io, { version: 1, ...result });
   else printScan(io, result);
   return EXIT.ok;

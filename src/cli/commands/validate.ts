@@ -15,6 +15,7 @@ import {
   parseListingFlags,
 } from "../finding-report.js";
 import { type Io, jsonText, paint } from "../output.js";
+import { withProgress } from "../progress.js";
 
 const USAGE = `keel validate [path|id] [--strict] [--profile keel|openspec|speckit|kiro] ${LISTING_USAGE} [--json]`;
 
@@ -67,7 +68,9 @@ const command: Command = {
     }
     // Loaded only now: the analysis is most of the code, and a kept answer needs none of it.
     const { analyseProject } = await import("../../core/validate/engine.js");
-    const { result, ownerOf, stats } = analyseProject(project, config);
+    const { result, ownerOf, stats } = withProgress(io, global.json, "validate: files parsed", (onProgress) =>
+      analyseProject(project, config, { onProgress }),
+    );
     const report = buildReport(result, {
       strict: values.strict ?? config.validate.strict,
       profile,

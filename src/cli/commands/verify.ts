@@ -25,6 +25,8 @@ import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { type Command, parseFlags } from "../command.js";
 import { LIST_TASKS } from "../hints.js";
 import { type Io, paint, printJson } from "../output.js";
+import { startProgress } from "../progress.js";
+import { padCell, widestOf } from "../table.js";
 
 const USAGE =
   "keel verify [--task <id> | --req <id> | --changed] [--gate <name>]… [--timeout <duration>] [--as kind:name] [--json]";
@@ -57,50 +59,38 @@ function runLine(io: Io, r: GateRun): string {
   return `${paint(io, "red", "✗")} ${r.gate.name}: ${failureReason(r)} (${took})`;
 }
 
-/** Progress on stderr: a live status line on a terminal; otherwise one line per finished gate (none under --json). */
-class Progress {
-  private readonly running = new Map<string, number>();
-  private finished = 0;
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(
-    private readonly io: Io,
-    private readonly total: number,
-    private readonly tty: boolean,
-    private readonly quiet: boolean,
-  ) {
-    if (tty) {
-      this.timer = setInterval(() => this.render(), 250);
-      this.timer.unref();
-    }
-  }
-
-  start(gate: Gate): void {
-    this.running.set(gate.name, performance.now());
-    this.render();
-  }
-
-  finish(run: GateRun): void {
-    this.running.delete(run.gate.name);
-    this.finished++;
-    if (this.tty) {
-      process.stderr.write(`\r\x1b[K${runLine(this.io, run)}\n`);
-      this.render();
-    } else if (!this.quiet) this.io.err(runLine(this.io, run));
-  }
-
-  private render(): void {
-    if (!this.tty) return;
+/**
+ * Progress on stderr (cli/progress.ts): gates finished of all, and those running with their time so far; and one
+ * line that stays per finished gate (none under --json).
+ */
+function gateProgress(io: Io, json: boolean, total: number) {
+  const line = startProgress(io, json, "verify: gates");
+  const running = new Map<string, number>();
+  let finished = 0;
+  const update = () => {
     const now = performance.now();
-    const names = [...this.running].map(([n, t]) => `${n} ${Math.floor((now - t) / 1000)}s`).join(", ");
-    const line = `[${this.finished}/${this.total}]${names ? ` running ${names}` : ""}`;
-    process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns || 100) - 1)}`);
-  }
-
-  end(): void {
-    if (this.timer) clearInterval(this.timer);
-    if (this.tty) process.stderr.write("\r\x1b[K");
-  }
+    const names = [...running].map(([n, t]) => `${n} ${Math.floor((now - t) / 1000)}s`).join(", ");
+    line.update(finished, total, names ? `running ${names}` : undefined);
+  };
+  // Gates run for seconds in other processes, telling nothing meanwhile: their times are redrawn by the clock.
+  const timer = line.live ? setInterval(update, 250) : null;
+  timer?.unref();
+  return {
+    start(gate: Gate) {
+      running.set(gate.name, performance.now());
+      update();
+    },
+    finish(run: GateRun) {
+      running.delete(run.gate.name);
+      finished++;
+      line.print(runLine(io, run));
+      update();
+    },
+    end() {
+      if (timer) clearInterval(timer);
+      line.end();
+    },
+  };
 }
 
 function select(
@@ -197,8 +187,7 @@ const command: Command = {
       return EXIT.ok;
     }
 
-    const tty = Boolean(process.stderr.isTTY);
-    const progress = new Progress(io, selection.gates.length, tty, global.json);
+    const progress = gateProgress(io, global.json, selection.gates.length);
     // Gates run in their own process groups, which Ctrl-C does not reach: stop them before leaving.
     const onSignal = (signal: NodeJS.Signals) => {
       progress.end();
@@ -268,12 +257,12 @@ const command: Command = {
     io.out(
       `verify${what}: ${result.results.length} gate${result.results.length === 1 ? "" : "s"} on ${describeTree(result.tree)}`,
     );
-    const width = Math.max(...result.results.map((r) => r.gate.name.length));
+    const width = widestOf(result.results.map((r) => r.gate.name));
     for (const { gate, run, evidence } of result.results) {
       const mark = passed(run) ? paint(io, "green", "✓") : paint(io, "red", "✗");
       const why = passed(run) ? "" : `  ${failureReason(run)}`;
       io.out(
-        `  ${mark} ${gate.name.padEnd(width)}  ${seconds(run.durationMs).padStart(7)}  #${evidence.id}${why}`,
+        `  ${mark} ${padCell(gate.name, width)}  ${seconds(run.durationMs).padStart(7)}  #${evidence.id}${why}`,
       );
     }
     for (const { gate, run } of failed) {

@@ -41,6 +41,8 @@ export interface ImportOptions {
   /** Treat `start` as the project root rather than searching upwards. */
   explicitRoot: boolean;
   dryRun: boolean;
+  /** Told the source files converted so far, of all of them, as the import reads them. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export function importLayout(start: string, layout: ImportableLayout, options: ImportOptions): ImportReport {
@@ -55,8 +57,13 @@ export function importLayout(start: string, layout: ImportableLayout, options: I
   const entries = discover(project).files.filter((e) => e.layout === layout && !e.change);
   const sidecars = loadSidecars(project);
   const kept: ImportReport["kept"] = [];
+  const specs = entries.filter((e) => e.role === "spec");
   const files: PlannedFile[] = [
-    ...entries.filter((e) => e.role === "spec").map((e) => specFile(e, sidecars.byLayout.get(layout))),
+    ...specs.map((e, i) => {
+      const planned = specFile(e, sidecars.byLayout.get(layout));
+      options.onProgress?.(i + 1, specs.length);
+      return planned;
+    }),
     ...constitutionFile(root, entries, kept),
     ...taskFiles(root, entries),
   ];

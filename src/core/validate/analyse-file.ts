@@ -71,21 +71,39 @@ export interface FileRuleSettings {
   security: SecuritySettings;
 }
 
+/** Reports files analysed so far of the total, as the work goes (for a progress line; it must be cheap). */
+export type OnProgress = (done: number, total: number) => void;
+
 /** Analyses every item, sharing the work with a worker thread when there is enough of it. */
-export function analyseEntries(work: WorkItem[], now: number, settings: FileRuleSettings): WorkResult[] {
+export function analyseEntries(
+  work: WorkItem[],
+  now: number,
+  settings: FileRuleSettings,
+  onProgress?: OnProgress,
+): WorkResult[] {
+  const total = work.length;
   const workerUrl = workerEntry();
-  if (!workerUrl || work.length < PARALLEL_THRESHOLD) return analyseChunk(work, now, settings);
+  if (!workerUrl || work.length < PARALLEL_THRESHOLD)
+    return analyseChunk(work, now, settings, onProgress && ((done) => onProgress(done, total)));
   const half = work.length >> 1;
-  const signal = new Int32Array(new SharedArrayBuffer(4));
+  // [0]: set to 1 when the worker is done; [1]: files the worker has analysed so far.
+  const signal = new Int32Array(new SharedArrayBuffer(8));
+  const theirs = () => Atomics.load(signal, 1);
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(workerUrl, {
     workerData: { work: work.slice(half), now, settings, signal, port: port2 },
     transferList: [port2],
   });
   worker.unref();
-  const mine = analyseChunk(work.slice(0, half), now, settings);
-  // Block until the worker is done: keeps validation synchronous for every caller.
-  Atomics.wait(signal, 0, 0);
+  const mine = analyseChunk(
+    work.slice(0, half),
+    now,
+    settings,
+    onProgress && ((done) => onProgress(done + theirs(), total)),
+  );
+  // Block until the worker is done: keeps validation synchronous for every caller. Progress is told meanwhile.
+  while (Atomics.wait(signal, 0, 0, onProgress ? 100 : undefined) === "timed-out")
+    onProgress?.(half + theirs(), total);
   const message = receiveMessageOnPort(port1)?.message as
     | { results?: WorkResult[]; error?: string }
     | undefined;
@@ -98,12 +116,22 @@ export function analyseEntries(work: WorkItem[], now: number, settings: FileRule
   return [...mine, ...message.results];
 }
 
-export function analyseChunk(work: WorkItem[], now: number, settings: FileRuleSettings): WorkResult[] {
+/** Analyses `work` in order; `onEach` is told how many are done after each. */
+export function analyseChunk(
+  work: WorkItem[],
+  now: number,
+  settings: FileRuleSettings,
+  onEach?: (done: number) => void,
+): WorkResult[] {
   const rules: FileRules = {
     vague: vagueTermMatcher(settings.vagueTerms),
     security: securityScanner(settings.security),
   };
-  return work.map(({ entry, hit }) => analyseOne(entry, hit, now, rules));
+  return work.map(({ entry, hit }, i) => {
+    const result = analyseOne(entry, hit, now, rules);
+    onEach?.(i + 1);
+    return result;
+  });
 }
 
 interface FileRules {

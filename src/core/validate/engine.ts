@@ -26,7 +26,7 @@ import { untrustedBecause } from "../scan/index.js";
 import { type CoverableRequirement, defaultCoversByTasksFile } from "../tasks/coverage.js";
 import { taskSourceOf } from "../tasks/discovered.js";
 import { type LoadedTasks, tasksFromText } from "../tasks/load.js";
-import { analyseEntries, type Payload, type WorkItem } from "./analyse-file.js";
+import { analyseEntries, type OnProgress, type Payload, type WorkItem } from "./analyse-file.js";
 import { compareFindings, finding, fromDiagnostic, unreadableFinding } from "./finding.js";
 import { clarificationAfterPlan } from "./layout-rules.js";
 import { openspecChangeRules, openspecTaskRules } from "./openspec-rules.js";
@@ -93,7 +93,16 @@ export interface RunStats {
   writtenAt: string | null;
 }
 
-export function analyseProject(project: ProjectRoot, config: KeelConfig = loadConfig(project)): Analysis {
+export interface AnalyseOptions {
+  /** Told the files parsed so far of those to parse, as a cold or partly warm run goes (a replay tells nothing). */
+  onProgress?: OnProgress;
+}
+
+export function analyseProject(
+  project: ProjectRoot,
+  config: KeelConfig = loadConfig(project),
+  options: AnalyseOptions = {},
+): Analysis {
   // Each layout's files are walked only when the layout is present, so the layouts are part of the signature; the
   // side files' statuses change findings of specs whose files did not move, so they are part of it too.
   const sidecars = loadSidecars(project);
@@ -107,7 +116,7 @@ export function analyseProject(project: ProjectRoot, config: KeelConfig = loadCo
   try {
     const replayed = index ? replay(index, project, configSignature) : null;
     if (replayed) return replayed;
-    return analyseAll(project, config, index, configSignature, sidecars);
+    return analyseAll(project, config, index, configSignature, sidecars, options.onProgress);
   } finally {
     index?.close();
   }
@@ -164,6 +173,7 @@ function analyseAll(
   index: IndexDb | null,
   configSignature: string,
   sidecars: Sidecars,
+  onProgress: OnProgress | undefined,
 ): Analysis {
   const discovery = discover(project);
   {
@@ -201,7 +211,8 @@ function analyseAll(
     }
     const security = securitySettings(config);
     const scanner = securityScanner(security);
-    for (const done of analyseEntries(work, now, { vagueTerms: config.validate.vagueTerms, security })) {
+    const settings = { vagueTerms: config.validate.vagueTerms, security };
+    for (const done of analyseEntries(work, now, settings, onProgress)) {
       const { entry } = done;
       if (done.parsed) parsed++;
       // Keep the parsed copy, not the original: the original's strings are slices of the file's text and

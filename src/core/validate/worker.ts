@@ -12,7 +12,9 @@ const data = workerData as {
 };
 
 try {
-  data.port.postMessage({ results: analyseChunk(data.work, data.now, data.settings) });
+  // Each file done is counted where the main thread can read it at once, for its progress line.
+  const counted = () => void Atomics.add(data.signal, 1, 1);
+  data.port.postMessage({ results: analyseChunk(data.work, data.now, data.settings, counted) });
 } catch (e) {
   data.port.postMessage({ error: e instanceof Error ? e.message : String(e) });
 } finally {

@@ -35,6 +35,8 @@ export interface ScanOptions {
   maxFileBytes?: number;
   /** Lines longer than this, in UTF-16 code units, are skipped with trace/long-line (default 1 MiB). */
   maxLineLength?: number;
+  /** Told the files scanned so far (read, or taken from the cache) as the scan goes; the total is not known ahead. */
+  onProgress?: (scanned: number) => void;
 }
 
 export async function scanRepository(root: string, options: ScanOptions = {}): Promise<ScanResult> {
@@ -55,6 +57,7 @@ export async function scanRepository(root: string, options: ScanOptions = {}): P
     for (const p of r.problems) problems.push(p);
     totals.files += r.files;
     totals.filesWithLinks += r.filesWithLinks;
+    options.onProgress?.(totals.files);
   };
   const merge = (r: BatchResult) => {
     add(r);

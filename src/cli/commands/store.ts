@@ -1,4 +1,4 @@
-// `keel store status|repair|reset`: the local state store, and the explicit, audited ways out when Keel has
+// `keel store status|migrate|copy|repair|reset`: the local state store, and the explicit, audited ways out when Keel has
 // refused it (core/recovery/). Repair and reset only say what they would do unless given `--yes`.
 // @req TRU-6, TRU-7
 

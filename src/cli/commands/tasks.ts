@@ -122,7 +122,7 @@ const claims = () => import("./tasks-claim.js");
 const SUBCOMMANDS: Record<string, Subcommand> = {
   list: plainQuery("list", "every task, by file, nested under its parent", LIST_USAGE),
   show: plainQuery("show", "one task: readiness, dependencies, coverage, gates", SHOW_USAGE, ["task"]),
-  ready: plainQuery("ready", "the tasks ready to start, in order", READY_USAGE),
+  ready: plainQuery("ready", "the tasks ready to start, in file order", READY_USAGE),
   next: plainQuery("next", "the first ready task", NEXT_USAGE),
   graph: {
     summary: "the dependency graph, as text, Mermaid or Graphviz dot",

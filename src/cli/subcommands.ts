@@ -1,5 +1,5 @@
-// Running a command's subcommands from their declared grammars: the first argument names the subcommand, which
-// parses the rest with its own flags, so a flag that belongs to another subcommand is refused.
+// A command's subcommands: each one a grammar (cli/command.ts) with the code that runs it, given the arguments
+// after its name, so that each parses with its own flags and refuses the others'.
 import { type ExitCode, usageError } from "../workspace/errors.js";
 import type { CommandContext, Grammar } from "./command.js";
 
@@ -8,11 +8,21 @@ export interface Subcommand extends Grammar {
   run(ctx: CommandContext, argv: string[]): Promise<ExitCode> | ExitCode;
 }
 
-/** Every subcommand's synopsis, one a line, as the hint of a usage error. */
-export function synopses(subcommands: Record<string, Grammar>): string {
-  return `usage: ${Object.values(subcommands)
-    .map((s) => s.usage)
-    .join("\n       ")}`;
+/**
+ * Every form's synopsis, one a line (the command's own first, when it runs without a subcommand too): the hint when
+ * no subcommand, or an unknown one, is named.
+ */
+export function synopses(subcommands: Record<string, Grammar>, own?: string): string {
+  const usages = Object.values(subcommands).map((s) => s.usage);
+  return `usage: ${(own === undefined ? usages : [own, ...usages]).join("\n       ")}`;
+}
+
+/** The subcommand of this name, if the command has one (never a property every object inherits). */
+export function subcommandNamed<S extends Grammar>(
+  subcommands: Record<string, S>,
+  name: string | undefined,
+): S | undefined {
+  return name !== undefined && Object.hasOwn(subcommands, name) ? subcommands[name] : undefined;
 }
 
 /** Runs the subcommand `ctx.argv` names first; none, or an unknown one, is a usage error (exit 2). */
@@ -26,7 +36,7 @@ export function runSubcommand(
   if (name === undefined || name.startsWith("-")) {
     throw usageError(`${command} needs a subcommand`, synopses(subcommands));
   }
-  const sub = Object.hasOwn(subcommands, name) ? subcommands[name] : undefined;
+  const sub = subcommandNamed(subcommands, name);
   if (!sub) throw usageError(`unknown ${command} subcommand "${name}"`, synopses(subcommands));
   return sub.run(ctx, rest);
 }

@@ -12,7 +12,7 @@ import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
-import { table } from "./list.js";
+import { table } from "../table.js";
 
 const USAGE = `keel agents add <name…> | remove <name…> | list [--json]   (${AGENT_NAMES.join(", ")})`;
 

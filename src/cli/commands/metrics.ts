@@ -17,7 +17,7 @@ import { writeFileAtomic } from "../../workspace/atomic.js";
 import { EXIT, type ExitCode, projectError, usageError } from "../../workspace/errors.js";
 import { isWithin, realpathOrNull } from "../../workspace/paths.js";
 import { findProjectRoot } from "../../workspace/root.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type Flags, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
 import { table } from "../table.js";
 import { parseSince } from "./audit.js";
@@ -25,16 +25,33 @@ import { parseSince } from "./audit.js";
 const USAGE =
   "keel metrics [--since <date|30m|12h|7d|2w>] [--by capability|agent|day] [--svg <file>] [--json]";
 
+const METRICS_FLAGS = {
+  since: {
+    type: "string",
+    value: "date|30m|12h|7d|2w",
+    help: "only tasks first attempted since this date or this long ago; default all",
+  },
+  by: {
+    type: "string",
+    value: "capability|agent|day",
+    help: "one breakdown only; default all three",
+    complete: BREAKDOWNS,
+  },
+  svg: {
+    type: "string",
+    value: "file",
+    help: "also write the metrics as an SVG chart to this file, inside the project",
+    complete: "file",
+  },
+} as const satisfies Flags;
+
 const command: Command = {
   name: "metrics",
   summary: "the work loop's track record: first-pass rate, rework, time to done, cost",
   usage: USAGE,
+  flags: METRICS_FLAGS,
   run({ io, global, argv }): ExitCode {
-    const { values, positionals } = parseFlags(
-      argv,
-      { since: { type: "string" }, by: { type: "string" }, svg: { type: "string" } },
-      USAGE,
-    );
+    const { values, positionals } = parseFlags(argv, METRICS_FLAGS, USAGE);
     if (positionals.length > 0)
       throw usageError(`unexpected argument "${positionals[0]}"`, `usage: ${USAGE}`);
     const since = values.since === undefined ? null : parseSince(values.since);

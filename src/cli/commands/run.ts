@@ -9,33 +9,90 @@ import { resolveActor } from "../../workspace/actor.js";
 import { loadConfig, parseGateDuration } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
-import { type Command, type CommandContext, parseFlags } from "../command.js";
+import { type Command, type CommandContext, type Flags, parseFlags } from "../command.js";
 import { findingLines } from "../findings.js";
+import { ACTOR_FLAGS } from "../flags.js";
 import { type Io, printJson } from "../output.js";
+import { type Subcommand, subcommandNamed, synopses } from "../subcommand.js";
 
-const USAGE =
-  "keel run [--workers N] [--agent NAME] [--change ID | --task KEY…] [--until empty|N|DURATION] [--max-attempts N] [--budget D] [--stall D] [--sandbox auto|bwrap|none] [--strategy rebase|merge] [--integration-branch B] [--resume] [--serve] [--json] | keel run --plan CHANGE [--replace] [--agent NAME] | keel run status [--json] | keel run review [approve|reject KEY [--note TEXT]]";
+const USAGE = `keel run [--workers <n>] [--agent <name>] [--change <id> | --task <key>…] [--until empty|<n>|<duration>] [--max-attempts <n>] [--budget <duration>] [--stall <duration>] [--lease <duration>] [--sandbox auto|bwrap|none] [--strategy rebase|merge] [--integration-branch <branch>] [--resume] [--serve] [--as <kind:name>] [--json]
+       keel run --plan <change> [--replace] [--agent <name>] [--max-attempts <n>] [--sandbox auto|bwrap|none] [--as <kind:name>] [--json]`;
+const STATUS_USAGE = "keel run status [--json]";
+const REVIEW_USAGE =
+  "keel run review [list | approve <task> | reject <task> --note <text>] [--agent <name>] [--as <kind:name>] [--json]";
 
+const AGENT_FLAG = {
+  agent: {
+    type: "string",
+    value: "name",
+    help: "the keel.yaml agents: entry to run; default run.agent (run.planner with --plan)",
+    complete: "agent",
+  },
+} as const satisfies Flags;
+
+/** `keel run` itself: the loop's settings over keel.yaml's `run:`, and `--plan`. */
 const FLAGS = {
-  workers: { type: "string" },
-  agent: { type: "string" },
-  change: { type: "string" },
-  task: { type: "string", multiple: true },
-  until: { type: "string" },
-  "max-attempts": { type: "string" },
-  budget: { type: "string" },
-  stall: { type: "string" },
-  lease: { type: "string" },
-  sandbox: { type: "string" },
-  strategy: { type: "string" },
-  "integration-branch": { type: "string" },
-  resume: { type: "boolean" },
-  serve: { type: "boolean" },
-  note: { type: "string" },
-  as: { type: "string" },
-  plan: { type: "string" },
-  replace: { type: "boolean" },
-} as const;
+  workers: { type: "string", value: "n", help: "tasks worked at once; default run.workers (1)" },
+  ...AGENT_FLAG,
+  change: { type: "string", value: "id", help: "work only this change's tasks", complete: "change" },
+  task: {
+    type: "string",
+    multiple: true,
+    value: "key",
+    help: "work only this task (repeatable)",
+    complete: "task",
+  },
+  until: {
+    type: "string",
+    value: "empty|n|duration",
+    help: "stop when nothing is ready (default), after n tasks, or claim nothing new after a duration",
+  },
+  "max-attempts": { type: "string", value: "n", help: "attempts a task gets; default run.max_attempts (3)" },
+  budget: {
+    type: "string",
+    value: "duration",
+    help: "wall time one task may take over its attempts; default run.task_budget (30m)",
+  },
+  stall: {
+    type: "string",
+    value: "duration",
+    help: "an agent silent this long is stopped; default run.stall (5m)",
+  },
+  lease: { type: "string", value: "duration", help: "each claim's lease; default run.lease (5m)" },
+  sandbox: {
+    type: "string",
+    value: "auto|bwrap|none",
+    help: "how agents are isolated; default run.sandbox (auto)",
+    complete: ["auto", "bwrap", "none"],
+  },
+  strategy: {
+    type: "string",
+    value: "rebase|merge",
+    help: "how green work lands; default run.strategy (rebase)",
+    complete: ["rebase", "merge"],
+  },
+  "integration-branch": {
+    type: "string",
+    value: "branch",
+    help: "the branch work lands on; default the branch checked out",
+  },
+  resume: { type: "boolean", help: "go on with the tasks an interrupted run left" },
+  serve: { type: "boolean", help: "serve Keel's MCP to the agents on loopback (KEEL_MCP_URL)" },
+  as: ACTOR_FLAGS.as,
+  plan: {
+    type: "string",
+    value: "change",
+    help: "have the planner agent write this change's tasks.md instead",
+    complete: "change",
+  },
+  replace: { type: "boolean", help: "with --plan: overwrite an existing tasks.md once a new plan validates" },
+} as const satisfies Flags;
+
+const REVIEW_FLAGS = {
+  note: { type: "string", value: "text", help: "what the work should do differently (needed to reject)" },
+  ...AGENT_FLAG,
+  as: ACTOR_FLAGS.as,
+} as const satisfies Flags;
 
 type Values = ReturnType<typeof parseFlags<typeof FLAGS>>["values"];
 
@@ -224,7 +281,9 @@ async function serveForAgents(root: string, global: CommandContext["global"], ag
   });
 }
 
-async function status(ctx: CommandContext): Promise<ExitCode> {
+async function status(ctx: CommandContext, argv: string[]): Promise<ExitCode> {
+  const { positionals } = parseFlags(argv, {}, STATUS_USAGE);
+  if (positionals.length > 0) throw usageError("run status takes no arguments", `usage: ${STATUS_USAGE}`);
   const { io, global } = ctx;
   const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
   const { runStatus } = await import("../../run/status.js");
@@ -245,10 +304,11 @@ async function status(ctx: CommandContext): Promise<ExitCode> {
   return EXIT.ok;
 }
 
-async function review(ctx: CommandContext, args: string[], v: Values): Promise<ExitCode> {
+async function review(ctx: CommandContext, argv: string[]): Promise<ExitCode> {
+  const { values: v, positionals } = parseFlags(argv, REVIEW_FLAGS, REVIEW_USAGE);
   const { io, global } = ctx;
   const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
-  const [sub, key] = args;
+  const [sub, key] = positionals;
   if (!sub || sub === "list") {
     const { withState } = await import("../../run/context.js");
     const { reviews } = await import("../../run/state.js");
@@ -261,7 +321,7 @@ async function review(ctx: CommandContext, args: string[], v: Values): Promise<E
     return EXIT.ok;
   }
   if ((sub !== "approve" && sub !== "reject") || !key)
-    throw usageError("keel run review approve|reject <task>", `usage: ${USAGE}`);
+    throw usageError("keel run review approve|reject <task>", `usage: ${REVIEW_USAGE}`);
   if (sub === "reject" && !v.note?.trim())
     throw usageError("a rejection needs --note", 'say what the work should do differently: --note "…"');
   const actor = resolveActor(loadConfig(project), { flag: v.as, cwd: global.cwd });
@@ -339,16 +399,36 @@ async function plan(ctx: CommandContext, v: Values): Promise<ExitCode> {
   return result.ok ? EXIT.ok : EXIT.findings;
 }
 
+/** `keel run status` and `keel run review`; without one of them, `keel run` works the queue (or plans). */
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  status: {
+    summary: "the current run: its workers, what each holds, and the counts so far",
+    usage: STATUS_USAGE,
+    flags: {},
+    run: status,
+  },
+  review: {
+    summary: "the review queue: list it, or approve or reject a task's green work (a human's act)",
+    usage: REVIEW_USAGE,
+    flags: REVIEW_FLAGS,
+    args: [["list", "approve", "reject"], "task"],
+    run: review,
+  },
+};
+
 const command: Command = {
   name: "run",
   summary: "the work loop: coding agents work the ready tasks in worktrees, gated",
   usage: USAGE,
+  flags: FLAGS,
+  subcommands: SUBCOMMANDS,
   async run(ctx) {
+    const [first, ...rest] = ctx.argv;
+    const sub = subcommandNamed(SUBCOMMANDS, first);
+    if (sub !== undefined) return sub.run(ctx, rest);
     const { positionals, values } = parseFlags(ctx.argv, FLAGS, USAGE);
-    const [first, ...rest] = positionals;
-    if (first === "status") return status(ctx);
-    if (first === "review") return review(ctx, rest, values);
-    if (first !== undefined) throw usageError(`unknown run subcommand ${first}`, `usage: ${USAGE}`);
+    if (positionals.length > 0)
+      throw usageError(`unknown run subcommand ${positionals[0]}`, synopses(SUBCOMMANDS, USAGE));
     if (values.plan !== undefined) return plan(ctx, values);
     return work(ctx, values);
   },

@@ -2,19 +2,29 @@ import { searchAnswer } from "../../core/api/queries.js";
 import type { SearchHitRecord } from "../../core/query.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type Flags, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
 
-const USAGE = "keel search <text> [--limit N] [--json]";
+const USAGE = "keel search <text> [-n|--limit <n>] [--json]";
 export const DEFAULT_LIMIT = 20;
+
+const SEARCH_FLAGS = {
+  limit: {
+    type: "string",
+    short: "n",
+    value: "n",
+    help: `show at most n results, 1 to 10000; default ${DEFAULT_LIMIT}`,
+  },
+} as const satisfies Flags;
 
 // @req QRY-3, QRY-5
 const command: Command = {
   name: "search",
   summary: "full-text search over requirements, ranked",
   usage: USAGE,
+  flags: SEARCH_FLAGS,
   async run({ io, global, argv }) {
-    const { values, positionals } = parseFlags(argv, { limit: { type: "string", short: "n" } }, USAGE);
+    const { values, positionals } = parseFlags(argv, SEARCH_FLAGS, USAGE);
     const text = positionals.join(" ").trim();
     if (text === "") throw usageError("search needs some text", `usage: ${USAGE}`);
     let limit = DEFAULT_LIMIT;

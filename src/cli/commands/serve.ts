@@ -14,12 +14,47 @@ import { loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { gitOutput } from "../../workspace/git.js";
 import { findProjectRoot } from "../../workspace/root.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type Flags, parseFlags } from "../command.js";
 import { DEFAULT_MCP_ACTOR } from "./mcp.js";
 
 const USAGE =
-  "keel serve [--port N] [--host ADDRESS] [--auth] [--allow-host NAME]… [--rate N] [--as kind:name] [--mcp-tools groups]";
+  "keel serve [--port <n>] [--host <address>] [--auth] [--allow-host <name>]… [--rate <n>] [--as <kind:name>] [--mcp-tools <groups>]";
 const DEFAULT_PORT = 4840;
+
+const SERVE_FLAGS = {
+  port: {
+    type: "string",
+    value: "n",
+    help: `the port to listen on (0: any free port); default ${DEFAULT_PORT}`,
+  },
+  host: {
+    type: "string",
+    value: "address",
+    help: "the address to listen on; default 127.0.0.1 (any other asks for tokens)",
+  },
+  auth: { type: "boolean", help: "ask every request for a bearer token, even on loopback" },
+  "allow-host": {
+    type: "string",
+    multiple: true,
+    value: "name",
+    help: "a Host header to accept besides the listening address (repeatable)",
+  },
+  rate: {
+    type: "string",
+    value: "n",
+    help: `requests per minute allowed to each token; default ${DEFAULT_RATE_PER_MINUTE}`,
+  },
+  as: {
+    type: "string",
+    value: "kind:name",
+    help: `who acts for requests that name nobody; default KEEL_ACTOR, else ${DEFAULT_MCP_ACTOR}`,
+  },
+  "mcp-tools": {
+    type: "string",
+    value: "groups",
+    help: "MCP tool groups offered besides core, comma-separated (tasks,changes,trace,specs or all)",
+  },
+} as const satisfies Flags;
 
 // @req TRU-9
 /** Inside a git work tree whose ignore rules (any .gitignore, info/exclude, the global file) miss `.keel/`. */
@@ -33,20 +68,9 @@ const command: Command = {
   name: "serve",
   summary: "serve REST, live events and MCP over HTTP on loopback",
   usage: USAGE,
+  flags: SERVE_FLAGS,
   async run({ io, global, argv }): Promise<ExitCode> {
-    const { values, positionals } = parseFlags(
-      argv,
-      {
-        port: { type: "string" },
-        host: { type: "string" },
-        as: { type: "string" },
-        auth: { type: "boolean" },
-        "allow-host": { type: "string", multiple: true },
-        rate: { type: "string" },
-        "mcp-tools": { type: "string" },
-      },
-      USAGE,
-    );
+    const { values, positionals } = parseFlags(argv, SERVE_FLAGS, USAGE);
     if (positionals.length > 0) throw usageError("serve takes no arguments", `usage: ${USAGE}`);
     const portText = values.port ?? String(DEFAULT_PORT);
     const port = Number(portText);

@@ -18,6 +18,7 @@ const command: Command = {
   name: "status",
   summary: "one-screen summary of the project",
   usage: USAGE,
+  flags: {},
   async run({ io, global, argv }) {
     const { positionals } = parseFlags(argv, {}, USAGE);
     if (positionals.length > 0) throw usageError("status takes no arguments", `usage: ${USAGE}`);

@@ -1,4 +1,4 @@
-// `keel store status|repair|reset`: the local state store, and the explicit, audited ways out when Keel has
+// `keel store status|migrate|copy|repair|reset`: the local state store, and the explicit, audited ways out when Keel has
 // refused it (core/recovery/). Repair and reset only say what they would do unless given `--yes`.
 // @req TRU-6, TRU-7
 
@@ -15,89 +15,172 @@ import {
 import { actorLabel, resolveActor } from "../../workspace/actor.js";
 import { loadConfig } from "../../workspace/config.js";
 import { EXIT, KeelError, usageError } from "../../workspace/errors.js";
-import { findProjectRoot } from "../../workspace/root.js";
-import { type Command, type CommandContext, parseFlags } from "../command.js";
+import { findProjectRoot, type ProjectRoot } from "../../workspace/root.js";
+import { type Command, type CommandContext, type Flags, parseFlags } from "../command.js";
+import { ACTOR_FLAGS } from "../flags.js";
 import { type Io, paint, printJson } from "../output.js";
+import { type Subcommand, subcommandNamed, synopses } from "../subcommand.js";
 import { copyCommand, migrateCommand, teamStatusCommand } from "./store-team.js";
 
-const USAGE = `keel store status [--json]
-       keel store migrate [--json]
-       keel store copy --from sqlite|postgres|<url> --to sqlite|postgres|<url> [--replace] [--as human:name] [--json]
-       keel store repair [--store <id>] [--yes] [--as human:name] [--json]
-       keel store reset [--yes] [--as human:name] [--json]`;
+const STATUS_USAGE = "keel store status [--json]";
+const MIGRATE_USAGE = "keel store migrate [--json]";
+const COPY_USAGE =
+  "keel store copy --from sqlite|postgres|<url> --to sqlite|postgres|<url> [--replace] [--as <kind:name>] [--json]";
+const REPAIR_USAGE = "keel store repair [--store <id>] [--yes] [--as <kind:name>] [--json]";
+const RESET_USAGE = "keel store reset [--yes] [--as <kind:name>] [--json]";
+
+/** A store's end for `keel store copy`. */
+const END = {
+  type: "string",
+  value: "sqlite|postgres|url",
+  complete: ["sqlite", "postgres"],
+} as const;
+
+const COPY_FLAGS = {
+  from: { ...END, help: "the store copied: sqlite (.keel/state.db), postgres (the team store) or a URL" },
+  to: { ...END, help: "the store written: sqlite, postgres or a postgres:// URL" },
+  replace: {
+    type: "boolean",
+    help: "move this checkout's .keel/state.db aside first, when copying to sqlite",
+  },
+  as: ACTOR_FLAGS.as,
+} as const satisfies Flags;
+
+const RESET_FLAGS = {
+  yes: { type: "boolean", help: "do it (recorded in the audit log); without, only say what it would do" },
+  as: ACTOR_FLAGS.as,
+} as const satisfies Flags;
+
+const REPAIR_FLAGS = {
+  ...RESET_FLAGS,
+  store: {
+    type: "string",
+    value: "id",
+    help: "rebuild from keel/audit/<id>.jsonl; default the segment of the store's own ID",
+  },
+} as const satisfies Flags;
+
+/** Parses a subcommand that takes flags only. */
+function flagsOnly<F extends Flags>(argv: string[], flags: F, usage: string) {
+  const { values, positionals } = parseFlags(argv, flags, usage);
+  if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"`, `usage: ${usage}`);
+  return values;
+}
+
+function openProject(ctx: CommandContext) {
+  return findProjectRoot(ctx.global.root ?? ctx.global.cwd, ctx.global.root !== null);
+}
+
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  status: {
+    summary: "the store's ID, schema and events, and whether its audit segment matches it",
+    usage: STATUS_USAGE,
+    flags: {},
+    async run(ctx, argv) {
+      flagsOnly(argv, {}, STATUS_USAGE);
+      const project = openProject(ctx);
+      return (await teamStatusCommand(ctx, project)) ?? status(ctx, inspectStore(project.root));
+    },
+  },
+  migrate: {
+    summary: "bring the team store's schema up to this Keel's",
+    usage: MIGRATE_USAGE,
+    flags: {},
+    run(ctx, argv) {
+      flagsOnly(argv, {}, MIGRATE_USAGE);
+      return migrateCommand(ctx, openProject(ctx));
+    },
+  },
+  copy: {
+    summary: "copy the store between this checkout's sqlite and a team store (a human's act)",
+    usage: COPY_USAGE,
+    flags: COPY_FLAGS,
+    run(ctx, argv) {
+      const values = flagsOnly(argv, COPY_FLAGS, COPY_USAGE);
+      return copyCommand(ctx, openProject(ctx), values);
+    },
+  },
+  repair: {
+    summary: "rebuild the store from its audit segment in keel/audit/ (a human's act)",
+    usage: REPAIR_USAGE,
+    flags: REPAIR_FLAGS,
+    run(ctx, argv) {
+      const values = flagsOnly(argv, REPAIR_FLAGS, REPAIR_USAGE);
+      if (values.store !== undefined && !/^[0-9a-f]{8,64}$/.test(values.store)) {
+        throw usageError(
+          `"${values.store}" is not a store ID`,
+          "store IDs are the names of keel/audit/<id>.jsonl",
+        );
+      }
+      const project = openProject(ctx);
+      return recover(ctx, project, (now) => planRepair(project.root, now, values.store), values);
+    },
+  },
+  reset: {
+    summary: "start a fresh store, keeping the old one aside (a human's act)",
+    usage: RESET_USAGE,
+    flags: RESET_FLAGS,
+    run(ctx, argv) {
+      const values = flagsOnly(argv, RESET_FLAGS, RESET_USAGE);
+      const project = openProject(ctx);
+      return recover(ctx, project, (now) => planReset(project.root, now), values);
+    },
+  },
+};
 
 const command: Command = {
   name: "store",
   summary: "the state store: status, migrate and copy (team mode), repair (rebuild from keel/audit/), reset",
-  usage: USAGE,
-  async run(ctx) {
-    const [sub, ...rest] = ctx.argv;
-    const { values, positionals } = parseFlags(
-      rest,
-      {
-        yes: { type: "boolean" },
-        store: { type: "string" },
-        as: { type: "string" },
-        from: { type: "string" },
-        to: { type: "string" },
-        replace: { type: "boolean" },
-      },
-      USAGE,
-    );
-    if (positionals.length > 0)
-      throw usageError(`unexpected argument "${positionals[0]}"`, `usage: ${USAGE}`);
-    if (values.store !== undefined && sub !== "repair") {
-      throw usageError("--store applies to `keel store repair` only", `usage: ${USAGE}`);
-    }
-    if (values.store !== undefined && !/^[0-9a-f]{8,64}$/.test(values.store)) {
+  usage: "keel store <subcommand> [options]",
+  flags: {},
+  subcommands: SUBCOMMANDS,
+  run(ctx) {
+    const [name, ...rest] = ctx.argv;
+    const sub = subcommandNamed(SUBCOMMANDS, name);
+    if (sub === undefined)
       throw usageError(
-        `"${values.store}" is not a store ID`,
-        "store IDs are the names of keel/audit/<id>.jsonl",
+        name === undefined ? "store needs a subcommand" : `unknown store subcommand "${name}"`,
+        synopses(SUBCOMMANDS),
       );
-    }
-    if ((values.from || values.to || values.replace) && sub !== "copy")
-      throw usageError("--from, --to and --replace apply to `keel store copy` only", `usage: ${USAGE}`);
-    const project = findProjectRoot(ctx.global.root ?? ctx.global.cwd, ctx.global.root !== null);
-    if (sub === "migrate") return migrateCommand(ctx, project);
-    if (sub === "copy") return copyCommand(ctx, project, values);
-    if (sub === "status")
-      return (await teamStatusCommand(ctx, project)) ?? status(ctx, inspectStore(project.root));
-    if (sub !== "repair" && sub !== "reset") {
-      throw usageError(
-        sub === undefined ? "store needs a subcommand" : `unknown store subcommand "${sub}"`,
-        `usage: ${USAGE}`,
-      );
-    }
-    const now = new Date();
-    const plan =
-      sub === "repair" ? planRepair(project.root, now, values.store) : planReset(project.root, now);
-    if (!plan.needed)
-      return report(ctx, plan, null, "the store is sound and matches its segment: nothing to repair");
-    const aside = asideName(project.root, now);
-    if (!values.yes) return report(ctx, plan, null, renderPlan(plan, aside));
-    const actor = resolveActor(loadConfig(project), { flag: values.as, cwd: project.root });
-    if (actor.kind !== "human") {
-      throw new KeelError(
-        `refused: ${actorLabel(actor)} is ${actor.kind === "agent" ? "an agent" : "a system actor"}; repairing or resetting the store is a human's act`,
-        EXIT.refused,
-        "ask a person to run it (or pass --as human:<name> if you are one)",
-        undefined,
-        "refused",
-      );
-    }
-    const by = { actor: actorLabel(actor), actorKind: actor.kind };
-    const result =
-      plan.action === "repair"
-        ? applyRepair(project.root, plan as RecoveryPlan & { storeId: string }, by, now)
-        : applyReset(project.root, plan, by, now);
-    return report(
-      ctx,
-      plan,
-      result,
-      `${plan.action === "repair" ? "repaired" : "reset"} the store: now store ${result.storeId}, event ${result.event.seq} (${result.event.action}) records it\n${renderDone(plan, result.movedAside)}`,
-    );
+    return sub.run(ctx, rest);
   },
 };
+
+/** Repair or reset: only the plan without `--yes`; with it, done, when a human asks. */
+function recover(
+  ctx: CommandContext,
+  project: ProjectRoot,
+  planAt: (now: Date) => RecoveryPlan,
+  values: { yes?: boolean | undefined; as?: string | undefined },
+) {
+  const now = new Date();
+  const plan = planAt(now);
+  if (!plan.needed)
+    return report(ctx, plan, null, "the store is sound and matches its segment: nothing to repair");
+  const aside = asideName(project.root, now);
+  if (!values.yes) return report(ctx, plan, null, renderPlan(plan, aside));
+  const actor = resolveActor(loadConfig(project), { flag: values.as, cwd: project.root });
+  if (actor.kind !== "human") {
+    throw new KeelError(
+      `refused: ${actorLabel(actor)} is ${actor.kind === "agent" ? "an agent" : "a system actor"}; repairing or resetting the store is a human's act`,
+      EXIT.refused,
+      "ask a person to run it (or pass --as human:<name> if you are one)",
+      undefined,
+      "refused",
+    );
+  }
+  const by = { actor: actorLabel(actor), actorKind: actor.kind };
+  const result =
+    plan.action === "repair"
+      ? applyRepair(project.root, plan as RecoveryPlan & { storeId: string }, by, now)
+      : applyReset(project.root, plan, by, now);
+  return report(
+    ctx,
+    plan,
+    result,
+    `${plan.action === "repair" ? "repaired" : "reset"} the store: now store ${result.storeId}, event ${result.event.seq} (${result.event.action}) records it\n${renderDone(plan, result.movedAside)}`,
+  );
+}
 
 function report(
   ctx: CommandContext,

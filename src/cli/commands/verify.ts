@@ -22,14 +22,38 @@ import {
 import { resolveActor } from "../../workspace/actor.js";
 import { parseGateDuration } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type Flags, parseFlags } from "../command.js";
+import { ACTOR_FLAGS } from "../flags.js";
 import { LIST_TASKS } from "../hints.js";
 import { type Io, paint, printJson } from "../output.js";
 import { startProgress } from "../progress.js";
 import { padCell, widestOf } from "../table.js";
 
 const USAGE =
-  "keel verify [--task <id> | --req <id> | --changed] [--gate <name>]… [--timeout <duration>] [--as kind:name] [--json]";
+  "keel verify [--task <id> | --req <id> | --changed] [--gate <name>]… [--timeout <duration>] [--as <kind:name>] [--json]";
+
+const VERIFY_FLAGS = {
+  task: { type: "string", value: "id", help: "run the gates of this task", complete: "task" },
+  req: {
+    type: "string",
+    value: "id",
+    help: "run the gates that verify this requirement",
+    complete: "requirement",
+  },
+  changed: { type: "boolean", help: "only the gates of what changed since the newest evidence's commit" },
+  gate: {
+    type: "string",
+    multiple: true,
+    value: "name",
+    help: "only the gate of this name (repeatable); default every selected gate",
+  },
+  timeout: {
+    type: "string",
+    value: "duration",
+    help: "kill a gate that runs longer (500ms, 90s, 10m); default each gate's own",
+  },
+  as: ACTOR_FLAGS.as,
+} as const satisfies Flags;
 
 function seconds(ms: number): string {
   return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`;
@@ -140,19 +164,9 @@ const command: Command = {
   name: "verify",
   summary: "run gates and record evidence",
   usage: USAGE,
+  flags: VERIFY_FLAGS,
   async run({ io, global, argv }): Promise<ExitCode> {
-    const { values, positionals } = parseFlags(
-      argv,
-      {
-        task: { type: "string" },
-        req: { type: "string" },
-        changed: { type: "boolean" },
-        gate: { type: "string", multiple: true },
-        timeout: { type: "string" },
-        as: { type: "string" },
-      },
-      USAGE,
-    );
+    const { values, positionals } = parseFlags(argv, VERIFY_FLAGS, USAGE);
     if (positionals.length > 0) throw usageError("verify takes no arguments", `usage: ${USAGE}`);
     let timeoutMs: number | null = null;
     if (values.timeout !== undefined) {

@@ -13,7 +13,7 @@ import { type Command, type CommandContext, type Flags, parseFlags } from "../co
 import { findingLines } from "../findings.js";
 import { ACTOR_FLAGS } from "../flags.js";
 import { type Io, printJson } from "../output.js";
-import { type Subcommand, subcommandNamed, synopses } from "../subcommand.js";
+import { type Subcommand, subcommandNamed, synopses } from "../subcommands.js";
 
 const USAGE = `keel run [--workers <n>] [--agent <name>] [--change <id> | --task <key>…] [--until empty|<n>|<duration>] [--max-attempts <n>] [--budget <duration>] [--stall <duration>] [--lease <duration>] [--sandbox auto|bwrap|none] [--strategy rebase|merge] [--integration-branch <branch>] [--resume] [--serve] [--as <kind:name>] [--json]
        keel run --plan <change> [--replace] [--agent <name>] [--max-attempts <n>] [--sandbox auto|bwrap|none] [--as <kind:name>] [--json]`;

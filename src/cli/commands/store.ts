@@ -19,7 +19,7 @@ import { findProjectRoot, type ProjectRoot } from "../../workspace/root.js";
 import { type Command, type CommandContext, type Flags, parseFlags } from "../command.js";
 import { ACTOR_FLAGS } from "../flags.js";
 import { type Io, paint, printJson } from "../output.js";
-import { type Subcommand, subcommandNamed, synopses } from "../subcommand.js";
+import { type Subcommand, subcommandNamed, synopses } from "../subcommands.js";
 import { copyCommand, migrateCommand, teamStatusCommand } from "./store-team.js";
 
 const STATUS_USAGE = "keel store status [--json]";

@@ -26,7 +26,7 @@ import { type Command, type CommandContext, type Flags, parseFlags } from "../co
 import { ACTOR_FLAGS } from "../flags.js";
 import { LIST_TASKS } from "../hints.js";
 import { type Io, paint, printJson } from "../output.js";
-import { type Subcommand, subcommandNamed, synopses } from "../subcommand.js";
+import { type Subcommand, subcommandNamed, synopses } from "../subcommands.js";
 
 const FORMATS: GraphFormat[] = ["text", "mermaid", "dot"];
 

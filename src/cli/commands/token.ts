@@ -17,7 +17,7 @@ import { findProjectRoot } from "../../workspace/root.js";
 import { type Command, type CommandContext, type Flags, parseFlags } from "../command.js";
 import { ACTOR_FLAGS } from "../flags.js";
 import { type Io, paint, printJson } from "../output.js";
-import { type Subcommand, subcommandNamed, synopses } from "../subcommand.js";
+import { type Subcommand, subcommandNamed, synopses } from "../subcommands.js";
 import { padCell } from "../table.js";
 
 const DEFAULT_TOKEN_LIFETIME = "90d";

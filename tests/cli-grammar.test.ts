@@ -29,7 +29,7 @@ beforeAll(async () => {
   });
   commands = await Promise.all(commandTable().map(async (c) => (await c.load()).default));
   forms = commands.flatMap((c) => [
-    { path: [c.name], grammar: { ...c, flags: c.flags ?? {} } },
+    { path: [c.name], grammar: c },
     ...Object.entries(c.subcommands ?? {}).map(([sub, grammar]) => ({ path: [c.name, sub], grammar })),
   ]);
 });
@@ -94,6 +94,10 @@ describe("every command's help is its parser's grammar", () => {
         expect(r.err, `${path.join(" ")} --${name}`).toContain("--zz-not-a-flag");
       }
     }
+  });
+
+  it("`keel help` shows each command's own summary (kept in the command table so help loads no command)", () => {
+    for (const [i, c] of commandTable().entries()) expect(c.summary, c.name).toBe(commands[i]?.summary);
   });
 
   it("a command's summary in `keel help` names each of its subcommands", () => {

@@ -55,10 +55,8 @@ export interface Grammar {
   args?: readonly Completion[];
 }
 
-export interface Command extends Omit<Grammar, "flags"> {
+export interface Command extends Grammar {
   name: string;
-  // TEMPORARY while the commands move to declared grammars (issue 17); required once all have.
-  flags?: Flags;
   /** Subcommands by name; the command's own flags then apply to none of them. */
   subcommands?: Record<string, Grammar>;
   run(ctx: CommandContext): Promise<ExitCode> | ExitCode;

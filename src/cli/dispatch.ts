@@ -11,9 +11,12 @@ type Loader = () => Promise<{ default: Command }>;
 
 /** Summaries live here (not in the modules) so `keel help` loads no command code. */
 export const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean }> = {
-  init: { summary: "create keel/ in this repository (idempotent)", load: () => import("./commands/init.js") },
+  init: {
+    summary: "create keel/ in this repository (idempotent; never overwrites a file)",
+    load: () => import("./commands/init.js"),
+  },
   validate: {
-    summary: "check specs and changes; exit 1 on errors",
+    summary: "check specs and changes; exit 1 on errors (or warnings with --strict)",
     load: () => import("./commands/validate.js"),
   },
   list: { summary: "list specs, changes or requirements", load: () => import("./commands/list.js") },
@@ -36,7 +39,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: 
     load: () => import("./commands/change.js"),
   },
   conflicts: {
-    summary: "open conflicts (overlapping edits), with both versions",
+    summary: "open conflicts: overlapping edits refused by apply or found by git merge",
     load: () => import("./commands/conflicts.js"),
   },
   "merge-driver": {
@@ -52,33 +55,44 @@ export const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: 
     summary: "who introduced each requirement of a spec as it reads now",
     load: () => import("./commands/blame.js"),
   },
-  tasks: { summary: "task graph: list, show, ready, next, graph", load: () => import("./commands/tasks.js") },
+  tasks: {
+    summary:
+      "the task graph and its queue: list, show, ready, next, graph; claim, heartbeat, release, done, block, note",
+    load: () => import("./commands/tasks.js"),
+  },
   context: { summary: "the context pack for one task", load: () => import("./commands/context.js") },
   trace: {
-    summary: "trace links from code, tests, docs and commits",
+    summary: "trace links from code, tests, docs and commits to requirements; ack, scan",
     load: () => import("./commands/trace.js"),
   },
   analyze: {
-    summary: "cross-artifact report: coverage gaps, unwired gates, missing files, terms",
+    summary:
+      "cross-artifact report: coverage gaps, unwired gates, missing files, inconsistent terms, unread headings",
     load: () => import("./commands/analyze.js"),
   },
   audit: {
-    summary: "read, verify and export the hash-chained audit log",
+    summary: "the hash-chained audit log: log, verify, export",
     load: () => import("./commands/audit.js"),
   },
   verify: { summary: "run gates and record evidence", load: () => import("./commands/verify.js") },
-  boundaries: { summary: "changes outside a task's globs", load: () => import("./commands/boundaries.js") },
+  boundaries: {
+    summary: "changes outside a task's globs: check",
+    load: () => import("./commands/boundaries.js"),
+  },
   check: {
-    summary: "for CI: validate, drift and gate status in one verdict",
+    summary: "for CI: validate, drift and the latest gate status in one verdict",
     load: () => import("./commands/check.js"),
   },
-  drift: { summary: "where intent and code have come apart", load: () => import("./commands/drift.js") },
+  drift: {
+    summary: "where intent and code have come apart: untraced, suspect, dangling, out of bounds, stale",
+    load: () => import("./commands/drift.js"),
+  },
   coverage: {
-    summary: "implemented, tested, verified per capability",
+    summary: "per capability: approved requirements implemented, tested, verified",
     load: () => import("./commands/coverage.js"),
   },
   run: {
-    summary: "the work loop: agents work ready tasks in worktrees, gated; status, review",
+    summary: "the work loop: coding agents work the ready tasks in worktrees, gated; status, review",
     load: () => import("./commands/run.js"),
   },
   metrics: {
@@ -87,7 +101,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: 
   },
   mcp: { summary: "serve Keel to agents over MCP (stdio)", load: () => import("./commands/mcp.js") },
   agents: {
-    summary: "set up coding agents: add, remove, list (AGENTS.md, commands, MCP config)",
+    summary: "set up coding agents: add, remove, list (AGENTS.md block, phase commands, MCP config)",
     load: () => import("./commands/agents.js"),
   },
   daemon: {
@@ -103,7 +117,8 @@ export const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: 
     load: () => import("./commands/token.js"),
   },
   store: {
-    summary: "the local state store: status, repair (rebuild from keel/audit/), reset",
+    summary:
+      "the state store: status, migrate and copy (team mode), repair (rebuild from keel/audit/), reset",
     load: () => import("./commands/store.js"),
   },
   completion: {
@@ -111,7 +126,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: 
     load: () => import("./commands/completion.js"),
   },
   __complete: {
-    summary: "completion candidates at the cursor (run by the completion scripts)",
+    summary: "the completion candidates at the cursor (run by the completion scripts)",
     load: () => import("./commands/complete.js"),
     hidden: true,
   },

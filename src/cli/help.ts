@@ -34,7 +34,7 @@ export function commandHelp(command: Command, sub: string | undefined): string {
   const subs = command.subcommands ?? {};
   const form = sub === undefined ? undefined : subs[sub];
   if (form) return [...formHelp(`keel ${command.name} ${sub}`, form), ...footer].join("\n");
-  const lines = formHelp(`keel ${command.name}`, { ...command, flags: command.flags ?? {} });
+  const lines = formHelp(`keel ${command.name}`, command);
   const names = Object.keys(subs);
   if (names.length > 0) {
     const width = Math.max(...names.map((n) => n.length));

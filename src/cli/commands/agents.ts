@@ -10,11 +10,36 @@ import {
 } from "../../core/agents/index.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
-import { type Command, parseFlags } from "../command.js";
+import { type Command, type Grammar, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
+import { synopses } from "../subcommands.js";
 import { table } from "../table.js";
 
-const USAGE = `keel agents add <name…> | remove <name…> | list [--json]   (${AGENT_NAMES.join(", ")})`;
+const USAGE = "keel agents <subcommand> [options]";
+const ADD_USAGE = "keel agents add <agent>... [--json]";
+const REMOVE_USAGE = "keel agents remove <agent>... [--json]";
+const LIST_USAGE = "keel agents list [--json]";
+
+/** The subcommands' grammars (none takes a flag of its own); `run` below carries them out. */
+const SUBCOMMANDS: Record<string, Grammar> = {
+  add: {
+    summary: `set up agents (${AGENT_NAMES.length} known: \`keel agents list\`): AGENTS.md block, phase commands, MCP config`,
+    usage: ADD_USAGE,
+    flags: {},
+    args: ["agent"],
+  },
+  remove: {
+    summary: "take away exactly what `keel agents add` wrote for these agents (edited files are kept)",
+    usage: REMOVE_USAGE,
+    flags: {},
+    args: ["agent"],
+  },
+  list: {
+    summary: "every agent Keel knows, what it writes, and the state of each file",
+    usage: LIST_USAGE,
+    flags: {},
+  },
+};
 
 const COLOR = {
   created: "green",
@@ -64,8 +89,10 @@ function foldPhase(path: string, phase: string): string {
 
 const command: Command = {
   name: "agents",
-  summary: "set up coding agents: AGENTS.md block, phase commands, MCP config",
+  summary: "set up coding agents: add, remove, list (AGENTS.md block, phase commands, MCP config)",
   usage: USAGE,
+  flags: {},
+  subcommands: SUBCOMMANDS,
   run({ io, global, argv }) {
     const { positionals } = parseFlags(argv, {}, USAGE);
     const [sub, ...names] = positionals;
@@ -81,7 +108,7 @@ const command: Command = {
       return EXIT.ok;
     }
     if (sub === "list") {
-      if (names.length > 0) throw usageError("agents list takes no arguments", `usage: ${USAGE}`);
+      if (names.length > 0) throw usageError("agents list takes no arguments", `usage: ${LIST_USAGE}`);
       const list = listAgents(root);
       if (global.json) printJson(io, list);
       else io.out(agentsTable(io, list));
@@ -89,7 +116,7 @@ const command: Command = {
     }
     throw usageError(
       sub === undefined ? "agents needs a subcommand" : `unknown subcommand "${sub}"`,
-      `usage: ${USAGE}`,
+      synopses(SUBCOMMANDS),
     );
   },
 };

@@ -51,7 +51,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
 // @req CHG-8, TRU-5
 const command: Command = {
   name: "audit",
-  summary: "read, verify and export the hash-chained audit log",
+  summary: "the hash-chained audit log: log, verify, export",
   usage: "keel audit <subcommand> [options]",
   flags: {},
   subcommands: SUBCOMMANDS,

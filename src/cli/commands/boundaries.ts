@@ -74,7 +74,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = { check };
 
 const command: Command = {
   name: "boundaries",
-  summary: "changes outside a task's globs",
+  summary: "changes outside a task's globs: check",
   usage: "keel boundaries <subcommand> [options]",
   flags: {},
   subcommands: SUBCOMMANDS,

@@ -418,7 +418,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
 
 const command: Command = {
   name: "run",
-  summary: "the work loop: coding agents work the ready tasks in worktrees, gated",
+  summary: "the work loop: coding agents work the ready tasks in worktrees, gated; status, review",
   usage: USAGE,
   flags: FLAGS,
   subcommands: SUBCOMMANDS,

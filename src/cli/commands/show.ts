@@ -22,6 +22,8 @@ const command: Command = {
   name: "show",
   summary: "show a spec, change or requirement by id",
   usage: USAGE,
+  flags: {},
+  args: ["requirement"],
   async run({ io, global, argv }) {
     const { positionals } = parseFlags(argv, {}, USAGE);
     const id = positionals[0];

@@ -185,7 +185,8 @@ function viewLine(io: Io, v: TaskView): string {
 
 const command: Command = {
   name: "tasks",
-  summary: "task graph: list, show, ready, next, graph",
+  summary:
+    "the task graph and its queue: list, show, ready, next, graph; claim, heartbeat, release, done, block, note",
   usage: "keel tasks <subcommand> [options]",
   flags: {},
   subcommands: SUBCOMMANDS,

@@ -11,36 +11,63 @@ import type { RawLink, ScanResult } from "../../core/trace/types.js";
 import { resolveActor } from "../../workspace/actor.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
-import { type Command, type CommandContext, parseFlags } from "../command.js";
+import { type Command, type CommandContext, type Flags, parseFlags } from "../command.js";
+import { ACTOR_FLAGS } from "../flags.js";
 import { type Io, paint, printJson } from "../output.js";
 import { withProgress } from "../progress.js";
+import { type Subcommand, subcommandNamed, synopses } from "../subcommands.js";
 
-export const USAGE =
-  'keel trace [REQ-ID] [--json] | trace ack <REQ-ID|REQ-ID@path>… --reason "…" [--as human:name] | trace scan [--no-commits] [--no-cache] [--json]';
+const SHOW_USAGE = "keel trace [REQ-ID] [--json]";
+const ACK_USAGE = "keel trace ack <REQ-ID|REQ-ID@path>... --reason <text> [--as <kind:name>] [--json]";
+const SCAN_USAGE = "keel trace scan [--no-commits] [--no-cache] [--json]";
+
+const ACK_FLAGS = {
+  reason: { type: "string", value: "text", help: "why the links still hold after the requirement changed" },
+  as: ACTOR_FLAGS.as,
+} as const satisfies Flags;
+
+const SCAN_FLAGS = {
+  "no-commits": { type: "boolean", help: "skip commit messages (only files are scanned)" },
+  "no-cache": { type: "boolean", help: "rescan every file, ignoring the scan cache" },
+} as const satisfies Flags;
+
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  ack: {
+    summary: "record a review of suspect links: they still hold after the requirement changed",
+    usage: ACK_USAGE,
+    flags: ACK_FLAGS,
+    args: ["requirement"],
+    run(ctx, argv) {
+      const { values, positionals } = parseFlags(argv, ACK_FLAGS, ACK_USAGE);
+      return ackCommand(ctx, positionals, values.reason, values.as);
+    },
+  },
+  scan: {
+    summary: "the raw links of every file and commit, and the problems of the scan",
+    usage: SCAN_USAGE,
+    flags: SCAN_FLAGS,
+    run(ctx, argv) {
+      const { values, positionals } = parseFlags(argv, SCAN_FLAGS, SCAN_USAGE);
+      if (positionals.length > 0) throw usageError("trace scan takes no arguments", `usage: ${SCAN_USAGE}`);
+      return scanCommand(ctx, { commits: values["no-commits"] !== true, cache: values["no-cache"] !== true });
+    },
+  },
+};
 
 const command: Command = {
   name: "trace",
-  summary: "trace links from code, tests, docs and commits to requirements",
-  usage: USAGE,
+  summary: "trace links from code, tests, docs and commits to requirements; ack, scan",
+  usage: SHOW_USAGE,
+  flags: {},
+  args: ["requirement"],
+  subcommands: SUBCOMMANDS,
   async run(ctx: CommandContext): Promise<ExitCode> {
-    const { values, positionals } = parseFlags(
-      ctx.argv,
-      {
-        "no-commits": { type: "boolean" },
-        "no-cache": { type: "boolean" },
-        reason: { type: "string" },
-        as: { type: "string" },
-      },
-      USAGE,
-    );
-    const [sub, ...args] = positionals;
-    if (sub === "ack") return ackCommand(ctx, args, values.reason, values.as);
-    if (sub === "scan") {
-      if (args.length > 0) throw usageError("trace scan takes no arguments", `usage: ${USAGE}`);
-      return scanCommand(ctx, { commits: values["no-commits"] !== true, cache: values["no-cache"] !== true });
-    }
-    if (args.length > 0) throw usageError("trace takes at most one requirement ID", `usage: ${USAGE}`);
-    return showCommand(ctx, sub ?? null);
+    const sub = subcommandNamed(SUBCOMMANDS, ctx.argv[0]);
+    if (sub) return sub.run(ctx, ctx.argv.slice(1));
+    const { positionals } = parseFlags(ctx.argv, {}, SHOW_USAGE);
+    if (positionals.length > 1)
+      throw usageError("trace takes at most one requirement ID", synopses(SUBCOMMANDS, SHOW_USAGE));
+    return showCommand(ctx, positionals[0] ?? null);
   },
 };
 
@@ -85,7 +112,8 @@ async function ackCommand(
   reason: string | undefined,
   as: string | undefined,
 ): Promise<ExitCode> {
-  if (refs.length === 0) throw usageError("trace ack needs a requirement ID or a link", `usage: ${USAGE}`);
+  if (refs.length === 0)
+    throw usageError("trace ack needs a requirement ID or a link", `usage: ${ACK_USAGE}`);
   if (reason === undefined || reason.trim() === "")
     throw usageError(
       "trace ack needs --reason",

@@ -69,7 +69,7 @@ async function locate(words: string[], table: Table): Promise<Position> {
       const entry = table.find((c) => c.name === word);
       if (!entry) return at;
       at.command = (await entry.load()).default;
-      at.form = { ...at.command, flags: at.command.flags ?? {} };
+      at.form = at.command;
     } else if (at.sub === null && at.args === 0 && at.command.subcommands?.[word]) {
       at.sub = word;
       at.form = at.command.subcommands[word] as Grammar;

@@ -16,19 +16,10 @@ import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { afterAll, describe, expect, it } from "vitest";
 import { jsonOut, keel } from "./support/cli.js";
+import { NINE_PHASES } from "./support/fixtures.js";
 
 const ALL = ["claude", "codex", "cursor", "github-copilot", "gemini"];
-const PHASES = [
-  "constitution",
-  "specify",
-  "clarify",
-  "plan",
-  "tasks",
-  "analyze",
-  "checklist",
-  "implement",
-  "review",
-];
+const PHASES = NINE_PHASES;
 const MCP = { command: "npx", args: ["keel", "mcp"] };
 const dirs: string[] = [];
 

@@ -8,23 +8,11 @@ import { describe, expect, it } from "vitest";
 import type { Finding, Severity } from "../src/model/types.js";
 import { jsonOut, keel, type Run } from "./support/cli.js";
 import { tempProjects, treeDigests, writeFile } from "./support/files.js";
+import { requirementLines } from "./support/fixtures.js";
 import { commitAll, gitInit } from "./support/git.js";
 
 const project = tempProjects("keel-findings-output-");
 const BASELINE = "keel/drift-baseline.json";
-
-function requirement(id: string, title: string, text: string): string[] {
-  return [
-    `### Requirement: ${title} {#${id}}`,
-    "> status: approved",
-    `The system SHALL ${text}.`,
-    "",
-    "#### Scenario: It happens",
-    "- **WHEN** it is asked",
-    "- **THEN** it is done",
-    "",
-  ];
-}
 
 const SPEC = [
   "# Payments",
@@ -34,9 +22,9 @@ const SPEC = [
   "",
   "## Requirements",
   "",
-  ...requirement("PAY-1", "Refunds", "process at most one refund per key"),
-  ...requirement("PAY-2", "Receipts", "email a receipt for every payment"),
-  ...requirement("PAY-3", "Statements", "send a statement every month"),
+  ...requirementLines("PAY-1", "Refunds", "process at most one refund per key"),
+  ...requirementLines("PAY-2", "Receipts", "email a receipt for every payment"),
+  ...requirementLines("PAY-3", "Statements", "send a statement every month"),
 ].join("\n");
 
 /**
@@ -159,8 +147,8 @@ describe("grouped text", () => {
         "",
         "## Requirements",
         "",
-        ...requirement("CART-1", "Fast cart", "add an item fast, see [[CART-9]]"),
-        ...requirement("CART-2", "Quick cart", "remove an item quickly"),
+        ...requirementLines("CART-1", "Fast cart", "add an item fast, see [[CART-9]]"),
+        ...requirementLines("CART-2", "Quick cart", "remove an item quickly"),
       ].join("\n"),
     );
     for (const command of ["validate", "check"]) {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PHASE_TEXT, PHASES, type Phase } from "../src/core/agents/phases/index.js";
 import { jsonOut, keel } from "./support/cli.js";
 import { tempProjects, writeFiles } from "./support/files.js";
-import { PAYMENTS_SPEC, PAYMENTS_TASKS } from "./support/fixtures.js";
+import { NINE_PHASES, PAYMENTS_SPEC, PAYMENTS_TASKS } from "./support/fixtures.js";
 import { connectStdio } from "./support/mcp.js";
 
 const project = tempProjects("keel-phases-");
@@ -46,17 +46,7 @@ function commandProblem(command: string, sub?: string): string | null {
 // @verifies AGT-10, AGT-11, AGT-12, AGT-13, AGT-14, AGT-15
 describe("phases: each is a procedure", () => {
   it("are the nine phases of a change, in order", () => {
-    expect([...PHASES]).toEqual([
-      "constitution",
-      "specify",
-      "clarify",
-      "plan",
-      "tasks",
-      "analyze",
-      "checklist",
-      "implement",
-      "review",
-    ]);
+    expect([...PHASES]).toEqual(NINE_PHASES);
   });
 
   it.each([...PHASES])(

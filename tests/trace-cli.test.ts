@@ -8,22 +8,14 @@ import { describe, expect, it } from "vitest";
 import type { Finding } from "../src/model/types.js";
 import { jsonOut, keel, keelWith } from "./support/cli.js";
 import { tempProjects, writeFile } from "./support/files.js";
+import { requirementLines } from "./support/fixtures.js";
 import { commitAll, git, gitInit } from "./support/git.js";
 
 const project = tempProjects("keel-trace-cli-");
 const HUMAN = { KEEL_ACTOR: "human:alice" };
 
 function spec(pay1: string): string {
-  const req = (id: string, title: string, text: string) => [
-    `### Requirement: ${title} {#${id}}`,
-    "> status: approved",
-    `The system SHALL ${text}.`,
-    "",
-    "#### Scenario: It happens",
-    "- **WHEN** it is asked",
-    "- **THEN** it is done",
-    "",
-  ];
+  const req = requirementLines;
   return [
     "# Payments",
     "",

@@ -48,3 +48,30 @@ export const CORE_TOOLS = [
   "keel_requirement",
   "keel_search",
 ];
+
+/** The nine spec-driven phases of a change, in order, as the issue that introduced them names them. */
+export const NINE_PHASES = [
+  "constitution",
+  "specify",
+  "clarify",
+  "plan",
+  "tasks",
+  "analyze",
+  "checklist",
+  "implement",
+  "review",
+];
+
+/** An approved requirement block with one SHALL and one scenario, as lines of a spec. */
+export function requirementLines(id: string, title: string, text: string): string[] {
+  return [
+    `### Requirement: ${title} {#${id}}`,
+    "> status: approved",
+    `The system SHALL ${text}.`,
+    "",
+    "#### Scenario: It happens",
+    "- **WHEN** it is asked",
+    "- **THEN** it is done",
+    "",
+  ];
+}

@@ -126,6 +126,7 @@ ${Object.entries(COMMANDS)
 global options:
   --json            machine-readable output (every command)
   -C, --root <dir>  project folder (default: search upwards from the current folder)
+  --root <name>     with keel.yaml roots: keep to that spec root
   -h, --help        help for keel or for a command
   -v, --version     print the version
 
@@ -136,7 +137,8 @@ exit codes: 0 ok · 1 findings (errors, or warnings under --strict) · 2 usage e
 docs: docs/cli.md`;
 
 export async function runCommandLine(argv: string[], io: Io, cwd: string): Promise<number> {
-  const global: GlobalFlags = { json: false, root: null, cwd };
+  const global: GlobalFlags = { json: false, root: null, scope: null, cwd };
+  const rootFlags: string[] = [];
   const rest: string[] = [];
   let help = false;
   for (let i = 0; i < argv.length; i++) {
@@ -150,13 +152,21 @@ export async function runCommandLine(argv: string[], io: Io, cwd: string): Promi
           usageError(`${a} needs a folder`, "e.g. keel -C path/to/project status"),
           global.json,
         );
-      global.root = value;
-    } else if (a.startsWith("--root=")) global.root = a.slice(7);
+      rootFlags.push(value);
+    } else if (a.startsWith("--root=")) rootFlags.push(a.slice(7));
     else if (a === "-h" || a === "--help") help = true;
     else if ((a === "-v" || a === "--version") && rest.length === 0) {
       io.out(global.json ? JSON.stringify({ version: VERSION }) : VERSION);
       return 0;
     } else rest.push(a);
+  }
+  if (rootFlags.length > 0) {
+    try {
+      const { resolveRootFlags } = await import("../workspace/spec-roots.js");
+      Object.assign(global, resolveRootFlags(rootFlags, cwd));
+    } catch (e) {
+      return reportError(io, e, global.json);
+    }
   }
   const name = rest.shift();
   if (name === undefined || name === "help") {

@@ -3,6 +3,7 @@
 // suspect links (core/trace/ack.ts); `scan` prints the raw links and the problems of the scan (core/trace/scan/).
 import { traceAnswer } from "../../core/api/trace-queries.js";
 import { ackLinks, selectSuspect } from "../../core/trace/ack.js";
+import { resolveLinkRoots } from "../../core/trace/owners.js";
 import { traceProject } from "../../core/trace/project.js";
 import { scanRepository } from "../../core/trace/scan/index.js";
 import type { JudgedLink } from "../../core/trace/state.js";
@@ -10,6 +11,7 @@ import type { RawLink, ScanResult } from "../../core/trace/types.js";
 import { resolveActor } from "../../workspace/actor.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
+import { scopedRoot } from "../../workspace/spec-roots.js";
 import { type Command, type CommandContext, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
 
@@ -43,7 +45,7 @@ const command: Command = {
 };
 
 async function showCommand({ io, global }: CommandContext, id: string | null): Promise<ExitCode> {
-  const answer = await traceAnswer(global.root ?? global.cwd, global.root !== null, id);
+  const answer = await traceAnswer(global.root ?? global.cwd, global.root !== null, id, global.scope);
   if (answer === null)
     throw usageError(`no requirement ${id}`, "list the requirement IDs with `keel list requirements`");
   if (global.json) {
@@ -100,14 +102,19 @@ async function scanCommand(
   options: { commits: boolean; cache: boolean },
 ): Promise<ExitCode> {
   const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
-  const result = await scanRepository(project.root, options);
+  // Each link with the root owning its file, as written (no project is loaded to resolve the IDs).
+  const root = scopedRoot(project, global.scope);
+  const scan = resolveLinkRoots(await scanRepository(project.root, options), project.roots, new Set());
+  const result = root === null ? scan : { ...scan, links: scan.links.filter((l) => l.root === root.name) };
   if (global.json) printJson(io, { version: 1, ...result });
   else printScan(io, result);
   return EXIT.ok;
 }
 
+/** The link's place, and with spec roots the root owning it. */
 function where(l: RawLink): string {
-  return l.line === 0 ? l.file : `${l.file}:${l.line}:${l.col}`;
+  const place = l.line === 0 ? l.file : `${l.file}:${l.line}:${l.col}`;
+  return l.root === undefined ? place : `${place} (${l.root ?? "top level"})`;
 }
 
 function printScan(io: Io, r: ScanResult): void {

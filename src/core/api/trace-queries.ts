@@ -1,19 +1,38 @@
 // The answers of `keel trace [id]|drift|coverage --json`, built once for the CLI and the REST API.
 // @req SRF-10
+import { namespaceOf } from "../../model/namespace.js";
+import { inScope, scopedRoot } from "../../workspace/spec-roots.js";
+import { findQualified } from "../qualified.js";
 import { driftFindings } from "../trace/drift.js";
 import { traceProject } from "../trace/project.js";
 import { type FailOn, rankFindings, tally } from "../validate/finding.js";
 
 /** `keel trace [id] --json`: the judged chains, one requirement's when `id` is given (null if unknown). */
-export async function traceAnswer(start: string, explicit: boolean, id: string | null) {
-  const { report } = await traceProject(start, explicit);
-  const requirements = id === null ? report.requirements : report.requirements.filter((r) => r.id === id);
-  if (id !== null && requirements.length === 0) return null;
+export async function traceAnswer(
+  start: string,
+  explicit: boolean,
+  id: string | null,
+  scope: string | null = null,
+) {
+  const { project, report } = await traceProject(start, explicit);
+  const { roots } = project.project;
+  const root = scopedRoot(project.project, scope);
+  if (id !== null) {
+    const named = (x: string) => {
+      const found = report.requirements.filter((r) => r.id === x);
+      return found.length === 0 ? null : found;
+    };
+    const requirements = await findQualified(roots, root, id, named);
+    if (requirements === null) return null;
+    return { version: 1 as const, requirements, dangling: [], coverage: undefined, scan: report.scan };
+  }
+  // Kept to a root: its requirements, the links in its folder naming none, its capabilities' coverage.
+  const inRoot = root === null ? () => true : (file: string) => inScope(root, file);
   return {
     version: 1 as const,
-    requirements,
-    dangling: id === null ? report.dangling : [],
-    coverage: id === null ? report.coverage : undefined,
+    requirements: report.requirements.filter((r) => inRoot(r.file)),
+    dangling: report.dangling.filter((l) => root === null || l.root === root.name),
+    coverage: report.coverage.filter((c) => root === null || namespaceOf(c.capability) === root.name),
     scan: report.scan,
   };
 }

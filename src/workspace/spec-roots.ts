@@ -29,7 +29,7 @@ const HINT = "see docs/layouts.md#monorepos-several-roots";
 /**
  * The roots keel.yaml declares, checked: each name kebab-case, each folder relative, inside the repository (also
  * once symbolic links are resolved), holding a layout, and no two folders the same or one inside another. A file
- * without `roots:` costs no parse; one that is not valid YAML has no roots here (its config loader reports it).
+ * without `roots:` costs no parse.
  */
 export function readSpecRoots(repo: string): SpecRoot[] {
   let text: string;
@@ -40,7 +40,17 @@ export function readSpecRoots(repo: string): SpecRoot[] {
   }
   if (!/^roots\s*:/m.test(text)) return [];
   const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length > 0 || !isMap(doc.contents)) return [];
+  const invalid = doc.errors[0];
+  if (invalid) {
+    // Said here, not left to the config loader: not every command loads it, and every one needs the roots.
+    const at = invalid.linePos?.[0];
+    throw projectError(
+      `invalid YAML in ${CONFIG}: ${(invalid.message.split("\n")[0] as string).replace(/ at line \d+, column \d+:?$/, "")}`,
+      "fix the YAML syntax; see docs/cli.md#configuration",
+      { file: CONFIG, line: at?.line ?? 1, col: at?.col ?? 1 },
+    );
+  }
+  if (!isMap(doc.contents)) return [];
   const node = doc.get("roots", true);
   const lineOf = (n: unknown): number => {
     const offset = (n as { range?: [number, number] } | undefined)?.range?.[0] ?? 0;

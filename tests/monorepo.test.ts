@@ -287,3 +287,33 @@ describe("a wrong roots: is an error at its keel.yaml line", () => {
     expect(r.stderr).toContain("payments");
   });
 });
+
+describe("roots: auto", () => {
+  const openspec = (id: string) => spec("Vendored", requirement("Vendored", id, "It SHALL be there.", false));
+
+  it("finds the nested layouts, named by folder, leaving out ignored folders and node_modules", () => {
+    const root = monorepo({
+      "keel/keel.yaml": "version: 1\nroots: auto\n",
+      ".gitignore": "vendor/\n",
+      "vendor/lib/openspec/specs/v/spec.md": openspec("VEN-1"),
+      "node_modules/pkg/openspec/specs/n/spec.md": openspec("NOD-1"),
+    });
+    expect(ids(root)).toEqual(["TOP-1", "payments:AUTH-1", "payments:PAY-1", "web:AUTH-1"]);
+    const status = json<{ project: { roots: Array<{ name: string; dir: string }> } }>(root, "status");
+    expect(status.project.roots.map((r) => [r.name, r.dir])).toEqual([
+      ["web", "apps/web"],
+      ["payments", "services/payments"],
+    ]);
+  });
+
+  it("refuses two folders of one name, at the roots: line", () => {
+    const root = monorepo({
+      "keel/keel.yaml": "version: 1\nroots: auto\n",
+      "services/web/openspec/specs/api/spec.md": openspec("API-1"),
+    });
+    const r = keel(root, "list");
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("keel/keel.yaml:2");
+    expect(r.stderr).toContain("two folders");
+  });
+});

@@ -288,6 +288,7 @@ describe("a wrong roots: is an error at its keel.yaml line", () => {
   });
 });
 
+// @verifies MONO-7
 describe("roots: auto", () => {
   const openspec = (id: string) => spec("Vendored", requirement("Vendored", id, "It SHALL be there.", false));
 

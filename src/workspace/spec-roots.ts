@@ -180,6 +180,7 @@ const AUTO_LAYOUTS: ReadonlySet<Layout> = new Set(["keel", "openspec", "speckit"
  * repository's own files (git's list, or a walk: .gitignore honoured, node_modules never entered). A folder inside
  * a root found, or inside the top level's own layout folders, is not another root.
  */
+// @req MONO-7
 function foundRoots(repo: string, fail: (message: string, hint: string) => never): string[] {
   const files =
     projectFiles(repo) ??

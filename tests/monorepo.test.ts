@@ -219,8 +219,15 @@ describe("the trace across roots", () => {
     expect(text).toContain("services/payments/src/charge.ts:1:9 (payments)");
     expect(text).toContain("src/main.ts:1:9 (top level)");
 
-    const scan = json<{ links: Link[] }>(root, "--root", "payments", "trace", "scan").links;
-    expect(scan.map((l) => [l.file, l.target, l.root])).toEqual([
+    const scanned = json<{ links: Link[]; filesWithLinks: number }>(
+      root,
+      "--root",
+      "payments",
+      "trace",
+      "scan",
+    );
+    expect(scanned.filesWithLinks).toBe(1);
+    expect(scanned.links.map((l) => [l.file, l.target, l.root])).toEqual([
       ["services/payments/src/charge.ts", "AUTH-1", "payments"],
     ]);
   });

@@ -11,7 +11,7 @@ import type { RawLink, ScanResult } from "../../core/trace/types.js";
 import { resolveActor } from "../../workspace/actor.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
-import { scopedRoot } from "../../workspace/spec-roots.js";
+import { inScope, type SpecRoot, scopedRoot } from "../../workspace/spec-roots.js";
 import { type Command, type CommandContext, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
 
@@ -105,10 +105,17 @@ async function scanCommand(
   // Each link with the root owning its file, as written (no project is loaded to resolve the IDs).
   const root = scopedRoot(project, global.scope);
   const scan = resolveLinkRoots(await scanRepository(project.root, options), project.roots, new Set());
-  const result = root === null ? scan : { ...scan, links: scan.links.filter((l) => l.root === root.name) };
+  const result = root === null ? scan : inRoot(scan, root);
   if (global.json) printJson(io, { version: 1, ...result });
   else printScan(io, result);
   return EXIT.ok;
+}
+
+/** The scan kept to one root's links; `files` stays the count of the repository's files read. */
+function inRoot(scan: ScanResult, root: SpecRoot): ScanResult {
+  const links = scan.links.filter((l) => l.root === root.name);
+  const problems = scan.problems.filter((p) => inScope(root, p.file));
+  return { ...scan, links, problems, filesWithLinks: new Set(links.map((l) => l.file)).size };
 }
 
 /** The link's place, and with spec roots the root owning it. */

@@ -27,10 +27,9 @@ export async function traceAnswer(
     return { version: 1 as const, requirements, dangling: [], coverage: undefined, scan: report.scan };
   }
   // Kept to a root: its requirements, the links in its folder naming none, its capabilities' coverage.
-  const inRoot = root === null ? () => true : (file: string) => inScope(root, file);
   return {
     version: 1 as const,
-    requirements: report.requirements.filter((r) => inRoot(r.file)),
+    requirements: report.requirements.filter((r) => inScope(root, r.file)),
     dangling: report.dangling.filter((l) => root === null || l.root === root.name),
     coverage: report.coverage.filter((c) => root === null || namespaceOf(c.capability) === root.name),
     scan: report.scan,

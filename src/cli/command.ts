@@ -35,6 +35,8 @@ export type Options = NonNullable<ParseArgsConfig["options"]>;
 export interface GlobalFlags {
   json: boolean;
   root: string | null;
+  /** `--root NAME` naming one of keel.yaml's `roots:`: the spec root read commands keep to (spec-roots.ts). */
+  scope: string | null;
   cwd: string;
 }
 

@@ -154,6 +154,7 @@ ${Object.entries(COMMANDS)
 global options:
   --json            machine-readable output (every command)
   -C, --root <dir>  project folder (default: search upwards from the current folder)
+  --root <name>     with keel.yaml roots: keep to that spec root
   -h, --help        help for keel or for a command
   -v, --version     print the version
 
@@ -179,6 +180,8 @@ interface CommandLine {
   rest: string[];
   /** `-C`/`--root` was given without a folder. */
   rootMissing: string | null;
+  /** Each `-C`/`--root` value, in order: a project folder, or the name of one of its spec roots. */
+  rootFlags: string[];
 }
 
 /**
@@ -187,11 +190,12 @@ interface CommandLine {
  */
 function splitGlobalFlags(argv: string[], cwd: string): CommandLine {
   const line: CommandLine = {
-    global: { json: false, root: null, cwd },
+    global: { json: false, root: null, scope: null, cwd },
     help: false,
     version: false,
     rest: [],
     rootMissing: null,
+    rootFlags: [],
   };
   const { tokens } = parseArgs({
     args: argv,
@@ -215,7 +219,7 @@ function splitGlobalFlags(argv: string[], cwd: string): CommandLine {
     if (t.name === "root") {
       if (t.value === undefined) line.rootMissing = t.rawName;
       else {
-        line.global.root = t.value;
+        line.rootFlags.push(t.value);
         if (!t.inlineValue) taken.add(t.index + 1);
       }
     } else if (t.name === "json") line.global.json = true;
@@ -227,13 +231,21 @@ function splitGlobalFlags(argv: string[], cwd: string): CommandLine {
 }
 
 export async function runCommandLine(argv: string[], io: Io, cwd: string): Promise<number> {
-  const { global, help, version, rest, rootMissing } = splitGlobalFlags(argv, cwd);
+  const { global, help, version, rest, rootMissing, rootFlags } = splitGlobalFlags(argv, cwd);
   if (rootMissing !== null) {
     return reportError(
       io,
       usageError(`${rootMissing} needs a folder`, "e.g. keel -C path/to/project status"),
       global.json,
     );
+  }
+  if (rootFlags.length > 0) {
+    try {
+      const { resolveRootFlags } = await import("../workspace/spec-roots.js");
+      Object.assign(global, resolveRootFlags(rootFlags, cwd));
+    } catch (e) {
+      return reportError(io, e, global.json);
+    }
   }
   if (version) {
     io.out(global.json ? JSON.stringify({ version: VERSION }) : VERSION);

@@ -2,7 +2,7 @@
 // so the options it lists are exactly the ones the command accepts.
 import type { Command, Flag, Flags, Grammar } from "./command.js";
 
-const GLOBALS = "global options: --json, -C/--root <dir>, -h/--help (see `keel help`)";
+const GLOBALS = "global options: --json, -C/--root <dir>, --root <spec root>, -h/--help (see `keel help`)";
 
 /** `--why <text>` or `-n, --limit <n>`, as the flag is written. */
 export function flagSynopsis(name: string, flag: Flag): string {

@@ -156,7 +156,7 @@ export class QuerySession {
 
   /** The row format the index must be in for this project (fresh.ts, queryFormat). */
   private format(): string {
-    return queryFormat(this.sidecars());
+    return queryFormat(this.project, this.sidecars());
   }
 
   /**

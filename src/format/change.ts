@@ -1,6 +1,8 @@
 // A change folder (proposal, tasks, metadata, delta specs) read into one Change. Pure: the caller reads files.
 // @req FMT-9, OSC-3
+
 import { parseDocument } from "yaml";
+import { qualifyDelta } from "../model/namespace.js";
 import type { Change, ChangeStatus, DeltaSpec, Diagnostic, NativeLayout, Section } from "../model/types.js";
 import { parseDeltaSpec } from "./delta.js";
 import { MAX_YAML_CHARS } from "./frontmatter.js";
@@ -95,7 +97,7 @@ export function parseChange(src: ChangeSources): { change: Change; diagnostics: 
   const deltas: DeltaSpec[] = [];
   for (const d of src.deltas) {
     const parsed = parseDeltaSpec(d.text, d.file, d.capability);
-    deltas.push(parsed.delta);
+    deltas.push(qualifyDelta(parsed.delta));
     diagnostics.push(...parsed.diagnostics);
   }
 

@@ -29,7 +29,8 @@ export interface SpecParse {
 }
 
 const OPEN_QUESTION = /^\s*[-*+]\s+\[( |x|X)\]\s+([\s\S]*)$/;
-const REFERENCE = /\[\[([A-Za-z][A-Za-z0-9_./-]*)\]\]/g;
+/** `[[PAY-1]]`, or qualified with a spec root's name to reach another root's requirement, `[[payments:PAY-1]]`. */
+const REFERENCE = /\[\[((?:[a-z][a-z0-9-]*:)?[A-Za-z][A-Za-z0-9_./-]*)\]\]/g;
 
 export function parseSpec(
   text: string,

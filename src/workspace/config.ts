@@ -5,7 +5,7 @@ import { isMap, parseDocument } from "yaml";
 import type { Severity } from "../model/types.js";
 import { KeelError, projectError } from "./errors.js";
 import { memoUntilChange } from "./freshness.js";
-import { isWithin } from "./paths.js";
+import { isWithin, projectRelativeDir } from "./paths.js";
 import { decodeSource } from "./read.js";
 import { IMPORTABLE, type ProjectRoot } from "./root.js";
 import {
@@ -269,6 +269,7 @@ export function parseConfig(text: string): KeelConfig {
         "agents",
         "triggers",
         "store",
+        "roots",
       ].includes(key)
     )
       bad([key], "is not a known key");
@@ -497,15 +498,6 @@ function parseGateSpec(
     spec.cwd = cwd;
   }
   return spec;
-}
-
-/** `sub/dir`, `./sub/dir/` → `sub/dir`; "" or "." → "."; null for an absolute path or one that climbs out. */
-function projectRelativeDir(raw: string): string | null {
-  const text = raw.trim().replace(/\\/g, "/");
-  if (text.startsWith("/") || /^[A-Za-z]:/.test(text)) return null;
-  const parts = text.split("/").filter((p) => p !== "" && p !== ".");
-  if (parts.some((p) => p === "..")) return null;
-  return parts.length === 0 ? "." : parts.join("/");
 }
 
 function parsePolicy(

@@ -6,6 +6,7 @@ import type { Layout, NativeLayout } from "../model/types.js";
 import { memoUntilChange } from "./freshness.js";
 import { isWithin, realpathOrNull } from "./paths.js";
 import { LAYOUT_DIR, type ProjectRoot } from "./root.js";
+import { rootsSignature } from "./spec-roots.js";
 
 export type FileRole =
   | "spec"
@@ -122,15 +123,23 @@ const CHANGE_FILES: Record<string, FileRole> = {
  * change (workspace/freshness.ts). The result is shared then: callers read it and never change it.
  */
 export function discover(project: ProjectRoot): Discovery {
-  const key = `discover:${project.layouts.join()}:${project.native.join()}`;
+  const key = `discover:${project.layouts.join()}:${project.native.join()}${rootsSignature(project.roots)}`;
   return memoUntilChange(project.root, key, () => walkProject(project));
 }
 
 function walkProject(project: ProjectRoot): Discovery {
   const walker = new Walker(project.root);
   const out: Discovery = { files: [], changes: [], problems: walker.problems, dirs: walker.dirs };
+  walkLayouts(walker, project, out);
+  // Each spec root's layouts as the top level's, with its files' paths still repository-relative (spec-roots.ts).
+  for (const root of project.roots) walkLayouts(walker.enter(root.abs, root.name), root, out);
+  out.files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return out;
+}
+
+function walkLayouts(walker: Walker, project: Pick<ProjectRoot, "layouts" | "native">, out: Discovery): void {
   for (const layout of project.native) {
-    const base = join(project.root, LAYOUT_DIR[layout]);
+    const base = join(walker.base, LAYOUT_DIR[layout]);
     // The fixed paths are checked like every other entry: a link out of the project is reported, not read.
     if (!walker.followable(base)) continue;
     walker.recordDir(base);
@@ -159,8 +168,6 @@ function walkProject(project: ProjectRoot): Discovery {
     for (const file of LAYOUT_FILES[layout] ?? []) walker.addFirst(file, layout, out.files);
     if (layout === "kiro") walker.walkFlat(STEERING_DIR, "steering", layout, out.files);
   }
-  out.files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  return out;
 }
 
 // @req VAL-19
@@ -168,9 +175,26 @@ class Walker {
   readonly problems: DiscoveryProblem[] = [];
   readonly dirs: Discovery["dirs"] = [];
   private readonly visited = new Set<string>();
+  /** The folder whose layouts are walked: the project's root, or a spec root's folder. */
+  base: string;
+  /** The spec root walked, whose name qualifies its capabilities and change IDs; null at the top level. */
+  private namespace: string | null = null;
 
   constructor(private readonly root: string) {
     this.visited.add(realpathOrNull(root) ?? root);
+    this.base = root;
+  }
+
+  /** Walks a spec root's folder next; paths stay relative to the project, links must stay inside it. */
+  enter(base: string, namespace: string): this {
+    this.base = base;
+    this.namespace = namespace;
+    return this;
+  }
+
+  /** A name as a spec root qualifies it (`payments:billing`); as it is at the top level. */
+  private qualified(name: string): string {
+    return this.namespace === null ? name : `${this.namespace}:${name}`;
   }
 
   rel(abs: string): string {
@@ -312,7 +336,8 @@ class Walker {
       });
       return;
     }
-    into.push({ ...meta, rel: this.rel(abs), abs, size: st.size, mtimeMs: changeStamp(st) });
+    const capability = meta.capability === undefined ? {} : { capability: this.qualified(meta.capability) };
+    into.push({ ...meta, ...capability, rel: this.rel(abs), abs, size: st.size, mtimeMs: changeStamp(st) });
   }
 
   /**
@@ -353,13 +378,13 @@ class Walker {
     }
   }
 
-  /** The path (project-relative) as an absolute one, if every folder on the way may be entered; else null. */
+  /** The path (relative to the walked folder) as an absolute one, if every folder on the way may be entered. */
   private reachable(rel: string): string | null {
     const parts = rel.split("/");
     for (let i = 1; i <= parts.length; i++) {
-      if (!this.followable(join(this.root, ...parts.slice(0, i)))) return null;
+      if (!this.followable(join(this.base, ...parts.slice(0, i)))) return null;
     }
-    return join(this.root, ...parts);
+    return join(this.base, ...parts);
   }
 
   /** Each feature folder below `layout.base`, its known files and folders. */
@@ -431,7 +456,7 @@ class Walker {
   }
 
   walkChange(dir: string, id: string, archived: boolean, layout: NativeLayout, out: Discovery): void {
-    const ref: ChangeRef = { id, dir: this.rel(dir), archived };
+    const ref: ChangeRef = { id: this.qualified(id), dir: this.rel(dir), archived };
     out.changes.push({ ...ref, layout });
     for (const entry of this.list(dir)) {
       const role = CHANGE_FILES[entry.name];

@@ -17,6 +17,15 @@ export function realpathOrNull(p: string): string | null {
   }
 }
 
+/** `sub/dir`, `./sub/dir/` → `sub/dir`; "" or "." → "."; null for an absolute path or one that climbs out. */
+export function projectRelativeDir(raw: string): string | null {
+  const text = raw.trim().replace(/\\/g, "/");
+  if (text.startsWith("/") || /^[A-Za-z]:/.test(text)) return null;
+  const parts = text.split("/").filter((p) => p !== "" && p !== ".");
+  if (parts.some((p) => p === "..")) return null;
+  return parts.length === 0 ? "." : parts.join("/");
+}
+
 /**
  * The folder of audit segments, relative to the project root: Keel's own record, appended to by every audited
  * command, so it is left out of what describes the project's files (git-tree.ts, tree-watch.ts).

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
 import type { Layout, NativeLayout } from "../model/types.js";
 import { projectError } from "./errors.js";
+import { readSpecRoots, type SpecRoot } from "./spec-roots.js";
 
 export interface ProjectRoot {
   root: string;
@@ -18,6 +19,8 @@ export interface ProjectRoot {
    * in keel.yaml, so Keel reads its own copy and not the toolkit's files (which would be every ID twice).
    */
   imported: Layout[];
+  /** keel.yaml `roots:`, the spec roots read with the top level as one project (spec-roots.ts); usually none. */
+  roots: SpecRoot[];
 }
 
 /** The folder of each native layout. */
@@ -123,7 +126,10 @@ export function findProjectRoot(start: string, explicit = false): ProjectRoot {
   }
   for (;;) {
     const { layouts, imported } = readLayouts(dir);
-    if (layouts.length > 0) return { root: dir, layouts, native: layouts.filter(isNative), imported };
+    if (layouts.length > 0) {
+      const roots = layouts.includes("keel") ? readSpecRoots(dir) : [];
+      return { root: dir, layouts, native: layouts.filter(isNative), imported, roots };
+    }
     const parent = dirname(dir);
     if (explicit || parent === dir) break;
     dir = parent;
@@ -151,7 +157,7 @@ function hasSpeckitFeature(specs: string): boolean {
   );
 }
 
-function isDir(p: string): boolean {
+export function isDir(p: string): boolean {
   try {
     return statSync(p).isDirectory();
   } catch {

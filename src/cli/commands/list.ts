@@ -3,6 +3,7 @@ import type { ChangeListItem, RequirementListItem, SpecListItem } from "../../co
 import { REQUIREMENT_STATUSES } from "../../model/types.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
+import { scopedRoot } from "../../workspace/spec-roots.js";
 import { type Command, type Flags, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
 import { table } from "../table.js";
@@ -57,7 +58,13 @@ const command: Command = {
     }
     const capability = values.capability;
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
-    const out = await listAnswer(project, { kinds, capability, status, archived: values.archived });
+    const out = await listAnswer(project, {
+      kinds,
+      capability,
+      status,
+      archived: values.archived,
+      root: scopedRoot(project, global.scope),
+    });
     if (global.json) printJson(io, out);
     else {
       const blocks: string[] = [];

@@ -2,6 +2,7 @@ import { searchAnswer } from "../../core/api/queries.js";
 import type { SearchHitRecord } from "../../core/query.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
+import { scopedRoot } from "../../workspace/spec-roots.js";
 import { type Command, type Flags, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
 
@@ -38,7 +39,7 @@ const command: Command = {
       }
     }
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
-    const out = await searchAnswer(project, text, limit);
+    const out = await searchAnswer(project, text, limit, scopedRoot(project, global.scope));
     if (global.json) printJson(io, out);
     else io.out(render(io, out.results, out.total));
     return EXIT.ok;

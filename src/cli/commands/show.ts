@@ -11,6 +11,7 @@ import { deliverChangeRecord, deliverRequirement, sanitizedNote } from "../../co
 import { loadConfig } from "../../workspace/config.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
+import { scopedRoot } from "../../workspace/spec-roots.js";
 import { type Command, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";
 import { padCell, widestOf } from "../table.js";
@@ -31,7 +32,7 @@ const command: Command = {
       throw usageError("show takes exactly one ID", `usage: ${USAGE}`);
     }
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
-    const { answer, found, suggestions } = await showAnswer(project, id);
+    const { answer, found, suggestions } = await showAnswer(project, id, scopedRoot(project, global.scope));
     if (!found || !answer) {
       throw usageError(
         `no requirement, spec or change "${id}"`,

@@ -23,7 +23,7 @@ const command: Command = {
     const { positionals } = parseFlags(argv, {}, USAGE);
     if (positionals.length > 0) throw usageError("status takes no arguments", `usage: ${USAGE}`);
     const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
-    const status = await statusAnswer(project);
+    const status = await statusAnswer(project, global.scope);
     if (global.json) printJson(io, status);
     else io.out(render(io, status));
     return EXIT.ok;
@@ -73,6 +73,10 @@ function render(io: Io, s: Status): string {
     `${paint(io, "bold", s.project.name)}  ${paint(io, "dim", `(${s.layouts.map((l) => l.label).join(" + ")} layout)`)}`,
     "",
     ...layoutLines(io, s),
+    ...(s.project.roots ?? []).map(
+      (r, i) =>
+        `${head(i === 0 ? "roots" : "")}${r.name} ${paint(io, "dim", `(${r.dir}: ${r.layouts.map((l) => LAYOUT_INFO[l].label).join(" + ")})`)}`,
+    ),
     `${head("specs")}${plural(s.specs.count, "spec")} · ${plural(s.specs.requirements, "requirement")}`,
     `${head("  by status")}${breakdown(s.specs.byStatus)}`,
     `${head("  by origin")}${breakdown(s.specs.byOrigin)}`,

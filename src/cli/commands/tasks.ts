@@ -3,6 +3,7 @@
 // @req TSK-5
 import {
   diagnosticsJson,
+  scopedOrder,
   taskListAnswer,
   taskNextAnswer,
   taskReadyAnswer,
@@ -22,6 +23,7 @@ import { loadTaskGraph } from "../../core/tasks/load.js";
 import { taskLookupError } from "../../core/tasks/lookup.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
+import { scopedRoot } from "../../workspace/spec-roots.js";
 import { type Command, type CommandContext, type Flags, parseFlags } from "../command.js";
 import { ACTOR_FLAGS } from "../flags.js";
 import { LIST_TASKS } from "../hints.js";
@@ -215,13 +217,14 @@ async function query(
 
   if (sub === "list") {
     if (global.json) {
-      printJson(io, taskListAnswer(project.root, graph, isClaimed));
+      printJson(io, taskListAnswer(project.root, graph, isClaimed, scopedRoot(project, global.scope)));
       return EXIT.ok;
     }
-    if (graph.order.length === 0)
+    const order = scopedOrder(graph, scopedRoot(project, global.scope));
+    if (order.length === 0)
       io.out("no tasks (tasks.md files are read from keel/, openspec/, specs/, .kiro/)");
     let file = "";
-    for (const k of graph.order) {
+    for (const k of order) {
       const n = graph.nodes.get(k) as TaskNode;
       if (n.task.file !== file) {
         file = n.task.file;

@@ -4,6 +4,7 @@
 import { traceAnswer } from "../../core/api/trace-queries.js";
 import { openChangesPhrase, proposedPhrase } from "../../core/changes/proposed.js";
 import { ackLinks, selectSuspect } from "../../core/trace/ack.js";
+import { resolveLinkRoots } from "../../core/trace/owners.js";
 import { traceProject } from "../../core/trace/project.js";
 import { scanRepository } from "../../core/trace/scan/index.js";
 import type { JudgedLink } from "../../core/trace/state.js";
@@ -11,6 +12,7 @@ import type { RawLink, ScanResult } from "../../core/trace/types.js";
 import { resolveActor } from "../../workspace/actor.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
+import { inScope, type SpecRoot, scopedRoot } from "../../workspace/spec-roots.js";
 import { type Command, type CommandContext, type Flags, parseFlags } from "../command.js";
 import { ACTOR_FLAGS } from "../flags.js";
 import { type Io, paint, printJson } from "../output.js";
@@ -72,7 +74,7 @@ const command: Command = {
 };
 
 async function showCommand({ io, global }: CommandContext, id: string | null): Promise<ExitCode> {
-  const answer = await traceAnswer(global.root ?? global.cwd, global.root !== null, id);
+  const answer = await traceAnswer(global.root ?? global.cwd, global.root !== null, id, global.scope);
   if (answer === null)
     throw usageError(`no requirement ${id}`, "list the requirement IDs with `keel list requirements`");
   if (global.json) {
@@ -133,16 +135,29 @@ async function scanCommand(
   options: { commits: boolean; cache: boolean },
 ): Promise<ExitCode> {
   const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
-  const result = await withProgress(io, global.json, "trace scan: files scanned", (onProgress) =>
+  // Each link with the root owning its file, as written (no project is loaded to resolve the IDs).
+  const root = scopedRoot(project, global.scope);
+  const scanned = await withProgress(io, global.json, "trace scan: files scanned", (onProgress) =>
     scanRepository(project.root, { ...options, onProgress }),
   );
+  const scan = resolveLinkRoots(scanned, project.roots, new Set());
+  const result = root === null ? scan : inRoot(scan, root);
   if (global.json) printJson(io, { version: 1, ...result });
   else printScan(io, result);
   return EXIT.ok;
 }
 
+/** The scan kept to one root's links; `files` stays the count of the repository's files read. */
+function inRoot(scan: ScanResult, root: SpecRoot): ScanResult {
+  const links = scan.links.filter((l) => l.root === root.name);
+  const problems = scan.problems.filter((p) => inScope(root, p.file));
+  return { ...scan, links, problems, filesWithLinks: new Set(links.map((l) => l.file)).size };
+}
+
+/** The link's place, and with spec roots the root owning it. */
 function where(l: RawLink): string {
-  return l.line === 0 ? l.file : `${l.file}:${l.line}:${l.col}`;
+  const place = l.line === 0 ? l.file : `${l.file}:${l.line}:${l.col}`;
+  return l.root === undefined ? place : `${place} (${l.root ?? "top level"})`;
 }
 
 function printScan(io: Io, r: ScanResult): void {

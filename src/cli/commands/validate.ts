@@ -2,10 +2,11 @@ import { relative } from "node:path";
 import { compareFindings } from "../../core/validate/finding.js";
 import { keepAnswer, keptAnswer } from "../../core/validate/replay.js";
 import { buildReport, PROFILES, type Profile, type ValidationReport } from "../../core/validate/report.js";
-import { resolveTarget } from "../../core/validate/target.js";
+import { allOf, resolveTarget, type Selector, underFolder } from "../../core/validate/target.js";
 import { loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
+import { type SpecRoot, scopedRoot } from "../../workspace/spec-roots.js";
 import { type Command, type Flags, parseFlags } from "../command.js";
 import {
   LISTING_FLAGS,
@@ -56,6 +57,7 @@ const command: Command = {
       values.strict ?? null,
       profile,
       target ?? null,
+      global.scope,
       relative(project.root, global.cwd),
       global.json,
       listing,
@@ -75,7 +77,10 @@ const command: Command = {
       strict: values.strict ?? config.validate.strict,
       profile,
       rules: config.validate.rules,
-      ...(target ? { select: resolveTarget(target, project.root, global.cwd, result, ownerOf) } : {}),
+      ...selection(
+        target ? resolveTarget(target, project.root, global.cwd, result, ownerOf) : null,
+        scopedRoot(project, global.scope),
+      ),
     });
     report.findings.sort(compareFindings);
     const answer = {
@@ -87,6 +92,12 @@ const command: Command = {
     return answer.code;
   },
 };
+
+/** The target's selection, kept to the `--root` scope's folder when there is one. */
+function selection(target: Selector | null, root: SpecRoot | null): { select?: Selector } {
+  const selectors = [target, root && underFolder(root.dir)].filter((s): s is Selector => s !== null);
+  return selectors.length === 0 ? {} : { select: allOf(selectors) };
+}
 
 // @req VAL-16, RPT-1
 function humanText(io: Io, report: ValidationReport, listing: ListingFlags): string {

@@ -41,7 +41,12 @@ const ChangeListItem = z.object({
 export const StatusAnswer = z.object({
   version: z.literal(1),
   /** `imported`: layouts present that `keel import` converted into keel/, and so are not read. */
-  project: z.object({ name: z.string(), layouts: z.array(z.string()), imported: z.array(z.string()) }),
+  project: z.object({
+    name: z.string(),
+    layouts: z.array(z.string()),
+    imported: z.array(z.string()),
+    roots: z.array(z.object({ name: z.string(), dir: z.string(), layouts: z.array(z.string()) })).optional(),
+  }),
   /** Each layout found, what its files cannot hold, and whether Keel writes task state back into them. */
   layouts: z.array(
     z.object({

@@ -4,21 +4,26 @@ import { basename } from "node:path";
 import { LAYOUT_INFO, lacking } from "../../format/layouts/info.js";
 import { loadConfig } from "../../workspace/config.js";
 import type { ProjectRoot } from "../../workspace/root.js";
+import { inScope, type SpecRoot, scopedRoot } from "../../workspace/spec-roots.js";
 import { UNREAD_SHOWN } from "../analyze/unread.js";
-import { withQueryIndex } from "../query.js";
+import { type QuerySession, withQueryIndex } from "../query.js";
 import { analyseProject } from "../validate/engine.js";
 import { buildReport } from "../validate/report.js";
+import { underFolder } from "../validate/target.js";
 
 const OVERLAP_RULE = "xref/change-overlap";
 
 /** `keel status --json`: specs, constitution, open changes, validation and index, on one screen. */
-export async function statusAnswer(project: ProjectRoot) {
+export async function statusAnswer(project: ProjectRoot, scope: string | null = null) {
   const config = loadConfig(project);
   const { result } = analyseProject(project, config);
+  // `--root NAME`: the counts of that spec root's folder only.
+  const root = scopedRoot(project, scope);
   const report = buildReport(result, {
     strict: config.validate.strict,
     profile: "keel",
     rules: config.validate.rules,
+    ...(root ? { select: underFolder(root.dir) } : {}),
   });
   const overlapsByChange = new Map<string, number>();
   for (const f of report.findings) {
@@ -26,8 +31,8 @@ export async function statusAnswer(project: ProjectRoot) {
       overlapsByChange.set(f.target, (overlapsByChange.get(f.target) ?? 0) + 1);
   }
   const q = await withQueryIndex(project, { check: "full" }, async (s) => ({
-    summary: await s.summary(),
-    changes: await s.listChanges({ archived: true }),
+    summary: root ? await scopedSummary(s, root) : await s.summary(),
+    changes: (await s.listChanges({ archived: true })).filter((c) => inScope(root, c.dir)),
     index: s.stats,
   }));
   const open = q.changes.filter((c) => !c.archived);
@@ -37,6 +42,10 @@ export async function statusAnswer(project: ProjectRoot) {
       name: config.project ?? basename(project.root),
       layouts: project.layouts,
       imported: project.imported,
+      // Only with keel.yaml `roots:`, so that a project without them answers as it always has.
+      ...(project.roots.length > 0
+        ? { roots: project.roots.map((r) => ({ name: r.name, dir: r.dir, layouts: r.layouts })) }
+        : {}),
     },
     layouts: project.layouts.map((name) => {
       const a = LAYOUT_INFO[name];
@@ -76,4 +85,31 @@ export async function statusAnswer(project: ProjectRoot) {
     },
   };
 }
+/** The index's summary counted over one spec root's specs and requirements (the constitution is the top level's). */
+async function scopedSummary(s: QuerySession, root: SpecRoot) {
+  const whole = await s.summary();
+  const specs = (await s.listSpecs({})).filter((x) => inScope(root, x.file));
+  const reqs = (await s.listRequirements({})).filter((r) => inScope(root, r.file));
+  return {
+    ...whole,
+    specs: specs.length,
+    requirements: reqs.length,
+    byStatus: countBy(reqs.map((r) => r.status)),
+    byOrigin: countBy(reqs.map((r) => r.origin)),
+  };
+}
+
+/** Counts by value, as the index counts them: most first, "none" (no value) last among equals, then by name. */
+function countBy(values: Array<string | null>): Record<string, number> {
+  const counts = new Map<string | null, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  const rows = [...counts].sort(
+    (a, b) =>
+      b[1] - a[1] ||
+      Number(a[0] === null) - Number(b[0] === null) ||
+      String(a[0]).localeCompare(String(b[0])),
+  );
+  return Object.fromEntries(rows.map(([k, n]) => [k ?? "none", n]));
+}
+
 export type StatusAnswer = Awaited<ReturnType<typeof statusAnswer>>;

@@ -1,5 +1,6 @@
 // The answers of `keel tasks list|show|ready|next --json`, built once for the CLI and the REST API.
 // @req TSK-5, SRF-10
+import { inScope, type SpecRoot } from "../../workspace/spec-roots.js";
 import { claimedKeys } from "../tasks/claim-ops.js";
 import {
   type IsClaimed,
@@ -30,12 +31,20 @@ export function taskListAnswer(
   root: string,
   graph: TaskGraph = loadTaskGraph(root),
   isClaimed: IsClaimed = claimedKeys(root, new Date()),
+  scope: SpecRoot | null = null,
 ) {
   return {
     version: 1 as const,
-    tasks: graph.order.map((k) => taskView(graph, k, isClaimed)),
+    tasks: scopedOrder(graph, scope).map((k) => taskView(graph, k, isClaimed)),
     diagnostics: diagnosticsJson(graph),
   };
+}
+
+/** The graph's task keys in order, those in the `--root` scope's folder only when there is one. */
+export function scopedOrder(graph: TaskGraph, scope: SpecRoot | null): string[] {
+  return scope === null
+    ? graph.order
+    : graph.order.filter((k) => inScope(scope, graph.nodes.get(k)?.task.file ?? ""));
 }
 
 /** `keel tasks show <id> --json`, or how the reference failed (lookupTask: naming several tasks, or none). */

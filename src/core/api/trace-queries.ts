@@ -1,5 +1,8 @@
 // The answers of `keel trace [id]|drift|coverage --json`, built once for the CLI and the REST API.
 // @req SRF-10
+import { namespaceOf } from "../../model/namespace.js";
+import { inScope, scopedRoot } from "../../workspace/spec-roots.js";
+import { findQualified } from "../qualified.js";
 import { driftFindings } from "../trace/drift.js";
 import { judgeAgainstBaseline } from "../trace/drift-baseline.js";
 import { traceProject } from "../trace/project.js";
@@ -8,18 +11,35 @@ import { type FailOn, rankFindings, tally } from "../validate/finding.js";
 
 /**
  * `keel trace [id] --json`: the judged chains of the living requirements, or one requirement's when `id` is
- * given: a living one, else one an open change proposes (marked `proposed`); null if neither.
+ * given — a living one, else one an open change proposes (marked `proposed`), resolved in the spec roots
+ * (core/qualified.ts); null if neither. `scope` keeps the chains to one spec root.
  */
-export async function traceAnswer(start: string, explicit: boolean, id: string | null) {
-  const { report } = await traceProject(start, explicit);
-  const one = id === null ? undefined : requirementTrace(report, id);
-  if (id !== null && one === undefined) return null;
-  const requirements = one === undefined ? report.requirements : [one];
+export async function traceAnswer(
+  start: string,
+  explicit: boolean,
+  id: string | null,
+  scope: string | null = null,
+) {
+  const { project, report } = await traceProject(start, explicit);
+  const { roots } = project.project;
+  const root = scopedRoot(project.project, scope);
+  if (id !== null) {
+    const named = (x: string) => {
+      const living = report.requirements.filter((r) => r.id === x);
+      if (living.length > 0) return living;
+      const proposed = requirementTrace(report, x);
+      return proposed === undefined ? null : [proposed];
+    };
+    const requirements = await findQualified(roots, root, id, named);
+    if (requirements === null) return null;
+    return { version: 1 as const, requirements, dangling: [], coverage: undefined, scan: report.scan };
+  }
+  // Kept to a root: its requirements, the links in its folder naming none, its capabilities' coverage.
   return {
     version: 1 as const,
-    requirements,
-    dangling: id === null ? report.dangling : [],
-    coverage: id === null ? report.coverage : undefined,
+    requirements: report.requirements.filter((r) => inScope(root, r.file)),
+    dangling: report.dangling.filter((l) => root === null || l.root === root.name),
+    coverage: report.coverage.filter((c) => root === null || namespaceOf(c.capability) === root.name),
     scan: report.scan,
   };
 }

@@ -2,22 +2,28 @@
 // command answering from an up-to-date index loads no parsing code (core/query/refresh.ts is loaded lazily).
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { contentHash } from "../../model/fingerprint.js";
 import { BUILD_ID } from "../../model/version.js";
 import type { QueryStore, SourceRow } from "../../store/query-index.js";
 import { changeStamp, RACY_WINDOW_MS } from "../../workspace/discover.js";
 import { currentGeneration, markVerified, stillVerified } from "../../workspace/freshness.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import type { Sidecars } from "../../workspace/sidecars.js";
+import { rootsSignature } from "../../workspace/spec-roots.js";
 
 /** Rows written by another parser version are dropped and rebuilt. Bump the suffix when the rows change. */
 const QUERY_FORMAT = `${BUILD_ID}/q2`;
 
 /**
- * The format the rows are in: the parser version, and the side files' statuses (workspace/sidecars.ts), which
+ * The format the rows are in: the parser version, the spec roots, and the side files' statuses (workspace/sidecars.ts), which
  * change rows of spec files that did not move; a side file edited is a rebuild (they change rarely).
  */
-export function queryFormat(sidecars: Sidecars): string {
-  return sidecars.signature === "" ? QUERY_FORMAT : `${QUERY_FORMAT}/${sidecars.signature.slice(0, 16)}`;
+export function queryFormat(project: ProjectRoot, sidecars: Sidecars): string {
+  // The spec roots name their files' IDs: renaming one is a rebuild too (nothing is added without roots).
+  const roots =
+    project.roots.length === 0 ? "" : `/${contentHash(rootsSignature(project.roots)).slice(0, 16)}`;
+  const base = `${QUERY_FORMAT}${roots}`;
+  return sidecars.signature === "" ? base : `${base}/${sidecars.signature.slice(0, 16)}`;
 }
 
 /** The folders of the last walk, stored in the index to check later without walking again. */

@@ -231,7 +231,12 @@ export function walkAndRefresh(
 ): WalkResult {
   const at = Date.now();
   const discovery = discover(project);
-  const counts = refresh(store, discovery, { sidecars, format: queryFormat(sidecars) }, forceRebuild);
+  const counts = refresh(
+    store,
+    discovery,
+    { sidecars, format: queryFormat(project, sidecars) },
+    forceRebuild,
+  );
   // A walk that met unreadable folders or bad links is not replayed: fixing those moves no mtime.
   const tree: StoredTree | null =
     discovery.problems.length > 0

@@ -8,6 +8,7 @@ import { parseBeads } from "../../format/layouts/beads.js";
 import { LAYOUT_INFO } from "../../format/layouts/info.js";
 import { parseTaskmaster } from "../../format/layouts/taskmaster.js";
 import { type ParsedTask, type ParsedTaskFile, parseTasks, type TaskDiagnostic } from "../../format/tasks.js";
+import { namespaceOf, qualifyId } from "../../model/namespace.js";
 import type { Layout } from "../../model/types.js";
 import { changeStamp } from "../../workspace/discover.js";
 import { FileMemo } from "../../workspace/file-memo.js";
@@ -15,6 +16,7 @@ import { memoUntilChange } from "../../workspace/freshness.js";
 import { isWithin, realpathOrNull } from "../../workspace/paths.js";
 import { readSource } from "../../workspace/read.js";
 import { readLayouts } from "../../workspace/root.js";
+import { readSpecRoots } from "../../workspace/spec-roots.js";
 import { keelClosed } from "./claim-ops.js";
 import { buildGraph, type TaskGraph } from "./graph.js";
 
@@ -82,13 +84,28 @@ export function findTaskSources(root: string): FoundTaskSource[] {
 }
 
 function walkTaskSources(root: string): FoundTaskSource[] {
+  const out: FoundTaskSource[] = [];
+  // A toolkit's task files count where its layout is read: found, and not imported into keel/ (workspace/root.ts).
+  walkLayoutTasks(root, { dir: [], name: null, layouts: readLayouts(root).layouts }, out);
+  // Each spec root's (keel.yaml `roots:`) likewise, its scopes qualified with its name as discovery does.
+  for (const r of readSpecRoots(root))
+    walkLayoutTasks(root, { dir: r.dir.split("/"), name: r.name, layouts: r.layouts }, out);
+  return out;
+}
+
+/** The task files of the layouts in the folder `at.dir` (path parts below the project's root). */
+function walkLayoutTasks(
+  root: string,
+  at: { dir: string[]; name: string | null; layouts: Layout[] },
+  out: FoundTaskSource[],
+): void {
+  const qualified = (scope: string) => (at.name === null ? scope : `${at.name}:${scope}`);
   const rootReal = realpathOrNull(root) ?? root;
   const inside = (abs: string, entry: Dirent): boolean => {
     if (!entry.isSymbolicLink()) return true;
     const real = realpathOrNull(abs);
     return real !== null && isWithin(rootReal, real);
   };
-  const out: FoundTaskSource[] = [];
   const visit = (loc: (typeof LOCATIONS)[number], rel: string[], scope: string[]): void => {
     let entries: Dirent[];
     try {
@@ -106,7 +123,7 @@ function walkTaskSources(root: string): FoundTaskSource[] {
       if (st)
         out.push({
           file: file.join("/"),
-          scope: [...scope, e.name].join("/"),
+          scope: qualified([...scope, e.name].join("/")),
           dialect: loc.dialect,
           size: st.size,
           stamp: changeStamp(st),
@@ -114,29 +131,32 @@ function walkTaskSources(root: string): FoundTaskSource[] {
       if (loc.nested) visit(loc, [...rel, e.name], [...scope, e.name]);
     }
   };
-  // A toolkit's task files count where its layout is read: found, and not imported into keel/ (workspace/root.ts).
-  const { layouts } = readLayouts(root);
   const read = (dialect: TaskDialect) =>
-    dialect === "keel" || dialect === "openspec" || layouts.includes(dialect);
+    dialect === "keel" || dialect === "openspec" || at.layouts.includes(dialect);
   for (const loc of LOCATIONS) {
     if (!read(loc.dialect)) continue;
     // The location itself (`keel/specs`, `.kiro`) must not lead out of the project either.
-    const base = realpathOrNull(join(root, ...loc.dir));
-    if (base !== null && isWithin(rootReal, base)) visit(loc, loc.dir, []);
+    const base = realpathOrNull(join(root, ...at.dir, ...loc.dir));
+    if (base !== null && isWithin(rootReal, base)) visit(loc, [...at.dir, ...loc.dir], []);
   }
   const taken = new Set<TaskDialect>();
   for (const fixed of FIXED_FILES) {
     if (taken.has(fixed.dialect) || !read(fixed.dialect)) continue;
-    if (fixed.requires && taskFileStat(join(root, ...fixed.requires), rootReal) === null) continue;
+    if (fixed.requires && taskFileStat(join(root, ...at.dir, ...fixed.requires), rootReal) === null) continue;
     for (const path of fixed.paths) {
-      const st = taskFileStat(join(root, ...path), rootReal);
+      const st = taskFileStat(join(root, ...at.dir, ...path), rootReal);
       if (!st) continue;
       taken.add(fixed.dialect);
-      const file = path.join("/");
-      out.push({ file, scope: fixed.dialect, dialect: fixed.dialect, size: st.size, stamp: changeStamp(st) });
+      const file = [...at.dir, ...path].join("/");
+      out.push({
+        file,
+        scope: qualified(fixed.dialect),
+        dialect: fixed.dialect,
+        size: st.size,
+        stamp: changeStamp(st),
+      });
     }
   }
-  return out;
 }
 
 function isDirectory(abs: string, entry: Dirent): boolean {
@@ -167,10 +187,13 @@ function taskFileStat(abs: string, rootReal: string): Stats | null {
 /** Parses one file's text into project tasks, with its layout's reader; never throws. */
 export function tasksFromText(source: TaskSource, text: string): LoadedTasks {
   const groups = parseByDialect(source, text);
+  // A spec root's file (its scope `payments:billing`): its scopes and what its tasks cover are that root's.
+  const ns = namespaceOf(source.scope);
   const tasks: LoadedTask[] = [];
-  for (const group of groups.scopes) {
+  for (const group of ns === null ? groups.scopes : groups.scopes.map((g) => inRoot(g, ns))) {
     for (const t of group.tasks) {
       if (QUALIFIED_COVERS.has(source.dialect)) qualifyCovers(t, group.scope, source.dialect);
+      if (ns !== null) t.covers = t.covers.map((id) => qualifyId(ns, id));
       // Extended in place: the parsed tasks are this call's own, and a spread copy of 10,000 of them costs more
       // than parsing them.
       tasks.push(
@@ -188,6 +211,11 @@ export function tasksFromText(source: TaskSource, text: string): LoadedTasks {
     tasks,
     diagnostics: groups.diagnostics.map((d) => ({ ...d, file: source.file })),
   };
+}
+
+/** A group of a spec root's file with its scope qualified (Task Master's tags are not, as they are read). */
+function inRoot<T extends { scope: string }>(group: T, ns: string): T {
+  return { ...group, scope: qualifyId(ns, group.scope) };
 }
 
 /** A file's tasks by scope: one scope for a Markdown file, one per tag for Task Master's tasks.json. */

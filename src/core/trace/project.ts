@@ -2,12 +2,14 @@
 // (`keel trace`, `drift`, `coverage`, `check`) asks.
 // @req TRC-11
 import { contentHash } from "../../model/fingerprint.js";
+import { localId } from "../../model/namespace.js";
 import { memoUntilChange } from "../../workspace/freshness.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { type LoadedProject, loadProject } from "../project.js";
 import type { TaskGraph } from "../tasks/graph.js";
 import { loadTaskGraph } from "../tasks/load.js";
 import { evidenceStamp } from "../verify/evidence.js";
+import { resolveLinkRoots } from "./owners.js";
 import { buildTrace, type TraceReport } from "./report.js";
 import { scanRepository } from "./scan/index.js";
 
@@ -81,7 +83,10 @@ function traceNow(start: string, explicitRoot: boolean): Promise<TracedProject> 
 async function traceFresh(start: string, explicitRoot: boolean): Promise<TracedProject> {
   const project = loadProject(start, { explicitRoot });
   const root = project.project.root;
-  const knownIds = project.specs.flatMap((s) => s.requirements.filter((r) => r.explicitId).map((r) => r.id));
+  const roots = project.project.roots;
+  const explicit = project.specs.flatMap((s) => s.requirements.filter((r) => r.explicitId).map((r) => r.id));
+  // A root's IDs as its code writes them too (`PAY-1` for `payments:PAY-1`), so a test name with one is seen.
+  const knownIds = roots.length === 0 ? explicit : [...new Set([...explicit, ...explicit.map(localId)])];
   // The scan reads code and git, never the intent folders (it is told the IDs): an edit there leaves it as it is.
   const scan = await memoUntilChange(
     root,
@@ -89,6 +94,7 @@ async function traceFresh(start: string, explicitRoot: boolean): Promise<TracedP
     () => scanRepository(root, { knownIds }),
     "code",
   );
+  const known = new Set(project.specs.flatMap((s) => s.requirements.map((r) => r.id)));
   const graph = loadTaskGraph(root);
-  return { project, graph, report: buildTrace(root, project, scan, graph) };
+  return { project, graph, report: buildTrace(root, project, resolveLinkRoots(scan, roots, known), graph) };
 }

@@ -22,6 +22,8 @@ export interface RawLink {
   col: number;
   /** For a commit trailer: which one (`Implements:`, `Verifies:` or `Task:`). */
   trailer?: "Implements" | "Verifies" | "Task";
+  /** With keel.yaml `roots:`: the spec root owning the file (null: the top level); absent without roots. */
+  root?: string | null;
 }
 
 /** A file the scanner could not read as text, or read only in part. */

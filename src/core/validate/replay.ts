@@ -2,6 +2,7 @@
 // rule (importing the engine costs about 100 ms): is the stored result still good (one stat per folder and file,
 // or nothing while a watcher vouches), and the rendered answers kept with it.
 // @req IDX-6
+
 import { statSync } from "node:fs";
 import { sep } from "node:path";
 import { contentHash } from "../../model/fingerprint.js";
@@ -12,6 +13,7 @@ import { changeStamp, RACY_WINDOW_MS } from "../../workspace/discover.js";
 import { currentGeneration, markVerified, stillVerified } from "../../workspace/freshness.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import { loadSidecars, type Sidecars } from "../../workspace/sidecars.js";
+import { rootsSignature } from "../../workspace/spec-roots.js";
 import type { RunStats } from "./engine.js";
 
 /** Results stored by another build may differ from what this one computes. */
@@ -66,7 +68,11 @@ export function keepAnswer(project: ProjectRoot, stats: RunStats, key: string, a
 }
 
 export function signatureOf(project: ProjectRoot, config: KeelConfig, sidecars: Sidecars): string {
-  return contentHash(JSON.stringify([ENGINE_VERSION, config, project.layouts, sidecars.signature]));
+  // The spec roots name their files' IDs, so they are part of it (nothing is added without them).
+  const roots = rootsSignature(project.roots);
+  return contentHash(
+    JSON.stringify([ENGINE_VERSION, config, project.layouts, sidecars.signature, ...(roots ? [roots] : [])]),
+  );
 }
 
 /**

@@ -34,9 +34,7 @@ export function resolveTarget(
         `give a path inside ${relative(cwd, root) || "."}`,
       );
     }
-    const rel = relative(rootReal, real).split(sep).join("/");
-    const under = (file: string) => rel === "" || file === rel || file.startsWith(`${rel}/`);
-    return (item, f) => (item ? under(item.file) : under(f?.file ?? ""));
+    return underFolder(relative(rootReal, real).split(sep).join("/"));
   }
   if (isAbsolute(target) || target.startsWith("..")) {
     throw usageError(`path ${target} does not exist`, "give an existing path inside the project, or an ID");
@@ -53,4 +51,15 @@ function looksLikePath(target: string, cwd: string): boolean {
     target.startsWith("/") ||
     (target.includes("/") && existsSync(resolve(cwd, target)))
   );
+}
+
+/** What lies under a project-relative folder ("" is the whole project): a path target, or a `--root` scope. */
+export function underFolder(rel: string): Selector {
+  const under = (file: string) => rel === "" || file === rel || file.startsWith(`${rel}/`);
+  return (item, f) => (item ? under(item.file) : under(f?.file ?? ""));
+}
+
+/** What every selector selects. */
+export function allOf(selectors: Selector[]): Selector {
+  return (item, f) => selectors.every((s) => s(item, f));
 }

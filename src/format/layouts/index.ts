@@ -2,6 +2,7 @@
 // layout can and cannot hold is declared beside it (info.ts). Discovery (workspace/discover.ts) finds the files; the
 // readers here turn their text into specs, constitutions and tasks, never throwing on bad input.
 // @req LAY-1, LAY-2
+import { qualifySpec } from "../../model/namespace.js";
 import type { Constitution, Diagnostic, Layout } from "../../model/types.js";
 import { parseConstitution } from "../constitution.js";
 import type { ParseOptions } from "../requirement.js";
@@ -32,7 +33,7 @@ const READERS: Readonly<Record<Layout, LayoutReaders>> = {
   beads: {},
 };
 
-/** Parses a spec file of `layout` with that layout's reader. */
+/** Parses a spec file of `layout` with that layout's reader; a spec root's (`ns:capability`) with qualified IDs. */
 export function parseSpecOf(
   layout: Layout,
   text: string,
@@ -41,7 +42,9 @@ export function parseSpecOf(
   options?: ParseOptions,
 ): SpecParse {
   const parse = READERS[layout].parseSpec ?? keelSpec("keel");
-  return parse(text, file, capability, options);
+  const parsed = parse(text, file, capability, options);
+  qualifySpec(parsed.spec);
+  return parsed;
 }
 
 /** Parses a constitution file of `layout` with that layout's reader. */

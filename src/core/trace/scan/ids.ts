@@ -1,6 +1,8 @@
 // Reading the IDs that follow an annotation keyword, and telling an ID-shaped token in running text.
 // Syntax: docs/format.md, "Trace annotations".
 
+import { localId, ROOT_NAME } from "../../../model/namespace.js";
+
 export type TargetType = "req" | "task";
 
 /** Explicit IDs the project knows: a test name naming one counts even when it is not `CAP-N`-shaped. */
@@ -56,6 +58,10 @@ function isIdChar(c: number): boolean {
   );
 }
 
+function isLetter(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+}
+
 function isAlnum(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
 }
@@ -67,12 +73,19 @@ function isAlnum(c: number): boolean {
 function tokenEnd(text: string, i: number, end: number, type: TargetType): number {
   if (i >= end) return -1;
   const c = text.charCodeAt(i);
-  const letter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+  const letter = isLetter(c);
   const task = type === "task";
   const titleKey = task && c === 95 && i + 1 < end && isAlnum(text.charCodeAt(i + 1));
   if (!(letter || (task && c >= 48 && c <= 57) || titleKey)) return -1;
   let j = i + 1;
   while (j < end && isIdChar(text.charCodeAt(j))) j++;
+  // A requirement qualified with its spec root (`payments:PAY-1`, keel.yaml `roots:`): the name, `:`, the ID.
+  if (!task && text.charCodeAt(j) === COLON && j + 1 < end && isLetter(text.charCodeAt(j + 1))) {
+    if (ROOT_NAME.test(text.slice(i, j))) {
+      j += 2;
+      while (j < end && isIdChar(text.charCodeAt(j))) j++;
+    }
+  }
   while (j > i) {
     const last = text.charCodeAt(j - 1);
     if (last !== 46 && last !== 47 && last !== 45) break;
@@ -121,7 +134,8 @@ export function readIdList(
     const stop = tokenEnd(text, i, end, type);
     if (stop === -1) break;
     const id = text.slice(i, stop);
-    if (strict && !(type === "req" ? ID_SHAPE.test(id) || known.all.has(id) : TASK_SHAPE.test(id))) break;
+    if (strict && !(type === "req" ? ID_SHAPE.test(localId(id)) || known.all.has(id) : TASK_SHAPE.test(id)))
+      break;
     out.push({ id, at: i });
     let j = skipBlanks(text, stop, end);
     if (text.charCodeAt(j) === COMMA) {

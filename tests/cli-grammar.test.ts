@@ -1,6 +1,8 @@
 // The CLI's grammar, help and parsers agree: for every command and subcommand, `--help` (the built CLI) lists exactly
 // the flags the form declares, its usage names them and only them, and the real parser accepts each one. `--` ends
-// option parsing, for global flags too.
+// option parsing, for global flags too. This test is the check CLI-3 asks for.
+// @req CLI-3
+// @verifies CLI-1, CLI-2, CLI-3, CLI-4
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -2,6 +2,7 @@
 // function `complete -p keel` names with the COMP_* variables it would set; zsh is driven through a pseudo-terminal
 // (zpty), typing a TAB, with compadd reporting what the completion system offered; fish answers `complete -C`.
 // Expected names come from the project itself (`keel list`, `keel tasks list`), not from the completion code.
+// @verifies CLI-5
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,6 +1,7 @@
 // A fresh clone stays clean: `npm install` rewrites a lock file that lacks an optional platform package one of its
 // packages declares (Biome's and esbuild's per-platform builds), adding it for the machine's registry. Every lock
 // file of the repository names each one, so npm has nothing to add.
+// @verifies CLI-6
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";

@@ -1,6 +1,7 @@
 // The contract every command module implements. Commands are loaded lazily so a trivial command stays cheap.
 // A command declares its grammar (subcommands, flags with their help, what each argument names) beside its code:
 // the parser, `--help` and shell completion all read that one declaration, so they cannot disagree.
+// @req CLI-1
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { ExitCode } from "../workspace/errors.js";
 import { usageError } from "../workspace/errors.js";

@@ -184,6 +184,7 @@ interface CommandLine {
   rootFlags: string[];
 }
 
+// @req CLI-4
 /**
  * Takes the global flags out of `argv`. parseArgs's tokens say where each stands, so a value that looks like a flag
  * but follows `--` stays an argument, and everything else keeps its place for the command's own parser.

@@ -1,5 +1,6 @@
 // `keel <command> [<subcommand>] --help`: rendered from the grammar the command's parser uses (cli/command.ts),
 // so the options it lists are exactly the ones the command accepts.
+// @req CLI-2
 import type { Command, Flag, Flags, Grammar } from "./command.js";
 
 const GLOBALS = "global options: --json, -C/--root <dir>, --root <spec root>, -h/--help (see `keel help`)";

@@ -1,6 +1,6 @@
 // The spec-driven phases Keel gives agents, in the order a change goes through them. One text per phase feeds
 // both the slash command `keel agents add` writes and the MCP prompt `keel mcp` serves, so the two never differ.
-// @req AGT-10, AGT-11, AGT-12, AGT-13, AGT-14, AGT-15
+// @req AGT-10, AGT-11, AGT-12, AGT-13, AGT-14, AGT-15, AGT-16, AGT-17
 import { analyzePhase } from "./analyze.js";
 import { checklistPhase } from "./checklist.js";
 import { clarifyPhase } from "./clarify.js";

@@ -37,7 +37,7 @@ import { printWeb, runWebBench } from "./web.mjs";
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, "..");
 const CORPORA = join(BENCH, ".corpora");
-let KEEL = join(ROOT, "dist", "keel.mjs"); // --keel PATH benchmarks another build
+let KEEL = join(ROOT, "dist", "keel.cjs"); // the package's bin (it loads dist/keel.mjs); --keel PATH benchmarks another build
 const OPENSPEC_SOURCE = resolve(ROOT, "..", "shared", "corpora", "openspec");
 const NODE = process.execPath;
 
@@ -597,47 +597,47 @@ async function main() {
   let changes = null;
   if (selected.includes("changes")) {
     if (keelBuilt) changes = await runChangesBench({ keel: KEEL, log, quick: opts.quick });
-    else log("changes: skipped, dist/keel.mjs not found (run npm run build)");
+    else log("changes: skipped, dist/keel.cjs not found (run npm run build)");
   }
   let tasks = null;
   if (selected.includes("tasks")) {
     if (keelBuilt) tasks = await runTasksBench({ keel: KEEL, log, quick: opts.quick });
-    else log("tasks: skipped, dist/keel.mjs not found (run npm run build)");
+    else log("tasks: skipped, dist/keel.cjs not found (run npm run build)");
   }
   let trace = null;
   if (selected.includes("trace")) {
     if (keelBuilt) trace = await runTraceBench({ keel: KEEL, log, quick: opts.quick });
-    else log("trace: skipped, dist/keel.mjs not found (run npm run build)");
+    else log("trace: skipped, dist/keel.cjs not found (run npm run build)");
   }
   let serve = null;
   if (selected.includes("serve")) {
     if (keelBuilt) serve = await runServeBench({ keel: KEEL, log, quick: opts.quick });
-    else log("serve: skipped, dist/keel.mjs not found (run npm run build)");
+    else log("serve: skipped, dist/keel.cjs not found (run npm run build)");
   }
   let layouts = null;
   if (selected.includes("layouts")) {
     if (keelBuilt) layouts = await runLayoutsBench({ keel: KEEL, log, quick: opts.quick });
-    else log("layouts: skipped, dist/keel.mjs not found (run npm run build)");
+    else log("layouts: skipped, dist/keel.cjs not found (run npm run build)");
   }
   let trust = null;
   if (selected.includes("trust")) {
     if (keelBuilt) trust = runTrustBench({ keel: KEEL, quick: opts.quick });
-    else log("trust: skipped, dist/keel.mjs not found (run npm run build)");
+    else log("trust: skipped, dist/keel.cjs not found (run npm run build)");
   }
   let run = null;
   if (selected.includes("run")) {
     if (keelBuilt) run = await runLoopBench({ keel: KEEL, log, quick: opts.quick });
-    else log("run: skipped, dist/keel.mjs not found (run npm run build)");
+    else log("run: skipped, dist/keel.cjs not found (run npm run build)");
   }
   let web = null;
   if (selected.includes("web")) {
     if (keelBuilt) web = await runWebBench({ keel: KEEL, log, quick: opts.quick });
-    else log("web: skipped, dist/keel.mjs not found (run npm run build)");
+    else log("web: skipped, dist/keel.cjs not found (run npm run build)");
   }
   let team = null;
   if (selected.includes("team")) {
     if (keelBuilt) team = await runTeamBench({ keel: KEEL, log });
-    else log("team: skipped, dist/keel.mjs not found (run npm run build)");
+    else log("team: skipped, dist/keel.cjs not found (run npm run build)");
   }
 
   addRatios();

@@ -1,5 +1,6 @@
 // Bundles the CLI with code splitting: `dist/keel.mjs` holds only argument parsing and the command table;
-// each command is a chunk loaded on demand, so `keel --version` costs little more than `node -e 0`.
+// each command is a chunk loaded on demand. The package's bin, `dist/keel.cjs`, is a CommonJS launcher that
+// answers `keel --version` and `keel help` itself and loads keel.mjs for the rest, so those cost what `node -e 0` does.
 // better-sqlite3 stays external because it is a native addon; pg (the PostgreSQL driver of team mode) because only team mode loads it.
 import { createHash } from "node:crypto";
 import { chmodSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -53,11 +54,25 @@ await build({
   legalComments: "none",
   logLevel: "warning",
 });
+// The binary: a small CommonJS launcher that answers `keel --version` and `keel help` itself (a CommonJS file
+// starts about 20 ms sooner than an ES module) and loads keel.mjs for everything else (src/cli/bin.ts).
+await build({
+  entryPoints: ["src/cli/bin.ts"],
+  outfile: `${out}/keel.cjs`,
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  legalComments: "none",
+  define: { KEEL_VERSION: JSON.stringify(version), KEEL_BUILD: JSON.stringify(buildId) },
+  logLevel: "warning",
+});
 await buildWebApp(`${out}/web`);
-// The shebang goes on the entry only; chunks are plain modules.
-const entry = `${out}/keel.mjs`;
-writeFileSync(entry, `#!/usr/bin/env node\n${readFileSync(entry, "utf8")}`);
-chmodSync(entry, 0o755);
+// The shebang goes on the entries only; chunks are plain modules.
+for (const entry of [`${out}/keel.mjs`, `${out}/keel.cjs`]) {
+  writeFileSync(entry, `#!/usr/bin/env node\n${readFileSync(entry, "utf8")}`);
+  chmodSync(entry, 0o755);
+}
 rmSync("dist", { recursive: true, force: true });
 renameSync(out, "dist");
 

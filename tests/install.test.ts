@@ -71,7 +71,8 @@ describe("Keel installed from its packed tarball, with no global keel", () => {
     const installed = realpathSync(join(app, "node_modules", "keel"));
     expect(installed).toBe(join(app, "node_modules", "keel"));
     expect(readdirSync(installed).sort()).toEqual(["README.md", "dist", "docs", "package.json"]);
-    expect(realpathSync(join(app, "node_modules", ".bin", "keel"))).toBe(join(installed, "dist", "keel.mjs"));
+    // The package's bin: the CommonJS launcher (src/cli/bin.ts), which loads dist/keel.mjs.
+    expect(realpathSync(join(app, "node_modules", ".bin", "keel"))).toBe(join(installed, "dist", "keel.cjs"));
   });
 
   it("runs npx keel init and npx keel validate", () => {

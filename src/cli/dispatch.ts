@@ -6,131 +6,51 @@ import { VERSION } from "../model/version.js";
 import { usageError } from "../workspace/errors.js";
 import type { Command, GlobalFlags } from "./command.js";
 import { type Io, reportError } from "./output.js";
+import { SUMMARIES, TOP_HELP } from "./summaries.js";
 
 type Loader = () => Promise<{ default: Command }>;
 
-/** Summaries live here (not in the modules) so `keel help` loads no command code. */
-export const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean }> = {
-  init: {
-    summary: "create keel/ in this repository (idempotent; never overwrites a file)",
-    load: () => import("./commands/init.js"),
-  },
-  validate: {
-    summary: "check specs and changes; exit 1 on errors (or warnings with --strict)",
-    load: () => import("./commands/validate.js"),
-  },
-  list: { summary: "list specs, changes or requirements", load: () => import("./commands/list.js") },
-  show: { summary: "show a spec, change or requirement by id", load: () => import("./commands/show.js") },
-  search: {
-    summary: "full-text search over requirements, ranked",
-    load: () => import("./commands/search.js"),
-  },
-  status: { summary: "one-screen summary of the project", load: () => import("./commands/status.js") },
-  import: {
-    summary: "write a Keel layout from a Spec Kit, Kiro, Task Master or Beads project",
-    load: () => import("./commands/import.js"),
-  },
-  export: {
-    summary: "write the specs in Spec Kit's or OpenSpec's layout",
-    load: () => import("./commands/export.js"),
-  },
-  change: {
-    summary: "change proposals: new, list, show, diff, status, approve, apply, reject, revert, resolve",
-    load: () => import("./commands/change.js"),
-  },
-  conflicts: {
-    summary: "open conflicts: overlapping edits refused by apply or found by git merge",
-    load: () => import("./commands/conflicts.js"),
-  },
-  "merge-driver": {
-    summary: "git merge driver for spec files (run by git)",
-    load: () => import("./commands/merge-driver.js"),
-    hidden: true,
-  },
-  history: {
-    summary: "every version of a requirement: who, when, why, diff",
-    load: () => import("./commands/history.js"),
-  },
-  blame: {
-    summary: "who introduced each requirement of a spec as it reads now",
-    load: () => import("./commands/blame.js"),
-  },
-  tasks: {
-    summary:
-      "the task graph and its queue: list, show, ready, next, graph; claim, heartbeat, release, done, block, note",
-    load: () => import("./commands/tasks.js"),
-  },
-  context: { summary: "the context pack for one task", load: () => import("./commands/context.js") },
-  trace: {
-    summary: "trace links from code, tests, docs and commits to requirements; ack, scan",
-    load: () => import("./commands/trace.js"),
-  },
-  analyze: {
-    summary:
-      "cross-artifact report: coverage gaps, unwired gates, missing files, inconsistent terms, unread headings",
-    load: () => import("./commands/analyze.js"),
-  },
-  audit: {
-    summary: "the hash-chained audit log: log, verify, export",
-    load: () => import("./commands/audit.js"),
-  },
-  verify: { summary: "run gates and record evidence", load: () => import("./commands/verify.js") },
-  boundaries: {
-    summary: "changes outside a task's globs: check",
-    load: () => import("./commands/boundaries.js"),
-  },
-  check: {
-    summary: "for CI: validate, drift and the latest gate status in one verdict",
-    load: () => import("./commands/check.js"),
-  },
-  drift: {
-    summary: "where intent and code have come apart: untraced, suspect, dangling, out of bounds, stale",
-    load: () => import("./commands/drift.js"),
-  },
-  coverage: {
-    summary: "per capability: approved requirements implemented, tested, verified",
-    load: () => import("./commands/coverage.js"),
-  },
-  run: {
-    summary: "the work loop: coding agents work the ready tasks in worktrees, gated; status, review",
-    load: () => import("./commands/run.js"),
-  },
-  metrics: {
-    summary: "the work loop's track record: first-pass rate, rework, time to done, cost",
-    load: () => import("./commands/metrics.js"),
-  },
-  mcp: { summary: "serve Keel to agents over MCP (stdio)", load: () => import("./commands/mcp.js") },
-  agents: {
-    summary: "set up coding agents: add, remove, list (AGENTS.md block, phase commands, MCP config)",
-    load: () => import("./commands/agents.js"),
-  },
-  daemon: {
-    summary: "a warm process that answers read commands fast: start, run, stop, status",
-    load: () => import("./commands/daemon.js"),
-  },
-  serve: {
-    summary: "serve REST, live events and MCP over HTTP on loopback",
-    load: () => import("./commands/serve.js"),
-  },
-  token: {
-    summary: "bearer tokens for keel serve --auth: create, list, revoke",
-    load: () => import("./commands/token.js"),
-  },
-  store: {
-    summary:
-      "the state store: status, migrate and copy (team mode), repair (rebuild from keel/audit/), reset",
-    load: () => import("./commands/store.js"),
-  },
-  completion: {
-    summary: "print the shell completion script: bash, zsh or fish",
-    load: () => import("./commands/completion.js"),
-  },
-  __complete: {
-    summary: "the completion candidates at the cursor (run by the completion scripts)",
-    load: () => import("./commands/complete.js"),
-    hidden: true,
-  },
+/** Each command's module, loaded only to run it; `keel help` needs none (cli/summaries.ts). */
+const LOADERS: Record<string, Loader> = {
+  init: () => import("./commands/init.js"),
+  validate: () => import("./commands/validate.js"),
+  list: () => import("./commands/list.js"),
+  show: () => import("./commands/show.js"),
+  search: () => import("./commands/search.js"),
+  status: () => import("./commands/status.js"),
+  import: () => import("./commands/import.js"),
+  export: () => import("./commands/export.js"),
+  change: () => import("./commands/change.js"),
+  conflicts: () => import("./commands/conflicts.js"),
+  "merge-driver": () => import("./commands/merge-driver.js"),
+  history: () => import("./commands/history.js"),
+  blame: () => import("./commands/blame.js"),
+  tasks: () => import("./commands/tasks.js"),
+  context: () => import("./commands/context.js"),
+  trace: () => import("./commands/trace.js"),
+  analyze: () => import("./commands/analyze.js"),
+  audit: () => import("./commands/audit.js"),
+  verify: () => import("./commands/verify.js"),
+  boundaries: () => import("./commands/boundaries.js"),
+  check: () => import("./commands/check.js"),
+  drift: () => import("./commands/drift.js"),
+  coverage: () => import("./commands/coverage.js"),
+  run: () => import("./commands/run.js"),
+  metrics: () => import("./commands/metrics.js"),
+  mcp: () => import("./commands/mcp.js"),
+  agents: () => import("./commands/agents.js"),
+  daemon: () => import("./commands/daemon.js"),
+  serve: () => import("./commands/serve.js"),
+  token: () => import("./commands/token.js"),
+  store: () => import("./commands/store.js"),
+  completion: () => import("./commands/completion.js"),
+  __complete: () => import("./commands/complete.js"),
 };
+
+export const COMMANDS: Record<string, { summary: string; load: Loader; hidden?: boolean }> =
+  Object.fromEntries(
+    Object.entries(SUMMARIES).map(([name, s]) => [name, { ...s, load: LOADERS[name] as Loader }]),
+  );
 
 /** Commands that neither read nor write the project's state: no settling, no team sync. */
 const STATELESS = new Set(["completion", "__complete"]);
@@ -140,29 +60,6 @@ const STATELESS = new Set(["completion", "__complete"]);
  * and the merge driver, run by git in the middle of a merge, must not write specs.
  */
 const SKIP_SETTLING = new Set(["change", "merge-driver"]);
-
-const HELP = `keel — the coordination layer for agentic software development
-
-usage: keel <command> [options]
-
-commands:
-${Object.entries(COMMANDS)
-  .filter(([, c]) => !c.hidden)
-  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
-  .join("\n")}
-
-global options:
-  --json            machine-readable output (every command)
-  -C, --root <dir>  project folder (default: search upwards from the current folder)
-  --root <name>     with keel.yaml roots: keep to that spec root
-  -h, --help        help for keel or for a command
-  -v, --version     print the version
-
-exit codes: 0 ok · 1 findings (errors, or warnings under --strict) · 2 usage error · 3 project unreadable
-            · 4 conflict (apply refused, conflict recorded) · 5 refused by policy (audited)
-            · 6 refused by the task queue (unknown, held, done or blocked task; stale token)
-            · 7 refused by backpressure (a task's gates lack passing evidence on this tree)
-docs: docs/cli.md`;
 
 /** The flags every command takes, wherever they stand before `--`. */
 const GLOBAL_OPTIONS = {
@@ -256,7 +153,7 @@ export async function runCommandLine(argv: string[], io: Io, cwd: string): Promi
   if (name === undefined || name === "help") {
     const topic = name === "help" ? rest[0] : undefined;
     if (topic && COMMANDS[topic]) return printCommandHelp(io, topic, rest[1]);
-    io.out(HELP);
+    io.out(TOP_HELP);
     return name === undefined && !help ? 2 : 0;
   }
   const entry = COMMANDS[name];

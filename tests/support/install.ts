@@ -42,6 +42,6 @@ export function layOutLocalInstall(dir: string): string {
   cpSync(join(REPO, "package.json"), join(pkg, "package.json"));
   symlinkSync(join(REPO, "node_modules", "better-sqlite3"), join(modules, "better-sqlite3"));
   const bin = join(modules, ".bin", "keel");
-  symlinkSync(join("..", "keel", "dist", "keel.mjs"), bin);
+  symlinkSync(join("..", "keel", "dist", "keel.cjs"), bin);
   return bin;
 }

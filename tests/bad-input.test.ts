@@ -110,7 +110,8 @@ function project(files: Record<string, string | Buffer> = {}): string {
 }
 
 /**
- * Runs `keel validate` (JSON, then human) and checks the invariants every bad input shares: the expected exit
+ * Runs `keel validate` (JSON, then human, in the compiler-style `--format compact` whose lines name each finding's
+ * file, line and column) and checks the invariants every bad input shares: the expected exit
  * code, no stack trace, and an untouched tree. Returns the JSON findings and the human output.
  */
 function validate(
@@ -120,7 +121,7 @@ function validate(
 ): { findings: Finding[]; human: Run; json: Run } {
   const before = snapshot(root);
   const json = keel(root, "validate", "--json", ...args);
-  const human = keel(root, "validate", ...args);
+  const human = keel(root, "validate", "--format", "compact", ...args);
   for (const run of [json, human]) {
     expect(run.code, run.stdout + run.stderr).toBe(expectedCode);
     expectNoStack(run);

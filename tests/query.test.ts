@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lightStem, matchRanges, parseQuery, snippet } from "../src/core/query/fts.js";
+import { type QueryOptions, type QuerySession, withQueryIndex } from "../src/core/query/index.js";
 import { closest, editDistance } from "../src/core/query/suggest.js";
-import { type QueryOptions, type QuerySession, withQueryIndex } from "../src/core/query.js";
 import { findProjectRoot } from "../src/workspace/root.js";
 import { writeFile as write } from "./support/files.js";
 

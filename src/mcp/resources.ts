@@ -14,8 +14,8 @@ import {
   type ReadResourceResult,
 } from "@modelcontextprotocol/sdk/types.js";
 import { loadProject } from "../core/project.js";
+import { withQueryIndex } from "../core/query/index.js";
 import { showWithProposals } from "../core/query/proposed.js";
-import { withQueryIndex } from "../core/query.js";
 import { type DeliveryLog, deliveryLog } from "../core/scan/deliver.js";
 import { securityPolicy } from "../core/scan/policy.js";
 import { deliverDocument, deliverRequirement, deliverTask, sanitizedNote } from "../core/scan/records.js";

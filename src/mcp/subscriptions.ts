@@ -13,7 +13,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { LiveEvent } from "../core/live/events.js";
 import { loadProject } from "../core/project.js";
-import { withQueryIndex } from "../core/query.js";
+import { withQueryIndex } from "../core/query/index.js";
 import { findTask } from "../core/tasks/index.js";
 import { loadTaskGraph } from "../core/tasks/load.js";
 import { findProjectRoot } from "../workspace/root.js";

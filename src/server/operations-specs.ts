@@ -6,8 +6,8 @@
 // @req WEB-6, TRU-2
 import * as z from "zod";
 import { RequirementAnswer } from "../core/api/answers.js";
-import { requirementHistory, specBlame } from "../core/history.js";
-import { withQueryIndex } from "../core/query.js";
+import { requirementHistory, specBlame } from "../core/history/index.js";
+import { withQueryIndex } from "../core/query/index.js";
 import { deliveryLog } from "../core/scan/deliver.js";
 import { securityPolicy } from "../core/scan/policy.js";
 import {

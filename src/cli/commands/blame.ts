@@ -1,4 +1,4 @@
-import { type SpecBlame, specBlame } from "../../core/history.js";
+import { type SpecBlame, specBlame } from "../../core/history/index.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { type Command, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";

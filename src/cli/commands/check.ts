@@ -1,5 +1,5 @@
 // `keel check`: the single CI command — validation, drift and the latest gate status (core/check.ts).
-import { runCheck } from "../../core/check.js";
+import { runCheck } from "../../core/check/index.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
 import { type Command, type Flags, parseFlags } from "../command.js";
 import {

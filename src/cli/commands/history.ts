@@ -1,4 +1,8 @@
-import { type RequirementHistory, type RequirementVersion, requirementHistory } from "../../core/history.js";
+import {
+  type RequirementHistory,
+  type RequirementVersion,
+  requirementHistory,
+} from "../../core/history/index.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { type Command, type Flags, parseFlags } from "../command.js";
 import { type Io, paint, printJson } from "../output.js";

@@ -1,5 +1,5 @@
 import { type ListKind, listAnswer } from "../../core/api/queries.js";
-import type { ChangeListItem, RequirementListItem, SpecListItem } from "../../core/query.js";
+import type { ChangeListItem, RequirementListItem, SpecListItem } from "../../core/query/index.js";
 import { REQUIREMENT_STATUSES } from "../../model/types.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";

@@ -1,5 +1,5 @@
 import { searchAnswer } from "../../core/api/queries.js";
-import type { SearchHitRecord } from "../../core/query.js";
+import type { SearchHitRecord } from "../../core/query/index.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot } from "../../workspace/root.js";
 import { scopedRoot } from "../../workspace/spec-roots.js";

@@ -4,7 +4,7 @@
 // painted where the terminal has colour, and the output ends with what was done (`sanitized` under --json).
 import { showAnswer } from "../../core/api/queries.js";
 import { openChangesPhrase, proposedPhrase } from "../../core/changes/proposed.js";
-import type { ChangeRecord, RequirementRecord, ShowResult, SpecRecord } from "../../core/query.js";
+import type { ChangeRecord, RequirementRecord, ShowResult, SpecRecord } from "../../core/query/index.js";
 import { type DeliveryLog, deliveryLog } from "../../core/scan/deliver.js";
 import { securityPolicy } from "../../core/scan/policy.js";
 import { deliverChangeRecord, deliverRequirement, sanitizedNote } from "../../core/scan/records.js";

@@ -6,9 +6,9 @@
 // @req QRY-1, QRY-2, QRY-3, QRY-5, SRF-10
 import type { ProjectRoot } from "../../workspace/root.js";
 import { inScope, type SpecRoot } from "../../workspace/spec-roots.js";
-import { findQualified } from "../qualified.js";
+import { type SearchResult, withQueryIndex } from "../query/index.js";
 import { showWithProposals } from "../query/proposed.js";
-import { type SearchResult, withQueryIndex } from "../query.js";
+import { findQualified } from "../query/qualified.js";
 
 export type ListKind = "specs" | "changes" | "requirements";
 
@@ -44,7 +44,7 @@ export async function listAnswer(project: ProjectRoot, filter: ListFilter) {
 
 /**
  * `keel show <id> --json`: a requirement, spec or change by ID, or a requirement an open change proposes (marked
- * `proposed`), resolved in the spec roots (core/qualified.ts); null (with suggestions) when none has it.
+ * `proposed`), resolved in the spec roots (core/query/qualified.ts); null (with suggestions) when none has it.
  */
 export async function showAnswer(project: ProjectRoot, id: string, root: SpecRoot | null = null) {
   const { found, suggestions, index } = await withQueryIndex(project, { check: "answer" }, async (q) => {

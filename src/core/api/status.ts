@@ -6,7 +6,7 @@ import { loadConfig } from "../../workspace/config.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import { inScope, type SpecRoot, scopedRoot } from "../../workspace/spec-roots.js";
 import { UNREAD_SHOWN } from "../analyze/unread.js";
-import { type QuerySession, withQueryIndex } from "../query.js";
+import { type QuerySession, withQueryIndex } from "../query/index.js";
 import { analyseProject } from "../validate/engine.js";
 import { buildReport } from "../validate/report.js";
 import { underFolder } from "../validate/target.js";

@@ -2,7 +2,7 @@
 // @req SRF-10
 import { namespaceOf } from "../../model/namespace.js";
 import { inScope, scopedRoot } from "../../workspace/spec-roots.js";
-import { findQualified } from "../qualified.js";
+import { findQualified } from "../query/qualified.js";
 import { driftFindings } from "../trace/drift.js";
 import { judgeAgainstBaseline } from "../trace/drift-baseline.js";
 import { traceProject } from "../trace/project.js";
@@ -12,7 +12,7 @@ import { type FailOn, rankFindings, tally } from "../validate/finding.js";
 /**
  * `keel trace [id] --json`: the judged chains of the living requirements, or one requirement's when `id` is
  * given — a living one, else one an open change proposes (marked `proposed`), resolved in the spec roots
- * (core/qualified.ts); null if neither. `scope` keeps the chains to one spec root.
+ * (core/query/qualified.ts); null if neither. `scope` keeps the chains to one spec root.
  */
 export async function traceAnswer(
   start: string,

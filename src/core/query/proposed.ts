@@ -5,7 +5,7 @@
 // @req TRC-12, TRC-13
 import { openChanges } from "../changes/load.js";
 import { proposalMarks, proposalsById, proposingBlock } from "../changes/proposed.js";
-import type { QuerySession, ShowResult } from "../query.js";
+import type { QuerySession, ShowResult } from "./index.js";
 import { type RequirementRecord, requirementRecord } from "./records.js";
 
 /** The requirement, spec or change `id` names, else the requirement an open change proposes under it; or null. */

@@ -8,19 +8,19 @@
 // deleted file, and an unknown ID is always confirmed against the files.
 // @req QRY-6
 
-import { IndexDb, isCorruption } from "../store/index-db.js";
+import { IndexDb, isCorruption } from "../../store/index-db.js";
 import {
   type CountRow,
   QueryStore,
   type RequirementFilter,
   type RequirementRow,
   type SpecRow,
-} from "../store/query-index.js";
-import { projectError, usageError } from "../workspace/errors.js";
-import type { ProjectRoot } from "../workspace/root.js";
-import { loadSidecars, type Sidecars } from "../workspace/sidecars.js";
-import { filesUnchanged, queryFormat, replay } from "./query/fresh.js";
-import { matchRanges, parseQuery, type Snippet, snippet, type Term } from "./query/fts.js";
+} from "../../store/query-index.js";
+import { projectError, usageError } from "../../workspace/errors.js";
+import type { ProjectRoot } from "../../workspace/root.js";
+import { loadSidecars, type Sidecars } from "../../workspace/sidecars.js";
+import { filesUnchanged, queryFormat, replay } from "./fresh.js";
+import { matchRanges, parseQuery, type Snippet, snippet, type Term } from "./fts.js";
 import {
   type ChangeRecord,
   type ConstitutionRecord,
@@ -30,10 +30,10 @@ import {
   type RequirementRecord,
   type SpecRecord,
   scenarioText,
-} from "./query/records.js";
-import { closest } from "./query/suggest.js";
+} from "./records.js";
+import { closest } from "./suggest.js";
 
-export type { ChangeRecord, RequirementRecord, SpecRecord } from "./query/records.js";
+export type { ChangeRecord, RequirementRecord, SpecRecord } from "./records.js";
 
 /** How the answer was checked against the files, and what the check cost. Part of every query's JSON. */
 export interface IndexStats {
@@ -172,7 +172,7 @@ export class QuerySession {
       this.stats.checked = unchanged;
       return;
     }
-    const { walkAndRefresh } = await import("./query/refresh.js");
+    const { walkAndRefresh } = await import("./refresh.js");
     const counts = walkAndRefresh(this.project, this.store, this.sidecars(), this.forceRebuild);
     this.stats.checked = counts.checked;
     this.stats.walked = true;

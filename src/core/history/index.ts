@@ -9,8 +9,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { structuredPatch } from "diff";
-import { parseSpecOf } from "../format/layouts/index.js";
-import { parseSpec } from "../format/spec.js";
+import { parseSpecOf } from "../../format/layouts/index.js";
+import { parseSpec } from "../../format/spec.js";
 import type {
   Change,
   Layout,
@@ -19,12 +19,13 @@ import type {
   Provenance,
   RequirementStatus,
   Spec,
-} from "../model/types.js";
-import type { AuditEvent } from "../store/sqlite/audit-log.js";
-import { usageError } from "../workspace/errors.js";
-import { readSource } from "../workspace/read.js";
-import { LAYOUT_DIR } from "../workspace/root.js";
-import { fileAtRevisions, fileLog, type GitCommit, insideGit } from "./history/git.js";
+} from "../../model/types.js";
+import type { AuditEvent } from "../../store/sqlite/audit-log.js";
+import { usageError } from "../../workspace/errors.js";
+import { readSource } from "../../workspace/read.js";
+import { LAYOUT_DIR } from "../../workspace/root.js";
+import { type LoadedProject, loadProject } from "../project.js";
+import { fileAtRevisions, fileLog, type GitCommit, insideGit } from "./git.js";
 import {
   type ChangeInfo,
   capabilityInChanges,
@@ -34,8 +35,7 @@ import {
   loadEvents,
   type RequirementEvent,
   requirementEvents,
-} from "./history/sources.js";
-import { type LoadedProject, loadProject } from "./project.js";
+} from "./sources.js";
 
 /** One requirement as it stood in one version of its spec. */
 export interface Snapshot {

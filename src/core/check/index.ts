@@ -5,17 +5,17 @@
 // @req TRC-9, TRU-11
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Finding } from "../model/types.js";
-import { treeState } from "../workspace/git-tree.js";
-import { type DriverStatus, isKeelDriver, registeredDriver } from "./changes/driver-command.js";
-import { driftFindings } from "./trace/drift.js";
-import { type BaselineSummary, type JudgedFinding, judgeAgainstBaseline } from "./trace/drift-baseline.js";
-import { traceProject } from "./trace/project.js";
-import { analyseProject } from "./validate/engine.js";
-import { type FailOn, rankFindings, tally } from "./validate/finding.js";
-import { buildReport } from "./validate/report.js";
-import { type GateStatus, gateStatuses } from "./verify/backpressure.js";
-import { loadGateContext, selectAll } from "./verify/gates.js";
+import type { Finding } from "../../model/types.js";
+import { treeState } from "../../workspace/git-tree.js";
+import { type DriverStatus, isKeelDriver, registeredDriver } from "../changes/driver-command.js";
+import { driftFindings } from "../trace/drift.js";
+import { type BaselineSummary, type JudgedFinding, judgeAgainstBaseline } from "../trace/drift-baseline.js";
+import { traceProject } from "../trace/project.js";
+import { analyseProject } from "../validate/engine.js";
+import { type FailOn, rankFindings, tally } from "../validate/finding.js";
+import { buildReport } from "../validate/report.js";
+import { type GateStatus, gateStatuses } from "../verify/backpressure.js";
+import { loadGateContext, selectAll } from "../verify/gates.js";
 
 export interface CheckReport {
   version: 1;

@@ -2,9 +2,9 @@
 // that root's; an unqualified one names the `--root` scope's first, then the top level's, then the one root that
 // has it; several roots having it is a usage error naming each. Without roots: the ID as given.
 // @req MONO-4
-import { namespaceOf } from "../model/namespace.js";
-import { usageError } from "../workspace/errors.js";
-import type { SpecRoot } from "../workspace/spec-roots.js";
+import { namespaceOf } from "../../model/namespace.js";
+import { usageError } from "../../workspace/errors.js";
+import type { SpecRoot } from "../../workspace/spec-roots.js";
 
 export async function findQualified<T>(
   roots: readonly SpecRoot[],

@@ -158,6 +158,28 @@ describe.each(Object.keys(SHELLS) as (keyof typeof SHELLS)[])("%s completion", (
   });
 });
 
+describe("spec roots", () => {
+  it.skipIf(!HAS.fish)(
+    "--root completes the project's spec roots, and -C a folder where it declares none",
+    () => {
+      writeFiles(root, {
+        "services/payments/keel/specs/billing/spec.md": PAYMENTS_SPEC.replaceAll("PAY-", "BIL-"),
+        "apps/web/keel/specs/web/spec.md": PAYMENTS_SPEC.replaceAll("PAY-", "WEB-"),
+        "keel/keel.yaml": "version: 1\nroots:\n  payments: services/payments\n  web: apps/web\n",
+      });
+      try {
+        expect(fish("keel --root ").sort()).toEqual(["payments", "web"]);
+        expect(fish("keel list --root pay")).toEqual(["payments"]);
+      } finally {
+        for (const made of ["keel/keel.yaml", "services", "apps"])
+          rmSync(join(root, made), { recursive: true });
+      }
+      expect(fish("keel -C notes")).toEqual([]);
+      expect(fish("keel -C .bi")).toEqual([".bin/"]);
+    },
+  );
+});
+
 describe("bash word breaks", () => {
   it.skipIf(!HAS.bash)("a value after = completes within bash's own word", () => {
     expect(bash("keel change resolve --take=th")).toEqual(["theirs"]);

@@ -9,6 +9,10 @@ import type { Io } from "./output.js";
 
 /** What an argument or a flag's value names, for shell completion; a list is the values it takes. */
 export type Completion =
+  /** Free text: nothing to offer. */
+  | "text"
+  /** A spec root's name (keel.yaml `roots:`) or a folder. */
+  | "root"
   | "task"
   | "requirement"
   | "change"

@@ -174,7 +174,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: "add a note to a task",
     usage: NOTE_USAGE,
     flags: NOTE_FLAGS,
-    args: ["task"],
+    args: ["task", "text"],
     run: async (ctx, argv) => (await claims()).note(ctx, argv),
   },
 };

@@ -18,14 +18,20 @@ export type Answer =
 
 /** Values the project's index knows (task keys, requirement and change IDs, capabilities, agents). */
 export type ValueSource = (
-  kind: Exclude<Completion, readonly string[] | "file" | "dir">,
+  kind: Exclude<Completion, readonly string[] | "file" | "dir" | "text">,
 ) => Promise<string[]>;
 
 type Table = ReturnType<typeof commandTable>;
 
 const GLOBAL_FLAGS: Flags = {
   json: { type: "boolean", help: "machine-readable output" },
-  root: { type: "string", short: "C", value: "dir", help: "project folder", complete: "dir" },
+  root: {
+    type: "string",
+    short: "C",
+    value: "dir",
+    help: "project folder, or a spec root's name",
+    complete: "root",
+  },
   help: { type: "boolean", short: "h", help: "help for keel or for a command" },
 };
 
@@ -87,9 +93,11 @@ async function valuesOf(
   typed: string,
   source: ValueSource,
 ): Promise<Answer> {
-  if (complete === undefined) return { kind: "values", candidates: [] };
+  if (complete === undefined || complete === "text") return { kind: "values", candidates: [] };
   if (complete === "file" || complete === "dir") return { kind: complete };
   const values = typeof complete === "string" ? await source(complete).catch(() => []) : [...complete];
+  // `-C`/`--root` names a spec root where the project declares some, else a folder.
+  if (complete === "root" && values.length === 0) return { kind: "dir" };
   return {
     kind: "values",
     candidates: matching(

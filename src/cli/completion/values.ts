@@ -11,6 +11,9 @@ export function projectValues(global: GlobalFlags): ValueSource {
     (await import("../../core/api/queries.js")).listAnswer(project(), { kinds: [kind] });
   return async (kind) => {
     switch (kind) {
+      case "root":
+        // A spec root's name; a folder is typed as a path.
+        return project().roots.map((r) => r.name);
       case "agent":
         return [...(await import("../../core/agents/adapters/index.js")).AGENT_NAMES];
       case "task":

@@ -542,6 +542,18 @@ async function main() {
       okCodes: [0],
     });
     const node = rows.at(-1);
+    // The peer, for the same trivial command.
+    bench({
+      corpus: "start-up",
+      tool: "openspec --version",
+      layout: "-",
+      mode: "-",
+      argv: [NODE, openspec.path, "--version"],
+      cwd: ROOT,
+      runs,
+      warmup: 1,
+      okCodes: [0],
+    });
     // Issue 17's target: a trivial command starts within 1.2× of Node itself, measured in the same run.
     for (const args of [["--version"], ["help"]]) {
       const row = bench({

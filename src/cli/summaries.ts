@@ -73,6 +73,7 @@ global options:
   --root <name>     with keel.yaml roots: keep to that spec root
   -h, --help        help for keel or for a command
   -v, --version     print the version
+  --                ends the options: every argument after it is an argument, even one starting with -
 
 exit codes: 0 ok · 1 findings (errors, or warnings under --strict) · 2 usage error · 3 project unreadable
             · 4 conflict (apply refused, conflict recorded) · 5 refused by policy (audited)

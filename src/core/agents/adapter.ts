@@ -10,7 +10,7 @@ export type McpFormat = "json" | "jsonc" | "toml";
  * How a phase command file is laid out:
  * - `markdown`: YAML frontmatter (`description` and the adapter's extra keys), then the instructions;
  * - `plain-markdown`: a `#` title and the description as the first paragraph, for tools that read no
- *   frontmatter (Cline and Kilo Code workflows);
+ *   frontmatter (Cline workflows);
  * - `toml`: `description` and a multi-line `prompt` string (Gemini CLI and its forks).
  */
 export type CommandFormat = "markdown" | "plain-markdown" | "toml";

@@ -1,5 +1,7 @@
 // Amp reads AGENTS.md, custom commands in .agents/commands/*.md and workspace settings in .amp/settings.json,
-// whose `amp.mcpServers` key (one key, dot included) holds MCP servers.
+// whose `amp.mcpServers` key (one key, dot included) holds MCP servers. Amp inserts a command's text into the
+// prompt input, so the words typed after it follow the text; Spec Kit writes `$ARGUMENTS`, which Amp documents
+// no substitution for.
 
 import { type AgentAdapter, KEEL_STDIO, NO_PLACEHOLDER } from "../adapter.js";
 

@@ -1,5 +1,6 @@
 // Antigravity reads AGENTS.md and workflows in .agent/workflows/*.md (frontmatter `description`, run as
-// /<name>). Its MCP configuration is per user, so Keel writes none.
+// /<name>), as OpenSpec writes them; Spec Kit gives it skills (.agents/skills) instead. Its MCP configuration is
+// per user, so Keel writes none.
 
 import { type AgentAdapter, NO_PLACEHOLDER } from "../adapter.js";
 

@@ -1,5 +1,6 @@
 // Crush reads AGENTS.md among its context files, project commands in .crush/commands/*.md (plain Markdown;
-// a `$NAME` placeholder asks for a value) and MCP servers under `mcp` in .crush.json.
+// a `$NAME` placeholder asks for a value) and MCP servers under `mcp` in .crush.json. OpenSpec writes YAML
+// frontmatter in these files; Crush's COMMANDS.md documents none, which is why Keel writes plain Markdown.
 
 import { type AgentAdapter, KEEL_STDIO } from "../adapter.js";
 

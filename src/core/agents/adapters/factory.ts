@@ -8,7 +8,7 @@ export const factory: AgentAdapter = {
   aliases: ["droid"],
   title: "Factory Droid",
   docs: [
-    "https://docs.factory.ai/cli/configuration/custom-slash-commands",
+    "https://docs.factory.ai/harness/custom-slash-commands",
     "https://docs.factory.ai/cli/configuration/agents-md",
   ],
   agentsMd: true,

@@ -1,22 +1,24 @@
-// Kilo Code reads AGENTS.md, workflows in .kilocode/workflows/*.md (plain Markdown, run as /<name>.md) and
-// project MCP servers in .kilocode/mcp.json (`mcpServers`).
+// Kilo Code (1.0 and later) reads AGENTS.md and project commands in .kilo/commands/*.md (frontmatter
+// `description`; `$ARGUMENTS` is what was typed), as Kilo's own config reference documents and Spec Kit writes
+// them; .kilocode/workflows is the older layout it still reads. Project MCP servers stay in .kilocode/mcp.json
+// (`mcpServers`), the file Kilo's MCP page documents.
 
-import { type AgentAdapter, KEEL_STDIO, NO_PLACEHOLDER } from "../adapter.js";
+import { type AgentAdapter, KEEL_STDIO } from "../adapter.js";
 
 export const kilocode: AgentAdapter = {
   name: "kilocode",
   title: "Kilo Code",
   docs: [
-    "https://kilocode.ai/docs/features/slash-commands/workflows",
-    "https://kilocode.ai/docs/agent-behavior/agents-md",
-    "https://kilocode.ai/docs/features/mcp/using-mcp-in-kilo-code",
+    "https://github.com/Kilo-Org/kilocode/blob/main/packages/opencode/src/kilocode/skills/kilo-config.md",
+    "https://kilo.ai/docs/agent-behavior/agents-md",
+    "https://kilo.ai/docs/automate/mcp/using-in-kilo-code",
   ],
   agentsMd: true,
   commands: {
-    dir: ".kilocode/workflows",
+    dir: ".kilo/commands",
     file: "keel-{phase}.md",
-    format: "plain-markdown",
-    placeholder: NO_PLACEHOLDER,
+    format: "markdown",
+    placeholder: "$ARGUMENTS",
   },
   mcp: { path: ".kilocode/mcp.json", format: "json", key: ["mcpServers", "keel"], value: KEEL_STDIO },
 };

@@ -1,5 +1,6 @@
 // Kiro reads AGENTS.md, prompts in .kiro/prompts/*.md (the CLI does not substitute arguments in file
-// prompts) and workspace MCP servers in .kiro/settings/mcp.json (`mcpServers`).
+// prompts, Spec Kit's kiro-cli integration notes the same) and workspace MCP servers in .kiro/settings/mcp.json
+// (`mcpServers`). OpenSpec names its files `<name>.prompt.md`; Kiro's prompts page and Spec Kit use `<name>.md`.
 
 import { type AgentAdapter, KEEL_STDIO, NO_PLACEHOLDER } from "../adapter.js";
 

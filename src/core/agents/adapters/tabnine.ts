@@ -6,7 +6,10 @@ import type { AgentAdapter } from "../adapter.js";
 export const tabnine: AgentAdapter = {
   name: "tabnine",
   title: "Tabnine CLI",
-  docs: ["https://docs.tabnine.com/main/getting-started/tabnine-cli"],
+  docs: [
+    "https://docs.tabnine.com/main/getting-started/tabnine-cli/features/commands",
+    "https://docs.tabnine.com/main/getting-started/tabnine-cli/features/cli-commands",
+  ],
   agentsMd: true,
   bridge: "TABNINE.md",
   commands: {

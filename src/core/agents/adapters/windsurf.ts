@@ -1,5 +1,6 @@
 // Windsurf (Cascade) reads AGENTS.md and workflows in .windsurf/workflows/*.md, run as /<name>. Its MCP
-// configuration is per user (~/.codeium/windsurf/mcp_config.json), so Keel writes none.
+// configuration is per user (~/.codeium/windsurf/mcp_config.json), so Keel writes none. Spec Kit no longer
+// lists Windsurf and OpenSpec now names it Devin Desktop (skills in .devin); the workflows folder is Windsurf's.
 
 import { type AgentAdapter, NO_PLACEHOLDER } from "../adapter.js";
 

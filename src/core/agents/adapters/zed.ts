@@ -1,5 +1,6 @@
 // Zed's agent reads AGENTS.md and project settings in .zed/settings.json (JSON with comments), where
-// `context_servers` holds MCP servers. Zed has no project command files, so Keel writes none.
+// `context_servers` holds MCP servers (`command`, `args`). Spec Kit and OpenSpec give Zed skills
+// (.agents/skills), not command files, so Keel writes none.
 
 import { type AgentAdapter, KEEL_STDIO } from "../adapter.js";
 

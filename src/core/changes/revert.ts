@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { derivedRequirementId } from "../../model/ids.js";
+import { localId } from "../../model/namespace.js";
 import type { Requirement } from "../../model/types.js";
 import { appendEvent } from "../../store/sqlite/audit-log.js";
 import { StateDb } from "../../store/state-db.js";
@@ -137,10 +138,10 @@ export function revertChange(
       },
     );
     const result = state.exclusive((): RevertResult | KeelError => {
-      let newId = `revert-${lc.id}`;
-      for (let n = 2; existsSync(join(project.root, changesDir(lc.layout), newId)); n++)
-        newId = `revert-${lc.id}-${n}`;
-      const dir = `${changesDir(lc.layout)}/${newId}`;
+      let newId = `revert-${localId(lc.id)}`;
+      for (let n = 2; existsSync(join(project.root, changesDir(project, lc.layout), newId)); n++)
+        newId = `revert-${localId(lc.id)}-${n}`;
+      const dir = `${changesDir(project, lc.layout)}/${newId}`;
       const base = currentBases(project, lc, inverse);
       const applied = lc.meta.applied;
       const meta: ChangeMeta = {

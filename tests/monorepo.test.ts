@@ -221,8 +221,20 @@ describe("keel change in a spec root", () => {
     expect(archive).toEqual([expect.stringMatching(/^\d{4}-\d{2}-\d{2}-add-refunds$/)]);
     expect(existsSync(join(root, made.dir))).toBe(false);
     expect(existsSync(join(root, "keel/changes"))).toBe(false);
-    expect(outsidePayments(root)).toEqual(before);
     expect(changes(root)).toEqual([]);
+    const reverted = json<{ change: string; dir: string }>(
+      root,
+      "change",
+      "revert",
+      "add-refunds",
+      "--as",
+      "human:bob",
+    );
+    expect(reverted).toMatchObject({
+      change: "payments:revert-add-refunds",
+      dir: "services/payments/keel/changes/revert-add-refunds",
+    });
+    expect(outsidePayments(root)).toEqual(before);
   });
 
   it("refuses an unqualified change ID two roots have, naming both", () => {

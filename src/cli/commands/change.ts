@@ -112,11 +112,10 @@ const newSub: Subcommand = {
   run(ctx, argv) {
     const { values, positionals } = parseFlags(argv, NEW_FLAGS, NEW_USAGE);
     if (positionals.length === 0) throw usageError("change new needs a name", `usage: ${NEW_USAGE}`);
-    const opened = openProject(ctx);
-    const { config } = opened;
+    const { project: top, config } = openProject(ctx);
     // `--root payments`: the change is written into that root's changes folder, against its specs.
-    const scope = scopedRoot(opened.project, ctx.global.scope);
-    const project = scope === null ? opened.project : changeRootView(opened.project, scope);
+    const scope = scopedRoot(top, ctx.global.scope);
+    const project = scope === null ? top : changeRootView(top, scope);
     const actor = actorOf(project, config, values);
     const r = newChange(project, config, actor, {
       name: positionals.join(" "),

@@ -16,7 +16,7 @@ import type { ProjectRoot } from "../../workspace/root.js";
 import { enforce } from "../policy.js";
 import { blockCore, headingOf } from "./blocks.js";
 import { LivingSpecs } from "./living.js";
-import { changeStatus, changesDir, type LoadedChange, requireChange } from "./load.js";
+import { changeStatus, changesDir, type LoadedChange, requireChange, shownId } from "./load.js";
 import {
   type BaseMap,
   baseEntry,
@@ -152,7 +152,7 @@ export function revertChange(
         ...(actor.model ? { model: actor.model } : {}),
         created: now.toISOString(),
         why: `Reverts change ${lc.id}`,
-        reverts: lc.id,
+        reverts: localId(lc.id),
         ...(Object.keys(base).length > 0 ? { base } : {}),
       };
       const files: Array<[string, string]> = [
@@ -179,11 +179,18 @@ export function revertChange(
         actor: actorLabel(actor),
         actorKind: actor.kind,
         action: "change.revert",
-        target: newId,
+        target: shownId(project, newId),
         reason: `reverts ${lc.id}`,
         data: { reverts: lc.id, dir, operations },
       });
-      return { change: newId, reverts: lc.id, dir, files: files.map(([rel]) => rel), operations, notes };
+      return {
+        change: shownId(project, newId),
+        reverts: lc.id,
+        dir,
+        files: files.map(([rel]) => rel),
+        operations,
+        notes,
+      };
     });
     if (result instanceof KeelError) throw result;
     return result;

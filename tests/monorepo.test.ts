@@ -1,10 +1,10 @@
 // keel.yaml `roots:`: several spec roots in one git repository, read as one project with namespaced IDs.
-import { symlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Finding } from "../src/model/types.js";
 import { keel } from "./support/cli.js";
-import { tempProjects, writeFile } from "./support/files.js";
+import { tempProjects, treeDigests, writeFile } from "./support/files.js";
 import { commitAll, gitInit } from "./support/git.js";
 
 const project = tempProjects("keel-monorepo-");
@@ -161,6 +161,97 @@ describe("IDs given on the command line", () => {
     expect(shown("--root", "web", "show", "AUTH-1")).toBe("web:AUTH-1");
     const billing = json<{ kind: string; item: { capability: string } }>(root, "show", "billing");
     expect([billing.kind, billing.item.capability]).toEqual(["spec", "payments:billing"]);
+  });
+});
+
+/** Every file outside the payments root (and git's own), by digest: what a payments change must leave as it was. */
+function outsidePayments(root: string): Map<string, string> {
+  return new Map(
+    [...treeDigests(root)].filter(
+      ([rel]) => !rel.startsWith("services/payments/") && !rel.startsWith(".git/"),
+    ),
+  );
+}
+
+// @verifies MONO-8
+describe("keel change in a spec root", () => {
+  const changes = (root: string, ...args: string[]) =>
+    json<{ changes: Array<{ id: string; dir: string }> }>(root, ...args, "change", "list").changes;
+
+  it("scaffolds with --root into the root's folder, lists and shows it qualified, and applies it there alone", () => {
+    const root = monorepo();
+    const before = outsidePayments(root);
+    const made = json<{ change: string; dir: string; files: string[] }>(
+      root,
+      "--root",
+      "payments",
+      "change",
+      "new",
+      "add-refunds",
+      "--modify",
+      "PAY-1",
+      "--as",
+      "human:alice",
+    );
+    expect([made.change, made.dir]).toEqual([
+      "payments:add-refunds",
+      "services/payments/keel/changes/add-refunds",
+    ]);
+    const delta = join(root, made.dir, "specs/billing/spec.md");
+    expect(readFileSync(delta, "utf8")).toContain("refund within the window");
+
+    expect(changes(root)).toEqual([expect.objectContaining({ id: "payments:add-refunds", dir: made.dir })]);
+    expect(changes(root, "--root", "web")).toEqual([]);
+    const shown = (id: string) => json<{ id: string; dir: string }>(root, "change", "show", id);
+    expect(shown("payments:add-refunds")).toMatchObject({ id: "payments:add-refunds", dir: made.dir });
+    expect(shown("add-refunds")).toMatchObject({ id: "payments:add-refunds", dir: made.dir });
+
+    writeFile(
+      root,
+      `${made.dir}/specs/billing/spec.md`,
+      readFileSync(delta, "utf8").replace("refund within the window", "refund within 30 days"),
+    );
+    expect(keel(root, "change", "approve", "add-refunds", "--as", "human:bob").code).toBe(0);
+    const applied = keel(root, "change", "apply", "payments:add-refunds", "--as", "human:bob", "--json");
+    expect(applied.stderr).toBe("");
+    expect(applied.code).toBe(0);
+    const living = readFileSync(join(root, "services/payments/keel/specs/billing/spec.md"), "utf8");
+    expect(living).toContain("SHALL refund within 30 days");
+    const archive = readdirSync(join(root, "services/payments/keel/changes/archive"));
+    expect(archive).toEqual([expect.stringMatching(/^\d{4}-\d{2}-\d{2}-add-refunds$/)]);
+    expect(existsSync(join(root, made.dir))).toBe(false);
+    expect(existsSync(join(root, "keel/changes"))).toBe(false);
+    expect(changes(root)).toEqual([]);
+    const reverted = json<{ change: string; dir: string }>(
+      root,
+      "change",
+      "revert",
+      "add-refunds",
+      "--as",
+      "human:bob",
+    );
+    expect(reverted).toMatchObject({
+      change: "payments:revert-add-refunds",
+      dir: "services/payments/keel/changes/revert-add-refunds",
+    });
+    expect(outsidePayments(root)).toEqual(before);
+  });
+
+  it("refuses an unqualified change ID two roots have, naming both", () => {
+    const proposal = "## Why\nRefunds are needed for the reason given here.\n\n## What Changes\n- Refunds\n";
+    const root = monorepo({
+      "services/payments/keel/changes/add-refunds/proposal.md": proposal,
+      "apps/web/openspec/changes/add-refunds/proposal.md": proposal,
+    });
+    const r = keel(root, "change", "show", "add-refunds");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("ambiguous");
+    expect(r.stderr).toContain("payments:add-refunds");
+    expect(r.stderr).toContain("web:add-refunds");
+    expect(json<{ id: string }>(root, "--root", "web", "change", "show", "add-refunds").id).toBe(
+      "web:add-refunds",
+    );
+    expect(changes(root).map((c) => c.id)).toEqual(["payments:add-refunds", "web:add-refunds"]);
   });
 });
 

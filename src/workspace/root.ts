@@ -21,6 +21,11 @@ export interface ProjectRoot {
   imported: Layout[];
   /** keel.yaml `roots:`, the spec roots read with the top level as one project (spec-roots.ts); usually none. */
   roots: SpecRoot[];
+  /**
+   * Set on a view of the project kept to one spec root's changes (core/changes/roots.ts): the change commands
+   * read and write that root's `keel/changes/` and `keel/specs/`; the audit log and config stay the top level's.
+   */
+  changeRoot?: SpecRoot;
 }
 
 /** The folder of each native layout. */

@@ -2,12 +2,10 @@
 // @req CHG-7
 import { approveChange } from "../../core/approve.js";
 import { resolveActor } from "../../workspace/actor.js";
-import { loadConfig } from "../../workspace/config.js";
 import { EXIT, type ExitCode, usageError } from "../../workspace/errors.js";
-import { findProjectRoot } from "../../workspace/root.js";
 import { type CommandContext, parseFlags } from "../command.js";
 import { paint, printJson } from "../output.js";
-import { APPROVE_USAGE, REASONED_FLAGS } from "./change.js";
+import { APPROVE_USAGE, openChange, REASONED_FLAGS } from "./change.js";
 
 export async function approve(ctx: CommandContext, argv: string[]): Promise<ExitCode> {
   const { values, positionals } = parseFlags(argv, REASONED_FLAGS, APPROVE_USAGE);
@@ -16,8 +14,7 @@ export async function approve(ctx: CommandContext, argv: string[]): Promise<Exit
     throw usageError("approve takes exactly one change ID", `usage: ${APPROVE_USAGE}`);
   }
   const { io, global } = ctx;
-  const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
-  const config = loadConfig(project);
+  const { project, config } = await openChange(ctx, id);
   const actor = resolveActor(config, {
     flag: values.as,
     tool: values.tool,

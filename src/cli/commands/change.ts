@@ -8,9 +8,15 @@ import { type ApplyResult, applyChange } from "../../core/changes/apply.js";
 import { type ChangeDiff, diffChange, type WordPart } from "../../core/changes/diff.js";
 import { openChanges, requireChange } from "../../core/changes/load.js";
 import { rejectChange } from "../../core/changes/reject.js";
-import { type ChangeReport, recordMissingBases, reportChanges } from "../../core/changes/report.js";
+import {
+  type ChangeReport,
+  type RecordedBase,
+  recordMissingBases,
+  reportChanges,
+} from "../../core/changes/report.js";
 import { type Choice, resolveChangeConflict } from "../../core/changes/resolve.js";
 import { revertChange } from "../../core/changes/revert.js";
+import { changeRootView, changeViews, viewOfChange } from "../../core/changes/roots.js";
 import { newChange } from "../../core/changes/scaffold.js";
 import { deliveryLog } from "../../core/scan/deliver.js";
 import { securityPolicy } from "../../core/scan/policy.js";
@@ -19,6 +25,7 @@ import { type Actor, resolveActor } from "../../workspace/actor.js";
 import { type KeelConfig, loadConfig } from "../../workspace/config.js";
 import { EXIT, usageError } from "../../workspace/errors.js";
 import { findProjectRoot, type ProjectRoot } from "../../workspace/root.js";
+import { scopedRoot } from "../../workspace/spec-roots.js";
 import { type Command, type CommandContext, type Flags, parseFlags } from "../command.js";
 import { ACTOR_FLAGS, ACTOR_USAGE } from "../flags.js";
 import { finishInterrupted, interruptedLines } from "../interrupted.js";
@@ -35,6 +42,21 @@ export function openProject(ctx: CommandContext): { project: ProjectRoot; config
   const { global } = ctx;
   const project = findProjectRoot(global.root ?? global.cwd, global.root !== null);
   return { project, config: loadConfig(project) };
+}
+
+/** The project as the change `id` names it: a spec root's change in that root's view (core/changes/roots.ts). */
+export async function openChange(
+  ctx: CommandContext,
+  id: string,
+): Promise<{ project: ProjectRoot; config: KeelConfig }> {
+  const { project, config } = openProject(ctx);
+  return { project: await viewOfChange(project, scopedRoot(project, ctx.global.scope), id), config };
+}
+
+/** Where `change list` and `change status` look: the `--root` scope's root, else every root and the top level. */
+function listedViews(ctx: CommandContext): { views: ProjectRoot[]; config: KeelConfig } {
+  const { project, config } = openProject(ctx);
+  return { views: changeViews(project, scopedRoot(project, ctx.global.scope)), config };
 }
 
 export function actorOf(
@@ -90,7 +112,10 @@ const newSub: Subcommand = {
   run(ctx, argv) {
     const { values, positionals } = parseFlags(argv, NEW_FLAGS, NEW_USAGE);
     if (positionals.length === 0) throw usageError("change new needs a name", `usage: ${NEW_USAGE}`);
-    const { project, config } = openProject(ctx);
+    const { project: top, config } = openProject(ctx);
+    // `--root payments`: the change is written into that root's changes folder, against its specs.
+    const scope = scopedRoot(top, ctx.global.scope);
+    const project = scope === null ? top : changeRootView(top, scope);
     const actor = actorOf(project, config, values);
     const r = newChange(project, config, actor, {
       name: positionals.join(" "),
@@ -128,9 +153,8 @@ const listSub: Subcommand = {
   run(ctx, argv) {
     const { values, positionals } = parseFlags(argv, LIST_FLAGS, LIST_USAGE);
     if (positionals.length > 0) throw usageError("change list takes no arguments", `usage: ${LIST_USAGE}`);
-    const { project } = openProject(ctx);
-    const answer = changeListAnswer(project, values.all ?? false);
-    const rows = answer.changes;
+    const rows = listedViews(ctx).views.flatMap((v) => changeListAnswer(v, values.all ?? false).changes);
+    const answer = { version: 1 as const, changes: rows };
     const { io } = ctx;
     if (ctx.global.json) printJson(io, answer);
     else if (rows.length === 0) io.out(values.all ? "no changes" : "no open changes");
@@ -197,10 +221,10 @@ const showSub: Subcommand = {
   usage: SHOW_USAGE,
   flags: {},
   args: ["change"],
-  run(ctx, argv) {
+  async run(ctx, argv) {
     const { positionals } = parseFlags(argv, {}, SHOW_USAGE);
     const id = oneId(positionals, "show", SHOW_USAGE);
-    const { project } = openProject(ctx);
+    const { project } = await openChange(ctx, id);
     const lc = requireChange(project, id);
     const { answer, report, conflicts } = changeShowAnswer(project, lc);
     const { io } = ctx;
@@ -277,10 +301,10 @@ const diffSub: Subcommand = {
   usage: DIFF_USAGE,
   flags: {},
   args: ["change"],
-  run(ctx, argv) {
+  async run(ctx, argv) {
     const { positionals } = parseFlags(argv, {}, DIFF_USAGE);
     const id = oneId(positionals, "diff", DIFF_USAGE);
-    const { project } = openProject(ctx);
+    const { project } = await openChange(ctx, id);
     const d = diffChange(project, requireChange(project, id));
     if (ctx.global.json) printJson(ctx.io, { version: 1, ...d });
     else ctx.io.out(renderDiff(ctx.io, d));
@@ -292,6 +316,24 @@ const diffSub: Subcommand = {
 
 const STATUS_USAGE = `keel change status ${ACTOR_USAGE} [--json]`;
 
+/** One view's open changes reported, the bases they lack recorded first. */
+function statusOf(
+  project: ProjectRoot,
+  actor: () => Actor,
+): { reports: ChangeReport[]; recorded: RecordedBase[] } {
+  const before = openChanges(project);
+  const recorded =
+    before.length > 0
+      ? recordMissingBases(
+          project,
+          actor(),
+          before.map((c) => c.id),
+        )
+      : [];
+  const changes = recorded.length > 0 ? openChanges(project) : before;
+  return { reports: reportChanges(project, changes), recorded };
+}
+
 const statusSub: Subcommand = {
   summary: "every open change: base drift and overlaps with other open changes",
   usage: STATUS_USAGE,
@@ -302,18 +344,10 @@ const statusSub: Subcommand = {
       throw usageError("change status takes no arguments", `usage: ${STATUS_USAGE}`);
     // @req TRU-12
     const interrupted = await finishInterrupted(ctx.io, ctx.global, { quiet: true });
-    const { project, config } = openProject(ctx);
-    const before = openChanges(project);
-    const recorded =
-      before.length > 0
-        ? recordMissingBases(
-            project,
-            actorOf(project, config, values),
-            before.map((c) => c.id),
-          )
-        : [];
-    const changes = recorded.length > 0 ? openChanges(project) : before;
-    const reports = reportChanges(project, changes);
+    const { views, config } = listedViews(ctx);
+    const each = views.map((project) => statusOf(project, () => actorOf(project, config, values)));
+    const reports = each.flatMap((e) => e.reports);
+    const recorded = each.flatMap((e) => e.recorded);
     const { io } = ctx;
     if (ctx.global.json) printJson(io, { version: 1, changes: reports, recorded, interrupted });
     else if (reports.length === 0 && interrupted.length === 0) io.out("no open changes");
@@ -392,10 +426,10 @@ const applySub: Subcommand = {
   usage: APPLY_USAGE,
   flags: REASONED_FLAGS,
   args: ["change"],
-  run(ctx, argv) {
+  async run(ctx, argv) {
     const { values, positionals } = parseFlags(argv, REASONED_FLAGS, APPLY_USAGE);
     const id = oneId(positionals, "apply", APPLY_USAGE);
-    const { project, config } = openProject(ctx);
+    const { project, config } = await openChange(ctx, id);
     const r = applyChange(project, config, actorOf(project, config, values), id, {
       reason: values.reason ?? null,
     });
@@ -417,10 +451,10 @@ const rejectSub: Subcommand = {
   usage: REJECT_USAGE,
   flags: REASONED_FLAGS,
   args: ["change"],
-  run(ctx, argv) {
+  async run(ctx, argv) {
     const { values, positionals } = parseFlags(argv, REASONED_FLAGS, REJECT_USAGE);
     const id = oneId(positionals, "reject", REJECT_USAGE);
-    const { project, config } = openProject(ctx);
+    const { project, config } = await openChange(ctx, id);
     const r = rejectChange(project, config, actorOf(project, config, values), id, values.reason ?? null);
     if (ctx.global.json) printJson(ctx.io, { version: 1, ok: true, ...r });
     else
@@ -440,10 +474,10 @@ const revertSub: Subcommand = {
   usage: REVERT_USAGE,
   flags: ACTOR_FLAGS,
   args: ["change"],
-  run(ctx, argv) {
+  async run(ctx, argv) {
     const { values, positionals } = parseFlags(argv, ACTOR_FLAGS, REVERT_USAGE);
     const id = oneId(positionals, "revert", REVERT_USAGE);
-    const { project, config } = openProject(ctx);
+    const { project, config } = await openChange(ctx, id);
     const r = revertChange(project, config, actorOf(project, config, values), id);
     const { io } = ctx;
     if (ctx.global.json) printJson(io, { version: 1, ok: true, ...r });
@@ -497,7 +531,7 @@ const resolveSub: Subcommand = {
   usage: RESOLVE_USAGE,
   flags: RESOLVE_FLAGS,
   args: ["change"],
-  run(ctx, argv) {
+  async run(ctx, argv) {
     const { values, positionals } = parseFlags(argv, RESOLVE_FLAGS, RESOLVE_USAGE);
     const id = oneId(positionals, "resolve", RESOLVE_USAGE);
     if (!values.requirement)
@@ -527,7 +561,7 @@ const resolveSub: Subcommand = {
       }
       choice = { file: values.file as string, text };
     }
-    const { project, config } = openProject(ctx);
+    const { project, config } = await openChange(ctx, id);
     const r = resolveChangeConflict(
       project,
       config,

@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { contentHash } from "../../model/fingerprint.js";
+import { localId } from "../../model/namespace.js";
 import { type AuditInput, appendEvent } from "../../store/sqlite/audit-log.js";
 import { StateDb } from "../../store/state-db.js";
 import { type Actor, actorLabel } from "../../workspace/actor.js";
@@ -40,6 +41,7 @@ import {
   loadChange,
   readText,
   requireChange,
+  shownId,
 } from "./load.js";
 import { META_FILE, type MetaPatch, metaEditable, patchMeta, splitActorLabel } from "./meta.js";
 import { type Plan, type PlannedConflict, type PlannedRequirement, planApply, type Stamp } from "./plan.js";
@@ -156,7 +158,7 @@ export function applyChange(
       const living = (cap: string) => {
         let hit = texts.get(cap);
         if (!hit) {
-          const rel = livingSpecRel(lc.layout, cap);
+          const rel = livingSpecRel(project, lc.layout, cap);
           hit = { rel, text: readText(project, rel) };
           texts.set(cap, hit);
         }
@@ -185,7 +187,7 @@ export function applyChange(
       if (plan.kind === "conflict") return recordConflicts(state, project, actor, lc, plan.conflicts, now);
 
       // Archive folder: checked before anything is written.
-      const archive = `${changesDir(lc.layout)}/archive/${ymd(now)}-${lc.id}`;
+      const archive = `${changesDir(project, lc.layout)}/archive/${ymd(now)}-${localId(lc.id)}`;
       if (existsSync(join(project.root, archive))) {
         return refuse(
           "archive/exists",
@@ -226,10 +228,10 @@ export function applyChange(
           if (!lc.meta.base?.[cap]?.[req]) patch.push({ path: ["base", cap, req], value: entry });
         }
       }
-      if (lc.metaText === null) patch.unshift({ path: ["id"], value: lc.id });
+      if (lc.metaText === null) patch.unshift({ path: ["id"], value: localId(lc.id) });
       const metaText = patchMeta(lc.metaText, patch);
 
-      const journal = journalOf(state, lc, plan, actor, options, { archive, metaText, now });
+      const journal = journalOf(state, project, lc, plan, actor, options, { archive, metaText, now });
       // Journalled (see journal.ts): a crash from here on is finished, or rolled back, by the next command.
       writeJournal(project.root, journal);
       try {
@@ -263,6 +265,7 @@ type ApplyPlan = Extract<Plan, { kind: "ok" }>;
 /** Everything the apply is about to do, for the journal: checked and planned, nothing written yet. */
 function journalOf(
   state: StateDb,
+  project: ProjectRoot,
   lc: LoadedChange,
   plan: ApplyPlan,
   actor: Actor,
@@ -284,7 +287,7 @@ function journalOf(
     ],
     archive: { from: lc.dir, to: at.archive },
     conflicts: { applied: plan.resolutions, superseded: open.filter((c) => !plan.resolutions.includes(c)) },
-    events: applyEvents(lc, plan, actor, options, { ...at, journal: id }).map((input) => ({
+    events: applyEvents(project, lc, plan, actor, options, { ...at, journal: id }).map((input) => ({
       at: at.now.toISOString(),
       input,
     })),
@@ -302,6 +305,7 @@ function journalOf(
 
 /** The audit events of an apply: one per requirement it touched, then `change.apply`. */
 function applyEvents(
+  project: ProjectRoot,
   lc: LoadedChange,
   plan: ApplyPlan,
   actor: Actor,
@@ -318,17 +322,17 @@ function applyEvents(
     .map((r) => ({
       ...common,
       action: EVENT_OF[r.op] as string,
-      target: r.id,
+      target: shownId(project, r.id),
       before: r.beforeFingerprint,
       after: r.how === "removed" ? null : r.afterFingerprint,
       reason: options.reason ?? lc.change.why?.split("\n")[0] ?? null,
       data: {
         change: lc.id,
         capability: r.capability,
-        requirement: r.id,
+        requirement: shownId(project, r.id),
         op: r.op,
         how: r.how,
-        file: livingSpecRel(lc.layout, r.capability),
+        file: livingSpecRel(project, lc.layout, r.capability),
         ...(r.from ? { from: r.from } : {}),
         ...(r.block !== null ? { block: r.block } : {}),
         ...(r.base ? { base: r.base.source, moved: r.base.moved } : {}),

@@ -72,7 +72,7 @@ export class BaseResolver {
     if (recorded) return { ...recorded, source: "recorded" };
     const added = this.addedIn(deltaRel);
     if ("commit" in added) {
-      const reqs = this.specAt(added.commit, livingSpecRel(lc.layout, capability), capability);
+      const reqs = this.specAt(added.commit, livingSpecRel(this.project, lc.layout, capability), capability);
       const found = reqs
         ? findTarget({ requirements: reqs }, title, id ?? (living.explicitId ? living.id : null))
         : null;
@@ -88,7 +88,7 @@ export class BaseResolver {
         fingerprint: living.fingerprint,
         block: living.raw,
         source: "current",
-        note: `the requirement is not in ${livingSpecRel(lc.layout, capability)} at commit ${added.commit.slice(0, 10)}`,
+        note: `the requirement is not in ${livingSpecRel(this.project, lc.layout, capability)} at commit ${added.commit.slice(0, 10)}`,
       };
     }
     return { fingerprint: living.fingerprint, block: living.raw, source: "current", note: added.note };

@@ -3,8 +3,8 @@ import { lstatSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseSpec } from "../../format/spec.js";
 import type { NativeLayout, Requirement, Spec } from "../../model/types.js";
-import { LAYOUT_DIR, type ProjectRoot } from "../../workspace/root.js";
-import { livingSpecRel, readText } from "./load.js";
+import type { ProjectRoot } from "../../workspace/root.js";
+import { livingSpecRel, livingSpecsDir, readText } from "./load.js";
 
 export interface LivingSpec {
   rel: string;
@@ -20,7 +20,7 @@ export class LivingSpecs {
     const key = `${layout}\u0000${capability}`;
     let hit = this.cache.get(key);
     if (!hit) {
-      const rel = livingSpecRel(layout, capability);
+      const rel = livingSpecRel(this.project, layout, capability);
       const text = readText(this.project, rel);
       hit = { rel, text, spec: text === null ? null : parseSpec(text, rel, capability, layout).spec };
       this.cache.set(key, hit);
@@ -30,7 +30,7 @@ export class LivingSpecs {
 
   /** Every capability with a living spec in the layout (folder path below specs/). */
   capabilities(layout: NativeLayout): string[] {
-    const root = join(this.project.root, LAYOUT_DIR[layout], "specs");
+    const root = join(this.project.root, livingSpecsDir(this.project, layout));
     const out: string[] = [];
     const walk = (abs: string, cap: string) => {
       let entries: string[];

@@ -5,6 +5,7 @@ import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from "nod
 import { join } from "node:path";
 import { parseChange, type SourceFile } from "../../format/change.js";
 import { contentHash } from "../../model/fingerprint.js";
+import { localId, namespaceOf } from "../../model/namespace.js";
 import type { Change, Diagnostic, NativeLayout } from "../../model/types.js";
 import { projectError, usageError } from "../../workspace/errors.js";
 import { isWithin } from "../../workspace/paths.js";
@@ -38,12 +39,32 @@ export interface LoadedChange {
   hash: string;
 }
 
-export function changesDir(layout: NativeLayout): string {
-  return `${LAYOUT_DIR[layout]}/changes`;
+/** The layout's folder, project-relative: `keel`, or in a spec root's view `services/payments/keel`. */
+function layoutDir(project: ProjectRoot, layout: NativeLayout): string {
+  const root = project.changeRoot;
+  return root ? `${root.dir}/${LAYOUT_DIR[layout]}` : LAYOUT_DIR[layout];
 }
 
-export function livingSpecRel(layout: NativeLayout, capability: string): string {
-  return `${LAYOUT_DIR[layout]}/specs/${capability}/spec.md`;
+export function changesDir(project: ProjectRoot, layout: NativeLayout): string {
+  return `${layoutDir(project, layout)}/changes`;
+}
+
+export function livingSpecsDir(project: ProjectRoot, layout: NativeLayout): string {
+  return `${layoutDir(project, layout)}/specs`;
+}
+
+export function livingSpecRel(project: ProjectRoot, layout: NativeLayout, capability: string): string {
+  return `${livingSpecsDir(project, layout)}/${capability}/spec.md`;
+}
+
+/** An ID as the view's own files write it: `payments:PAY-1` is `PAY-1` in payments' view; others as given. */
+export function ownId(project: ProjectRoot, id: string): string {
+  return project.changeRoot && namespaceOf(id) === project.changeRoot.name ? localId(id) : id;
+}
+
+/** An ID as every command shows it: qualified with the view's spec root (`payments:add-refunds`, `payments:PAY-1`). */
+export function shownId(project: ProjectRoot, id: string): string {
+  return project.changeRoot ? `${project.changeRoot.name}:${id}` : id;
 }
 
 export function checkChangeId(id: string): void {
@@ -119,7 +140,7 @@ export function changeFolders(project: ProjectRoot, archived = false): ChangeRef
   const open: ChangeRefOnDisk[] = [];
   const done: ChangeRefOnDisk[] = [];
   for (const layout of project.native) {
-    const base = changesDir(layout);
+    const base = changesDir(project, layout);
     const abs = join(project.root, base);
     if (!isDir(abs) || !inside(project.root, abs)) continue;
     for (const e of list(abs)) {
@@ -149,7 +170,8 @@ export function archivedId(folder: string): string {
  * Finds a change by ID: an open change first; else an archived one, by its ID or its folder name
  * (`2026-11-21-add-refunds`). Null when there is none.
  */
-export function findChangeFolder(project: ProjectRoot, id: string): ChangeRefOnDisk | null {
+export function findChangeFolder(project: ProjectRoot, given: string): ChangeRefOnDisk | null {
+  const id = ownId(project, given);
   const all = changeFolders(project, true);
   return (
     all.find((c) => !c.archived && c.id === id) ??
@@ -188,8 +210,9 @@ export function loadChange(project: ProjectRoot, ref: ChangeRefOnDisk): LoadedCh
     }
   };
   walk(`${ref.dir}/specs`, "");
+  const id = shownId(project, ref.id);
   const parsed = parseChange({
-    id: ref.id,
+    id,
     dir: ref.dir,
     archived: ref.archived,
     layout: ref.layout,
@@ -209,7 +232,7 @@ export function loadChange(project: ProjectRoot, ref: ChangeRefOnDisk): LoadedCh
     .map((f) => (f ? `${f.file}\u0000${f.text}` : "-"))
     .join("\u0001");
   return {
-    id: ref.id,
+    id,
     layout: ref.layout,
     dir: ref.dir,
     abs,
@@ -230,11 +253,11 @@ export function changeStatus(c: LoadedChange): string {
 }
 
 export function requireChange(project: ProjectRoot, id: string): LoadedChange {
-  checkChangeId(id);
+  checkChangeId(ownId(project, id));
   const ref = findChangeFolder(project, id);
   if (!ref) {
     const open = changeFolders(project)
-      .map((c) => c.id)
+      .map((c) => shownId(project, c.id))
       .slice(0, 8);
     throw usageError(
       `no change "${id}"`,

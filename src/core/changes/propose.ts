@@ -49,7 +49,7 @@ function checkChangeContent(
 ): { layout: NativeLayout; findings: Finding[]; deltas: DeltaSpec[] } {
   const id = slug(name);
   const layout: NativeLayout = project.native[0] ?? "keel";
-  const dir = `${changesDir(layout)}/${id}`;
+  const dir = `${changesDir(project, layout)}/${id}`;
   const seen = new Set<string>();
   for (const d of content.deltas ?? []) {
     checkCapability(d.capability);

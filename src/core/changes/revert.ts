@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { derivedRequirementId } from "../../model/ids.js";
+import { localId } from "../../model/namespace.js";
 import type { Requirement } from "../../model/types.js";
 import { appendEvent } from "../../store/sqlite/audit-log.js";
 import { StateDb } from "../../store/state-db.js";
@@ -15,7 +16,7 @@ import type { ProjectRoot } from "../../workspace/root.js";
 import { enforce } from "../policy.js";
 import { blockCore, headingOf } from "./blocks.js";
 import { LivingSpecs } from "./living.js";
-import { changeStatus, changesDir, type LoadedChange, requireChange } from "./load.js";
+import { changeStatus, changesDir, type LoadedChange, requireChange, shownId } from "./load.js";
 import {
   type BaseMap,
   baseEntry,
@@ -137,10 +138,10 @@ export function revertChange(
       },
     );
     const result = state.exclusive((): RevertResult | KeelError => {
-      let newId = `revert-${lc.id}`;
-      for (let n = 2; existsSync(join(project.root, changesDir(lc.layout), newId)); n++)
-        newId = `revert-${lc.id}-${n}`;
-      const dir = `${changesDir(lc.layout)}/${newId}`;
+      let newId = `revert-${localId(lc.id)}`;
+      for (let n = 2; existsSync(join(project.root, changesDir(project, lc.layout), newId)); n++)
+        newId = `revert-${localId(lc.id)}-${n}`;
+      const dir = `${changesDir(project, lc.layout)}/${newId}`;
       const base = currentBases(project, lc, inverse);
       const applied = lc.meta.applied;
       const meta: ChangeMeta = {
@@ -151,7 +152,7 @@ export function revertChange(
         ...(actor.model ? { model: actor.model } : {}),
         created: now.toISOString(),
         why: `Reverts change ${lc.id}`,
-        reverts: lc.id,
+        reverts: localId(lc.id),
         ...(Object.keys(base).length > 0 ? { base } : {}),
       };
       const files: Array<[string, string]> = [
@@ -178,11 +179,18 @@ export function revertChange(
         actor: actorLabel(actor),
         actorKind: actor.kind,
         action: "change.revert",
-        target: newId,
+        target: shownId(project, newId),
         reason: `reverts ${lc.id}`,
         data: { reverts: lc.id, dir, operations },
       });
-      return { change: newId, reverts: lc.id, dir, files: files.map(([rel]) => rel), operations, notes };
+      return {
+        change: shownId(project, newId),
+        reverts: lc.id,
+        dir,
+        files: files.map(([rel]) => rel),
+        operations,
+        notes,
+      };
     });
     if (result instanceof KeelError) throw result;
     return result;

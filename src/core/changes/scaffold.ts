@@ -16,7 +16,7 @@ import { noteLocalWrite } from "../../workspace/freshness.js";
 import type { ProjectRoot } from "../../workspace/root.js";
 import { enforce } from "../policy.js";
 import { LivingSpecs } from "./living.js";
-import { changesDir, checkChangeId } from "./load.js";
+import { changesDir, checkChangeId, ownId, shownId } from "./load.js";
 import {
   type BaseMap,
   baseEntry,
@@ -80,7 +80,7 @@ export function newChange(
   }
   checkChangeId(id);
   const layout: NativeLayout = project.native[0] ?? "keel";
-  const dir = `${changesDir(layout)}/${id}`;
+  const dir = `${changesDir(project, layout)}/${id}`;
   const why = options.why?.trim() || null;
   if (why !== null && /[\r\n]/.test(why) && why.split(/\r?\n/).some((l) => /^#{1,6}\s/.test(l))) {
     throw usageError("--why may not contain Markdown headings", "write the rationale as plain paragraphs");
@@ -97,7 +97,8 @@ export function newChange(
     ["MODIFIED", options.modify ?? []],
     ["REMOVED", options.remove ?? []],
   ] as const) {
-    for (const reqId of ids) {
+    for (const given of ids) {
+      const reqId = ownId(project, given);
       const found = living.findRequirement(layout, reqId);
       if (!found) {
         throw usageError(
@@ -190,7 +191,7 @@ export function newChange(
         actor: actorLabel(actor),
         actorKind: actor.kind,
         action: "change.new",
-        target: id,
+        target: shownId(project, id),
         reason: why,
         data: {
           dir,
@@ -201,7 +202,7 @@ export function newChange(
           ...(actor.model ? { model: actor.model } : {}),
         },
       });
-      return { change: id, layout, dir, files: files.map(([rel]) => rel), base: recorded };
+      return { change: shownId(project, id), layout, dir, files: files.map(([rel]) => rel), base: recorded };
     });
     if (result instanceof KeelError) throw result;
     return result;

@@ -34,12 +34,13 @@ describe("lock files", () => {
     });
   }
 
-  it("the lock file's root entry lists the same dependencies as package.json", () => {
+  it("the lock file's root entry lists the same dependencies and bin as package.json", () => {
     const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
     const lock = JSON.parse(readFileSync(join(REPO, "package-lock.json"), "utf8")) as {
-      packages: Record<string, { dependencies?: object; devDependencies?: object }>;
+      packages: Record<string, { dependencies?: object; devDependencies?: object; bin?: object }>;
     };
     expect(lock.packages[""]?.dependencies).toEqual(pkg.dependencies);
     expect(lock.packages[""]?.devDependencies).toEqual(pkg.devDependencies);
+    expect(lock.packages[""]?.bin).toEqual(pkg.bin);
   });
 });

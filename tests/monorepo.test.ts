@@ -11,6 +11,16 @@ const project = tempProjects("keel-monorepo-");
 
 const ROOTS_YAML = "version: 1\nroots:\n  payments: services/payments\n  web: apps/web\n";
 
+/** web's AUTH-1 naming a requirement payments does not have: a cross-root reference to nothing. */
+function unknownCrossRoot(): Record<string, string> {
+  return {
+    "apps/web/openspec/specs/login/spec.md": spec(
+      "Login",
+      requirement("Sign in", "AUTH-1", "The web app SHALL sign a person in; see [[payments:NOPE-1]].", false),
+    ),
+  };
+}
+
 /** One requirement block as Keel and OpenSpec write it; `marker` false for OpenSpec's plain form. */
 function requirement(title: string, id: string, text: string, marker = true): string {
   return [
@@ -109,17 +119,7 @@ describe("several spec roots read as one project", () => {
     const findings = JSON.parse(ok.stdout).findings as Finding[];
     expect(findings.filter((f) => f.severity === "error")).toEqual([]);
 
-    const broken = monorepo({
-      "apps/web/openspec/specs/login/spec.md": spec(
-        "Login",
-        requirement(
-          "Sign in",
-          "AUTH-1",
-          "The web app SHALL sign a person in; see [[payments:NOPE-1]].",
-          false,
-        ),
-      ),
-    });
+    const broken = monorepo(unknownCrossRoot());
     const bad = keel(broken, "validate", "--json");
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout).findings).toContainEqual(
@@ -258,17 +258,7 @@ describe("keel change in a spec root", () => {
 // @verifies MONO-2
 describe("--root NAME keeps a command to one root", () => {
   it("scopes list, validate and trace; --root <dir> keeps naming the project folder", () => {
-    const root = monorepo({
-      "apps/web/openspec/specs/login/spec.md": spec(
-        "Login",
-        requirement(
-          "Sign in",
-          "AUTH-1",
-          "The web app SHALL sign a person in; see [[payments:NOPE-1]].",
-          false,
-        ),
-      ),
-    });
+    const root = monorepo(unknownCrossRoot());
     expect(ids(root, "--root", "payments")).toEqual(["payments:AUTH-1", "payments:PAY-1"]);
 
     // The unknown reference is web's: payments validates clean, web does not.

@@ -306,7 +306,7 @@ describe("the merge driver starts the Keel that registered it", () => {
     );
     // Installed outside the work tree: not relative to the top.
     expect(driverCommand(join(top, "packages"), { node: process.execPath, script: bin }, noKeel)).toBe(
-      `${shellWord(process.execPath)} ${shellWord(join(top, "node_modules/keel/dist/keel.mjs"))} ${DRIVER_ARGS}`,
+      `${shellWord(process.execPath)} ${shellWord(join(top, "node_modules/keel/dist/keel.cjs"))} ${DRIVER_ARGS}`,
     );
     // `keel` on PATH is the running Keel (a link to it, as a global install makes): plain keel.
     const global = folder("global-bin");

@@ -98,10 +98,13 @@ describe.skipIf(!HAS_POSTGRES)("team mode: three servers on one PostgreSQL", () 
     alive.delete(1);
     await cluster.restart();
     const grants = await race;
-    // One task went to the SSE test; every other one exactly once, each with a token of its own.
+    // One task went to the SSE test; every other one at most once, each with a token of its own. A claim B
+    // committed but could not answer before its SIGKILL stays held by its lease and is never granted again: at
+    // most one per client then waiting on B. None is left unclaimed (B's ready list is empty, below).
     const ids = grants.map((g) => g.taskId);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.length).toBe(TASKS - 1);
+    expect(ids.length).toBeLessThanOrEqual(TASKS - 1);
+    expect(ids.length).toBeGreaterThanOrEqual(TASKS - 1 - CLIENTS);
     expect(new Set(grants.map((g) => g.token)).size).toBe(grants.length);
     const all = new Set(taskKeys(TASKS));
     for (const id of ids) expect(all.has(id)).toBe(true);

@@ -181,7 +181,7 @@ describe("keel run, harder paths", () => {
       );
       await killAfterSteps(p, 1 + ((seed * 7) % 22));
       const r = keel(p, [...RUN, "--resume", "--workers", "2"]);
-      expect(r.code, `seed ${seed}: ${r.stderr}`).toBe(0);
+      expect(r.code, `seed ${seed}: ${r.stderr}${r.stdout}`).toBe(0);
       for (const key of ["work/1.1", "work/1.2", "work/1.3"]) {
         const commits = git(p.root, "log", "--format=%(trailers:key=Task,valueonly)", "main")
           .split("\n")

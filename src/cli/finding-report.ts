@@ -39,6 +39,11 @@ export const LISTING_FLAGS = {
   },
 } as const satisfies Flags;
 
+/** Drift and check judge every finding, the baselined ones too. */
+export const NO_BASELINE_FLAG = {
+  "no-baseline": { type: "boolean", help: "judge every finding, ignoring keel/drift-baseline.json" },
+} as const satisfies Flags;
+
 export const LISTING_USAGE = "[--quiet] [--max <N>] [--format text|summary|compact]";
 
 export function parseListingFlags(values: { quiet?: boolean; max?: string; format?: string }): ListingFlags {

@@ -7,6 +7,7 @@ import {
   LISTING_FLAGS,
   LISTING_USAGE,
   listingLines,
+  NO_BASELINE_FLAG,
   parseListingFlags,
 } from "../finding-report.js";
 import { parseFailOn, verdictLine } from "../findings.js";
@@ -17,7 +18,7 @@ const USAGE = `keel check [--fail-on error|warning] [--no-baseline] ${LISTING_US
 
 const FLAGS = {
   ...FAIL_ON_FLAG,
-  "no-baseline": { type: "boolean", help: "judge every finding, ignoring keel/drift-baseline.json" },
+  ...NO_BASELINE_FLAG,
   ...LISTING_FLAGS,
 } as const satisfies Flags;
 

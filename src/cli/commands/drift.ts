@@ -9,6 +9,7 @@ import {
   LISTING_FLAGS,
   LISTING_USAGE,
   listingLines,
+  NO_BASELINE_FLAG,
   parseListingFlags,
 } from "../finding-report.js";
 import { parseFailOn, verdictLine } from "../findings.js";
@@ -23,7 +24,7 @@ const FLAGS = {
     type: "boolean",
     help: "write keel/drift-baseline.json: today's findings, so that only new ones fail from now on",
   },
-  "no-baseline": { type: "boolean", help: "judge every finding, ignoring keel/drift-baseline.json" },
+  ...NO_BASELINE_FLAG,
   ...LISTING_FLAGS,
 } as const satisfies Flags;
 

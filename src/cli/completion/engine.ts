@@ -143,10 +143,7 @@ export async function complete(
   const args = form.args ?? [];
   const arg = args.length === 0 ? undefined : args[Math.min(at.args, args.length - 1)];
   // A command that runs both bare and with subcommands (`keel trace <ID>`, `keel trace scan`) offers both.
-  const answer =
-    subs.length > 0 && arg === undefined
-      ? { kind: "values" as const, candidates: [] }
-      : await valuesOf(arg, typed, source);
+  const answer = await valuesOf(arg, typed, source);
   if (subs.length === 0 || answer.kind !== "values") return answer;
   const subCandidates = matching(
     subs.map(([value, g]) => ({ value, help: g.summary })),
